@@ -1,0 +1,69 @@
+"""The FastAPI application: API under /api, web pages at /."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from ciimap import __version__
+from ciimap.core.deps import Reader
+from ciimap.core.errors import CiimapError, NotAuthenticated
+from ciimap.plugins import api_routers, web_mount
+
+
+def _error_json(status: int, message: str, detail: Any = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": message}
+    if detail is not None:
+        body["detail"] = detail
+    return JSONResponse(status_code=status, content=body)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CiimapError)
+    async def _domain(request: Request, exc: CiimapError) -> Any:
+        if isinstance(exc, NotAuthenticated) and not request.url.path.startswith("/api"):
+            from fastapi.responses import RedirectResponse
+
+            return RedirectResponse(url=f"/login?next={request.url.path}", status_code=303)
+        return _error_json(exc.http_status, exc.message, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "input"
+            parts.append(f"{loc}: {err.get('msg')}")
+        detail = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return _error_json(422, "; ".join(parts) or "invalid input", detail)
+
+
+def _docs_router(app: FastAPI) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/api/openapi.json")
+    def openapi(principal: Reader) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @router.get("/api/docs")
+    def docs(principal: Reader) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="ciimap API",
+                                   swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
+
+    return router
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="ciimap", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
+                  description="Security map for critical-information-infrastructure operators (挂图作战).")
+    _install_error_handlers(app)
+    for router in api_routers():
+        app.include_router(router, prefix="/api")
+    app.include_router(_docs_router(app))
+    web_mount(app)
+    return app

@@ -1,0 +1,57 @@
+"""``ciimap user ...``: create users, list them, issue API tokens."""
+
+from __future__ import annotations
+
+import typer
+
+from ciimap.auth import service
+from ciimap.auth.schemas import UserRead
+from ciimap.core.db import get_database
+from ciimap.core.output import print_json, print_table, to_data
+
+NAME = "user"
+app = typer.Typer(help="Users, roles and API tokens", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    username: str,
+    role: str = typer.Option("analyst", help="admin, analyst or auditor"),
+    password: str | None = typer.Option(None, help="omit to be prompted", envvar="CIIMAP_NEW_PASSWORD"),
+    full_name: str | None = typer.Option(None),
+    locale: str = typer.Option("zh-CN", help="zh-CN or en"),
+) -> None:
+    """Create a user (password hashed with argon2)."""
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with get_database().unit_of_work() as db:
+        user = service.create_user(db, username=username, password=password, role=role,
+                                   full_name=full_name, locale=locale)
+        typer.echo(f"created user {user.username} ({user.role})")
+
+
+@app.command("list")
+def list_(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List users."""
+    with get_database().read_session() as db:
+        rows = [to_data(u, UserRead) for u in service.list_users(db)]
+    print_json(rows) if as_json else print_table(rows, ["id", "username", "role", "locale", "is_active", "last_login"])
+
+
+@app.command("token")
+def token(username: str, name: str = typer.Option("cli"), days: int | None = typer.Option(None)) -> None:
+    """Issue an API token for a user; the secret is printed once and stored only as a hash."""
+    with get_database().unit_of_work() as db:
+        user = service.get_user(db, username)
+        _tok, secret = service.create_token(db, user, name, days=days)
+    typer.echo(secret)
+
+
+@app.command("password")
+def password(username: str, password: str | None = typer.Option(None, envvar="CIIMAP_NEW_PASSWORD")) -> None:
+    """Set a user's password."""
+    if password is None:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    with get_database().unit_of_work() as db:
+        service.set_password(db, service.get_user(db, username), password)
+    typer.echo("password changed")

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from ciimap.core.schemas import ReadSchema, Schema
+
+Role = Literal["admin", "analyst", "auditor"]
+
+
+class LoginIn(Schema):
+    username: str
+    password: str
+    token_name: str = "api"
+    days: int | None = Field(None, ge=1, le=3650)
+
+
+class TokenOut(Schema):
+    token: str
+    prefix: str
+    expires_at: dt.datetime | None
+
+
+class UserCreate(Schema):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8)
+    role: Role = "analyst"
+    full_name: str | None = None
+    locale: Literal["zh-CN", "en"] = "zh-CN"
+
+
+class UserUpdate(Schema):
+    role: Role | None = None
+    full_name: str | None = None
+    locale: Literal["zh-CN", "en"] | None = None
+    is_active: bool | None = None
+    password: str | None = Field(None, min_length=8)
+
+
+class UserRead(ReadSchema):
+    id: int
+    username: str
+    full_name: str | None
+    role: str
+    locale: str
+    is_active: bool
+    last_login: dt.datetime | None
+
+
+class MeRead(ReadSchema):
+    username: str
+    role: str
+    locale: str
+    permissions: list[str]

@@ -1,0 +1,172 @@
+"""Password, token and session logic. No web or CLI imports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ciimap.auth.models import ROLES, ApiToken, User, WebSession
+from ciimap.core import audit
+from ciimap.core.db import utcnow
+from ciimap.core.errors import Conflict, Invalid, NotAuthenticated, NotFound, PermissionDenied
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "cii_"
+
+# What each role may do. "read" covers every GET; "write" changes map data; "admin" manages users,
+# scopes, scans and settings; "audit" reads the audit trail.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({"read", "write", "admin", "audit"}),
+    "analyst": frozenset({"read", "write"}),
+    "auditor": frozenset({"read", "audit"}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    username: str
+    role: str
+    locale: str
+    csrf_token: str | None = None  # set for cookie sessions
+
+    def can(self, permission: str) -> bool:
+        return permission in PERMISSIONS.get(self.role, frozenset())
+
+    def require(self, permission: str) -> None:
+        if not self.can(permission):
+            raise PermissionDenied(f"role '{self.role}' may not {permission}")
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _aware(ts: dt.datetime) -> dt.datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
+
+
+def _principal(user: User, csrf: str | None = None) -> Principal:
+    return Principal(user.id, user.username, user.role, user.locale, csrf)
+
+
+def validate_password(password: str) -> None:
+    if len(password) < 8:
+        raise Invalid("password must have at least 8 characters")
+
+
+def create_user(session: Session, *, username: str, password: str, role: str = "analyst",
+                full_name: str | None = None, locale: str = "zh-CN") -> User:
+    if role not in ROLES:
+        raise Invalid(f"unknown role '{role}' (choose from {', '.join(ROLES)})")
+    if not username or len(username) > 64:
+        raise Invalid("username must have 1 to 64 characters")
+    validate_password(password)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user '{username}' already exists")
+    user = User(username=username, password_hash=_hasher.hash(password), role=role,
+                full_name=full_name, locale=locale)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user '{username}'")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    validate_password(password)
+    user.password_hash = _hasher.hash(password)
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    ok = False
+    if user is not None and user.is_active:
+        try:
+            ok = _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    else:
+        # Spend the same time on unknown users so timing does not reveal which names exist.
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            pass
+    if not ok or user is None:
+        audit.record(session, "login_failed", "user_account", None, after={"username": username})
+        raise NotAuthenticated("wrong username or password")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login = utcnow()
+    return user
+
+
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def create_token(session: Session, user: User, name: str, *, days: int | None = None) -> tuple[ApiToken, str]:
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = utcnow() + dt.timedelta(days=days) if days else None
+    tok = ApiToken(user_id=user.id, name=name, prefix=secret[:10], token_hash=_sha256(secret), expires_at=expires)
+    session.add(tok)
+    session.flush()
+    return tok, secret
+
+
+def principal_from_token(session: Session, secret: str) -> Principal:
+    tok = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
+    if tok is None or tok.revoked or (tok.expires_at and _aware(tok.expires_at) < utcnow()):
+        raise NotAuthenticated("invalid or expired API token")
+    user = session.get(User, tok.user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated("token owner is disabled")
+    return _principal(user)
+
+
+def create_session(session: Session, user: User, hours: int) -> tuple[str, str]:
+    secret = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    now = utcnow()
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    session.add(WebSession(user_id=user.id, token_hash=_sha256(secret), csrf_token=csrf,
+                           created_at=now, expires_at=now + dt.timedelta(hours=hours)))
+    session.flush()
+    return secret, csrf
+
+
+def principal_from_session(session: Session, secret: str) -> Principal:
+    ws = session.scalar(select(WebSession).where(WebSession.token_hash == _sha256(secret)))
+    if ws is None or _aware(ws.expires_at) < utcnow():
+        raise NotAuthenticated("session expired, please log in again")
+    user = session.get(User, ws.user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated("account disabled")
+    return _principal(user, ws.csrf_token)
+
+
+def end_session(session: Session, secret: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.token_hash == _sha256(secret)))
+
+
+def check_csrf(principal: Principal, presented: str | None) -> None:
+    if principal.csrf_token is None:
+        return
+    if not presented or not hmac.compare_digest(principal.csrf_token, presented):
+        raise PermissionDenied("missing or wrong CSRF token")

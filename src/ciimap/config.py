@@ -1,0 +1,38 @@
+"""Settings read from the environment (prefix ``CIIMAP_``) — one place, no globals elsewhere."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIIMAP_", env_file=None, extra="ignore")
+
+    #: SQLAlchemy URL. SQLite (embedded) by default; ``postgresql+psycopg://...`` in production.
+    database_url: str = "sqlite:///./var/ciimap.db"
+    #: Directory for uploads, job artefacts and the SQLite database.
+    data_dir: Path = Path("./var")
+    #: Default UI language.
+    default_locale: str = "zh-CN"
+    #: Web session lifetime in hours.
+    session_hours: int = 12
+    #: Set on https deployments so cookies carry the Secure flag.
+    secure_cookies: bool = False
+    #: Number of in-process job worker threads (SQLite mode).
+    job_threads: int = 2
+    #: Days after which an imported feed counts as stale.
+    feed_stale_days: int = 14
+    #: Path to the nmap binary.
+    nmap_path: str = "nmap"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,68 @@
+"""Generic REST routes (list/filter/search/paginate, read, create, update, delete) per EntitySpec."""
+
+
+import inspect
+from typing import Any
+
+from fastapi import APIRouter, Body, Query, Response
+from fastapi.params import Depends as DependsParam
+
+from ciimap.core import entity as svc
+from ciimap.core.deps import DbSession, Reader, Writer
+from ciimap.core.entity import EntitySpec
+from ciimap.core.schemas import Page
+
+
+def _list_endpoint(spec: EntitySpec) -> Any:
+    def endpoint(db: DbSession, principal: Reader, **kwargs: Any) -> Any:
+        filters = {k: kwargs.pop(k) for k in list(kwargs) if k in spec.filters}
+        return svc.list_page(db, spec, filters=filters, **kwargs)
+
+    params = [
+        inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, annotation=DbSession),
+        inspect.Parameter("principal", inspect.Parameter.KEYWORD_ONLY, annotation=Reader),
+        inspect.Parameter("q", inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
+                          default=Query(None, description="case-insensitive prefix search over "
+                                        + ", ".join(spec.search))),
+        inspect.Parameter("limit", inspect.Parameter.KEYWORD_ONLY, annotation=int,
+                          default=Query(50, ge=1, le=svc.MAX_LIMIT)),
+        inspect.Parameter("offset", inspect.Parameter.KEYWORD_ONLY, annotation=int, default=Query(0, ge=0)),
+        inspect.Parameter("after", inspect.Parameter.KEYWORD_ONLY, annotation=int | None,
+                          default=Query(None, description="keyset cursor (next_after of the previous page)")),
+        inspect.Parameter("with_total", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=Query(True)),
+    ]
+    for fname, ftype in spec.filters.items():
+        params.append(inspect.Parameter(fname, inspect.Parameter.KEYWORD_ONLY,
+                                        annotation=ftype | None, default=Query(None)))
+    endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return endpoint
+
+
+def crud_router(spec: EntitySpec) -> APIRouter:
+    router = APIRouter(prefix=f"/{spec.name}", tags=[spec.label_en or spec.name])
+    read, create, update = spec.read, spec.create, spec.update
+
+    router.add_api_route("", _list_endpoint(spec), methods=["GET"], response_model=Page[read],  # type: ignore[valid-type]
+                         summary=f"List {spec.name}")
+
+    @router.get("/{obj_id}", response_model=read, summary=f"Get one of {spec.name}")
+    def get_one(obj_id: int, db: DbSession, principal: Reader) -> Any:
+        return svc.get(db, spec, obj_id)
+
+    @router.post("", response_model=read, status_code=201, summary=f"Create one of {spec.name}")
+    def create_one(db: DbSession, principal: Writer, data: create = Body(...)) -> Any:  # type: ignore[valid-type]
+        return svc.create(db, spec, data)
+
+    @router.patch("/{obj_id}", response_model=read, summary=f"Update one of {spec.name}")
+    def update_one(obj_id: int, db: DbSession, principal: Writer, changes: update = Body(...)) -> Any:  # type: ignore[valid-type]
+        return svc.update(db, spec, obj_id, changes)
+
+    @router.delete("/{obj_id}", status_code=204, summary=f"Delete one of {spec.name}")
+    def delete_one(obj_id: int, db: DbSession, principal: Writer) -> Response:
+        svc.delete(db, spec, obj_id)
+        return Response(status_code=204)
+
+    return router
+
+
+_ = DependsParam

@@ -1,0 +1,185 @@
+"""Declare an entity once; the generic service, API router, CLI commands, UI lists and the
+permission test are all derived from its :class:`EntitySpec` (NetBox-style)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ciimap.core.db import Base
+from ciimap.core.errors import Conflict, Invalid, NotFound
+
+MAX_LIMIT = 500
+
+
+@dataclass
+class EntitySpec:
+    name: str  # plural, URL and CLI name: "assets"
+    model: type[Base]
+    create: type[BaseModel]
+    update: type[BaseModel]
+    read: type[BaseModel]
+    #: Exact-match filters: field -> python type (int, str, bool).
+    filters: dict[str, type] = field(default_factory=dict)
+    #: Fields searched by case-insensitive prefix with ``q``.
+    search: Sequence[str] = ("name",)
+    #: Extra search subqueries (return ids) for ``q``, e.g. addresses in a child table.
+    extra_search: Sequence[Callable[[str, str], Select[Any]]] = ()
+    label_zh: str = ""
+    label_en: str = ""
+    #: Called after the object's fields are set, before flush (derive columns, child rows).
+    after_set: Callable[[Session, Any, dict[str, Any]], None] | None = None
+    #: Roles' permission needed to write (default "write").
+    write_permission: str = "write"
+
+
+REGISTRY: dict[str, EntitySpec] = {}
+
+
+def register(spec: EntitySpec) -> EntitySpec:
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_spec(name: str) -> EntitySpec:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise NotFound(f"unknown entity '{name}' (known: {', '.join(sorted(REGISTRY))})") from None
+
+
+def _prefix_bounds(q: str) -> tuple[str, str]:
+    q = q.strip().lower()
+    return q, q + "\U0010ffff"
+
+
+def build_query(spec: EntitySpec, *, filters: dict[str, Any] | None = None, q: str | None = None) -> Select[Any]:
+    model = spec.model
+    stmt = select(model)
+    for key, value in (filters or {}).items():
+        if value is None:
+            continue
+        if key not in spec.filters:
+            raise Invalid(f"cannot filter {spec.name} by '{key}' (filters: {', '.join(spec.filters) or 'none'})")
+        stmt = stmt.where(getattr(model, key) == value)
+    if q:
+        lo, hi = _prefix_bounds(q)
+        id_col = model.id  # type: ignore[attr-defined]
+        parts: list[Select[Any]] = []
+        for f in spec.search:
+            col = getattr(model, f)
+            parts.append(select(id_col).where(col >= lo, col < hi))
+            if lo != q.strip():  # original casing, for columns not stored lower-case
+                parts.append(select(id_col).where(col >= q.strip(), col < q.strip() + "\U0010ffff"))
+        parts.extend(fn(lo, hi) for fn in spec.extra_search)
+        stmt = stmt.where(id_col.in_(union(*parts).scalar_subquery()) if len(parts) > 1
+                          else id_col.in_(parts[0].scalar_subquery()))
+    return stmt
+
+
+def list_page(session: Session, spec: EntitySpec, *, filters: dict[str, Any] | None = None,
+              q: str | None = None, limit: int = 50, offset: int = 0, after: int | None = None,
+              with_total: bool = True) -> dict[str, Any]:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Invalid(f"limit must be between 1 and {MAX_LIMIT}")
+    if offset < 0:
+        raise Invalid("offset must not be negative")
+    base = build_query(spec, filters=filters, q=q)
+    id_col = spec.model.id  # type: ignore[attr-defined]
+    total = None
+    if with_total:
+        total = session.scalar(select(func.count()).select_from(base.with_only_columns(id_col).subquery()))
+    stmt = base.order_by(id_col)
+    if after is not None:
+        stmt = stmt.where(id_col > after)
+    else:
+        stmt = stmt.offset(offset)
+    items = list(session.scalars(stmt.limit(limit)))
+    next_after = items[-1].id if len(items) == limit else None
+    return {"items": items, "total": total, "limit": limit, "offset": offset, "next_after": next_after}
+
+
+def get(session: Session, spec: EntitySpec, obj_id: int) -> Any:
+    obj = session.get(spec.model, obj_id)
+    if obj is None:
+        raise NotFound(f"{spec.name} {obj_id} does not exist")
+    return obj
+
+
+def _validate(schema: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return schema.model_validate(data).model_dump()
+    except ValidationError as e:
+        raise Invalid(format_validation_error(e), detail=e.errors(include_url=False, include_context=False)) from None
+
+
+def format_validation_error(e: ValidationError) -> str:
+    parts = []
+    for err in e.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "input"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _check_references(session: Session, spec: EntitySpec, data: dict[str, Any]) -> None:
+    for col in spec.model.__table__.columns:  # type: ignore[attr-defined]
+        value = data.get(col.key)
+        if value is None:
+            continue
+        for fk in col.foreign_keys:
+            target = fk.column.table
+            if session.execute(select(fk.column).where(fk.column == value)).first() is None:
+                raise Invalid(f"{col.key}: {target.name} {value} does not exist")
+
+
+def _apply(session: Session, spec: EntitySpec, obj: Any, data: dict[str, Any]) -> None:
+    with session.no_autoflush:
+        _check_references(session, spec, data)
+    for k, v in data.items():
+        setattr(obj, k, v)
+    session.add(obj)
+    if spec.after_set:
+        spec.after_set(session, obj, data)
+    try:
+        session.flush()
+    except IntegrityError as e:
+        raise Conflict(f"{spec.name}: conflicts with an existing record ({_short(e)})") from None
+
+
+def _short(e: IntegrityError) -> str:
+    return str(e.orig).splitlines()[0][:200]
+
+
+def create(session: Session, spec: EntitySpec, data: dict[str, Any] | BaseModel) -> Any:
+    raw = data.model_dump() if isinstance(data, BaseModel) else data
+    clean = _validate(spec.create, raw)
+    obj = spec.model()
+    _apply(session, spec, obj, clean)
+    return obj
+
+
+def update(session: Session, spec: EntitySpec, obj_id: int, changes: dict[str, Any] | BaseModel) -> Any:
+    raw = changes.model_dump(exclude_unset=True) if isinstance(changes, BaseModel) else dict(changes)
+    unknown = set(raw) - set(spec.create.model_fields)
+    if unknown:
+        raise Invalid(f"unknown field(s) for {spec.name}: {', '.join(sorted(unknown))}")
+    obj = get(session, spec, obj_id)
+    current = {k: getattr(obj, k) for k in spec.create.model_fields if hasattr(obj, k)}
+    merged = _validate(spec.create, {**current, **raw})
+    _apply(session, spec, obj, {k: merged[k] for k in raw})
+    return obj
+
+
+def delete(session: Session, spec: EntitySpec, obj_id: int) -> None:
+    obj = get(session, spec, obj_id)
+    try:
+        session.delete(obj)
+        session.flush()
+    except IntegrityError as e:
+        raise Conflict(f"{spec.name} {obj_id} is still referenced ({_short(e)})") from None

@@ -1,0 +1,200 @@
+"""Background jobs with progress.
+
+Every long piece of work (scan, import, re-match) is a registered job function
+``fn(session, params, progress) -> result``. On SQLite it runs in-process on a thread pool; on
+PostgreSQL it is deferred to a procrastinate queue whose workers (``ciimap worker``) may run on
+other machines. Either way the ``job`` row carries status and progress for the API, CLI and UI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ciimap.core.audit import Actor, acting_as
+from ciimap.core.db import Base, get_database, utcnow
+from ciimap.core.errors import CiimapError, NotFound
+
+log = logging.getLogger(__name__)
+
+JobFn = Callable[[Session, dict[str, Any], "Progress"], dict[str, Any] | None]
+_REGISTRY: dict[str, JobFn] = {}
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+
+class Job(Base):
+    __tablename__ = "job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str | None] = mapped_column(String(300))
+    created_by: Mapped[str] = mapped_column(String(100), default="system")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def job(kind: str) -> Callable[[JobFn], JobFn]:
+    """Register a job function under ``kind``."""
+
+    def deco(fn: JobFn) -> JobFn:
+        _REGISTRY[kind] = fn
+        return fn
+
+    return deco
+
+
+def registered() -> dict[str, JobFn]:
+    from ciimap.plugins import load_job_modules
+
+    load_job_modules()
+    return dict(_REGISTRY)
+
+
+class Progress:
+    """Progress reporter; writes to the job row in its own short transactions (throttled)."""
+
+    def __init__(self, job_id: int | None, callback: Callable[[int, int | None, str | None], None] | None = None):
+        self.job_id = job_id
+        self.callback = callback
+        self._last = 0.0
+        self.done = 0
+        self.total: int | None = None
+
+    def __call__(self, done: int, total: int | None = None, message: str | None = None, *, force: bool = False) -> None:
+        import time
+
+        self.done, self.total = done, total if total is not None else self.total
+        if self.callback:
+            self.callback(done, self.total, message)
+        now = time.monotonic()
+        if self.job_id is None or (not force and now - self._last < 0.5):
+            return
+        self._last = now
+        with get_database().unit_of_work() as s:
+            s.execute(update(Job).where(Job.id == self.job_id).values(progress=done, total=self.total,
+                                                                      message=message))
+
+
+def run_inline(kind: str, params: dict[str, Any], progress: Progress | None = None) -> dict[str, Any] | None:
+    """Run a job function now, in one unit of work (CLI without a queue, tests)."""
+    fn = registered().get(kind)
+    if fn is None:
+        raise NotFound(f"no job kind '{kind}'")
+    with get_database().unit_of_work() as s:
+        return fn(s, params, progress or Progress(None))
+
+
+def execute(job_id: int) -> None:
+    """Run a queued job by id (used by the thread pool and by procrastinate workers)."""
+    db = get_database()
+    with db.unit_of_work() as s:
+        j = s.get(Job, job_id)
+        if j is None or j.status != "queued":
+            return
+        j.status, j.started_at = "running", utcnow()
+        kind, params, actor = j.kind, dict(j.params), j.created_by
+    fn = registered().get(kind)
+    try:
+        if fn is None:
+            raise NotFound(f"no job kind '{kind}'")
+        with acting_as(Actor(actor, via="job", request_id=f"job-{job_id}")), db.unit_of_work() as s:
+            result = fn(s, params, Progress(job_id))
+        values: dict[str, Any] = {"status": "succeeded", "result": result or {}, "message": "done"}
+    except CiimapError as e:
+        values = {"status": "failed", "error": e.message, "message": e.message[:300]}
+    except Exception as e:  # a bug: keep the trace on the job for the admin, never lose the status
+        log.exception("job %s failed", job_id)
+        values = {"status": "failed", "error": "".join(traceback.format_exception(e))[-4000:],
+                  "message": f"internal error: {e}"[:300]}
+    with db.unit_of_work() as s:
+        s.execute(update(Job).where(Job.id == job_id).values(finished_at=utcnow(), **values))
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            from ciimap.config import get_settings
+
+            _pool = ThreadPoolExecutor(max_workers=get_settings().job_threads, thread_name_prefix="ciimap-job")
+        return _pool
+
+
+def submit(session: Session, kind: str, params: dict[str, Any], *, actor: str = "system") -> Job:
+    """Queue a job. The job starts after the caller's transaction commits."""
+    if kind not in registered():
+        raise NotFound(f"no job kind '{kind}'")
+    j = Job(kind=kind, params=params, created_by=actor)
+    session.add(j)
+    session.flush()
+    job_id = j.id
+
+    from sqlalchemy import event
+
+    @event.listens_for(session, "after_commit", once=True)
+    def _start(_s: Session) -> None:
+        dispatch(job_id)
+
+    return j
+
+
+def dispatch(job_id: int) -> None:
+    db = get_database()
+    if db.is_sqlite:
+        _thread_pool().submit(execute, job_id)
+    else:
+        from ciimap.core import queue
+
+        queue.defer(job_id)
+
+
+def wait(job_id: int, timeout: float = 60.0) -> Job:
+    """Block until a job finishes (CLI ``--wait``, tests)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with get_database().read_session() as s:
+            j = s.get(Job, job_id)
+            if j is None:
+                raise NotFound(f"job {job_id} does not exist")
+            if j.status in ("succeeded", "failed", "cancelled"):
+                s.expunge(j)
+                return j
+        if time.monotonic() > deadline:
+            raise CiimapError(f"job {job_id} still {j.status} after {timeout:.0f}s")
+        time.sleep(0.1)
+
+
+def get(session: Session, job_id: int) -> Job:
+    j = session.get(Job, job_id)
+    if j is None:
+        raise NotFound(f"job {job_id} does not exist")
+    return j
+
+
+def list_jobs(session: Session, *, kind: str | None = None, status: str | None = None, limit: int = 50) -> list[Job]:
+    stmt = select(Job).order_by(Job.id.desc()).limit(limit)
+    if kind:
+        stmt = stmt.where(Job.kind == kind)
+    if status:
+        stmt = stmt.where(Job.status == status)
+    return list(session.scalars(stmt))

@@ -1,0 +1,1 @@
+"""The security map itself: organisations, sites, zones, services, systems, assets, software, vendors, edges."""

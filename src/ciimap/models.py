@@ -1,0 +1,25 @@
+"""Import every domain's models so metadata (Alembic, create_all) sees all tables."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = [
+    "ciimap.core.audit",
+    "ciimap.core.jobs",
+    "ciimap.auth.models",
+    "ciimap.inventory.models",
+    "ciimap.ingest.models",
+    "ciimap.graph.models",
+    "ciimap.supply.models",
+    "ciimap.vulns.models",
+]
+
+
+def load_all() -> None:
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if not (e.name and name.startswith(e.name)):
+                raise
