@@ -68,7 +68,7 @@ def _prepare(backend: str, cache: dict[str, Any], request: pytest.FixtureRequest
         url = f"sqlite:///{tmp_path_factory.mktemp('db')}/test.db"
     else:
         server = request.getfixturevalue("pg_server")
-        name = f"ciimap_test_{_worker()}"
+        name = f"ciimap_test_{_worker()}_{os.getpid()}"
         admin = Database(server)
         with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
