@@ -10,6 +10,7 @@ MODEL_MODULES = [
     "ciimap.auth.models",
     "ciimap.inventory.models",
     "ciimap.ingest.models",
+    "ciimap.discovery.models",
     "ciimap.graph.models",
     "ciimap.supply.models",
     "ciimap.vulns.models",

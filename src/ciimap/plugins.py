@@ -19,6 +19,7 @@ API_MODULES = [
     "ciimap.core.jobs_api",
     "ciimap.inventory.api",
     "ciimap.ingest.api",
+    "ciimap.discovery.api",
     "ciimap.graph.api",
     "ciimap.supply.api",
     "ciimap.vulns.api",
@@ -34,6 +35,7 @@ CLI_MODULES = [
     "ciimap.inventory.cli",
     "ciimap.demo.cli",
     "ciimap.ingest.cli",
+    "ciimap.discovery.cli",
     "ciimap.graph.cli",
     "ciimap.supply.cli",
     "ciimap.vulns.cli",
@@ -88,6 +90,8 @@ def web_mount(app: FastAPI) -> None:
 #: Modules that register job functions with ``@jobs.job(kind)``.
 JOB_MODULES: list[str] = [
     "ciimap.ingest.jobs",
+    "ciimap.discovery.jobs",
+    "ciimap.graph.jobs",
     "ciimap.vulns.jobs",
 ]
 

@@ -26,3 +26,5 @@ COLUMNS: dict[str, list[str]] = {
 }
 
 GROUPS = [(spec.name, crud_app(spec, COLUMNS[spec.name])) for spec in service.SPECS]
+#: Other domains add commands to these groups (e.g. ``ciimap assets why ID`` from ingest).
+APPS: dict[str, typer.Typer] = dict(GROUPS)
