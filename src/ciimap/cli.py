@@ -49,7 +49,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except CiimapError as e:
-        err_console.print(f"[red]error:[/red] {e.message}", highlight=False)
+        err_console.print(f"[red]error:[/red] {e.message}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")
@@ -63,6 +63,6 @@ def main() -> None:
             e.show()
             sys.exit(e.exit_code)
         if isinstance(e, OSError):
-            err_console.print(f"[red]error:[/red] {e}", highlight=False)
+            err_console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
             sys.exit(1)
         raise

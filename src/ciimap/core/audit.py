@@ -52,6 +52,11 @@ def set_actor(actor: Actor) -> None:
     _actor.set(actor)
 
 
+def bind_actor(session: Session, actor: Actor) -> None:
+    """Attach the actor to a session: survives FastAPI running dependencies in other threads."""
+    session.info["actor"] = actor
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -157,7 +162,7 @@ def append(session: Session, entries: list[dict[str, Any]]) -> None:
         last_id, last_hash = 0, GENESIS
     else:
         last_id, last_hash = head
-    actor = current_actor()
+    actor = session.info.get("actor") or current_actor()
     now = utcnow()
     rows = []
     for e in entries:
@@ -228,8 +233,9 @@ def _after_flush(session: Session, _ctx: Any) -> None:
                 continue
             before = {k: before[k] for k in sorted(changed | {"id"})}
             after = {k: after[k] for k in sorted(changed | {"id"})}
+        pk = inspect(obj).mapper.primary_key_from_instance(obj)
         entries.append({"action": action, "entity_type": _entity_type(obj),
-                        "entity_id": inspect(obj).identity[0] if inspect(obj).identity else None,
+                        "entity_id": pk[0] if len(pk) == 1 else list(pk),
                         "before": before, "after": after})
     append(session, entries)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ciimap.auth import service as auth
 from ciimap.auth.service import Principal
-from ciimap.core.audit import Actor, set_actor
+from ciimap.core.audit import Actor, bind_actor, set_actor
 from ciimap.core.db import get_database
 from ciimap.core.errors import NotAuthenticated
 
@@ -41,8 +41,10 @@ def _authenticate(request: Request, db: Session) -> Principal:
         if request.method not in SAFE_METHODS:
             auth.check_csrf(principal, request.headers.get(CSRF_HEADER) or request.state.__dict__.get("csrf_form"))
     request.state.principal = principal
-    set_actor(Actor(principal.username, request_id=request.headers.get("x-request-id") or uuid.uuid4().hex[:16],
-                    via="api" if request.url.path.startswith("/api") else "web"))
+    actor = Actor(principal.username, request_id=request.headers.get("x-request-id") or uuid.uuid4().hex[:16],
+                  via="api" if request.url.path.startswith("/api") else "web")
+    set_actor(actor)
+    bind_actor(db, actor)
     return principal
 
 

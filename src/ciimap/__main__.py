@@ -1,0 +1,3 @@
+from ciimap.cli import main
+
+main()
