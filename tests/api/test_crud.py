@@ -19,6 +19,8 @@ def _payloads(client, h) -> dict[str, tuple[dict[str, Any], dict[str, Any], str]
     org = mk("organizations", {"name": "某市轨道交通集团", "sector": "transport"})
     vendor = mk("vendors", {"name": "华为", "country": "cn", "is_domestic": True})
     asset = mk("assets", {"name": "parent-host", "ips": ["10.9.9.9"]})
+    bs = mk("business-services", {"name": "售检票"})
+    system = mk("systems", {"name": "AFC 清分系统"})
     return {
         "organizations": ({"name": "测试组织", "sector": "energy"}, {"short_name": "测试"}, "sector"),
         "contacts": ({"name": "张三", "organization_id": org, "department": "信息中心"},
@@ -38,7 +40,7 @@ def _payloads(client, h) -> dict[str, tuple[dict[str, Any], dict[str, Any], str]
                       {"version": "1.25"}, "port"),
         "software": ({"name": "openssl", "version": "1.1.1k", "asset_id": asset,
                       "purl": "pkg:generic/openssl@1.1.1k"}, {"version": "3.0.13"}, "asset_id"),
-        "edges": ({"src_type": "business_service", "src_id": 1, "dst_type": "system", "dst_id": 1,
+        "edges": ({"src_type": "business_service", "src_id": bs, "dst_type": "system", "dst_id": system,
                    "redundancy_group": "core"}, {"description": "主备"}, "src_type"),
     }
 
@@ -144,3 +146,9 @@ def test_unknown_filter_value_type(client, admin_headers):
     assert r.status_code == 422 and "zone_id" in r.json()["error"]
     r = client.get("/api/assets", params={"limit": 100000}, headers=admin_headers)
     assert r.status_code == 422
+
+
+def test_edge_ends_must_exist(client, admin_headers):
+    r = client.post("/api/edges", json={"src_type": "system", "src_id": 77, "dst_type": "asset", "dst_id": 1},
+                    headers=admin_headers)
+    assert r.status_code == 422 and "system 77 does not exist" in r.json()["error"]

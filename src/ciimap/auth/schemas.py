@@ -13,7 +13,7 @@ Role = Literal["admin", "analyst", "auditor"]
 class LoginIn(Schema):
     username: str
     password: str
-    token_name: str = "api"
+    token_name: str = "api"  # noqa: S105 — a label, not a secret
     days: int | None = Field(None, ge=1, le=3650)
 
 

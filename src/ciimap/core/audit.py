@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, event, func, inspect, insert, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Text, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ciimap.core.db import Base, utcnow
@@ -32,7 +32,8 @@ class Actor:
     via: str = "cli"  # api, web, cli, job, system
 
 
-_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("ciimap_actor", default=Actor("system", via="system"))
+_SYSTEM = Actor("system", via="system")
+_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("ciimap_actor", default=_SYSTEM)  # noqa: B039 (frozen)
 
 
 def current_actor() -> Actor:
@@ -228,6 +229,7 @@ def _after_flush(session: Session, _ctx: Any) -> None:
     for action, obj, before in pending:
         after = None if action == "delete" else snapshot(obj)
         if action == "update":
+            assert before is not None and after is not None
             changed = {k for k in after if after.get(k) != before.get(k) and k != "updated_at"}
             if not changed:
                 continue

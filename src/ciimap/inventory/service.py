@@ -32,6 +32,19 @@ def _sync_asset_addresses(session: Session, asset: m.Asset, data: dict[str, Any]
                                     source=asset.source))
 
 
+def _check_edge_ends(session: Session, edge: m.Edge, data: dict[str, Any]) -> None:
+    """Edges are polymorphic (no foreign keys), so both ends are checked here."""
+    from ciimap.core.errors import Invalid
+
+    for end in ("src", "dst"):
+        typ, oid = getattr(edge, f"{end}_type"), getattr(edge, f"{end}_id")
+        model = NODE_MODELS[typ]
+        if session.get(model, oid) is None:
+            raise Invalid(f"{end}: {typ} {oid} does not exist")
+    if (edge.src_type, edge.src_id) == (edge.dst_type, edge.dst_id):
+        raise Invalid("an edge cannot point to its own source")
+
+
 def _asset_ip_search(lo: str, hi: str) -> Select[Any]:
     return select(m.IpAddress.asset_id).where(m.IpAddress.address >= lo, m.IpAddress.address < hi)
 
@@ -83,7 +96,7 @@ SOFTWARE = register(EntitySpec(
 EDGES = register(EntitySpec(
     "edges", m.Edge, s.EdgeCreate, s.EdgeUpdate, s.EdgeRead,
     filters={"src_type": str, "src_id": int, "dst_type": str, "dst_id": int, "kind": str},
-    search=("redundancy_group",), label_zh="依赖关系", label_en="Dependencies"))
+    search=("redundancy_group",), after_set=_check_edge_ends, label_zh="依赖关系", label_en="Dependencies"))
 
 NODE_MODELS: dict[str, type] = {
     "business_service": m.BusinessService, "system": m.System, "asset": m.Asset,
