@@ -1,0 +1,1 @@
+"""Supply-chain register: vendor profiles, foreign-product inventory, domestic substitution plans."""
