@@ -61,5 +61,8 @@ def register(app: typer.Typer) -> None:
             typer.echo("log in with an existing user; create one with 'ciimap user create NAME --role admin'")
         if get_database().is_sqlite:
             workers = 1
+            from ciimap.discovery.scheduling import start_in_process  # scheduled rescans (PG: procrastinate)
+
+            start_in_process()
         uvicorn.run("ciimap.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level="info", proxy_headers=False)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ciimap.core.audit import Actor, acting_as
@@ -84,9 +84,25 @@ class Progress:
         if self.job_id is None or (not force and now - self._last < 0.5):
             return
         self._last = now
-        with get_database().unit_of_work() as s:
-            s.execute(update(Job).where(Job.id == self.job_id).values(progress=done, total=self.total,
-                                                                      message=message))
+        db = get_database()
+        stmt = update(Job).where(Job.id == self.job_id).values(progress=done, total=self.total, message=message)
+        if not db.is_sqlite:
+            with db.unit_of_work() as s:
+                s.execute(stmt)
+            return
+        # SQLite: the job's own unit of work may hold the write lock (same thread), so waiting for it
+        # would deadlock until busy_timeout and fail the job. Progress is best effort: try briefly.
+        from sqlalchemy.exc import OperationalError
+
+        with db.engine.connect() as c:
+            c.exec_driver_sql("PRAGMA busy_timeout=50")
+            try:
+                c.execute(stmt)
+                c.commit()
+            except OperationalError:
+                c.rollback()
+            finally:
+                c.exec_driver_sql("PRAGMA busy_timeout=30000")
 
 
 def run_inline(kind: str, params: dict[str, Any], progress: Progress | None = None) -> dict[str, Any] | None:
@@ -113,7 +129,8 @@ def execute(job_id: int) -> None:
             raise NotFound(f"no job kind '{kind}'")
         with acting_as(Actor(actor, via="job", request_id=f"job-{job_id}")), db.unit_of_work() as s:
             result = fn(s, params, Progress(job_id))
-        values: dict[str, Any] = {"status": "succeeded", "result": result or {}, "message": "done"}
+        values: dict[str, Any] = {"status": "succeeded", "result": result or {}, "message": "done",
+                                  "progress": func.coalesce(Job.total, Job.progress)}  # a done job shows 100%
     except CiimapError as e:
         values = {"status": "failed", "error": e.message, "message": e.message[:300]}
     except Exception as e:  # a bug: keep the trace on the job for the admin, never lose the status

@@ -23,6 +23,9 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade(url: str | None = None) -> None:
     command.upgrade(alembic_config(url), "heads")
+    from ciimap.core.queue import ensure_queue_schema  # PostgreSQL: procrastinate's job-queue tables
+
+    ensure_queue_schema(url)
 
 
 def check(url: str | None = None) -> None:

@@ -23,9 +23,14 @@ def run_migrations_online() -> None:
         _run(connection)
 
 
+def _include_name(name: str | None, type_: str, _parent: object) -> bool:
+    """procrastinate's own tables (the PostgreSQL job queue, core/queue.py) are not ours to diff."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def _run(connection: object) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, include_name=_include_name)
     with context.begin_transaction():
         context.run_migrations()
 
