@@ -1,0 +1,108 @@
+"""JSON for the browser: topology graph, neighbours, what-if, site map, dashboard, locale, base map.
+
+Mounted under /api/ui. Thin handlers: parse, call a service, return data.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from ciimap.auth.models import User
+from ciimap.core.deps import Admin, DbSession, Reader
+from ciimap.core.errors import NotFound
+from ciimap.web import dashboard, domains, sitemap, topology
+
+router = APIRouter(prefix="/ui", tags=["Web UI"])
+
+
+@router.get("/topology")
+def get_topology(
+    db: DbSession,
+    principal: Reader,
+    site_id: int | None = None,
+    zone_id: int | None = None,
+    mlps_level: int | None = Query(None, ge=1, le=5),
+    q: str | None = None,
+    budget: int = Query(3000, ge=1, le=topology.MAX_BUDGET),
+    overlays: bool = True,
+) -> Response:
+    """Nodes (with preset positions) and edges of the security map for the filter."""
+    graph = topology.build(
+        db, site_id=site_id, zone_id=zone_id, mlps_level=mlps_level, q=q or None, budget=budget
+    )
+    if overlays:
+        domains.annotate_nodes(db, graph["nodes"])
+    return _json(graph)
+
+
+def _json(data: dict[str, Any]) -> Response:
+    """Plain json.dumps: thousands of nodes of str/int/float need no jsonable_encoder pass (5x faster)."""
+    return Response(
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")), media_type="application/json"
+    )
+
+
+@router.get("/topology/neighbours")
+def get_neighbours(db: DbSession, principal: Reader, type: str, id: int) -> dict[str, Any]:  # noqa: A002
+    """Direct neighbours of a node, for expand-on-click."""
+    graph = topology.neighbours(db, kind=type, ref=id)
+    domains.annotate_nodes(db, graph["nodes"])
+    return graph
+
+
+@router.get("/impact")
+def get_impact(db: DbSession, principal: Reader, type: str, id: int) -> dict[str, Any]:  # noqa: A002
+    """What breaks if this node fails: failed and degraded node ids, with dependency paths."""
+    return domains.impact(db, kind=type, ref=id)
+
+
+@router.get("/sites")
+def get_sites(db: DbSession, principal: Reader) -> dict[str, Any]:
+    return {"sites": sitemap.sites(db), "basemap": sitemap.basemap_meta()}
+
+
+@router.get("/dashboard")
+def get_dashboard(db: DbSession, principal: Reader) -> dict[str, Any]:
+    return dashboard.summary(db)
+
+
+@router.get("/basemap")
+def get_basemap(principal: Reader) -> Response:
+    return Response(sitemap.load_basemap(), media_type="application/geo+json")
+
+
+@router.post("/basemap")
+async def upload_basemap(
+    db: DbSession,
+    principal: Admin,
+    file: Annotated[UploadFile, File()],
+    approval: Annotated[str | None, Form()] = None,
+) -> dict[str, Any]:
+    """Admin only: store an approved GeoJSON base map (审图号 in ``approval``)."""
+    data = await file.read(sitemap.MAX_BASEMAP_BYTES + 1)
+    return sitemap.save_basemap(db, data=data, filename=file.filename or "basemap.geojson", approval=approval)
+
+
+class LocaleIn(BaseModel):
+    locale: Literal["zh-CN", "en"]
+
+
+@router.patch("/locale")
+def set_locale(data: LocaleIn, db: DbSession, principal: Reader) -> Response:
+    """Switch the caller's own UI language (any role; it changes only the caller's preference)."""
+    _set_locale(db, principal.user_id, data.locale)
+    return Response(status_code=204, headers={"HX-Refresh": "true"})
+
+
+def _set_locale(db: Session, user_id: int, locale: str) -> None:
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound("user no longer exists")
+    user.locale = locale
+    db.flush()

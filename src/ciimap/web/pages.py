@@ -1,0 +1,94 @@
+"""Web UI entry point: ``mount(app)`` adds /static, login/logout and every page router.
+
+Pages are thin: they parse the request, call service functions and render a template. Sessions are
+cookie-based (HttpOnly, SameSite=Lax, Secure on https deployments); every unsafe request from a page
+carries the session's CSRF token in the ``X-CSRF-Token`` header (htmx ``hx-headers`` on <body>).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from ciimap.auth import service as auth
+from ciimap.config import get_settings
+from ciimap.core.deps import SESSION_COOKIE, DbSession, Reader
+from ciimap.core.errors import NotAuthenticated
+from ciimap.web.render import render
+
+STATIC = Path(__file__).resolve().parent / "static"
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths: never redirect to another host after login."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Any:  # noqa: A002
+    return render(request, "login.html", None, next=safe_next(next), error=None)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: DbSession,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Any:  # noqa: A002
+    try:
+        user = auth.authenticate(db, username.strip(), password)
+    except NotAuthenticated as e:  # the failed attempt is audited; the unit of work still commits
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=401,
+            next=safe_next(next),
+            error=e.message,
+            username=username,
+        )
+    settings = get_settings()
+    secret, _csrf = auth.create_session(db, user, settings.session_hours)
+    resp = RedirectResponse(safe_next(next), status_code=303)
+    resp.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request, db: DbSession, principal: Reader) -> Any:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        auth.end_session(db, cookie)
+    resp: Response = RedirectResponse("/login", status_code=303)
+    if request.headers.get("hx-request"):
+        resp = Response(status_code=204, headers={"HX-Redirect": "/login"})
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+def mount(app: FastAPI) -> None:
+    """Static files and the page routers (called by ciimap.plugins.web_mount)."""
+    from ciimap.web import views_entities, views_map, views_ops
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.include_router(router)
+    app.include_router(views_map.router)
+    app.include_router(views_entities.router)
+    app.include_router(views_ops.router)

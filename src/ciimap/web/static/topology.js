@@ -1,0 +1,210 @@
+// Topology map (cytoscape.js, served locally): positions come from the server ("preset" layout),
+// so the browser does no layout work even at thousands of nodes.
+(function () {
+  "use strict";
+  const C = window.ciimap, t = (k, v) => C.t(k, v);
+  const el = document.getElementById("cy"), side = document.getElementById("side");
+  const form = document.getElementById("topo-filter"), status = document.getElementById("topo-status");
+  const COLORS = { business_service: "#6a3fb5", system: "#1d6fb8", asset: "#3f9a8a", product: "#b08a2e", vendor: "#7a5c48" };
+  const SHAPES = { business_service: "round-rectangle", system: "hexagon", asset: "ellipse", product: "diamond", vendor: "rectangle" };
+  const SIZES = { business_service: 34, system: 28, asset: 14, product: 16, vendor: 18 };
+  // Plain selectors only (no per-element style functions): style resolution stays cheap at 5,000 nodes.
+  const style = [
+    { selector: "node", style: { "background-color": "#888", width: 14, height: 14, "font-size": 9, "min-zoomed-font-size": 7,
+      color: "#2b3a4a", "text-valign": "bottom", "text-margin-y": 2, "border-width": 0 } },
+    { selector: "node.lbl, node[type!='asset']", style: { label: "data(label)" } },
+    { selector: "edge", style: { width: 0.7, "line-color": "#d3dae2", "curve-style": "haystack", "haystack-radius": 0, events: "no" } },
+  ];
+  for (const k of Object.keys(COLORS)) style.splice(1, 0, { selector: `node[type='${k}']`, style: { "background-color": COLORS[k], shape: SHAPES[k], width: SIZES[k], height: SIZES[k] } });
+  style.push({ selector: "node[type='business_service'], node[type='system']", style: { "font-size": 11, "font-weight": 600 } });
+  style.push(...[
+    { selector: ".ov-missing", style: { "border-width": 3, "border-color": "#111", "border-style": "dashed", "background-color": "#ffffff" } },
+    { selector: ".ov-unmanaged", style: { "border-width": 2, "border-color": "#e8801a" } },
+    { selector: ".ov-foreign", style: { "border-width": 3, "border-color": "#d4589c" } },
+    { selector: ".ov-vuln-P1", style: { "background-color": "#b3261e" } },
+    { selector: ".ov-vuln-P2", style: { "background-color": "#e8801a" } },
+    { selector: ".ov-vuln-P3", style: { "background-color": "#c9a227" } },
+    { selector: ".dim", style: { opacity: 0.12 } },
+    { selector: ".failed", style: { "background-color": "#d62b20", opacity: 1, "border-width": 2, "border-color": "#7a0f09", "z-index": 9, label: "data(label)" } },
+    { selector: ".degraded", style: { "background-color": "#f08c1e", opacity: 1, "z-index": 8, label: "data(label)" } },
+    { selector: "edge.hl", style: { "line-color": "#d62b20", width: 2, opacity: 1, "curve-style": "straight", "target-arrow-shape": "none" } },
+    { selector: ".root", style: { "border-width": 4, "border-color": "#000", "background-color": "#7a0f09", label: "data(label)" } },
+    { selector: ":selected", style: { "border-width": 3, "border-color": "#0b5cad", "overlay-opacity": 0, label: "data(label)" } },
+    { selector: ".match", style: { "border-width": 3, "border-color": "#0b5cad", label: "data(label)" } },
+  ]);
+  // Level of detail on big maps: asset labels and the edges touching assets are drawn only once you
+  // zoom in (or around a selection); the overview keeps services, systems, products and vendors linked.
+  // Drawing 10,000 hair-thin edges nobody can tell apart is most of the first-render cost.
+  const LABEL_ZOOM = 0.9, EDGE_ZOOM = 0.35, FINE_ABOVE = 1500;
+  style.push({ selector: "edge.fine", style: { display: "none" } });
+  style.push({ selector: "edge.fine.near, edge.fine.hl", style: { display: "element" } });
+  let labelled = false, detailed = true;
+  function syncLabels() {
+    const want = cy.zoom() >= LABEL_ZOOM;
+    if (want !== labelled) {
+      labelled = want;
+      cy.batch(() => (want ? cy.nodes("[type='asset']").addClass("lbl") : cy.nodes(".lbl").removeClass("lbl")));
+    }
+    const edges = cy.nodes().length <= FINE_ABOVE || cy.zoom() >= EDGE_ZOOM;
+    if (edges !== detailed) {
+      detailed = edges;
+      cy.batch(() => (edges ? cy.edges(".fine").removeClass("fine") : fineEdges().addClass("fine")));
+    }
+  }
+  const fineEdges = () => cy.edges().filter((e) => e.source().data("type") === "asset" || e.target().data("type") === "asset");
+  function showNear(node) {
+    cy.batch(() => { cy.edges(".near").removeClass("near"); node.connectedEdges().addClass("near"); });
+  }
+  let cy = null, lastImpact = null;
+  const expanded = {};
+  const state = (window.ciimapTopo = { ready: false, nodes: 0, edges: 0, clicks: 0, impact: null });
+
+  function toElements(g) {
+    const els = [], fine = g.nodes.length > FINE_ABOVE, types = {};
+    for (const n of g.nodes) { types[n.id] = n.type; els.push({ group: "nodes", data: n, position: n.x != null ? { x: n.x, y: n.y } : undefined }); }
+    for (const e of g.edges) {
+      const cls = fine && (types[e.source] === "asset" || types[e.target] === "asset") ? "fine" : "";
+      els.push({ group: "edges", classes: cls, data: Object.assign({}, e, { id: e.source + ">" + e.target + ">" + e.kind }) });
+    }
+    return els;
+  }
+  function applyOverlays() {
+    if (!cy) return;
+    const on = {};
+    document.querySelectorAll("[data-overlay]").forEach((cb) => (on[cb.dataset.overlay] = cb.checked));
+    cy.batch(() => {
+      cy.nodes().removeClass("ov-missing ov-unmanaged ov-foreign ov-vuln-P1 ov-vuln-P2 ov-vuln-P3");
+      if (on.missing) cy.nodes("[?missing]").addClass("ov-missing");
+      if (on.unmanaged) cy.nodes("[?unmanaged]").addClass("ov-unmanaged");
+      if (on.foreign) cy.nodes("[?foreign]").addClass("ov-foreign");
+      if (on.vuln) cy.nodes("[vuln]").forEach((n) => n.addClass("ov-vuln-" + n.data("vuln")));
+    });
+  }
+  // Zoom and pan from the server's coordinates: cheaper than fit(), which measures every element.
+  function viewport(nodes) {
+    if (!nodes.length) return {};
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const n of nodes) { if (n.x < x0) x0 = n.x; if (n.x > x1) x1 = n.x; if (n.y < y0) y0 = n.y; if (n.y > y1) y1 = n.y; }
+    const w = el.clientWidth || 800, h = el.clientHeight || 600, pad = 40;
+    const zoom = Math.min(2, (w - 2 * pad) / Math.max(x1 - x0, 1), (h - 2 * pad) / Math.max(y1 - y0, 1));
+    return { zoom, pan: { x: (w - zoom * (x0 + x1)) / 2, y: (h - zoom * (y0 + y1)) / 2 } };
+  }
+  function params() {
+    const p = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (v) p.set(k, v);
+    return p;
+  }
+  async function load() {
+    el.dataset.state = "loading"; state.ready = false;
+    status.textContent = t("loading");
+    const started = performance.now();
+    const g = await C.api("/api/ui/topology?" + params().toString());
+    state.timing = { fetched: performance.now() };
+    if (cy) cy.destroy();
+    cy = cytoscape({ container: el, elements: toElements(g), style, layout: { name: "preset", fit: false }, ...viewport(g.nodes),
+      textureOnViewport: g.nodes.length > 1500, hideEdgesOnViewport: g.nodes.length > 1500, pixelRatio: 1,
+      minZoom: 0.02, maxZoom: 4, boxSelectionEnabled: false });
+    state.timing.created = performance.now();
+    labelled = false; detailed = g.nodes.length <= FINE_ABOVE;
+    cy.one("render", () => { state.timing.rendered = performance.now(); });
+    cy.on("zoom", () => { clearTimeout(state.zt); state.zt = setTimeout(syncLabels, 150); });
+    state.cy = cy; state.nodes = cy.nodes().length; state.edges = cy.edges().length;
+    applyOverlays(); bind();
+    const q = params().get("q");
+    if (q) cy.nodes().filter((n) => String(n.data("label")).toLowerCase().startsWith(q.toLowerCase())).addClass("match");
+    cy.ready(() => {
+      state.timing.ready = performance.now();
+      el.dataset.state = "ready"; state.ready = true; state.loadMs = performance.now() - started;
+      const c = g.counts || {};
+      status.textContent = t("shown", { n: state.nodes, e: state.edges }) + (g.truncated ? " · " + t("truncated") : "") +
+        " · " + Object.keys(c).map((k) => t("type_" + k) + " " + c[k]).join(" · ");
+      const hash = decodeURIComponent(location.hash.slice(1));
+      if (hash && cy.getElementById(hash).length) { const n = cy.getElementById(hash); n.select(); show(n); cy.animate({ center: { eles: n }, zoom: 1.2 }, { duration: 200 }); }
+    });
+  }
+  function bind() {
+    cy.on("tap", "node", (ev) => { state.clicks++; state.timing.tapped = performance.now(); showNear(ev.target); show(ev.target); });
+    cy.on("dbltap", "node", (ev) => toggleExpand(ev.target));
+    cy.on("tap", (ev) => { if (ev.target === cy) { state.clicks++; clearImpact(); side.innerHTML = `<div class="side-empty muted">${t("select_hint")}</div>`; } });
+  }
+  const ATTRS = ["ip", "kind", "mlps", "criticality", "layer", "country", "vuln"];
+  const ENTITY = { business_service: "business-services", system: "systems", asset: "assets", product: "products", vendor: "vendors" };
+  function show(node) {
+    const d = node.data();
+    const frag = document.getElementById("side-tpl").content.cloneNode(true);
+    frag.querySelector('[data-f="type"]').textContent = t("type_" + d.type);
+    frag.querySelector('[data-f="label"]').textContent = d.label;
+    const dl = frag.querySelector('[data-f="attrs"]');
+    for (const k of ATTRS) if (d[k] != null && d[k] !== "") { const dt = document.createElement("dt"); dt.textContent = t("attr_" + k); const dd = document.createElement("dd"); dd.textContent = d[k]; dl.append(dt, dd); }
+    for (const k of ["missing", "unmanaged", "foreign"]) if (d[k]) { const dt = document.createElement("dt"); dt.textContent = t("attr_flag"); const dd = document.createElement("dd"); dd.textContent = t("flag_" + k); dl.append(dt, dd); }
+    const dt = document.createElement("dt"); dt.textContent = t("attr_degree"); const dd = document.createElement("dd"); dd.textContent = node.degree(); dl.append(dt, dd);
+    frag.querySelector('[data-f="link"]').href = "/entities/" + ENTITY[d.type] + "/" + d.ref;
+    const exp = frag.querySelector('[data-act="expand"]');
+    exp.textContent = expanded[d.id] ? t("collapse") : t("expand");
+    exp.addEventListener("click", () => toggleExpand(node).then(() => show(node)));
+    const wi = frag.querySelector('[data-act="whatif"]');
+    if (wi) wi.addEventListener("click", () => whatIf(node));
+    side.replaceChildren(frag);
+  }
+  async function toggleExpand(node) {
+    const id = node.id();
+    if (expanded[id]) { cy.remove(cy.collection(expanded[id].map((x) => cy.getElementById(x)))); delete expanded[id]; return; }
+    const d = node.data();
+    const g = await C.api(`/api/ui/topology/neighbours?type=${d.type}&id=${d.ref}`);
+    const fresh = g.nodes.filter((n) => !cy.getElementById(n.id).length);
+    const p = node.position(), r = 60 + fresh.length * 3;
+    fresh.forEach((n, i) => { const a = (2 * Math.PI * i) / Math.max(fresh.length, 1); n.x = p.x + r * Math.cos(a); n.y = p.y + r * Math.sin(a); });
+    const added = cy.add(toElements({ nodes: fresh, edges: g.edges.filter((e) => !cy.getElementById(e.source + ">" + e.target + ">" + e.kind).length) }));
+    expanded[id] = added.nodes().map((n) => n.id());
+    applyOverlays();
+    status.textContent = t("expanded", { n: fresh.length });
+  }
+  function clearImpact() { if (cy) cy.elements().removeClass("dim failed degraded hl root"); lastImpact = null; }
+  async function whatIf(node) {
+    const d = node.data();
+    const box = side.querySelector('[data-f="impact"]');
+    box.textContent = t("loading");
+    let res;
+    try { res = await C.api(`/api/ui/impact?type=${d.type}&id=${d.ref}`); } catch (e) { box.textContent = e.message; return; }
+    clearImpact(); lastImpact = res; state.impact = res;
+    cy.batch(() => {
+      cy.elements().addClass("dim");
+      node.removeClass("dim").addClass("root");
+      const mark = (items, cls) => items.forEach((it) => { const n = cy.getElementById(it.id); if (n.length) n.removeClass("dim").addClass(cls); });
+      mark(res.failed, "failed"); mark(res.degraded, "degraded");
+      for (const it of res.failed.concat(res.degraded)) {
+        const path = it.path || [];
+        for (let i = 0; i + 1 < path.length; i++) {
+          const a = path[i], b = path[i + 1];
+          cy.edges(`[source="${a}"][target="${b}"], [source="${b}"][target="${a}"]`).removeClass("dim").addClass("hl");
+        }
+      }
+    });
+    box.innerHTML = "";
+    const h = document.createElement("h4"); h.textContent = t("impact_title", { f: res.failed.length, d: res.degraded.length }); box.append(h);
+    for (const [cls, items] of [["failed", res.failed], ["degraded", res.degraded]]) {
+      if (!items.length) continue;
+      const h4 = document.createElement("h4"); h4.textContent = t("impact_" + cls); box.append(h4);
+      const ul = document.createElement("ul"); ul.dataset.list = cls;
+      for (const it of items.slice(0, 200)) {
+        const li = document.createElement("li"); li.className = cls;
+        const a = document.createElement("a"); a.href = "/entities/" + (ENTITY[it.type] || it.type) + "/" + it.ref; a.textContent = `${t("type_" + it.type)} · ${it.label}`; li.append(a);
+        if (it.path_labels && it.path_labels.length > 1) { const p = document.createElement("div"); p.className = "path"; p.textContent = it.path_labels.join(" ← "); li.append(p); }
+        ul.append(li);
+      }
+      box.append(ul);
+    }
+    if (!res.failed.length && !res.degraded.length) { const p = document.createElement("p"); p.className = "muted"; p.textContent = t("impact_none"); box.append(p); }
+  }
+  // Filters can be preset from the URL (/topology?site_id=2&budget=5000) for links and bookmarks.
+  for (const [k, v] of new URLSearchParams(location.search)) {
+    const f = form.elements[k];
+    if (!f) continue;
+    if (f.tagName === "SELECT" && ![...f.options].some((o) => o.value === v)) f.add(new Option(v, v));
+    f.value = v;
+  }
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
+  document.querySelectorAll("[data-overlay]").forEach((cb) => cb.addEventListener("change", applyOverlays));
+  document.getElementById("topo-fit").addEventListener("click", () => { clearImpact(); cy && cy.fit(undefined, 30); });
+  load().catch((e) => { el.dataset.state = "error"; status.textContent = e.message; });
+})();

@@ -1,0 +1,43 @@
+"""Dashboard, topology map and site map pages (their data comes from /api/ui/... as JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from ciimap.core.deps import DbSession, Reader
+from ciimap.inventory import models as m
+from ciimap.web import dashboard, sitemap
+from ciimap.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def dashboard_page(request: Request, db: DbSession, principal: Reader) -> Any:
+    return render(request, "dashboard.html", principal, active="dashboard", data=dashboard.summary(db))
+
+
+def _choices(db: DbSession) -> dict[str, Any]:
+    sites = list(db.execute(select(m.Site.id, m.Site.name).order_by(m.Site.name)))
+    zones = list(db.execute(select(m.NetworkZone.id, m.NetworkZone.name).order_by(m.NetworkZone.name)))
+    return {"sites": sites, "zones": zones, "levels": (1, 2, 3, 4, 5)}
+
+
+@router.get("/topology")
+def topology_page(request: Request, db: DbSession, principal: Reader) -> Any:
+    return render(request, "topology.html", principal, active="topology", **_choices(db))
+
+
+@router.get("/sitemap")
+def sitemap_page(request: Request, db: DbSession, principal: Reader) -> Any:
+    return render(
+        request,
+        "sitemap.html",
+        principal,
+        active="sitemap",
+        basemap=sitemap.basemap_meta(),
+        sites=sitemap.sites(db),
+    )

@@ -1,0 +1,58 @@
+"""Operations pages: imports with live progress, the change-event feed, user administration."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+
+from ciimap.auth import service as auth
+from ciimap.core import jobs
+from ciimap.core.deps import Admin, DbSession, Reader, Writer
+from ciimap.core.errors import NotFound
+from ciimap.web import domains, uploads
+from ciimap.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/imports")
+def imports_page(request: Request, db: DbSession, principal: Writer) -> Any:
+    if not domains.capabilities()["imports"]:
+        raise NotFound("imports are not installed")
+    recent = jobs.list_jobs(db, kind="import", limit=15)
+    return render(
+        request, "imports.html", principal, active="imports", kinds=domains.import_kinds(), recent=recent
+    )
+
+
+@router.post("/imports")
+async def start_import(
+    request: Request,
+    db: DbSession,
+    principal: Writer,
+    kind: Annotated[str, Form()],
+    files: Annotated[list[UploadFile], File()],
+) -> Any:
+    saved = await uploads.save(files)
+    job = domains.submit_import(db, kind=kind, paths=[str(p) for p in saved], actor=principal.username)
+    return render(request, "partials/job.html", principal, job=job)
+
+
+@router.get("/jobs/{job_id}/progress")
+def job_progress(request: Request, job_id: int, db: DbSession, principal: Reader) -> Any:
+    """htmx polls this fragment every second until the job has finished."""
+    return render(request, "partials/job.html", principal, job=jobs.get(db, job_id))
+
+
+@router.get("/changes")
+def changes_page(request: Request, db: DbSession, principal: Reader, page: int = Query(1, ge=1)) -> Any:
+    feed = domains.change_feed(db, page=page)
+    if feed is None:
+        raise NotFound("change events are not installed")
+    return render(request, "changes.html", principal, active="changes", feed=feed)
+
+
+@router.get("/admin/users")
+def users_page(request: Request, db: DbSession, principal: Admin) -> Any:
+    return render(request, "users.html", principal, active="users", users=auth.list_users(db))

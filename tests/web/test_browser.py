@@ -1,0 +1,158 @@
+"""The web UI in a real headless Chromium (Debian's /usr/bin/chromium driven by Playwright).
+
+Logs in, checks the dashboard charts, the topology graph, a what-if highlight, an nmap import with live
+progress and the language switch. Every request leaving 127.0.0.1 is blocked and must never happen.
+Screenshots go to test-artifacts/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import SHARED, make_user
+from web.seed import seed
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+NMAP = SHARED / "nmap" / "loopback-sV-O.xml"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(sqlite_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    import uvicorn
+
+    from ciimap.app import create_app
+    from ciimap.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
+    seed(sqlite_database, assets=120, systems=6)
+    make_user(sqlite_database, "admin", "admin")
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    t.join(10)
+
+
+@pytest.fixture
+def page(server: str) -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: apt-get install chromium (make sysdeps-test)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+
+        def guard(route: Any) -> None:
+            url = route.request.url
+            if url.startswith(server) or url.startswith("data:") or url.startswith("blob:"):
+                route.continue_()
+            else:
+                blocked.append(url)
+                route.abort()
+
+        ctx.route("**/*", guard)
+        pg = ctx.new_page()
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.base = server  # type: ignore[attr-defined]
+        yield pg
+        browser.close()
+    assert not blocked, f"the UI tried to reach the network: {blocked}"
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_login_dashboard_topology_whatif_import_and_language(page: Any) -> None:
+    base = page.base
+    page.goto(base + "/topology")
+    assert "/login" in page.url
+    shot(page, "01-login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "correct-horse-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/topology")
+
+    page.goto(base + "/")
+    page.wait_for_function("document.body.dataset.charts >= 4")
+    assert page.locator(".chart canvas").count() >= 4
+    assert page.inner_text("[data-card=assets] .card-value") == "120"
+    shot(page, "02-dashboard")
+
+    page.goto(base + "/topology")
+    page.wait_for_selector("#cy[data-state=ready]", timeout=20_000)
+    state = page.evaluate(
+        "({n: ciimapTopo.cy.nodes().length, e: ciimapTopo.cy.edges().length,"
+        " vis: ciimapTopo.cy.nodes(':visible').length})"
+    )
+    assert state["n"] >= 120 + 6 and state["e"] > 120 and state["vis"] == state["n"]
+    shot(page, "03-topology")
+
+    # select asset 1 (the only, non-redundant host of system 1) and ask what breaks
+    page.evaluate("ciimapTopo.cy.getElementById('asset:1').emit('tap')")
+    page.wait_for_selector("#side h3")
+    assert page.inner_text("#side h3") == "host-00001"
+    if page.locator("#whatif").count():
+        page.click("#whatif")
+        page.wait_for_selector("[data-list=failed] li")
+        failed = page.evaluate("ciimapTopo.cy.nodes('.failed').map(n => n.id())")
+        assert "system:1" in failed and "business_service:1" in failed
+        assert page.locator("[data-list=failed] li > a", has_text="业务系统01").count() == 1
+        shot(page, "04-whatif")
+    else:
+        pytest.fail("what-if button missing: the graph capability (ciimap.graph.impact) is not installed")
+
+    page.goto(base + "/imports")
+    page.select_option("select[name=kind]", "nmap")
+    page.set_input_files("input[name=files]", str(NMAP))
+    page.click("#import-form button[type=submit]")
+    page.wait_for_selector(".job[data-status=succeeded], .job[data-status=failed]", timeout=60_000)
+    shot(page, "05-import")
+    assert page.get_attribute(".job", "data-status") == "succeeded", page.inner_text(".job")
+
+    page.goto(base + "/entities/assets?q=127.0.0")  # the scan's five loopback hosts are on the map now
+    assert int(page.get_attribute("[data-total]", "data-total")) == 5
+    assert page.locator("#entity-table tbody tr").count() == 5
+    shot(page, "06-assets")
+
+    page.goto(base + "/")
+    page.click("#lang-switch")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert "Dashboard" in page.inner_text(".sidebar")
+    shot(page, "07-english")
