@@ -1,0 +1,1 @@
+"""Vulnerability risk: offline feeds, explainable matching, business-aware priority, durable triage."""

@@ -1,0 +1,93 @@
+"""REST routes under /api/feeds and /api/vulns (thin: parse, call the service, render)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+
+from ciimap.core import jobs
+from ciimap.core.deps import DbSession, Reader, Writer
+from ciimap.core.errors import Invalid
+from ciimap.core.jobs_api import JobRead
+from ciimap.vulns import service, vex
+from ciimap.vulns.models import FEED_KINDS
+from ciimap.vulns.schemas import (
+    FeedImportRead,
+    FindingDetail,
+    FindingPage,
+    TriageIn,
+    TriageRead,
+    WhereRead,
+)
+
+feeds = APIRouter(prefix="/feeds", tags=["Feeds"])
+vulns = APIRouter(prefix="/vulns", tags=["Vulnerabilities"])
+router = [feeds, vulns]
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@feeds.get("", response_model=list[FeedImportRead])
+def list_feeds(db: DbSession, principal: Reader) -> Any:
+    """Imports, newest first; ``warning`` is set on a stale latest import (never blocks)."""
+    return service.list_feeds(db)
+
+
+@feeds.post("/{kind}/import", response_model=JobRead, status_code=202)
+async def import_feed(kind: str, db: DbSession, principal: Writer, file: UploadFile = File(...),
+                      snapshot_date: str | None = Form(None)) -> Any:
+    """Upload a feed file (OSV as a zip); the import and the re-match run as a job."""
+    if kind not in FEED_KINDS:
+        raise Invalid(f"unknown feed kind '{kind}' (expected one of: {', '.join(FEED_KINDS)})")
+    from ciimap.config import get_settings
+
+    folder = get_settings().data_dir / "uploads" / "feeds"
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{uuid.uuid4().hex}-{_SAFE.sub('_', file.filename or kind)[-100:]}"
+    with dest.open("wb") as out:
+        while chunk := await file.read(1 << 20):
+            out.write(chunk)
+    return jobs.submit(db, "vulns.feed_import", {"kind": kind, "path": str(dest), "snapshot_date": snapshot_date},
+                       actor=principal.username)
+
+
+@vulns.post("/match", response_model=JobRead, status_code=202)
+def match(db: DbSession, principal: Writer) -> Any:
+    """Queue a full re-match."""
+    return jobs.submit(db, "vulns.match", {}, actor=principal.username)
+
+
+@vulns.get("/findings", response_model=FindingPage)
+def list_findings(db: DbSession, principal: Reader, priority: str | None = None, asset_id: int | None = None,
+                  system_id: int | None = None, status: str | None = None, advisory: str | None = None,
+                  include_inactive: bool = False, limit: int = Query(100, ge=1, le=1000),
+                  offset: int = Query(0, ge=0)) -> Any:
+    rows, total = service.list_findings(db, priority=priority, asset_id=asset_id, system_id=system_id, status=status,
+                                        advisory=advisory, include_inactive=include_inactive, limit=limit,
+                                        offset=offset)
+    return {"items": rows, "total": total, "limit": limit, "offset": offset}
+
+
+@vulns.get("/findings/{finding_id}", response_model=FindingDetail)
+def get_finding(finding_id: int, db: DbSession, principal: Reader) -> Any:
+    return service.finding_detail(db, finding_id)
+
+
+@vulns.post("/findings/{finding_id}/triage", response_model=TriageRead)
+def triage(finding_id: int, body: TriageIn, db: DbSession, principal: Writer) -> Any:
+    return service.set_triage(db, finding_id=finding_id, state=body.state, justification=body.justification,
+                              detail=body.detail, expires=body.expires, actor=principal.username)
+
+
+@vulns.get("/where", response_model=WhereRead)
+def where(q: str, db: DbSession, principal: Reader) -> Any:
+    """Where is this advisory (any alias) or package[@version] / purl used?"""
+    return service.where(db, query=q)
+
+
+@vulns.get("/vex")
+def export_vex(db: DbSession, principal: Reader, system_id: int | None = None, asset_id: int | None = None) -> Any:
+    """CycloneDX 1.5 VEX document."""
+    return vex.export(db, system_id=system_id, asset_id=asset_id)

@@ -1,0 +1,62 @@
+"""CISA Known Exploited Vulnerabilities catalogue, JSON or CSV (the catalogue is complete: an import
+replaces the previous one)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from ciimap.core.errors import InputFileError
+from ciimap.vulns.feeds.common import Parsed, parse_date
+
+
+def _row(e: dict[str, Any]) -> dict[str, Any]:
+    cwes = e.get("cwes") or []
+    if isinstance(cwes, str):
+        cwes = [c.strip() for c in cwes.split(",") if c.strip()]
+    return {"cve_id": str(e["cveID"]).strip().upper(), "vendor_project": e.get("vendorProject"),
+            "product": e.get("product"), "name": e.get("vulnerabilityName"),
+            "date_added": parse_date(e.get("dateAdded")), "due_date": parse_date(e.get("dueDate")),
+            "ransomware": str(e.get("knownRansomwareCampaignUse") or "").strip().lower() == "known",
+            "required_action": e.get("requiredAction"), "cwes": list(cwes)}
+
+
+def _from_json(path: Path, raw: bytes) -> Parsed:
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise InputFileError(str(path), f"invalid JSON: {e.msg}", position=f"line {e.lineno}, column {e.colno}") from e
+    vulns = doc.get("vulnerabilities") if isinstance(doc, dict) else None
+    if not isinstance(vulns, list):
+        raise InputFileError(str(path), "not a KEV catalogue (no 'vulnerabilities' list)")
+    rows = []
+    for i, e in enumerate(vulns):
+        if not isinstance(e, dict) or not e.get("cveID"):
+            raise InputFileError(str(path), "entry without cveID", position=f"vulnerabilities[{i}]")
+        rows.append(_row(e))
+    snap = parse_date(doc.get("dateReleased")) or max((r["date_added"] for r in rows if r["date_added"]), default=None)
+    return Parsed(rows=rows, snapshot_date=snap, notes={"catalog_version": doc.get("catalogVersion")})
+
+
+def _from_csv(path: Path, raw: bytes) -> Parsed:
+    text = raw.decode("utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "cveID" not in reader.fieldnames:
+        raise InputFileError(str(path), "not a KEV CSV (no 'cveID' column)", position="line 1")
+    rows = []
+    for n, e in enumerate(reader, start=2):
+        if not e.get("cveID"):
+            raise InputFileError(str(path), "empty cveID", position=f"line {n}")
+        rows.append(_row(e))
+    snap = max((r["date_added"] for r in rows if r["date_added"]), default=None)
+    return Parsed(rows=rows, snapshot_date=snap)
+
+
+def parse(path: Path) -> Parsed:
+    raw = path.read_bytes()
+    if raw.lstrip()[:1] in (b"{", b"["):
+        return _from_json(path, raw)
+    return _from_csv(path, raw)

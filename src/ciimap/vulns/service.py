@@ -1,0 +1,235 @@
+"""Vulnerability services: feed import, matching, listing, "where is this used", triage.
+
+Services take a Session, never commit, and raise ciimap.core.errors. Every feed import re-matches
+(a full match of 10,000 components takes well under the 2 s budget, see bench/vuln_match.py);
+software changes call :func:`rematch_for` for just the assets/systems they touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from ciimap.core import audit
+from ciimap.core.audit import current_actor
+from ciimap.core.errors import InputFileError, NotFound
+from ciimap.inventory.models import ServiceEndpoint, Software
+from ciimap.vulns import matching, persist, triage
+from ciimap.vulns import versions as V
+from ciimap.vulns.feeds import parser
+from ciimap.vulns.feeds.common import checksum, chunks, store_advisories
+from ciimap.vulns.models import Advisory, AdvisoryAlias, EpssScore, FeedImport, Finding, KevEntry
+
+KNOWN_PREFIXES = ("CVE-", "CNNVD-", "CNVD-", "PYSEC-", "GHSA-", "OSV-", "RUSTSEC-", "GO-", "DSA-", "USN-")
+UPPER_IDS = ("CVE-", "CNNVD-", "CNVD-", "PYSEC-", "OSV-", "RUSTSEC-")
+ADVISORY_RE = re.compile(r"^[A-Z][A-Z0-9]*-[A-Za-z0-9][A-Za-z0-9:._-]*$")
+
+
+def stale_days() -> int:
+    from ciimap.config import get_settings
+
+    return get_settings().feed_stale_days
+
+
+def stale_warning(kind: str, snapshot: dt.date, today: dt.date | None = None) -> str | None:
+    """A warning (never an error) when a feed snapshot is older than ``feed_stale_days``."""
+    age = ((today or dt.date.today()) - snapshot).days
+    if age > stale_days():
+        return f"{kind} feed snapshot {snapshot} is {age} days old (stale after {stale_days()} days)"
+    return None
+
+
+def _replace_table(session: Session, model: Any, rows: list[dict[str, Any]], fi_id: int) -> int:
+    """KEV and EPSS files are complete catalogues: replace the previous import."""
+    unique = {r["cve_id"]: {**r, "feed_import_id": fi_id} for r in rows}
+    session.execute(delete(model))
+    for part in chunks(list(unique.values()), 5000):
+        session.execute(insert(model), part)
+    return len(unique)
+
+
+def import_feed(session: Session, *, kind: str, path: str | Path, snapshot_date: dt.date | None = None,
+                rematch: bool = True) -> dict[str, Any]:
+    """Parse and store one feed (all-or-nothing in the caller's transaction), then re-match."""
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(str(p), "no such file or directory")
+    mod = parser(kind)
+    t0 = time.perf_counter()
+    parsed = mod.parse(p)
+    digest = checksum(p)
+    snap = snapshot_date or parsed.snapshot_date or dt.date.today()
+    fi = FeedImport(kind=kind, source=str(p)[:500], snapshot_date=snap, checksum=digest,
+                    imported_by=current_actor().name, notes=parsed.notes)
+    session.add(fi)
+    session.flush()
+    if kind in ("kev", "epss"):
+        count = _replace_table(session, KevEntry if kind == "kev" else EpssScore, parsed.rows, fi.id)
+        counts: dict[str, Any] = {"entries": count}
+    else:
+        counts = store_advisories(session, parsed.advisories, fi.id)
+        count = counts["advisories"]
+    fi.record_count, fi.seconds = count, round(time.perf_counter() - t0, 3)
+    audit.record_bulk(session, "import", f"vuln_feed:{kind}", count=count, digest=digest,
+                      detail={"feed_import_id": fi.id, "source": fi.source, "snapshot_date": snap.isoformat()})
+    result: dict[str, Any] = {"feed_import_id": fi.id, "kind": kind, "source": fi.source,
+                              "snapshot_date": snap.isoformat(), "checksum": digest, "records": count,
+                              "import_seconds": fi.seconds, "notes": parsed.notes, **counts}
+    warning = stale_warning(kind, snap)
+    if warning:
+        result["warning"] = warning
+    if rematch:
+        result["match"] = match(session)
+    return result
+
+
+def list_feeds(session: Session, *, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """Every import, newest first, with a stale warning on the latest import of each kind."""
+    rows = list(session.scalars(select(FeedImport).order_by(FeedImport.imported_at.desc(), FeedImport.id.desc())))
+    seen: set[str] = set()
+    out = []
+    for fi in rows:
+        latest = fi.kind not in seen
+        seen.add(fi.kind)
+        out.append({"id": fi.id, "kind": fi.kind, "source": fi.source, "snapshot_date": fi.snapshot_date,
+                    "checksum": fi.checksum, "records": fi.record_count, "imported_at": fi.imported_at,
+                    "imported_by": fi.imported_by, "seconds": fi.seconds, "latest": latest,
+                    "warning": stale_warning(fi.kind, fi.snapshot_date, today) if latest else None})
+    return out
+
+
+def match(session: Session, *, asset_ids: set[int] | None = None, system_ids: set[int] | None = None) -> dict[str, Any]:
+    """Match every component in scope (``None`` = all) and bring findings up to date."""
+    t0 = time.perf_counter()
+    reopened = triage.reopen_expired(session)
+    stats = matching.Stats()
+    comps = matching.load_components(session, asset_ids=asset_ids, system_ids=system_ids, stats=stats)
+    hits = matching.dedupe(matching.match_purls(session, comps) + matching.match_cpes(session, comps, stats))
+    now = persist.now()
+    rows = persist.build_rows(session, hits, now)
+    scoped = asset_ids is not None or system_ids is not None
+    written = persist.write(session, rows, stats.targets if scoped else None, now)
+    written["reopened"] += reopened
+    written["fixed_verified"] = triage.verify_fixed(session, {r["triage_key"] for r in rows},
+                                                    asset_ids=asset_ids, system_ids=system_ids)
+    return {"components": stats.components, "findings": len(rows), **written,
+            "skipped_wildcard": stats.skipped_wildcard, "skipped_unversioned": stats.skipped_unversioned,
+            "unparsed_purl": stats.unparsed_purl, "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def rematch_for(session: Session, *, software_ids: list[int] | None = None, asset_ids: list[int] | None = None,
+                system_ids: list[int] | None = None, endpoint_ids: list[int] | None = None) -> dict[str, Any]:
+    """Re-match only what a software/endpoint change touched (call after an import, same session).
+
+    Deleted software needs no call: its findings go with it (ON DELETE CASCADE), its triage stays.
+    """
+    assets, systems = set(asset_ids or ()), set(system_ids or ())
+    for part in chunks(sorted(set(software_ids or ()))):
+        for a, s in session.execute(select(Software.asset_id, Software.system_id).where(Software.id.in_(part))):
+            if a:
+                assets.add(a)
+            elif s:
+                systems.add(s)
+    for part in chunks(sorted(set(endpoint_ids or ()))):
+        assets.update(session.scalars(select(ServiceEndpoint.asset_id).where(ServiceEndpoint.id.in_(part))))
+    if not assets and not systems:
+        return {"components": 0, "findings": 0}
+    return match(session, asset_ids=assets, system_ids=systems)
+
+
+def list_findings(session: Session, *, priority: str | None = None, asset_id: int | None = None,
+                  system_id: int | None = None, status: str | None = None, advisory: str | None = None,
+                  include_inactive: bool = False, limit: int = 100, offset: int = 0) -> tuple[list[Finding], int]:
+    triage.reopen_expired(session)
+    stmt = select(Finding)
+    if not include_inactive:
+        stmt = stmt.where(Finding.active.is_(True))
+    for col, val in ((Finding.priority, priority), (Finding.asset_id, asset_id), (Finding.system_id, system_id),
+                     (Finding.status, status), (Finding.advisory_id, advisory)):
+        if val is not None:
+            stmt = stmt.where(col == val)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Finding.score.desc(), Finding.id).limit(limit).offset(offset))
+    return list(rows), int(total)
+
+
+def get_finding(session: Session, finding_id: int) -> Finding:
+    f = session.get(Finding, finding_id)
+    if f is None:
+        raise NotFound(f"finding {finding_id} does not exist")
+    return f
+
+
+def linked_advisories(session: Session, ids: list[str]) -> list[Advisory]:
+    """Advisories sharing any of these ids (CVE ↔ OSV ↔ CNNVD ↔ CNVD)."""
+    if not ids:
+        return []
+    pks = select(AdvisoryAlias.advisory_pk).where(AdvisoryAlias.alias.in_(ids))
+    return list(session.scalars(select(Advisory).where(Advisory.id.in_(pks)).order_by(Advisory.advisory_id)))
+
+
+def finding_detail(session: Session, finding_id: int) -> dict[str, Any]:
+    f = get_finding(session, finding_id)
+    adv = session.get(Advisory, f.advisory_pk)
+    t = session.scalars(select(triage.Triage).where(triage.Triage.key == f.triage_key)).first()
+    ids = [f.advisory_id, *f.cve_ids]
+    kev = session.scalars(select(KevEntry).where(KevEntry.cve_id.in_(f.cve_ids or [""]))).first()
+    epss = session.scalars(select(EpssScore).where(EpssScore.cve_id.in_(f.cve_ids or [""]))).first()
+    return {"finding": f, "advisory": adv, "triage": t, "kev": kev, "epss": epss,
+            "linked": [a for a in linked_advisories(session, ids) if a.id != f.advisory_pk]}
+
+
+def set_triage(session: Session, *, finding_id: int, state: str, justification: str | None = None,
+               detail: str | None = None, expires: dt.date | None = None,
+               actor: str | None = None) -> triage.Triage:
+    return triage.set_state(session, finding_id=finding_id, state=state, justification=justification,
+                            detail=detail, expires=expires, actor=actor)
+
+
+def _package_query(q: str) -> tuple[list[str], str | None]:
+    """Candidate package identities (LIKE patterns) and version for ``name[@version]`` or a purl."""
+    if q.startswith("pkg:"):
+        parsed = matching._purl(q)
+        if parsed is None:
+            raise InputFileError("query", f"not a valid purl: {q}")
+        ptype, name, version = parsed
+        return [f"pkg:{ptype}/{name}"], version
+    name, _, version = q.partition("@")
+    names = {name.lower(), V.normalise_name("pypi", name)}
+    return [f"pkg:%/{n}" for n in sorted(names)] + [f"cpe:%:{n.lower()}" for n in sorted(names)], version or None
+
+
+def where(session: Session, *, query: str) -> dict[str, Any]:
+    """Where is this advisory (any alias: CVE, PYSEC, GHSA, CNNVD, CNVD) or package used?"""
+    q = query.strip()
+    stmt = select(Finding).where(Finding.active.is_(True))
+    up = q.upper()
+    known = up.startswith(KNOWN_PREFIXES)
+    if known or (ADVISORY_RE.match(q) and not q.startswith("pkg:")):
+        advisories = linked_advisories(session, [up if up.startswith(UPPER_IDS) else q])
+        cves = sorted({a for adv in advisories for a in [adv.advisory_id, *adv.aliases] if a.startswith("CVE-")})
+        advisories = linked_advisories(session, sorted({up if up.startswith(UPPER_IDS) else q, *cves}))
+        if advisories or known:
+            if not advisories:
+                raise NotFound(f"no advisory known as '{q}' (import the feed that has it)")
+            findings = session.scalars(stmt.where(Finding.advisory_pk.in_([a.id for a in advisories]))
+                                       .order_by(Finding.score.desc())).all()
+            return {"query": q, "kind": "advisory", "advisories": advisories, "findings": list(findings),
+                    "components": []}
+    patterns, version = _package_query(q)
+    cond = or_(*[Finding.package.like(p) for p in patterns])
+    if version:
+        stmt = stmt.where(Finding.version == version)
+    findings = list(session.scalars(stmt.where(cond).order_by(Finding.score.desc())))
+    comp = select(Software).where(or_(*[Software.purl.like(p + "@%") for p in patterns if p.startswith("pkg:")],
+                                      func.lower(Software.name) == patterns[0].rsplit("/", 1)[-1].split(":")[-1]))
+    if version:
+        comp = comp.where(Software.version == version)
+    components = list(session.scalars(comp.order_by(Software.id).limit(1000)))
+    return {"query": q, "kind": "package", "advisories": [], "findings": findings, "components": components}
