@@ -1,0 +1,1 @@
+"""Asset mapping (资产测绘): importers, correlation into canonical assets, history and change events."""

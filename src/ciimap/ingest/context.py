@@ -1,0 +1,42 @@
+"""State shared by the loaders during one import run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ciimap.ingest import bulk
+from ciimap.ingest.correlate import Decisions
+from ciimap.ingest.models import ChangeEvent
+
+
+@dataclass
+class RunCtx:
+    session: Session
+    run_id: int
+    source: str
+    scope: str
+    now: dt.datetime
+    #: First run of this scope: the baseline, so no "new"/"opened" events (everything would be new).
+    baseline: bool
+    order: tuple[str, ...]
+    decisions: Decisions
+    options: dict[str, Any] = field(default_factory=dict)
+    track_scope: bool = True
+    stats: Counter[str] = field(default_factory=Counter)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def event(self, kind: str, asset_id: int | None, subject: str | None = None,
+              before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+        self.events.append({"run_id": self.run_id, "asset_id": asset_id, "kind": kind, "subject": subject,
+                            "before": before, "after": after, "at": self.now})
+
+    def flush_events(self) -> None:
+        if self.events:
+            bulk.insert_rows(self.session, ChangeEvent.__table__, self.events)
+            self.stats["changes"] += len(self.events)
+            self.events = []

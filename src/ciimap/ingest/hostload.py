@@ -1,0 +1,181 @@
+"""Load HostRecords (scans, registers, osquery hosts) into canonical assets, chunk by chunk.
+
+Per chunk: one identity lookup, one scope-state lookup; unchanged hosts (same fingerprint) only get
+their timestamps bumped in three bulk UPDATEs, which makes a no-change re-import cheap. New hosts are
+inserted with bulk Core inserts; changed ones go through :mod:`ciimap.ingest.hostupdate`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import select, update
+
+from ciimap.ingest import bulk, hostupdate
+from ciimap.ingest.context import RunCtx
+from ciimap.ingest.correlate import Match, resolve
+from ciimap.ingest.models import ScopeState
+from ciimap.ingest.records import HostRecord
+from ciimap.inventory.models import Asset, ServiceEndpoint
+
+CHUNK = 2000
+
+
+def chunks(it: Iterable[HostRecord], n: int = CHUNK) -> Iterator[list[HostRecord]]:
+    it = iter(it)
+    while batch := list(islice(it, n)):
+        yield batch
+
+
+def merge(a: HostRecord, b: HostRecord) -> HostRecord:
+    """Two observations of the same asset within one import (e.g. masscan lines, register rows)."""
+    a.complete(), b.complete()
+    a.fingerprint = None  # the merged facts need a fresh digest
+    for attr in ("ips", "macs", "hostnames"):
+        cur = getattr(a, attr)
+        cur.extend(x for x in getattr(b, attr) if x not in cur)
+    seen = {(p.address, p.protocol, p.port) for p in a.ports}
+    a.ports.extend(p for p in b.ports if (p.address, p.protocol, p.port) not in seen)
+    for attr in ("serial", "cloud_id", "name", "os_name", "os_family", "os_version", "mac_vendor"):
+        if getattr(a, attr) is None:
+            setattr(a, attr, getattr(b, attr))
+    a.declared = {**b.declared, **a.declared}
+    return a
+
+
+def load(ctx: RunCtx, records: Iterable[HostRecord]) -> None:
+    for chunk in chunks(records):
+        _load_chunk(ctx, chunk)
+        ctx.flush_events()
+
+
+def _group(recs: list[HostRecord], matches: list[Match]) -> tuple[dict[int, tuple[HostRecord, Match]],
+                                                                  list[tuple[HostRecord, Match]]]:
+    """Existing assets by id, and new assets with records sharing a key merged into one."""
+    existing: dict[int, tuple[HostRecord, Match]] = {}
+    new: list[tuple[HostRecord, Match]] = []
+    new_by_key: dict[tuple[str, str], int] = {}
+    for rec, m in zip(recs, matches, strict=True):
+        if m.asset_id is not None:
+            if m.asset_id in existing:
+                merge(existing[m.asset_id][0], rec)
+            else:
+                existing[m.asset_id] = (rec, m)
+            continue
+        idx = next((new_by_key[k] for k in m.keys if k in new_by_key), None)
+        if idx is None:
+            new.append((rec, m))
+            idx = len(new) - 1
+        else:
+            merge(new[idx][0], rec)
+            new[idx][1].keys.extend(k for k in m.keys if k not in new[idx][1].keys)
+        for k in m.keys:
+            new_by_key.setdefault(k, idx)
+    return existing, new
+
+
+def _load_chunk(ctx: RunCtx, recs: list[HostRecord]) -> None:
+    ctx.stats["records"] += len(recs)
+    matches = resolve(ctx.session, recs, ctx.order, ctx.decisions)
+    existing, new = _group(recs, matches)
+    states: dict[int, tuple[str, bool]] = {}
+    if existing and ctx.track_scope:
+        ids = list(existing)
+        for i in range(0, len(ids), 900):
+            states.update({a: (d, miss) for a, d, miss in ctx.session.execute(
+                select(ScopeState.asset_id, ScopeState.digest, ScopeState.missing).where(
+                    ScopeState.scope == ctx.scope, ScopeState.asset_id.in_(ids[i:i + 900])))})
+    digests = {a: rec.digest() for a, (rec, _m) in existing.items()} if ctx.track_scope else {}
+    unchanged = [a for a in existing if a in states and states[a] == (digests[a], False)]
+    changed = {a: existing[a] for a in existing if a not in set(unchanged)}
+    if unchanged:
+        touch(ctx, unchanged)
+    if changed:
+        hostupdate.update_assets(ctx, changed, states, digests)
+    if new:
+        create(ctx, new)
+
+
+def touch(ctx: RunCtx, ids: list[int]) -> None:
+    """Unchanged hosts: only the asset's last_seen and the scope state's last run move.
+
+    Endpoints and identity rows keep the time they last changed or were first seen: rewriting
+    ~10 endpoint rows per host on every no-change scan would dominate a re-import, and "seen in run
+    N" is answered by ``scope_state`` (see ``assets why``).
+    """
+    s = ctx.session
+    ctx.stats["assets_unchanged"] += len(ids)
+    for i in range(0, len(ids), 900):
+        part = ids[i:i + 900]
+        s.execute(update(Asset).where(Asset.id.in_(part)).values(last_seen=ctx.now)
+                  .execution_options(synchronize_session=False))
+        s.execute(update(ScopeState).where(ScopeState.scope == ctx.scope, ScopeState.asset_id.in_(part))
+                  .values(last_run_id=ctx.run_id, last_seen=ctx.now).execution_options(synchronize_session=False))
+
+
+def asset_row(ctx: RunCtx, rec: HostRecord) -> dict[str, Any]:
+    d = rec.declared
+    hostname = rec.hostnames[0] if rec.hostnames else None
+    return {
+        "name": (rec.name or hostname or (rec.ips[0] if rec.ips else None) or (rec.macs[0] if rec.macs else "?"))[:200],
+        "kind": d.get("kind", "server"), "hostname": hostname,
+        "fqdn": hostname if hostname and "." in hostname else None, "serial": rec.serial, "cloud_id": rec.cloud_id,
+        "macs": rec.macs, "primary_ip": rec.ips[0] if rec.ips else None, "ips": rec.ips,
+        "os_family": rec.os_family, "os_name": rec.os_name, "os_version": rec.os_version,
+        "manufacturer": d.get("manufacturer"), "model": d.get("model"), "site_id": d.get("site_id"),
+        "zone_id": d.get("zone_id"), "system_id": d.get("system_id"), "owner_id": d.get("owner_id"),
+        "organization_id": None, "lifecycle_status": d.get("lifecycle_status", "active"),
+        "criticality": d.get("criticality", "medium"), "declared": ctx.source == "register",
+        "tags": d.get("tags", []), "source": ctx.source, "first_seen": ctx.now, "last_seen": ctx.now,
+        "created_at": ctx.now, "updated_at": ctx.now,
+    }
+
+
+def create(ctx: RunCtx, new: list[tuple[HostRecord, Match]]) -> None:
+    s = ctx.session
+    rows = [asset_row(ctx, rec.complete()) for rec, _m in new]
+    ids = bulk.allocate_ids(s, Asset.__table__, len(rows))
+    for aid, row in zip(ids, rows, strict=True):
+        row["id"] = aid
+    bulk.insert_rows(s, Asset.__table__, rows)
+    ctx.stats["assets_created"] += len(ids)
+    ip_rows: list[Any] = []
+    ep_rows: list[Any] = []
+    id_rows: list[Any] = []
+    prov_rows: list[Any] = []
+    state_rows: list[Any] = []
+    detail_rows: list[Any] = []
+    for aid, (rec, m) in zip(ids, new, strict=True):
+        ip_rows.extend(ip_row(ctx, aid, rec, ip) for ip in rec.ips)
+        ep_rows.extend(hostupdate.endpoint_tuples(ctx, aid, rec))
+        id_rows.extend(identity_row(ctx, aid, k, v, "created") for k, v in m.keys if (k, v) not in m.known)
+        prov_rows.extend(hostupdate.provenance_rows(ctx, aid, rec))
+        if ctx.track_scope:
+            state_rows.append({"scope": ctx.scope, "asset_id": aid, "digest": rec.digest(), "first_run_id": ctx.run_id,
+                               "last_run_id": ctx.run_id, "last_seen": ctx.now, "missing": False})
+        if rec.detail:
+            detail_rows.append({"asset_id": aid, "source": ctx.source, "run_id": ctx.run_id, "data": rec.detail})
+        if not ctx.baseline:
+            ctx.event("asset_new", aid, rec.ips[0] if rec.ips else rec.name,
+                      after={"ips": rec.ips, "hostnames": rec.hostnames,
+                             "open_ports": sorted(f"{p.protocol}/{p.port}" for p in rec.ports if p.state == "open")})
+    bulk.insert_tuples(s, ServiceEndpoint.__table__, hostupdate.EP_COLS, ep_rows)
+    ctx.stats["endpoints_written"] += len(ep_rows)
+    hostupdate.insert_rows(ctx, ip_rows, [], id_rows, prov_rows, state_rows, detail_rows)
+
+
+def ip_row(ctx: RunCtx, aid: int, rec: HostRecord, ip: str) -> dict[str, Any]:
+    try:
+        version = ipaddress.ip_address(ip).version
+    except ValueError:
+        version = 4
+    return {"asset_id": aid, "address": ip, "version": version, "mac": rec.macs[0] if rec.macs and len(rec.ips) == 1 else None,
+            "mac_vendor": rec.mac_vendor, "source": ctx.source, "first_seen": ctx.now, "last_seen": ctx.now}
+
+
+def identity_row(ctx: RunCtx, aid: int, key: str, value: str, how: str) -> dict[str, Any]:
+    return {"asset_id": aid, "key": key, "value": value[:300], "source": ctx.source, "how": how,
+            "first_run_id": ctx.run_id, "last_run_id": ctx.run_id, "first_seen": ctx.now, "last_seen": ctx.now}

@@ -1,0 +1,203 @@
+"""nmap ``-oX`` (and masscan ``-oX``, which uses the same schema) → HostRecord, streaming.
+
+Memory stays flat on multi-GB files: each ``<host>`` is converted then freed with its siblings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shlex
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from ciimap.core.errors import InputFileError
+from ciimap.ingest.parsers.xmlsafe import check_prolog, detach, iterparse, read_head
+from ciimap.ingest.records import HostRecord, PortRecord
+
+#: nmap options that take a separate value (so the value is not mistaken for a target).
+_VALUE_OPTS = {
+    "-p", "-oX", "-oN", "-oG", "-oA", "-oS", "-oM", "-iL", "-iR", "-e", "-S", "-D", "-g", "-b", "-PS", "-PA",
+    "--top-ports", "--exclude", "--excludefile", "--exclude-ports", "--script", "--script-args",
+    "--script-args-file", "--min-rate", "--max-rate", "--max-retries", "--host-timeout", "--scan-delay",
+    "--max-scan-delay", "--min-hostgroup", "--max-hostgroup", "--min-parallelism", "--max-parallelism",
+    "--source-port", "--data-length", "--ttl", "--spoof-mac", "--dns-servers", "--version-intensity",
+    "--stylesheet", "--datadir", "--servicedb", "--versiondb", "--proxies", "--port-ratio", "--mtu",
+    "--min-rtt-timeout", "--max-rtt-timeout", "--initial-rtt-timeout", "--resume", "--data", "--data-string",
+}
+
+
+def targets_from_args(args: str | None) -> list[str]:
+    """The target specification of an nmap command line (the run scope when none is given)."""
+    if not args:
+        return []
+    try:
+        tokens = shlex.split(args)
+    except ValueError:
+        tokens = args.split()
+    out, skip = [], False
+    for tok in tokens[1:]:
+        if skip:
+            skip = False
+            continue
+        if tok.startswith("-"):
+            skip = tok in _VALUE_OPTS
+            continue
+        out.append(tok)
+    return out
+
+
+def _ports(ports_el: Any) -> tuple[list[PortRecord], dict[str, Any]]:
+    out: list[PortRecord] = []
+    extra: dict[str, Any] = {}
+    for p in ports_el:
+        if p.tag == "extraports":
+            extra[p.get("state", "?")] = int(p.get("count", "0"))
+            continue
+        if p.tag != "port":
+            continue
+        rec = PortRecord(protocol=p.get("protocol", "tcp"), port=int(p.get("portid", "0")), state="unknown")
+        for c in p:
+            tag = c.tag
+            if tag == "state":
+                rec.state, rec.reason = c.get("state", "unknown"), c.get("reason")
+            elif tag == "service":
+                a = c.attrib
+                rec.name, rec.product, rec.version = a.get("name"), a.get("product"), a.get("version")
+                rec.extrainfo, rec.tunnel, rec.method = a.get("extrainfo"), a.get("tunnel"), a.get("method")
+                conf = a.get("conf")
+                rec.conf = int(conf) if conf else None
+                rec.cpes = [e.text for e in c if e.tag == "cpe" and e.text]
+            elif tag == "script":
+                rec.scripts.append((c.get("id", ""), c.get("output", "")))
+        out.append(rec)
+    return out, extra
+
+
+def _os(os_el: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    matches = []
+    for m in os_el:
+        if m.tag != "osmatch":
+            continue
+        classes = [{"vendor": c.get("vendor"), "osfamily": c.get("osfamily"), "osgen": c.get("osgen"),
+                    "type": c.get("type"), "accuracy": int(c.get("accuracy", "0")),
+                    "cpes": [e.text for e in c if e.tag == "cpe"]} for c in m if c.tag == "osclass"]
+        matches.append({"name": m.get("name"), "accuracy": int(m.get("accuracy", "0")), "classes": classes})
+    return matches, (matches[0] if matches else None)
+
+
+_VOLATILE_ATTRS = re.compile(rb'\s(?:servicefp|reason_ttl)="[^"]*"')
+
+
+def host_keys(h: Any, index: int) -> HostRecord | None:
+    """Cheap first pass over one ``<host>``: identity facts plus a fingerprint of the observed facts.
+
+    The full conversion (:func:`complete`) runs only for hosts that are new or changed, which is what
+    makes an unchanged re-import cheap. Hosts that are not up are skipped (they were not seen).
+    """
+    rec = HostRecord(position=f"host {index}")
+    blobs: list[bytes] = []
+    for c in h:
+        tag = c.tag
+        if tag == "status":
+            if c.get("state") != "up":
+                return None
+        elif tag == "address":
+            kind, addr = c.get("addrtype"), c.get("addr")
+            if kind == "mac":
+                rec.macs.append(addr.upper())
+                rec.mac_vendor = c.get("vendor")
+            elif addr:
+                rec.ips.append(addr)
+        elif tag == "hostnames":
+            rec.hostnames = [n.get("name").lower() for n in c if n.tag == "hostname" and n.get("name")]
+        elif tag in ("ports", "hostscript"):
+            blobs.append(etree.tostring(c))
+        elif tag == "os":
+            best = c.find("osmatch")
+            blobs.append((best.get("name") or "").encode() if best is not None else b"")
+    if not (rec.ips or rec.macs):
+        return None
+    facts = "|".join((*rec.ips, *rec.macs, rec.mac_vendor or "", *rec.hostnames)).encode()
+    rec.fingerprint = hashlib.sha1(facts + _VOLATILE_ATTRS.sub(b"", b"".join(blobs)),
+                                   usedforsecurity=False).hexdigest()
+    rec.pending = lambda r, h=h: _complete(r, h)
+    return rec
+
+
+def _complete(rec: HostRecord, h: Any) -> None:
+    """Second pass: ports, services, OS matches, scripts and times."""
+    for c in h:
+        tag = c.tag
+        if tag == "status":
+            rec.detail["status_reason"] = c.get("reason")
+        elif tag == "ports":
+            rec.ports, extra = _ports(c)
+            if extra:
+                rec.detail["extraports"] = extra
+        elif tag == "os":
+            matches, best = _os(c)
+            if matches:
+                rec.detail["os_matches"] = matches
+            if best:
+                rec.os_name, rec.os_accuracy = best["name"], best["accuracy"]
+                cls = best["classes"][0] if best["classes"] else {}
+                rec.os_family, rec.os_version = cls.get("osfamily"), cls.get("osgen")
+        elif tag == "hostscript":
+            rec.detail["host_scripts"] = [[s.get("id"), s.get("output")] for s in c if s.tag == "script"]
+        elif tag == "uptime":
+            rec.detail["uptime_seconds"] = int(c.get("seconds", "0"))
+    for k in ("starttime", "endtime"):
+        if h.get(k):
+            rec.detail[k] = int(h.get(k))
+
+
+def host_record(h: Any, index: int) -> HostRecord | None:
+    """Convert one ``<host>`` element completely."""
+    rec = host_keys(h, index)
+    if rec is not None:
+        rec.complete()
+    return rec
+
+
+class NmapXml:
+    """Iterate hosts of an nmap/masscan XML file; ``meta`` holds scan arguments and times."""
+
+    def __init__(self, path: Path, on_bytes: Callable[[int], None] | None = None) -> None:
+        self.path, self.on_bytes = path, on_bytes
+        self.meta: dict[str, Any] = {}
+        root = check_prolog(path, read_head(path))
+        if root != "nmaprun":
+            raise InputFileError(str(path), f"not an nmap XML file (root element is <{root}>, expected <nmaprun>)",
+                                 position="line 1")
+
+    def __iter__(self) -> Iterator[HostRecord]:
+        index = 0
+        for elem in iterparse(self.path, ("host", "scaninfo", "finished"), self.on_bytes):
+            tag = elem.tag
+            if tag == "host":
+                index += 1
+                if index == 1:
+                    self._root_meta(elem.getparent())
+                rec = host_keys(elem, index)
+                detach(elem)  # kept alive by rec.pending until the loader completes or drops it
+                if rec is not None:
+                    yield rec
+            elif tag == "scaninfo":
+                self.meta.setdefault("scaninfo", []).append(dict(elem.attrib))
+                self._root_meta(elem.getparent())
+            else:
+                self.meta["finished"] = int(elem.get("time", "0")) or None
+                self.meta["summary"] = elem.get("summary")
+        self.meta["hosts_in_file"] = index
+
+    def _root_meta(self, root: Any) -> None:
+        if root is None or "args" in self.meta:
+            return
+        a = root.attrib
+        self.meta.update({"scanner": a.get("scanner"), "args": a.get("args"), "version": a.get("version"),
+                          "start": int(a["start"]) if a.get("start") else None})
+        self.meta["targets"] = targets_from_args(a.get("args"))
