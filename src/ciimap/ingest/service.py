@@ -24,7 +24,7 @@ from ciimap.core.jobs import Job, Progress
 from ciimap.ingest import changes, hostload, swload
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.correlate import DEFAULT_KEYS, Decisions, check_keys, resolve
-from ciimap.ingest.models import ImportRun
+from ciimap.ingest.models import ChangeEvent, ImportRun, ScopeState
 from ciimap.ingest.parsers import masscan, nmap, osquery, register, sbom
 from ciimap.ingest.records import HostRecord
 from ciimap.ingest.register_refs import resolve_refs
@@ -147,6 +147,7 @@ def _run(session: Session, run: ImportRun, kind: str, paths: list[Path], files: 
     else:
         _import_osquery(ctx, paths, options, bar, meta)
     ctx.flush_events()
+    meta["vulns"] = _rematch(session, run.id, kind, options)
     run.status, run.finished_at, run.meta = "succeeded", utcnow(), meta
     run.stats = {**dict(ctx.stats), "baseline": baseline}
     digest = hashlib.sha256("".join(f["sha256"] for f in files).encode()).hexdigest()
@@ -160,6 +161,24 @@ def _run(session: Session, run: ImportRun, kind: str, paths: list[Path], files: 
             "assets_created": ctx.stats["assets_created"], "assets_updated": ctx.stats["assets_updated"],
             "assets_unchanged": ctx.stats["assets_unchanged"], "missing": ctx.stats["missing"],
             "changes": ctx.stats["changes"], "stats": dict(ctx.stats), "meta": meta}
+
+
+def _rematch(session: Session, run_id: int, kind: str, options: dict[str, Any]) -> dict[str, Any] | None:
+    """Re-match vulnerabilities for what this run touched (issue 5: after every software change)."""
+    from ciimap.vulns import service as vulns
+
+    if kind == "sbom" or (kind == "osquery" and options.get("asset_id")):
+        asset = [int(options["asset_id"])] if options.get("asset_id") else None
+        system = [int(options["system_id"])] if options.get("system_id") else None
+        result = vulns.rematch_after_import(session, asset_ids=asset, system_ids=system)
+    elif kind == "osquery":
+        result = vulns.rematch_after_import(session, everything=True)
+    else:  # scans and registers: assets new to the scope, or with new/changed endpoints
+        changed = select(ChangeEvent.asset_id).where(ChangeEvent.run_id == run_id, ChangeEvent.asset_id.is_not(None))
+        new = select(ScopeState.asset_id).where(ScopeState.first_run_id == run_id)
+        touched = sorted({a for (a,) in session.execute(changed.union(new))})
+        result = vulns.rematch_after_import(session, asset_ids=touched)
+    return None if result is None else {k: v for k, v in result.items() if isinstance(v, int | float | str)}
 
 
 def _host_records(session: Session, kind: str, paths: list[Path], options: dict[str, Any], bar: _Bytes,

@@ -123,6 +123,23 @@ def match(session: Session, *, asset_ids: set[int] | None = None, system_ids: se
             "unparsed_purl": stats.unparsed_purl, "seconds": round(time.perf_counter() - t0, 3)}
 
 
+def has_advisories(session: Session) -> bool:
+    """Cheap check so imports skip re-matching on maps without any vulnerability feed."""
+    return session.scalar(select(Advisory.id).limit(1)) is not None
+
+
+def rematch_after_import(session: Session, *, asset_ids: list[int] | None = None,
+                         system_ids: list[int] | None = None, everything: bool = False) -> dict[str, Any] | None:
+    """Bring findings up to date after an import, in the import's own transaction."""
+    if not has_advisories(session):
+        return None
+    if everything:
+        return match(session)
+    if not asset_ids and not system_ids:
+        return None
+    return rematch_for(session, asset_ids=asset_ids, system_ids=system_ids)
+
+
 def rematch_for(session: Session, *, software_ids: list[int] | None = None, asset_ids: list[int] | None = None,
                 system_ids: list[int] | None = None, endpoint_ids: list[int] | None = None) -> dict[str, Any]:
     """Re-match only what a software/endpoint change touched (call after an import, same session).
