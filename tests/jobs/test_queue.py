@@ -24,8 +24,8 @@ ROOT = HERE.parents[1]
 
 
 def _status(db, job_id):
-    with db.read_session() as s:
-        j = s.get(Job, job_id)
+    with db.read_session() as s:  # through the service: on SQLite live progress is in memory
+        j = jobs.get(s, job_id)
         return j.status, j.progress, j.total, j.message
 
 

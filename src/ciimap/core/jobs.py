@@ -85,24 +85,26 @@ class Progress:
             return
         self._last = now
         db = get_database()
-        stmt = update(Job).where(Job.id == self.job_id).values(progress=done, total=self.total, message=message)
-        if not db.is_sqlite:
-            with db.unit_of_work() as s:
-                s.execute(stmt)
+        if db.is_sqlite:
+            # In-process jobs: the job's own transaction holds SQLite's write lock, and readers only see
+            # committed rows, so live progress lives in memory of this (the only) process.
+            _LIVE[self.job_id] = (done, self.total, message)
             return
-        # SQLite: the job's own unit of work may hold the write lock (same thread), so waiting for it
-        # would deadlock until busy_timeout and fail the job. Progress is best effort: try briefly.
-        from sqlalchemy.exc import OperationalError
+        with db.unit_of_work() as s:
+            s.execute(update(Job).where(Job.id == self.job_id).values(progress=done, total=self.total,
+                                                                      message=message))
 
-        with db.engine.connect() as c:
-            c.exec_driver_sql("PRAGMA busy_timeout=50")
-            try:
-                c.execute(stmt)
-                c.commit()
-            except OperationalError:
-                c.rollback()
-            finally:
-                c.exec_driver_sql("PRAGMA busy_timeout=30000")
+
+#: Live progress of running in-process jobs (SQLite mode): job id -> (done, total, message).
+_LIVE: dict[int, tuple[int, int | None, str | None]] = {}
+
+
+def _with_live(session: Session, j: Job) -> Job:
+    live = _LIVE.get(j.id) if j.status == "running" else None
+    if live is not None:
+        session.expunge(j)  # show live values without writing them back
+        j.progress, j.total, j.message = live
+    return j
 
 
 def run_inline(kind: str, params: dict[str, Any], progress: Progress | None = None) -> dict[str, Any] | None:
@@ -137,6 +139,10 @@ def execute(job_id: int) -> None:
         log.exception("job %s failed", job_id)
         values = {"status": "failed", "error": "".join(traceback.format_exception(e))[-4000:],
                   "message": f"internal error: {e}"[:300]}
+    live = _LIVE.pop(job_id, None)
+    if live is not None:  # keep the last in-memory progress; a succeeded job shows 100%
+        done, total, _msg = live
+        values.update(total=total, progress=(total or done) if values["status"] == "succeeded" else done)
     with db.unit_of_work() as s:
         s.execute(update(Job).where(Job.id == job_id).values(finished_at=utcnow(), **values))
 
@@ -205,7 +211,7 @@ def get(session: Session, job_id: int) -> Job:
     j = session.get(Job, job_id)
     if j is None:
         raise NotFound(f"job {job_id} does not exist")
-    return j
+    return _with_live(session, j)
 
 
 def list_jobs(session: Session, *, kind: str | None = None, status: str | None = None, limit: int = 50) -> list[Job]:
@@ -214,4 +220,4 @@ def list_jobs(session: Session, *, kind: str | None = None, status: str | None =
         stmt = stmt.where(Job.kind == kind)
     if status:
         stmt = stmt.where(Job.status == status)
-    return list(session.scalars(stmt))
+    return [_with_live(session, j) for j in session.scalars(stmt)]

@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ciimap.core import audit
 from ciimap.core.db import get_database, utcnow
 from ciimap.core.errors import CiimapError, InputFileError, Invalid, NotFound
-from ciimap.core.jobs import Job, Progress
+from ciimap.core.jobs import Progress
 from ciimap.ingest import changes, hostload, swload
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.correlate import DEFAULT_KEYS, Decisions, check_keys, resolve
@@ -65,18 +65,10 @@ def _file_info(paths: list[Path]) -> list[dict[str, Any]]:
 
 
 class _Bytes:
-    """Bytes-based progress over several files, throttled (lxml reads in small blocks).
+    """Bytes-based progress over several files, throttled (lxml reads in small blocks)."""
 
-    On SQLite a job's progress row cannot be written from a second connection while this import
-    holds the write lock (it would wait for the lock this transaction holds), so there the row is
-    updated inside the import's own transaction and only the in-process callback is live.
-    """
-
-    def __init__(self, progress: Progress | None, total: int, session: Session) -> None:
+    def __init__(self, progress: Progress | None, total: int) -> None:
         self.progress, self.total, self.base, self._last = progress, total, 0, 0.0
-        self.session = session
-        self.inline = bool(progress is not None and progress.job_id is not None
-                           and session.get_bind().dialect.name == "sqlite")
 
     def file_done(self, size: int) -> None:
         self.base += size
@@ -87,14 +79,7 @@ class _Bytes:
         if self.progress is None or (not force and now - self._last < 0.2):
             return
         self._last = now
-        done = min(self.base + n, self.total)
-        if not self.inline:
-            self.progress(done, self.total, message, force=force)
-            return
-        if self.progress.callback:
-            self.progress.callback(done, self.total, message)
-        self.session.execute(update(Job).where(Job.id == self.progress.job_id)
-                             .values(progress=done, total=self.total, message=message))
+        self.progress(min(self.base + n, self.total), self.total, message, force=force)
 
 
 def import_files(session: Session, *, kind: str, paths: list[Path], progress: Progress | None = None,
@@ -136,7 +121,7 @@ def _run(session: Session, run: ImportRun, kind: str, paths: list[Path], files: 
     ctx = RunCtx(session=session, run_id=run.id, source=kind, scope=run.scope, now=run.started_at,
                  baseline=baseline, order=check_keys(options.get("identity_keys") or default),
                  decisions=Decisions.load(session), options=options, track_scope=kind != "register")
-    bar = _Bytes(progress, sum(f["size"] for f in files), session)
+    bar = _Bytes(progress, sum(f["size"] for f in files))
     meta: dict[str, Any] = {}
     if kind in ("nmap", "masscan", "register"):
         hostload.load(ctx, _host_records(session, kind, paths, options, bar, meta))

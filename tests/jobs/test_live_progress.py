@@ -1,0 +1,35 @@
+"""In-process (SQLite) jobs show live progress while their own transaction holds the write lock."""
+
+from __future__ import annotations
+
+import threading
+
+from ciimap.core import jobs
+
+_release = threading.Event()
+_reached = threading.Event()
+
+
+@jobs.job("test.slow_progress")
+def _slow(session, params, progress):  # noqa: ANN001
+    from ciimap.inventory.models import Vendor
+
+    session.add(Vendor(name="锁住写入"))  # take SQLite's write lock like a real import does
+    session.flush()
+    progress(40, 100, "halfway", force=True)
+    _reached.set()
+    _release.wait(20)
+    return {"ok": True}
+
+
+def test_live_progress_visible_during_job(sqlite_database):
+    with sqlite_database.unit_of_work() as s:
+        job_id = jobs.submit(s, "test.slow_progress", {}, actor="admin").id
+    assert _reached.wait(20)
+    with sqlite_database.read_session() as s:
+        j = jobs.get(s, job_id)
+        assert (j.status, j.progress, j.total, j.message) == ("running", 40, 100, "halfway")
+    _release.set()
+    done = jobs.wait(job_id, timeout=20)
+    assert done.status == "succeeded" and done.result == {"ok": True}
+    assert (done.progress, done.total) == (100, 100)
