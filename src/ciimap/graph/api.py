@@ -1,0 +1,150 @@
+"""Graph REST routes under /api/graph: what-if impact, SPOF, concentration, scenarios, rollouts.
+
+Queries need Reader; saving scenarios and driving rollouts need Writer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from ciimap.core.deps import DbSession, Reader, Writer
+from ciimap.core.errors import Invalid
+from ciimap.graph import progress, rollout, service
+from ciimap.graph.concentration import concentration
+from ciimap.graph.impact import impact, impact_many
+from ciimap.graph.schemas import (
+    AdvanceRequest,
+    ConcentrationReport,
+    HaltRequest,
+    HealthReport,
+    ImpactResult,
+    RolloutPlanCreate,
+    ScenarioCreate,
+    ScenarioDiff,
+    ScenarioRead,
+    Selector,
+    ServiceSpof,
+)
+from ciimap.graph.spof import spof_report
+
+router = APIRouter(prefix="/graph", tags=["Impact and rollouts"])
+
+
+@router.get("/impact", response_model=ImpactResult)
+def get_impact_many(db: DbSession, principal: Reader,
+                    fail: list[str] = Query(..., description="kind:ref, repeatable (vendor:CrowdStrike)"),
+                    asset_limit: int = Query(100, ge=0, le=5000)) -> Any:
+    """Several things failing at once (names may contain '/'; use this form for them)."""
+    sels = []
+    for f in fail:
+        kind, _sep, ref = f.partition(":")
+        try:
+            sels.append(Selector(kind=kind.strip(), ref=ref.strip()))  # type: ignore[arg-type]
+        except ValueError:
+            raise Invalid(f"'{f}' is not kind:ref with a known kind") from None
+    return impact_many(db, selectors=sels, asset_limit=asset_limit)
+
+
+@router.get("/impact/{kind}/{ref}", response_model=ImpactResult)
+def get_impact(kind: str, ref: str, db: DbSession, principal: Reader,
+               asset_limit: int = Query(100, ge=0, le=5000)) -> Any:
+    return impact(db, kind=kind, ref=ref, asset_limit=asset_limit)
+
+
+@router.get("/spof", response_model=list[ServiceSpof])
+def get_spof(db: DbSession, principal: Reader, service_id: int | None = None,
+             min_criticality: str = "high", asset_limit: int = Query(50, ge=0, le=5000)) -> Any:
+    return spof_report(db, service_id=service_id, min_criticality=min_criticality, asset_limit=asset_limit)
+
+
+@router.get("/concentration", response_model=ConcentrationReport)
+def get_concentration(db: DbSession, principal: Reader,
+                      thresholds: str | None = Query(None, description='JSON object, e.g. {"cii_system_share_high": 0.4}')) -> Any:
+    try:
+        overrides = json.loads(thresholds) if thresholds else None
+    except json.JSONDecodeError:
+        raise Invalid("thresholds must be a JSON object") from None
+    if overrides is not None and not isinstance(overrides, dict):
+        raise Invalid("thresholds must be a JSON object")
+    return concentration(db, overrides=overrides)
+
+
+@router.get("/scenarios", response_model=list[ScenarioRead])
+def list_scenarios(db: DbSession, principal: Reader) -> Any:
+    return [ScenarioRead.model_validate(s).model_copy(update={"result": None}) for s in service.list_scenarios(db)]
+
+
+@router.post("/scenarios", response_model=ScenarioRead, status_code=201)
+def save_scenario(data: ScenarioCreate, db: DbSession, principal: Writer) -> Any:
+    return service.save_scenario(db, name=data.name, selectors=data.selectors, description=data.description)
+
+
+@router.get("/scenarios/compare", response_model=ScenarioDiff)
+def compare(a: str, b: str, db: DbSession, principal: Reader) -> Any:
+    return service.compare_scenarios(db, a=a, b=b)
+
+
+@router.get("/scenarios/{ref}", response_model=ScenarioRead)
+def get_scenario(ref: str, db: DbSession, principal: Reader) -> Any:
+    return service.get_scenario(db, ref)
+
+
+@router.get("/scenarios/{ref}/rerun", response_model=ImpactResult)
+def rerun(ref: str, db: DbSession, principal: Reader) -> Any:
+    return service.rerun_scenario(db, ref)
+
+
+@router.delete("/scenarios/{ref}", status_code=204)
+def delete_scenario(ref: str, db: DbSession, principal: Writer) -> Response:
+    service.delete_scenario(db, ref)
+    return Response(status_code=204)
+
+
+@router.get("/rollouts/preview")
+def preview(db: DbSession, principal: Reader, product: str | None = None, channel: str | None = None,
+            members: bool = False) -> Any:
+    return rollout.proposal_data(rollout.propose(db, product=product, channel=channel), members=members)
+
+
+@router.get("/rollouts")
+def list_rollouts(db: DbSession, principal: Reader) -> Any:
+    return [{"id": p.id, "name": p.name, "status": p.status, "current_ring": p.current_ring,
+             "created_at": p.created_at, "halted_reason": p.halted_reason} for p in progress.list_plans(db)]
+
+
+@router.post("/rollouts", status_code=201)
+def create_rollout(data: RolloutPlanCreate, db: DbSession, principal: Writer) -> Any:
+    plan = progress.create_plan(db, **data.model_dump())
+    return progress.status(db, plan_id=plan.id)
+
+
+@router.get("/rollouts/{plan_id}")
+def rollout_status(plan_id: int, db: DbSession, principal: Reader) -> Any:
+    return progress.status(db, plan_id=plan_id)
+
+
+@router.post("/rollouts/{plan_id}/start")
+def start(plan_id: int, db: DbSession, principal: Writer) -> Any:
+    progress.start(db, plan_id=plan_id)
+    return progress.status(db, plan_id=plan_id)
+
+
+@router.post("/rollouts/{plan_id}/health")
+def health(plan_id: int, data: HealthReport, db: DbSession, principal: Writer) -> Any:
+    progress.report_health(db, plan_id=plan_id, metrics=data.metrics, note=data.note)
+    return progress.status(db, plan_id=plan_id)
+
+
+@router.post("/rollouts/{plan_id}/advance")
+def advance(plan_id: int, data: AdvanceRequest, db: DbSession, principal: Writer) -> Any:
+    progress.advance(db, plan_id=plan_id, force=data.force, note=data.note)
+    return progress.status(db, plan_id=plan_id)
+
+
+@router.post("/rollouts/{plan_id}/halt")
+def halt(plan_id: int, data: HaltRequest, db: DbSession, principal: Writer) -> Any:
+    progress.halt(db, plan_id=plan_id, reason=data.reason)
+    return progress.status(db, plan_id=plan_id)

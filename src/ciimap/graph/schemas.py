@@ -1,0 +1,149 @@
+"""Results and inputs of the graph domain (what-if impact, SPOF, concentration, scenarios, rollouts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ciimap.core.schemas import ReadSchema, Schema
+
+SelectorKind = Literal["asset", "product", "product-version", "vendor", "site", "zone", "channel", "system",
+                       "service"]
+
+
+class Selector(Schema):
+    """What fails: ``kind`` and an id or a name (``name@version`` for product-version)."""
+
+    kind: SelectorKind
+    ref: str = Field(min_length=1, max_length=300)
+
+
+class NodeRef(BaseModel):
+    type: str
+    id: int | str
+    name: str | None = None
+
+
+class ImpactNode(BaseModel):
+    type: str
+    id: int
+    name: str | None
+    status: Literal["failed", "degraded"]
+    is_cii: bool = False
+    mlps_level: int | None = None
+    criticality: str | None = None
+    reason: str
+    path: list[NodeRef]
+    path_text: str
+
+
+class ImpactResult(BaseModel):
+    selectors: list[Selector]
+    seeds: int
+    counts: dict[str, dict[str, int]]  # {"failed": {"asset": 3, ...}, "degraded": {...}}
+    services: list[ImpactNode]
+    systems: list[ImpactNode]
+    assets: list[ImpactNode]  # the most critical failed/degraded assets, up to ``asset_limit``
+    assets_total: int
+    map_version: str
+    elapsed_ms: float
+
+
+class ServiceSpof(BaseModel):
+    service: NodeRef
+    criticality: str
+    counts: dict[str, int]
+    spof: dict[str, list[NodeRef]]  # by node type; assets truncated to ``asset_limit``
+
+
+class ConcentrationRow(BaseModel):
+    type: Literal["vendor", "product"]
+    id: int
+    name: str
+    vendor: str | None = None
+    is_domestic: bool | None = None
+    assets: int
+    systems: int
+    cii_systems: int
+    cii_system_share: float
+    cii_hosts: int
+    cii_host_share: float
+    critical_services: int
+    systems_failed: int  # of ``systems``: those that would fail (not just degrade) if this failed
+    cii_systems_failed: int
+    critical_services_failed: int
+    auto_update: bool
+    update_privilege: str
+    update_channel: str | None = None
+
+
+class Finding(BaseModel):
+    severity: Literal["low", "medium", "high", "critical"]
+    rule: str
+    type: str
+    id: int
+    name: str
+    message: str
+    message_zh: str
+    value: float
+    threshold: float
+
+
+class ConcentrationReport(BaseModel):
+    thresholds: dict[str, float]
+    totals: dict[str, int]
+    vendors: list[ConcentrationRow]
+    products: list[ConcentrationRow]
+    findings: list[Finding]
+
+
+class ScenarioCreate(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    selectors: list[Selector] = Field(min_length=1)
+
+
+class ScenarioRead(ReadSchema):
+    id: int
+    name: str
+    description: str | None
+    selectors: list[Any]
+    map_version: str | None
+    created_by: str
+    created_at: dt.datetime
+    result: dict[str, Any] | None = None
+
+
+class ScenarioDiff(BaseModel):
+    a: str
+    b: str
+    only_in_a: list[dict[str, Any]]
+    only_in_b: list[dict[str, Any]]
+    changed: list[dict[str, Any]]  # same node, different status
+    counts_a: dict[str, dict[str, int]]
+    counts_b: dict[str, dict[str, int]]
+
+
+class RolloutPlanCreate(Schema):
+    product: str | None = None
+    channel: str | None = None
+    name: str | None = None
+    version: str | None = None
+    soak_hours: dict[str, float] | None = None
+    gates: dict[str, dict[str, float]] | None = None
+
+
+class HealthReport(Schema):
+    metrics: dict[str, float] = Field(min_length=1)
+    note: str | None = None
+
+
+class HaltRequest(Schema):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AdvanceRequest(Schema):
+    force: bool = False
+    note: str | None = None
