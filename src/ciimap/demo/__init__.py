@@ -1,0 +1,1 @@
+"""Demo operator: a realistic, deterministic synthetic city-metro CII operator (``ciimap demo``)."""
