@@ -88,7 +88,7 @@ ASSETS = register(EntitySpec(
 ENDPOINTS = register(EntitySpec(
     "endpoints", m.ServiceEndpoint, s.ServiceEndpointCreate, s.ServiceEndpointUpdate, s.ServiceEndpointRead,
     filters={"asset_id": int, "port": int, "protocol": str, "state": str, "name": str},
-    search=("name", "product", "address"), label_zh="服务端口", label_en="Service endpoints"))
+    search=("name", "product"), label_zh="服务端口", label_en="Service endpoints"))
 SOFTWARE = register(EntitySpec(
     "software", m.Software, s.SoftwareCreate, s.SoftwareUpdate, s.SoftwareRead,
     filters={"asset_id": int, "system_id": int, "product_id": int, "kind": str, "version": str},
