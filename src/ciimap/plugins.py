@@ -57,11 +57,13 @@ def _load(name: str) -> object | None:
 
 
 def api_routers() -> list[APIRouter]:
-    out = []
+    out: list[APIRouter] = []
     for name in API_MODULES:
         mod = _load(name)
         if mod is not None:
             r = getattr(mod, "router", None)
+            if r is None:  # every API module exposes one; app.include_router(None) would fail later anyway
+                raise RuntimeError(f"{name} exposes no 'router'")
             out.extend(r if isinstance(r, list) else [r])
     return out
 

@@ -161,7 +161,12 @@ def _rematch(session: Session, run_id: int, kind: str, options: dict[str, Any]) 
     else:  # scans and registers: assets new to the scope, or with new/changed endpoints
         changed = select(ChangeEvent.asset_id).where(ChangeEvent.run_id == run_id, ChangeEvent.asset_id.is_not(None))
         new = select(ScopeState.asset_id).where(ScopeState.first_run_id == run_id)
-        touched = sorted({a for (a,) in session.execute(changed.union(new))})
+        touched_ids: set[int] = set()
+        for (a,) in session.execute(changed.union(new)):
+            # change events are filtered non-NULL above and ScopeState.asset_id is NOT NULL
+            assert a is not None
+            touched_ids.add(a)
+        touched = sorted(touched_ids)
         result = vulns.rematch_after_import(session, asset_ids=touched)
     return None if result is None else {k: v for k, v in result.items() if isinstance(v, int | float | str)}
 

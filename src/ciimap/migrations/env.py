@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import Connection, pool
 
 from ciimap.core.db import Base, make_engine
 from ciimap.models import load_all
@@ -28,7 +28,7 @@ def _include_name(name: str | None, type_: str, _parent: object) -> bool:
     return not (type_ == "table" and (name or "").startswith("procrastinate_"))
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
                       compare_type=True, include_name=_include_name)
     with context.begin_transaction():

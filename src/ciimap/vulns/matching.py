@@ -140,6 +140,19 @@ class _Range:
 
     __slots__ = ("id", "ecosystem", "package", "range_type", "introduced", "fixed", "last_affected", "limit",
                  "versions_raw", "versions_canonical_raw", "advisory_pk", "advisory_id", "feed_import_id", "parsed")
+    id: int
+    ecosystem: str
+    package: str
+    range_type: str
+    introduced: str | None
+    fixed: str | None
+    last_affected: str | None
+    limit: str | None
+    versions_raw: str
+    versions_canonical_raw: str
+    advisory_pk: int
+    advisory_id: str
+    feed_import_id: int | None
 
     def __init__(self, values: tuple[Any, ...]) -> None:
         for name, value in zip(self.__slots__[:-1], values, strict=True):
@@ -341,7 +354,8 @@ def _with_configurations(session: Session, raw: list[tuple[Component, Any, dict[
         by_asset[c.asset_id].append(c.cpe)  # type: ignore[arg-type]
     hits: dict[tuple[str, int, int], Hit] = {}
     for c, m, ev in raw:
-        confidence, unmet = "high", []
+        confidence = "high"
+        unmet: list[str] = []
         if m.config_operator == "AND":
             for ni, rows in nodes[(m.advisory_pk, m.config_index)].items():
                 if ni != m.node_index and not _node_satisfied(rows, by_asset.get(c.asset_id, [])):

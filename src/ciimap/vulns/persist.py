@@ -13,9 +13,9 @@ import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import JSON, select, update
+from sqlalchemy import JSON, Table, select, update
 from sqlalchemy.orm import Session
 
 from ciimap.core.db import utcnow
@@ -24,6 +24,9 @@ from ciimap.vulns import scoring, triage
 from ciimap.vulns.feeds.common import SEVERITY_ORDER, chunks
 from ciimap.vulns.matching import Hit
 from ciimap.vulns.models import Advisory, AdvisoryAlias, EpssScore, FeedImport, Finding, KevEntry
+
+if TYPE_CHECKING:
+    import psycopg
 
 CRIT_ORDER = ("low", "medium", "high", "critical")
 DEP_KINDS = ("depends_on", "runs_on", "hosted_by", "uses")
@@ -124,7 +127,7 @@ def _exposure(comp: Any, ctx: MapContext) -> dict[str, Any]:
     sys_id = comp.system_id or asset_sys
     if sys_id in ctx.system:
         m["mlps_level"], m["is_cii"] = ctx.system[sys_id]
-    levels = [ctx.business.get(k) for k in (("system", sys_id), ("asset", comp.asset_id)) if k[1]]
+    levels = [ctx.business.get((kind, key)) for kind, key in (("system", sys_id), ("asset", comp.asset_id)) if key]
     known = [lv for lv in levels if lv]
     m["business"] = max(known, key=CRIT_ORDER.index) if known else None
     return m
@@ -258,7 +261,7 @@ def _fast_insert(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     conn = session.connection()
     dialect = conn.dialect
-    table = Finding.__table__
+    table = cast(Table, Finding.__table__)
     names = [c.name for c in table.columns if c.name != "id"]
     convert: list[tuple[int, str, Any]] = []
     for i, name in enumerate(names):
@@ -279,7 +282,7 @@ def _fast_insert(session: Session, rows: list[dict[str, Any]]) -> None:
     constant = {i: fn(first[name]) for i, name, fn in convert
                 if first[name] is not None and all(r[name] is first[name] for r in rows)}
     convert = [c for c in convert if c[0] not in constant]  # e.g. timestamps: converted once, not per row
-    params = []
+    params: list[tuple[Any, ...]] = []
     for r in rows:
         values = [r.get(n) for n in names]
         for i, v in constant.items():
@@ -293,10 +296,10 @@ def _fast_insert(session: Session, rows: list[dict[str, Any]]) -> None:
         params.append(tuple(values))
     if dialect.name == "postgresql":  # COPY: one stream instead of one INSERT per row
         columns = ", ".join(quote(n) for n in names)
-        with conn.connection.dbapi_connection.cursor() as cur, \
-                cur.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]
-            for values in params:
-                copy.write_row(values)
+        raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+        with raw.cursor() as cur, cur.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+            for row_values in params:
+                copy.write_row(row_values)
         return
     for part in chunks(params, 5000):
         conn.exec_driver_sql(sql, part)

@@ -64,7 +64,7 @@ def trend(session: Session, col: Any, model: type, *where: Any, days: int = TREN
     since = utcnow() - dt.timedelta(days=days)
     day = func.date(col)
     stmt = select(day, func.count()).select_from(model).where(col >= since, *where).group_by(day)
-    rows = dict(session.execute(stmt).all())
+    rows: dict[Any, Any] = dict(session.execute(stmt).all())
     by_day = {str(k)[:10]: int(v) for k, v in rows.items()}
     start = since.date()
     out = []

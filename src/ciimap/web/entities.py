@@ -137,8 +137,8 @@ def resolve_refs(session: Session, spec: EntitySpec, items: list[Any]) -> dict[s
             wanted[o.src_type].add(o.src_id)
             wanted[o.dst_type].add(o.dst_id)
         for t, ids in wanted.items():
-            target = entity.REGISTRY.get(NODE_ENTITY.get(t, ""))
-            refs[f"node:{t}"] = labels(session, target, ids) if target else {}
+            node_spec = entity.REGISTRY.get(NODE_ENTITY.get(t, ""))
+            refs[f"node:{t}"] = labels(session, node_spec, ids) if node_spec else {}
     return refs
 
 

@@ -162,12 +162,15 @@ def _add_products(
     for owner, col, ids in (("asset", sw.asset_id, asset_ids), ("system", sw.system_id, system_ids)):
         for chunk in _chunks(ids):
             stmt = select(col, sw.product_id).where(col.in_(chunk), sw.product_id.is_not(None)).distinct()
-            pairs.update((owner, a, p) for a, p in session.execute(stmt))
+            for owner_id, prod_id in session.execute(stmt).tuples():
+                # both filtered non-NULL by the WHERE clause (col IN chunk, product_id IS NOT NULL)
+                assert owner_id is not None and prod_id is not None
+                pairs.add((owner, owner_id, prod_id))
     product_ids = {p for _o, _a, p in pairs}
     p, v = m.Product, m.Vendor
     vendors: dict[int, Any] = {}
     for chunk in _chunks(sorted(product_ids)):
-        stmt = (
+        pstmt = (
             select(
                 p.id,
                 p.name,
@@ -181,7 +184,7 @@ def _add_products(
             .join(v, v.id == p.vendor_id)
             .where(p.id.in_(chunk))
         )
-        for r in session.execute(stmt):
+        for r in session.execute(pstmt):
             foreign = not r.is_domestic
             g.nodes[nid("product", r.id)] = _node(
                 "product",
@@ -239,7 +242,7 @@ def build(
     edges = [e for e in g.edges.values() if e["source"] in g.nodes and e["target"] in g.nodes]
     nodes = list(g.nodes.values())
     layout(nodes, edges)
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for n in nodes:
         counts[n["type"]] += 1
     return {"nodes": nodes, "edges": edges, "truncated": truncated, "counts": dict(counts)}
@@ -288,7 +291,7 @@ def neighbours(session: Session, *, kind: str, ref: int, limit: int = 300) -> di
         a.declared,
         a.criticality,
     )
-    rows = []
+    rows: list[Any] = []
     for chunk in _chunks(sorted(asset_ids)):
         rows.extend(session.execute(select(*cols).where(a.id.in_(chunk))))
     _add_assets(g, rows)

@@ -132,7 +132,9 @@ def store_advisories(session: Session, recs: list[AdvisoryRec], feed_import_id: 
         for pk, aid in session.execute(insert(AdvisoryRow).returning(AdvisoryRow.id, AdvisoryRow.advisory_id),
                                        part):
             pk_of[aid] = pk
-    aliases, ranges, cpes = [], [], []
+    aliases: list[dict[str, Any]] = []
+    ranges: list[dict[str, Any]] = []
+    cpes: list[dict[str, Any]] = []
     for aid, rec in by_id.items():
         pk = pk_of[aid]
         for a in dict.fromkeys([aid, *rec.aliases]):

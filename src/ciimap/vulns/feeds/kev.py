@@ -33,10 +33,10 @@ def _from_json(path: Path, raw: bytes) -> Parsed:
     if not isinstance(vulns, list):
         raise InputFileError(str(path), "not a KEV catalogue (no 'vulnerabilities' list)")
     rows = []
-    for i, e in enumerate(vulns):
-        if not isinstance(e, dict) or not e.get("cveID"):
+    for i, entry in enumerate(vulns):
+        if not isinstance(entry, dict) or not entry.get("cveID"):
             raise InputFileError(str(path), "entry without cveID", position=f"vulnerabilities[{i}]")
-        rows.append(_row(e))
+        rows.append(_row(entry))
     snap = parse_date(doc.get("dateReleased")) or max((r["date_added"] for r in rows if r["date_added"]), default=None)
     return Parsed(rows=rows, snapshot_date=snap, notes={"catalog_version": doc.get("catalogVersion")})
 
