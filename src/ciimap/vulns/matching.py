@@ -139,7 +139,8 @@ class _Range:
     """A candidate range row as a slotted object (attribute access on SQLAlchemy Rows is slower)."""
 
     __slots__ = ("id", "ecosystem", "package", "range_type", "introduced", "fixed", "last_affected", "limit",
-                 "versions_raw", "versions_canonical_raw", "advisory_pk", "advisory_id", "feed_import_id", "parsed")
+                 "versions_raw", "versions_canonical_raw", "advisory_pk", "advisory_id", "feed_import_id", "parsed",
+                 "interval_evidence")
     id: int
     ecosystem: str
     package: str
@@ -155,9 +156,23 @@ class _Range:
     feed_import_id: int | None
 
     def __init__(self, values: tuple[Any, ...]) -> None:
-        for name, value in zip(self.__slots__[:-1], values, strict=True):
+        for name, value in zip(self.__slots__[:-2], values, strict=True):
             setattr(self, name, value)
         self.parsed: tuple[Any, ...] | None = None
+        self.interval_evidence: dict[str, Any] | None = None
+
+    def evidence(self) -> dict[str, Any]:
+        """The interval as evidence, built once and shared (read-only) by every version it contains."""
+        if self.interval_evidence is None:
+            ev = {"type": self.range_type, "introduced": self.introduced}
+            if self.fixed:
+                ev["fixed"] = self.fixed
+            if self.last_affected:
+                ev["last_affected"] = self.last_affected
+            if self.limit:
+                ev["limit"] = self.limit
+            self.interval_evidence = ev
+        return self.interval_evidence
 
     def bounds(self) -> tuple[Any, ...]:
         """Bounds parsed once per run: (introduced, fixed, last_affected, limit) as (text, parsed) or None."""
@@ -166,13 +181,6 @@ class _Range:
                 return (v, V.parse(self.ecosystem, v)) if v and v not in ("0", "*") else None
             self.parsed = (p(self.introduced), p(self.fixed), p(self.last_affected), p(self.limit))
         return self.parsed
-
-
-def _explicit_hit(ptype: str, version: str, row: Any) -> bool:
-    """Substring tests on the raw JSON text of the listed versions (as written, then canonical):
-    no JSON decoding and no version parsing per row."""
-    return (f'"{version}"' in row.versions_raw
-            or f'"{V.canonical(ptype, version)}"' in row.versions_canonical_raw)
 
 
 def _in_bounds(ptype: str, version: str, pv: tuple[str, Any], bounds: tuple[Any, ...]) -> bool:
@@ -199,33 +207,32 @@ def _in_bounds(ptype: str, version: str, pv: tuple[str, Any], bounds: tuple[Any,
     return True
 
 
-def _range_hit(ptype: str, version: str, pv: tuple[str, Any], row: _Range) -> dict[str, Any] | None:
-    """The range as evidence if ``version`` (pre-parsed as ``pv``) is inside it, else None."""
-    if row.range_type == "EXPLICIT":
-        return {"type": "EXPLICIT", "listed": version} if _explicit_hit(ptype, version, row) else None
-    if _in_bounds(ptype, version, pv, row.parsed or row.bounds()):
-        ev = {"type": row.range_type, "introduced": row.introduced}
-        if row.fixed:
-            ev["fixed"] = row.fixed
-        if row.last_affected:
-            ev["last_affected"] = row.last_affected
-        if row.limit:
-            ev["limit"] = row.limit
-        return ev
-    return None
-
-
 def _evaluate(c: Component, rows: list[_Range]) -> dict[int, tuple[_Range, dict[str, Any]]]:
-    """Advisories whose ranges contain this (package, version), with their evidence."""
-    pv = V.parse(c.ptype, c.version)  # type: ignore[arg-type]
+    """Advisories whose ranges contain this (package, version), with their evidence.
+
+    The matcher's inner loop (every candidate range of every distinct version). Explicit version
+    lists are tested by substring on their raw JSON text (as written, then canonical): no JSON
+    decoding and no version parsing per row; the quoted spellings are built once per version.
+    Intervals share one evidence dict per range."""
+    ptype, version = c.ptype, c.version or ""  # callers only pass versioned components
+    pv = V.parse(ptype, version)
+    quoted, quoted_canonical = f'"{version}"', ""
     found: dict[int, tuple[_Range, dict[str, Any]]] = {}
     for row in rows:
-        if row.advisory_pk not in found:
-            ev = _range_hit(c.ptype, c.version, pv, row)  # type: ignore[arg-type]
-            if ev is not None:
-                found[row.advisory_pk] = (row, {"feed": "osv", "feed_import_id": row.feed_import_id,
-                                                "ecosystem": c.ptype, "package": c.name, "version": c.version,
-                                                "range": ev})
+        if row.advisory_pk in found:
+            continue
+        if row.range_type == "EXPLICIT":
+            if quoted not in row.versions_raw:
+                quoted_canonical = quoted_canonical or f'"{V.canonical(ptype, version)}"'
+                if quoted_canonical not in row.versions_canonical_raw:
+                    continue
+            ev: dict[str, Any] = {"type": "EXPLICIT", "listed": version}
+        elif _in_bounds(ptype, version, pv, row.parsed or row.bounds()):
+            ev = row.evidence()
+        else:
+            continue
+        found[row.advisory_pk] = (row, {"feed": "osv", "feed_import_id": row.feed_import_id, "ecosystem": ptype,
+                                        "package": c.name, "version": version, "range": ev})
     return found
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -82,7 +83,8 @@ def load_context(session: Session, hits: list[Hit]) -> MapContext:
     ctx.system = {s: (lvl, bool(cii)) for s, lvl, cii in _in(
         session, select(System.id, System.mlps_level, System.is_cii), System.id, sys_ids)}
     _business(session, ctx)
-    cves = {c for h in hits for c in cves_of(h.advisory_id, h.aliases)}
+    advisories = {h.advisory_pk: h for h in hits}  # CVE ids per distinct advisory, not per hit
+    cves = {c for h in advisories.values() for c in cves_of(h.advisory_id, h.aliases)}
     ctx.kev = dict(_in(session, select(KevEntry.cve_id, KevEntry.ransomware), KevEntry.cve_id, cves))
     ctx.epss = dict(_in(session, select(EpssScore.cve_id, EpssScore.epss), EpssScore.cve_id, cves))
     linked = _in(session, select(AdvisoryAlias.alias, Advisory.source, Advisory.advisory_id, Advisory.cvss_score,
@@ -148,40 +150,62 @@ def scope_of(h: Hit) -> tuple[str, int | None]:
 
 
 def build_rows(session: Session, hits: list[Hit], now: dt.datetime) -> list[dict[str, Any]]:
-    """One finding row per hit (score, priority, factors, triage key); due date is set on write."""
+    """One finding row per hit (score, priority, factors, triage key); due date is set on write.
+
+    The hot loop of a match: the per-component columns (target, scope, package, triage-key prefix)
+    are built once per component (a component's hits are consecutive) and the score columns once per
+    distinct (advisory, exposure, confidence), so each row is two dict merges.
+    """
     ctx = load_context(session, hits)
     own = _own_scores(session, hits)
     cfg = scoring.load_config()
     rows = []
     threats: dict[int, dict[str, Any]] = {}
-    exposures: dict[tuple[str, int | None, int | None, int | None], tuple[Any, ...]] = {}
-    scores: dict[tuple[Any, ...], tuple[float, str, list[dict[str, Any]]]] = {}
     cves: dict[int, list[str]] = {}
+    exposures: dict[tuple[str, int | None, int | None, int | None], int] = {}
+    exposure_ids: dict[tuple[Any, ...], int] = {}  # distinct exposure values → index in exposure_values
+    exposure_values: list[dict[str, Any]] = []
+    scored: dict[tuple[int, int, str], dict[str, Any]] = {}
+    snapshots = ctx.snapshots
+    last: Any = None
+    base: dict[str, Any] = {}
+    eid, prefix = 0, ""
     for h in hits:  # scores depend on (advisory, exposure values): computed once per distinct pair
         comp = h.component
-        ekey = (comp.target_type, comp.asset_id, comp.system_id, comp.port)
-        if ekey not in exposures:
-            exposures[ekey] = tuple(_exposure(comp, ctx).items())
-        skey = (h.advisory_pk, exposures[ekey], h.confidence)
-        if skey not in scores:
+        if comp is not last:
+            last = comp
+            ekey = (comp.target_type, comp.asset_id, comp.system_id, comp.port)
+            if ekey not in exposures:
+                exposure = _exposure(comp, ctx)
+                exposures[ekey] = exposure_ids.setdefault(tuple(exposure.items()), len(exposure_values))
+                if exposures[ekey] == len(exposure_values):
+                    exposure_values.append(exposure)
+            eid = exposures[ekey]
+            st, sid = scope_of(h)
+            prefix = f"{st}:{sid}|{comp.identity}|"  # triage.triage_key() without the advisory
+            software = comp.target_type == "software"
+            base = {"target_type": comp.target_type, "target_id": comp.target_id,
+                    "software_id": comp.target_id if software else None,
+                    "endpoint_id": comp.target_id if comp.target_type == "endpoint" else None,
+                    "asset_id": comp.asset_id,
+                    "system_id": comp.system_id or ctx.asset.get(comp.asset_id or -1, (0, None))[1],
+                    "package": comp.identity, "version": comp.version, "match_kind": comp.match_kind,
+                    "last_matched": now, "active": True}
+        skey = (h.advisory_pk, eid, h.confidence)
+        part = scored.get(skey)
+        if part is None:
             if h.advisory_pk not in threats:
                 threats[h.advisory_pk] = _threat(h, own, ctx)
                 cves[h.advisory_pk] = cves_of(h.advisory_id, h.aliases)
-            scores[skey] = scoring.score(scoring.Context(confidence=h.confidence, **threats[h.advisory_pk],
-                                                         **dict(exposures[ekey])), cfg)
-        total, prio, factors = scores[skey]
-        h.evidence["snapshot"] = ctx.snapshots.get(h.evidence.get("feed_import_id") or -1)
-        st, sid = scope_of(h)
-        rows.append({
-            "target_type": comp.target_type, "target_id": comp.target_id,
-            "software_id": comp.target_id if comp.target_type == "software" else None,
-            "endpoint_id": comp.target_id if comp.target_type == "endpoint" else None,
-            "asset_id": comp.asset_id, "system_id": comp.system_id or ctx.asset.get(comp.asset_id or -1, (0, None))[1],
-            "advisory_pk": h.advisory_pk, "advisory_id": h.advisory_id,
-            "cve_ids": cves[h.advisory_pk], "package": comp.identity, "version": comp.version,
-            "match_kind": comp.match_kind, "confidence": h.confidence, "evidence": h.evidence,
-            "score": total, "priority": prio, "factors": factors, "last_matched": now, "active": True,
-            "triage_key": triage.triage_key(st, sid, comp.identity, h.advisory_id)})
+            total, prio, factors = scoring.score(scoring.Context(
+                confidence=h.confidence, **threats[h.advisory_pk], **exposure_values[eid]), cfg)
+            part = scored[skey] = {"advisory_pk": h.advisory_pk, "advisory_id": h.advisory_id,
+                                   "cve_ids": cves[h.advisory_pk], "confidence": h.confidence,
+                                   "score": total, "priority": prio, "factors": factors}
+        ev = h.evidence
+        if "snapshot" not in ev:  # evidence is shared by every carrier of a (package, version): set once
+            ev["snapshot"] = snapshots.get(ev.get("feed_import_id") or -1)
+        rows.append({**base, **part, "evidence": ev, "triage_key": (prefix + h.advisory_id)[:500]})
     return rows
 
 
@@ -253,9 +277,10 @@ def _fast_insert(session: Session, rows: list[dict[str, Any]]) -> None:
     hand-rolled because it is the hot path.
 
     SQLAlchemy's per-row parameter processing and JSON serialisation were ~60 % of a 10k-component
-    match. Here JSON values are serialised once per distinct object (findings of one advisory share
-    their factors and evidence), other typed values (dates, booleans on SQLite) are converted once per
-    distinct value with the dialect's own bind processor, and rows go to ``cursor.executemany``.
+    match. Here the rows are turned into columns, JSON values are serialised once per distinct object
+    (findings of one advisory share their factors and evidence), other typed values (dates, booleans
+    on SQLite) are converted once per distinct value with the dialect's own bind processor, and the
+    rows go to ``cursor.executemany``.
     """
     if not rows:
         return
@@ -277,27 +302,26 @@ def _fast_insert(session: Session, rows: list[dict[str, Any]]) -> None:
     # identifiers come from our own table definition, values are bound parameters
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
            f"VALUES ({', '.join([mark] * len(names))})")
-    cache: dict[tuple[str, Any], Any] = {}
-    first = rows[0]
-    constant = {i: fn(first[name]) for i, name, fn in convert
-                if first[name] is not None and all(r[name] is first[name] for r in rows)}
-    convert = [c for c in convert if c[0] not in constant]  # e.g. timestamps: converted once, not per row
-    params: list[tuple[Any, ...]] = []
-    for r in rows:
-        values = [r.get(n) for n in names]
-        for i, v in constant.items():
-            values[i] = v
-        for i, name, fn in convert:
-            v = values[i]
-            k = (name, id(v)) if isinstance(v, dict | list) else (name, v)
-            if k not in cache:
-                cache[k] = (fn(v) if v is not None else None, v)  # keep v alive: its id() stays unique
-            values[i] = cache[k][0]
-        params.append(tuple(values))
+    columns: list[list[Any]] = []  # column-wise, with C-level map(): converted once per distinct value
+    for name in names:
+        try:
+            columns.append(list(map(operator.itemgetter(name), rows)))
+        except KeyError:
+            columns.append([r.get(name) for r in rows])
+    for i, _name, fn in convert:
+        values = columns[i]
+        if fn is json.dumps:  # per distinct object (id): findings share evidence, factors, CVE lists
+            objects = {id(v): v for v in values}  # keeps each object alive, so its id() stays unique
+            done = {k: None if v is None else fn(v) for k, v in objects.items()}
+            columns[i] = list(map(done.__getitem__, map(id, values)))
+        else:  # timestamps, dates, scores, booleans: per distinct value
+            done = {v: None if v is None else fn(v) for v in set(values)}
+            columns[i] = list(map(done.__getitem__, values))
+    params: list[tuple[Any, ...]] = list(zip(*columns, strict=True))
     if dialect.name == "postgresql":  # COPY: one stream instead of one INSERT per row
-        columns = ", ".join(quote(n) for n in names)
+        column_list = ", ".join(quote(n) for n in names)
         raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
-        with raw.cursor() as cur, cur.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+        with raw.cursor() as cur, cur.copy(f"COPY {quote(table.name)} ({column_list}) FROM STDIN") as copy:
             for row_values in params:
                 copy.write_row(row_values)
         return

@@ -106,6 +106,10 @@ def list_feeds(session: Session, *, today: dt.date | None = None) -> list[dict[s
 
 def match(session: Session, *, asset_ids: set[int] | None = None, system_ids: set[int] | None = None) -> dict[str, Any]:
     """Match every component in scope (``None`` = all) and bring findings up to date."""
+    return _match(session, asset_ids=asset_ids, system_ids=system_ids)
+
+
+def _match(session: Session, *, asset_ids: set[int] | None, system_ids: set[int] | None) -> dict[str, Any]:
     t0 = time.perf_counter()
     reopened = triage.reopen_expired(session)
     stats = matching.Stats()

@@ -8,14 +8,18 @@
   const COLORS = { business_service: "#6a3fb5", system: "#1d6fb8", asset: "#3f9a8a", product: "#b08a2e", vendor: "#7a5c48" };
   const SHAPES = { business_service: "round-rectangle", system: "hexagon", asset: "ellipse", product: "diamond", vendor: "rectangle" };
   const SIZES = { business_service: 34, system: 28, asset: 14, product: 16, vendor: 18 };
-  // Plain selectors only (no per-element style functions): style resolution stays cheap at 5,000 nodes.
+  // Plain selectors only (no per-element style functions), and as few properties per element as possible:
+  // cytoscape applies (and checks the redraw triggers of) every matched property of every element on the
+  // first render, so at 5,000 nodes + 10,000 edges each property costs. Cytoscape defaults (ellipse,
+  // border-width 0, haystack-radius 0) are not restated, and the label properties only go to the nodes
+  // that are labelled (not the thousands of asset nodes of the overview).
+  const LABELLED = "node.lbl, node[type!='asset'], node.failed, node.degraded, node.root, node:selected, node.match";
   const style = [
-    { selector: "node", style: { "background-color": "#888", width: 14, height: 14, "font-size": 9, "min-zoomed-font-size": 7,
-      color: "#2b3a4a", "text-valign": "bottom", "text-margin-y": 2, "border-width": 0 } },
-    { selector: "node.lbl, node[type!='asset']", style: { label: "data(label)" } },
-    { selector: "edge", style: { width: 0.7, "line-color": "#d3dae2", "curve-style": "haystack", "haystack-radius": 0, events: "no" } },
+    { selector: LABELLED, style: { label: "data(label)", "font-size": 9, "min-zoomed-font-size": 7, color: "#2b3a4a",
+      "text-valign": "bottom", "text-margin-y": 2 } },
+    { selector: "edge", style: { width: 0.7, "line-color": "#d3dae2", "curve-style": "haystack", events: "no" } },
   ];
-  for (const k of Object.keys(COLORS)) style.splice(1, 0, { selector: `node[type='${k}']`, style: { "background-color": COLORS[k], shape: SHAPES[k], width: SIZES[k], height: SIZES[k] } });
+  for (const k of Object.keys(COLORS)) style.unshift({ selector: `node[type='${k}']`, style: Object.assign({ "background-color": COLORS[k], width: SIZES[k], height: SIZES[k] }, SHAPES[k] === "ellipse" ? {} : { shape: SHAPES[k] }) });
   style.push({ selector: "node[type='business_service'], node[type='system']", style: { "font-size": 11, "font-weight": 600 } });
   style.push(...[
     { selector: ".ov-missing", style: { "border-width": 3, "border-color": "#111", "border-style": "dashed", "background-color": "#ffffff" } },
@@ -25,16 +29,18 @@
     { selector: ".ov-vuln-P2", style: { "background-color": "#e8801a" } },
     { selector: ".ov-vuln-P3", style: { "background-color": "#c9a227" } },
     { selector: ".dim", style: { opacity: 0.12 } },
-    { selector: ".failed", style: { "background-color": "#d62b20", opacity: 1, "border-width": 2, "border-color": "#7a0f09", "z-index": 9, label: "data(label)" } },
-    { selector: ".degraded", style: { "background-color": "#f08c1e", opacity: 1, "z-index": 8, label: "data(label)" } },
+    { selector: ".failed", style: { "background-color": "#d62b20", opacity: 1, "border-width": 2, "border-color": "#7a0f09", "z-index": 9 } },
+    { selector: ".degraded", style: { "background-color": "#f08c1e", opacity: 1, "z-index": 8 } },
     { selector: "edge.hl", style: { "line-color": "#d62b20", width: 2, opacity: 1, "curve-style": "straight", "target-arrow-shape": "none" } },
-    { selector: ".root", style: { "border-width": 4, "border-color": "#000", "background-color": "#7a0f09", label: "data(label)" } },
-    { selector: ":selected", style: { "border-width": 3, "border-color": "#0b5cad", "overlay-opacity": 0, label: "data(label)" } },
-    { selector: ".match", style: { "border-width": 3, "border-color": "#0b5cad", label: "data(label)" } },
+    { selector: ".root", style: { "border-width": 4, "border-color": "#000", "background-color": "#7a0f09" } },
+    { selector: ":selected", style: { "border-width": 3, "border-color": "#0b5cad", "overlay-opacity": 0 } },
+    { selector: ".match", style: { "border-width": 3, "border-color": "#0b5cad" } },
   ]);
   // Level of detail on big maps: asset labels and the edges touching assets are drawn only once you
   // zoom in (or around a selection); the overview keeps services, systems, products and vendors linked.
-  // Drawing 10,000 hair-thin edges nobody can tell apart is most of the first-render cost.
+  // Drawing 10,000 hair-thin edges nobody can tell apart is most of the first-render cost. Those edges are
+  // not even handed to cytoscape until they are needed (zooming in, a selection, expand, what-if): creating,
+  // styling and bounding ~10,000 hidden edges was most of the time to interactive at 5,000 nodes.
   const LABEL_ZOOM = 0.9, EDGE_ZOOM = 0.35, FINE_ABOVE = 1500;
   style.push({ selector: "edge.fine", style: { display: "none" } });
   style.push({ selector: "edge.fine.near, edge.fine.hl", style: { display: "element" } });
@@ -48,23 +54,40 @@
     const edges = cy.nodes().length <= FINE_ABOVE || cy.zoom() >= EDGE_ZOOM;
     if (edges !== detailed) {
       detailed = edges;
-      cy.batch(() => (edges ? cy.edges(".fine").removeClass("fine") : fineEdges().addClass("fine")));
+      cy.batch(() => (edges ? (addPending([...pending.keys()]), cy.edges(".fine").removeClass("fine")) : fineEdges().addClass("fine")));
     }
   }
   const fineEdges = () => cy.edges().filter((e) => e.source().data("type") === "asset" || e.target().data("type") === "asset");
   function showNear(node) {
-    cy.batch(() => { cy.edges(".near").removeClass("near"); node.connectedEdges().addClass("near"); });
+    cy.batch(() => { cy.edges(".near").removeClass("near"); edgesOf(node.id()); node.connectedEdges().addClass("near"); });
   }
+  // Fine edges of a big map that are not in cytoscape yet: edge id → element, and node id → its edge ids.
+  let pending = new Map(), pendingBy = {};
+  function addPending(ids) {
+    const els = [];
+    for (const id of ids) {
+      const e = pending.get(id);
+      if (!e) continue;
+      pending.delete(id);
+      if (!cy.getElementById(id).length) { e.classes = detailed ? "" : "fine"; els.push(e); }
+    }
+    if (els.length) cy.add(els);
+  }
+  function edgesOf(id) { if (pendingBy[id]) { addPending(pendingBy[id]); delete pendingBy[id]; } }
   let cy = null, lastImpact = null;
   const expanded = {};
   const state = (window.ciimapTopo = { ready: false, nodes: 0, edges: 0, clicks: 0, impact: null });
 
-  function toElements(g) {
+  // lazy: keep the fine edges of a big map out of cytoscape (in `pending`) until they are needed.
+  function toElements(g, lazy) {
     const els = [], fine = g.nodes.length > FINE_ABOVE, types = {};
     for (const n of g.nodes) { types[n.id] = n.type; els.push({ group: "nodes", data: n, position: n.x != null ? { x: n.x, y: n.y } : undefined }); }
     for (const e of g.edges) {
       const cls = fine && (types[e.source] === "asset" || types[e.target] === "asset") ? "fine" : "";
-      els.push({ group: "edges", classes: cls, data: Object.assign({}, e, { id: e.source + ">" + e.target + ">" + e.kind }) });
+      const el = { group: "edges", classes: cls, data: Object.assign({}, e, { id: e.source + ">" + e.target + ">" + e.kind }) };
+      if (!(lazy && cls)) { els.push(el); continue; }
+      pending.set(el.data.id, el);
+      for (const n of [e.source, e.target]) (pendingBy[n] = pendingBy[n] || []).push(el.data.id);
     }
     return els;
   }
@@ -98,17 +121,21 @@
     el.dataset.state = "loading"; state.ready = false;
     status.textContent = t("loading");
     const started = performance.now();
-    const g = await C.api("/api/ui/topology?" + params().toString());
+    const qs = params().toString(), first = window.ciimapTopoFirst;
+    window.ciimapTopoFirst = null;
+    const r = first && first.qs === qs ? await first.res : null;
+    const g = r && r.ok ? await r.json() : await C.api("/api/ui/topology?" + qs);
     state.timing = { fetched: performance.now() };
     if (cy) cy.destroy();
-    cy = cytoscape({ container: el, elements: toElements(g), style, layout: { name: "preset", fit: false }, ...viewport(g.nodes),
+    pending = new Map(); pendingBy = {};
+    cy = cytoscape({ container: el, elements: toElements(g, true), style, layout: { name: "preset", fit: false }, ...viewport(g.nodes),
       textureOnViewport: g.nodes.length > 1500, hideEdgesOnViewport: g.nodes.length > 1500, pixelRatio: 1,
       minZoom: 0.02, maxZoom: 4, boxSelectionEnabled: false });
     state.timing.created = performance.now();
     labelled = false; detailed = g.nodes.length <= FINE_ABOVE;
     cy.one("render", () => { state.timing.rendered = performance.now(); });
     cy.on("zoom", () => { clearTimeout(state.zt); state.zt = setTimeout(syncLabels, 150); });
-    state.cy = cy; state.nodes = cy.nodes().length; state.edges = cy.edges().length;
+    state.cy = cy; state.nodes = cy.nodes().length; state.edges = cy.edges().length + pending.size;
     applyOverlays(); bind();
     const q = params().get("q");
     if (q) cy.nodes().filter((n) => String(n.data("label")).toLowerCase().startsWith(q.toLowerCase())).addClass("match");
@@ -131,6 +158,7 @@
   const ENTITY = { business_service: "business-services", system: "systems", asset: "assets", product: "products", vendor: "vendors" };
   function show(node) {
     const d = node.data();
+    edgesOf(d.id);
     const frag = document.getElementById("side-tpl").content.cloneNode(true);
     frag.querySelector('[data-f="type"]').textContent = t("type_" + d.type);
     frag.querySelector('[data-f="label"]').textContent = d.label;
@@ -148,6 +176,7 @@
   }
   async function toggleExpand(node) {
     const id = node.id();
+    edgesOf(id);
     if (expanded[id]) { cy.remove(cy.collection(expanded[id].map((x) => cy.getElementById(x)))); delete expanded[id]; return; }
     const d = node.data();
     const g = await C.api(`/api/ui/topology/neighbours?type=${d.type}&id=${d.ref}`);
@@ -168,6 +197,7 @@
     try { res = await C.api(`/api/ui/impact?type=${d.type}&id=${d.ref}`); } catch (e) { box.textContent = e.message; return; }
     clearImpact(); lastImpact = res; state.impact = res;
     cy.batch(() => {
+      addPending([...pending.keys()]);  // the dependency chains may run over fine edges
       cy.elements().addClass("dim");
       node.removeClass("dim").addClass("root");
       const mark = (items, cls) => items.forEach((it) => { const n = cy.getElementById(it.id); if (n.length) n.removeClass("dim").addClass(cls); });
