@@ -118,11 +118,12 @@ def explain(url: str, queries: dict[str, list[str]]) -> None:
     db.engine.dispose()
 
 
-def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "CIIMAP_DATABASE_URL": url}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "ciimap.app:create_app", "--factory",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                             "--workers", str(workers)], env=env)
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -182,14 +183,15 @@ def bench(url: str, args: argparse.Namespace) -> None:
     headers = {"Authorization": f"Bearer {secret}"}
     queries = sample_queries(url, args.requests, args.seed)
     explain(url, queries)
-    proc, base = start_server(url)
+    proc, base = start_server(url, args.workers)
     try:
         wait_ready(base, headers, proc)
         # warm-up: every distinct zone once (its total above entity.COUNT_CAP is then cached for
         # COUNT_TTL seconds, as in steady use), ten of the other kinds
         for p in sorted(set(queries["zone"])) + queries["hostname"][:10] + queries["ip"][:10]:
             httpx.get(f"{base}/api/assets?{p}&limit=50", headers=headers, timeout=60)
-        print(f"{n:,} assets, {args.clients} concurrent clients, {args.requests} requests per kind")
+        print(f"{n:,} assets, {args.clients} concurrent clients, {args.workers} server process(es), "
+              f"{args.requests} requests per kind")
         for kind, params in queries.items():
             t = run_clients(base, headers, params, args.clients)
             p50, p95, p99 = pct(t, 50), pct(t, 95), pct(t, 99)
@@ -209,6 +211,7 @@ def main() -> None:
     p.add_argument("--pg-url", default=None, help="PostgreSQL server URL (default: start a throw-away one); "
                    "a database with assets given here is reused")
     p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--workers", type=int, default=1, help="server processes (ciimap serve --workers)")
     p.add_argument("--requests", type=int, default=300, help="requests per query kind")
     args = p.parse_args()
     print(f"API latency benchmark ({args.backend}); target p95 < {TARGET_MS:.0f} ms")
