@@ -30,6 +30,13 @@ CHUNK = 900
 SUMMARISE_ABOVE = 1000  # ids per IN (...) clause: below SQLite's variable limit, cheap on PostgreSQL
 
 
+
+def _asset_cols() -> tuple[Any, ...]:
+    """The asset columns a topology node needs (one list for the overview and for what-if)."""
+    a = m.Asset
+    return (a.id, a.name, a.hostname, a.primary_ip, a.kind, a.system_id, a.site_id, a.zone_id,
+            a.lifecycle_status, a.declared, a.criticality)
+
 def nid(kind: str, ref: int) -> str:
     return f"{kind}:{ref}"
 
@@ -74,19 +81,7 @@ def _asset_rows(
     budget: int,
 ) -> tuple[list[Any], bool]:
     a = m.Asset
-    stmt = select(
-        a.id,
-        a.name,
-        a.hostname,
-        a.primary_ip,
-        a.kind,
-        a.system_id,
-        a.site_id,
-        a.zone_id,
-        a.lifecycle_status,
-        a.declared,
-        a.criticality,
-    )
+    stmt = select(*_asset_cols())
     if site_id is not None:
         stmt = stmt.where(a.site_id == site_id)
     if zone_id is not None:
@@ -278,19 +273,7 @@ def neighbours(session: Session, *, kind: str, ref: int, limit: int = 300) -> di
     if kind == "asset":
         asset_ids.add(ref)
     a = m.Asset
-    cols = (
-        a.id,
-        a.name,
-        a.hostname,
-        a.primary_ip,
-        a.kind,
-        a.system_id,
-        a.site_id,
-        a.zone_id,
-        a.lifecycle_status,
-        a.declared,
-        a.criticality,
-    )
+    cols = _asset_cols()
     rows: list[Any] = []
     for chunk in _chunks(sorted(asset_ids)):
         rows.extend(session.execute(select(*cols).where(a.id.in_(chunk))))
