@@ -14,7 +14,7 @@ from ciimap.core.errors import Invalid
 from ciimap.core.output import print_json, print_table, to_data
 
 
-def parse_assignments(pairs: list[str], spec: EntitySpec) -> dict[str, Any]:
+def parse_assignments(pairs: list[str]) -> dict[str, Any]:
     """``key=value`` pairs; values are parsed as JSON when they look like JSON (numbers, lists, bools)."""
     out: dict[str, Any] = {}
     for pair in pairs:
@@ -32,7 +32,7 @@ def parse_assignments(pairs: list[str], spec: EntitySpec) -> dict[str, Any]:
 
 def _coerce_filters(spec: EntitySpec, pairs: list[str]) -> dict[str, Any]:
     filters: dict[str, Any] = {}
-    for key, value in parse_assignments(pairs, spec).items():
+    for key, value in parse_assignments(pairs).items():
         if key not in spec.filters:
             raise Invalid(f"cannot filter {spec.name} by '{key}' (filters: {', '.join(spec.filters)})")
         typ = spec.filters[key]
@@ -78,7 +78,7 @@ def crud_app(spec: EntitySpec, columns: list[str]) -> typer.Typer:
         data: str | None = typer.Option(None, "--data", help="JSON object"),
     ) -> None:
         """Create a record from --set pairs and/or a --data JSON object."""
-        payload = _payload(spec, set_, data)
+        payload = payload_from(set_, data)
         with get_database().unit_of_work() as db:
             out = to_data(svc.create(db, spec, payload), spec.read)
         print_json(out)
@@ -90,7 +90,7 @@ def crud_app(spec: EntitySpec, columns: list[str]) -> typer.Typer:
         data: str | None = typer.Option(None, "--data", help="JSON object"),
     ) -> None:
         """Change fields of a record."""
-        payload = _payload(spec, set_, data)
+        payload = payload_from(set_, data)
         with get_database().unit_of_work() as db:
             out = to_data(svc.update(db, spec, obj_id, payload), spec.read)
         print_json(out)
@@ -105,7 +105,8 @@ def crud_app(spec: EntitySpec, columns: list[str]) -> typer.Typer:
     return app
 
 
-def _payload(spec: EntitySpec, pairs: list[str], data: str | None) -> dict[str, Any]:
+def payload_from(pairs: list[str], data: str | None) -> dict[str, Any]:
+    """A command's input: a ``--data`` JSON object, overridden by ``--set key=value`` pairs."""
     payload: dict[str, Any] = {}
     if data:
         try:
@@ -114,5 +115,5 @@ def _payload(spec: EntitySpec, pairs: list[str], data: str | None) -> dict[str, 
             raise Invalid(f"--data is not valid JSON: {e}") from None
         if not isinstance(payload, dict):
             raise Invalid("--data must be a JSON object")
-    payload.update(parse_assignments(pairs, spec))
+    payload.update(parse_assignments(pairs))
     return payload

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, String, create_engine, event
 from sqlalchemy.engine import Engine
@@ -22,6 +23,19 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+T = TypeVar("T")
+
+#: Batch size for ``IN (...)`` lists: below SQLite's default limit of host parameters per statement.
+IN_BATCH = 900
+
+
+def chunks(items: Iterable[T], size: int = IN_BATCH) -> Iterator[list[T]]:
+    """Consecutive batches of ``items`` (batched queries and bulk writes, never a query per row)."""
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
 
 
 def utcnow() -> dt.datetime:

@@ -8,12 +8,12 @@ inserted with bulk Core inserts; changed ones go through :mod:`ciimap.ingest.hos
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator
-from itertools import islice
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select, update
 
+from ciimap.core.db import chunks
 from ciimap.ingest import bulk, hostupdate
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.correlate import Match, resolve
@@ -22,12 +22,6 @@ from ciimap.ingest.records import HostRecord
 from ciimap.inventory.models import Asset, ServiceEndpoint
 
 CHUNK = 2000
-
-
-def chunks(it: Iterable[HostRecord], n: int = CHUNK) -> Iterator[list[HostRecord]]:
-    it = iter(it)
-    while batch := list(islice(it, n)):
-        yield batch
 
 
 def merge(a: HostRecord, b: HostRecord) -> HostRecord:
@@ -47,7 +41,7 @@ def merge(a: HostRecord, b: HostRecord) -> HostRecord:
 
 
 def load(ctx: RunCtx, records: Iterable[HostRecord]) -> None:
-    for chunk in chunks(records):
+    for chunk in chunks(records, CHUNK):
         _load_chunk(ctx, chunk)
         ctx.flush_events()
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from ciimap.core.crud_cli import parse_assignments
+from ciimap.core.crud_cli import payload_from
 from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import console, print_json, print_table, to_data
@@ -22,19 +21,6 @@ plans_app = typer.Typer(help="Domestic substitution plans (国产化替代)", no
 app.add_typer(plans_app, name="plans")
 
 JSON_OPT = typer.Option(False, "--json", help="machine-readable output")
-
-
-def _payload(pairs: list[str], data: str | None) -> dict[str, Any]:
-    payload: dict[str, Any] = {}
-    if data:
-        try:
-            payload = json.loads(data)
-        except json.JSONDecodeError as e:
-            raise Invalid(f"--data is not valid JSON: {e}") from None
-        if not isinstance(payload, dict):
-            raise Invalid("--data must be a JSON object")
-    payload.update(parse_assignments(pairs, None))  # type: ignore[arg-type]
-    return payload
 
 
 @app.command("vendors")
@@ -64,7 +50,7 @@ def profile(
     delete: bool = typer.Option(False, "--delete", help="remove the profile"),
 ) -> None:
     """Show a vendor's profile, or create/update it with --set / --data (audited)."""
-    changes = _payload(set_, data)
+    changes = payload_from(set_, data)
     db_ = get_database()
     with (db_.unit_of_work() if changes or delete else db_.read_session()) as db:
         v = service.resolve_vendor(db, vendor)
@@ -161,7 +147,7 @@ def plans_add(
 ) -> None:
     """Add an item: system_id, current_product_id/current_software_id/current_asset_id, candidate_product_id..."""
     with get_database().unit_of_work() as db:
-        out = plans.describe(db, plan_id=plans.create_plan(db, data=_payload(set_, data)).id)
+        out = plans.describe(db, plan_id=plans.create_plan(db, data=payload_from(set_, data)).id)
     print_json(out)
 
 
@@ -173,7 +159,7 @@ def plans_update(
 ) -> None:
     """Change an item (status moves planned → in_progress → testing → done, or cancelled)."""
     with get_database().unit_of_work() as db:
-        out = plans.describe(db, plan_id=plans.update_plan(db, plan_id=plan_id, changes=_payload(set_, data)).id)
+        out = plans.describe(db, plan_id=plans.update_plan(db, plan_id=plan_id, changes=payload_from(set_, data)).id)
     print_json(out)
 
 

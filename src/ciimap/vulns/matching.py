@@ -25,10 +25,10 @@ from packageurl import PackageURL
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
+from ciimap.core.db import chunks
 from ciimap.inventory.models import ServiceEndpoint, Software
 from ciimap.vulns import cpe as C
 from ciimap.vulns import versions as V
-from ciimap.vulns.feeds.common import chunks
 from ciimap.vulns.models import Advisory, AffectedRange, CpeMatch
 
 

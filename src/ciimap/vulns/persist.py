@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import JSON, Table, select, update
 from sqlalchemy.orm import Session
 
-from ciimap.core.db import utcnow
+from ciimap.core.db import chunks, utcnow
 from ciimap.inventory.models import Asset, BusinessService, Edge, NetworkZone, ServiceEndpoint, System
 from ciimap.vulns import scoring, triage
-from ciimap.vulns.feeds.common import SEVERITY_ORDER, chunks
+from ciimap.vulns.feeds.common import SEVERITY_ORDER
 from ciimap.vulns.matching import Hit
 from ciimap.vulns.models import Advisory, AdvisoryAlias, EpssScore, FeedImport, Finding, KevEntry
 

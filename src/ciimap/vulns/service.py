@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from ciimap.core import audit
 from ciimap.core.audit import current_actor
+from ciimap.core.db import chunks
 from ciimap.core.errors import InputFileError, NotFound
 from ciimap.inventory.models import ServiceEndpoint, Software
 from ciimap.vulns import matching, persist, triage
 from ciimap.vulns import versions as V
 from ciimap.vulns.feeds import parser
-from ciimap.vulns.feeds.common import checksum, chunks, store_advisories
+from ciimap.vulns.feeds.common import checksum, store_advisories
 from ciimap.vulns.models import Advisory, AdvisoryAlias, EpssScore, FeedImport, Finding, KevEntry
 
 KNOWN_PREFIXES = ("CVE-", "CNNVD-", "CNVD-", "PYSEC-", "GHSA-", "OSV-", "RUSTSEC-", "GO-", "DSA-", "USN-")

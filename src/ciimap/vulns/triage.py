@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ciimap.core.audit import current_actor
-from ciimap.core.db import utcnow
+from ciimap.core.db import chunks, utcnow
 from ciimap.core.errors import Invalid, NotFound
 from ciimap.vulns.models import TRIAGE_STATES, Finding, Triage
 
@@ -106,7 +106,6 @@ def load(session: Session, keys: set[str]) -> dict[str, Triage]:
     people, so it usually is), else chunked IN lists."""
     from sqlalchemy import func
 
-    from ciimap.vulns.feeds.common import chunks
 
     if (session.scalar(select(func.count()).select_from(Triage)) or 0) <= max(5000, len(keys) // 4):
         return {t.key: t for t in session.scalars(select(Triage)) if t.key in keys}

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import ciimap
+from ciimap.core.db import chunks
 from ciimap.inventory.models import ServiceEndpoint, Software
-from ciimap.vulns.feeds.common import chunks
 from ciimap.vulns.models import Advisory, Finding, Triage
 
 STATE = {"new": "in_triage", "confirmed": "exploitable", "not_affected": "not_affected", "fixed": "resolved",

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ciimap.core.db import chunks
 from ciimap.core.entity import build_query
 from ciimap.core.errors import Invalid
 from ciimap.inventory import models as m
@@ -25,7 +25,6 @@ from ciimap.inventory import service as inv
 LAYERS = ("business_service", "system", "asset", "product", "vendor")
 DEPENDENCY_KINDS = ("depends_on", "runs_on", "hosted_by", "uses", "part_of", "connects_to", "replica_of")
 MAX_BUDGET = 20_000
-CHUNK = 900
 #: Above this many assets, asset→product edges are summarised per system (see _add_products).
 SUMMARISE_ABOVE = 1000  # ids per IN (...) clause: below SQLite's variable limit, cheap on PostgreSQL
 
@@ -39,12 +38,6 @@ def _asset_cols() -> tuple[Any, ...]:
 
 def nid(kind: str, ref: int) -> str:
     return f"{kind}:{ref}"
-
-
-def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
-    seq = list(ids)
-    for i in range(0, len(seq), CHUNK):
-        yield seq[i : i + CHUNK]
 
 
 @dataclass
@@ -120,7 +113,7 @@ def _add_assets(g: Graph, rows: list[Any]) -> None:
 
 def _add_systems(session: Session, g: Graph, ids: set[int]) -> None:
     s = m.System
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunks(sorted(ids)):
         for r in session.execute(
             select(s.id, s.name, s.mlps_level, s.is_cii, s.criticality).where(s.id.in_(chunk))
         ):
@@ -132,7 +125,7 @@ def _add_systems(session: Session, g: Graph, ids: set[int]) -> None:
 def _stored_edges(session: Session, g: Graph, kind: str, ids: list[int]) -> list[Any]:
     e = m.Edge
     out: list[Any] = []
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         stmt = select(e.src_type, e.src_id, e.kind, e.dst_type, e.dst_id, e.redundancy_group).where(
             or_((e.src_type == kind) & e.src_id.in_(chunk), (e.dst_type == kind) & e.dst_id.in_(chunk))
         )
@@ -142,7 +135,7 @@ def _stored_edges(session: Session, g: Graph, kind: str, ids: list[int]) -> list
 
 def _add_business_services(session: Session, g: Graph, ids: set[int]) -> None:
     b = m.BusinessService
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunks(sorted(ids)):
         for r in session.execute(select(b.id, b.name, b.criticality).where(b.id.in_(chunk))):
             g.nodes[nid("business_service", r.id)] = _node(
                 "business_service", r.id, r.name, criticality=r.criticality
@@ -155,7 +148,7 @@ def _add_products(
     sw = m.Software
     pairs: set[tuple[str, int, int]] = set()
     for owner, col, ids in (("asset", sw.asset_id, asset_ids), ("system", sw.system_id, system_ids)):
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             stmt = select(col, sw.product_id).where(col.in_(chunk), sw.product_id.is_not(None)).distinct()
             for owner_id, prod_id in session.execute(stmt).tuples():
                 # both filtered non-NULL by the WHERE clause (col IN chunk, product_id IS NOT NULL)
@@ -164,7 +157,7 @@ def _add_products(
     product_ids = {p for _o, _a, p in pairs}
     p, v = m.Product, m.Vendor
     vendors: dict[int, Any] = {}
-    for chunk in _chunks(sorted(product_ids)):
+    for chunk in chunks(sorted(product_ids)):
         pstmt = (
             select(
                 p.id,
@@ -275,7 +268,7 @@ def neighbours(session: Session, *, kind: str, ref: int, limit: int = 300) -> di
     a = m.Asset
     cols = _asset_cols()
     rows: list[Any] = []
-    for chunk in _chunks(sorted(asset_ids)):
+    for chunk in chunks(sorted(asset_ids)):
         rows.extend(session.execute(select(*cols).where(a.id.in_(chunk))))
     _add_assets(g, rows)
     system_ids.update(r.system_id for r in rows if r.system_id is not None)

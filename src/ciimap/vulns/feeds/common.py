@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from ciimap.core.db import chunks
 from ciimap.vulns.models import Advisory as AdvisoryRow
 from ciimap.vulns.models import AdvisoryAlias, AffectedRange, CpeMatch
 
-CHUNK = 900  # below SQLite's default host-parameter limit for IN lists
 SEVERITY_ORDER = ("low", "medium", "high", "critical")
 
 
@@ -51,10 +51,6 @@ class Parsed:
     snapshot_date: dt.date | None = None
     notes: dict[str, Any] = field(default_factory=dict)
 
-
-def chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def checksum(path: Path) -> str:
@@ -116,21 +112,21 @@ def store_advisories(session: Session, recs: list[AdvisoryRec], feed_import_id: 
         by_id[r.advisory_id] = r
     ids = list(by_id)
     existing: dict[str, int] = {}
-    for part in chunks(ids):
+    for id_part in chunks(ids):
         existing.update(session.execute(select(AdvisoryRow.advisory_id, AdvisoryRow.id)
-                                        .where(AdvisoryRow.advisory_id.in_(part))).tuples().all())
+                                        .where(AdvisoryRow.advisory_id.in_(id_part))).tuples().all())
     if existing:
         pks = list(existing.values())
-        for part in chunks(pks):
+        for pk_part in chunks(pks):
             for model in (AdvisoryAlias, AffectedRange, CpeMatch):
-                session.execute(delete(model).where(model.advisory_pk.in_(part)))
+                session.execute(delete(model).where(model.advisory_pk.in_(pk_part)))
         session.execute(update(AdvisoryRow), [{"id": existing[i], **_advisory_row(by_id[i], feed_import_id)}
                                               for i in existing])
     new = [_advisory_row(by_id[i], feed_import_id) for i in ids if i not in existing]
     pk_of = dict(existing)
-    for part in chunks(new, 2000):
+    for new_part in chunks(new, 2000):
         for pk, aid in session.execute(insert(AdvisoryRow).returning(AdvisoryRow.id, AdvisoryRow.advisory_id),
-                                       part):
+                                       new_part):
             pk_of[aid] = pk
     aliases: list[dict[str, Any]] = []
     ranges: list[dict[str, Any]] = []
@@ -142,8 +138,8 @@ def store_advisories(session: Session, recs: list[AdvisoryRec], feed_import_id: 
         ranges.extend({**r, "advisory_pk": pk} for r in rec.ranges)
         cpes.extend({**c, "advisory_pk": pk} for c in rec.cpe_matches)
     for model, rows in ((AdvisoryAlias, aliases), (AffectedRange, ranges), (CpeMatch, cpes)):
-        for part in chunks(rows, 5000):
-            session.execute(insert(model), part)
+        for row_part in chunks(rows, 5000):
+            session.execute(insert(model), row_part)
     return {"advisories": len(ids), "new": len(new), "updated": len(existing), "aliases": len(aliases),
             "ranges": len(ranges), "cpe_matches": len(cpes)}
 
