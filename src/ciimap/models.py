@@ -19,8 +19,4 @@ MODEL_MODULES = [
 
 def load_all() -> None:
     for name in MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if not (e.name and name.startswith(e.name)):
-                raise
+        importlib.import_module(name)

@@ -6,7 +6,7 @@ Adding a capability = one line per list here; app.py and cli.py stay untouched.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import typer
@@ -47,57 +47,39 @@ WEB_MODULES = [
 ]
 
 
-def _load(name: str) -> object | None:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name and name.startswith(e.name):  # the module (or its package) is not written yet
-            return None
-        raise
-
-
 def api_routers() -> list[APIRouter]:
     out: list[APIRouter] = []
     for name in API_MODULES:
-        mod = _load(name)
-        if mod is not None:
-            r = getattr(mod, "router", None)
-            if r is None:  # every API module exposes one; app.include_router(None) would fail later anyway
-                raise RuntimeError(f"{name} exposes no 'router'")
-            out.extend(r if isinstance(r, list) else [r])
+        r = importlib.import_module(name).router  # type: ignore[attr-defined]
+        out.extend(r if isinstance(r, list) else [r])
     return out
 
 
 def cli_apps() -> list[tuple[str, typer.Typer]]:
     out: list[tuple[str, typer.Typer]] = []
     for name in CLI_MODULES:
-        mod = _load(name)
-        if mod is None:
-            continue
+        mod: Any = importlib.import_module(name)
         groups = getattr(mod, "GROUPS", None)
         if groups is not None:
             out.extend(groups)
         else:
-            out.append((mod.NAME, mod.app))  # type: ignore[attr-defined]
+            out.append((mod.NAME, mod.app))
     return out
 
 
 def web_mount(app: FastAPI) -> None:
     for name in WEB_MODULES:
-        mod = _load(name)
-        if mod is not None:
-            mod.mount(app)  # type: ignore[attr-defined]
+        importlib.import_module(name).mount(app)  # type: ignore[attr-defined]
 
 
 #: Modules that register job functions with ``@jobs.job(kind)``.
 JOB_MODULES: list[str] = [
     "ciimap.ingest.jobs",
     "ciimap.discovery.jobs",
-    "ciimap.graph.jobs",
     "ciimap.vulns.jobs",
 ]
 
 
 def load_job_modules() -> None:
     for name in JOB_MODULES:
-        _load(name)
+        importlib.import_module(name)
