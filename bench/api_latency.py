@@ -96,34 +96,49 @@ def sample_queries(url: str, per_kind: int, seed: int) -> dict[str, list[str]]:
 
 
 def explain(url: str, queries: dict[str, list[str]]) -> None:
-    from sqlalchemy import func, select, text
+    """Print the query plans of the statements a page runs (core.listing), for the first sample."""
+    from sqlalchemy import text
 
-    from ciimap.core import entity
+    from ciimap.core import listing
     from ciimap.core.db import Database
     from ciimap.inventory.service import ASSETS
 
     db = Database(url)
     prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
     with db.read_session() as s:
+        conn = s.connection()
+
+        def show(label: str, stmt: object, params: dict[str, object]) -> None:
+            sql = str(stmt.params(**params).compile(dialect=db.engine.dialect,  # type: ignore[attr-defined]
+                                                    compile_kwargs={"literal_binds": True}))
+            plan = [str(r[-1]) for r in s.execute(text(prefix + sql))]
+            print(f"  plan {label}: " + " | ".join(p.strip() for p in plan[:8]))
+
         for kind, qs in queries.items():
             key, _, value = qs[0].partition("=")
-            stmt = entity.build_query(ASSETS, filters={key: int(value)} if key == "zone_id" else None,
-                                      q=value if key == "q" else None)
-            count = select(func.count()).select_from(stmt.with_only_columns(ASSETS.model.id).subquery())
-            page = entity.build_query(ASSETS, q=value, top=50) if key == "q" else stmt  # as list_page does
-            for label, st in (("page", page.order_by(ASSETS.model.id).limit(50)), ("total", count)):
-                sql = str(st.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
-                plan = [str(r[-1]) for r in s.execute(text(prefix + sql))]
-                print(f"  plan {kind}/{label} ({qs[0]}): " + " | ".join(p.strip() for p in plan[:8]))
+            if key == "zone_id":
+                plan = listing._filter_plan(ASSETS, ("zone_id",))
+                params = {"f_zone_id": int(value), "limit": 50, "offset": 0, "cap": listing.COUNT_CAP + 1}
+                show(f"{kind}/page ({qs[0]})", plan["ids"], params)
+                show(f"{kind}/total ({qs[0]})", plan["capped"], params)
+                continue
+            splan, params = listing.search_params(ASSETS, value)
+            counts = conn.execute(splan.counts, {**params, "cap": listing.COUNT_CAP + 1}).one()
+            show(f"{kind}/counts ({qs[0]})", splan.counts, {**params, "cap": listing.COUNT_CAP + 1})
+            for b in splan.branches:
+                if counts[b.n]:
+                    dense = counts[b.n] > listing.DENSE
+                    show(f"{kind}/branch {b.col.key} ({counts[b.n]} matches{', dense' if dense else ''})",
+                         splan.first[(b.n, dense, False)], {**params, "n": 50})
     db.engine.dispose()
 
 
 def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "CIIMAP_DATABASE_URL": url}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "ciimap.app:create_app", "--factory",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                             "--workers", str(workers)], env=env)
+    # exactly what users run: ciimap serve (migrate, then uvicorn with N processes)
+    proc = subprocess.Popen([sys.executable, "-m", "ciimap", "serve", "--port", str(port),
+                             "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -190,7 +205,7 @@ def bench(url: str, args: argparse.Namespace) -> None:
         # COUNT_TTL seconds, as in steady use), ten of the other kinds
         for p in sorted(set(queries["zone"])) + queries["hostname"][:10] + queries["ip"][:10]:
             httpx.get(f"{base}/api/assets?{p}&limit=50", headers=headers, timeout=60)
-        print(f"{n:,} assets, {args.clients} concurrent clients, {args.workers} server process(es), "
+        print(f"{n:,} assets, {args.clients} concurrent clients, {args.workers or 'default'} server process(es), "
               f"{args.requests} requests per kind")
         for kind, params in queries.items():
             t = run_clients(base, headers, params, args.clients)
@@ -211,7 +226,8 @@ def main() -> None:
     p.add_argument("--pg-url", default=None, help="PostgreSQL server URL (default: start a throw-away one); "
                    "a database with assets given here is reused")
     p.add_argument("--clients", type=int, default=8)
-    p.add_argument("--workers", type=int, default=1, help="server processes (ciimap serve --workers)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="server processes (ciimap serve --workers; 0 = its default, one per core up to 2)")
     p.add_argument("--requests", type=int, default=300, help="requests per query kind")
     args = p.parse_args()
     print(f"API latency benchmark ({args.backend}); target p95 < {TARGET_MS:.0f} ms")

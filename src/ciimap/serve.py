@@ -40,7 +40,8 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1"),
         port: int = typer.Option(8000),
         demo_if_empty: bool = typer.Option(False, "--demo-if-empty", help="load the demo operator into an empty map"),
-        workers: int = typer.Option(1, help="uvicorn worker processes (PostgreSQL only)"),
+        workers: int = typer.Option(0, help="server processes (0: one per core, at most 2); each keeps "
+                                    "its own what-if graph in memory"),
     ) -> None:
         """Serve the API (/api, docs at /api/docs) and the web UI."""
         import uvicorn
@@ -59,10 +60,15 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"log in as: admin / {password}   (shown once; change it with 'ciimap user password admin')")
         else:
             typer.echo("log in with an existing user; create one with 'ciimap user create NAME --role admin'")
+        workers = workers or min(2, os.cpu_count() or 1)
+        # worker processes start afresh: they find the database the way this process did
+        os.environ["CIIMAP_DATABASE_URL"] = get_database().url
         if get_database().is_sqlite:
-            workers = 1
-            from ciimap.discovery.scheduling import start_in_process  # scheduled rescans (PG: procrastinate)
+            # scheduled rescans: one clock, in this (the supervising) process; its jobs run here and
+            # report live progress through the side store every worker reads (PG: procrastinate)
+            from ciimap.discovery.scheduling import start_in_process
 
             start_in_process()
+        typer.echo(f"{workers} server process(es)")
         uvicorn.run("ciimap.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level="info", proxy_headers=False)

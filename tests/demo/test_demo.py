@@ -201,10 +201,10 @@ def test_api_filters_and_prefix_search_on_demo(database, client, admin_headers):
 
 
 def test_large_totals_are_exact_and_cached_briefly(database, client, admin_headers, monkeypatch):
-    from ciimap.core import entity
+    from ciimap.core import listing
 
-    monkeypatch.setattr(entity, "COUNT_CAP", 50)
-    monkeypatch.setattr(entity, "_count_cache", {})
+    monkeypatch.setattr(listing, "COUNT_CAP", 50)
+    monkeypatch.setattr(listing, "_count_cache", {})
     _load(database)
     with database.read_session() as s:
         zone_id, n = s.execute(select(m.Asset.zone_id, func.count()).group_by(m.Asset.zone_id)
@@ -215,7 +215,7 @@ def test_large_totals_are_exact_and_cached_briefly(database, client, admin_heade
     victim = client.get(url, headers=admin_headers).json()["items"][0]["id"]
     assert client.delete(f"/api/assets/{victim}", headers=admin_headers).status_code == 204
     assert client.get(url, headers=admin_headers).json()["total"] == n  # cached large total
-    monkeypatch.setattr(entity, "COUNT_TTL", 0.0)
+    monkeypatch.setattr(listing, "COUNT_TTL", 0.0)
     assert client.get(url, headers=admin_headers).json()["total"] == n - 1
     other = client.get(url, headers=admin_headers).json()["items"][0]
     small = client.get(f"/api/assets?q={other['hostname']}&limit=10", headers=admin_headers).json()
@@ -224,12 +224,12 @@ def test_large_totals_are_exact_and_cached_briefly(database, client, admin_heade
 
 @pytest.mark.parametrize(("dense", "cap"), [(5_000, 10_000), (5, 10_000), (5, 3)])
 def test_search_pages_match_the_naive_result(database, monkeypatch, dense, cap):
-    from ciimap.core import entity
+    from ciimap.core import entity, listing
     from ciimap.inventory.service import ASSETS
 
-    monkeypatch.setattr(entity, "DENSE", dense)
-    monkeypatch.setattr(entity, "COUNT_CAP", cap)
-    monkeypatch.setattr(entity, "_count_cache", {})
+    monkeypatch.setattr(listing, "DENSE", dense)
+    monkeypatch.setattr(listing, "COUNT_CAP", cap)
+    monkeypatch.setattr(listing, "_count_cache", {})
     _load(database)
     with database.read_session() as s:
         assets = list(s.scalars(select(m.Asset)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 from ciimap.core import jobs
@@ -29,6 +31,13 @@ def test_live_progress_visible_during_job(sqlite_database):
     with sqlite_database.read_session() as s:
         j = jobs.get(s, job_id)
         assert (j.status, j.progress, j.total, j.message) == ("running", 40, 100, "halfway")
+    # another server process (ciimap serve --workers N) sees the same live progress
+    code = ("import sys; from ciimap.core.db import Database, set_database; from ciimap.core import jobs; "
+            "set_database(Database(sys.argv[1])); s = jobs.get_database().sessionmaker(); "
+            "j = jobs.get(s, int(sys.argv[2])); print(j.status, j.progress, j.total, j.message)")
+    out = subprocess.run([sys.executable, "-c", code, sqlite_database.url, str(job_id)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["running", "40", "100", "halfway"], out.stderr
     _release.set()
     done = jobs.wait(job_id, timeout=20)
     assert done.status == "succeeded" and done.result == {"ok": True}

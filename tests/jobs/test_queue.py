@@ -24,7 +24,7 @@ ROOT = HERE.parents[1]
 
 
 def _status(db, job_id):
-    with db.read_session() as s:  # through the service: on SQLite live progress is in memory
+    with db.read_session() as s:  # through the service: on SQLite live progress is in a side store
         j = jobs.get(s, job_id)
         return j.status, j.progress, j.total, j.message
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from ciimap.auth.models import ROLES, ApiToken, User, WebSession
@@ -129,14 +129,25 @@ def create_token(session: Session, user: User, name: str, *, days: int | None = 
     return tok, secret
 
 
+_TOKEN_LOOKUP = (
+    select(ApiToken.revoked, ApiToken.expires_at, User.id, User.username, User.role, User.locale, User.is_active)
+    .join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == bindparam("h"))
+)
+_SESSION_LOOKUP = (
+    select(WebSession.expires_at, WebSession.csrf_token, User.id, User.username, User.role, User.locale,
+           User.is_active)
+    .join(User, User.id == WebSession.user_id).where(WebSession.token_hash == bindparam("h"))
+)
+
+
 def principal_from_token(session: Session, secret: str) -> Principal:
-    tok = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
-    if tok is None or tok.revoked or (tok.expires_at and _aware(tok.expires_at) < utcnow()):
+    """One indexed lookup per request (built once: this runs before every API call)."""
+    row = session.connection().execute(_TOKEN_LOOKUP, {"h": _sha256(secret)}).first()
+    if row is None or row.revoked or (row.expires_at and _aware(row.expires_at) < utcnow()):
         raise NotAuthenticated("invalid or expired API token")
-    user = session.get(User, tok.user_id)
-    if user is None or not user.is_active:
+    if not row.is_active:
         raise NotAuthenticated("token owner is disabled")
-    return _principal(user)
+    return Principal(row.id, row.username, row.role, row.locale)
 
 
 def create_session(session: Session, user: User, hours: int) -> tuple[str, str]:
@@ -151,13 +162,12 @@ def create_session(session: Session, user: User, hours: int) -> tuple[str, str]:
 
 
 def principal_from_session(session: Session, secret: str) -> Principal:
-    ws = session.scalar(select(WebSession).where(WebSession.token_hash == _sha256(secret)))
-    if ws is None or _aware(ws.expires_at) < utcnow():
+    row = session.connection().execute(_SESSION_LOOKUP, {"h": _sha256(secret)}).first()
+    if row is None or _aware(row.expires_at) < utcnow():
         raise NotAuthenticated("session expired, please log in again")
-    user = session.get(User, ws.user_id)
-    if user is None or not user.is_active:
+    if not row.is_active:
         raise NotAuthenticated("account disabled")
-    return _principal(user, ws.csrf_token)
+    return Principal(row.id, row.username, row.role, row.locale, row.csrf_token)
 
 
 def end_session(session: Session, secret: str) -> None:

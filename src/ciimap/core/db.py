@@ -82,6 +82,11 @@ def make_engine(url: str, **kw: Any) -> Engine:
             import pathlib
 
             pathlib.Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        if ":memory:" not in url and "poolclass" not in kw:
+            # a pooled connection keeps its page cache; overflow connections are closed on return,
+            # so size the pool for the server's concurrent requests (default 5 churned under load)
+            kw.setdefault("pool_size", 16)
+            kw.setdefault("max_overflow", 16)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ciimap.core.audit import Actor, acting_as
 from ciimap.core.db import Base, get_database, utcnow
 from ciimap.core.errors import CiimapError, NotFound
+from ciimap.core.live import LiveStore, store_for
 
 log = logging.getLogger(__name__)
 
@@ -87,20 +88,22 @@ class Progress:
         db = get_database()
         if db.is_sqlite:
             # In-process jobs: the job's own transaction holds SQLite's write lock, and readers only see
-            # committed rows, so live progress lives in memory of this (the only) process.
-            _LIVE[self.job_id] = (done, self.total, message)
+            # committed rows, so live progress goes to a side store every server process reads.
+            _live().put(self.job_id, done, self.total, message)
             return
         with db.unit_of_work() as s:
             s.execute(update(Job).where(Job.id == self.job_id).values(progress=done, total=self.total,
                                                                       message=message))
 
 
-#: Live progress of running in-process jobs (SQLite mode): job id -> (done, total, message).
-_LIVE: dict[int, tuple[int, int | None, str | None]] = {}
+def _live() -> LiveStore:
+    """Live progress of running in-process jobs (SQLite mode), shared by the server's processes."""
+    db = get_database()
+    return store_for(db.url, db.engine.url.database if db.engine.url.database not in (None, "", ":memory:") else None)
 
 
 def _with_live(session: Session, j: Job) -> Job:
-    live = _LIVE.get(j.id) if j.status == "running" else None
+    live = _live().get(j.id) if j.status == "running" and get_database().is_sqlite else None
     if live is not None:
         session.expunge(j)  # show live values without writing them back
         j.progress, j.total, j.message = live
@@ -139,7 +142,7 @@ def execute(job_id: int) -> None:
         log.exception("job %s failed", job_id)
         values = {"status": "failed", "error": "".join(traceback.format_exception(e))[-4000:],
                   "message": f"internal error: {e}"[:300]}
-    live = _LIVE.pop(job_id, None)
+    live = _live().pop(job_id) if db.is_sqlite else None
     if live is not None:  # keep the last in-memory progress; a succeeded job shows 100%
         done, total, _msg = live
         values.update(total=total, progress=(total or done) if values["status"] == "succeeded" else done)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ciimap.core.entity import EntitySpec, register
@@ -45,10 +45,6 @@ def _check_edge_ends(session: Session, edge: m.Edge, data: dict[str, Any]) -> No
         raise Invalid("an edge cannot point to its own source")
 
 
-def _asset_ip_search(lo: str, hi: str) -> Select[Any]:
-    return select(m.IpAddress.asset_id).where(m.IpAddress.address >= lo, m.IpAddress.address < hi)
-
-
 ORGANIZATIONS = register(EntitySpec(
     "organizations", m.Organization, s.OrganizationCreate, s.OrganizationUpdate, s.OrganizationRead,
     filters={"sector": str}, search=("name", "short_name"), label_zh="组织", label_en="Organizations"))
@@ -83,7 +79,7 @@ ASSETS = register(EntitySpec(
     "assets", m.Asset, s.AssetCreate, s.AssetUpdate, s.AssetRead,
     filters={"zone_id": int, "site_id": int, "system_id": int, "owner_id": int, "kind": str,
              "lifecycle_status": str, "criticality": str, "declared": bool, "os_family": str},
-    search=("hostname", "primary_ip", "name", "serial"), extra_search=(_asset_ip_search,),
+    search=("hostname", "primary_ip", "name", "serial"), extra_search=((m.IpAddress.asset_id, m.IpAddress.address),),
     after_set=_sync_asset_addresses, label_zh="资产", label_en="Assets"))
 ENDPOINTS = register(EntitySpec(
     "endpoints", m.ServiceEndpoint, s.ServiceEndpointCreate, s.ServiceEndpointUpdate, s.ServiceEndpointRead,
