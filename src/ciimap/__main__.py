@@ -1,3 +1,4 @@
 from ciimap.cli import main
 
-main()
+if __name__ == "__main__":  # guarded: multiprocessing (spawn) re-imports the main module
+    main()

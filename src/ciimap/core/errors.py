@@ -50,6 +50,7 @@ class InputFileError(Invalid):
         super().__init__(f"{where}: {message}")
         self.path = path
         self.position = position
+        self.reason = message
 
 
 class OutOfScope(PermissionDenied):

@@ -8,15 +8,47 @@ timestamp). Only for our own bulk loads, where the rows are already validated.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import json
 import re
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, func, select
 from sqlalchemy.orm import Session
+
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_saved: tuple[int, ...] = ()
+
+
+@contextlib.contextmanager
+def fewer_gc_passes(first_generation: int = 50_000) -> Iterator[None]:
+    """Run the cyclic garbage collector less often during a bulk load.
+
+    A load allocates millions of small tuples and records, almost none in reference cycles; with
+    the default threshold (700) the collector runs thousands of times, traversing every live row
+    each time a full pass triggers (10-15 % of a 65k-host nmap import). Memory stays bounded: the
+    collector still runs, and plain reference counting frees everything else at once. Process-wide
+    while any load runs (concurrent loads share it; the last one restores the old thresholds).
+    """
+    global _gc_users, _gc_saved
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_saved = gc.get_threshold()
+            gc.set_threshold(first_generation, *_gc_saved[1:])
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0:
+                gc.set_threshold(*_gc_saved)
 
 
 def _sqlite_ts() -> Callable[[Any], Any]:
@@ -37,13 +69,29 @@ def _sqlite_ts() -> Callable[[Any], Any]:
 _PLAIN = re.compile(r'^[^"\\\x00-\x1f]*$')
 
 
+_json_memo: dict[tuple[Any, ...], str] = {}
+
+
 def _json(v: Any) -> Any:
     if v is None:
         return None
     if not v:
         return "[]" if isinstance(v, list) else "{}"
-    if type(v) is list and all(type(x) is str and _PLAIN.match(x) for x in v):
-        return '["' + '","'.join(v) + '"]'  # lists of plain strings (CPEs, IPs): no escaping needed
+    if type(v) is list:
+        key = tuple(v)
+        try:
+            return _json_memo[key]  # CPE lists repeat across thousands of endpoints
+        except (KeyError, TypeError):
+            pass
+        if all(type(x) is str and _PLAIN.match(x) for x in v):
+            text = '["' + '","'.join(v) + '"]'  # lists of plain strings (CPEs, IPs): no escaping needed
+        else:
+            text = json.dumps(v, ensure_ascii=False)
+        if len(_json_memo) > 50_000:
+            _json_memo.clear()
+        with contextlib.suppress(TypeError):  # unhashable items (dicts): not memoised
+            _json_memo[key] = text
+        return text
     return json.dumps(v, ensure_ascii=False)
 
 
@@ -96,10 +144,14 @@ def insert_tuples(session: Session, table: Any, cols: Sequence[str], raw: list[t
     # identifiers come from our own table metadata, values are bound parameters
     sql = (f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in cols)}) "  # noqa: S608
            f"VALUES ({', '.join([mark] * len(cols))})")
-    if any(convs):
-        columns = list(zip(*raw, strict=True))
-        for i, f in enumerate(convs):
-            if f is not None:
-                columns[i] = tuple(map(f, columns[i]))
-        raw = list(zip(*columns, strict=True))
-    conn.exec_driver_sql(sql, raw)
+    todo = [(i, f) for i, f in enumerate(convs) if f is not None]
+    if todo:
+        def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            out = list(row)
+            for i, f in todo:
+                out[i] = f(out[i])
+            return tuple(out)
+
+        conn.exec_driver_sql(sql, list(map(convert, raw)))
+    else:
+        conn.exec_driver_sql(sql, raw)

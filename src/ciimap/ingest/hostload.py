@@ -7,7 +7,6 @@ inserted with bulk Core inserts; changed ones go through :mod:`ciimap.ingest.hos
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
@@ -84,7 +83,8 @@ def _load_chunk(ctx: RunCtx, recs: list[HostRecord]) -> None:
                     ScopeState.scope == ctx.scope, ScopeState.asset_id.in_(ids[i:i + 900])))})
     digests = {a: rec.digest() for a, (rec, _m) in existing.items()} if ctx.track_scope else {}
     unchanged = [a for a in existing if a in states and states[a] == (digests[a], False)]
-    changed = {a: existing[a] for a in existing if a not in set(unchanged)}
+    same = set(unchanged)
+    changed = {a: existing[a] for a in existing if a not in same}
     if unchanged:
         touch(ctx, unchanged)
     if changed:
@@ -162,11 +162,7 @@ def create(ctx: RunCtx, new: list[tuple[HostRecord, Match]]) -> None:
 
 
 def ip_row(ctx: RunCtx, aid: int, rec: HostRecord, ip: str) -> dict[str, Any]:
-    try:
-        version = ipaddress.ip_address(ip).version
-    except ValueError:
-        version = 4
-    return {"asset_id": aid, "address": ip, "version": version, "mac": rec.macs[0] if rec.macs and len(rec.ips) == 1 else None,
+    return {"asset_id": aid, "address": ip, "version": 6 if ":" in ip else 4,  # only IPv6 has ":" "mac": rec.macs[0] if rec.macs and len(rec.ips) == 1 else None,
             "mac_vendor": rec.mac_vendor, "source": ctx.source, "first_seen": ctx.now, "last_seen": ctx.now}
 
 

@@ -21,7 +21,7 @@ from ciimap.core import audit
 from ciimap.core.db import get_database, utcnow
 from ciimap.core.errors import CiimapError, InputFileError, Invalid, NotFound
 from ciimap.core.jobs import Progress
-from ciimap.ingest import changes, hostload, swload
+from ciimap.ingest import bulk, changes, hostload, parallel, swload
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.correlate import DEFAULT_KEYS, Decisions, check_keys, resolve
 from ciimap.ingest.models import ChangeEvent, ImportRun, ScopeState
@@ -99,7 +99,8 @@ def import_files(session: Session, *, kind: str, paths: list[Path], progress: Pr
     try:
         session.add(run)
         session.flush()
-        return _run(session, run, kind, paths, files, progress, options)
+        with bulk.fewer_gc_passes():
+            return _run(session, run, kind, paths, files, progress, options)
     except BaseException as e:
         session.rollback()
         _record_failure(kind, scope, files, e)
@@ -124,7 +125,7 @@ def _run(session: Session, run: ImportRun, kind: str, paths: list[Path], files: 
     bar = _Bytes(progress, sum(f["size"] for f in files))
     meta: dict[str, Any] = {}
     if kind in ("nmap", "masscan", "register"):
-        hostload.load(ctx, _host_records(session, kind, paths, options, bar, meta))
+        hostload.load(ctx, _host_records(session, kind, paths, options, bar, meta, run.scope))
         if kind in ("nmap", "masscan"):
             changes.mark_missing(ctx)
     elif kind == "sbom":
@@ -171,11 +172,19 @@ def _rematch(session: Session, run_id: int, kind: str, options: dict[str, Any]) 
     return None if result is None else {k: v for k, v in result.items() if isinstance(v, int | float | str)}
 
 
+def _known_digests(session: Session, scope: str) -> frozenset[str]:
+    """Digests of the scope's assets seen last run: hosts with these are probably unchanged."""
+    return frozenset(session.scalars(select(ScopeState.digest).where(ScopeState.scope == scope,
+                                                                     ScopeState.missing.is_(False))))
+
+
 def _host_records(session: Session, kind: str, paths: list[Path], options: dict[str, Any], bar: _Bytes,
-                  meta: dict[str, Any]) -> Iterator[HostRecord]:
+                  meta: dict[str, Any], scope: str) -> Iterator[HostRecord]:
     for p in paths:
         parser: Any
-        if kind == "nmap":
+        if kind == "nmap" and parallel.worth_it(p):
+            parser = parallel.ParallelNmapXml(p, bar, known=_known_digests(session, scope))
+        elif kind == "nmap":
             parser = nmap.NmapXml(p, bar)
         elif kind == "masscan":
             parser = masscan.Masscan(p, bar)

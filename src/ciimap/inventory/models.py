@@ -165,13 +165,13 @@ class Asset(TimestampMixin, ObservedMixin, Base):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id", ondelete="SET NULL"))
     name: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(32), default="server", index=True)
-    hostname: Mapped[str | None] = mapped_column(String(255), index=True)
+    hostname: Mapped[str | None] = mapped_column(String(255))  # indexed by ix_asset_hostname_id
     fqdn: Mapped[str | None] = mapped_column(String(255))
     serial: Mapped[str | None] = mapped_column(String(100), index=True)
     cloud_id: Mapped[str | None] = mapped_column(String(200), index=True)
     macs: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: First IP address, kept on the row for listing and prefix search; all addresses are in ``ip_address``.
-    primary_ip: Mapped[str | None] = mapped_column(String(45), index=True)
+    primary_ip: Mapped[str | None] = mapped_column(String(45))  # indexed by ix_asset_primary_ip_id
     ips: Mapped[list[str]] = mapped_column(JSON, default=list)
     os_family: Mapped[str | None] = mapped_column(String(32))
     os_name: Mapped[str | None] = mapped_column(String(200))
@@ -196,8 +196,8 @@ class IpAddress(ObservedMixin, Base):
     __table_args__ = (UniqueConstraint("asset_id", "address"),
                       Index("ix_ip_address_address_asset_id", "address", "asset_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
-    address: Mapped[str] = mapped_column(String(45), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))  # leads the unique (asset_id, address)
+    address: Mapped[str] = mapped_column(String(45))  # leads ix_ip_address_address_asset_id
     version: Mapped[int] = mapped_column(Integer, default=4)
     mac: Mapped[str | None] = mapped_column(String(17))
     mac_vendor: Mapped[str | None] = mapped_column(String(100))
@@ -208,7 +208,7 @@ class ServiceEndpoint(TimestampMixin, ObservedMixin, Base):
     __audited__ = True
     __table_args__ = (UniqueConstraint("asset_id", "address", "protocol", "port"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))  # leads the unique key
     address: Mapped[str | None] = mapped_column(String(45))
     protocol: Mapped[str] = mapped_column(String(8), default="tcp")
     port: Mapped[int] = mapped_column(Integer, index=True)

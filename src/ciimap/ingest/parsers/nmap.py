@@ -124,8 +124,35 @@ def host_keys(h: Any, index: int) -> HostRecord | None:
     facts = "|".join((*rec.ips, *rec.macs, rec.mac_vendor or "", *rec.hostnames)).encode()
     rec.fingerprint = hashlib.sha1(facts + _VOLATILE_ATTRS.sub(b"", b"".join(blobs)),
                                    usedforsecurity=False).hexdigest()
-    rec.pending = lambda r, h=h: _complete(r, h)
+    rec.pending = _Pending(h)
     return rec
+
+
+class _Pending:
+    """The deferred second pass over one ``<host>`` (holds the element until then)."""
+
+    __slots__ = ("host",)
+
+    def __init__(self, host: Any) -> None:
+        self.host = host
+
+    def __call__(self, rec: HostRecord) -> None:
+        _complete(rec, self.host)
+
+
+def raw_host(rec: HostRecord) -> bytes | None:
+    """The ``<host>`` XML of a record whose second pass has not run (to complete it elsewhere)."""
+    return etree.tostring(rec.pending.host) if isinstance(rec.pending, _Pending) else None
+
+
+def pending_from_raw(raw: bytes) -> Callable[[HostRecord], None]:
+    """The deferred second pass for a ``<host>`` given as XML bytes (from :func:`raw_host`)."""
+
+    def complete(rec: HostRecord) -> None:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+        _complete(rec, etree.fromstring(raw, parser))
+
+    return complete
 
 
 def _complete(rec: HostRecord, h: Any) -> None:
