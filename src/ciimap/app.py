@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ciimap import __version__
 from ciimap.core.deps import Reader
@@ -22,6 +24,16 @@ def _error_json(status: int, message: str, detail: Any = None) -> JSONResponse:
     return JSONResponse(status_code=status, content=body)
 
 
+_HTML_STATUSES = (403, 404)
+
+
+def _is_page(request: Request) -> bool:
+    """A web page (not /api, not /static): errors there are HTML pages, not JSON."""
+    from ciimap.web.errors import is_page_path
+
+    return is_page_path(request.url.path)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CiimapError)
     async def _domain(request: Request, exc: CiimapError) -> Any:
@@ -29,7 +41,20 @@ def _install_error_handlers(app: FastAPI) -> None:
             from fastapi.responses import RedirectResponse
 
             return RedirectResponse(url=f"/login?next={request.url.path}", status_code=303)
+        if exc.http_status in _HTML_STATUSES and _is_page(request):
+            from ciimap.web.errors import error_page
+
+            return error_page(request, exc.http_status, exc.message)
         return _error_json(exc.http_status, exc.message, exc.detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Any:
+        """Unknown page paths get the HTML 404 page; /api keeps FastAPI's JSON body."""
+        if exc.status_code == 404 and _is_page(request):
+            from ciimap.web.errors import error_page
+
+            return error_page(request, 404)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from ciimap.cli import app as cli_app
@@ -83,3 +83,24 @@ def test_bulk_record_is_chained(database):
         res = audit.verify(s)
         row = s.execute(text("SELECT action, entity_type FROM audit_log")).one()
     assert res.ok and tuple(row) == ("import", "asset")
+
+
+def test_password_and_token_hashes_never_reach_the_log(database, client, admin_headers):
+    from ciimap.auth import service
+    from ciimap.auth.models import ApiToken, User
+
+    with database.unit_of_work() as s:
+        user = service.create_user(s, username="张三", password="first-password-1", role="analyst")
+        service.create_token(s, user, "script")
+    with database.unit_of_work() as s:
+        user = s.query(User).filter_by(username="张三").one()
+        service.set_password(s, user, "second-password-2")
+        hashes = {user.password_hash, *s.scalars(select(ApiToken.token_hash).where(ApiToken.user_id == user.id))}
+    with database.read_session() as s:
+        rows = list(s.scalars(select(audit.AuditLog).order_by(audit.AuditLog.id)))
+        dump = " ".join(f"{r.before} {r.after}" for r in rows)
+        assert "$argon2" not in dump and not any(h in dump for h in hashes)
+        change = [r for r in rows if r.entity_type == "user_account" and r.action == "update"][-1]
+        assert change.before["password_hash"].startswith("secret:")
+        assert change.after["password_hash"].startswith("secret:")
+        assert change.before["password_hash"] != change.after["password_hash"]  # that it changed stays visible

@@ -7,10 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from ciimap.auth import service
-from ciimap.auth.models import User
-from ciimap.auth.schemas import LoginIn, MeRead, TokenOut, UserCreate, UserRead, UserUpdate
+from ciimap.auth.schemas import LoginIn, MeRead, RevokedOut, TokenOut, UserCreate, UserRead, UserUpdate
 from ciimap.core.deps import Admin, DbSession, Reader
-from ciimap.core.errors import NotFound
 
 router = APIRouter(tags=["Auth"])
 
@@ -44,13 +42,13 @@ def create_user(data: UserCreate, db: DbSession, principal: Admin) -> Any:
 
 @router.patch("/users/{user_id}", response_model=UserRead)
 def update_user(user_id: int, data: UserUpdate, db: DbSession, principal: Admin) -> Any:
-    user = db.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist")
-    changes = data.model_dump(exclude_unset=True)
-    if "password" in changes:
-        service.set_password(db, user, changes.pop("password"))
-    for k, v in changes.items():
-        setattr(user, k, v)
-    db.flush()
-    return user
+    """Change role, name, language, active flag or password; the last active admin cannot be
+    disabled or demoted (409)."""
+    user = service.get_user_by_id(db, user_id)
+    return service.update_user(db, user=user, fields_set=data.model_fields_set, **data.model_dump())
+
+
+@router.post("/users/{user_id}/revoke-tokens", response_model=RevokedOut)
+def revoke_tokens(user_id: int, db: DbSession, principal: Admin) -> Any:
+    """Revoke every API token of the user (scripts using them get 401 from now on)."""
+    return RevokedOut(revoked=service.revoke_tokens(db, service.get_user_by_id(db, user_id)))

@@ -55,3 +55,25 @@ def password(username: str, password: str | None = typer.Option(None, envvar="CI
     with get_database().unit_of_work() as db:
         service.set_password(db, service.get_user(db, username), password)
     typer.echo("password changed")
+
+
+@app.command("update")
+def update(
+    username: str,
+    role: str | None = typer.Option(None, help="admin, analyst or auditor"),
+    active: bool | None = typer.Option(None, "--active/--disabled", help="enable or disable the account"),
+    full_name: str | None = typer.Option(None),
+) -> None:
+    """Change a user's role or enable/disable it (the last active admin cannot be demoted or disabled)."""
+    with get_database().unit_of_work() as db:
+        user = service.update_user(db, user=service.get_user(db, username), role=role, is_active=active,
+                                   full_name=full_name)
+        typer.echo(f"user {user.username}: role {user.role}, {'active' if user.is_active else 'disabled'}")
+
+
+@app.command("revoke-tokens")
+def revoke_tokens(username: str) -> None:
+    """Revoke every API token of a user."""
+    with get_database().unit_of_work() as db:
+        n = service.revoke_tokens(db, service.get_user(db, username))
+    typer.echo(f"revoked {n} token(s)")

@@ -13,6 +13,7 @@ ROLES = ("admin", "analyst", "auditor")
 class User(TimestampMixin, Base):
     __tablename__ = "user_account"
     __audited__ = True
+    __audit_secret__ = frozenset({"password_hash"})
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str | None] = mapped_column(String(100))
@@ -28,6 +29,7 @@ class ApiToken(TimestampMixin, Base):
 
     __tablename__ = "api_token"
     __audited__ = True
+    __audit_secret__ = frozenset({"token_hash"})
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))

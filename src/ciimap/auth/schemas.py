@@ -49,6 +49,10 @@ class UserRead(ReadSchema):
     last_login: dt.datetime | None
 
 
+class RevokedOut(Schema):
+    revoked: int
+
+
 class MeRead(ReadSchema):
     username: str
     role: str

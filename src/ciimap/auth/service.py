@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from ciimap.auth.models import ROLES, ApiToken, User, WebSession
@@ -59,9 +59,26 @@ def _principal(user: User, csrf: str | None = None) -> Principal:
     return Principal(user.id, user.username, user.role, user.locale, csrf)
 
 
+LOCALES = ("zh-CN", "en")
+MIN_PASSWORD = 8
+
+
+class WeakPassword(Invalid):
+    """The password breaks the rules (pages show a translated message for it)."""
+
+
+class LastAdmin(Conflict):
+    """The change would leave no active admin (pages show a translated message for it)."""
+
+
+def _check_locale(locale: str) -> None:
+    if locale not in LOCALES:
+        raise Invalid(f"unknown language '{locale}' (choose from {', '.join(LOCALES)})")
+
+
 def validate_password(password: str) -> None:
-    if len(password) < 8:
-        raise Invalid("password must have at least 8 characters")
+    if len(password) < MIN_PASSWORD:
+        raise WeakPassword(f"password must have at least {MIN_PASSWORD} characters")
 
 
 def create_user(session: Session, *, username: str, password: str, role: str = "analyst",
@@ -70,6 +87,7 @@ def create_user(session: Session, *, username: str, password: str, role: str = "
         raise Invalid(f"unknown role '{role}' (choose from {', '.join(ROLES)})")
     if not username or len(username) > 64:
         raise Invalid("username must have 1 to 64 characters")
+    _check_locale(locale)
     validate_password(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user '{username}' already exists")
@@ -91,9 +109,73 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
+def get_user_by_id(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
 def set_password(session: Session, user: User, password: str) -> None:
+    """Set a new password and end the user's web sessions (a reset must lock out an old login)."""
     validate_password(password)
     user.password_hash = _hasher.hash(password)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+
+def _guard_last_admin(session: Session, user: User, *, role: str, is_active: bool) -> None:
+    """Refuse a change that would leave no active admin (nobody could manage users any more)."""
+    if not (user.role == "admin" and user.is_active) or (role == "admin" and is_active):
+        return
+    others = session.scalar(select(func.count()).select_from(User).where(
+        User.role == "admin", User.is_active.is_(True), User.id != user.id)) or 0
+    if not others:
+        what = "disable" if not is_active else "demote"
+        raise LastAdmin(f"cannot {what} '{user.username}': it is the last active admin")
+
+
+def update_user(session: Session, *, user: User, role: str | None = None, full_name: str | None = None,
+                locale: str | None = None, is_active: bool | None = None, password: str | None = None,
+                fields_set: set[str] | None = None) -> User:
+    """Change a user's role, name, language, active flag or password (ORM changes: audited).
+
+    ``fields_set`` names the fields given (so ``full_name=None`` can clear the name); by default
+    every non-None argument is applied.
+    """
+    given = fields_set if fields_set is not None else {
+        k for k, v in (("role", role), ("full_name", full_name), ("locale", locale), ("is_active", is_active),
+                       ("password", password)) if v is not None}
+    new_role = role if "role" in given and role is not None else user.role
+    if new_role not in ROLES:
+        raise Invalid(f"unknown role '{new_role}' (choose from {', '.join(ROLES)})")
+    new_active = is_active if "is_active" in given and is_active is not None else user.is_active
+    _guard_last_admin(session, user, role=new_role, is_active=new_active)
+    if "password" in given and password is not None:
+        set_password(session, user, password)
+    if "full_name" in given:
+        user.full_name = full_name
+    if "locale" in given and locale is not None:
+        _check_locale(locale)
+        user.locale = locale
+    user.role, user.is_active = new_role, new_active
+    session.flush()
+    return user
+
+
+def live_token_counts(session: Session) -> dict[int, int]:
+    """Per user id: API tokens neither revoked nor expired (for the users page)."""
+    live = (ApiToken.revoked.is_(False)) & (ApiToken.expires_at.is_(None) | (ApiToken.expires_at > utcnow()))
+    rows = session.execute(select(ApiToken.user_id, func.count()).where(live).group_by(ApiToken.user_id))
+    return {int(uid): int(n) for uid, n in rows}
+
+
+def revoke_tokens(session: Session, user: User) -> int:
+    """Revoke every live API token of a user; returns how many (each revocation is audited)."""
+    tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))))
+    for tok in tokens:
+        tok.revoked = True
+    session.flush()
+    return len(tokens)
 
 
 def authenticate(session: Session, username: str, password: str) -> User:

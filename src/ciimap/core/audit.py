@@ -125,10 +125,19 @@ def compute_hash(row: dict[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
+def _masked(obj: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Secret columns (``__audit_secret__``: password and token hashes) are never copied into the
+    log: a short digest of the stored value shows that it changed and reveals nothing else."""
+    for key in getattr(obj, "__audit_secret__", ()):
+        if values.get(key) is not None:
+            values[key] = "secret:" + hashlib.sha256(str(values[key]).encode()).hexdigest()[:12]
+    return values
+
+
 def snapshot(obj: Any) -> dict[str, Any]:
     """Column values of an ORM object as JSON-safe data."""
     mapper = inspect(obj).mapper
-    return {c.key: _jsonable(getattr(obj, c.key)) for c in mapper.column_attrs}
+    return _masked(obj, {c.key: _jsonable(getattr(obj, c.key)) for c in mapper.column_attrs})
 
 
 def _before_snapshot(obj: Any) -> dict[str, Any]:
@@ -142,7 +151,7 @@ def _before_snapshot(obj: Any) -> dict[str, Any]:
             out[attr.key] = _jsonable(hist.unchanged[0])
         else:
             out[attr.key] = _jsonable(getattr(obj, attr.key))
-    return out
+    return _masked(obj, out)
 
 
 def _entity_type(obj: Any) -> str:

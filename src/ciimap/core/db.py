@@ -48,6 +48,8 @@ class Base(DeclarativeBase):
 
     #: Models with ``__audited__ = True`` have every create/update/delete written to the audit log.
     __audited__ = False
+    #: Columns never copied into the audit log (password and token hashes): a digest stands in.
+    __audit_secret__: frozenset[str] = frozenset()
 
 
 class TimestampMixin:

@@ -62,11 +62,13 @@ def match(db: DbSession, principal: Writer) -> Any:
 @vulns.get("/findings", response_model=FindingPage)
 def list_findings(db: DbSession, principal: Reader, priority: str | None = None, asset_id: int | None = None,
                   system_id: int | None = None, status: str | None = None, advisory: str | None = None,
+                  severity: str | None = None, kev: bool | None = None, site_id: int | None = None,
                   include_inactive: bool = False, limit: int = Query(100, ge=1, le=1000),
                   offset: int = Query(0, ge=0)) -> Any:
+    """Findings by risk (highest score first), filtered like the web page's findings list."""
     rows, total = service.list_findings(db, priority=priority, asset_id=asset_id, system_id=system_id, status=status,
-                                        advisory=advisory, include_inactive=include_inactive, limit=limit,
-                                        offset=offset)
+                                        advisory=advisory, severity=severity, kev=kev, site_id=site_id,
+                                        include_inactive=include_inactive, limit=limit, offset=offset)
     return {"items": rows, "total": total, "limit": limit, "offset": offset}
 
 

@@ -20,8 +20,8 @@ from ciimap.core import audit
 from ciimap.core.audit import current_actor
 from ciimap.core.db import chunks
 from ciimap.core.errors import InputFileError, NotFound
-from ciimap.inventory.models import ServiceEndpoint, Software
-from ciimap.vulns import matching, persist, triage
+from ciimap.inventory.models import Asset, ServiceEndpoint, Software
+from ciimap.vulns import listing, matching, persist, triage
 from ciimap.vulns import versions as V
 from ciimap.vulns.feeds import parser
 from ciimap.vulns.feeds.common import checksum, store_advisories
@@ -167,7 +167,14 @@ def rematch_for(session: Session, *, software_ids: list[int] | None = None, asse
 
 def list_findings(session: Session, *, priority: str | None = None, asset_id: int | None = None,
                   system_id: int | None = None, status: str | None = None, advisory: str | None = None,
+                  severity: str | None = None, kev: bool | None = None, site_id: int | None = None,
                   include_inactive: bool = False, limit: int = 100, offset: int = 0) -> tuple[list[Finding], int]:
+    """Findings by risk (score, highest first); the filters of the API, the CLI and the web page.
+
+    ``severity`` is the worst known for the advisory (its own or a linked NVD/CNNVD/CNVD entry's:
+    critical/high/medium/low, see listing.severity_is); ``kev`` keeps findings whose advisory
+    or one of its aliases is in the KEV catalogue (True) or not (False); ``site_id`` the assets of a site.
+    """
     triage.reopen_expired(session)
     stmt = select(Finding)
     if not include_inactive:
@@ -176,6 +183,14 @@ def list_findings(session: Session, *, priority: str | None = None, asset_id: in
                      (Finding.status, status), (Finding.advisory_id, advisory)):
         if val is not None:
             stmt = stmt.where(col == val)
+    if severity is not None:
+        stmt = stmt.where(listing.severity_is(severity))
+    if kev is not None:
+        in_kev = Finding.advisory_pk.in_(select(AdvisoryAlias.advisory_pk).where(
+            AdvisoryAlias.alias.in_(select(KevEntry.cve_id))))
+        stmt = stmt.where(in_kev if kev else ~in_kev)
+    if site_id is not None:
+        stmt = stmt.where(Finding.asset_id.in_(select(Asset.id).where(Asset.site_id == site_id)))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(Finding.score.desc(), Finding.id).limit(limit).offset(offset))
     return list(rows), int(total)

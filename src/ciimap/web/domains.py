@@ -66,7 +66,7 @@ def _findings_card(session: Session) -> dict[str, Any] | None:
         "key": "findings",
         "value": f"{p1:,} / {sum(n for _p, n in series):,}",
         "sub": "P1 / all",
-        "href": "/api/docs#/Vulnerabilities",
+        "href": "/findings",
         "series": series,
         "tone": "bad" if p1 else "",
     }
@@ -232,6 +232,7 @@ def asset_extras(session: Session, asset_id: int) -> dict[str, Any]:
         rows, total = vs.list_findings(session, asset_id=asset_id, limit=20)
         out["findings"] = {
             "total": total,
+            "href": f"/findings?asset_id={asset_id}",
             "columns": ["priority", "advisory_id", "package", "version", "score", "status", "due_date"],
             "rows": [
                 {

@@ -85,10 +85,12 @@ def logout(request: Request, db: DbSession, principal: Reader) -> Any:
 
 def mount(app: FastAPI) -> None:
     """Static files and the page routers (called by ciimap.plugins.web_mount)."""
-    from ciimap.web import views_entities, views_map, views_ops
+    from ciimap.web import views_entities, views_findings, views_map, views_ops, views_users
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(router)
     app.include_router(views_map.router)
     app.include_router(views_entities.router)
     app.include_router(views_ops.router)
+    app.include_router(views_users.router)
+    app.include_router(views_findings.router)

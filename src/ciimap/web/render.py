@@ -64,6 +64,8 @@ def nav(principal: Principal | None, t: Translator) -> list[dict[str, Any]]:
         {"href": "/topology", "label": t("nav.topology"), "key": "topology"},
         {"href": "/sitemap", "label": t("nav.sitemap"), "key": "sitemap"},
     ]
+    if caps.get("vulns"):
+        items.append({"href": "/findings", "label": t("nav.findings"), "key": "findings"})
     if caps.get("changes"):
         items.append({"href": "/changes", "label": t("nav.changes"), "key": "changes"})
     if caps.get("imports") and principal.can("write"):

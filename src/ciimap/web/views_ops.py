@@ -1,4 +1,4 @@
-"""Operations pages: imports with live progress, the change-event feed, user administration."""
+"""Operations pages: imports with live progress and the change-event feed (users: views_users)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
-from ciimap.auth import service as auth
 from ciimap.core import jobs
-from ciimap.core.deps import Admin, DbSession, Reader, Writer
+from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import NotFound
 from ciimap.web import domains, uploads
 from ciimap.web.render import render
@@ -51,8 +50,3 @@ def changes_page(request: Request, db: DbSession, principal: Reader, page: int =
     if feed is None:
         raise NotFound("change events are not installed")
     return render(request, "changes.html", principal, active="changes", feed=feed)
-
-
-@router.get("/admin/users")
-def users_page(request: Request, db: DbSession, principal: Admin) -> Any:
-    return render(request, "users.html", principal, active="users", users=auth.list_users(db))
