@@ -96,3 +96,22 @@ def test_explicit_scope_separates_history(database, run_import) -> None:
     run_import("nmap", NMAP1, scope="dc-a")
     r = run_import("nmap", NMAP2, scope="dc-b")
     assert r["baseline"] is True and r["changes"] == 0
+
+
+def test_fingerprint_ignores_per_scan_noise_only() -> None:
+    from lxml import etree
+
+    from ciimap.ingest.parsers.nmap import host_keys
+
+    def fp(ttl: str, fp_text: str, version: str) -> str:
+        xml = (f'<host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/><ports>'
+               f'<port protocol="tcp" portid="22"><state state="open" reason="syn-ack" reason_ttl="{ttl}"/>'
+               f'<service name="ssh" version="{version}" servicefp="{fp_text}" method="probed" conf="10"/>'
+               f"</port></ports></host>")
+        rec = host_keys(etree.fromstring(xml), 1)
+        assert rec is not None and rec.fingerprint
+        return rec.fingerprint
+
+    base = fp("64", "SF-Port22-TCP:V=7.93", "8.9")
+    assert fp("63", "SF-Port22-TCP:V=7.94%D=11/21", "8.9") == base  # TTL and raw service fingerprint vary per scan
+    assert fp("64", "SF-Port22-TCP:V=7.93", "9.0") != base  # a version change is a change

@@ -16,7 +16,10 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    import psycopg
 
 from sqlalchemy import JSON, Boolean, DateTime, func, select
 from sqlalchemy.orm import Session
@@ -133,12 +136,28 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
     insert_tuples(session, table, cols, [getter(r) for r in rows] if len(cols) > 1 else [(getter(r),) for r in rows])
 
 
-def insert_tuples(session: Session, table: Any, cols: Sequence[str], raw: list[tuple[Any, ...]]) -> None:
-    """INSERT rows given as tuples in ``cols`` order (the hot path: no per-row dict)."""
+def db_timestamp(session: Session, value: dt.datetime) -> Any:
+    """A timestamp as the driver stores it (SQLite: SQLAlchemy's text form), for rows built with
+    :func:`json_text` values and inserted with ``insert_tuples(..., stored=True)``."""
+    return _sqlite_ts()(value) if session.connection().dialect.name == "sqlite" else value
+
+
+def json_text(value: Any) -> Any:
+    """A JSON column value as stored (memoised for the lists that repeat, such as CPEs)."""
+    return _json(value)
+
+
+def insert_tuples(session: Session, table: Any, cols: Sequence[str], raw: list[tuple[Any, ...]], *,
+                  stored: bool = False) -> None:
+    """INSERT rows given as tuples in ``cols`` order (the hot path: no per-row dict).
+
+    ``stored``: JSON and timestamp values are already in stored form (:func:`json_text`,
+    :func:`db_timestamp`), so no per-row conversion runs (15 % of a 65k-host import).
+    """
     if not raw:
         return
     conn = session.connection()
-    convs = _converters(table, list(cols), conn.dialect.name == "sqlite")
+    convs = [None] * len(cols) if stored else _converters(table, list(cols), conn.dialect.name == "sqlite")
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     prep = conn.dialect.identifier_preparer
     # identifiers come from our own table metadata, values are bound parameters
@@ -152,6 +171,12 @@ def insert_tuples(session: Session, table: Any, cols: Sequence[str], raw: list[t
                 out[i] = f(out[i])
             return tuple(out)
 
-        conn.exec_driver_sql(sql, list(map(convert, raw)))
-    else:
-        conn.exec_driver_sql(sql, raw)
+        raw = list(map(convert, raw))
+    if conn.dialect.name == "postgresql":  # COPY: one stream, 3-4x faster than batched INSERTs
+        columns = ", ".join(prep.quote(c) for c in cols)
+        driver = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+        with driver.cursor() as cur, cur.copy(f"COPY {prep.format_table(table)} ({columns}) FROM STDIN") as copy:
+            for row in raw:
+                copy.write_row(row)
+        return
+    conn.exec_driver_sql(sql, raw)

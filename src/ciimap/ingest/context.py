@@ -29,6 +29,14 @@ class RunCtx:
     track_scope: bool = True
     stats: Counter[str] = field(default_factory=Counter)
     events: list[dict[str, Any]] = field(default_factory=list)
+    _stored_now: Any = None
+
+    @property
+    def stored_now(self) -> Any:
+        """``now`` as the database stores it (see ``bulk.db_timestamp``), computed once per run."""
+        if self._stored_now is None:
+            self._stored_now = bulk.db_timestamp(self.session, self.now)
+        return self._stored_now
 
     def event(self, kind: str, asset_id: int | None, subject: str | None = None,
               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:

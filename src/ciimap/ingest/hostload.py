@@ -7,6 +7,7 @@ inserted with bulk Core inserts; changed ones go through :mod:`ciimap.ingest.hos
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,7 +18,7 @@ from ciimap.ingest import bulk, hostupdate
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.correlate import Match, resolve
 from ciimap.ingest.models import ScopeState
-from ciimap.ingest.records import HostRecord
+from ciimap.ingest.records import HostRecord, complete_all
 from ciimap.inventory.models import Asset, ServiceEndpoint
 
 CHUNK = 2000
@@ -73,14 +74,20 @@ def _group(recs: list[HostRecord], matches: list[Match]) -> tuple[dict[int, tupl
 def _load_chunk(ctx: RunCtx, recs: list[HostRecord]) -> None:
     ctx.stats["records"] += len(recs)
     matches = resolve(ctx.session, recs, ctx.order, ctx.decisions)
-    existing, new = _group(recs, matches)
     states: dict[int, tuple[str, bool]] = {}
-    if existing and ctx.track_scope:
-        ids = list(existing)
-        for i in range(0, len(ids), 900):
+    ids = sorted({m.asset_id for m in matches if m.asset_id is not None})
+    if ids and ctx.track_scope:
+        for part in chunks(ids):
             states.update({a: (d, miss) for a, d, miss in ctx.session.execute(
                 select(ScopeState.asset_id, ScopeState.digest, ScopeState.missing).where(
-                    ScopeState.scope == ctx.scope, ScopeState.asset_id.in_(ids[i:i + 900])))})
+                    ScopeState.scope == ctx.scope, ScopeState.asset_id.in_(part)))})
+    # Complete, in file order, every record that will need its details: all but the sole record of
+    # an asset whose state says nothing changed (those are only touched).
+    per_asset = Counter(m.asset_id for m in matches if m.asset_id is not None)
+    complete_all(r for r, m in zip(recs, matches, strict=True)
+                 if not (m.asset_id is not None and per_asset[m.asset_id] == 1
+                         and states.get(m.asset_id) == (r.digest(), False)))
+    existing, new = _group(recs, matches)
     digests = {a: rec.digest() for a, (rec, _m) in existing.items()} if ctx.track_scope else {}
     unchanged = [a for a in existing if a in states and states[a] == (digests[a], False)]
     same = set(unchanged)
@@ -156,7 +163,7 @@ def create(ctx: RunCtx, new: list[tuple[HostRecord, Match]]) -> None:
             ctx.event("asset_new", aid, rec.ips[0] if rec.ips else rec.name,
                       after={"ips": rec.ips, "hostnames": rec.hostnames,
                              "open_ports": sorted(f"{p.protocol}/{p.port}" for p in rec.ports if p.state == "open")})
-    bulk.insert_tuples(s, ServiceEndpoint.__table__, hostupdate.EP_COLS, ep_rows)
+    bulk.insert_tuples(s, ServiceEndpoint.__table__, hostupdate.EP_COLS, ep_rows, stored=True)
     ctx.stats["endpoints_written"] += len(ep_rows)
     hostupdate.insert_rows(ctx, ip_rows, [], id_rows, prov_rows, state_rows, detail_rows)
 

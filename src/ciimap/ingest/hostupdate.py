@@ -35,11 +35,12 @@ EP_COLS = ("asset_id", "address", "protocol", "port", "state", "name", "product"
 
 
 def endpoint_tuples(ctx: RunCtx, aid: int, rec: HostRecord) -> list[tuple[Any, ...]]:
-    """New endpoints as tuples in EP_COLS order (the bulk of a first import; see bulk.insert_tuples)."""
-    ip0, now, src = (rec.ips[0] if rec.ips else None), ctx.now, ctx.source
+    """New endpoints as tuples in EP_COLS order, values in stored form (the bulk of a first import;
+    insert with ``bulk.insert_tuples(..., stored=True)``)."""
+    ip0, now, src, js = (rec.ips[0] if rec.ips else None), ctx.stored_now, ctx.source, bulk.json_text
     return [(aid, p.address or ip0, p.protocol, p.port, p.state, p.name, p.product and p.product[:200],
-             p.version and p.version[:100], p.extrainfo and p.extrainfo[:300], p.tunnel, p.cpes, p.method, p.conf,
-             src, now, now, now, now) for p in rec.ports]
+             p.version and p.version[:100], p.extrainfo and p.extrainfo[:300], p.tunnel, js(p.cpes), p.method,
+             p.conf, src, now, now, now, now) for p in rec.ports]
 
 
 def _cut(v: str | None, n: int) -> str | None:

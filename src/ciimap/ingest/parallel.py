@@ -10,8 +10,9 @@ still all-or-nothing. The pipe is the only buffer: the child waits when this sid
 memory stays bounded whatever the file size.
 
 Hosts whose fingerprint is among the scope's known digests (unchanged since the last run, most of
-a re-import) travel as identity facts plus their raw ``<host>`` XML and are completed here only if
-the loader needs them; every other host arrives fully converted.
+a re-import) travel as identity facts only; the few the loader still needs in full (a host listed
+twice, an asset unlinked since) are read again from the file here, in file order
+(``nmap.HostRereader``, at most one extra pass). Every other host arrives fully converted.
 
 Records travel as tuples of plain values through :mod:`marshal` (5x cheaper than pickling the
 dataclasses); errors in the child come back as the same one-line :class:`InputFileError`.
@@ -54,21 +55,21 @@ def worth_it(path: Path) -> bool:
 
 
 def _encode(rec: HostRecord, known: frozenset[str]) -> tuple[Any, ...]:
-    raw = None
+    deferred = None
     if rec.fingerprint is not None and rec.fingerprint in known:
-        raw = nmap.raw_host(rec)  # probably unchanged: completed on the other side only if needed
+        deferred = nmap.pending_index(rec)  # probably unchanged: the other side re-reads it if needed
     else:
         rec.complete()
     ports = [tuple(getattr(p, f) for f in _PORT) for p in rec.ports]
-    return (*(getattr(rec, f) for f in _HOST), ports, raw)
+    return (*(getattr(rec, f) for f in _HOST), ports, deferred)
 
 
-def _decode(item: tuple[Any, ...]) -> HostRecord:
-    *values, ports, raw = item
+def _decode(item: tuple[Any, ...], reread: Callable[[], nmap.HostRereader]) -> HostRecord:
+    *values, ports, deferred = item
     rec = HostRecord(**dict(zip(_HOST, values, strict=True)))
     rec.ports = [PortRecord(*p) for p in ports]
-    if raw is not None:
-        rec.pending = nmap.pending_from_raw(raw)
+    if deferred is not None:
+        rec.pending = reread().pending(deferred)
     return rec
 
 
@@ -129,6 +130,12 @@ class ParallelNmapXml:
         nmap.NmapXml(path)  # prolog checks (DTD, entities, root element) here, before starting anything
         self.path, self.on_bytes, self.known = path, on_bytes, known
         self.meta: dict[str, Any] = {}
+        self._reread: nmap.HostRereader | None = None
+
+    def _rereader(self) -> nmap.HostRereader:
+        if self._reread is None:
+            self._reread = nmap.HostRereader(self.path)
+        return self._reread
 
     def __iter__(self) -> Iterator[HostRecord]:
         # a plain child interpreter (not multiprocessing: it would re-run the caller's main module)
@@ -165,7 +172,7 @@ class ParallelNmapXml:
                     if self.on_bytes is not None:
                         self.on_bytes(msg[1])
                     for item in msg[2]:
-                        yield _decode(item)
+                        yield _decode(item, self._rereader)
                 elif msg[0] == "meta":
                     self.meta = msg[1]
                     finished = True

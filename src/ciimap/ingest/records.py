@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +72,15 @@ class HostRecord:
                 repr(self.detail.get("host_scripts", "")))
         facts = "\x1f".join(map(str, head)) + "\x1e" + "\x1e".join(ports)
         return hashlib.sha1(facts.encode(), usedforsecurity=False).hexdigest()
+
+
+def complete_all(recs: Iterable[HostRecord]) -> None:
+    """Run the deferred second pass of several records in file order (a completer that has to read
+    the file again then moves forward only)."""
+    todo = [r for r in recs if r.pending is not None]
+    todo.sort(key=lambda r: getattr(r.pending, "order", 0))
+    for r in todo:
+        r.complete()
 
 
 @dataclass(slots=True)
