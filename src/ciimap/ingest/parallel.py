@@ -6,8 +6,8 @@ cannot share one interpreter (GIL), so files above :data:`MIN_BYTES` are parsed 
 (``python -m ciimap.ingest.parallel``: a clean interpreter, safe from threads, and unlike
 multiprocessing it never re-runs the caller's main module) that streams finished records back
 over a pipe in batches; the import transaction, correlation and writes stay here, so an import is
-still all-or-nothing. The pipe is the only buffer: the child waits when this side is busy, so
-memory stays bounded whatever the file size.
+still all-or-nothing. A reader thread here buffers up to :data:`QUEUED_BATCHES` batches, so both
+sides keep working while the other is busy, and memory stays bounded whatever the file size.
 
 Hosts whose fingerprint is among the scope's known digests (unchanged since the last run, most of
 a re-import) travel as identity facts only; the few the loader still needs in full (a host listed
