@@ -166,6 +166,11 @@ def append(session: Session, entries: list[dict[str, Any]]) -> None:
     stmt = select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1)
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
+    else:
+        # SQLite: take the write lock before reading the head. Otherwise a transaction whose first
+        # write is this append reads the head, then waits for another writer (another server
+        # process or thread) and appends under an id that writer has just used.
+        conn.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id))
     head = conn.execute(stmt).first()
     if head is None:
         conn.execute(insert(AuditHead).values(id=1, last_id=0, last_hash=GENESIS))
