@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 from sqlalchemy import func, select
@@ -252,3 +252,20 @@ def test_search_pages_match_the_naive_result(database, monkeypatch, dense, cap):
             assert page["total"] == len(want)
             mid = entity.list_page(s, ASSETS, q=q, limit=5, offset=3)
             assert [x.id for x in mid["items"]] == want[3:8]
+        # the same searches within a filter (broad and narrow prefixes, filters of every size)
+        zone = Counter(a.zone_id for a in assets).most_common(1)[0][0]
+        for filters in ({"zone_id": zone}, {"kind": "server"}, {"kind": "workstation"}):
+            for q in ("hq-", "10.", "l1s01-", "dc-"):
+                want = sorted(a.id for a in assets if all(getattr(a, k) == v for k, v in filters.items()) and any(
+                    (v or "").lower().startswith(q) for v in (a.hostname, a.primary_ip, a.name, a.serial,
+                                                             *addrs[a.id])))
+                got, after = [], None
+                while True:
+                    page = entity.list_page(s, ASSETS, filters=filters, q=q, limit=9, after=after)
+                    got += [x.id for x in page["items"]]
+                    if page["next_after"] is None:
+                        break
+                    after = page["next_after"]
+                assert got == want, (filters, q)
+                first = entity.list_page(s, ASSETS, filters=filters, q=q, limit=4, offset=2)
+                assert [x.id for x in first["items"]] == want[2:6] and first["total"] == len(want), (filters, q)

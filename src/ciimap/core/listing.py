@@ -8,7 +8,11 @@ A page is found in two steps: the ids of the page from small index queries, then
   first ids of their merge — the same result as ``id IN (union of every match)`` without
   materialising 250,000 matches of a broad prefix. A branch with more than :data:`DENSE` matches
   walks the primary key instead (its index disabled with ``col || ''``) and stops after N hits.
-- **Filters and search**: the generic ``entity.build_query`` (rare, and bounded by the filter).
+- **Filters and search**: when the search alone matches at most ``COUNT_CAP`` rows (index-only
+  counts), those rows are tested against the filters; a broader search runs the same branches with
+  the filters added (child-table branches join the entity) — without a composite index a broad
+  prefix in a large filter that share few rows can still take a few hundred ms (once a minute for
+  the total).
 
 Totals: up to :data:`COUNT_CAP` matches are counted exactly on every request (capped counts, cheap
 at any table size); larger totals are counted exactly once per :data:`COUNT_TTL` seconds per
@@ -61,23 +65,32 @@ def _cached(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
 
 @dataclass(frozen=True)
 class Branch:
-    """Ids whose ``col`` lies in [lo, hi): a prefix search on one column, by one bound pair."""
+    """Ids whose ``col`` lies in [lo, hi) — a prefix search on one column, by one bound pair —
+    among the entity's rows that pass the page's filters (bound as ``f_<name>``)."""
 
+    model: Any
     id_col: Any
     col: Any
     own: bool  # ``col`` is on the entity's table: ids are unique and ``cond`` is a row condition
     n: int  # position: binds lo<n>/hi<n>
     orig: bool = False  # bound to the query's original casing (columns not stored lower-case)
+    filters: tuple[str, ...] = ()
 
     def cond(self, indexed: bool = True) -> Any:
         col = self.col if indexed else self.col.concat(literal_column("''"))  # || '': no index
         return and_(col >= bindparam(f"lo{self.n}"), col < bindparam(f"hi{self.n}"))
 
+    def _select(self, indexed: bool = True) -> Select[Any]:
+        stmt = select(self.id_col)
+        if self.filters and not self.own:  # a child table: filter on the entity it belongs to
+            stmt = stmt.join(self.model, self.model.id == self.id_col)
+        return stmt.where(self.cond(indexed), *[getattr(self.model, k) == bindparam(f"f_{k}") for k in self.filters])
+
     def ids(self) -> Select[Any]:
-        return select(self.id_col).where(self.cond())
+        return self._select()
 
     def first(self, *, dense: bool, after: bool) -> Select[Any]:
-        stmt = select(self.id_col).where(self.cond(indexed=not dense))
+        stmt = self._select(indexed=not dense)
         if after:
             stmt = stmt.where(self.id_col > bindparam("after"))
         if not self.own:
@@ -87,7 +100,7 @@ class Branch:
         return stmt.order_by(self.id_col if dense else self.id_col + 0).limit(_bp("n"))
 
     def capped(self) -> Select[Any]:
-        inner = select(self.id_col).where(self.cond())
+        inner = self._select()
         inner = inner if self.own else inner.distinct()
         return select(func.count()).select_from(inner.limit(_bp("cap")).subquery())
 
@@ -96,6 +109,7 @@ class Branch:
 class SearchPlan:
     branches: list[Branch]
     counts: Select[Any]  # one row: each branch's count, capped at :cap
+    capped: dict[int, Select[Any]]  # one branch's count, capped at :cap
     first: dict[tuple[int, bool, bool], Select[Any]]  # (branch, dense, after) -> first :n ids
 
 
@@ -106,26 +120,28 @@ def search_bounds(q: str) -> tuple[tuple[str, str], tuple[str, str] | None]:
     return (low, low + "\U0010ffff"), ((raw, raw + "\U0010ffff") if raw != low else None)
 
 
-def search_plan(spec: Any, mixed: bool) -> SearchPlan:
+def search_plan(spec: Any, mixed: bool, filters: tuple[str, ...] = ()) -> SearchPlan:
     def build() -> SearchPlan:
+        model = spec.model
         branches: list[Branch] = []
         for f in spec.search:
             for orig in (False, True) if mixed else (False,):
-                branches.append(Branch(spec.model.id, getattr(spec.model, f), True, len(branches), orig))
+                branches.append(Branch(model, model.id, getattr(model, f), True, len(branches), orig, filters))
         for id_col, col in spec.extra_search:
-            branches.append(Branch(id_col, col, False, len(branches)))
-        counts = select(*[b.capped().scalar_subquery() for b in branches])
+            branches.append(Branch(model, id_col, col, False, len(branches), False, filters))
+        capped = {b.n: b.capped() for b in branches}
+        counts = select(*[c.scalar_subquery() for c in capped.values()])
         first = {(b.n, d, a): b.first(dense=d, after=a) for b in branches for d in (False, True)
                  for a in (False, True)}
-        return SearchPlan(branches, counts, first)
+        return SearchPlan(branches, counts, capped, first)
 
-    return _cached(("search", spec.name, mixed), build)  # type: ignore[no-any-return]
+    return _cached(("search", spec.name, mixed, filters), build)  # type: ignore[no-any-return]
 
 
-def search_params(spec: Any, q: str) -> tuple[SearchPlan, dict[str, str]]:
+def search_params(spec: Any, q: str, filters: dict[str, Any] | None = None) -> tuple[SearchPlan, dict[str, Any]]:
     low, orig = search_bounds(q)
-    plan = search_plan(spec, orig is not None)
-    params: dict[str, str] = {}
+    plan = search_plan(spec, orig is not None, tuple(sorted(filters or {})))
+    params: dict[str, Any] = {f"f_{k}": v for k, v in (filters or {}).items()}
     for b in plan.branches:
         params[f"lo{b.n}"], params[f"hi{b.n}"] = orig if b.orig and orig else low
     return plan, params
@@ -164,18 +180,31 @@ def _remember_total(key: tuple[Any, ...], total: int, counts: tuple[int, ...] = 
 
 # -- search ------------------------------------------------------------------------------------------
 
-def _search_ids(session: Session, spec: Any, q: str, *, limit: int, offset: int, after: int | None,
-                with_total: bool) -> tuple[list[int], int | None]:
-    plan, params = search_params(spec, q)
+def _search_ids(session: Session, spec: Any, q: str, filters: dict[str, Any], *, limit: int, offset: int,
+                after: int | None, with_total: bool) -> tuple[list[int], int | None]:
     conn = _conn(session)
-    key = _cache_key(session, spec, {}, q)
+    key = _cache_key(session, spec, filters, q)
     hit = _cached_total(key) if with_total else None
+    alone: tuple[int, ...] | None = None
+    if filters and hit is None:
+        # Filters and a search: when the search alone matches few rows (index-only capped counts),
+        # test just those rows against the filters; a broad prefix goes branch by branch below.
+        plain, plain_params = search_params(spec, q)
+        alone = tuple(int(c or 0) for c in conn.execute(plain.counts, {**plain_params, "cap": COUNT_CAP + 1}).one())
+        if sum(alone) <= COUNT_CAP:
+            return _few_matches(conn, spec, q, filters, limit=limit, offset=offset, after=after,
+                                with_total=with_total)
+    plan, params = search_params(spec, q, filters)
     if hit is not None:
         total: int | None = hit[0]
         counts = hit[1]
     else:
         cap = (COUNT_CAP if with_total else DENSE) + 1
-        counts = tuple(int(c or 0) for c in conn.execute(plan.counts, {**params, "cap": cap}).one())
+        if alone is None:
+            counts = tuple(int(c or 0) for c in conn.execute(plan.counts, {**params, "cap": cap}).one())
+        else:  # with filters, count only the branches the search alone reaches
+            counts = tuple(int(conn.execute(plan.capped[b.n], {**params, "cap": cap}).scalar() or 0)
+                           if alone[b.n] else 0 for b in plan.branches)
         total = _search_total(session, spec, plan, params, counts, key) if with_total else None
     n = limit if after is not None else offset + limit
     found: set[int] = set()
@@ -186,6 +215,19 @@ def _search_ids(session: Session, spec: Any, q: str, *, limit: int, offset: int,
         found.update(conn.execute(stmt, {**params, "n": n, "after": after}).scalars())
     ordered = sorted(found)
     return (ordered[:limit] if after is not None else ordered[offset:offset + limit]), total
+
+
+def _few_matches(conn: Any, spec: Any, q: str, filters: dict[str, Any], *, limit: int, offset: int,
+                 after: int | None, with_total: bool) -> tuple[list[int], int | None]:
+    """Filters and a search that matches at most COUNT_CAP rows: ``id IN (matches) AND filters``."""
+    from ciimap.core.entity import build_query
+
+    base = build_query(spec, filters=filters, q=q).with_only_columns(spec.model.id)
+    page = base.order_by(spec.model.id)
+    page = page.where(spec.model.id > after) if after is not None else page.offset(offset)
+    ids = list(conn.execute(page.limit(limit)).scalars())
+    total = int(conn.execute(select(func.count()).select_from(base.subquery())).scalar() or 0) if with_total else None
+    return ids, total
 
 
 def _search_total(session: Session, spec: Any, plan: SearchPlan, params: dict[str, str],
@@ -202,7 +244,7 @@ def _search_total(session: Session, spec: Any, plan: SearchPlan, params: dict[st
         # |A u B| = |A| + |B without A|: one index count plus a small set, instead of de-duplicating
         # every match of a broad prefix (0.4-0.9 s -> 40-160 ms for "hq-ws-" at 1M assets)
         big = dense[0]
-        total = int(conn.execute(select(func.count()).select_from(spec.model).where(big.cond()), params).scalar() or 0)
+        total = int(conn.execute(select(func.count()).select_from(big.ids().subquery()), params).scalar() or 0)
         others = [b for b in live if b is not big]
         if others:
             rest = select(func.count()).select_from(spec.model).where(
@@ -233,33 +275,22 @@ def _filter_plan(spec: Any, keys: tuple[str, ...]) -> dict[str, Any]:
     return _cached(("filter", spec.name, keys), build)  # type: ignore[no-any-return]
 
 
-def _filter_ids(session: Session, spec: Any, filters: dict[str, Any], q: str | None, *, limit: int,
-                offset: int, after: int | None, with_total: bool) -> tuple[list[int], int | None]:
+def _filter_ids(session: Session, spec: Any, filters: dict[str, Any], *, limit: int, offset: int,
+                after: int | None, with_total: bool) -> tuple[list[int], int | None]:
     conn = _conn(session)
-    if q:  # filters and search together: the generic statement, bounded by the filters
-        from ciimap.core.entity import build_query
-
-        base = build_query(spec, filters=filters, q=q).with_only_columns(spec.model.id)
-        page = base.order_by(spec.model.id)
-        page = page.where(spec.model.id > after) if after is not None else page.offset(offset)
-        ids = list(conn.execute(page.limit(limit)).scalars())
-        stmts = {"capped": select(func.count()).select_from(base.limit(_bp("cap")).subquery()),
-                 "exact": select(func.count()).select_from(base.subquery())}
-        params: dict[str, Any] = {}
+    keys = tuple(sorted(filters))
+    stmts = _filter_plan(spec, keys)
+    params: dict[str, Any] = {f"f_{k}": v for k, v in filters.items()}
+    if after is not None:
+        ids = list(conn.execute(stmts["ids_after"], {**params, "after": after, "limit": limit}).scalars())
     else:
-        keys = tuple(sorted(filters))
-        stmts = _filter_plan(spec, keys)
-        params = {f"f_{k}": v for k, v in filters.items()}
-        if after is not None:
-            ids = list(conn.execute(stmts["ids_after"], {**params, "after": after, "limit": limit}).scalars())
-        else:
-            ids = list(conn.execute(stmts["ids"], {**params, "limit": limit, "offset": offset}).scalars())
+        ids = list(conn.execute(stmts["ids"], {**params, "limit": limit, "offset": offset}).scalars())
     if not with_total:
         return ids, None
     n = int(conn.execute(stmts["capped"], {**params, "cap": COUNT_CAP + 1}).scalar() or 0)
     if n <= COUNT_CAP:
         return ids, n
-    key = _cache_key(session, spec, filters, q)
+    key = _cache_key(session, spec, filters, None)
     hit = _cached_total(key)
     if hit is not None:
         return ids, hit[0]
@@ -280,9 +311,9 @@ def page_ids(session: Session, spec: Any, *, filters: dict[str, Any] | None = No
         raise Invalid("offset must not be negative")
     active = _filters(spec, filters)
     q = (q or "").strip() or None
-    if q and not active:
-        return _search_ids(session, spec, q, limit=limit, offset=offset, after=after, with_total=with_total)
-    return _filter_ids(session, spec, active, q, limit=limit, offset=offset, after=after, with_total=with_total)
+    if q:
+        return _search_ids(session, spec, q, active, limit=limit, offset=offset, after=after, with_total=with_total)
+    return _filter_ids(session, spec, active, limit=limit, offset=offset, after=after, with_total=with_total)
 
 
 def _by_ids(spec: Any, kind: str) -> Select[Any]:
