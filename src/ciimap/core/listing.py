@@ -287,13 +287,13 @@ def _filter_ids(session: Session, spec: Any, filters: dict[str, Any], *, limit: 
         ids = list(conn.execute(stmts["ids"], {**params, "limit": limit, "offset": offset}).scalars())
     if not with_total:
         return ids, None
+    key = _cache_key(session, spec, filters, None)
+    hit = _cached_total(key)  # a large total counted less than COUNT_TTL ago
+    if hit is not None:
+        return ids, hit[0]
     n = int(conn.execute(stmts["capped"], {**params, "cap": COUNT_CAP + 1}).scalar() or 0)
     if n <= COUNT_CAP:
         return ids, n
-    key = _cache_key(session, spec, filters, None)
-    hit = _cached_total(key)
-    if hit is not None:
-        return ids, hit[0]
     total = int(conn.execute(stmts["exact"], params).scalar() or 0)
     _remember_total(key, total)
     return ids, total
