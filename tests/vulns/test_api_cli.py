@@ -106,6 +106,8 @@ def test_cli_flow(database: Database, tmp_path: Path) -> None:
     page = json.loads(_ok(["vulns", "list", "--json", "--system", str(system_id), "--priority", "P3"]))
     assert page["total"] == 4 and {i["priority"] for i in page["items"]} == {"P3"}
     assert json.loads(_ok(["vulns", "list", "--json", "--priority", "P1"]))["total"] == 0
+    assert json.loads(_ok(["vulns", "list", "--json", "--no-kev"]))["total"] == 4  # no KEV feed loaded
+    assert json.loads(_ok(["vulns", "list", "--json", "--kev"]))["total"] == 0
     top = page["items"][0]["id"]
     assert "原因" in _ok(["vulns", "show", str(top)])
     where = json.loads(_ok(["vulns", "where", "pyyaml@5.3", "--json"]))

@@ -88,6 +88,9 @@ def vulns_match(as_json: bool = typer.Option(False, "--json")) -> None:
 def vulns_list(priority: str | None = typer.Option(None, "--priority"), asset: int | None = typer.Option(None, "--asset"),
                system: int | None = typer.Option(None, "--system"), status: str | None = typer.Option(None, "--status"),
                advisory: str | None = typer.Option(None, "--advisory"),
+               severity: str | None = typer.Option(None, "--severity", help="critical | high | medium | low"),
+               kev: bool | None = typer.Option(None, "--kev/--no-kev", help="only (or no) KEV-listed advisories"),
+               site: int | None = typer.Option(None, "--site", help="assets of this site"),
                all_: bool = typer.Option(False, "--all", help="include findings that no longer match"),
                limit: int = typer.Option(100, "--limit"), offset: int = typer.Option(0, "--offset"),
                lang: str = typer.Option("zh", "--lang", help="explanation language: zh | en"),
@@ -95,7 +98,8 @@ def vulns_list(priority: str | None = typer.Option(None, "--priority"), asset: i
     """Findings by score, with filters."""
     with get_database().unit_of_work() as s:  # may reopen expired risk acceptances
         rows, total = service.list_findings(s, priority=priority, asset_id=asset, system_id=system, status=status,
-                                            advisory=advisory, include_inactive=all_, limit=limit, offset=offset)
+                                            advisory=advisory, severity=severity, kev=kev, site_id=site,
+                                            include_inactive=all_, limit=limit, offset=offset)
         data = [to_data(r, FindingRead) for r in rows]
     if as_json:
         print_json({"items": data, "total": total, "limit": limit, "offset": offset})
