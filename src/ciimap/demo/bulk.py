@@ -1,11 +1,8 @@
 """Bulk writing for generated rows: batches with explicit ids inside the caller's transaction, a
 running sha256 digest and count per table (for ``audit.record_bulk``).
 
-Per-dialect paths (measured, see docs/demo.md):
-- PostgreSQL: ``COPY ... FROM STDIN`` through psycopg's ``cursor.copy`` on the session's own
-  connection, so it stays inside the one all-or-nothing transaction.
-- SQLite (and anything else): the statement compiled from SQLAlchemy Core ``insert(table)``,
-  executemany on the session's connection, one call per batch.
+Rows are written by ``core.bulk.insert_tuples`` (``COPY`` on PostgreSQL, one ``executemany``
+elsewhere) on the session's own connection, so they stay inside the one all-or-nothing transaction.
 """
 
 from __future__ import annotations
@@ -17,8 +14,10 @@ import operator
 import pickle
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Index, Table, insert, text
+from sqlalchemy import JSON, Date, DateTime, Index, Table, text
 from sqlalchemy.orm import Session
+
+from ciimap.core import bulk
 
 _DT_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 _json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
@@ -34,6 +33,7 @@ class TableWriter:
     """
 
     def __init__(self, session: Session, table: Table) -> None:
+        self.session = session
         self.conn = session.connection()
         self.table = table
         self.cols = [c.name for c in table.columns]
@@ -43,7 +43,6 @@ class TableWriter:
         self.json_idx = [i for i, c in enumerate(table.columns) if isinstance(c.type, JSON)]
         self.pg = self.conn.dialect.name == "postgresql"
         self.getter = operator.itemgetter(*self.cols)
-        self.sql = str(insert(table).compile(dialect=self.conn.dialect))
         self.digest = hashlib.sha256()
         self.count = 0
         self._dt_cache: dict[dt.datetime, str] = {}
@@ -80,23 +79,16 @@ class TableWriter:
         # deterministic (same generator, same seed -> same bytes on either backend).
         self.digest.update(pickle.dumps(values, protocol=5))
         self.count += len(values)
-        if self.pg:
-            self._copy(values)
-        else:
-            self.conn.exec_driver_sql(self.sql, values)
+        if self.pg and self.dt_idx:  # canonical timestamps are UTC text: say so to timestamptz
+            values = [self._utc(t) for t in values]
+        bulk.insert_tuples(self.session, self.table, self.cols, values, stored=True)
 
-    def _copy(self, values: list[tuple[Any, ...]]) -> None:
-        raw = self.conn.connection.driver_connection
-        assert raw is not None
-        collist = ", ".join(f'"{c}"' for c in self.cols)
-        dt_idx = self.dt_idx
-        with raw.cursor() as cur, cur.copy(f'COPY "{self.table.name}" ({collist}) FROM STDIN') as cp:
-            for t in values:
-                row = list(t)
-                for i in dt_idx:
-                    if row[i] is not None:
-                        row[i] += "+00"
-                cp.write_row(row)
+    def _utc(self, t: tuple[Any, ...]) -> tuple[Any, ...]:
+        row = list(t)
+        for i in self.dt_idx:
+            if row[i] is not None:
+                row[i] += "+00"
+        return tuple(row)
 
     def hexdigest(self) -> str:
         return self.digest.hexdigest()

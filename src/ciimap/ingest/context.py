@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ciimap.ingest import bulk
+from ciimap.core import bulk
 from ciimap.ingest.correlate import Decisions
 from ciimap.ingest.models import ChangeEvent
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from ciimap.core import bulk
 from ciimap.core.db import chunks
-from ciimap.ingest import bulk, hostupdate
+from ciimap.ingest import hostupdate
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.correlate import Match, resolve
 from ciimap.ingest.models import ScopeState

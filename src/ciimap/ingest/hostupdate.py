@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from ciimap.ingest import bulk
+from ciimap.core import bulk
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.correlate import Match
 from ciimap.ingest.models import AssetIdentity, AttributeProvenance, ScanDetail, ScopeState

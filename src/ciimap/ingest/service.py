@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from ciimap.core import audit
+from ciimap.core import audit, bulk
 from ciimap.core.db import get_database, utcnow
 from ciimap.core.errors import CiimapError, InputFileError, Invalid, NotFound
 from ciimap.core.jobs import Progress
-from ciimap.ingest import bulk, changes, hostload, parallel, swload
+from ciimap.ingest import changes, hostload, parallel, swload
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.correlate import DEFAULT_KEYS, Decisions, check_keys, resolve
 from ciimap.ingest.models import ChangeEvent, ImportRun, ScopeState

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
 
-from ciimap.ingest import bulk
+from ciimap.core import bulk
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.records import SoftwareRecord, SoftwareSet
 from ciimap.inventory.models import Edge, Software

@@ -14,20 +14,18 @@ import json
 import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from sqlalchemy import JSON, Table, select, update
 from sqlalchemy.orm import Session
 
+from ciimap.core import bulk
 from ciimap.core.db import chunks, utcnow
 from ciimap.inventory.models import Asset, BusinessService, Edge, NetworkZone, ServiceEndpoint, System
 from ciimap.vulns import scoring, triage
 from ciimap.vulns.feeds.common import SEVERITY_ORDER
 from ciimap.vulns.matching import Hit
 from ciimap.vulns.models import Advisory, AdvisoryAlias, EpssScore, FeedImport, Finding, KevEntry
-
-if TYPE_CHECKING:
-    import psycopg
 
 CRIT_ORDER = ("low", "medium", "high", "critical")
 DEP_KINDS = ("depends_on", "runs_on", "hosted_by", "uses")
@@ -280,7 +278,7 @@ def _fast_insert(session: Session, rows: list[dict[str, Any]]) -> None:
     match. Here the rows are turned into columns, JSON values are serialised once per distinct object
     (findings of one advisory share their factors and evidence), other typed values (dates, booleans
     on SQLite) are converted once per distinct value with the dialect's own bind processor, and the
-    rows go to ``cursor.executemany``.
+    rows go to ``core.bulk.insert_tuples`` (COPY / executemany).
     """
     if not rows:
         return
@@ -297,11 +295,6 @@ def _fast_insert(session: Session, rows: list[dict[str, Any]]) -> None:
             proc = col.type.dialect_impl(dialect).bind_processor(dialect)
             if proc is not None:
                 convert.append((i, name, proc))
-    quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    # identifiers come from our own table definition, values are bound parameters
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
-           f"VALUES ({', '.join([mark] * len(names))})")
     columns: list[list[Any]] = []  # column-wise, with C-level map(): converted once per distinct value
     for name in names:
         try:
@@ -318,15 +311,7 @@ def _fast_insert(session: Session, rows: list[dict[str, Any]]) -> None:
             done = {v: None if v is None else fn(v) for v in set(values)}
             columns[i] = list(map(done.__getitem__, values))
     params: list[tuple[Any, ...]] = list(zip(*columns, strict=True))
-    if dialect.name == "postgresql":  # COPY: one stream instead of one INSERT per row
-        column_list = ", ".join(quote(n) for n in names)
-        raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
-        with raw.cursor() as cur, cur.copy(f"COPY {quote(table.name)} ({column_list}) FROM STDIN") as copy:
-            for row_values in params:
-                copy.write_row(row_values)
-        return
-    for part in chunks(params, 5000):
-        conn.exec_driver_sql(sql, part)
+    bulk.insert_tuples(session, table, names, params, stored=True)
 
 
 def _close(session: Session, gone: list[Any], decisions: dict[str, Any]) -> int:

@@ -1,4 +1,5 @@
-"""Fast bulk INSERT: rows go straight to the DB-API ``executemany``.
+"""Fast bulk writes for every loader (imports, the demo operator, vulnerability findings): rows go
+straight to the driver — ``COPY`` on PostgreSQL, one ``executemany`` elsewhere.
 
 Hand-written on purpose: SQLAlchemy's executemany path builds and type-processes a parameter dict
 per row (about 60 % of a 65k-host import in cProfile); here each column gets one converter chosen
