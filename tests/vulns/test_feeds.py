@@ -179,3 +179,31 @@ def test_unknown_kind_and_missing_path(database: Database, tmp_path: Path) -> No
         service.import_feed(s, kind="rss", path=DATA / "epss.csv")
     with pytest.raises(InputFileError, match="no such file"), database.unit_of_work() as s:
         service.import_feed(s, kind="osv", path=tmp_path / "nope")
+
+
+@pytest.mark.parametrize(("severity", "vector", "score"), [
+    ([{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+     "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8),
+    ([{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N"},
+      {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+     "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8),  # v3 first, as for NVD records
+    ([{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N"}],
+     "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N", 6.9),  # v4 when it is all there is
+    ([{"type": "CVSS_V4", "score": "CVSS:4.0/AV:X/garbage"}], "CVSS:4.0/AV:X/garbage", None),
+    ([{"type": "CVSS_V2", "score": "AV:N/AC:L/Au:N/C:P/I:P/A:P"}], None, None),
+])
+def test_osv_cvss_versions(database: Database, tmp_path: Path, severity, vector, score) -> None:
+    from ciimap.vulns.models import Advisory
+
+    record = {"id": "GHSA-test-cvss-0001", "modified": "2026-01-01T00:00:00Z", "severity": severity,
+              "affected": [{"package": {"ecosystem": "PyPI", "name": "demo-pkg"},
+                            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}]}]}]}
+    feed = tmp_path / "osv"
+    feed.mkdir()
+    (feed / "GHSA-test-cvss-0001.json").write_text(json.dumps(record))
+    with database.unit_of_work() as s:
+        service.import_feed(s, kind="osv", path=feed)
+    with database.read_session() as s:
+        adv = s.scalar(select(Advisory).where(Advisory.advisory_id == "GHSA-test-cvss-0001"))
+        assert adv is not None and adv.cvss_vector == vector
+        assert adv.cvss_score == score

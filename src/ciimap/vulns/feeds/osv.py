@@ -65,16 +65,26 @@ def _load(name: str, raw: bytes) -> dict[str, Any]:
 
 
 def _cvss(doc: dict[str, Any]) -> tuple[str | None, float | None]:
+    """The advisory's CVSS vector and base score: v3.x when given, else v4.0 (the NVD reader's
+    order: the risk weights were set on v3 scores), scored with the ``cvss`` library; a malformed
+    vector is kept as text."""
+    by_version: dict[int, str] = {}
     for sev in doc.get("severity") or []:
         vector = str(sev.get("score") or "")
-        if sev.get("type") in ("CVSS_V3", "CVSS_V31") and vector.startswith("CVSS:3"):
-            try:
-                from cvss import CVSS3
+        if sev.get("type") == "CVSS_V4" and vector.startswith("CVSS:4"):
+            by_version.setdefault(4, vector)
+        elif sev.get("type") in ("CVSS_V3", "CVSS_V31") and vector.startswith("CVSS:3"):
+            by_version.setdefault(3, vector)
+    if not by_version:
+        return None, None
+    version = 3 if 3 in by_version else 4
+    vector = by_version[version]
+    try:
+        from cvss import CVSS3, CVSS4
 
-                return vector, float(CVSS3(vector).scores()[0])
-            except Exception:  # malformed vector: keep it as text, no score
-                return vector, None
-    return None, None
+        return vector, float(CVSS4(vector).base_score if version == 4 else CVSS3(vector).scores()[0])
+    except Exception:  # malformed vector: keep it as text, no score
+        return vector, None
 
 
 def _intervals(ptype: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
