@@ -159,11 +159,7 @@ def insert_tuples(session: Session, table: Any, cols: Sequence[str], raw: list[t
         return
     conn = session.connection()
     convs = [None] * len(cols) if stored else _converters(table, list(cols), conn.dialect.name == "sqlite")
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     prep = conn.dialect.identifier_preparer
-    # identifiers come from our own table metadata, values are bound parameters
-    sql = (f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in cols)}) "  # noqa: S608
-           f"VALUES ({', '.join([mark] * len(cols))})")
     todo = [(i, f) for i, f in enumerate(convs) if f is not None]
     if todo:
         def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -180,4 +176,8 @@ def insert_tuples(session: Session, table: Any, cols: Sequence[str], raw: list[t
             for row in raw:
                 copy.write_row(row)
         return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    # identifiers come from our own table metadata, values are bound parameters
+    sql = (f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in cols)}) "  # noqa: S608
+           f"VALUES ({', '.join([mark] * len(cols))})")
     conn.exec_driver_sql(sql, raw)

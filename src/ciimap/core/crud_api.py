@@ -5,7 +5,6 @@ import inspect
 from typing import Any
 
 from fastapi import APIRouter, Body, Query, Response
-from fastapi.params import Depends as DependsParam
 
 from ciimap.core import entity as svc
 from ciimap.core import listing
@@ -69,5 +68,3 @@ def crud_router(spec: EntitySpec) -> APIRouter:
 
     return router
 
-
-_ = DependsParam
