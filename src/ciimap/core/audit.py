@@ -172,11 +172,16 @@ def append(session: Session, entries: list[dict[str, Any]]) -> None:
         # process or thread) and appends under an id that writer has just used.
         conn.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id))
     head = conn.execute(stmt).first()
-    if head is None:
+    if head is not None:
+        last_id, last_hash = head
+    elif conn.dialect.name == "postgresql":  # the first event ever: two first writers may race
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(AuditHead).values(id=1, last_id=0, last_hash=GENESIS).on_conflict_do_nothing())
+        last_id, last_hash = conn.execute(stmt).one()  # ours, or the other's once committed: locked
+    else:  # SQLite: this transaction holds the write lock, nobody else can create it
         conn.execute(insert(AuditHead).values(id=1, last_id=0, last_hash=GENESIS))
         last_id, last_hash = 0, GENESIS
-    else:
-        last_id, last_hash = head
     actor = session.info.get("actor") or current_actor()
     now = utcnow()
     rows = []
