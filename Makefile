@@ -30,10 +30,10 @@ sysdeps-test: sysdeps
 	  postgresql chromium fonts-noto-cjk >/dev/null; }
 
 venv: $(STAMP)
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 static:  ## front-end packages from the npm registry, copied into the package's static folder

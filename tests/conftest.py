@@ -81,9 +81,26 @@ def _prepare(backend: str, cache: dict[str, Any], request: pytest.FixtureRequest
     return db
 
 
+def _settle() -> None:
+    """Let in-process job threads finish (they write through the process-wide database, which the next
+    test replaces) and drop caches keyed by a URL the next test reuses with restarted ids."""
+    from ciimap.core import jobs
+    from ciimap.graph import build
+
+    with jobs._pool_lock:
+        pool, jobs._pool = jobs._pool, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+    build.clear_cache()
+
+
 def _empty(db: Database) -> None:
     from sqlalchemy import inspect
 
+    if db.is_sqlite:
+        from ciimap.core.live import store_for
+
+        store_for(db.url, db.engine.url.database).clear()
     existing = set(inspect(db.engine).get_table_names())
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
     with db.engine.begin() as c:
@@ -92,6 +109,7 @@ def _empty(db: Database) -> None:
                 c.execute(text(f'DELETE FROM "{t}"'))
         else:  # also the procrastinate queue, so a stale task cannot run a later test's job id
             queue = sorted(t for t in existing if t.startswith("procrastinate_jobs"))
+            c.execute(text("SET LOCAL lock_timeout = '30s'"))  # a leaked transaction fails the test, not hangs it
             c.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables + queue) + " RESTART IDENTITY CASCADE"))
 
 
@@ -107,6 +125,7 @@ def database(request: pytest.FixtureRequest, _databases: dict[str, Any],
     try:
         yield db
     finally:
+        _settle()  # while this test's database is still the process-wide one
         dbmod._db = None
         _empty(db)
 
@@ -122,6 +141,7 @@ def sqlite_database(request: pytest.FixtureRequest, _databases: dict[str, Any],
     try:
         yield db
     finally:
+        _settle()  # while this test's database is still the process-wide one
         dbmod._db = None
         _empty(db)
 

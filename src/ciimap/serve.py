@@ -64,6 +64,10 @@ def register(app: typer.Typer) -> None:
         # worker processes start afresh: they find the database the way this process did
         os.environ["CIIMAP_DATABASE_URL"] = get_database().url
         if get_database().is_sqlite:
+            from ciimap.core.jobs import recover_interrupted
+
+            if lost := recover_interrupted():
+                typer.echo(f"jobs {', '.join(map(str, lost))} were cut off by the last stop; marked failed")
             # scheduled rescans: one clock, in this (the supervising) process; its jobs run here and
             # report live progress through the side store every worker reads (PG: procrastinate)
             from ciimap.discovery.scheduling import start_in_process

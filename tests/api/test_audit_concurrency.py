@@ -34,7 +34,13 @@ def test_concurrent_processes_keep_the_chain(database):
     code = "from ciimap.core import audit\nimport ciimap.models\nciimap.models.load_all()\n" + WRITER
     procs = [subprocess.Popen([sys.executable, "-c", code, url, tag, "60"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for tag in ("a", "b", "c")]
-    outs = [p.communicate(timeout=120) for p in procs]
+    try:
+        outs = [p.communicate(timeout=180) for p in procs]
+    finally:
+        for p in procs:  # a timeout must not leave writers running into the next test
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     assert [o[0].strip() for o in outs] == ["ok"] * 3, [o[1][-800:] for o in outs]
     with database.read_session() as s:
         result = audit.verify(s)

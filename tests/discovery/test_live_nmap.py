@@ -64,13 +64,20 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def services() -> Iterator[dict[str, int]]:
     """SSH-like banner on 127.0.0.2, HTTP on 127.0.0.3, FTP-like banner on 127.0.0.4 (fixed high ports)."""
-    base = 47000 + _worker_offset()
-    ports = {"ssh": base + 22, "http": base + 80, "ftp": base + 21}
-    servers = [
-        _banner_server("127.0.0.2", ports["ssh"], b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10\r\n"),
-        http.server.ThreadingHTTPServer(("127.0.0.3", ports["http"]), _Quiet),
-        _banner_server("127.0.0.4", ports["ftp"], b"220 (vsFTPd 3.0.5)\r\n"),
-    ]
+    for attempt in range(20):  # fixed layout (ftp and ssh adjacent), moved on if another program holds a port
+        base = 47000 + _worker_offset() + attempt * 1000
+        ports = {"ssh": base + 22, "http": base + 80, "ftp": base + 21}
+        servers: list[socketserver.BaseServer] = []
+        try:
+            servers.append(_banner_server("127.0.0.2", ports["ssh"], b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10\r\n"))
+            servers.append(http.server.ThreadingHTTPServer(("127.0.0.3", ports["http"]), _Quiet))
+            servers.append(_banner_server("127.0.0.4", ports["ftp"], b"220 (vsFTPd 3.0.5)\r\n"))
+            break
+        except OSError:
+            for srv in servers:
+                srv.server_close()
+    else:
+        raise RuntimeError("no free port layout for the test services")
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for t in threads:
         t.start()
@@ -95,8 +102,10 @@ def env(database, tmp_path, monkeypatch):
         with database.engine.begin() as c:
             c.execute(text("DELETE FROM procrastinate_jobs"))
         wenv = {**os.environ, "CIIMAP_DATABASE_URL": database.url, "CIIMAP_DATA_DIR": str(tmp_path)}
+        log = (tmp_path / "worker.log").open("w")  # a file, not an unread pipe that could fill and block it
         worker = subprocess.Popen([CIIMAP, "worker", "--concurrency", "1"], env=wenv, cwd=ROOT,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                  stdout=log, stderr=subprocess.STDOUT, text=True)
+        log.close()
     yield database
     if worker is not None:
         worker.send_signal(signal.SIGTERM)

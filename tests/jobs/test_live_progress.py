@@ -20,14 +20,23 @@ def _slow(session, params, progress):  # noqa: ANN001
     session.flush()
     progress(40, 100, "halfway", force=True)
     _reached.set()
-    _release.wait(20)
+    _release.wait(300)  # the test releases it; the bound only stops a failed test from holding the lock
     return {"ok": True}
 
 
 def test_live_progress_visible_during_job(sqlite_database):
+    _release.clear()
+    _reached.clear()
+    try:
+        _check_live_progress(sqlite_database)
+    finally:
+        _release.set()  # never leave the job holding SQLite's write lock for the next test
+
+
+def _check_live_progress(sqlite_database):
     with sqlite_database.unit_of_work() as s:
         job_id = jobs.submit(s, "test.slow_progress", {}, actor="admin").id
-    assert _reached.wait(20)
+    assert _reached.wait(60)
     with sqlite_database.read_session() as s:
         j = jobs.get(s, job_id)
         assert (j.status, j.progress, j.total, j.message) == ("running", 40, 100, "halfway")
@@ -39,6 +48,6 @@ def test_live_progress_visible_during_job(sqlite_database):
                          capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["running", "40", "100", "halfway"], out.stderr
     _release.set()
-    done = jobs.wait(job_id, timeout=20)
+    done = jobs.wait(job_id, timeout=60)
     assert done.status == "succeeded" and done.result == {"ok": True}
     assert (done.progress, done.total) == (100, 100)

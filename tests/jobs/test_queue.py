@@ -29,7 +29,7 @@ def _status(db, job_id):
         return j.status, j.progress, j.total, j.message
 
 
-def _poll(db, job_id, want, timeout=30.0):
+def _poll(db, job_id, want, timeout=90.0):  # includes a worker's cold start on a busy machine
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         st = _status(db, job_id)
@@ -61,8 +61,9 @@ def _submit(db, params):
 
 def _start_worker(db, tmp_path):
     env = {**os.environ, "CIIMAP_DATABASE_URL": db.url, "CIIMAP_DATA_DIR": str(tmp_path)}
-    return subprocess.Popen([sys.executable, str(HERE / "worker_main.py")], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with (tmp_path / "worker.log").open("w") as log:  # a file: an unread pipe could fill and block the worker
+        return subprocess.Popen([sys.executable, str(HERE / "worker_main.py")], env=env, cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT, text=True)
 
 
 def _stop(proc):
@@ -99,7 +100,9 @@ def test_job_lifecycle(clean_queue, tmp_path):
             time.sleep(0.05)
             st = _status(db, job_id)
         assert st[1:] == (1, 2, "waiting for the gate")
-        gate.write_text("opened")
+        opening = tmp_path / "gate.new"  # written whole, then renamed: the job must never read a half-written gate
+        opening.write_text("opened")
+        opening.rename(gate)
         st = _poll(db, job_id, "succeeded")
         assert st[1] == 2
         with db.read_session() as s:

@@ -14,6 +14,15 @@ EVIL = '=HYPERLINK("http://evil.example/x","点击")'
 TODAY = dt.date.today()
 
 
+@pytest.fixture(autouse=True)
+def _same_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The product's "today" is the day the tests computed their dates on, even across midnight."""
+    from ciimap.supply import findings, plans
+
+    monkeypatch.setattr(plans, "_today", lambda: TODAY)
+    monkeypatch.setattr(findings, "_today", lambda: TODAY)
+
+
 def _add(session: Any, obj: Any) -> Any:
     session.add(obj)
     session.flush()

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from ciimap.core.audit import AuditLog
 from ciimap.core.errors import Conflict, Invalid, NotFound
 from ciimap.supply import plans
-
-TODAY = dt.date.today()
+from supply.conftest import TODAY  # the day the product is pinned to
 
 
 def _plan(db, **data):
@@ -26,7 +25,7 @@ def test_create_derives_product_and_layer_from_software(database, supply_map):
                 owner_id=ids["owner"], milestones=[{"name": "适配测试", "done": True}, {"name": "数据迁移"}])
     with database.read_session() as s:
         row = plans.describe(s, plan_id=pid)
-        audit = s.scalars(select(AuditLog.action).where(AuditLog.entity_type == "supply_substitution_plan")).all()
+        audit = s.scalars(select(AuditLog.action).where(AuditLog.entity_type == "supply_substitution_plan").order_by(AuditLog.id)).all()
     assert row["current_product_id"] == ids["p_ora"] and row["layer"] == "database"
     assert (row["current"], row["candidate"], row["candidate_vendor"]) == ("Oracle Database", "DM8", "达梦数据库")
     assert row["owner"] == "张工" and row["system"] == "调度系统"

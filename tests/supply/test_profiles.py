@@ -10,8 +10,8 @@ from sqlalchemy import select
 from ciimap.core.audit import AuditLog
 from ciimap.core.errors import Invalid, NotFound
 from ciimap.supply import findings, service
+from supply.conftest import TODAY  # the day the product is pinned to
 
-TODAY = dt.date.today()
 DAY = dt.timedelta(days=1)
 EVIL = '=HYPERLINK("http://evil.example/x","点击")'  # the vendor name conftest.build_map uses
 
@@ -31,7 +31,7 @@ def test_profile_merge_validation_and_audit(database, supply_map):
         assert p.remote_access == "permanent" and p.contract_number == "HT-2024-001"
         assert p.certifications[0] == {"name": "ISO 27001", "number": None, "valid_until": None}
         assert p.certifications[1]["valid_until"] == "2020-01-01"
-        log = s.scalars(select(AuditLog.action).where(AuditLog.entity_type == "supply_vendor_profile")).all()
+        log = s.scalars(select(AuditLog.action).where(AuditLog.entity_type == "supply_vendor_profile").order_by(AuditLog.id)).all()
         assert log == ["create", "update"]
         assert service.resolve_vendor(s, "微软").id == ids["v_ms"]
         assert service.resolve_vendor(s, "crowdstrike").id == ids["v_cs"]

@@ -58,7 +58,7 @@ def test_not_affected_survives_reimport_and_version_change(database: Database, t
         f = _finding(s)
         assert (f.version, f.status) == ("2.9.6", "not_affected")
     with database.read_session() as s:
-        audit = s.scalars(select(AuditLog).where(AuditLog.entity_type == "vuln_triage")).all()
+        audit = s.scalars(select(AuditLog).where(AuditLog.entity_type == "vuln_triage").order_by(AuditLog.id)).all()
         assert audit and audit[0].after["state"] == "not_affected"
 
 

@@ -35,12 +35,6 @@ ARGS = [
 NMAP = SHARED / "nmap" / "loopback-sV-O.xml"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(sqlite_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     import uvicorn
@@ -51,17 +45,20 @@ def server(sqlite_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
     seed(sqlite_database, assets=120, systems=6)
     make_user(sqlite_database, "admin", "admin")
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=srv.run, daemon=True)
+    sock = socket.socket()  # bound here and handed over: no window for the other xdist worker to take it
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    srv = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
+    t = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     t.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while not srv.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert srv.started, "uvicorn did not start"
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     t.join(10)
+    sock.close()
 
 
 @pytest.fixture
@@ -74,8 +71,9 @@ def page(server: str) -> Iterator[Any]:
     blocked: list[str] = []
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=60_000)
         ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+        ctx.set_default_timeout(60_000)  # two busy CI cores: Playwright's 30 s default is too tight
 
         def guard(route: Any) -> None:
             url = route.request.url
@@ -116,7 +114,7 @@ def test_login_dashboard_topology_whatif_import_and_language(page: Any) -> None:
     shot(page, "02-dashboard")
 
     page.goto(base + "/topology")
-    page.wait_for_selector("#cy[data-state=ready]", timeout=20_000)
+    page.wait_for_selector("#cy[data-state=ready]")
     state = page.evaluate(
         "({n: ciimapTopo.cy.nodes().length, e: ciimapTopo.cy.edges().length,"
         " vis: ciimapTopo.cy.nodes(':visible').length})"

@@ -145,6 +145,6 @@ def test_status_change_from_the_page(client, vulnmap, database):
     accepted = _rows(client.get("/findings", params={"status": "risk_accepted"}).text)
     assert fid in accepted and "接受风险" in client.get("/findings").text
     with database.read_session() as s:
-        rows = list(s.scalars(select(AuditLog).where(AuditLog.entity_type == "vuln_triage")))
+        rows = list(s.scalars(select(AuditLog).where(AuditLog.entity_type == "vuln_triage").order_by(AuditLog.id)))
         assert rows and rows[-1].actor == "analyst" and rows[-1].via == "web"
     assert client.post("/findings/999999/triage", data={"state": "confirmed"}, headers=h).status_code == 404

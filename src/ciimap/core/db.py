@@ -96,7 +96,9 @@ def make_engine(url: str, **kw: Any) -> Engine:
             kw.setdefault("pool_size", 10)
             kw.setdefault("max_overflow", 20)
         kw.setdefault("pool_pre_ping", True)
-        engine = create_engine(url, **kw)
+        # timestamps are UTC everywhere (SQLite stores them so); a server whose TimeZone is Asia/Shanghai
+        # would otherwise shift date() groupings and due dates by eight hours
+        engine = create_engine(url, connect_args={"options": "-c TimeZone=UTC"}, **kw)
     return engine
 
 

@@ -150,6 +150,31 @@ def execute(job_id: int) -> None:
         s.execute(update(Job).where(Job.id == job_id).values(finished_at=utcnow(), **values))
 
 
+INTERRUPTED = "interrupted: the server stopped before this job finished; start it again"
+
+
+def recover_interrupted() -> list[int]:
+    """At server start on SQLite: fail the jobs the previous server left queued or running.
+
+    In-process jobs die with their server, so without this they would show 'running' forever. They
+    are failed, not re-run: a half-done scan or import is for a person to restart. (A job another
+    process, e.g. a CLI import, is really still running writes its own final status when it ends.)
+    On PostgreSQL procrastinate's heartbeats find lost jobs instead (``queue.reap_stalled``).
+    """
+    db = get_database()
+    if not db.is_sqlite:
+        return []
+    with db.unit_of_work() as s:
+        ids = list(s.scalars(select(Job.id).where(Job.status.in_(("queued", "running"))).order_by(Job.id)))
+        if ids:
+            s.execute(update(Job).where(Job.id.in_(ids)).values(
+                status="failed", error=INTERRUPTED, message=INTERRUPTED, finished_at=utcnow()))
+    _live().clear()
+    if ids:
+        log.warning("jobs %s were interrupted by a server stop; marked failed", ids)
+    return ids
+
+
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 

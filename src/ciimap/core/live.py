@@ -55,6 +55,13 @@ class LiveStore:
             self._connect().execute("DELETE FROM live WHERE job_id = ?", (job_id,))
         return value
 
+    def clear(self) -> None:
+        """Forget every job's progress (server start: none of them is running any more)."""
+        if self.path is None:
+            self._memory.clear()
+        else:
+            self._connect().execute("DELETE FROM live")
+
 
 _stores: dict[str, LiveStore] = {}
 _lock = threading.Lock()

@@ -96,10 +96,14 @@ def _privileged_updates(session: Session, pairs: foreign.Pairs) -> dict[int, lis
     return {v: list(rows.values()) for v, rows in per.items()}
 
 
+def _today() -> dt.date:
+    return dt.date.today()
+
+
 def findings(session: Session, *, today: dt.date | None = None, vendor_id: int | None = None,
              pairs: foreign.Pairs | None = None) -> list[dict[str, Any]]:
     """All findings, most severe first."""
-    today = today or dt.date.today()
+    today = today or _today()
     if vendor_id is not None and session.get(inv.Vendor, vendor_id) is None:
         raise NotFound(f"vendor {vendor_id} does not exist")
     pairs = foreign.usage(session) if pairs is None else pairs

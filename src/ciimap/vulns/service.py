@@ -256,14 +256,14 @@ def where(session: Session, *, query: str) -> dict[str, Any]:
             if not advisories:
                 raise NotFound(f"no advisory known as '{q}' (import the feed that has it)")
             findings = session.scalars(stmt.where(Finding.advisory_pk.in_([a.id for a in advisories]))
-                                       .order_by(Finding.score.desc())).all()
+                                       .order_by(Finding.score.desc(), Finding.id)).all()
             return {"query": q, "kind": "advisory", "advisories": advisories, "findings": list(findings),
                     "components": []}
     patterns, version = _package_query(q)
     cond = or_(*[Finding.package.like(p) for p in patterns])
     if version:
         stmt = stmt.where(Finding.version == version)
-    findings = list(session.scalars(stmt.where(cond).order_by(Finding.score.desc())))
+    findings = list(session.scalars(stmt.where(cond).order_by(Finding.score.desc(), Finding.id)))
     comp = select(Software).where(or_(*[Software.purl.like(p + "@%") for p in patterns if p.startswith("pkg:")],
                                       func.lower(Software.name) == patterns[0].rsplit("/", 1)[-1].split(":")[-1]))
     if version:
