@@ -78,6 +78,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _postgresql_utc(dbapi_conn: Any, _record: Any) -> None:
+    """Sessions in UTC, like SQLite's stored text: on a server whose TimeZone is Asia/Shanghai, date()
+    groupings and due dates would move by eight hours. A SET, not a startup option, which PgBouncer refuses."""
+    with dbapi_conn.cursor() as cur:
+        cur.execute("SET TIME ZONE 'UTC'")
+    dbapi_conn.commit()
+
+
 def make_engine(url: str, **kw: Any) -> Engine:
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -96,9 +104,8 @@ def make_engine(url: str, **kw: Any) -> Engine:
             kw.setdefault("pool_size", 10)
             kw.setdefault("max_overflow", 20)
         kw.setdefault("pool_pre_ping", True)
-        # timestamps are UTC everywhere (SQLite stores them so); a server whose TimeZone is Asia/Shanghai
-        # would otherwise shift date() groupings and due dates by eight hours
-        engine = create_engine(url, connect_args={"options": "-c TimeZone=UTC"}, **kw)
+        engine = create_engine(url, **kw)
+        event.listen(engine, "connect", _postgresql_utc)
     return engine
 
 
