@@ -48,6 +48,23 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.rmtree(d, ignore_errors=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Files ciimap keeps beside the database (uploads, the shared graph) go to a per-worker temp dir,
+    never into the checkout's ./var; subprocesses inherit it. Tests may still point it elsewhere."""
+    from ciimap.config import get_settings
+
+    old = os.environ.get("CIIMAP_DATA_DIR")
+    os.environ["CIIMAP_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
+    get_settings.cache_clear()
+    yield
+    if old is None:
+        os.environ.pop("CIIMAP_DATA_DIR", None)
+    else:
+        os.environ["CIIMAP_DATA_DIR"] = old
+    get_settings.cache_clear()
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 

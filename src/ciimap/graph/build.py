@@ -11,6 +11,7 @@ multi-member group. A node fails when every member of one of its groups has fail
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass, field
 
@@ -103,18 +104,24 @@ _TABLES = ("business_service", "system", "asset", "product", "vendor", "site", "
 
 
 def map_version(session: Session) -> str:
-    """Cheap fingerprint of the map: the newest audit record about each map table (every change,
-    bulk or not, is audited) and each table's highest id — about twenty index lookups.
+    """Cheap fingerprint of the map (32 hex digits): the newest audit record about each map table (every
+    change, bulk or not, is audited) and each table's highest id — about twenty index lookups.
 
     Changes elsewhere (logins, scenarios, rollouts) leave it alone, so they do not force a rebuild.
     """
-    parts = []
+    parts, newest = [], 0
     for t in _TABLES:
         last = session.execute(select(func.max(AuditLog.id)).where(AuditLog.entity_type == t)).scalar()
         top = session.execute(text(f"SELECT MAX(id) FROM {t}")).scalar()  # noqa: S608 (constant SQL)
         parts.append(f"{last or 0}/{top or 0}")
+        newest = max(newest, last or 0)
     reset = session.execute(select(func.max(AuditLog.id)).where(AuditLog.entity_type == "map")).scalar()
-    return ":".join([str(reset or 0), *parts])
+    newest = max(newest, reset or 0)
+    # the chain hash of the newest map record covers the whole history before it, so a database restored
+    # from a backup and changed differently never repeats a version (the graph store keeps versions on disk)
+    chained = session.execute(select(AuditLog.hash).where(AuditLog.id == newest)).scalar() or ""
+    raw = ":".join([str(reset or 0), *parts, chained])
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 _cache: dict[str, Graph] = {}
@@ -122,14 +129,22 @@ _lock = threading.Lock()
 
 
 def build_graph(session: Session, *, use_cache: bool = True) -> Graph:
-    """The graph of the current map; rebuilt only when :func:`map_version` changed."""
+    """The graph of the current map; rebuilt only when :func:`map_version` changed.
+
+    Cached in this process and shared with the other server processes through the data directory
+    (:mod:`ciimap.graph.store`). ``use_cache=False`` builds a private copy and touches neither cache.
+    """
     version = map_version(session)
-    key = str(session.get_bind().engine.url)
+    if not use_cache:
+        return _build(session, version)
+    key = str(session.get_bind().engine.url)  # password masked
     with _lock:
         g = _cache.get(key)
-        if use_cache and g is not None and g.version == version:
+        if g is not None and g.version == version:
             return g
-        g = _build(session, version)
+        from ciimap.graph import store
+
+        g = store.load_or_build(key, version, lambda: _build(session, version))
         _cache[key] = g
         return g
 
