@@ -132,7 +132,7 @@ def ours(url: str) -> tuple[dict, object, tuple[str, str]]:
 # --- two server processes at once: shared store vs. a private graph each ----------------------
 
 TWIN = """
-import resource, sys, time
+import sys, time
 import psutil
 import ciimap.models as M; M.load_all()
 from ciimap.core.db import Database, set_database
@@ -145,7 +145,8 @@ with db.read_session() as s:
     impact(s, kind="vendor", ref=sys.argv[3])
     took = time.perf_counter() - t
     mem = psutil.Process().memory_full_info()
-    print(f"{took:.2f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} {mem.uss / 2**20:.0f} "
+    hwm = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM"))  # ru_maxrss survives exec
+    print(f"{took:.2f} {hwm / 1024:.0f} {mem.uss / 2**20:.0f} "
           f"{mem.pss / 2**20:.0f}")
 """
 

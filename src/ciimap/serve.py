@@ -40,8 +40,8 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1"),
         port: int = typer.Option(8000),
         demo_if_empty: bool = typer.Option(False, "--demo-if-empty", help="load the demo operator into an empty map"),
-        workers: int = typer.Option(0, help="server processes (0: one per core, at most 2); each keeps "
-                                    "its own what-if graph in memory"),
+        workers: int = typer.Option(0, help="server processes (0: one per core, at most 2); they share "
+                                    "one what-if graph through the data directory"),
     ) -> None:
         """Serve the API (/api, docs at /api/docs) and the web UI."""
         import uvicorn
