@@ -120,3 +120,46 @@ def test_stopping_early_ends_the_helper(generated) -> None:
     first = next(it)
     assert first.ips
     it.close()  # as when the loader fails mid-file: the child is stopped, nothing hangs
+
+
+def test_damaged_data_from_the_helper_fails_the_import_instead_of_hanging(generated, monkeypatch) -> None:
+    real, calls = parallel._receive, [0]
+
+    def damaged(inp):  # noqa: ANN001, ANN202  (the second frame arrives mangled)
+        calls[0] += 1
+        if calls[0] == 2:
+            import marshal
+
+            return marshal.loads(b"\xff\x00")
+        return real(inp)
+
+    monkeypatch.setattr(parallel, "_receive", damaged)
+    outcome: list[BaseException | int] = []
+
+    def consume() -> None:
+        try:
+            outcome.append(len(list(parallel.ParallelNmapXml(generated))))
+        except BaseException as e:  # noqa: BLE001
+            outcome.append(e)
+
+    import threading
+
+    t = threading.Thread(target=consume, daemon=True)
+    t.start()
+    t.join(60)
+    assert not t.is_alive(), "the import hung on damaged data"
+    assert isinstance(outcome[0], CiimapError) and "unreadable data from the parser process" in str(outcome[0])
+
+
+def test_output_printed_by_the_helper_cannot_corrupt_the_records(generated, tmp_path, monkeypatch) -> None:
+    """Frames travel on a pipe of their own: a library (here a sitecustomize) printing to the helper's
+    stdout, as a profiler's banner once did, leaves the records intact."""
+    import os
+
+    noisy = tmp_path / "noisy"
+    noisy.mkdir()
+    (noisy / "sitecustomize.py").write_text("import sys\nprint('hello from a chatty library ' * 200)\n"
+                                            "sys.stdout.flush()\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(noisy), os.environ.get("PYTHONPATH", "")]))
+    expected = [_plain(r.complete()) for r in NmapXml(generated)]
+    assert [_plain(r.complete()) for r in parallel.ParallelNmapXml(generated)] == expected

@@ -117,9 +117,13 @@ def _child(path: str, known: frozenset[str], out: Any) -> None:
 
 
 def main() -> None:
-    """``python -m ciimap.ingest.parallel FILE``: known digests on stdin, frames on stdout."""
+    """``python -m ciimap.ingest.parallel FILE FD``: known digests on stdin, frames on pipe FD.
+
+    A pipe of its own, not stdout: whatever else might print (a library, a debugger, a profiler's
+    banner) cannot end up inside a frame."""
     known = _receive(sys.stdin.buffer)
-    _child(sys.argv[1], frozenset(known or ()), sys.stdout.buffer)
+    with os.fdopen(int(sys.argv[2]), "wb") as out:
+        _child(sys.argv[1], frozenset(known or ()), out)
 
 
 class ParallelNmapXml:
@@ -139,9 +143,17 @@ class ParallelNmapXml:
 
     def __iter__(self) -> Iterator[HostRecord]:
         # a plain child interpreter (not multiprocessing: it would re-run the caller's main module)
-        proc = subprocess.Popen([sys.executable, "-m", "ciimap.ingest.parallel", str(self.path)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        assert proc.stdin is not None and proc.stdout is not None
+        r, w = os.pipe()
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "ciimap.ingest.parallel", str(self.path), str(w)],
+                                    stdin=subprocess.PIPE, pass_fds=(w,))
+        except BaseException:
+            os.close(r)
+            raise
+        finally:
+            os.close(w)  # the child holds the write end now: EOF here when it exits
+        incoming = os.fdopen(r, "rb")
+        assert proc.stdin is not None
         # A reader thread drains the pipe into a bounded queue: the loader takes records in chunks
         # and then writes for a while; without this buffer the child would stall on a full pipe
         # (64 KB) for all that time and the two processes would take turns instead of overlapping.
@@ -149,9 +161,11 @@ class ParallelNmapXml:
         stop = threading.Event()
 
         def drain() -> None:
-            assert proc.stdout is not None
             while not stop.is_set():
-                msg = _receive(proc.stdout)
+                try:
+                    msg = _receive(incoming)
+                except Exception as e:  # a damaged frame: the loader must hear of it, not wait forever
+                    msg = ("crash", f"unreadable data from the parser process ({e})")
                 frames.put(msg)
                 if msg is None or msg[0] != "batch":
                     return
@@ -189,7 +203,7 @@ class ParallelNmapXml:
                 with contextlib.suppress(queue.Empty):
                     frames.get_nowait()
                 reader.join(timeout=0.05)
-            proc.stdout.close()
+            incoming.close()
             proc.wait()
 
 
