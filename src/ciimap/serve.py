@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
             from ciimap.core.jobs import recover_interrupted
 
             if lost := recover_interrupted():
-                typer.echo(f"jobs {', '.join(map(str, lost))} were cut off by the last stop; marked failed")
+                typer.echo(f"jobs {', '.join(map(str, lost))} were cut off by the last server stop; marked failed")
             # scheduled rescans: one clock, in this (the supervising) process; its jobs run here and
             # report live progress through the side store every worker reads (PG: procrastinate)
             from ciimap.discovery.scheduling import start_in_process

@@ -170,8 +170,6 @@ def recover_interrupted() -> list[int]:
             s.execute(update(Job).where(Job.id.in_(ids)).values(
                 status="failed", error=INTERRUPTED, message=INTERRUPTED, finished_at=utcnow()))
     _live().clear()
-    if ids:
-        log.warning("jobs %s were interrupted by a server stop; marked failed", ids)
     return ids
 
 
