@@ -124,3 +124,25 @@ def test_a_damaged_store_is_rebuilt_and_an_unusable_one_is_skipped(database, mon
         kept = build.build_graph(s)
     _same(fresh, kept)
     assert not isinstance(kept.members, np.memmap)  # in this process's memory only
+
+
+def test_a_map_changed_during_the_build_is_built_again_before_it_is_shared(database, monkeypatch):
+    with database.unit_of_work() as s:
+        crowdstrike_map(s)
+    real, calls = build._build, []
+
+    def build_while_an_import_commits(session, version):  # noqa: ANN001, ANN202
+        g = real(session, version)
+        calls.append(version)
+        if len(calls) == 1:  # the first build read the map just before this change committed
+            with database.unit_of_work() as other:
+                other.add(m.Vendor(name="导入中途新增", country="CN"))
+        return g
+
+    monkeypatch.setattr(build, "_build", build_while_an_import_commits)
+    with database.read_session() as s:
+        g = build.build_graph(s)
+        current = build.map_version(s)
+    assert len(calls) == 2 and calls[0] != calls[1] == current
+    assert g.version == current and "导入中途新增" in g.names["vendor"]
+    assert store.stored(str(database.engine.url)) == [current]  # shared under what it was built from

@@ -136,7 +136,7 @@ def build_graph(session: Session, *, use_cache: bool = True) -> Graph:
     """
     version = map_version(session)
     if not use_cache:
-        return _build(session, version)
+        return _build_current(session, version)
     key = str(session.get_bind().engine.url)  # password masked
     with _lock:
         g = _cache.get(key)
@@ -144,9 +144,24 @@ def build_graph(session: Session, *, use_cache: bool = True) -> Graph:
             return g
         from ciimap.graph import store
 
-        g = store.load_or_build(key, version, lambda: _build(session, version))
+        g = store.load_or_build(key, version, lambda: _build_current(session, version))
         _cache[key] = g
         return g
+
+
+def _build_current(session: Session, version: str) -> Graph:
+    """Build, then check that the map did not change meanwhile (an import committing during a 10 s
+    build at 1M assets): the graph must carry the version of what it was built from, because it is
+    cached and shared under that version. Reads are not one snapshot (SQLite autocommit SELECTs,
+    PostgreSQL READ COMMITTED), so a changed version means build again."""
+    for _attempt in range(3):
+        g = _build(session, version)
+        now = map_version(session)
+        if now == version:
+            return g
+        version = now
+    g.version = ""  # still changing: usable now, never matched by a later version check
+    return g
 
 
 def clear_cache() -> None:

@@ -62,6 +62,10 @@ def load_or_build(url: str, version: str, build: Callable[[], Graph]) -> Graph:
         if g is not None:
             return g
         built = build()
+        if built.version != version:  # the map changed during the build: store what was built
+            if not built.version:  # still changing: not worth sharing
+                return built
+            version, here = built.version, base / built.version
         try:
             _save(built, base, version)
         except OSError as e:
