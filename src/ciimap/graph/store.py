@@ -1,6 +1,6 @@
 """The built dependency graph on disk, shared by every server process and kept across restarts.
 
-``ciimap serve`` runs several processes. Each built its own graph: at 1M assets that is ~30 s of
+``ciimap serve`` runs several processes. Each built its own graph: at 1M assets that is 10-20 s of
 work and ~1.4 GB at its peak per process, and again after every restart. Here one process builds
 (the others wait on a file lock), writes the arrays as ``.npy`` files and the small parts as JSON,
 and every process — the builder too — opens the arrays memory-mapped read-only, so the kernel keeps
