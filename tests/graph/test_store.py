@@ -14,11 +14,9 @@ from ciimap.inventory import models as m
 
 from .mapkit import crowdstrike_map
 
-ARRAY_FIELDS = store.ARRAYS
-
 
 def _same(a: build.Graph, b: build.Graph) -> None:
-    for name in ARRAY_FIELDS:
+    for name in store.ARRAYS:
         x, y = getattr(a, name), getattr(b, name)
         assert x.dtype == y.dtype and np.array_equal(x, y), name
     assert set(a.ids) == set(b.ids) and all(np.array_equal(a.ids[t], b.ids[t]) for t in a.ids)

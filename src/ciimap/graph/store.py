@@ -139,7 +139,7 @@ def _prune(base: Path, *, keep: str) -> None:
 
 
 def stored(url: str) -> list[str]:
-    """Versions on disk for a database (for ``ciimap`` diagnostics and tests)."""
+    """Versions on disk for a database (what the tests and a person troubleshooting look at)."""
     base = root(url)
     return sorted(d.name for d in base.iterdir() if d.is_dir() and not d.name.startswith(".")) \
         if base.exists() else []
