@@ -7,7 +7,6 @@ STAMP := $(VENV)/.installed
 PGDIR ?= /tmp/ciimap-test-pg
 PGPORT ?= 55433
 PYTEST_ARGS ?=
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test sysdeps sysdeps-test venv static lint typecheck bench clean
 
@@ -19,15 +18,13 @@ test: sysdeps-test venv static  ## the whole suite, on SQLite and a throw-away P
 	trap 'scripts/pg.sh stop $(PGDIR)' EXIT && \
 	CIIMAP_TEST_PG_URL=$$url $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-# System packages: nmap for discovery; PostgreSQL and Chromium for the tests.
+# System tools, each installed on its own only when missing (scripts/sysdeps.sh says which failed and why):
+# nmap for discovery and node/npm for the front-end build; PostgreSQL, Chromium and CJK fonts for the tests.
 sysdeps:
-	@command -v nmap >/dev/null && command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nmap nodejs npm >/dev/null; }
+	@scripts/sysdeps.sh run
 
-sysdeps-test: sysdeps
-	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v chromium >/dev/null; } || { \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-	  postgresql chromium fonts-noto-cjk >/dev/null; }
+sysdeps-test:
+	@scripts/sysdeps.sh test
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
