@@ -8,23 +8,39 @@ import sys
 import typer
 
 from ciimap.core.audit import Actor, set_actor
-from ciimap.core.db import Database, set_database
+from ciimap.core.db import Database, get_database, set_database
 from ciimap.core.errors import CiimapError
 from ciimap.core.output import err_console
 from ciimap.plugins import cli_apps
 
-app = typer.Typer(help="ciimap — security map for CII operators (挂图作战)", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="ciimap — security map for CII operators (挂图作战)",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+#: Commands that manage the schema themselves: no "migrate on first use" check before them.
+_SCHEMA_COMMANDS = frozenset({"db", "serve"})
 
 
 @app.callback()
 def _root(
-    database: str | None = typer.Option(None, "--database", envvar="CIIMAP_DATABASE_URL",
-                                        help="SQLAlchemy URL (default: SQLite in ./var)"),
+    ctx: typer.Context,
+    database: str | None = typer.Option(
+        None, "--database", envvar="CIIMAP_DATABASE_URL", help="SQLAlchemy URL (default: SQLite in ./var)"
+    ),
 ) -> None:
     if database:
         set_database(Database(database))
     set_actor(Actor(f"cli:{getpass.getuser()}", via="cli"))
+    if ctx.invoked_subcommand not in _SCHEMA_COMMANDS:
+        # checked when the command first touches the database (so --help stays instant): the embedded
+        # SQLite default migrates itself; a PostgreSQL database that is behind is one line, exit 1
+        from ciimap.core.migrate import check_on_first_use
+
+        check_on_first_use(get_database())
 
 
 def _mount() -> None:
@@ -44,25 +60,28 @@ def _mount() -> None:
 _mount()
 
 
-def main() -> None:
-    """Entry point: domain errors become a one-line message and a non-zero exit, never a traceback."""
+def main(argv: list[str] | None = None) -> None:
+    """Entry point. Exit codes scripts can trust: 0 success; 1 refused input, a failed check or job,
+    a tampered audit trail; 2 usage errors (click prints the usage); 3 not found; 4 conflict;
+    5 permission denied; 130 interrupted. Errors are one line, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # standalone mode: click prints usage errors and exits 2, and typer.Exit(n) exits n
+        app(args=argv, prog_name="ciimap")
     except CiimapError as e:
-        err_console.print(f"[red]error:[/red] {e.message}", highlight=False, soft_wrap=True)
-        sys.exit(e.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+        _fail(e.message, e.exit_code)
+    except KeyboardInterrupt:
         err_console.print("aborted")
         sys.exit(130)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except Exception as e:  # click usage errors and the like
-        import click
+    except OSError as e:
+        _fail(str(e), 1)
+    except Exception as e:
+        from sqlalchemy.exc import OperationalError
 
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, OSError):
-            err_console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
-            sys.exit(1)
+        if isinstance(e, OperationalError):  # the database cannot be reached, is locked, or is full
+            _fail(f"database: {str(e.orig).splitlines()[0] if e.orig else e}", 1)
         raise
+
+
+def _fail(message: str, code: int) -> None:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    sys.exit(code)

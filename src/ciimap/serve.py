@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import sys
+from pathlib import Path
 
 import typer
 
@@ -34,32 +37,97 @@ def database_is_empty() -> bool:
         return not db.scalar(select(func.count()).select_from(Asset))
 
 
+def cli_command() -> str:
+    """How the user runs ciimap here: ``ciimap`` when that is on PATH, else the path they used
+    (``.venv/bin/ciimap`` after ``make run``), so printed hints work when pasted."""
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else "ciimap"
+    if not argv0.endswith("ciimap"):  # python -m ciimap
+        return f"{Path(sys.executable).as_posix()} -m ciimap" if not shutil.which("ciimap") else "ciimap"
+    on_path = shutil.which("ciimap")
+    if on_path and Path(on_path).resolve() == Path(argv0).resolve():
+        return "ciimap"
+    rel = os.path.relpath(Path(argv0).resolve(), Path.cwd())
+    return rel if not rel.startswith("..") and "/" in rel else str(Path(argv0).resolve())
+
+
+def _load_demo_with_progress() -> None:
+    """First start: load the demo before any server process starts, showing how far it is."""
+    from ciimap.core.output import err_console
+    from ciimap.demo.service import load_demo
+
+    typer.echo("loading the demo operator (first start; nothing is served until it is loaded)...")
+    if err_console.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("演示数据 / demo", total=None)
+
+            def progress(done: int, total: int, message: str) -> None:
+                bar.update(task, completed=done, total=total, description=message)
+
+            result = load_demo(scale=None, seed=42, progress=progress)
+    else:  # a log: one line per phase, not a redrawn bar
+        last = [""]
+
+        def progress(done: int, total: int, message: str) -> None:
+            if message != last[0]:
+                last[0] = message
+                typer.echo(f"  demo: {message}", err=True)
+
+        result = load_demo(scale=None, seed=42, progress=progress)
+    typer.echo(f"demo loaded: {result['organization']}, {result['scale']:,} assets in {result['seconds']} s")
+
+
+#: Seconds a server process may take to start and to answer uvicorn's health check: importing the app
+#: takes several seconds on a busy 2-core machine, and uvicorn's default (5 s) killed slow starters.
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
         host: str = typer.Option("127.0.0.1"),
-        port: int = typer.Option(8000),
-        demo_if_empty: bool = typer.Option(False, "--demo-if-empty", help="load the demo operator into an empty map"),
-        workers: int = typer.Option(0, help="server processes (0: one per core, at most 2); they share "
-                                    "one what-if graph through the data directory"),
+        port: int = typer.Option(8000, min=1, max=65535),
+        demo_if_empty: bool = typer.Option(
+            False, "--demo-if-empty", help="load the demo operator into an empty map"
+        ),
+        workers: int = typer.Option(
+            0,
+            min=0,
+            max=64,
+            help="server processes (0: one per core, at most 2); they share "
+            "one what-if graph through the data directory",
+        ),
     ) -> None:
         """Serve the API (/api, docs at /api/docs) and the web UI."""
         import uvicorn
 
         from ciimap.core.migrate import upgrade
 
+        # everything slow happens here, before any server process starts
+        typer.echo("checking the database schema...")
         upgrade()
         if demo_if_empty and database_is_empty():
-            from ciimap.demo.service import load_demo
-
-            typer.echo("loading the demo operator (first start)...")
-            load_demo(scale=None, seed=42)
+            _load_demo_with_progress()
         password = bootstrap_admin()
+        cmd = cli_command()
         typer.echo(f"ciimap serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
         if password:
-            typer.echo(f"log in as: admin / {password}   (shown once; change it with 'ciimap user password admin')")
+            typer.echo(
+                f"log in as: admin / {password}   (shown once; change it with '{cmd} user password admin')"
+            )
         else:
-            typer.echo("log in with an existing user; create one with 'ciimap user create NAME --role admin'")
+            typer.echo(
+                f"log in with an existing user (forgot the admin password? '{cmd} user password admin' "
+                f"sets a new one; '{cmd} user create NAME --role admin' adds an admin)"
+            )
         workers = workers or min(2, os.cpu_count() or 1)
         # worker processes start afresh: they find the database the way this process did
         os.environ["CIIMAP_DATABASE_URL"] = get_database().url
@@ -67,12 +135,22 @@ def register(app: typer.Typer) -> None:
             from ciimap.core.jobs import recover_interrupted
 
             if lost := recover_interrupted():
-                typer.echo(f"jobs {', '.join(map(str, lost))} were cut off by the last server stop; marked failed")
+                typer.echo(
+                    f"jobs {', '.join(map(str, lost))} were cut off by the last server stop; marked failed"
+                )
             # scheduled rescans: one clock, in this (the supervising) process; its jobs run here and
             # report live progress through the side store every worker reads (PG: procrastinate)
             from ciimap.discovery.scheduling import start_in_process
 
             start_in_process()
         typer.echo(f"{workers} server process(es)")
-        uvicorn.run("ciimap.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", proxy_headers=False)
+        uvicorn.run(
+            "ciimap.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            proxy_headers=False,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        )

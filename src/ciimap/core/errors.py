@@ -9,7 +9,7 @@ class CiimapError(Exception):
     """Base of every error a user may see. ``str(err)`` is a one-line, human-readable reason."""
 
     http_status = 400
-    exit_code = 2
+    exit_code = 1
 
     def __init__(self, message: str, *, detail: Any = None) -> None:
         super().__init__(message)
@@ -24,7 +24,7 @@ class NotFound(CiimapError):
 
 class Invalid(CiimapError):
     http_status = 422
-    exit_code = 2
+    exit_code = 1
 
 
 class Conflict(CiimapError):
@@ -55,3 +55,14 @@ class InputFileError(Invalid):
 
 class OutOfScope(PermissionDenied):
     """A scan target lies outside every scope an admin configured."""
+
+
+def check_choice(name: str, value: str | None, allowed: tuple[str, ...] | frozenset[str]) -> None:
+    """Refuse a filter or option value outside its fixed set (instead of silently matching nothing)."""
+    if value is not None and value not in allowed:
+        raise Invalid(f"{name} must be one of {', '.join(sorted(allowed))} (got {value!r})")
+
+
+def check_range(name: str, value: int | None, low: int, high: int) -> None:
+    if value is not None and not low <= value <= high:
+        raise Invalid(f"{name} must be between {low} and {high} (got {value})")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ciimap.core.audit import Actor, acting_as
 from ciimap.core.db import Base, get_database, utcnow
-from ciimap.core.errors import CiimapError, NotFound
+from ciimap.core.errors import CiimapError, NotFound, check_choice, check_range
 from ciimap.core.live import LiveStore, store_for
 
 log = logging.getLogger(__name__)
@@ -241,6 +241,8 @@ def get(session: Session, job_id: int) -> Job:
 
 
 def list_jobs(session: Session, *, kind: str | None = None, status: str | None = None, limit: int = 50) -> list[Job]:
+    check_choice("status", status, STATUSES)
+    check_range("limit", limit, 1, 1000)
     stmt = select(Job).order_by(Job.id.desc()).limit(limit)
     if kind:
         stmt = stmt.where(Job.kind == kind)

@@ -33,6 +33,7 @@ def wait_with_progress(job_id: int, *, timeout: float, show: bool = True) -> dic
     """Poll a job until it finishes, drawing a rich progress bar on stderr; return its final state."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    _load(job_id)  # an unknown job is one line, before any progress bar is drawn
     start = time.monotonic()
     deadline = start + timeout
     with Progress(TextColumn("job {task.fields[job]}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),

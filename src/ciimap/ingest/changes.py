@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
-from ciimap.core.errors import Invalid
+from ciimap.core.errors import Invalid, check_range
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.models import ChangeEvent, ImportRun, ScopeState
 from ciimap.inventory.models import Asset
@@ -56,6 +56,8 @@ def list_changes(session: Session, *, run_id: int | None = None, kind: str | Non
 
 def list_runs(session: Session, *, kind: str | None = None, scope: str | None = None, limit: int = 50,
               offset: int = 0) -> list[ImportRun]:
+    check_range("limit", limit, 1, 1000)
+    check_range("offset", offset, 0, 2**62)
     stmt = select(ImportRun).order_by(ImportRun.id.desc()).limit(limit).offset(offset)
     if kind:
         stmt = stmt.where(ImportRun.kind == kind)

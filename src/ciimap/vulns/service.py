@@ -19,13 +19,22 @@ from sqlalchemy.orm import Session
 from ciimap.core import audit
 from ciimap.core.audit import current_actor
 from ciimap.core.db import chunks
-from ciimap.core.errors import InputFileError, NotFound
+from ciimap.core.errors import InputFileError, NotFound, check_choice, check_range
 from ciimap.inventory.models import Asset, ServiceEndpoint, Software
 from ciimap.vulns import listing, matching, persist, triage
 from ciimap.vulns import versions as V
 from ciimap.vulns.feeds import parser
 from ciimap.vulns.feeds.common import checksum, store_advisories
-from ciimap.vulns.models import Advisory, AdvisoryAlias, EpssScore, FeedImport, Finding, KevEntry
+from ciimap.vulns.models import (
+    PRIORITIES,
+    TRIAGE_STATES,
+    Advisory,
+    AdvisoryAlias,
+    EpssScore,
+    FeedImport,
+    Finding,
+    KevEntry,
+)
 
 KNOWN_PREFIXES = ("CVE-", "CNNVD-", "CNVD-", "PYSEC-", "GHSA-", "OSV-", "RUSTSEC-", "GO-", "DSA-", "USN-")
 UPPER_IDS = ("CVE-", "CNNVD-", "CNVD-", "PYSEC-", "OSV-", "RUSTSEC-")
@@ -175,6 +184,10 @@ def list_findings(session: Session, *, priority: str | None = None, asset_id: in
     critical/high/medium/low, see listing.severity_is); ``kev`` keeps findings whose advisory
     or one of its aliases is in the KEV catalogue (True) or not (False); ``site_id`` the assets of a site.
     """
+    check_choice("priority", priority, PRIORITIES)
+    check_choice("status", status, TRIAGE_STATES)
+    check_range("limit", limit, 1, 10_000)
+    check_range("offset", offset, 0, 2**62)
     triage.reopen_expired(session)
     stmt = select(Finding)
     if not include_inactive:
