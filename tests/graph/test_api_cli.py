@@ -88,4 +88,5 @@ def test_cli(database):
     assert run(app, ["rollout", "start", str(pid)]).exit_code == 0
     r = run(app, ["rollout", "health", str(pid), "-m", "crash_rate=0.2", "--json"])
     assert json.loads(r.stdout)["status"] == "halted"
+    assert r.exit_code == 1  # a tripped health gate is a failed check (the report itself is stored)
     assert json.loads(run(app, ["rollout", "list", "--json"]).output)[0]["status"] == "halted"

@@ -166,13 +166,15 @@ def _show_plan(data: dict[str, Any], as_json: bool) -> None:
                 title=f"rollout {data.get('id', '(preview)')}: {data.get('target') or data.get('name')}")
 
 
-def _drive(fn: Any, plan_id: int, as_json: bool, **kw: Any) -> None:
+def _drive(fn: Any, plan_id: int, as_json: bool, *, fail_on_halt: bool = False, **kw: Any) -> None:
     with get_database().unit_of_work() as db:
         fn(db, plan_id=plan_id, **kw)
         data = progress.status(db, plan_id=plan_id)
     _show_plan(data, as_json)
     if data["status"] == "halted":
         typer.echo(f"HALTED: {data['halted_reason']}", err=True)
+        if fail_on_halt:  # a tripped health gate is a failed check: scripts feeding metrics must see it
+            raise typer.Exit(1)
 
 
 @rollouts.command("start")
@@ -184,14 +186,14 @@ def start(plan_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
 @rollouts.command("health")
 def health(plan_id: int, metric: list[str] = typer.Option(..., "--metric", "-m", help="name=value, e.g. crash_rate=0.002"),
            note: str | None = typer.Option(None), as_json: bool = typer.Option(False, "--json")) -> None:
-    """Report the current ring's health; a value above a gate halts the rollout."""
+    """Report the current ring's health; a value above a gate halts the rollout (and exits 1)."""
     metrics: dict[str, float] = {}
     for k, v in (_kv(m) for m in metric):
         try:
             metrics[k] = float(v)
         except ValueError:
             raise Invalid(f"metric {k}: '{v}' is not a number") from None
-    _drive(progress.report_health, plan_id, as_json, metrics=metrics, note=note)
+    _drive(progress.report_health, plan_id, as_json, fail_on_halt=True, metrics=metrics, note=note)
 
 
 @rollouts.command("advance")
