@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     job_threads: int = 2
     #: Days after which an imported feed counts as stale.
     feed_stale_days: int = 14
+    #: Largest upload in MB (all files of one request together); larger requests get 413.
+    max_upload_mb: int = 512
     #: Path to the nmap binary.
     nmap_path: str = "nmap"
 
