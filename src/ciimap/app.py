@@ -13,7 +13,7 @@ from starlette.types import ASGIApp
 
 from ciimap import __version__
 from ciimap.core import uploads
-from ciimap.core.asgi import SecurityHeaders
+from ciimap.core.asgi import RefuseOversized, SecurityHeaders
 from ciimap.core.deps import Reader
 from ciimap.core.errors import CiimapError, NotAuthenticated
 from ciimap.plugins import api_routers, web_mount
@@ -100,7 +100,7 @@ def _docs_router(app: FastAPI) -> APIRouter:
 class _App(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         """Security headers go outermost, so even the 500 page of ServerErrorMiddleware has them."""
-        return SecurityHeaders(super().build_middleware_stack())
+        return SecurityHeaders(RefuseOversized(super().build_middleware_stack()))
 
 
 def create_app() -> FastAPI:

@@ -1,4 +1,4 @@
-"""Security headers on every response: API, pages, static files, error pages.
+"""Security headers on every response (API, pages, static files, error pages) and the early 413.
 
 A pure ASGI middleware (not ``BaseHTTPMiddleware``): it only appends headers to the
 ``http.response.start`` message, so API responses and streamed files pass through untouched.
@@ -15,7 +15,12 @@ app.css, job progress is a ``<progress>`` element, echarts tooltips are drawn on
 
 from __future__ import annotations
 
+import json
+
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ciimap.core import uploads
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -60,3 +65,27 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class RefuseOversized:
+    """Answer 413 with our one-line JSON error when ``Content-Length`` is over the body limit, unread.
+
+    FastAPI's ``max_body_size`` (set in ``create_app``) counts the body as it streams in and stops a
+    request without ``Content-Length``; for one that declares its size up front it would replace
+    whatever the app answers with a plain-text 413, so that case is answered here first.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = Headers(scope=scope).get("content-length", "")
+            if length.isdigit() and int(length) > uploads.body_limit():
+                body = json.dumps({"error": uploads.too_large_message()}, ensure_ascii=False).encode()
+                await send({"type": "http.response.start", "status": 413, "headers": [
+                    (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
