@@ -140,12 +140,15 @@ def execute(job_id: int) -> None:
         j.status, j.started_at = "running", utcnow()
         kind, params, actor = j.kind, dict(j.params), j.created_by
     try:
-        _run(db, job_id, kind, params, actor)
-    finally:
+        values = _run(db, job_id, kind, params, actor)
+    finally:  # before the final status: whoever sees the job finished sees its folder gone
         uploads.discard(params.get(UPLOAD_DIR))
+    with db.unit_of_work() as s:
+        s.execute(update(Job).where(Job.id == job_id).values(finished_at=utcnow(), **values))
 
 
-def _run(db: Database, job_id: int, kind: str, params: dict[str, Any], actor: str) -> None:
+def _run(db: Database, job_id: int, kind: str, params: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Run the job function in its own unit of work; the values of the job row's final status."""
     fn = registered().get(kind)
     try:
         if fn is None:
@@ -164,8 +167,7 @@ def _run(db: Database, job_id: int, kind: str, params: dict[str, Any], actor: st
     if live is not None:  # keep the last in-memory progress; a succeeded job shows 100%
         done, total, _msg = live
         values.update(total=total, progress=(total or done) if values["status"] == "succeeded" else done)
-    with db.unit_of_work() as s:
-        s.execute(update(Job).where(Job.id == job_id).values(finished_at=utcnow(), **values))
+    return values
 
 
 def discard_uploads(session: Session, job_ids: list[int]) -> None:
