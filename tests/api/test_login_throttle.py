@@ -45,7 +45,9 @@ def _login(client, username: str, password: str):
 
 def _failures(db: Database) -> list[dict]:
     with db.read_session() as s:
-        rows = s.scalars(select(AuditLog).where(AuditLog.action == login_service.FAILED).order_by(AuditLog.id))
+        rows = s.scalars(
+            select(AuditLog).where(AuditLog.action == login_service.FAILED).order_by(AuditLog.id)
+        )
         return [{**(r.after or {}), "actor": r.actor, "via": r.via, "entity_id": r.entity_id} for r in rows]
 
 
@@ -63,7 +65,10 @@ def test_failed_api_logins_are_audited_in_their_own_transaction(database, client
     assert _login(client, "gone", PASSWORD).status_code == 401
     got = _failures(database)
     assert [(f["username"], f["reason"]) for f in got] == [
-        ("li", "wrong_password"), ("nobody", "unknown_user"), ("gone", "disabled")]
+        ("li", "wrong_password"),
+        ("nobody", "unknown_user"),
+        ("gone", "disabled"),
+    ]
     assert all(f["address"] == "testclient" and f["via"] == "api" and f["actor"] == "anonymous" for f in got)
     assert got[0]["entity_id"] is not None and got[1]["entity_id"] is None
     with database.read_session() as s:
@@ -82,7 +87,7 @@ def test_user_is_throttled_with_a_growing_wait_and_no_password_check(database, c
     monkeypatch.setattr(service, "check_credentials", lambda *a: checked.append(a[1]) or real(*a))
     r = _login(client, "li", PASSWORD)  # the right password does not help while throttled
     assert r.status_code == 429 and "too many failed logins" in r.json()["error"]
-    assert 0 < int(r.headers["Retry-After"]) <= 30
+    assert 0 < int(r.headers["Retry-After"]) <= 30 and r.headers["x-frame-options"] == "DENY"
     assert checked == []  # refused before the password was looked at
     assert _failures(database)[-1]["reason"] == "throttled"
 
@@ -129,13 +134,16 @@ def test_counts_are_old_news_after_the_window(database, client, limits):
 def test_web_form_is_throttled_and_audited(database, client, limits):
     _user(database, "li")
     for _ in range(3):
-        r = client.post("/login", data={"username": "li", "password": "wrong-password"}, follow_redirects=False)
+        r = client.post(
+            "/login", data={"username": "li", "password": "wrong-password"}, follow_redirects=False
+        )
         assert r.status_code == 401 and "用户名或密码错误" in r.text
     r = client.post("/login", data={"username": "li", "password": PASSWORD}, follow_redirects=False)
     assert r.status_code == 429 and "登录失败次数过多" in r.text and int(r.headers["Retry-After"]) > 0
     assert "ciimap_session" not in r.headers.get("set-cookie", "")
     assert [(f["reason"], f["via"]) for f in _failures(database)] == [("wrong_password", "web")] * 3 + [
-        ("throttled", "web")]
+        ("throttled", "web")
+    ]
     _unlock(database)
     r = client.post("/login", data={"username": "li", "password": PASSWORD}, follow_redirects=False)
     assert r.status_code == 303
@@ -162,8 +170,9 @@ for _ in range(3):
 def test_failures_in_another_process_throttle_this_one(database, client, limits):
     _user(database, "li")
     env = {**os.environ, "CIIMAP_DATABASE_URL": database.url, "CIIMAP_LOGIN_MAX_FAILURES": "3"}
-    out = subprocess.run([sys.executable, "-c", _OTHER_PROCESS], env=env, capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", _OTHER_PROCESS], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     r = _login(client, "li", PASSWORD)  # another address, same user: the user's count is shared
     assert r.status_code == 429

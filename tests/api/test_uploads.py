@@ -52,11 +52,16 @@ def small_client(database: Database, data_dir: Path, monkeypatch: pytest.MonkeyP
         yield c
 
 
-def _post_import(client: Any, headers: dict[str, str], name: str, content: bytes, url: str = "/api/imports") -> Any:
-    return client.post(url, headers=headers, data={"kind": "nmap"}, files=[("files", (name, content, "text/xml"))])
+def _post_import(
+    client: Any, headers: dict[str, str], name: str, content: bytes, url: str = "/api/imports"
+) -> Any:
+    return client.post(
+        url, headers=headers, data={"kind": "nmap"}, files=[("files", (name, content, "text/xml"))]
+    )
 
 
 # --- names -------------------------------------------------------------------------------------
+
 
 def test_safe_name_cuts_utf8_bytes_at_a_character_and_keeps_the_extension():
     name = uploads.safe_name(LONG_NAME)
@@ -71,11 +76,17 @@ def test_safe_name_cuts_utf8_bytes_at_a_character_and_keeps_the_extension():
     assert uploads.safe_name("资产清单.xlsx") == "资产清单.xlsx"
 
 
-def test_long_chinese_file_name_imports_and_the_folder_goes_with_the_job(client, admin_headers, queued, data_dir):
+def test_long_chinese_file_name_imports_and_the_folder_goes_with_the_job(
+    client, admin_headers, queued, data_dir
+):
     r = _post_import(client, admin_headers, LONG_NAME, NMAP.read_bytes())
     assert r.status_code == 202, r.text  # was 500 (ENAMETOOLONG), leaving an empty folder behind
     stored = r.json()["files"][0]
-    assert stored.endswith(".xml") and stored.startswith("关键信息") and len(stored.encode()) <= uploads.NAME_BYTES
+    assert (
+        stored.endswith(".xml")
+        and stored.startswith("关键信息")
+        and len(stored.encode()) <= uploads.NAME_BYTES
+    )
     [folder] = folders(data_dir)
     assert [p.name for p in folder.iterdir()] == [stored]
     jobs.execute(queued[-1])
@@ -89,12 +100,16 @@ def test_failed_jobs_remove_their_folders_too(client, admin_headers, queued, dat
     jobs.execute(queued[-1])
     job = client.get(f"/api/jobs/{r.json()['job_id']}", headers=admin_headers).json()
     assert job["status"] == "failed" and "bad.xml:line " in job["error"]
-    r = client.post("/api/feeds/kev/import", headers=admin_headers, files={"file": ("kev.json", b"{not json", "x")})
+    r = client.post(
+        "/api/feeds/kev/import", headers=admin_headers, files={"file": ("kev.json", b"{not json", "x")}
+    )
     assert r.status_code == 202
     jobs.execute(queued[-1])
     assert client.get(f"/api/jobs/{r.json()['id']}", headers=admin_headers).json()["status"] == "failed"
     with (DATA / "vulns" / "cnnvd-raw.xml").open("rb") as f:
-        r = client.post("/api/feeds/cnnvd/import", headers=admin_headers, files={"file": ("cnnvd.xml", f, "x")})
+        r = client.post(
+            "/api/feeds/cnnvd/import", headers=admin_headers, files={"file": ("cnnvd.xml", f, "x")}
+        )
     jobs.execute(queued[-1])
     assert client.get(f"/api/jobs/{r.json()['id']}", headers=admin_headers).json()["status"] == "succeeded"
     assert folders(data_dir) == []
@@ -136,8 +151,10 @@ def test_upload_folder_never_leaves_data_dir(data_dir, tmp_path):
 
 # --- size limit --------------------------------------------------------------------------------
 
+
 def _one_line_413(r: Any) -> str:
     assert r.status_code == 413, r.text
+    assert r.headers["x-content-type-options"] == "nosniff"  # security headers on the early 413 too
     msg = r.json()["error"]
     assert "\n" not in msg and "larger than 1 MB" in msg and "CIIMAP_MAX_UPLOAD_MB" in msg
     return str(msg)
@@ -158,8 +175,11 @@ def test_upload_over_the_limit_is_413_and_leaves_no_folder(database, small_clien
             yield b"x" * (1024 * 1024)
         yield b"\r\n--b--\r\n"
 
-    r = small_client.post("/api/imports", headers={**headers, "Content-Type": "multipart/form-data; boundary=b"},
-                          content=chunked())
+    r = small_client.post(
+        "/api/imports",
+        headers={**headers, "Content-Type": "multipart/form-data; boundary=b"},
+        content=chunked(),
+    )
     _one_line_413(r)
     with (data_dir / "feed.json").open("wb") as f:
         f.write(just_over)
@@ -176,13 +196,22 @@ def test_imports_page_upload_over_the_limit(database, small_client, data_dir):
     from ciimap.core.deps import CSRF_HEADER, SESSION_COOKIE
 
     with database.unit_of_work() as s:
-        secret, csrf = service.create_session(s, service.create_user(s, username="web", password="password-9",
-                                                                     role="admin"), hours=1)
+        secret, csrf = service.create_session(
+            s, service.create_user(s, username="web", password="password-9", role="admin"), hours=1
+        )
     small_client.cookies.set(SESSION_COOKIE, secret)
-    r = small_client.post("/imports", headers={CSRF_HEADER: csrf}, data={"kind": "nmap"},
-                          files=[("files", ("big.xml", b"x" * (1024 * 1024 + 10), "text/xml"))])
+    r = small_client.post(
+        "/imports",
+        headers={CSRF_HEADER: csrf},
+        data={"kind": "nmap"},
+        files=[("files", ("big.xml", b"x" * (1024 * 1024 + 10), "text/xml"))],
+    )
     _one_line_413(r)
     assert folders(data_dir) == []
-    r = small_client.post("/imports", headers={CSRF_HEADER: csrf}, data={"kind": "bogus"},
-                          files=[("files", ("s.xml", b"<a/>", "text/xml"))])
+    r = small_client.post(
+        "/imports",
+        headers={CSRF_HEADER: csrf},
+        data={"kind": "bogus"},
+        files=[("files", ("s.xml", b"<a/>", "text/xml"))],
+    )
     assert r.status_code == 422 and folders(data_dir) == []  # refused kind: the saved folder is removed again

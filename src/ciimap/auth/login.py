@@ -21,9 +21,9 @@ import hashlib
 import math
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy import Table, and_, case, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ciimap.auth import service
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
 FAILED = "login_failed"
-_T = LoginThrottle.__table__
+_T = cast(Table, LoginThrottle.__table__)
 _KEY_CHARS = 128
 
 
@@ -84,12 +84,15 @@ def wait_seconds(session: Session, attempt: Attempt, now: dt.datetime) -> int:
     return math.ceil((latest - now).total_seconds()) if latest > now else 0
 
 
-def _upsert(session: Session):  # type: ignore[no-untyped-def]  # the dialect's INSERT with ON CONFLICT
+def _upsert(session: Session) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT DO UPDATE (both SQLite and PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(_T)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(_T)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(_T)
 
 
 def note_failure(session: Session, attempt: Attempt, now: dt.datetime) -> None:
@@ -97,18 +100,27 @@ def note_failure(session: Session, attempt: Attempt, now: dt.datetime) -> None:
     settings = get_settings()
     forgotten = now - dt.timedelta(minutes=settings.login_window_minutes)
     for scope, key, allowed in _keys(attempt):
-        stmt = _upsert(session).values(scope=scope, key=key, failures=1, last_failure_at=now, locked_until=None)
+        stmt = _upsert(session).values(
+            scope=scope, key=key, failures=1, last_failure_at=now, locked_until=None
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=[_T.c.scope, _T.c.key],
-            set_={"failures": case((_T.c.last_failure_at < forgotten, 1), else_=_T.c.failures + 1),
-                  "last_failure_at": now},
+            set_={
+                "failures": case((_T.c.last_failure_at < forgotten, 1), else_=_T.c.failures + 1),
+                "last_failure_at": now,
+            },
         ).returning(_T.c.failures)
         failures = int(session.execute(stmt).scalar_one())
         if failures >= allowed:
-            delay = min(settings.login_delay_seconds * 2 ** min(failures - allowed, 30),
-                        settings.login_max_delay_seconds)
-            session.execute(update(_T).where(_T.c.scope == scope, _T.c.key == key)
-                            .values(locked_until=now + dt.timedelta(seconds=delay)))
+            delay = min(
+                settings.login_delay_seconds * 2 ** min(failures - allowed, 30),
+                settings.login_max_delay_seconds,
+            )
+            session.execute(
+                update(_T)
+                .where(_T.c.scope == scope, _T.c.key == key)
+                .values(locked_until=now + dt.timedelta(seconds=delay))
+            )
 
 
 def clear(session: Session, username: str) -> None:
@@ -116,10 +128,15 @@ def clear(session: Session, username: str) -> None:
     session.execute(delete(_T).where(_T.c.scope == "user", _T.c.key == _key(username)))
 
 
-def _record(attempt: Attempt, reason: str, *, user_id: int | None, now: dt.datetime,
-            retry_after: int | None = None) -> None:
+def _record(
+    attempt: Attempt, reason: str, *, user_id: int | None, now: dt.datetime, retry_after: int | None = None
+) -> None:
     """Audit a failed attempt (and count it, unless it was refused unchecked) in its own transaction."""
-    after: dict[str, object] = {"username": attempt.username[:64], "address": attempt.address, "reason": reason}
+    after: dict[str, object] = {
+        "username": attempt.username[:64],
+        "address": attempt.address,
+        "reason": reason,
+    }
     if retry_after is not None:
         after["retry_after"] = retry_after
     with get_database().unit_of_work() as s:

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, String, Text, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ciimap.core.audit import Actor, acting_as
 from ciimap.core import uploads
+from ciimap.core.audit import Actor, acting_as
 from ciimap.core.db import Base, Database, chunks, get_database, utcnow
 from ciimap.core.errors import CiimapError, NotFound
 from ciimap.core.live import LiveStore, store_for

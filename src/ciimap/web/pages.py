@@ -49,7 +49,7 @@ def login(
         user = login_service.login(db, login_service.attempt_from(request, username.strip(), via="web"), password)
     except (NotAuthenticated, TooManyAttempts) as e:  # audited by login() in its own transaction
         wait = e.retry_after if isinstance(e, TooManyAttempts) else None
-        resp = render(
+        page = render(
             request,
             "login.html",
             None,
@@ -60,8 +60,8 @@ def login(
             retry_after=wait,
         )
         if wait:
-            resp.headers["Retry-After"] = str(wait)
-        return resp
+            page.headers["Retry-After"] = str(wait)
+        return page
     settings = get_settings()
     secret, _csrf = auth.create_session(db, user, settings.session_hours)
     resp = RedirectResponse(safe_next(next), status_code=303)

@@ -4,6 +4,7 @@ Revision ID: auth1
 Revises: 0001
 Create Date: 2026-12-03 15:30:00
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
