@@ -202,3 +202,20 @@ def test_concurrent_failures_are_all_counted(database, limits):
     with database.read_session() as s:
         row = s.scalar(select(LoginThrottle))
         assert row.failures == 8 and row.locked_until is not None
+
+
+def test_cli_unlock_lifts_the_wait(database, client, limits, monkeypatch):
+    from typer.testing import CliRunner
+
+    from ciimap.cli import app
+
+    monkeypatch.setattr(get_settings(), "login_max_failures_per_address", 100)
+    _user(database, "li")
+    for _ in range(3):
+        _login(client, "li", "wrong-password")
+    assert _login(client, "li", PASSWORD).status_code == 429
+    r = CliRunner().invoke(app, ["user", "unlock", "li"])
+    assert r.exit_code == 0, r.output
+    assert _login(client, "li", PASSWORD).status_code == 200
+    with database.read_session() as s:
+        assert s.scalar(select(AuditLog.after).where(AuditLog.action == "login_unlocked")) == {"username": "li"}
