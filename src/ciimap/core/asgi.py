@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ciimap.core import uploads
@@ -82,7 +81,7 @@ class RefuseOversized:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            length = Headers(scope=scope).get("content-length", "")
+            length = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
             if length.isdigit() and int(length) > uploads.body_limit():
                 body = json.dumps({"error": uploads.too_large_message()}, ensure_ascii=False).encode()
                 await send(
