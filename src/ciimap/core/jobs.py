@@ -241,8 +241,8 @@ def submit(session: Session, kind: str, params: dict[str, Any], *, actor: str = 
             dispatch(job_id)
         except Exception as e:  # the queue is unreachable: the job will never run, say so on its row
             log.exception("could not queue job %s", job_id)
-            _fail_unqueued(job_id, f"could not queue the job: {e}"[:300])
             uploads.discard(upload_dir)
+            _fail_unqueued(job_id, f"could not queue the job: {e}"[:300])
 
     def _drop(_s: Session) -> None:
         event.remove(session, "after_commit", _start)

@@ -64,7 +64,8 @@ def too_large_message() -> str:
 
 
 def root() -> Path:
-    return Path(get_settings().data_dir) / "uploads"
+    """``data_dir/uploads``, absolute: job parameters name files that a worker started elsewhere reads."""
+    return Path(get_settings().data_dir).resolve() / "uploads"
 
 
 def _cut(text: str, max_bytes: int) -> str:
@@ -146,7 +147,7 @@ def discard(folder: str | Path | None) -> None:
     if not folder:
         return
     path = Path(folder).resolve()
-    if path.parent != root().resolve():
+    if path.parent != root():
         log.warning("not removing %s: not an upload folder", path)
         return
     shutil.rmtree(path, ignore_errors=True)
