@@ -218,4 +218,6 @@ def test_cli_unlock_lifts_the_wait(database, client, limits, monkeypatch):
     assert r.exit_code == 0, r.output
     assert _login(client, "li", PASSWORD).status_code == 200
     with database.read_session() as s:
-        assert s.scalar(select(AuditLog.after).where(AuditLog.action == "login_unlocked")) == {"username": "li"}
+        assert s.scalar(select(AuditLog.after).where(AuditLog.action == "login_unlocked")) == {
+            "username": "li"
+        }

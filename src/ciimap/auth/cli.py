@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from ciimap.auth import login, service
-from ciimap.core import audit
 from ciimap.auth.schemas import UserRead
+from ciimap.core import audit
 from ciimap.core.db import get_database
 from ciimap.core.output import print_json, print_table, to_data
 
