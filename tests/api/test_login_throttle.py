@@ -120,6 +120,16 @@ def test_address_is_throttled_across_usernames(database, client, limits):
         assert s.scalar(select(LoginThrottle.failures).where(LoginThrottle.scope == "address")) == 5
 
 
+def test_a_limit_of_zero_turns_that_throttle_off(database, client, limits, monkeypatch):
+    monkeypatch.setattr(get_settings(), "login_max_failures_per_address", 0)  # e.g. behind a reverse proxy
+    _user(database, "li")
+    for name in ("a", "b", "c", "d", "e", "f", "g"):
+        assert _login(client, name, "wrong-password").status_code == 401
+    assert _login(client, "li", PASSWORD).status_code == 200
+    with database.read_session() as s:
+        assert s.scalars(select(LoginThrottle.scope).distinct()).all() == ["user"]
+
+
 def test_counts_are_old_news_after_the_window(database, client, limits):
     _user(database, "li")
     for _ in range(2):

@@ -64,12 +64,13 @@ def _key(value: str) -> str:
 
 
 def _keys(attempt: Attempt) -> list[tuple[str, str, int]]:
-    """(scope, key, failures allowed) for the username and, when known, the client address."""
+    """(scope, key, failures allowed) for the username and, when known, the client address; a limit
+    of 0 turns that throttle off (e.g. the address one behind a reverse proxy)."""
     settings = get_settings()
     keys = [("user", _key(attempt.username), settings.login_max_failures)]
     if attempt.address:
         keys.append(("address", _key(attempt.address), settings.login_max_failures_per_address))
-    return keys
+    return [k for k in keys if k[2] > 0]
 
 
 def _aware(ts: dt.datetime) -> dt.datetime:
