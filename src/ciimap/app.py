@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from ciimap import __version__
+from ciimap.core import uploads
+from ciimap.core.asgi import RefuseOversized, SecurityHeaders
 from ciimap.core.deps import Reader
 from ciimap.core.errors import CiimapError, NotAuthenticated
 from ciimap.plugins import api_routers, web_mount
@@ -45,7 +47,9 @@ def _install_error_handlers(app: FastAPI) -> None:
             from ciimap.web.errors import error_page
 
             return error_page(request, exc.http_status, exc.message)
-        return _error_json(exc.http_status, exc.message, exc.detail)
+        resp = _error_json(exc.http_status, exc.message, exc.detail)
+        resp.headers.update(getattr(exc, "headers", None) or {})  # Retry-After on 429
+        return resp
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Any:
@@ -54,6 +58,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             from ciimap.web.errors import error_page
 
             return error_page(request, 404)
+        if exc.status_code == 413:  # the request body is over max_body_size (uploads.body_limit)
+            return _error_json(413, uploads.too_large_message())
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
@@ -66,6 +72,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error_json(422, "; ".join(parts) or "invalid input", detail)
 
 
+#: Swagger UI, started by a static file instead of FastAPI's inline script (the CSP forbids inline script).
+_SWAGGER_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ciimap API</title><link rel="icon" href="/static/favicon.svg">
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script></body></html>
+"""
+
+
 def _docs_router(app: FastAPI) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -75,17 +92,21 @@ def _docs_router(app: FastAPI) -> APIRouter:
 
     @router.get("/api/docs")
     def docs(principal: Reader) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="ciimap API",
-                                   swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-                                   swagger_favicon_url="/static/favicon.svg")
+        return HTMLResponse(_SWAGGER_PAGE)
 
     return router
 
 
+class _App(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        """Security headers go outermost, so even the 500 page of ServerErrorMiddleware has them."""
+        return SecurityHeaders(RefuseOversized(super().build_middleware_stack()))
+
+
 def create_app() -> FastAPI:
-    app = FastAPI(title="ciimap", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
-                  description="Security map for critical-information-infrastructure operators (挂图作战).")
+    app = _App(title="ciimap", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
+               max_body_size=uploads.body_limit(),
+               description="Security map for critical-information-infrastructure operators (挂图作战).")
     _install_error_handlers(app)
     for router in api_routers():
         app.include_router(router, prefix="/api")

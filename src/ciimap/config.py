@@ -25,6 +25,16 @@ class Settings(BaseSettings):
     job_threads: int = 2
     #: Days after which an imported feed counts as stale.
     feed_stale_days: int = 14
+    #: Login throttling: failed logins per username (and per client address) before a wait is imposed.
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 30
+    #: The first wait in seconds; it doubles with every further failure, up to ``login_max_delay_seconds``.
+    login_delay_seconds: int = 30
+    login_max_delay_seconds: int = 900
+    #: Failures are forgotten after this many minutes without a new one.
+    login_window_minutes: int = 15
+    #: Largest upload in MB (all files of one request together); larger requests get 413.
+    max_upload_mb: int = 512
     #: Path to the nmap binary.
     nmap_path: str = "nmap"
 

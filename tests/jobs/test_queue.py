@@ -189,18 +189,25 @@ def test_libpq_url():
         "postgresql://u:p%40ss@h:5432/db?sslmode=require"
 
 
-def test_job_of_a_dead_worker_is_marked_failed(clean_queue, tmp_path):
+def test_job_of_a_dead_worker_is_marked_failed(clean_queue, tmp_path, monkeypatch):
     """A worker killed mid-job leaves no job 'running' forever: the reaper fails it with a clear reason."""
     import asyncio
 
+    from ciimap.config import get_settings
+    from ciimap.core import uploads
+
     db = clean_queue
     if db.is_sqlite:  # no worker processes on SQLite; the marking step itself is the same
+        monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
+        upload = uploads.root() / "lost"
+        upload.mkdir(parents=True)
         with db.unit_of_work() as s:
-            j = Job(kind="test-gate", params={}, status="running", created_by="tester")
+            j = Job(kind="test-gate", params={jobs.UPLOAD_DIR: str(upload)}, status="running", created_by="tester")
             s.add(j)
             s.flush()
             job_id = j.id
         assert queue.mark_lost([job_id, job_id + 1]) == 1
+        assert not upload.exists()  # the lost job's upload folder goes too
     else:
         job_id = _submit(db, {"gate": str(tmp_path / "never")})
         worker = _start_worker(db, tmp_path)
@@ -222,3 +229,31 @@ def test_job_of_a_dead_worker_is_marked_failed(clean_queue, tmp_path):
     with db.read_session() as s:
         j = s.get(Job, job_id)
         assert j.status == "failed" and j.error == queue.LOST and j.finished_at is not None
+
+
+def test_worker_removes_the_upload_folder_when_the_job_ends(clean_queue, tmp_path, monkeypatch):
+    """The job wrapper cleans up wherever the job runs: the thread pool (SQLite) or a procrastinate worker
+    process (PostgreSQL), after success and after failure."""
+    from ciimap.config import get_settings
+    from ciimap.core import uploads
+
+    db = clean_queue
+    monkeypatch.setattr(get_settings(), "data_dir", tmp_path)  # the worker gets the same CIIMAP_DATA_DIR
+    gate = tmp_path / "gate"
+    gate.write_text("open")
+    ids, dirs = [], []
+    for params in ({"gate": str(gate)}, {"fail": "bad upload"}):
+        folder = uploads.root() / f"job-{len(dirs)}"
+        folder.mkdir(parents=True)
+        (folder / "scan.xml").write_text("<nmaprun/>")
+        with db.unit_of_work() as s:
+            ids.append(jobs.submit(s, "test-gate", params, actor="tester", upload_dir=folder).id)
+        dirs.append(folder)
+    worker = None if db.is_sqlite else _start_worker(db, tmp_path)
+    try:
+        _poll(db, ids[0], "succeeded")
+        _poll(db, ids[1], "failed")
+    finally:
+        if worker is not None:
+            _stop(worker)
+    assert [d.exists() for d in dirs] == [False, False]

@@ -26,11 +26,18 @@ time.sleep(600)
 """
 
 
-def test_jobs_cut_off_by_a_killed_server_are_failed_at_next_start(sqlite_database, tmp_path):
+def test_jobs_cut_off_by_a_killed_server_are_failed_at_next_start(sqlite_database, tmp_path, monkeypatch):
+    from ciimap.config import get_settings
+    from ciimap.core import uploads
+
     db = sqlite_database
+    monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
+    upload = uploads.root() / "left-behind"
+    upload.mkdir(parents=True)
     with db.unit_of_work() as s:
         s.add(Job(kind="test-gate", params={}, status="succeeded", result={"x": 1}, created_by="tester"))
-        s.add(Job(kind="test-gate", params={}, status="queued", created_by="tester"))  # never dispatched
+        s.add(Job(kind="test-gate", params={jobs.UPLOAD_DIR: str(upload)}, status="queued",
+                  created_by="tester"))  # never dispatched; its upload folder must not stay forever
     proc = subprocess.Popen([sys.executable, "-c", SERVER, db.url, str(tmp_path / "never")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -57,4 +64,5 @@ def test_jobs_cut_off_by_a_killed_server_are_failed_at_next_start(sqlite_databas
         assert states[i] == ("failed", jobs.INTERRUPTED, True)
     assert [st[0] for i, st in states.items() if i not in lost] == ["succeeded"]
     assert jobs._live().get(killed) is None  # its last live progress is gone too
+    assert not upload.exists()  # and the upload of the job that never ran
     assert jobs.recover_interrupted() == []  # nothing left to recover

@@ -1,7 +1,8 @@
 """The web UI in a real headless Chromium (Debian's /usr/bin/chromium driven by Playwright).
 
 Logs in, checks the dashboard charts, the topology graph, a what-if highlight, an nmap import with live
-progress and the language switch. Every request leaving 127.0.0.1 is blocked and must never happen.
+progress, the API docs and the language switch. Every request leaving 127.0.0.1 is blocked and must never
+happen, and the console must show no Content-Security-Policy violation (the policy is strict: core/asgi.py).
 Screenshots go to test-artifacts/ for people to look at.
 """
 
@@ -70,6 +71,7 @@ def page(server: str) -> Iterator[Any]:
     ARTIFACTS.mkdir(exist_ok=True)
     blocked: list[str] = []
     errors: list[str] = []
+    csp: list[str] = []  # Chromium reports every blocked inline script/style/eval on the console
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=60_000)
         ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
@@ -86,11 +88,30 @@ def page(server: str) -> Iterator[Any]:
         ctx.route("**/*", guard)
         pg = ctx.new_page()
         pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.on("console", lambda m: "Content Security Policy" in m.text and csp.append(f"{pg.url}: {m.text}"))
         pg.base = server  # type: ignore[attr-defined]
         yield pg
         browser.close()
     assert not blocked, f"the UI tried to reach the network: {blocked}"
     assert not errors, f"JavaScript errors: {errors}"
+    assert not csp, f"Content-Security-Policy violations: {csp}"
+
+
+def wait_js(page: Any, expression: str, timeout: float = 60.0) -> None:
+    """Poll ``expression`` until true: ``page.wait_for_function`` evaluates strings in the page, which the
+    CSP (no 'unsafe-eval') refuses; ``page.evaluate`` runs through the debugger protocol instead."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except Error as e:  # the page is navigating (e.g. reloading after the language switch): ask again
+            if "context was destroyed" not in str(e):
+                raise
+        assert time.monotonic() < deadline, f"still false after {timeout:.0f} s: {expression}"
+        page.wait_for_timeout(100)
 
 
 def shot(page: Any, name: str) -> None:
@@ -108,9 +129,12 @@ def test_login_dashboard_topology_whatif_import_and_language(page: Any) -> None:
     page.wait_for_url(base + "/topology")
 
     page.goto(base + "/")
-    page.wait_for_function("document.body.dataset.charts >= 4")
+    wait_js(page, "document.body.dataset.charts >= 4")
     assert page.locator(".chart canvas").count() >= 4
     assert page.inner_text("[data-card=assets] .card-value") == "120"
+    box = page.locator("#chart-trend").bounding_box()  # an echarts tooltip: HTML with style attributes
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.6)
+    page.wait_for_timeout(1000)  # time to draw it; a tooltip written as HTML would be a CSP violation
     shot(page, "02-dashboard")
 
     page.goto(base + "/topology")
@@ -149,8 +173,18 @@ def test_login_dashboard_topology_whatif_import_and_language(page: Any) -> None:
     assert page.locator("#entity-table tbody tr").count() == 5
     shot(page, "06-assets")
 
+    page.goto(base + "/sitemap")
+    page.wait_for_selector("#sitemap canvas")
+    shot(page, "07-sitemap")
+
+    resp = page.goto(base + "/api/docs")  # Swagger UI under the strict CSP (no inline script)
+    assert "script-src 'self'" in resp.headers["content-security-policy"]
+    page.wait_for_selector(".swagger-ui .opblock")
+    assert page.locator(".swagger-ui .opblock").count() >= 10
+    shot(page, "08-api-docs")
+
     page.goto(base + "/")
     page.click("#lang-switch")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    wait_js(page, "document.documentElement.lang === 'en'")
     assert "Dashboard" in page.inner_text(".sidebar")
-    shot(page, "07-english")
+    shot(page, "09-english")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from ciimap.auth import login as login_service
 from ciimap.auth import service
 from ciimap.auth.schemas import LoginIn, MeRead, RevokedOut, TokenOut, UserCreate, UserRead, UserUpdate
 from ciimap.core.deps import Admin, DbSession, Reader
@@ -16,10 +17,12 @@ router = APIRouter(tags=["Auth"])
 PUBLIC_PATHS = {"/api/auth/login"}
 
 
-@router.post("/auth/login", response_model=TokenOut)
-def login(data: LoginIn, db: DbSession) -> Any:
-    """Exchange a username and password for a bearer token (shown once)."""
-    user = service.authenticate(db, data.username, data.password)
+@router.post("/auth/login", response_model=TokenOut, responses={429: {"description": "too many failed logins"}})
+def login(data: LoginIn, db: DbSession, request: Request) -> Any:
+    """Exchange a username and password for a bearer token (shown once).
+
+    After repeated failures for a username or from an address the answer is 429 with ``Retry-After``."""
+    user = login_service.login(db, login_service.attempt_from(request, data.username, via="api"), data.password)
     tok, secret = service.create_token(db, user, data.token_name, days=data.days)
     return TokenOut(token=secret, prefix=tok.prefix, expires_at=tok.expires_at)
 

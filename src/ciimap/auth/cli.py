@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from ciimap.auth import service
+from ciimap.auth import login, service
 from ciimap.auth.schemas import UserRead
+from ciimap.core import audit
 from ciimap.core.db import get_database
 from ciimap.core.output import print_json, print_table, to_data
 
@@ -77,3 +78,12 @@ def revoke_tokens(username: str) -> None:
     with get_database().unit_of_work() as db:
         n = service.revoke_tokens(db, service.get_user(db, username))
     typer.echo(f"revoked {n} token(s)")
+
+
+@app.command("unlock")
+def unlock(username: str) -> None:
+    """Forget a username's failed logins, lifting its login wait at once (the address's count stays)."""
+    with get_database().unit_of_work() as db:
+        login.clear(db, username)
+        audit.record(db, "login_unlocked", "user_account", None, after={"username": username})
+    typer.echo(f"user {username}: failed logins forgotten")

@@ -15,7 +15,6 @@ from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from ciimap.auth.models import ROLES, ApiToken, User, WebSession
-from ciimap.core import audit
 from ciimap.core.db import utcnow
 from ciimap.core.errors import Conflict, Invalid, NotAuthenticated, NotFound, PermissionDenied
 
@@ -178,7 +177,10 @@ def revoke_tokens(session: Session, user: User) -> int:
     return len(tokens)
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+def check_credentials(session: Session, username: str, password: str) -> tuple[User | None, str | None]:
+    """``(user, None)`` when the password is right (the login is noted on the user); otherwise the
+    user (or None) and why not: ``unknown_user``, ``disabled`` or ``wrong_password``. Callers log in
+    through :func:`ciimap.auth.login.login`, which throttles and audits the failures."""
     user = session.scalar(select(User).where(User.username == username))
     ok = False
     if user is not None and user.is_active:
@@ -190,13 +192,16 @@ def authenticate(session: Session, username: str, password: str) -> User:
         # Spend the same time on unknown users so timing does not reveal which names exist.
         with contextlib.suppress(VerificationError, InvalidHashError):
             _hasher.verify(_DUMMY_HASH, password)
-    if not ok or user is None:
-        audit.record(session, "login_failed", "user_account", None, after={"username": username})
-        raise NotAuthenticated("wrong username or password")
+    if user is None:
+        return None, "unknown_user"
+    if not user.is_active:
+        return user, "disabled"
+    if not ok:
+        return user, "wrong_password"
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     user.last_login = utcnow()
-    return user
+    return user, None
 
 
 _DUMMY_HASH = _hasher.hash("not-a-real-password")

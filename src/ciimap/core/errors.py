@@ -42,6 +42,24 @@ class NotAuthenticated(CiimapError):
     exit_code = 5
 
 
+class TooLarge(Invalid):
+    """A request or upload over the configured size limit."""
+
+    http_status = 413
+
+
+class TooManyAttempts(CiimapError):
+    """Refused for now (login throttling); ``headers`` carry ``Retry-After`` in seconds."""
+
+    http_status = 429
+    exit_code = 5
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class InputFileError(Invalid):
     """Bad input file: the message names the file and the position (line/column, row, element)."""
 

@@ -8,19 +8,22 @@ other machines. Either way the ``job`` row carries status and progress for the A
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, func, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Text, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ciimap.core import uploads
 from ciimap.core.audit import Actor, acting_as
-from ciimap.core.db import Base, get_database, utcnow
+from ciimap.core.db import Base, Database, chunks, get_database, utcnow
 from ciimap.core.errors import CiimapError, NotFound, check_choice, check_range
 from ciimap.core.live import LiveStore, store_for
 
@@ -29,6 +32,9 @@ log = logging.getLogger(__name__)
 JobFn = Callable[[Session, dict[str, Any], "Progress"], dict[str, Any] | None]
 _REGISTRY: dict[str, JobFn] = {}
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+FINISHED = ("succeeded", "failed", "cancelled")
+#: Job parameter naming the upload folder the job owns (removed when the job ends).
+UPLOAD_DIR = "upload_dir"
 
 
 class Job(Base):
@@ -120,14 +126,29 @@ def run_inline(kind: str, params: dict[str, Any], progress: Progress | None = No
 
 
 def execute(job_id: int) -> None:
-    """Run a queued job by id (used by the thread pool and by procrastinate workers)."""
+    """Run a queued job by id (used by the thread pool and by procrastinate workers).
+
+    The job's upload folder (``params["upload_dir"]``, see :func:`submit`) is removed when it ends.
+    """
     db = get_database()
     with db.unit_of_work() as s:
         j = s.get(Job, job_id)
         if j is None or j.status != "queued":
+            if j is not None and j.status in FINISHED:  # e.g. cancelled before it ran
+                uploads.discard(j.params.get(UPLOAD_DIR))
             return
         j.status, j.started_at = "running", utcnow()
         kind, params, actor = j.kind, dict(j.params), j.created_by
+    try:
+        values = _run(db, job_id, kind, params, actor)
+    finally:  # before the final status: whoever sees the job finished sees its folder gone
+        uploads.discard(params.get(UPLOAD_DIR))
+    with db.unit_of_work() as s:
+        s.execute(update(Job).where(Job.id == job_id).values(finished_at=utcnow(), **values))
+
+
+def _run(db: Database, job_id: int, kind: str, params: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Run the job function in its own unit of work; the values of the job row's final status."""
     fn = registered().get(kind)
     try:
         if fn is None:
@@ -146,8 +167,14 @@ def execute(job_id: int) -> None:
     if live is not None:  # keep the last in-memory progress; a succeeded job shows 100%
         done, total, _msg = live
         values.update(total=total, progress=(total or done) if values["status"] == "succeeded" else done)
-    with db.unit_of_work() as s:
-        s.execute(update(Job).where(Job.id == job_id).values(finished_at=utcnow(), **values))
+    return values
+
+
+def discard_uploads(session: Session, job_ids: list[int]) -> None:
+    """Remove the upload folders of jobs that will never run (interrupted or lost)."""
+    for batch in chunks(job_ids):
+        for params in session.scalars(select(Job.params).where(Job.id.in_(batch))):
+            uploads.discard((params or {}).get(UPLOAD_DIR))
 
 
 INTERRUPTED = "interrupted: the server stopped before this job finished; start it again"
@@ -169,6 +196,7 @@ def recover_interrupted() -> list[int]:
         if ids:
             s.execute(update(Job).where(Job.id.in_(ids)).values(
                 status="failed", error=INTERRUPTED, message=INTERRUPTED, finished_at=utcnow()))
+            discard_uploads(s, ids)
     _live().clear()
     return ids
 
@@ -187,22 +215,49 @@ def _thread_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def submit(session: Session, kind: str, params: dict[str, Any], *, actor: str = "system") -> Job:
-    """Queue a job. The job starts after the caller's transaction commits."""
-    if kind not in registered():
-        raise NotFound(f"no job kind '{kind}'")
-    j = Job(kind=kind, params=params, created_by=actor)
-    session.add(j)
-    session.flush()
+def submit(session: Session, kind: str, params: dict[str, Any], *, actor: str = "system",
+           upload_dir: Path | None = None) -> Job:
+    """Queue a job. The job starts after the caller's transaction commits.
+
+    ``upload_dir`` (from :func:`ciimap.core.uploads.store`) belongs to the job from now on: it is
+    removed when the job ends, when the caller's transaction rolls back, or when queueing fails.
+    """
+    with contextlib.ExitStack() as guard:
+        if upload_dir is not None:
+            guard.callback(uploads.discard, upload_dir)
+            params = {**params, UPLOAD_DIR: str(upload_dir)}
+        if kind not in registered():
+            raise NotFound(f"no job kind '{kind}'")
+        j = Job(kind=kind, params=params, created_by=actor)
+        session.add(j)
+        session.flush()
+        guard.pop_all()
     job_id = j.id
 
-    from sqlalchemy import event
-
-    @event.listens_for(session, "after_commit", once=True)
     def _start(_s: Session) -> None:
-        dispatch(job_id)
+        if upload_dir is not None:
+            event.remove(session, "after_rollback", _drop)
+        try:
+            dispatch(job_id)
+        except Exception as e:  # the queue is unreachable: the job will never run, say so on its row
+            log.exception("could not queue job %s", job_id)
+            uploads.discard(upload_dir)
+            _fail_unqueued(job_id, f"could not queue the job: {e}"[:300])
 
+    def _drop(_s: Session) -> None:
+        event.remove(session, "after_commit", _start)
+        uploads.discard(upload_dir)
+
+    event.listen(session, "after_commit", _start, once=True)
+    if upload_dir is not None:
+        event.listen(session, "after_rollback", _drop, once=True)
     return j
+
+
+def _fail_unqueued(job_id: int, message: str) -> None:
+    with get_database().unit_of_work() as s:
+        s.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(
+            status="failed", error=message, message=message, finished_at=utcnow()))
 
 
 def dispatch(job_id: int) -> None:

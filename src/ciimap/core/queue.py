@@ -58,13 +58,14 @@ def mark_lost(job_ids: list[int]) -> int:
     from sqlalchemy import update
 
     from ciimap.core.db import utcnow
-    from ciimap.core.jobs import Job
+    from ciimap.core.jobs import Job, discard_uploads
 
     if not job_ids:
         return 0
     with get_database().unit_of_work() as s:
         res = s.execute(update(Job).where(Job.id.in_(job_ids), Job.status == "running")
                         .values(status="failed", error=LOST, message=LOST, finished_at=utcnow()))
+        discard_uploads(s, job_ids)
         return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 

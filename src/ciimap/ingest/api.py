@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-import shutil
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
-from ciimap.config import get_settings
-from ciimap.core import jobs
+from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid, NotFound
 from ciimap.ingest import changes, decisions
@@ -21,7 +17,6 @@ from ciimap.ingest.schemas import AssetBrief, ChangePage, ImportQueued, LinkIn, 
 from ciimap.ingest.service import KINDS
 
 router = APIRouter(tags=["Asset mapping"])
-_SAFE = re.compile(r"[^\w.\-]+")
 
 
 def _options(raw: str | None) -> dict[str, Any]:
@@ -44,18 +39,10 @@ def upload(db: DbSession, principal: Writer, kind: str = Form(...), files: list[
     if kind not in KINDS:
         raise Invalid(f"unknown import kind '{kind}' (kinds: {', '.join(KINDS)})")
     opts = _options(options)
-    folder = get_settings().data_dir / "uploads" / uuid.uuid4().hex
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, f in enumerate(files):
-        name = _SAFE.sub("_", (f.filename or f"upload-{i}").rsplit("/", 1)[-1]).lstrip(".") or f"upload-{i}"
-        dest = folder / name
-        with dest.open("wb") as out:
-            shutil.copyfileobj(f.file, out, 1 << 20)
-        paths.append(str(dest.resolve()))
-    job = jobs.submit(db, "import", {"kind": kind, "paths": paths, "options": opts, "scope": scope},
-                      actor=principal.username)
-    return {"job_id": job.id, "kind": kind, "files": [p.rsplit("/", 1)[-1] for p in paths]}
+    with uploads.store(files).until_queued() as up:
+        job = jobs.submit(db, "import", {"kind": kind, "paths": [str(p) for p in up.paths], "options": opts,
+                                         "scope": scope}, actor=principal.username, upload_dir=up.folder)
+    return {"job_id": job.id, "kind": kind, "files": [p.name for p in up.paths]}
 
 
 @router.get("/runs", response_model=list[RunRead])

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
-from ciimap.core import jobs
+from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid
 from ciimap.core.jobs_api import JobRead
@@ -26,7 +24,6 @@ from ciimap.vulns.schemas import (
 feeds = APIRouter(prefix="/feeds", tags=["Feeds"])
 vulns = APIRouter(prefix="/vulns", tags=["Vulnerabilities"])
 router = [feeds, vulns]
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @feeds.get("", response_model=list[FeedImportRead])
@@ -41,16 +38,11 @@ async def import_feed(kind: str, db: DbSession, principal: Writer, file: UploadF
     """Upload a feed file (OSV as a zip); the import and the re-match run as a job."""
     if kind not in FEED_KINDS:
         raise Invalid(f"unknown feed kind '{kind}' (expected one of: {', '.join(FEED_KINDS)})")
-    from ciimap.config import get_settings
-
-    folder = get_settings().data_dir / "uploads" / "feeds"
-    folder.mkdir(parents=True, exist_ok=True)
-    dest = folder / f"{uuid.uuid4().hex}-{_SAFE.sub('_', file.filename or kind)[-100:]}"
-    with dest.open("wb") as out:
-        while chunk := await file.read(1 << 20):
-            out.write(chunk)
-    return jobs.submit(db, "vulns.feed_import", {"kind": kind, "path": str(dest), "snapshot_date": snapshot_date},
-                       actor=principal.username)
+    up = await uploads.store_async([file])
+    with up.until_queued():
+        return jobs.submit(db, "vulns.feed_import", {"kind": kind, "path": str(up.paths[0]),
+                                                     "snapshot_date": snapshot_date},
+                           actor=principal.username, upload_dir=up.folder)
 
 
 @vulns.post("/match", response_model=JobRead, status_code=202)

@@ -14,10 +14,11 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from ciimap.auth import login as login_service
 from ciimap.auth import service as auth
 from ciimap.config import get_settings
 from ciimap.core.deps import SESSION_COOKIE, DbSession, Reader
-from ciimap.core.errors import NotAuthenticated
+from ciimap.core.errors import NotAuthenticated, TooManyAttempts
 from ciimap.web.render import render
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -45,17 +46,22 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Any:  # noqa: A002
     try:
-        user = auth.authenticate(db, username.strip(), password)
-    except NotAuthenticated as e:  # the failed attempt is audited; the unit of work still commits
-        return render(
+        user = login_service.login(db, login_service.attempt_from(request, username.strip(), via="web"), password)
+    except (NotAuthenticated, TooManyAttempts) as e:  # audited by login() in its own transaction
+        wait = e.retry_after if isinstance(e, TooManyAttempts) else None
+        page = render(
             request,
             "login.html",
             None,
-            status_code=401,
+            status_code=e.http_status,
             next=safe_next(next),
             error=e.message,
             username=username,
+            retry_after=wait,
         )
+        if wait:
+            page.headers["Retry-After"] = str(wait)
+        return page
     settings = get_settings()
     secret, _csrf = auth.create_session(db, user, settings.session_hours)
     resp = RedirectResponse(safe_next(next), status_code=303)

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
-from ciimap.core import jobs
+from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import NotFound
-from ciimap.web import domains, uploads
+from ciimap.web import domains
 from ciimap.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,8 +33,10 @@ async def start_import(
     kind: Annotated[str, Form()],
     files: Annotated[list[UploadFile], File()],
 ) -> Any:
-    saved = await uploads.save(files)
-    job = domains.submit_import(db, kind=kind, paths=[str(p) for p in saved], actor=principal.username)
+    up = await uploads.store_async(files)
+    with up.until_queued():
+        job = domains.submit_import(db, kind=kind, paths=[str(p) for p in up.paths], actor=principal.username,
+                                    upload_dir=up.folder)
     return render(request, "partials/job.html", principal, job=job)
 
 

@@ -10,7 +10,9 @@
     const el = typeof id === "string" ? document.getElementById(id) : id;
     if (!el) return;
     const c = echarts.init(el, null, { renderer: "canvas" });
-    c.setOption(Object.assign({ color: palette, animation: false, tooltip: { trigger: "item" } }, option));
+    // Tooltips are drawn on the canvas ("richText"): echarts' HTML tooltips carry style attributes the CSP refuses.
+    const tooltip = Object.assign({ trigger: "item" }, option.tooltip, { renderMode: "richText" });
+    c.setOption(Object.assign({ color: palette, animation: false }, option, { tooltip }));
     charts.push(c);
   }
   const bar = (rows, horizontal) => {

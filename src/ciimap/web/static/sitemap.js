@@ -7,7 +7,10 @@
   const t = (k, v) => window.ciimap.t(k, v);
   const point = (s) => ({ name: s.name, value: [s.lon, s.lat, s.assets], id: s.id, missing: s.missing, city: s.city });
   const size = (v) => Math.max(8, Math.min(36, 6 + Math.sqrt(v[2] || 0) * 1.6));
-  const tooltip = { trigger: "item", formatter: (p) => `<b>${p.data.name}</b><br>${p.data.city || ""}<br>${t("site_assets", { n: p.data.value[2] })}` + (p.data.missing ? `<br>${t("site_missing", { n: p.data.missing })}` : "") };
+  // Plain-text tooltip drawn on the canvas ("richText"): HTML tooltips carry style attributes the CSP refuses,
+  // and a site name is never parsed as HTML.
+  const tooltip = { trigger: "item", renderMode: "richText", formatter: (p) => [p.data.name, p.data.city || "",
+    t("site_assets", { n: p.data.value[2] }), p.data.missing ? t("site_missing", { n: p.data.missing }) : ""].filter(Boolean).join("\n") };
   const series = (coord) => [{
     type: "scatter", coordinateSystem: coord, data: sites.map(point), symbolSize: size,
     itemStyle: { color: (p) => (p.data.missing ? "#c8372d" : "#1d6fb8"), opacity: 0.85, borderColor: "#fff" },
