@@ -24,7 +24,7 @@ class NotFound(CiimapError):
 
 class Invalid(CiimapError):
     http_status = 422
-    exit_code = 2
+    exit_code = 1
 
 
 class Conflict(CiimapError):

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from ciimap.core import audit, bulk
+from ciimap.core import audit, bulk, safeio
 from ciimap.core.db import get_database, utcnow
 from ciimap.core.errors import CiimapError, InputFileError, Invalid, NotFound
 from ciimap.core.jobs import Progress
@@ -56,6 +56,7 @@ def _file_info(paths: list[Path]) -> list[dict[str, Any]]:
     for p in paths:
         if not p.is_file():
             raise InputFileError(str(p), "file not found")
+        safeio.require_content(p)
         h = hashlib.sha256()
         with p.open("rb") as fh:
             while chunk := fh.read(1 << 20):

@@ -37,7 +37,7 @@ def list_feeds(db: DbSession, principal: Reader) -> Any:
 
 @feeds.post("/{kind}/import", response_model=JobRead, status_code=202)
 async def import_feed(kind: str, db: DbSession, principal: Writer, file: UploadFile = File(...),
-                      snapshot_date: str | None = Form(None)) -> Any:
+                      snapshot_date: str | None = Form(None), allow_shrink: bool = Form(False)) -> Any:
     """Upload a feed file (OSV as a zip); the import and the re-match run as a job."""
     if kind not in FEED_KINDS:
         raise Invalid(f"unknown feed kind '{kind}' (expected one of: {', '.join(FEED_KINDS)})")
@@ -49,7 +49,8 @@ async def import_feed(kind: str, db: DbSession, principal: Writer, file: UploadF
     with dest.open("wb") as out:
         while chunk := await file.read(1 << 20):
             out.write(chunk)
-    return jobs.submit(db, "vulns.feed_import", {"kind": kind, "path": str(dest), "snapshot_date": snapshot_date},
+    return jobs.submit(db, "vulns.feed_import", {"kind": kind, "path": str(dest), "snapshot_date": snapshot_date,
+                                                  "allow_shrink": allow_shrink},
                        actor=principal.username)
 
 

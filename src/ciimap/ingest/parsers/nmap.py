@@ -256,6 +256,11 @@ class NmapXml:
             else:
                 self.meta["finished"] = int(elem.get("time", "0")) or None
                 self.meta["summary"] = elem.get("summary")
+        if "finished" not in self.meta:
+            # nmap and masscan write <runstats><finished/> last: without it the scan did not end, and
+            # the hosts it lacks must not be marked missing (a complete scan with no host up is fine).
+            raise InputFileError(str(self.path), "incomplete scan: no <runstats><finished> element "
+                                 "(the scan was interrupted or the file cut short)")
         self.meta["hosts_in_file"] = index
 
     def _root_meta(self, root: Any) -> None:

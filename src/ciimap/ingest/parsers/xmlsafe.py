@@ -89,14 +89,19 @@ def iterparse(path: Path, tags: tuple[str, ...], on_bytes: Callable[[int], None]
             for _event, elem in ctx:
                 yield elem
         except etree.XMLSyntaxError as e:
-            line, col = (e.position if e.position else (e.lineno, 0))
-            msg = str(e.msg or e).split(", line ")[0]
-            at_eof = line >= _line_count(path)
-            if at_eof or "Premature end" in msg or "end of data" in msg.lower():
-                msg = f"truncated XML: the file ends inside an element ({msg})"
-            else:
-                msg = f"malformed XML ({msg})"
-            raise InputFileError(str(path), msg, position=f"line {line}, column {col}") from None
+            raise syntax_error(path, e) from None
+
+
+def syntax_error(path: Path, e: etree.XMLSyntaxError) -> InputFileError:
+    """One line naming the file and line/column; "truncated" when the file ends inside an element."""
+    line, col = (e.position if e.position else (e.lineno, 0))
+    msg = str(e.msg or e).split(", line ")[0]
+    at_eof = line >= _line_count(path)
+    if at_eof or "Premature end" in msg or "end of data" in msg.lower():
+        msg = f"truncated XML: the file ends inside an element ({msg})"
+    else:
+        msg = f"malformed XML ({msg})"
+    return InputFileError(str(path), msg, position=f"line {line}, column {col}")
 
 
 def _line_count(path: Path) -> int:
@@ -127,6 +132,4 @@ def safe_parse(path: Path) -> Any:
     try:
         return etree.parse(str(path), parser).getroot()
     except etree.XMLSyntaxError as e:
-        line, col = (e.position if e.position else (e.lineno, 0))
-        raise InputFileError(str(path), f"malformed XML ({str(e.msg or e).split(', line ')[0]})",
-                             position=f"line {line}, column {col}") from None
+        raise syntax_error(path, e) from None
