@@ -140,6 +140,12 @@ def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
         wb.close()
 
 
+def rows(path: Path, encoding: str | None = None) -> Iterator[list[Any]]:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _xlsx_rows(path)
+    return _csv_rows(path, encoding)
+
+
 def _ips(path: Path, where: str, col: str, raw: str) -> list[str]:
     out = []
     for tok in _SPLIT.split(raw.strip()):
