@@ -103,3 +103,163 @@ def test_failure_after_partial_load_rolls_back(database, run_import, count, tmp_
     with pytest.raises(InputFileError):
         run_import("nmap", NMAP1, cut)
     _nothing_written(database, count)
+
+
+# --- The bad-input corpus (issue 10): every importer refuses, one line, and every table stays identical ---
+
+KEV = SHARED / "kev" / "known_exploited_vulnerabilities.json"
+SBOM = SHARED / "sbom" / "python-app-sbom.cdx.json"
+REGISTER = "资产名称,IP地址,主机名\n服务器一,10.0.0.1,srv1\n服务器二,10.0.0.2,srv2\n"
+BINARY = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+#: a refused import is recorded there as a failed run (and the audit chain's head moves on), nothing else
+BOOKKEEPING = {"import_run", "audit_log", "audit_head"}
+
+
+def _write(tmp: Path, name: str, data: bytes | str) -> Path:
+    p = tmp / name
+    p.write_bytes(data.encode() if isinstance(data, str) else data)
+    return p
+
+
+def _insert(data: bytes, at: int, byte: bytes = b"\xff") -> bytes:
+    return data[:at] + byte + data[at:]
+
+
+def _xlsx(tmp: Path, name: str, rows: list[list[str]]) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for r in rows:
+        wb.active.append(r)
+    wb.save(tmp / name)
+    return tmp / name
+
+
+@pytest.fixture(scope="session")
+def xlsx_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real workbook whose shared-strings part expands to 1 GiB (openpyxl reads it whole on open)."""
+    import zipfile
+
+    from badinput import zip_bomb
+
+    tmp = tmp_path_factory.mktemp("bomb")
+    good = _xlsx(tmp, "good.xlsx", [["资产名称", "IP地址"], ["服务器一", "10.0.0.1"]])
+    with zipfile.ZipFile(good) as z:
+        parts = {n: z.read(n) for n in z.namelist() if n != "xl/sharedStrings.xml"}
+    return zip_bomb(tmp / "bomb-台账.xlsx", "xl/sharedStrings.xml", extra=parts, fill=b"A",
+                    head=b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+                         b' count="1" uniqueCount="1"><si><t>', tail=b"</t></si></sst>")
+
+
+def corpus(kind: str, tmp: Path, bomb: Path) -> list[tuple[str, Path, str]]:
+    """``(case, file, expected text in the one-line error)`` for one importer."""
+    nmap, masscan, osq = NMAP1.read_bytes(), (DATA / "masscan.json").read_bytes(), (DATA / "osquery-bundle.json").read_bytes()
+    common = [("empty", _write(tmp, f"empty-{kind}.dat", b""), "empty file (0 bytes)"),
+              ("binary", _write(tmp, f"binary-{kind}.dat", BINARY), "")]
+    if kind == "nmap":
+        head = nmap[: nmap.index(b"<host ")]
+        return [*common,
+                ("truncated", _write(tmp, "cut.xml", nmap[: len(nmap) // 2]), "truncated XML"),
+                ("header only", _write(tmp, "head.xml", head), "truncated XML"),
+                ("well-formed, never finished", _write(tmp, "unfinished.xml", head + b"</nmaprun>\n"),
+                 "incomplete scan: no <runstats><finished>"),
+                ("invalid UTF-8", _write(tmp, "latin1.xml", _insert(nmap, nmap.index(b"localhost"))), "line "),
+                ("wrong format", KEV, "not an XML document"),
+                ("another XML", DATA / "not-nmap.xml", "not an nmap XML file")]
+    if kind == "masscan":
+        lines = masscan.splitlines(keepends=True)
+        return [*common,
+                ("truncated after the first record", _write(tmp, "cut.json", b"".join(lines[:2])),
+                 "truncated masscan JSON: the closing ']' is missing"),
+                ("cut inside a record", _write(tmp, "cut2.json", masscan[: len(masscan) // 2]), "invalid JSON"),
+                ("bracket only", _write(tmp, "open.json", b"[\n"), "closing ']' is missing"),
+                ("list without its end", _write(tmp, "cut.list", b"#masscan\nopen tcp 22 10.10.0.5 1700000001\n"),
+                 "the '# end' line is missing"),
+                ("cut XML", _write(tmp, "cut.xml", (DATA / "masscan.xml").read_bytes()[:600]), "truncated XML"),
+                ("invalid UTF-8", _write(tmp, "bad.json", _insert(masscan, 200)), "byte 200"),
+                ("wrong format", _write(tmp, "register.csv", REGISTER), "not a masscan list line")]
+    if kind == "register":
+        data = REGISTER.encode()
+        return [*common,
+                ("header only", _write(tmp, "head.csv", REGISTER.splitlines()[0] + "\n"), "header but no asset rows"),
+                ("header only, XLSX", _xlsx(tmp, "head.xlsx", [["资产名称", "IP地址"]]), "header but no asset rows"),
+                ("cut in the last row", _write(tmp, "cut.csv", REGISTER[:-6]), "the file ends early"),
+                ("cut inside a quoted field", _write(tmp, "quote.csv", REGISTER + '"服务器三,10.0.0.3\n'),
+                 "malformed CSV"),
+                ("cut XLSX", _write(tmp, "cut.xlsx", _xlsx(tmp, "full.xlsx", [["资产名称"], ["a"]]).read_bytes()[:900]),
+                 "not a readable zip archive"),
+                ("invalid UTF-8", _write(tmp, "bad.csv", _insert(data, len(data) - 3)), "cannot decode"),
+                ("wrong format", NMAP1, "no identity column"),
+                ("decompression bomb", bomb, "xl/sharedStrings.xml: refused: ")]
+    if kind == "sbom":
+        raw = SBOM.read_bytes()
+        xml = (SHARED / "sbom" / "dropwizard-1.3.15_bom.xml").read_bytes()
+        return [*common,
+                ("no components", _write(tmp, "none.cdx.json", '{"bomFormat": "CycloneDX", "specVersion": "1.5", '
+                                         '"components": []}'), "lists no components"),
+                ("truncated JSON", _write(tmp, "cut.cdx.json", raw[: len(raw) // 2]), "malformed JSON SBOM"),
+                ("truncated XML", _write(tmp, "cut.cdx.xml", xml[: len(xml) // 2]), "truncated XML"),
+                ("invalid UTF-8", _write(tmp, "bad.cdx.json", _insert(raw, 1000)), "byte 1000"),
+                ("wrong format", KEV, "not a CycloneDX")]
+    assert kind == "osquery"
+    return [*common,
+            ("no rows", _write(tmp, "none.json", b"[]\n"), "no osquery rows"),
+            ("truncated", _write(tmp, "cut.json", osq[: len(osq) // 2]), "malformed JSON"),
+            ("invalid UTF-8", _write(tmp, "bad.json", _insert(osq, 300)), "byte 300"),
+            ("wrong format", KEV, "no osquery rows")]
+
+
+def _seed(database, run_import, kind: str, tmp: Path) -> dict:
+    """A successful import of the same kind first, so a wrongly accepted file would change things."""
+    from ciimap.inventory.models import System
+
+    if kind == "sbom":
+        with database.unit_of_work() as s:
+            system = System(name="计费系统")
+            s.add(system)
+            s.flush()
+            options = {"system_id": system.id}
+        run_import("sbom", SBOM, options=options)
+        return options
+    good = {"nmap": NMAP1, "masscan": DATA / "masscan.json", "osquery": DATA / "osquery-bundle.json",
+            "register": _write(tmp, "good.csv", REGISTER)}[kind]
+    run_import(kind, good)
+    return {}
+
+
+def assert_only_failure_recorded(database, before: dict, case: str) -> None:
+    """Every table identical but for the failed run's record: rows added to import_run and audit_log."""
+    from badinput import table_changes, table_rows
+
+    changes = table_changes(before, table_rows(database))
+    assert set(changes) <= BOOKKEEPING, (case, {t: c for t, c in changes.items() if t not in BOOKKEEPING})
+    assert not any(c["removed"] for t, c in changes.items() if t != "audit_head"), (case, changes)
+    added = changes.get("import_run", {}).get("added", [])
+    assert len(added) == 1 and "'failed'" in added[0], (case, added)
+
+
+@pytest.mark.parametrize("kind", ["nmap", "masscan", "register", "sbom", "osquery"])
+def test_bad_input_corpus_changes_nothing(database, run_import, kind: str, tmp_path: Path, xlsx_bomb: Path) -> None:
+    """Empty, binary, cut, header-only, invalid UTF-8, wrong-format files and bombs are refused with one
+    line naming the file, and every table is identical before and after (but for the failed-run record)."""
+    from badinput import table_rows
+
+    options = _seed(database, run_import, kind, tmp_path)
+    for case, path, expected in corpus(kind, tmp_path, xlsx_bomb):
+        before = table_rows(database)
+        with pytest.raises(InputFileError) as e:
+            run_import(kind, path, options=options)
+        msg = str(e.value)
+        assert path.name in msg and "\n" not in msg and expected in msg, (case, msg)
+        assert_only_failure_recorded(database, before, case)
+
+
+def test_complete_empty_scans_still_mark_hosts_missing(database, run_import, tmp_path: Path) -> None:
+    """A complete file listing no host up is a real result (all hosts gone), unlike a cut or empty one."""
+    run_import("nmap", NMAP1)
+    run_import("masscan", DATA / "masscan.json")
+    data = NMAP1.read_bytes()
+    none_up = data[: data.index(b"<host ")] + data[data.index(b"<runstats>"):]
+    assert run_import("nmap", _write(tmp_path, "none-up.xml", none_up))["missing"] == 5
+    assert run_import("masscan", _write(tmp_path, "none.json", b"[\n]\n"))["missing"] == 2
+    assert run_import("masscan", _write(tmp_path, "none.list", b"#masscan\n# end\n"))["missing"] == 0  # already missing

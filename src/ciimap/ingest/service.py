@@ -56,7 +56,6 @@ def _file_info(paths: list[Path]) -> list[dict[str, Any]]:
     for p in paths:
         if not p.is_file():
             raise InputFileError(str(p), "file not found")
-        safeio.require_content(p)
         h = hashlib.sha256()
         with p.open("rb") as fh:
             while chunk := fh.read(1 << 20):
@@ -98,6 +97,8 @@ def import_files(session: Session, *, kind: str, paths: list[Path], progress: Pr
     run = ImportRun(kind=kind, scope=scope[:300], status="running", files=files,
                     created_by=audit.current_actor().name, started_at=utcnow())
     try:
+        for p in paths:
+            safeio.require_content(p)  # recorded as a failed run, like any refused file
         session.add(run)
         session.flush()
         with bulk.fewer_gc_passes():

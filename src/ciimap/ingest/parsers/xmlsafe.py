@@ -28,6 +28,8 @@ def _line_col(data: bytes, offset: int) -> str:
 
 def check_prolog(path: Path, head: bytes) -> str:
     """Refuse DTD internal subsets, external DTDs and entity declarations; return the root tag name."""
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise InputFileError(str(path), "not an XML document (it does not start with '<')", position="line 1")
     pos = 0
     while True:
         lt = head.find(b"<", pos)
