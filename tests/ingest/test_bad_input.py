@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from ciimap.core import jobs
 from ciimap.core.errors import InputFileError, Invalid
 from ciimap.ingest.models import ChangeEvent, ImportRun
 from ciimap.inventory.models import Asset, ServiceEndpoint, Software
@@ -263,3 +264,55 @@ def test_complete_empty_scans_still_mark_hosts_missing(database, run_import, tmp
     assert run_import("nmap", _write(tmp_path, "none-up.xml", none_up))["missing"] == 5
     assert run_import("masscan", _write(tmp_path, "none.json", b"[\n]\n"))["missing"] == 2
     assert run_import("masscan", _write(tmp_path, "none.list", b"#masscan\n# end\n"))["missing"] == 0  # already missing
+
+
+# One real ``ciimap import`` process per importer (start-up costs ~1-2 s each), backends alternating.
+@pytest.mark.parametrize(("database", "kind", "case"), [
+    ("sqlite", "nmap", "truncated"), ("postgresql", "masscan", "truncated after the first record"),
+    ("sqlite", "register", "decompression bomb"), ("postgresql", "sbom", "no components"),
+    ("sqlite", "osquery", "invalid UTF-8")], indirect=["database"])
+def test_cli_refuses_in_one_line_with_exit_1(database, run_import, kind: str, case: str, tmp_path: Path,
+                                             xlsx_bomb: Path) -> None:
+    from badinput import BOMB_BYTES, assert_one_line_refusal, run_cli, table_rows
+
+    options = _seed(database, run_import, kind, tmp_path)
+    path, expected = next((p, x) for c, p, x in corpus(kind, tmp_path, xlsx_bomb) if c == case)
+    args = ["import", kind, str(path), *(["--system", str(options["system_id"])] if options else [])]
+    before = table_rows(database)
+    r = run_cli(database, *args, cwd=tmp_path)
+    assert expected in assert_one_line_refusal(r, path)
+    assert_only_failure_recorded(database, before, case)
+    if case == "decompression bomb":  # refused from the zip directory: memory never near the 1 GiB inside
+        assert r.max_rss_mb < BOMB_BYTES / (1 << 20) / 3, r.max_rss_mb
+
+
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
+    """Capture dispatched job ids; the test runs them with the real ``jobs.execute``."""
+    from ciimap.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
+    ids: list[int] = []
+    monkeypatch.setattr(jobs, "dispatch", ids.append)
+    return ids
+
+
+def test_api_job_refuses_bomb_and_stores_one_line(client, admin_headers, database, run_import, queued,
+                                                  tmp_path: Path, xlsx_bomb: Path) -> None:
+    """Through the API the import runs as a job (inside the server on SQLite): the bomb is refused there
+    too, the job stores one line (no traceback) and the stored map is untouched."""
+    from badinput import table_changes, table_rows
+
+    _seed(database, run_import, "register", tmp_path)
+    before = table_rows(database)
+    with xlsx_bomb.open("rb") as fh:
+        r = client.post("/api/imports", headers=admin_headers, data={"kind": "register"},
+                        files=[("files", (xlsx_bomb.name, fh, "application/octet-stream"))])
+    assert r.status_code == 202, r.text
+    jobs.execute(queued[-1])
+    job = client.get(f"/api/jobs/{r.json()['job_id']}", headers=admin_headers).json()
+    assert job["status"] == "failed" and "\n" not in job["error"] and "Traceback" not in job["error"]
+    assert job["error"].endswith("bomb-台账.xlsx!xl/sharedStrings.xml: refused: expands more than 200 times its "
+                                 "compressed size (a decompression bomb?; limit CIIMAP_UNPACK_MAX_RATIO)")
+    changes = table_changes(before, table_rows(database))
+    assert set(changes) <= BOOKKEEPING | {"job"} and not changes.get("import_run", {}).get("removed")

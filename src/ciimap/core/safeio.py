@@ -65,13 +65,13 @@ class _Budget:
 
     def check(self, member: str | None, expanded: int, compressed: int) -> None:
         lim, where = self.limits, member
+        if expanded > RATIO_FLOOR and expanded > lim.ratio * max(compressed, 1):
+            self._refuse(where, f"expands more than {lim.ratio:g} times its compressed size "
+                         "(a decompression bomb?; limit CIIMAP_UNPACK_MAX_RATIO)")
         if expanded > lim.member:
             self._refuse(where, f"expands to more than {_mb(lim.member)} (limit CIIMAP_UNPACK_MAX_MEMBER_MB)")
         if self.total + expanded > lim.total:
             self._refuse(where, f"the archive expands to more than {_mb(lim.total)} (limit CIIMAP_UNPACK_MAX_TOTAL_MB)")
-        if expanded > RATIO_FLOOR and expanded > lim.ratio * max(compressed, 1):
-            self._refuse(where, f"expands more than {lim.ratio:g} times its compressed size "
-                         "(a decompression bomb?; limit CIIMAP_UNPACK_MAX_RATIO)")
 
     def _refuse(self, member: str | None, msg: str) -> None:
         raise InputFileError(f"{self.path}!{member}" if member else str(self.path), f"refused: {msg}")
