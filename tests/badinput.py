@@ -90,21 +90,28 @@ class CliRun:
     code: int
     stdout: str
     stderr: str
-    max_rss_mb: float  # the child's peak resident memory
+    peak_mb: float | None  # the child's own peak resident memory (VmHWM), when measured
 
 
-def run_cli(db: Database, *args: str, cwd: Path | None = None) -> CliRun:
-    """``python -m ciimap ARGS`` in a real process on ``db``; its own peak RSS from ``wait4``."""
-    env = {**os.environ, "CIIMAP_DATABASE_URL": db.url, "COLUMNS": "400"}
-    out_dir = Path(cwd or os.environ.get("CIIMAP_DATA_DIR", "/tmp"))
-    out_f, err_f = out_dir / "cli.out", out_dir / "cli.err"
-    with out_f.open("wb") as so, err_f.open("wb") as se:
-        proc = subprocess.Popen([sys.executable, "-m", "ciimap", *args], env=env, stdout=so, stderr=se,
-                                stdin=subprocess.DEVNULL)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return CliRun(proc.returncode, out_f.read_text(errors="replace"), err_f.read_text(errors="replace"),
-                  usage.ru_maxrss / 1024)
+#: ``python -m ciimap`` that also writes its peak RSS at exit. VmHWM belongs to the process's own
+#: address space; ``wait4``/``getrusage`` maxrss would also count the forking pytest process.
+_MEASURED = ("import atexit, os, runpy, sys\n"
+             "def hwm():\n"
+             "    with open('/proc/self/status') as f, open(os.environ['CIIMAP_TEST_HWM'], 'w') as out:\n"
+             "        out.write(next(ln.split()[1] for ln in f if ln.startswith('VmHWM:')))\n"
+             "atexit.register(hwm)\n"
+             "sys.argv = ['ciimap', *sys.argv[1:]]\n"
+             "runpy.run_module('ciimap', run_name='__main__', alter_sys=True)\n")
+
+
+def run_cli(db: Database, *args: str, cwd: Path, measure: bool = False) -> CliRun:
+    """``python -m ciimap ARGS`` in a real process on ``db`` (its peak memory with ``measure``)."""
+    hwm = cwd / "cli.hwm"
+    env = {**os.environ, "CIIMAP_DATABASE_URL": db.url, "COLUMNS": "400", "CIIMAP_TEST_HWM": str(hwm)}
+    cmd = [sys.executable, "-c", _MEASURED, *args] if measure else [sys.executable, "-m", "ciimap", *args]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    peak = int(hwm.read_text()) / 1024 if measure else None
+    return CliRun(p.returncode, p.stdout, p.stderr, peak)
 
 
 def assert_one_line_refusal(r: CliRun, path: Path) -> str:
