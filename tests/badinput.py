@@ -32,7 +32,9 @@ def table_rows(db: Database) -> dict[str, list[str]]:
     return out
 
 
-def table_changes(before: dict[str, list[str]], after: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
+def table_changes(
+    before: dict[str, list[str]], after: dict[str, list[str]]
+) -> dict[str, dict[str, list[str]]]:
     """``{table: {"removed": [...], "added": [...]}}`` for each table whose rows differ."""
     out = {}
     for name in sorted(set(before) | set(after)):
@@ -56,8 +58,16 @@ def _deflate_repeated(head: bytes, fill: bytes, size: int, tail: bytes) -> tuple
     return start + body * (size // len(block)) + end, zlib.crc32(tail, crc)
 
 
-def zip_bomb(path: Path, member: str, *, head: bytes = b"", fill: bytes = b"\0", tail: bytes = b"",
-             extra: dict[str, bytes] | None = None, size: int = BOMB_BYTES) -> Path:
+def zip_bomb(
+    path: Path,
+    member: str,
+    *,
+    head: bytes = b"",
+    fill: bytes = b"\0",
+    tail: bytes = b"",
+    extra: dict[str, bytes] | None = None,
+    size: int = BOMB_BYTES,
+) -> Path:
     """A zip (written by hand, no zip64 needed below 4 GiB) whose ``member`` expands to
     ``head + fill * size + tail``; ``extra`` members are stored as they are."""
     members = [(name, data, zlib.crc32(data), len(data), 0) for name, data in (extra or {}).items()]
@@ -66,10 +76,36 @@ def zip_bomb(path: Path, member: str, *, head: bytes = b"", fill: bytes = b"\0",
     local, central = bytearray(), bytearray()
     for name, payload, crc32, raw_size, method in members:
         fn = name.encode()
-        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, crc32, len(payload),
-                               raw_size, len(fn), 0, 0, 0, 0, 0, len(local)) + fn
-        local += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc32, len(payload), raw_size,
-                             len(fn), 0) + fn + payload
+        central += (
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                method,
+                0,
+                0x21,
+                crc32,
+                len(payload),
+                raw_size,
+                len(fn),
+                0,
+                0,
+                0,
+                0,
+                0,
+                len(local),
+            )
+            + fn
+        )
+        local += (
+            struct.pack(
+                "<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc32, len(payload), raw_size, len(fn), 0
+            )
+            + fn
+            + payload
+        )
     eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), len(local), 0)
     path.write_bytes(bytes(local + central + eocd))
     return path
@@ -95,13 +131,15 @@ class CliRun:
 
 #: ``python -m ciimap`` that also writes its peak RSS at exit. VmHWM belongs to the process's own
 #: address space; ``wait4``/``getrusage`` maxrss would also count the forking pytest process.
-_MEASURED = ("import atexit, os, runpy, sys\n"
-             "def hwm():\n"
-             "    with open('/proc/self/status') as f, open(os.environ['CIIMAP_TEST_HWM'], 'w') as out:\n"
-             "        out.write(next(ln.split()[1] for ln in f if ln.startswith('VmHWM:')))\n"
-             "atexit.register(hwm)\n"
-             "sys.argv = ['ciimap', *sys.argv[1:]]\n"
-             "runpy.run_module('ciimap', run_name='__main__', alter_sys=True)\n")
+_MEASURED = (
+    "import atexit, os, runpy, sys\n"
+    "def hwm():\n"
+    "    with open('/proc/self/status') as f, open(os.environ['CIIMAP_TEST_HWM'], 'w') as out:\n"
+    "        out.write(next(ln.split()[1] for ln in f if ln.startswith('VmHWM:')))\n"
+    "atexit.register(hwm)\n"
+    "sys.argv = ['ciimap', *sys.argv[1:]]\n"
+    "runpy.run_module('ciimap', run_name='__main__', alter_sys=True)\n"
+)
 
 
 def run_cli(db: Database, *args: str, cwd: Path, measure: bool = False) -> CliRun:

@@ -136,6 +136,21 @@ def _xlsx(tmp: Path, name: str, rows: list[list[str]]) -> Path:
     return tmp / name
 
 
+def _cut_sheet(tmp: Path) -> Path:
+    """A whole zip whose worksheet XML ends early (the zip directory is fine, the sheet is not)."""
+    import zipfile
+
+    good = _xlsx(tmp, "sheet.xlsx", [["资产名称", "IP地址"], ["服务器一", "10.0.0.1"], ["服务器二", "10.0.0.2"]])
+    with zipfile.ZipFile(good) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = sheet[: sheet.index(b"</sheetData>") - 20]
+    with zipfile.ZipFile(tmp / "cut-sheet.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
+        for name, blob in parts.items():
+            z.writestr(name, blob)
+    return tmp / "cut-sheet.xlsx"
+
+
 @pytest.fixture(scope="session")
 def xlsx_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real workbook whose shared-strings part expands to 1 GiB (openpyxl reads it whole on open)."""
@@ -189,6 +204,7 @@ def corpus(kind: str, tmp: Path, bomb: Path) -> list[tuple[str, Path, str]]:
                  "malformed CSV"),
                 ("cut XLSX", _write(tmp, "cut.xlsx", _xlsx(tmp, "full.xlsx", [["资产名称"], ["a"]]).read_bytes()[:900]),
                  "not a readable zip archive"),
+                ("XLSX with a cut worksheet", _cut_sheet(tmp), "damaged XLSX worksheet"),
                 ("invalid UTF-8", _write(tmp, "bad.csv", _insert(data, len(data) - 3)), "cannot decode"),
                 ("wrong format", NMAP1, "no identity column"),
                 ("decompression bomb", bomb, "xl/sharedStrings.xml: refused: ")]

@@ -58,94 +58,158 @@ def _insert(data: bytes, at: int) -> bytes:
 def bombs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """About 1 MB each on disk, 1 GiB expanded: built once per session."""
     tmp = tmp_path_factory.mktemp("bombs")
-    return {"osv": zip_bomb(tmp / "osv-bomb.zip", "PYSEC-BOMB.json", head=b'{"id": "PYSEC-BOMB", "details": "',
-                            fill=b"A", tail=b'"}'),
-            "gz": gzip_bomb(tmp / "bomb.csv.gz", b"#model_version:v1,score_date:2024-10-10\ncve,epss,percentile\n")}
+    return {
+        "osv": zip_bomb(
+            tmp / "osv-bomb.zip",
+            "PYSEC-BOMB.json",
+            head=b'{"id": "PYSEC-BOMB", "details": "',
+            fill=b"A",
+            tail=b'"}',
+        ),
+        "gz": gzip_bomb(
+            tmp / "bomb.csv.gz", b"#model_version:v1,score_date:2024-10-10\ncve,epss,percentile\n"
+        ),
+    }
 
 
 def corpus(kind: str, tmp: Path, bombs: dict[str, Path]) -> list[tuple[str, Path, str]]:
     """``(case, file, expected text in the one-line error)`` for one feed."""
     common = [("empty", _write(tmp, f"empty-{kind}.dat", b""), "empty file (0 bytes)")]
     if kind == "osv":
-        good = {f"jinja2/{p.stem}.json": json.dumps(__import__("yaml").safe_load(p.read_text()), default=str).encode()
-                for p in sorted((SHARED / "osv-pypi" / "vulns" / "jinja2").glob("*.yaml"))}
+        good = {
+            f"jinja2/{p.stem}.json": json.dumps(
+                __import__("yaml").safe_load(p.read_text()), default=str
+            ).encode()
+            for p in sorted((SHARED / "osv-pypi" / "vulns" / "jinja2").glob("*.yaml"))
+        }
         full = _zip(tmp, "full.zip", good).read_bytes()
         damaged = bytearray(full)
         damaged[200:210] = b"\0" * 10  # inside the first member's compressed data
         first = next(iter(good.values()))
-        return [*common,
-                ("binary", _write(tmp, "binary.zip", BINARY), "not a readable zip archive"),
-                ("truncated", _write(tmp, "cut.zip", full[: len(full) // 2]), "not a readable zip archive"),
-                ("damaged member", _write(tmp, "damaged.zip", bytes(damaged)), "damaged zip member"),
-                ("no records", _zip(tmp, "readme.zip", {"README.md": b"# nothing"}), "no OSV records found"),
-                ("truncated member", _zip(tmp, "cutmember.zip", {"X.json": first[: len(first) // 2]}),
-                 "X.json:line 1"),
-                ("invalid UTF-8 member", _zip(tmp, "latin.zip", {"Y.json": _insert(first, 40)}), "Y.json:byte 40"),
-                ("decompression bomb", bombs["osv"], "PYSEC-BOMB.json: refused: expands more than 200 times"),
-                ("wrong format", EPSS, "not an OSV directory, zip, JSON or YAML file")]
+        return [
+            *common,
+            ("binary", _write(tmp, "binary.zip", BINARY), "not a readable zip archive"),
+            ("truncated", _write(tmp, "cut.zip", full[: len(full) // 2]), "not a readable zip archive"),
+            ("damaged member", _write(tmp, "damaged.zip", bytes(damaged)), "damaged zip member"),
+            ("no records", _zip(tmp, "readme.zip", {"README.md": b"# nothing"}), "no OSV records found"),
+            (
+                "truncated member",
+                _zip(tmp, "cutmember.zip", {"X.json": first[: len(first) // 2]}),
+                "X.json:line 1",
+            ),
+            (
+                "invalid UTF-8 member",
+                _zip(tmp, "latin.zip", {"Y.json": _insert(first, 40)}),
+                "Y.json:byte 40",
+            ),
+            ("decompression bomb", bombs["osv"], "PYSEC-BOMB.json: refused: expands more than 200 times"),
+            ("wrong format", EPSS, "not an OSV directory, zip, JSON or YAML file"),
+        ]
     if kind == "nvd":
         raw = NVD.read_bytes()
         gz = gzip.compress(raw)
-        return [*common,
-                ("binary", _write(tmp, "binary.json", BINARY), "byte 0: not UTF-8 text"),
-                ("truncated", _write(tmp, "cut.json", raw[: len(raw) // 2]), "invalid JSON"),
-                ("no records", _write(tmp, "none.json", '{"resultsPerPage": 0, "vulnerabilities": []}'),
-                 "lists no vulnerabilities"),
-                ("invalid UTF-8", _write(tmp, "bad.json", _insert(raw, 500)), "byte 500: not UTF-8"),
-                ("truncated gzip", _write(tmp, "cut.json.gz", gz[: len(gz) // 2]), "damaged or truncated gzip"),
-                ("decompression bomb", bombs["gz"], "refused: expands more than 200 times"),
-                ("wrong format", KEV_JSON, "entry without cve.id")]
+        return [
+            *common,
+            ("binary", _write(tmp, "binary.json", BINARY), "byte 0: not UTF-8 text"),
+            ("truncated", _write(tmp, "cut.json", raw[: len(raw) // 2]), "invalid JSON"),
+            (
+                "no records",
+                _write(tmp, "none.json", '{"resultsPerPage": 0, "vulnerabilities": []}'),
+                "lists no vulnerabilities",
+            ),
+            ("invalid UTF-8", _write(tmp, "bad.json", _insert(raw, 500)), "byte 500: not UTF-8"),
+            ("truncated gzip", _write(tmp, "cut.json.gz", gz[: len(gz) // 2]), "damaged or truncated gzip"),
+            ("decompression bomb", bombs["gz"], "refused: expands more than 200 times"),
+            ("wrong format", KEV_JSON, "entry without cve.id"),
+        ]
     if kind == "kev":
         raw, csv_lines = KEV_JSON.read_bytes(), KEV_CSV.read_bytes().splitlines(keepends=True)
         doc = json.loads(raw)
-        return [*common,
-                ("binary", _write(tmp, "binary.json", BINARY), "byte 0: not UTF-8 text"),
-                ("header only", _write(tmp, "head.csv", csv_lines[0]), "a header but no rows"),
-                ("no records", _write(tmp, "none.json", '{"count": 0, "vulnerabilities": []}'),
-                 "lists no vulnerabilities"),
-                ("truncated", _write(tmp, "cut.json", raw[: len(raw) // 2]), "invalid JSON"),
-                ("count mismatch", _write(tmp, "short.json", json.dumps({**doc, "vulnerabilities": doc["vulnerabilities"][:9]})),
-                 "says count 1404 but lists 9"),
-                ("cut inside a row", _write(tmp, "cutrow.csv", csv_lines[0] + csv_lines[1][:60]), "row has not the 11 columns"),
-                ("cut between rows", _write(tmp, "cut.csv", b"".join(csv_lines[:20])),
-                 "refused: this KEV snapshot has 19 entries, the stored catalogue 1404"),
-                ("invalid UTF-8", _write(tmp, "bad.json", _insert(raw, 1000)), "byte 1000: not UTF-8"),
-                ("wrong format", EPSS, "not a KEV CSV")]
+        return [
+            *common,
+            ("binary", _write(tmp, "binary.json", BINARY), "byte 0: not UTF-8 text"),
+            ("header only", _write(tmp, "head.csv", csv_lines[0]), "a header but no rows"),
+            (
+                "no records",
+                _write(tmp, "none.json", '{"count": 0, "vulnerabilities": []}'),
+                "lists no vulnerabilities",
+            ),
+            ("truncated", _write(tmp, "cut.json", raw[: len(raw) // 2]), "invalid JSON"),
+            (
+                "count mismatch",
+                _write(tmp, "short.json", json.dumps({**doc, "vulnerabilities": doc["vulnerabilities"][:9]})),
+                "says count 1404 but lists 9",
+            ),
+            (
+                "cut inside a row",
+                _write(tmp, "cutrow.csv", csv_lines[0] + csv_lines[1][:60]),
+                "row has not the 11 columns",
+            ),
+            (
+                "cut between rows",
+                _write(tmp, "cut.csv", b"".join(csv_lines[:20])),
+                "refused: this KEV snapshot has 19 entries, the stored catalogue 1404",
+            ),
+            ("invalid UTF-8", _write(tmp, "bad.json", _insert(raw, 1000)), "byte 1000: not UTF-8"),
+            ("wrong format", EPSS, "not a KEV CSV"),
+        ]
     if kind == "epss":
         raw = EPSS.read_bytes()
         lines = raw.splitlines(keepends=True)
-        return [*common,
-                ("binary", _write(tmp, "binary.csv", BINARY), "byte 0: not UTF-8 text"),
-                ("header only", _write(tmp, "head.csv", b"".join(lines[:2])), "no EPSS rows after the header"),
-                ("cut inside a row", _write(tmp, "cutrow.csv", raw[:-3]), "ends without a line end"),
-                ("cut between rows", _write(tmp, "cut.csv", b"".join(lines[:3])),
-                 "refused: this EPSS snapshot has 1 entries, the stored catalogue 4"),
-                ("invalid UTF-8", _write(tmp, "bad.csv", _insert(raw, 70)), "byte 70: not UTF-8"),
-                ("truncated gzip", _write(tmp, "cut.csv.gz", gzip.compress(raw)[:60]), "damaged or truncated gzip"),
-                ("decompression bomb", bombs["gz"], "refused: expands more than 200 times"),
-                ("wrong format", KEV_CSV, "not an EPSS CSV")]
+        return [
+            *common,
+            ("binary", _write(tmp, "binary.csv", BINARY), "byte 0: not UTF-8 text"),
+            ("header only", _write(tmp, "head.csv", b"".join(lines[:2])), "no EPSS rows after the header"),
+            ("cut inside a row", _write(tmp, "cutrow.csv", raw[:-3]), "ends without a line end"),
+            (
+                "cut between rows",
+                _write(tmp, "cut.csv", b"".join(lines[:3])),
+                "refused: this EPSS snapshot has 1 entries, the stored catalogue 4",
+            ),
+            ("invalid UTF-8", _write(tmp, "bad.csv", _insert(raw, 70)), "byte 70: not UTF-8"),
+            (
+                "truncated gzip",
+                _write(tmp, "cut.csv.gz", gzip.compress(raw)[:60]),
+                "damaged or truncated gzip",
+            ),
+            ("decompression bomb", bombs["gz"], "refused: expands more than 200 times"),
+            ("wrong format", KEV_CSV, "not an EPSS CSV"),
+        ]
     raw = (DATA / ("cnnvd-raw.xml" if kind == "cnnvd" else "cnvd.xml")).read_bytes()
     root = b"cnnvd" if kind == "cnnvd" else b"vulnerabilitys"
-    return [*common,
-            ("binary", _write(tmp, "binary.xml", BINARY), "invalid XML"),
-            ("truncated", _write(tmp, "cut.xml", raw[: len(raw) // 2]), "truncated XML"),
-            ("header only", _write(tmp, "head.xml", b'<?xml version="1.0" encoding="UTF-8"?>\n<' + root + b">\n"),
-             "truncated XML"),
-            ("no records", _write(tmp, "none.xml", b"<" + root + b"></" + root + b">"), "elements found"),
-            ("invalid UTF-8", _write(tmp, "bad.xml", _insert(raw, raw.index(b"CVE-"))), "invalid XML"),
-            ("wrong format", KEV_JSON, "invalid XML")]
+    return [
+        *common,
+        ("binary", _write(tmp, "binary.xml", BINARY), "invalid XML"),
+        ("truncated", _write(tmp, "cut.xml", raw[: len(raw) // 2]), "truncated XML"),
+        (
+            "header only",
+            _write(tmp, "head.xml", b'<?xml version="1.0" encoding="UTF-8"?>\n<' + root + b">\n"),
+            "truncated XML",
+        ),
+        ("no records", _write(tmp, "none.xml", b"<" + root + b"></" + root + b">"), "elements found"),
+        ("invalid UTF-8", _write(tmp, "bad.xml", _insert(raw, raw.index(b"CVE-"))), "invalid XML"),
+        ("wrong format", KEV_JSON, "invalid XML"),
+    ]
 
 
 def _seed(database: Database, kind: str, tmp: Path) -> None:
     """A good import of the same feed first, so a wrongly accepted file would change something."""
-    good = {"osv": osv_subset(tmp, ("jinja2",)), "nvd": NVD, "kev": KEV_JSON, "epss": EPSS,
-            "cnnvd": DATA / "cnnvd-raw.xml", "cnvd": DATA / "cnvd.xml"}[kind]
+    good = {
+        "osv": osv_subset(tmp, ("jinja2",)),
+        "nvd": NVD,
+        "kev": KEV_JSON,
+        "epss": EPSS,
+        "cnnvd": DATA / "cnnvd-raw.xml",
+        "cnvd": DATA / "cnvd.xml",
+    }[kind]
     with database.unit_of_work() as s:
         service.import_feed(s, kind=kind, path=good, snapshot_date=None)
 
 
 @pytest.mark.parametrize("kind", ["osv", "nvd", "kev", "epss", "cnnvd", "cnvd"])
-def test_bad_feed_corpus_changes_nothing(database: Database, kind: str, tmp_path: Path, bombs: dict[str, Path]) -> None:
+def test_bad_feed_corpus_changes_nothing(
+    database: Database, kind: str, tmp_path: Path, bombs: dict[str, Path]
+) -> None:
     _seed(database, kind, tmp_path)
     for case, path, expected in corpus(kind, tmp_path, bombs):
         before = table_rows(database)
@@ -157,16 +221,27 @@ def test_bad_feed_corpus_changes_nothing(database: Database, kind: str, tmp_path
 
 
 # One real ``ciimap feeds import`` process per feed, backends alternating; the bombs also measure memory.
-@pytest.mark.parametrize(("database", "kind", "case"), [
-    ("sqlite", "osv", "decompression bomb"), ("postgresql", "nvd", "invalid UTF-8"),
-    ("sqlite", "kev", "header only"), ("postgresql", "epss", "decompression bomb"),
-    ("sqlite", "cnnvd", "truncated"), ("postgresql", "cnvd", "empty")], indirect=["database"])
-def test_cli_refuses_feed_in_one_line_with_exit_1(database: Database, kind: str, case: str, tmp_path: Path,
-                                                  bombs: dict[str, Path]) -> None:
+@pytest.mark.parametrize(
+    ("database", "kind", "case"),
+    [
+        ("sqlite", "osv", "decompression bomb"),
+        ("postgresql", "nvd", "invalid UTF-8"),
+        ("sqlite", "kev", "header only"),
+        ("postgresql", "epss", "decompression bomb"),
+        ("sqlite", "cnnvd", "truncated"),
+        ("postgresql", "cnvd", "empty"),
+    ],
+    indirect=["database"],
+)
+def test_cli_refuses_feed_in_one_line_with_exit_1(
+    database: Database, kind: str, case: str, tmp_path: Path, bombs: dict[str, Path]
+) -> None:
     _seed(database, kind, tmp_path)
     path, expected = next((p, x) for c, p, x in corpus(kind, tmp_path, bombs) if c == case)
     before = table_rows(database)
-    r = run_cli(database, "feeds", "import", kind, str(path), cwd=tmp_path, measure=case == "decompression bomb")
+    r = run_cli(
+        database, "feeds", "import", kind, str(path), cwd=tmp_path, measure=case == "decompression bomb"
+    )
     assert expected in assert_one_line_refusal(r, path)
     assert table_changes(before, table_rows(database)) == {}
     if case == "decompression bomb":  # streamed and stopped early: memory never near the 1 GiB inside
@@ -193,8 +268,10 @@ def test_shrink_threshold_is_configurable(database: Database, tmp_path: Path, mo
     _seed(database, "epss", tmp_path)
     half = _write(tmp_path, "epss-half.csv", b"".join(EPSS.read_bytes().splitlines(keepends=True)[:4]))
     monkeypatch.setattr(get_settings(), "feed_shrink_min_ratio", 0.75)
-    with pytest.raises(InputFileError, match="has 2 entries, the stored catalogue 4 \\(below 75%\\)"), \
-            database.unit_of_work() as s:
+    with (
+        pytest.raises(InputFileError, match="has 2 entries, the stored catalogue 4 \\(below 75%\\)"),
+        database.unit_of_work() as s,
+    ):
         service.import_feed(s, kind="epss", path=half)
     monkeypatch.setattr(get_settings(), "feed_shrink_min_ratio", 0.5)  # the default: half is not below half
     with database.unit_of_work() as s:
@@ -207,14 +284,20 @@ def test_unpack_limits_are_configurable(database: Database, tmp_path: Path, monk
 
     nvd_gz = _write(tmp_path, "nvd.json.gz", gzip.compress(NVD.read_bytes()))
     monkeypatch.setattr(get_settings(), "unpack_max_member_mb", 0)
-    with pytest.raises(InputFileError, match=r"nvd\.json\.gz: refused: expands to more than 0 MB"), \
-            database.unit_of_work() as s:
+    with (
+        pytest.raises(InputFileError, match=r"nvd\.json\.gz: refused: expands to more than 0 MB"),
+        database.unit_of_work() as s,
+    ):
         service.import_feed(s, kind="nvd", path=nvd_gz)
     monkeypatch.setattr(get_settings(), "unpack_max_member_mb", 1024)
     monkeypatch.setattr(get_settings(), "unpack_max_total_mb", 0)
     z = _zip(tmp_path, "osv.zip", {"A.json": b'{"id": "GHSA-aaaa-bbbb-cccc"}'})
-    with pytest.raises(InputFileError, match=r"osv\.zip!A\.json: refused: the archive expands to more than 0 MB"), \
-            database.unit_of_work() as s:
+    with (
+        pytest.raises(
+            InputFileError, match=r"osv\.zip!A\.json: refused: the archive expands to more than 0 MB"
+        ),
+        database.unit_of_work() as s,
+    ):
         service.import_feed(s, kind="osv", path=z)
 
 
@@ -224,9 +307,9 @@ def _run_job(database: Database, job_id: int) -> jobs.Job:
     return jobs.wait(job_id, timeout=60)
 
 
-def test_api_feed_job_refuses_in_one_line_and_allow_shrink(database: Database, client: Any,
-                                                           admin_headers: dict[str, str], tmp_path: Path,
-                                                           monkeypatch: Any) -> None:
+def test_api_feed_job_refuses_in_one_line_and_allow_shrink(
+    database: Database, client: Any, admin_headers: dict[str, str], tmp_path: Path, monkeypatch: Any
+) -> None:
     from ciimap.config import get_settings
 
     monkeypatch.setattr(get_settings(), "data_dir", tmp_path / "var")
@@ -236,16 +319,26 @@ def test_api_feed_job_refuses_in_one_line_and_allow_shrink(database: Database, c
     before = table_rows(database)
     for path, form, expected in ((head, {}, "a header but no rows"), (small, {}, "--allow-shrink")):
         with path.open("rb") as f:
-            r = client.post("/api/feeds/kev/import", files={"file": (path.name, f, "text/csv")}, data=form,
-                            headers=admin_headers)
+            r = client.post(
+                "/api/feeds/kev/import",
+                files={"file": (path.name, f, "text/csv")},
+                data=form,
+                headers=admin_headers,
+            )
         assert r.status_code == 202, r.text
         job = _run_job(database, r.json()["id"])
         assert job.status == "failed" and job.error and "\n" not in job.error and "Traceback" not in job.error
         assert path.name in job.error and expected in job.error, job.error
     changes = table_changes(before, table_rows(database))
-    assert set(changes) <= {"job", "procrastinate_jobs", "procrastinate_events"}, changes  # the two jobs, no data
+    assert set(changes) <= {"job", "procrastinate_jobs", "procrastinate_events"}, (
+        changes
+    )  # the two jobs, no data
     with small.open("rb") as f:
-        r = client.post("/api/feeds/kev/import", files={"file": (small.name, f, "text/csv")},
-                        data={"allow_shrink": "true"}, headers=admin_headers)
+        r = client.post(
+            "/api/feeds/kev/import",
+            files={"file": (small.name, f, "text/csv")},
+            data={"allow_shrink": "true"},
+            headers=admin_headers,
+        )
     job = _run_job(database, r.json()["id"])
     assert job.status == "succeeded" and job.result["records"] == 19, job.error

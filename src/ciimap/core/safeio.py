@@ -50,7 +50,9 @@ class Limits:
         from ciimap.config import get_settings
 
         s = get_settings()
-        return cls(member=s.unpack_max_member_mb << 20, total=s.unpack_max_total_mb << 20, ratio=s.unpack_max_ratio)
+        return cls(
+            member=s.unpack_max_member_mb << 20, total=s.unpack_max_total_mb << 20, ratio=s.unpack_max_ratio
+        )
 
 
 def _mb(n: int) -> str:
@@ -66,12 +68,17 @@ class _Budget:
     def check(self, member: str | None, expanded: int, compressed: int) -> None:
         lim, where = self.limits, member
         if expanded > RATIO_FLOOR and expanded > lim.ratio * max(compressed, 1):
-            self._refuse(where, f"expands more than {lim.ratio:g} times its compressed size "
-                         "(a decompression bomb?; limit CIIMAP_UNPACK_MAX_RATIO)")
+            self._refuse(
+                where,
+                f"expands more than {lim.ratio:g} times its compressed size "
+                "(a decompression bomb?; limit CIIMAP_UNPACK_MAX_RATIO)",
+            )
         if expanded > lim.member:
             self._refuse(where, f"expands to more than {_mb(lim.member)} (limit CIIMAP_UNPACK_MAX_MEMBER_MB)")
         if self.total + expanded > lim.total:
-            self._refuse(where, f"the archive expands to more than {_mb(lim.total)} (limit CIIMAP_UNPACK_MAX_TOTAL_MB)")
+            self._refuse(
+                where, f"the archive expands to more than {_mb(lim.total)} (limit CIIMAP_UNPACK_MAX_TOTAL_MB)"
+            )
 
     def _refuse(self, member: str | None, msg: str) -> None:
         raise InputFileError(f"{self.path}!{member}" if member else str(self.path), f"refused: {msg}")
@@ -111,8 +118,9 @@ def read_gzip(path: Path, limits: Limits | None = None) -> bytes:
                     out += chunk
                     budget.check(None, len(out), counting.count)
         except (OSError, EOFError, zlib.error) as e:
-            raise InputFileError(str(path), f"damaged or truncated gzip data ({e})",
-                                 position=f"expanded byte {len(out)}") from None
+            raise InputFileError(
+                str(path), f"damaged or truncated gzip data ({e})", position=f"expanded byte {len(out)}"
+            ) from None
     return bytes(out)
 
 
@@ -144,7 +152,9 @@ def _check_directory(z: zipfile.ZipFile, budget: _Budget) -> None:
         budget.total += info.file_size
 
 
-def zip_members(path: Path, suffixes: tuple[str, ...], limits: Limits | None = None) -> Iterator[tuple[str, bytes]]:
+def zip_members(
+    path: Path, suffixes: tuple[str, ...], limits: Limits | None = None
+) -> Iterator[tuple[str, bytes]]:
     """``(member name, bytes)`` for each file member whose name ends with one of ``suffixes``."""
     budget = _Budget(path, limits or Limits.from_settings())
     with _open_zip(path) as z:
@@ -182,5 +192,8 @@ def decode_utf8(name: str, data: bytes, *, bom: bool = True, base: int = 0) -> s
         return data.decode("utf-8-sig" if bom else "utf-8")
     except UnicodeDecodeError as e:
         start = e.start + (3 if bom and data.startswith(b"\xef\xbb\xbf") else 0)
-        raise InputFileError(name, f"not UTF-8 text (byte 0x{data[start]:02x} is invalid; binary or another "
-                             "encoding?)", position=f"byte {base + start}") from None
+        raise InputFileError(
+            name,
+            f"not UTF-8 text (byte 0x{data[start]:02x} is invalid; binary or another encoding?)",
+            position=f"byte {base + start}",
+        ) from None

@@ -127,15 +127,16 @@ def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
         raise
     except Exception as e:  # openpyxl/zipfile/XML errors on a damaged or foreign file
         raise InputFileError(str(path), f"not a readable XLSX workbook ({type(e).__name__}: {e})") from None
-    n = 0
+    done = 0
     try:
-        for n, row in enumerate(wb.worksheets[0].iter_rows(values_only=True), 1):
+        for row in wb.worksheets[0].iter_rows(values_only=True):
             yield list(row)
+            done += 1
     except CiimapError:
         raise
     except Exception as e:  # a sheet cut short or damaged inside the zip
         raise InputFileError(str(path), f"damaged XLSX worksheet ({type(e).__name__}: {e})",
-                             position=f"row {n + 1}") from None
+                             position=f"row {done + 1}") from None
     finally:
         wb.close()
 
