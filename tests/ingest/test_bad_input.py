@@ -171,7 +171,8 @@ def corpus(kind: str, tmp: Path, bomb: Path) -> list[tuple[str, Path, str]]:
     """``(case, file, expected text in the one-line error)`` for one importer."""
     nmap, masscan, osq = NMAP1.read_bytes(), (DATA / "masscan.json").read_bytes(), (DATA / "osquery-bundle.json").read_bytes()
     common = [("empty", _write(tmp, f"empty-{kind}.dat", b""), "empty file (0 bytes)"),
-              ("binary", _write(tmp, f"binary-{kind}.dat", BINARY), "")]
+              ("binary", _write(tmp, f"binary-{kind}.dat", BINARY), ""),
+              ("NUL bytes (valid UTF-8, still binary)", _write(tmp, f"nul-{kind}.dat", b"\0" * 4096), "")]
     if kind == "nmap":
         head = nmap[: nmap.index(b"<host ")]
         return [*common,

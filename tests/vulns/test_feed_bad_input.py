@@ -74,7 +74,10 @@ def bombs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def corpus(kind: str, tmp: Path, bombs: dict[str, Path]) -> list[tuple[str, Path, str]]:
     """``(case, file, expected text in the one-line error)`` for one feed."""
-    common = [("empty", _write(tmp, f"empty-{kind}.dat", b""), "empty file (0 bytes)")]
+    common = [
+        ("empty", _write(tmp, f"empty-{kind}.dat", b""), "empty file (0 bytes)"),
+        ("NUL bytes (valid UTF-8, still binary)", _write(tmp, f"nul-{kind}.dat", b"\0" * 4096), ""),
+    ]
     if kind == "osv":
         good = {
             f"jinja2/{p.stem}.json": json.dumps(
@@ -161,6 +164,11 @@ def corpus(kind: str, tmp: Path, bombs: dict[str, Path]) -> list[tuple[str, Path
             ("binary", _write(tmp, "binary.csv", BINARY), "byte 0: not UTF-8 text"),
             ("header only", _write(tmp, "head.csv", b"".join(lines[:2])), "no EPSS rows after the header"),
             ("cut inside a row", _write(tmp, "cutrow.csv", raw[:-3]), "ends without a line end"),
+            (
+                "field over the CSV limit",
+                _write(tmp, "huge.csv", lines[1] + b'"' + b"A" * 200_000 + b'",1,1\n'),
+                "line 2: malformed CSV (field larger than field limit",
+            ),
             (
                 "cut between rows",
                 _write(tmp, "cut.csv", b"".join(lines[:3])),

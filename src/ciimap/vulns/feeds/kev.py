@@ -63,7 +63,7 @@ def _from_csv(path: Path, raw: bytes) -> Parsed:
             rows.append(_row(e))
     except csv.Error as e:
         raise InputFileError(str(path), f"malformed CSV ({e}; the file may end early)",
-                             position=f"line {reader.line_num}") from None
+                             position=f"line {reader.reader.line_num}") from None
     if not rows:
         raise InputFileError(str(path), "the KEV CSV has a header but no rows: nothing was imported", position="line 2")
     if not text.endswith(("\n", "\r")):
