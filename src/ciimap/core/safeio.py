@@ -109,19 +109,19 @@ def is_gzip(path: Path) -> bool:
 def read_gzip(path: Path, limits: Limits | None = None) -> bytes:
     """The expanded content of a ``.gz`` file, read as a stream within the limits."""
     budget = _Budget(path, limits or Limits.from_settings())
-    out = bytearray()
+    out = io.BytesIO()  # getvalue() hands over its buffer: no second copy of a large feed
     with path.open("rb") as raw:
         counting = _Counting(raw)
         try:
             with gzip.GzipFile(fileobj=io.BufferedReader(counting, _CHUNK), mode="rb") as gz:
                 while chunk := gz.read(_CHUNK):
-                    out += chunk
-                    budget.check(None, len(out), counting.count)
+                    out.write(chunk)
+                    budget.check(None, out.tell(), counting.count)
         except (OSError, EOFError, zlib.error) as e:
             raise InputFileError(
-                str(path), f"damaged or truncated gzip data ({e})", position=f"expanded byte {len(out)}"
+                str(path), f"damaged or truncated gzip data ({e})", position=f"expanded byte {out.tell()}"
             ) from None
-    return bytes(out)
+    return out.getvalue()
 
 
 def read_maybe_gzip(path: Path, limits: Limits | None = None) -> bytes:
@@ -167,16 +167,16 @@ def zip_members(
 
 
 def _read_member(path: Path, z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> bytes:
-    out = bytearray()
+    out = io.BytesIO()
     try:
         with z.open(info) as fh:
             while chunk := fh.read(_CHUNK):
-                out += chunk
-                budget.check(info.filename, len(out), info.compress_size)
+                out.write(chunk)
+                budget.check(info.filename, out.tell(), info.compress_size)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as e:
         raise InputFileError(f"{path}!{info.filename}", f"damaged zip member ({e})") from None
-    budget.total += len(out)
-    return bytes(out)
+    budget.total += out.tell()
+    return out.getvalue()
 
 
 def require_content(path: Path) -> None:
