@@ -112,6 +112,7 @@ KEV = SHARED / "kev" / "known_exploited_vulnerabilities.json"
 SBOM = SHARED / "sbom" / "python-app-sbom.cdx.json"
 REGISTER = "资产名称,IP地址,主机名\n服务器一,10.0.0.1,srv1\n服务器二,10.0.0.2,srv2\n"
 BINARY = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+DEEP = b"[" * 100_000 + b"]" * 100_000  # deeper than Python's recursion limit: json raises RecursionError
 #: a refused import is recorded there as a failed run (and the audit chain's head moves on), nothing else
 BOOKKEEPING = {"import_run", "audit_log", "audit_head"}
 
@@ -194,6 +195,7 @@ def corpus(kind: str, tmp: Path, bomb: Path) -> list[tuple[str, Path, str]]:
                  "the '# end' line is missing"),
                 ("cut XML", _write(tmp, "cut.xml", (DATA / "masscan.xml").read_bytes()[:600]), "truncated XML"),
                 ("invalid UTF-8", _write(tmp, "bad.json", _insert(masscan, 200)), "byte 200"),
+                ("nested too deeply", _write(tmp, "deep.json", DEEP), "nested too deeply"),
                 ("wrong format", _write(tmp, "register.csv", REGISTER), "not a masscan list line")]
     if kind == "register":
         data = REGISTER.encode()
@@ -218,12 +220,16 @@ def corpus(kind: str, tmp: Path, bomb: Path) -> list[tuple[str, Path, str]]:
                 ("truncated JSON", _write(tmp, "cut.cdx.json", raw[: len(raw) // 2]), "malformed JSON SBOM"),
                 ("truncated XML", _write(tmp, "cut.cdx.xml", xml[: len(xml) // 2]), "truncated XML"),
                 ("invalid UTF-8", _write(tmp, "bad.cdx.json", _insert(raw, 1000)), "byte 1000"),
+                ("nested too deeply", _write(tmp, "deep.cdx.json", DEEP), "nested too deeply"),
+                ("XML nested too deeply", _write(tmp, "deep.cdx.xml", b'<bom xmlns="http://cyclonedx.org/schema/bom/1.5">'
+                                                 + b"<components><component>" * 3000), "malformed XML (Excessive depth"),
                 ("wrong format", KEV, "not a CycloneDX")]
     assert kind == "osquery"
     return [*common,
             ("no rows", _write(tmp, "none.json", b"[]\n"), "no osquery rows"),
             ("truncated", _write(tmp, "cut.json", osq[: len(osq) // 2]), "malformed JSON"),
             ("invalid UTF-8", _write(tmp, "bad.json", _insert(osq, 300)), "byte 300"),
+            ("nested too deeply", _write(tmp, "deep.json", DEEP), "nested too deeply"),
             ("wrong format", KEV, "no osquery rows")]
 
 

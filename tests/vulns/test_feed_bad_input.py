@@ -33,6 +33,7 @@ from ciimap.vulns import service
 from .helpers import DATA, KEV_CSV, KEV_JSON, SHARED, osv_subset
 
 BINARY = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+DEEP = b"[" * 100_000 + b"]" * 100_000  # deeper than Python's recursion limit: json raises RecursionError
 NVD = DATA / "nvd-openssh-redis.json"
 EPSS = DATA / "epss.csv"
 
@@ -96,6 +97,11 @@ def corpus(kind: str, tmp: Path, bombs: dict[str, Path]) -> list[tuple[str, Path
             ("damaged member", _write(tmp, "damaged.zip", bytes(damaged)), "damaged zip member"),
             ("no records", _zip(tmp, "readme.zip", {"README.md": b"# nothing"}), "no OSV records found"),
             (
+                "member nested too deeply",
+                _zip(tmp, "deep.zip", {"D.json": DEEP}),
+                "deep.zip: nested too deeply",
+            ),
+            (
                 "truncated member",
                 _zip(tmp, "cutmember.zip", {"X.json": first[: len(first) // 2]}),
                 "X.json:line 1",
@@ -121,6 +127,7 @@ def corpus(kind: str, tmp: Path, bombs: dict[str, Path]) -> list[tuple[str, Path
                 "lists no vulnerabilities",
             ),
             ("invalid UTF-8", _write(tmp, "bad.json", _insert(raw, 500)), "byte 500: not UTF-8"),
+            ("nested too deeply", _write(tmp, "deep.json", DEEP), "nested too deeply"),
             ("truncated gzip", _write(tmp, "cut.json.gz", gz[: len(gz) // 2]), "damaged or truncated gzip"),
             ("decompression bomb", bombs["gz"], "refused: expands more than 200 times"),
             ("wrong format", KEV_JSON, "entry without cve.id"),
@@ -154,6 +161,7 @@ def corpus(kind: str, tmp: Path, bombs: dict[str, Path]) -> list[tuple[str, Path
                 "refused: this KEV snapshot has 19 entries, the stored catalogue 1404",
             ),
             ("invalid UTF-8", _write(tmp, "bad.json", _insert(raw, 1000)), "byte 1000: not UTF-8"),
+            ("nested too deeply", _write(tmp, "deep.json", DEEP), "nested too deeply"),
             ("wrong format", EPSS, "not a KEV CSV"),
         ]
     if kind == "epss":

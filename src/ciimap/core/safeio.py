@@ -25,6 +25,7 @@ import io
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -177,6 +178,16 @@ def _read_member(path: Path, z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: 
         raise InputFileError(f"{path}!{info.filename}", f"damaged zip member ({e})") from None
     budget.total += out.tell()
     return out.getvalue()
+
+
+@contextmanager
+def nesting_guard(name: str) -> Iterator[None]:
+    """JSON nested deeper than Python's recursion limit (``[[[[...`` by the 100,000) makes the json
+    module raise RecursionError: a hostile file, refused in one line like any other."""
+    try:
+        yield
+    except RecursionError:
+        raise InputFileError(name, "nested too deeply to read (thousands of levels: a hostile file?)") from None
 
 
 def require_content(path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ciimap.core.errors import InputFileError
-from ciimap.core.safeio import decode_utf8
+from ciimap.core.safeio import decode_utf8, nesting_guard
 from ciimap.ingest.parsers.nmap import NmapXml
 from ciimap.ingest.records import HostRecord, PortRecord
 
@@ -168,6 +168,7 @@ class Masscan:
             self.meta.update({k: v for k, v in self._xml.meta.items() if k != "targets"})
             yield from grouped.values()
             return
-        hosts = (_parse_json if self.format == "json" else _parse_list)(self.path, self.on_bytes)
+        with nesting_guard(str(self.path)):
+            hosts = (_parse_json if self.format == "json" else _parse_list)(self.path, self.on_bytes)
         self.meta["hosts_in_file"] = len(hosts)
         yield from hosts.values()

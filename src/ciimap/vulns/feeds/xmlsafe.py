@@ -39,7 +39,9 @@ def parse(path: Path) -> etree._Element:
     except etree.XMLSyntaxError as e:
         line, col = e.position if e.position else (e.lineno, 0)
         msg = str(e.msg or e).split(", line ")[0]
-        if "Premature end" in msg or "end of data" in msg.lower() or line >= fixed.count(b"\n") + 1:
+        lines, last_len = fixed.count(b"\n") + 1, len(fixed.rsplit(b"\n", 1)[-1])
+        at_eof = line > lines or (line == lines and col >= last_len)  # the error sits where the file stops
+        if "Premature end" in msg or "end of data" in msg.lower() or at_eof:
             msg = f"truncated XML: the file ends inside an element ({msg})"
         else:
             msg = f"invalid XML: {msg}"
