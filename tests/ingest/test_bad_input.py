@@ -182,6 +182,8 @@ def corpus(kind: str, tmp: Path, bomb: Path) -> list[tuple[str, Path, str]]:
                 ("well-formed, never finished", _write(tmp, "unfinished.xml", head + b"</nmaprun>\n"),
                  "incomplete scan: no <runstats><finished>"),
                 ("invalid UTF-8", _write(tmp, "latin1.xml", _insert(nmap, nmap.index(b"localhost"))), "line "),
+                ("a port that is not a number", _write(tmp, "portid.xml", nmap.replace(b'portid="22"', b'portid="ssh"', 1)),
+                 "host 4: unexpected content (ValueError: invalid literal for int() with base 10: 'ssh')"),
                 ("wrong format", KEV, "not an XML document"),
                 ("another XML", DATA / "not-nmap.xml", "not an nmap XML file")]
     if kind == "masscan":
@@ -196,6 +198,8 @@ def corpus(kind: str, tmp: Path, bomb: Path) -> list[tuple[str, Path, str]]:
                 ("cut XML", _write(tmp, "cut.xml", (DATA / "masscan.xml").read_bytes()[:600]), "truncated XML"),
                 ("invalid UTF-8", _write(tmp, "bad.json", _insert(masscan, 200)), "byte 200"),
                 ("nested too deeply", _write(tmp, "deep.json", DEEP), "nested too deeply"),
+                ("ports of the wrong type", _write(tmp, "shape.json", '[\n{"ip": "10.10.0.9", "ports": 5},\n]\n'),
+                 "line 2: unexpected content (TypeError"),
                 ("wrong format", _write(tmp, "register.csv", REGISTER), "not a masscan list line")]
     if kind == "register":
         data = REGISTER.encode()
@@ -221,6 +225,12 @@ def corpus(kind: str, tmp: Path, bomb: Path) -> list[tuple[str, Path, str]]:
                 ("truncated XML", _write(tmp, "cut.cdx.xml", xml[: len(xml) // 2]), "truncated XML"),
                 ("invalid UTF-8", _write(tmp, "bad.cdx.json", _insert(raw, 1000)), "byte 1000"),
                 ("nested too deeply", _write(tmp, "deep.cdx.json", DEEP), "nested too deeply"),
+                ("a version that is a list", _write(tmp, "shape.cdx.json", '{"bomFormat": "CycloneDX", "specVersion": '
+                                                    '"1.5", "components": [{"name": "a", "version": [1]}]}'),
+                 "component version is a list, not text"),
+                ("a licence of the wrong type", _write(tmp, "lic.cdx.json", '{"bomFormat": "CycloneDX", "specVersion": '
+                                                       '"1.5", "components": [{"name": "a", "licenses": [{"license": "x"}]}]}'),
+                 "unexpected content (AttributeError"),
                 ("XML nested too deeply", _write(tmp, "deep.cdx.xml", b'<bom xmlns="http://cyclonedx.org/schema/bom/1.5">'
                                                  + b"<components><component>" * 3000), "malformed XML (Excessive depth"),
                 ("wrong format", KEV, "not a CycloneDX")]
@@ -230,6 +240,8 @@ def corpus(kind: str, tmp: Path, bomb: Path) -> list[tuple[str, Path, str]]:
             ("truncated", _write(tmp, "cut.json", osq[: len(osq) // 2]), "malformed JSON"),
             ("invalid UTF-8", _write(tmp, "bad.json", _insert(osq, 300)), "byte 300"),
             ("nested too deeply", _write(tmp, "deep.json", DEEP), "nested too deeply"),
+            ("rows of the wrong type", _write(tmp, "shape.json", '{"host": {"hostname": "a"}, "deb_packages": 5}'),
+             "unexpected content (TypeError"),
             ("wrong format", KEV, "no osquery rows")]
 
 

@@ -55,6 +55,14 @@ def _insert(data: bytes, at: int) -> bytes:
     return data[:at] + b"\xff" + data[at:]
 
 
+def _reshape(raw: bytes, inner: str | None, key: str, value: Any) -> str:
+    """The feed with ``key`` of its first entry (or of the entry's ``inner`` object) set to ``value``."""
+    doc = json.loads(raw)
+    entry = doc["vulnerabilities"][0]
+    (entry[inner] if inner else entry)[key] = value
+    return json.dumps(doc)
+
+
 @pytest.fixture(scope="session")
 def bombs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """About 1 MB each on disk, 1 GiB expanded: built once per session."""
@@ -99,7 +107,12 @@ def corpus(kind: str, tmp: Path, bombs: dict[str, Path]) -> list[tuple[str, Path
             (
                 "member nested too deeply",
                 _zip(tmp, "deep.zip", {"D.json": DEEP}),
-                "deep.zip: nested too deeply",
+                "deep.zip!D.json: nested too deeply",
+            ),
+            (
+                "a field of the wrong type",
+                _zip(tmp, "shape.zip", {"S.json": b'{"id": "GHSA-s", "affected": "x"}'}),
+                "S.json: unexpected content (AttributeError",
             ),
             (
                 "truncated member",
@@ -128,6 +141,11 @@ def corpus(kind: str, tmp: Path, bombs: dict[str, Path]) -> list[tuple[str, Path
             ),
             ("invalid UTF-8", _write(tmp, "bad.json", _insert(raw, 500)), "byte 500: not UTF-8"),
             ("nested too deeply", _write(tmp, "deep.json", DEEP), "nested too deeply"),
+            (
+                "a field of the wrong type",
+                _write(tmp, "shape.json", _reshape(raw, "cve", "descriptions", "x")),
+                "vulnerabilities[0]: unexpected content (AttributeError",
+            ),
             ("truncated gzip", _write(tmp, "cut.json.gz", gz[: len(gz) // 2]), "damaged or truncated gzip"),
             ("decompression bomb", bombs["gz"], "refused: expands more than 200 times"),
             ("wrong format", KEV_JSON, "entry without cve.id"),
@@ -162,6 +180,11 @@ def corpus(kind: str, tmp: Path, bombs: dict[str, Path]) -> list[tuple[str, Path
             ),
             ("invalid UTF-8", _write(tmp, "bad.json", _insert(raw, 1000)), "byte 1000: not UTF-8"),
             ("nested too deeply", _write(tmp, "deep.json", DEEP), "nested too deeply"),
+            (
+                "a field of the wrong type",
+                _write(tmp, "shape.json", _reshape(raw, None, "cwes", 5)),
+                "vulnerabilities[0]: unexpected content (TypeError",
+            ),
             ("wrong format", EPSS, "not a KEV CSV"),
         ]
     if kind == "epss":

@@ -180,14 +180,23 @@ def _read_member(path: Path, z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: 
     return out.getvalue()
 
 
+#: What a parser raises when a well-formed file has an unexpected shape (a string where a list
+#: should be, a number that is not one): the file's fault, reported as such.
+_SHAPE_ERRORS = (AttributeError, TypeError, KeyError, ValueError, IndexError, LookupError)
+
+
 @contextmanager
-def nesting_guard(name: str) -> Iterator[None]:
-    """JSON nested deeper than Python's recursion limit (``[[[[...`` by the 100,000) makes the json
-    module raise RecursionError: a hostile file, refused in one line like any other."""
+def content_guard(name: str, position: str | None = None) -> Iterator[None]:
+    """Turn a parser's crash on odd content into one :class:`InputFileError` naming the file (and the
+    record): JSON nested deeper than Python's recursion limit (``[[[[...`` by the 100,000), or a
+    value of the wrong type where the format expects another. Never a traceback."""
     try:
         yield
     except RecursionError:
-        raise InputFileError(name, "nested too deeply to read (thousands of levels: a hostile file?)") from None
+        raise InputFileError(name, "nested too deeply to read (thousands of levels: a hostile file?)",
+                             position=position) from None
+    except _SHAPE_ERRORS as e:
+        raise InputFileError(name, f"unexpected content ({type(e).__name__}: {e})", position=position) from None
 
 
 def require_content(path: Path) -> None:

@@ -86,7 +86,7 @@ def import_feed(session: Session, *, kind: str, path: str | Path, snapshot_date:
         raise InputFileError(str(p), f"is a directory; a {kind} feed is one file")
     safeio.require_content(p)
     t0 = time.perf_counter()
-    with safeio.nesting_guard(str(p)):
+    with safeio.content_guard(str(p)):
         parsed = mod.parse(p)
     digest = checksum(p)
     snap = snapshot_date or parsed.snapshot_date or dt.date.today()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ciimap.core.errors import InputFileError
-from ciimap.core.safeio import decode_utf8, nesting_guard
+from ciimap.core.safeio import content_guard, decode_utf8
 from ciimap.ingest.parsers.nmap import NmapXml
 from ciimap.ingest.records import HostRecord, PortRecord
 
@@ -41,13 +41,14 @@ def _json_entry(path: Path, hosts: dict[str, HostRecord], obj: Any, lineno: int)
     rec = _host(hosts, str(obj["ip"]), lineno)
     for p in obj.get("ports") or []:
         try:
+            reason = p.get("reason")
             port = PortRecord(protocol=str(p.get("proto", "tcp")), port=int(p["port"]),
-                              state=str(p.get("status", "open")), reason=p.get("reason"))
+                              state=str(p.get("status", "open")), reason=None if reason is None else str(reason))
         except (KeyError, TypeError, ValueError):
             raise InputFileError(str(path), "port entry without a valid 'port'", position=f"line {lineno}") from None
         svc = p.get("service")
         if isinstance(svc, dict):
-            port.name = svc.get("name")
+            port.name = None if svc.get("name") is None else str(svc["name"])
             port.method = "banner"
             if svc.get("banner"):
                 port.scripts.append(("banner", str(svc["banner"])))
@@ -99,7 +100,8 @@ def _parse_json(path: Path, on_bytes: Callable[[int], None] | None) -> dict[str,
         except json.JSONDecodeError as e:
             raise InputFileError(str(path), f"invalid JSON ({e.msg})", position=f"line {lineno}, column {e.colno}") from None
         for entry in obj if isinstance(obj, list) else [obj]:
-            _json_entry(path, hosts, entry, lineno)
+            with content_guard(str(path), f"line {lineno}"):
+                _json_entry(path, hosts, entry, lineno)
             entries += 1
         if on_bytes and lineno % 5000 == 0:
             on_bytes(offset)
@@ -168,7 +170,7 @@ class Masscan:
             self.meta.update({k: v for k, v in self._xml.meta.items() if k != "targets"})
             yield from grouped.values()
             return
-        with nesting_guard(str(self.path)):
+        with content_guard(str(self.path)):
             hosts = (_parse_json if self.format == "json" else _parse_list)(self.path, self.on_bytes)
         self.meta["hosts_in_file"] = len(hosts)
         yield from hosts.values()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ciimap.core.errors import InputFileError
-from ciimap.core.safeio import decode_utf8, nesting_guard
+from ciimap.core.safeio import content_guard, decode_utf8
 from ciimap.ingest.records import HostRecord, SoftwareRecord, SoftwareSet
 
 TABLES = ("os_version", "programs", "deb_packages", "rpm_packages", "system_info")
@@ -82,7 +82,7 @@ def _software(table: str, row: dict[str, Any], platform: str | None) -> Software
 
 def parse(path: Path) -> list[SoftwareSet]:
     """Results holding no row are refused: importing them would remove the asset's inventory."""
-    with nesting_guard(str(path)):
+    with content_guard(str(path)):
         sets = _parse(path, decode_utf8(str(path), path.read_bytes()))
     if not any(s.meta["tables"] for s in sets):
         raise InputFileError(str(path), "no osquery rows in the file: nothing was imported")

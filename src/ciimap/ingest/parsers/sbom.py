@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ciimap.core.errors import InputFileError
-from ciimap.core.safeio import decode_utf8, nesting_guard
+from ciimap.core.safeio import content_guard, decode_utf8
 from ciimap.ingest.parsers.xmlsafe import safe_parse
 from ciimap.ingest.records import SoftwareRecord, SoftwareSet
 
@@ -22,7 +22,7 @@ _CDX_KINDS = {"library": "library", "framework": "library", "application": "appl
 
 def parse(path: Path) -> SoftwareSet:
     """An SBOM listing no component is refused: importing it would remove the target's whole inventory."""
-    with nesting_guard(str(path)):
+    with content_guard(str(path)):
         out = _parse(path)
     if not out.components:
         raise InputFileError(str(path), "the SBOM lists no components: nothing was imported")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ciimap.core.errors import InputFileError
-from ciimap.core.safeio import decode_utf8
+from ciimap.core.safeio import content_guard, decode_utf8
 from ciimap.vulns.feeds.common import Parsed, parse_date
 
 
@@ -42,7 +42,8 @@ def _from_json(path: Path, raw: bytes) -> Parsed:
     for i, entry in enumerate(vulns):
         if not isinstance(entry, dict) or not entry.get("cveID"):
             raise InputFileError(str(path), "entry without cveID", position=f"vulnerabilities[{i}]")
-        rows.append(_row(entry))
+        with content_guard(str(path), f"vulnerabilities[{i}]"):
+            rows.append(_row(entry))
     snap = parse_date(doc.get("dateReleased")) or max((r["date_added"] for r in rows if r["date_added"]), default=None)
     return Parsed(rows=rows, snapshot_date=snap, notes={"catalog_version": doc.get("catalogVersion")})
 

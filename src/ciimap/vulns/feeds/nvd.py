@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ciimap.core.errors import InputFileError
-from ciimap.core.safeio import decode_utf8, read_maybe_gzip
+from ciimap.core.safeio import content_guard, decode_utf8, read_maybe_gzip
 from ciimap.vulns import cpe as C
 from ciimap.vulns.feeds.common import AdvisoryRec, Parsed, newest, parse_date, parse_dt, severity_from_score
 
@@ -84,6 +84,7 @@ def parse(path: Path) -> Parsed:
         cve = item.get("cve") if isinstance(item, dict) else None
         if not isinstance(cve, dict) or not cve.get("id"):
             raise InputFileError(str(path), "entry without cve.id", position=f"vulnerabilities[{i}]")
-        recs.append(to_record(cve, notes))
+        with content_guard(str(path), f"vulnerabilities[{i}]"):
+            recs.append(to_record(cve, notes))
     snap = parse_date(doc.get("timestamp")) or newest(r.modified for r in recs)
     return Parsed(advisories=recs, snapshot_date=snap, notes=notes)

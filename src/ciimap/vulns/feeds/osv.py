@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ciimap.core.errors import InputFileError
-from ciimap.core.safeio import decode_utf8, zip_members
+from ciimap.core.safeio import content_guard, decode_utf8, zip_members
 from ciimap.vulns import versions as V
 from ciimap.vulns.feeds.common import (
     AdvisoryRec,
@@ -148,7 +148,8 @@ def parse(path: Path) -> Parsed:
     recs = []
     for name, raw in _documents(path):
         notes["files"] += 1
-        recs.append(to_record(_load(name, raw), notes))
+        with content_guard(name):
+            recs.append(to_record(_load(name, raw), notes))
     if not recs:
         raise InputFileError(str(path), "no OSV records found (expected *.json or *.yaml files)")
     return Parsed(advisories=recs, snapshot_date=newest(r.modified for r in recs), notes=notes)
