@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 
 from ciimap.core.errors import InputFileError
-from ciimap.core.safeio import content_guard
+from ciimap.core.safeio import SHAPE_ERRORS, content_guard, shape_error
 from ciimap.ingest.parsers.xmlsafe import check_prolog, detach, iterparse, read_head
 from ciimap.ingest.records import HostRecord, PortRecord
 
@@ -196,8 +196,10 @@ class _Reread:
 def _complete(rec: HostRecord, h: Any, path: str) -> None:
     """Second pass: ports, services, OS matches, scripts and times (a value that is not a number where
     nmap writes one refuses the file, naming the host)."""
-    with content_guard(path, rec.position):
+    try:
         _complete_host(rec, h)
+    except SHAPE_ERRORS as e:
+        raise shape_error(path, e, rec.position) from None
 
 
 def _complete_host(rec: HostRecord, h: Any) -> None:
