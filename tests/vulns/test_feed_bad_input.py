@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from badinput import (
@@ -89,9 +90,7 @@ def corpus(kind: str, tmp: Path, bombs: dict[str, Path]) -> list[tuple[str, Path
     ]
     if kind == "osv":
         good = {
-            f"jinja2/{p.stem}.json": json.dumps(
-                __import__("yaml").safe_load(p.read_text()), default=str
-            ).encode()
+            f"jinja2/{p.stem}.json": json.dumps(yaml.safe_load(p.read_text()), default=str).encode()
             for p in sorted((SHARED / "osv-pypi" / "vulns" / "jinja2").glob("*.yaml"))
         }
         full = _zip(tmp, "full.zip", good).read_bytes()
