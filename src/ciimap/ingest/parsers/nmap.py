@@ -146,7 +146,7 @@ class _Pending:
         self.host, self.order, self.path = host, order, path
 
     def __call__(self, rec: HostRecord) -> None:
-        _complete(rec, self.host, self.path)
+        _completed(rec, self.host, self.path)
 
 
 def pending_index(rec: HostRecord) -> int | None:
@@ -190,19 +190,20 @@ class _Reread:
         self.reader, self.order = reader, order
 
     def __call__(self, rec: HostRecord) -> None:
-        _complete(rec, self.reader.element(self.order), str(self.reader.path))
+        _completed(rec, self.reader.element(self.order), str(self.reader.path))
 
 
-def _complete(rec: HostRecord, h: Any, path: str) -> None:
-    """Second pass: ports, services, OS matches, scripts and times (a value that is not a number where
-    nmap writes one refuses the file, naming the host)."""
+def _completed(rec: HostRecord, h: Any, path: str) -> None:
+    """:func:`_complete`, where a value that is not a number where nmap writes one refuses the file,
+    naming the host."""
     try:
-        _complete_host(rec, h)
+        _complete(rec, h)
     except SHAPE_ERRORS as e:
         raise shape_error(path, e, rec.position) from None
 
 
-def _complete_host(rec: HostRecord, h: Any) -> None:
+def _complete(rec: HostRecord, h: Any) -> None:
+    """Second pass: ports, services, OS matches, scripts and times."""
     for c in h:
         tag = c.tag
         if tag == "status":
