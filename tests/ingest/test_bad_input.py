@@ -263,15 +263,18 @@ def _seed(database, run_import, kind: str, tmp: Path) -> dict:
     return {}
 
 
-def assert_only_failure_recorded(database, before: dict, case: str) -> None:
-    """Every table identical but for the failed run's record: rows added to import_run and audit_log."""
+def assert_only_failure_recorded(database, before: dict, case: str) -> dict:
+    """Every table identical but for the failed run's record: rows added to import_run and audit_log.
+    Returns the tables as they are now (the next case's "before")."""
     from badinput import table_changes, table_rows
 
-    changes = table_changes(before, table_rows(database))
+    after = table_rows(database)
+    changes = table_changes(before, after)
     assert set(changes) <= BOOKKEEPING, (case, {t: c for t, c in changes.items() if t not in BOOKKEEPING})
     assert not any(c["removed"] for t, c in changes.items() if t != "audit_head"), (case, changes)
     added = changes.get("import_run", {}).get("added", [])
     assert len(added) == 1 and "'failed'" in added[0], (case, added)
+    return after
 
 
 @pytest.mark.parametrize("kind", ["nmap", "masscan", "register", "sbom", "osquery"])
@@ -281,13 +284,13 @@ def test_bad_input_corpus_changes_nothing(database, run_import, kind: str, tmp_p
     from badinput import table_rows
 
     options = _seed(database, run_import, kind, tmp_path)
+    before = table_rows(database)
     for case, path, expected in corpus(kind, tmp_path, xlsx_bomb):
-        before = table_rows(database)
         with pytest.raises(InputFileError) as e:
             run_import(kind, path, options=options)
         msg = str(e.value)
         assert path.name in msg and "\n" not in msg and expected in msg, (case, msg)
-        assert_only_failure_recorded(database, before, case)
+        before = assert_only_failure_recorded(database, before, case)
 
 
 def test_complete_empty_scans_still_mark_hosts_missing(database, run_import, tmp_path: Path) -> None:

@@ -249,8 +249,8 @@ def test_bad_feed_corpus_changes_nothing(
     database: Database, kind: str, tmp_path: Path, bombs: dict[str, Path]
 ) -> None:
     _seed(database, kind, tmp_path)
+    before = table_rows(database)
     for case, path, expected in corpus(kind, tmp_path, bombs):
-        before = table_rows(database)
         with pytest.raises(InputFileError) as e, database.unit_of_work() as s:
             service.import_feed(s, kind=kind, path=path)
         msg = str(e.value)
