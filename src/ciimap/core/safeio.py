@@ -1,9 +1,10 @@
 """Reading untrusted input files safely: archives as bounded streams, text with exact error offsets.
 
-Every importer and feed reader goes through here for the two things that went wrong with hostile or
-damaged files (issue 10): decompression bombs (a 1 MB zip or ``.gz`` expanding to gigabytes took the
-process to 3 GB and a traceback) and undecodable bytes (a traceback instead of a line naming the
-file and the byte).
+Every importer and feed reader goes through here for what went wrong with hostile or damaged files
+(issue 10): decompression bombs (a 1 MB zip or ``.gz`` expanding to gigabytes took the process to
+3 GB and a traceback), undecodable bytes and odd shapes (a traceback instead of a line naming the
+file and the place: :func:`decode_utf8`, :func:`content_guard`) and 0-byte files taken for empty
+scans (:func:`require_content`).
 
 Archives are read as streams and refused, with one :class:`InputFileError` naming the file and the
 member, as soon as a member or the whole archive grows past the configured limits
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ciimap.config import get_settings
 from ciimap.core.errors import InputFileError
 
 #: Below this many expanded bytes a member is never refused for its compression ratio.
@@ -48,8 +50,6 @@ class Limits:
 
     @classmethod
     def from_settings(cls) -> Limits:
-        from ciimap.config import get_settings
-
         s = get_settings()
         return cls(
             member=s.unpack_max_member_mb << 20, total=s.unpack_max_total_mb << 20, ratio=s.unpack_max_ratio
