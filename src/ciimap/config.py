@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     max_upload_mb: int = 512
     #: Path to the nmap binary.
     nmap_path: str = "nmap"
+    #: Archives (OSV zip, ``.gz`` feeds, XLSX registers) are refused when one member expands past this many MB,
+    unpack_max_member_mb: int = 1024
+    #: ... when all members together expand past this many MB,
+    unpack_max_total_mb: int = 4096
+    #: ... or when a member over 16 MB expands more than this many times its compressed size (a bomb).
+    unpack_max_ratio: float = 200.0
+    #: A KEV or EPSS snapshot with fewer entries than this share of the stored catalogue is refused
+    #: unless ``--allow-shrink`` (API: ``allow_shrink``) is given: a cut file must not empty the catalogue.
+    feed_shrink_min_ratio: float = 0.5
 
     @property
     def is_sqlite(self) -> bool:

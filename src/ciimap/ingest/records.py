@@ -96,6 +96,18 @@ class SoftwareRecord:
     bom_ref: str | None = None
     parent_ref: str | None = None  # nested component: part of this bom-ref
 
+    def __post_init__(self) -> None:
+        """JSON sources may put a number or a list where text belongs: numbers become text, anything
+        else is refused here (ValueError: the parser's content guard names the file), not by the database."""
+        for name in ("name", "version", "purl", "cpe", "supplier", "bom_ref", "parent_ref"):
+            value = getattr(self, name)
+            if value is None or isinstance(value, str):
+                continue
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                setattr(self, name, str(value))
+            else:
+                raise ValueError(f"component {name} is a {type(value).__name__}, not text")
+
 
 @dataclass(slots=True)
 class SoftwareSet:

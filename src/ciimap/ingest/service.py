@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from ciimap.core import audit, bulk
+from ciimap.core import audit, bulk, safeio
 from ciimap.core.db import get_database, utcnow
 from ciimap.core.errors import CiimapError, InputFileError, Invalid, NotFound
 from ciimap.core.jobs import Progress
@@ -97,6 +97,8 @@ def import_files(session: Session, *, kind: str, paths: list[Path], progress: Pr
     run = ImportRun(kind=kind, scope=scope[:300], status="running", files=files,
                     created_by=audit.current_actor().name, started_at=utcnow())
     try:
+        for p in paths:
+            safeio.require_content(p)  # recorded as a failed run, like any refused file
         session.add(run)
         session.flush()
         with bulk.fewer_gc_passes():

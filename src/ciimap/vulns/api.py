@@ -34,14 +34,14 @@ def list_feeds(db: DbSession, principal: Reader) -> Any:
 
 @feeds.post("/{kind}/import", response_model=JobRead, status_code=202)
 async def import_feed(kind: str, db: DbSession, principal: Writer, file: UploadFile = File(...),
-                      snapshot_date: str | None = Form(None)) -> Any:
+                      snapshot_date: str | None = Form(None), allow_shrink: bool = Form(False)) -> Any:
     """Upload a feed file (OSV as a zip); the import and the re-match run as a job."""
     if kind not in FEED_KINDS:
         raise Invalid(f"unknown feed kind '{kind}' (expected one of: {', '.join(FEED_KINDS)})")
     up = await uploads.store_async([file])
     with up.until_queued():
         return jobs.submit(db, "vulns.feed_import", {"kind": kind, "path": str(up.paths[0]),
-                                                     "snapshot_date": snapshot_date},
+                                                     "snapshot_date": snapshot_date, "allow_shrink": allow_shrink},
                            actor=principal.username, upload_dir=up.folder)
 
 

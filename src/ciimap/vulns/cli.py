@@ -43,11 +43,13 @@ def feeds_import(kind: str = typer.Argument(..., help=" | ".join(FEED_KINDS)),
                  path: Path = typer.Argument(..., help="file, directory or zip"),
                  snapshot_date: str | None = typer.Option(None, "--snapshot-date", help="YYYY-MM-DD"),
                  no_match: bool = typer.Option(False, "--no-match", help="skip the re-match after import"),
+                 allow_shrink: bool = typer.Option(False, "--allow-shrink",
+                                                   help="accept a KEV/EPSS snapshot much smaller than the stored one"),
                  as_json: bool = typer.Option(False, "--json")) -> None:
     """Import a feed (all-or-nothing), record source/snapshot/checksum, then re-match."""
     with get_database().unit_of_work() as s:
         r = service.import_feed(s, kind=kind, path=path, snapshot_date=_date(snapshot_date, "--snapshot-date"),
-                                rematch=not no_match)
+                                rematch=not no_match, allow_shrink=allow_shrink)
     if as_json:
         print_json(r)
     else:

@@ -34,6 +34,7 @@ def feed_import_job(session: Session, params: dict[str, Any], progress: jobs.Pro
     """Import an uploaded feed file, then re-match everything (same transaction)."""
     progress(0, 2, f"importing {params['kind']}")
     snap = dt.date.fromisoformat(params["snapshot_date"]) if params.get("snapshot_date") else None
-    result = service.import_feed(session, kind=params["kind"], path=params["path"], snapshot_date=snap)
+    result = service.import_feed(session, kind=params["kind"], path=params["path"], snapshot_date=snap,
+                                 allow_shrink=bool(params.get("allow_shrink")))
     progress(2, 2, f"{result['records']} records", force=True)
     return result

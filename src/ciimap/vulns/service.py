@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from ciimap.core import audit
+from ciimap.core import audit, safeio
 from ciimap.core.audit import current_actor
 from ciimap.core.db import chunks
 from ciimap.core.errors import InputFileError, NotFound, check_choice, check_range
@@ -64,15 +64,39 @@ def _replace_table(session: Session, model: Any, rows: list[dict[str, Any]], fi_
     return len(unique)
 
 
+def shrink_ratio() -> float:
+    from ciimap.config import get_settings
+
+    return get_settings().feed_shrink_min_ratio
+
+
+def _check_shrink(session: Session, model: Any, kind: str, path: Path, rows: list[dict[str, Any]]) -> None:
+    """KEV and EPSS imports replace the whole catalogue: refuse a snapshot that would shrink it below
+    ``feed_shrink_min_ratio`` of the stored entries (a cut or wrong file), unless allowed."""
+    stored = session.scalar(select(func.count()).select_from(model)) or 0
+    new = len({r["cve_id"] for r in rows})
+    if stored and new < stored * shrink_ratio():
+        raise InputFileError(str(path), f"refused: this {kind.upper()} snapshot has {new} entries, the stored "
+                             f"catalogue {stored} (below {shrink_ratio():.0%}); nothing was changed. If the file "
+                             "is complete, import it again with --allow-shrink (API: allow_shrink=true)")
+
+
 def import_feed(session: Session, *, kind: str, path: str | Path, snapshot_date: dt.date | None = None,
-                rematch: bool = True) -> dict[str, Any]:
-    """Parse and store one feed (all-or-nothing in the caller's transaction), then re-match."""
+                rematch: bool = True, allow_shrink: bool = False) -> dict[str, Any]:
+    """Parse and store one feed (all-or-nothing in the caller's transaction), then re-match.
+
+    Empty, cut, undecodable and bomb files are refused (one :class:`InputFileError`) before anything
+    is written; so is a KEV/EPSS snapshot that would shrink its catalogue sharply (``allow_shrink``)."""
     p = Path(path)
     if not p.exists():
         raise InputFileError(str(p), "no such file or directory")
     mod = parser(kind)
+    if p.is_dir() and kind != "osv":
+        raise InputFileError(str(p), f"is a directory; a {kind} feed is one file")
+    safeio.require_content(p)
     t0 = time.perf_counter()
-    parsed = mod.parse(p)
+    with safeio.content_guard(str(p)):
+        parsed = mod.parse(p)
     digest = checksum(p)
     snap = snapshot_date or parsed.snapshot_date or dt.date.today()
     fi = FeedImport(kind=kind, source=str(p)[:500], snapshot_date=snap, checksum=digest,
@@ -80,7 +104,10 @@ def import_feed(session: Session, *, kind: str, path: str | Path, snapshot_date:
     session.add(fi)
     session.flush()
     if kind in ("kev", "epss"):
-        count = _replace_table(session, KevEntry if kind == "kev" else EpssScore, parsed.rows, fi.id)
+        model = KevEntry if kind == "kev" else EpssScore
+        if not allow_shrink:
+            _check_shrink(session, model, kind, p, parsed.rows)
+        count = _replace_table(session, model, parsed.rows, fi.id)
         counts: dict[str, Any] = {"entries": count}
     else:
         counts = store_advisories(session, parsed.advisories, fi.id)

@@ -15,6 +15,7 @@ from typing import Any
 from lxml import etree
 
 from ciimap.core.errors import InputFileError
+from ciimap.core.safeio import SHAPE_ERRORS, content_guard, shape_error
 from ciimap.ingest.parsers.xmlsafe import check_prolog, detach, iterparse, read_head
 from ciimap.ingest.records import HostRecord, PortRecord
 
@@ -100,7 +101,7 @@ def _without_volatile(blob: bytes) -> bytes:
     return _SERVICEFP.sub(b"", blob) if b" servicefp=" in blob else blob
 
 
-def host_keys(h: Any, index: int) -> HostRecord | None:
+def host_keys(h: Any, index: int, path: str = "nmap XML") -> HostRecord | None:
     """Cheap first pass over one ``<host>``: identity facts plus a fingerprint of the observed facts.
 
     The full conversion (:func:`complete`) runs only for hosts that are new or changed, which is what
@@ -132,20 +133,20 @@ def host_keys(h: Any, index: int) -> HostRecord | None:
     facts = "|".join((*rec.ips, *rec.macs, rec.mac_vendor or "", *rec.hostnames)).encode()
     rec.fingerprint = hashlib.sha1(facts + _without_volatile(b"".join(blobs)),
                                    usedforsecurity=False).hexdigest()
-    rec.pending = _Pending(h, index)
+    rec.pending = _Pending(h, index, path)
     return rec
 
 
 class _Pending:
     """The deferred second pass over one ``<host>`` (holds the element until then)."""
 
-    __slots__ = ("host", "order")
+    __slots__ = ("host", "order", "path")
 
-    def __init__(self, host: Any, order: int) -> None:
-        self.host, self.order = host, order
+    def __init__(self, host: Any, order: int, path: str) -> None:
+        self.host, self.order, self.path = host, order, path
 
     def __call__(self, rec: HostRecord) -> None:
-        _complete(rec, self.host)
+        _completed(rec, self.host, self.path)
 
 
 def pending_index(rec: HostRecord) -> int | None:
@@ -189,7 +190,16 @@ class _Reread:
         self.reader, self.order = reader, order
 
     def __call__(self, rec: HostRecord) -> None:
-        _complete(rec, self.reader.element(self.order))
+        _completed(rec, self.reader.element(self.order), str(self.reader.path))
+
+
+def _completed(rec: HostRecord, h: Any, path: str) -> None:
+    """:func:`_complete`, where a value that is not a number where nmap writes one refuses the file,
+    naming the host."""
+    try:
+        _complete(rec, h)
+    except SHAPE_ERRORS as e:
+        raise shape_error(path, e, rec.position) from None
 
 
 def _complete(rec: HostRecord, h: Any) -> None:
@@ -245,17 +255,25 @@ class NmapXml:
             if tag == "host":
                 index += 1
                 if index == 1:
-                    self._root_meta(elem.getparent())
-                rec = host_keys(elem, index)
+                    with content_guard(str(self.path)):
+                        self._root_meta(elem.getparent())
+                rec = host_keys(elem, index, str(self.path))
                 detach(elem)  # kept alive by rec.pending until the loader completes or drops it
                 if rec is not None:
                     yield rec
             elif tag == "scaninfo":
                 self.meta.setdefault("scaninfo", []).append(dict(elem.attrib))
-                self._root_meta(elem.getparent())
+                with content_guard(str(self.path)):
+                    self._root_meta(elem.getparent())
             else:
-                self.meta["finished"] = int(elem.get("time", "0")) or None
+                with content_guard(str(self.path), f"line {elem.sourceline}"):
+                    self.meta["finished"] = int(elem.get("time", "0")) or None
                 self.meta["summary"] = elem.get("summary")
+        if "finished" not in self.meta:
+            # nmap and masscan write <runstats><finished/> last: without it the scan did not end, and
+            # the hosts it lacks must not be marked missing (a complete scan with no host up is fine).
+            raise InputFileError(str(self.path), "incomplete scan: no <runstats><finished> element "
+                                 "(the scan was interrupted or the file cut short)")
         self.meta["hosts_in_file"] = index
 
     def _root_meta(self, root: Any) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ciimap.core.errors import InputFileError
+from ciimap.core.safeio import content_guard, decode_utf8
 from ciimap.ingest.records import HostRecord, SoftwareRecord, SoftwareSet
 
 TABLES = ("os_version", "programs", "deb_packages", "rpm_packages", "system_info")
@@ -80,7 +81,15 @@ def _software(table: str, row: dict[str, Any], platform: str | None) -> Software
 
 
 def parse(path: Path) -> list[SoftwareSet]:
-    text = path.read_text(encoding="utf-8-sig")
+    """Results holding no row are refused: importing them would remove the asset's inventory."""
+    with content_guard(str(path)):
+        sets = _parse(path, decode_utf8(str(path), path.read_bytes()))
+    if not any(s.meta["tables"] for s in sets):
+        raise InputFileError(str(path), "no osquery rows in the file: nothing was imported")
+    return sets
+
+
+def _parse(path: Path, text: str) -> list[SoftwareSet]:
     try:
         doc: Any = json.loads(text)
     except json.JSONDecodeError as e:
@@ -97,6 +106,8 @@ def parse(path: Path) -> list[SoftwareSet]:
         return _results_log(path, text)
     elif isinstance(doc, dict):
         hinfo = doc.get("host") or {}
+        if not isinstance(hinfo, dict):
+            raise InputFileError(str(path), "'host' is not an object", position="host")
         if hinfo:
             host.add(path, "system_info", {**hinfo, "cpu_brand": hinfo.get("cpu_brand", "")}, "host")
         for table in sorted((t for t in TABLES if t in doc), key=lambda t: t != "os_version"):
@@ -116,6 +127,8 @@ def _results_log(path: Path, text: str) -> list[SoftwareSet]:
             ev = json.loads(line)
         except json.JSONDecodeError as e:
             raise InputFileError(str(path), f"malformed JSON ({e.msg})", position=f"line {lineno}, column {e.colno}") from None
+        if not isinstance(ev, dict):
+            raise InputFileError(str(path), "result log line is not a JSON object", position=f"line {lineno}")
         ident = str(ev.get("hostIdentifier") or "")
         if not ident:
             raise InputFileError(str(path), "result log line without hostIdentifier", position=f"line {lineno}")

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ciimap.core.errors import InputFileError
+from ciimap.core import safeio
+from ciimap.core.errors import CiimapError, InputFileError
 from ciimap.ingest.records import HostRecord
 
 FIELDS = ("name", "ip", "mac", "hostname", "serial", "cloud_id", "owner", "system", "site", "zone", "kind",
@@ -90,30 +91,52 @@ def decode(path: Path, data: bytes, encoding: str | None) -> str:
     assert err is not None
     line = data.count(b"\n", 0, err.start) + 1
     raise InputFileError(str(path), f"cannot decode as {' or '.join(tries)} (byte 0x{data[err.start]:02x}); "
-                         "save as UTF-8 or pass --encoding", position=f"line {line}")
+                         "save as UTF-8 or pass --encoding", position=f"line {line}, byte {err.start}")
 
 
 def _csv_rows(path: Path, encoding: str | None) -> Iterator[list[Any]]:
+    """Rows of a CSV. Strict quoting: a file cut inside a quoted field is refused; a last row cut
+    short (fewer fields than the header and no final newline) is refused too, as the file ends early."""
     text = decode(path, path.read_bytes(), encoding)
     try:
         dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    yield from csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(io.StringIO(text), dialect, strict=True)
+    width, last = 0, None
+    try:
+        for row in reader:
+            width = width or len(row)
+            last = row
+            yield row
+    except csv.Error as e:
+        raise InputFileError(str(path), f"malformed CSV ({e}; the file may end early)",
+                             position=f"line {reader.line_num}") from None
+    if last is not None and not text.endswith(("\n", "\r")) and 0 < len(last) < width:
+        raise InputFileError(str(path), f"the last row has {len(last)} of {width} columns and no line end: "
+                             "the file ends early", position=f"line {reader.line_num}")
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
-    import zipfile
-
     from openpyxl import load_workbook
 
+    safeio.check_zip(path)  # an XLSX is a zip: refuse a bomb before openpyxl expands anything
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-        raise InputFileError(str(path), f"not a readable XLSX workbook ({e})") from None
+    except CiimapError:
+        raise
+    except Exception as e:  # openpyxl/zipfile/XML errors on a damaged or foreign file
+        raise InputFileError(str(path), f"not a readable XLSX workbook ({type(e).__name__}: {e})") from None
+    done = 0
     try:
         for row in wb.worksheets[0].iter_rows(values_only=True):
             yield list(row)
+            done += 1
+    except CiimapError:
+        raise
+    except Exception as e:  # a sheet cut short or damaged inside the zip
+        raise InputFileError(str(path), f"damaged XLSX worksheet ({type(e).__name__}: {e})",
+                             position=f"row {done + 1}") from None
     finally:
         wb.close()
 
@@ -207,4 +230,7 @@ class Register:
                 raise InputFileError(str(self.path), "row has no name, IP, MAC, hostname or serial", position=f"row {rowno}")
             count += 1
             yield rec
+        if not count:
+            raise InputFileError(str(self.path), "the register has a header but no asset rows: nothing was imported",
+                                 position=f"row {header_row + 1}")
         self.meta["rows"] = count

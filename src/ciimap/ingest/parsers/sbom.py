@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ciimap.core.errors import InputFileError
+from ciimap.core.safeio import content_guard, decode_utf8
 from ciimap.ingest.parsers.xmlsafe import safe_parse
 from ciimap.ingest.records import SoftwareRecord, SoftwareSet
 
@@ -20,13 +21,20 @@ _CDX_KINDS = {"library": "library", "framework": "library", "application": "appl
 
 
 def parse(path: Path) -> SoftwareSet:
-    head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<"):
+    """An SBOM listing no component is refused: importing it would remove the target's whole inventory."""
+    with content_guard(str(path)):
+        out = _parse(path)
+    if not out.components:
+        raise InputFileError(str(path), "the SBOM lists no components: nothing was imported")
+    return out
+
+
+def _parse(path: Path) -> SoftwareSet:
+    raw = path.read_bytes()
+    if raw[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return _cdx_xml(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError as e:
-        raise InputFileError(str(path), f"SBOM is not UTF-8 ({e.reason})", position=f"byte {e.start}") from None
+        doc = json.loads(decode_utf8(str(path), raw))
     except json.JSONDecodeError as e:
         raise InputFileError(str(path), f"malformed JSON SBOM ({e.msg})", position=f"line {e.lineno}, column {e.colno}") from None
     if isinstance(doc, dict) and doc.get("bomFormat") == "CycloneDX":

@@ -28,6 +28,8 @@ def _line_col(data: bytes, offset: int) -> str:
 
 def check_prolog(path: Path, head: bytes) -> str:
     """Refuse DTD internal subsets, external DTDs and entity declarations; return the root tag name."""
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise InputFileError(str(path), "not an XML document (it does not start with '<')", position="line 1")
     pos = 0
     while True:
         lt = head.find(b"<", pos)
@@ -89,24 +91,32 @@ def iterparse(path: Path, tags: tuple[str, ...], on_bytes: Callable[[int], None]
             for _event, elem in ctx:
                 yield elem
         except etree.XMLSyntaxError as e:
-            line, col = (e.position if e.position else (e.lineno, 0))
-            msg = str(e.msg or e).split(", line ")[0]
-            at_eof = line >= _line_count(path)
-            if at_eof or "Premature end" in msg or "end of data" in msg.lower():
-                msg = f"truncated XML: the file ends inside an element ({msg})"
-            else:
-                msg = f"malformed XML ({msg})"
-            raise InputFileError(str(path), msg, position=f"line {line}, column {col}") from None
+            raise syntax_error(path, e) from None
 
 
-def _line_count(path: Path) -> int:
-    """Lines in the file (error path only): an error on the last line means the file was cut short."""
+def syntax_error(path: Path, e: etree.XMLSyntaxError) -> InputFileError:
+    """One line naming the file and line/column; "truncated" when the file ends inside an element."""
+    line, col = (e.position if e.position else (e.lineno, 0))
+    msg = str(e.msg or e).split(", line ")[0]
+    lines, last_len = _line_count(path)
+    at_eof = line > lines or (line == lines and col >= last_len)  # the error sits where the file stops
+    if at_eof or "Premature end" in msg or "end of data" in msg.lower():
+        msg = f"truncated XML: the file ends inside an element ({msg})"
+    else:
+        msg = f"malformed XML ({msg})"
+    return InputFileError(str(path), msg, position=f"line {line}, column {col}")
+
+
+def _line_count(path: Path) -> tuple[int, int]:
+    """Lines in the file and the length of its last line (error path only): an error at the very end
+    of the file means it was cut short."""
     n, last = 0, b""
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             n += chunk.count(b"\n")
-            last = chunk
-    return n + (0 if last.endswith(b"\n") else 1)
+            last = (last + chunk)[-(1 << 20):]
+    tail = last.rsplit(b"\n", 1)[-1]
+    return n + (0 if last.endswith(b"\n") else 1), len(tail)
 
 
 def detach(elem: Any) -> None:
@@ -127,6 +137,4 @@ def safe_parse(path: Path) -> Any:
     try:
         return etree.parse(str(path), parser).getroot()
     except etree.XMLSyntaxError as e:
-        line, col = (e.position if e.position else (e.lineno, 0))
-        raise InputFileError(str(path), f"malformed XML ({str(e.msg or e).split(', line ')[0]})",
-                             position=f"line {line}, column {col}") from None
+        raise syntax_error(path, e) from None

@@ -7,12 +7,12 @@ application running on platform X") against the other CPEs seen on the same asse
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 from typing import Any
 
 from ciimap.core.errors import InputFileError
+from ciimap.core.safeio import content_guard, decode_utf8, read_maybe_gzip
 from ciimap.vulns import cpe as C
 from ciimap.vulns.feeds.common import AdvisoryRec, Parsed, newest, parse_date, parse_dt, severity_from_score
 
@@ -68,22 +68,23 @@ def to_record(cve: dict[str, Any], notes: dict[str, int]) -> AdvisoryRec:
 
 
 def parse(path: Path) -> Parsed:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":  # NVD publishes .json.gz
-        raw = gzip.decompress(raw)
+    raw = read_maybe_gzip(path)  # NVD publishes .json.gz
     try:
-        doc = json.loads(raw)
+        doc = json.loads(decode_utf8(str(path), raw))
     except json.JSONDecodeError as e:
         raise InputFileError(str(path), f"invalid JSON: {e.msg}", position=f"line {e.lineno}, column {e.colno}") from e
     vulns = doc.get("vulnerabilities") if isinstance(doc, dict) else None
     if not isinstance(vulns, list):
         raise InputFileError(str(path), "not an NVD CVE API 2.0 document (no 'vulnerabilities' list)")
+    if not vulns:
+        raise InputFileError(str(path), "the NVD document lists no vulnerabilities: nothing was imported")
     notes = {"bad_criteria": 0}
     recs = []
     for i, item in enumerate(vulns):
         cve = item.get("cve") if isinstance(item, dict) else None
         if not isinstance(cve, dict) or not cve.get("id"):
             raise InputFileError(str(path), "entry without cve.id", position=f"vulnerabilities[{i}]")
-        recs.append(to_record(cve, notes))
+        with content_guard(str(path), f"vulnerabilities[{i}]"):
+            recs.append(to_record(cve, notes))
     snap = parse_date(doc.get("timestamp")) or newest(r.modified for r in recs)
     return Parsed(advisories=recs, snapshot_date=snap, notes=notes)

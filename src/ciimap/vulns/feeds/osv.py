@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ciimap.core.errors import InputFileError
+from ciimap.core.safeio import content_guard, decode_utf8, zip_members
 from ciimap.vulns import versions as V
 from ciimap.vulns.feeds.common import (
     AdvisoryRec,
@@ -36,11 +37,9 @@ def _documents(path: Path) -> Iterator[tuple[str, bytes]]:
         for p in sorted(path.rglob("*")):
             if p.suffix.lower() in SUFFIXES and p.is_file():
                 yield str(p), p.read_bytes()
-    elif zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
-            for info in z.infolist():
-                if not info.is_dir() and info.filename.lower().endswith(SUFFIXES):
-                    yield f"{path}!{info.filename}", z.read(info)
+    elif zipfile.is_zipfile(path) or path.suffix.lower() == ".zip":  # a cut zip is no zip: say so
+        for name, raw in zip_members(path, SUFFIXES):  # streamed within the unpack limits
+            yield f"{path}!{name}", raw
     elif path.suffix.lower() in SUFFIXES:
         yield str(path), path.read_bytes()
     else:
@@ -48,11 +47,12 @@ def _documents(path: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def _load(name: str, raw: bytes) -> dict[str, Any]:
+    text = decode_utf8(name, raw)
     try:
         if name.lower().endswith(".json"):
-            doc = json.loads(raw)
+            doc = json.loads(text)
         else:
-            doc = yaml.load(raw, Loader=_Loader)  # noqa: S506 - SafeLoader (C or Python)
+            doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader (C or Python)
     except json.JSONDecodeError as e:
         raise InputFileError(name, f"invalid JSON: {e.msg}", position=f"line {e.lineno}, column {e.colno}") from e
     except yaml.YAMLError as e:
@@ -148,7 +148,8 @@ def parse(path: Path) -> Parsed:
     recs = []
     for name, raw in _documents(path):
         notes["files"] += 1
-        recs.append(to_record(_load(name, raw), notes))
+        with content_guard(name):
+            recs.append(to_record(_load(name, raw), notes))
     if not recs:
         raise InputFileError(str(path), "no OSV records found (expected *.json or *.yaml files)")
     return Parsed(advisories=recs, snapshot_date=newest(r.modified for r in recs), notes=notes)

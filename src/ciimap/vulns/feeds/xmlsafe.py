@@ -2,8 +2,8 @@
 
 Raw dumps often carry unescaped ``&`` and ``<`` in free text. We reject any DTD or entity
 declaration (no entity expansion, ever), escape ``&`` that does not start a predefined or numeric
-entity and ``<`` not followed by a complete tag, then parse with lxml (strict, falling back to
-recover mode) with entity resolution, DTD loading and network access all off.
+entity and ``<`` not followed by a complete tag, then parse with lxml, strictly (never in recover
+mode, which accepts a file cut short), with entity resolution, DTD loading and network access all off.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ _BAD_LT = re.compile(rb"<(?!/?" + _NAME + rb"(?:\s+" + _NAME + rb"\s*=\s*(?:\"[^
 _DECL = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-def _parser(*, recover: bool) -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=recover,
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=False,
                            huge_tree=False, remove_blank_text=True)
 
 
@@ -34,13 +34,18 @@ def parse(path: Path) -> etree._Element:
         line = raw[:m.start()].count(b"\n") + 1
         raise InputFileError(str(path), "DTD/entity declarations are not allowed", position=f"line {line}")
     fixed = _BAD_LT.sub(b"&lt;", _BAD_AMP.sub(b"&amp;", raw))
-    try:  # strict first: libxml2's recover mode drops entities after the first error
-        root = etree.fromstring(fixed, _parser(recover=False))
-    except etree.XMLSyntaxError:
-        try:
-            root = etree.fromstring(fixed, _parser(recover=True))
-        except etree.XMLSyntaxError as e:
-            raise InputFileError(str(path), f"invalid XML: {e.msg}", position=f"line {e.lineno}") from e
+    try:  # strict only: recover mode would accept a file cut short, and it is a complete catalogue we want
+        root = etree.fromstring(fixed, _parser())
+    except etree.XMLSyntaxError as e:
+        line, col = e.position if e.position else (e.lineno, 0)
+        msg = str(e.msg or e).split(", line ")[0]
+        lines, last_len = fixed.count(b"\n") + 1, len(fixed.rsplit(b"\n", 1)[-1])
+        at_eof = line > lines or (line == lines and col >= last_len)  # the error sits where the file stops
+        if "Premature end" in msg or "end of data" in msg.lower() or at_eof:
+            msg = f"truncated XML: the file ends inside an element ({msg})"
+        else:
+            msg = f"invalid XML: {msg}"
+        raise InputFileError(str(path), msg, position=f"line {line}, column {col}") from None
     if root is None:
         raise InputFileError(str(path), "empty or unreadable XML document")
     return root
