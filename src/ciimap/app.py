@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ciimap import __version__
-from ciimap.core.deps import Reader
+from ciimap.core import openapi
+from ciimap.core.deps import Reader, url_without_nul
 from ciimap.core.errors import CiimapError, NotAuthenticated
 from ciimap.plugins import api_routers, web_mount
 
@@ -49,11 +50,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Any:
-        """Unknown page paths get the HTML 404 page; /api keeps FastAPI's JSON body."""
+        """Unknown page paths get the HTML 404 page; /api answers with the one error body (an unknown
+        route, a wrong method, a body that is not JSON)."""
         if exc.status_code == 404 and _is_page(request):
             from ciimap.web.errors import error_page
 
             return error_page(request, 404)
+        if request.url.path.startswith("/api/") and isinstance(exc.detail, str):
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
@@ -85,10 +89,12 @@ def _docs_router(app: FastAPI) -> APIRouter:
 
 def create_app() -> FastAPI:
     app = FastAPI(title="ciimap", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
-                  description="Security map for critical-information-infrastructure operators (挂图作战).")
+                  description="Security map for critical-information-infrastructure operators (挂图作战).",
+                  dependencies=[Depends(url_without_nul)])
     _install_error_handlers(app)
     for router in api_routers():
         app.include_router(router, prefix="/api")
     app.include_router(_docs_router(app))
     web_mount(app)
+    openapi.install(app)
     return app
