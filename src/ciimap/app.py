@@ -64,6 +64,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         parts = []
         for err in exc.errors():
+            if err.get("type") == "json_invalid":  # loc is (body, character offset)
+                where = err.get("loc", ("body", "?"))[-1]
+                parts.append(f"body: not valid JSON ({err.get('ctx', {}).get('error')} at character {where})")
+                continue
             loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "input"
             parts.append(f"{loc}: {err.get('msg')}")
         detail = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]

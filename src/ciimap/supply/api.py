@@ -82,7 +82,8 @@ def delete_plan(plan_id: Int32, db: DbSession, principal: Writer) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/export.xlsx", summary="The supply-chain register as an XLSX workbook")
+@router.get("/export.xlsx", summary="The supply-chain register as an XLSX workbook", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "The workbook"}})
 def export_xlsx(db: DbSession, principal: Reader,
                 lang: Literal["zh-CN", "en"] = Query("zh-CN")) -> Response:
     data = export.workbook(db, lang=lang)
