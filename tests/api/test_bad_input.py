@@ -36,10 +36,17 @@ def test_out_of_range_integers_in_path_query_and_body_are_422(client, admin_head
     h = admin_headers
     vendor = client.post("/api/vendors", json={"name": "华为"}, headers=h).json()["id"]
     asset = client.post("/api/assets", json={"name": "db-01"}, headers=h).json()["id"]
-    for path in (f"/api/assets/{number}", f"/api/vulns/findings/{number}", f"/api/supply/vendors/{number}/profile",
-                 f"/api/jobs/{number}", f"/api/users/{number}/revoke-tokens"):
+    for path in (
+        f"/api/assets/{number}",
+        f"/api/vulns/findings/{number}",
+        f"/api/supply/vendors/{number}/profile",
+        f"/api/jobs/{number}",
+        f"/api/users/{number}/revoke-tokens",
+    ):
         method = client.post if path.endswith("revoke-tokens") else client.get
-        assert "less than or equal" in _error(method(path, headers=h)) or "greater than" in _error(method(path, headers=h))
+        assert "less than or equal" in _error(method(path, headers=h)) or "greater than" in _error(
+            method(path, headers=h)
+        )
     for query in (f"after={number}", f"offset={number}", f"site_id={number}"):
         _error(client.get(f"/api/assets?{query}", headers=h))
     _error(client.get(f"/api/audit?offset={number}", headers=h))
@@ -48,14 +55,25 @@ def test_out_of_range_integers_in_path_query_and_body_are_422(client, admin_head
     _error(client.post("/api/products", json={"name": "欧拉", "vendor_id": number}, headers=h))
     _error(client.patch(f"/api/assets/{asset}", json={"site_id": number}, headers=h))
     _error(client.post("/api/supply/plans", json={"system_id": number, "title": "x"}, headers=h))
-    _error(client.put(f"/api/supply/vendors/{vendor}/profile", json={"contract_ref": "c", "x": number}, headers=h))
+    _error(
+        client.put(
+            f"/api/supply/vendors/{vendor}/profile", json={"contract_ref": "c", "x": number}, headers=h
+        )
+    )
     # the largest accepted id is simply not found
     assert client.get(f"/api/assets/{INT32_MAX}", headers=h).status_code == 404
 
 
 def test_negative_offset_is_422_on_every_paged_route(client, admin_headers):
-    for path in ("/api/assets", "/api/audit", "/api/changes", "/api/runs", "/api/ghosts", "/api/unmanaged",
-                 "/api/vulns/findings"):
+    for path in (
+        "/api/assets",
+        "/api/audit",
+        "/api/changes",
+        "/api/runs",
+        "/api/ghosts",
+        "/api/unmanaged",
+        "/api/vulns/findings",
+    ):
         _error(client.get(f"{path}?offset=-1", headers=admin_headers))
 
 
@@ -66,7 +84,9 @@ def test_nul_in_json_text_is_refused_and_nothing_is_stored(client, admin_headers
     h = admin_headers
     err = _error(client.post("/api/vendors", json={"name": NUL}, headers=h))
     assert err.startswith("name:") and "NUL" in err
-    _error(client.post("/api/assets", json={"name": "ok", "ips": ["10.0.0.1"], "tags": {"k": NUL}}, headers=h))
+    _error(
+        client.post("/api/assets", json={"name": "ok", "ips": ["10.0.0.1"], "tags": {"k": NUL}}, headers=h)
+    )
     _error(client.post("/api/auth/login", json={"username": NUL, "password": "x"}))
     _error(client.post("/api/users", json={"username": NUL, "password": "correct-horse-1"}, headers=h))
     asset = client.post("/api/assets", json={"name": "ok"}, headers=h).json()["id"]
@@ -86,8 +106,10 @@ def test_nul_in_query_strings_and_paths_is_refused(client, admin_headers):
     _error(client.get("/api/graph/impact?fail=vendor:a%00", headers=h))
 
 
-GEOJSON = (b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "x"},'
-           b' "geometry": {"type": "Point", "coordinates": [121.4, 31.2]}}]}')
+GEOJSON = (
+    b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "x"},'
+    b' "geometry": {"type": "Point", "coordinates": [121.4, 31.2]}}]}'
+)
 
 
 def test_nul_in_form_fields_is_refused(client, admin_headers):
@@ -103,8 +125,11 @@ def test_nul_in_form_fields_is_refused(client, admin_headers):
 def test_feed_snapshot_date_is_validated_at_upload(client, admin_headers, database):
     files = {"file": ("kev.json", b"{}", "application/json")}
     for bad in ("yesterday", "2026-13-01", "2026-01-01'; --"):
-        err = _error(client.post("/api/feeds/kev/import", files=files, data={"snapshot_date": bad},
-                                 headers=admin_headers))
+        err = _error(
+            client.post(
+                "/api/feeds/kev/import", files=files, data={"snapshot_date": bad}, headers=admin_headers
+            )
+        )
         assert err.startswith("snapshot_date:") and "YYYY-MM-DD" in err
     with database.read_session() as s:
         assert s.scalar(select(func.count()).select_from(Job)) == 0  # nothing was queued
@@ -122,8 +147,10 @@ def _invalid(session, params, progress):  # noqa: ANN001, ANN202
 
 def test_a_failed_job_stores_one_line_and_logs_the_traceback(database, caplog):
     with database.unit_of_work() as s:  # queued rows, run here (not by the pool or a worker)
-        rows = [Job(kind=kind, params={}, status="queued", created_by="tester")
-                for kind in ("test.api-bug", "test.api-invalid")]
+        rows = [
+            Job(kind=kind, params={}, status="queued", created_by="tester")
+            for kind in ("test.api-bug", "test.api-invalid")
+        ]
         s.add_all(rows)
         s.flush()
         bug, bad = (j.id for j in rows)
@@ -149,7 +176,13 @@ def test_timestamps_in_answers_carry_utc(client, admin_headers, database):
     listed = client.get("/api/assets", headers=h).json()["items"][0]
     one = client.get(f"/api/assets/{asset['id']}", headers=h).json()
     job = client.get("/api/audit", headers=h).json()["items"][0]
-    for stamp in (asset["first_seen"], listed["first_seen"], listed["last_seen"], one["last_seen"], job["ts"]):
+    for stamp in (
+        asset["first_seen"],
+        listed["first_seen"],
+        listed["last_seen"],
+        one["last_seen"],
+        job["ts"],
+    ):
         parsed = dt.datetime.fromisoformat(stamp)
         assert parsed.utcoffset() == dt.timedelta(0), stamp
     assert listed["first_seen"] == one["first_seen"]  # the fast list path and the model agree
@@ -158,8 +191,10 @@ def test_timestamps_in_answers_carry_utc(client, admin_headers, database):
 def test_error_bodies_are_one_shape(client, admin_headers):
     h = admin_headers
     json_type = {**h, "Content-Type": "application/json"}
-    assert _error(client.post("/api/vendors", content=b"{not json", headers=json_type)) == \
-        "body: not valid JSON (Expecting property name enclosed in double quotes at character 1)"
+    assert (
+        _error(client.post("/api/vendors", content=b"{not json", headers=json_type))
+        == "body: not valid JSON (Expecting property name enclosed in double quotes at character 1)"
+    )
     assert _error(client.post("/api/vendors", content=b'"\xff\xfe"', headers=json_type), 400)
     assert _error(client.get("/api/no-such-route", headers=h), 404)
     assert _error(client.get("/api/assets/1", headers=h), 404)
@@ -168,9 +203,17 @@ def test_error_bodies_are_one_shape(client, admin_headers):
 
 def test_supply_export_survives_control_characters(client, admin_headers):
     h = admin_headers
-    assert client.post("/api/vendors", json={"name": "ACME\x0b\x01 Ltd", "country": "US"}, headers=h).status_code == 201
+    assert (
+        client.post("/api/vendors", json={"name": "ACME\x0b\x01 Ltd", "country": "US"}, headers=h).status_code
+        == 201
+    )
     r = client.get("/api/supply/export.xlsx", headers=h)
     assert r.status_code == 200
-    names = [c.value for ws in load_workbook(io.BytesIO(r.content)).worksheets for row in ws.iter_rows()
-             for c in row if isinstance(c.value, str) and c.value.startswith("ACME")]
+    names = [
+        c.value
+        for ws in load_workbook(io.BytesIO(r.content)).worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("ACME")
+    ]
     assert names and all(n == "ACME\ufffd\ufffd Ltd" for n in names)

@@ -13,24 +13,22 @@ import contextlib
 import os
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.generation import GenerationMode
+from schemathesis.openapi import from_dict
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlalchemy import select
 
 from ciimap.auth import service as auth
 from ciimap.auth.models import User
 from ciimap.demo import service as demo
-
-schemathesis = pytest.importorskip("schemathesis")
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.core.failures import FailureGroup  # noqa: E402
-from schemathesis.generation import GenerationMode  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 #: Operations not fuzzed, and why. Each starts server-side work that outlives the request (a scan
 #: with nmap, an import or feed job in the job pool) on fuzzed input; their input validation is
@@ -43,7 +41,7 @@ EXCLUDED = {
     ("POST", "/api/vulns/match"),  # queues a full re-match job
 }
 #: Examples per operation and generation mode (valid / invalid input); more with CIIMAP_FUZZ_EXAMPLES.
-EXAMPLES = int(os.environ.get("CIIMAP_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("CIIMAP_FUZZ_EXAMPLES", "8"))
 #: Only operations whose path contains this text (to reproduce a failure quickly).
 ONLY = os.environ.get("CIIMAP_FUZZ_ONLY", "")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -64,15 +62,25 @@ def _token(database: Any) -> dict[str, str]:
 def _fuzz(operation: Any, app: Any, headers: dict[str, str], mode: GenerationMode) -> list[str]:
     failures: list[str] = []
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
         try:
             case.call_and_validate(headers=headers, checks=CHECKS)
         except (Exception, FailureGroup) as e:  # collect all; hypothesis would stop at the first
-            lines = [type(e).__name__] + [line.strip() for line in str(e).strip().splitlines() if line.strip()]
-            failures.append(f"{operation.method.upper()} {operation.path} [{mode.value}]: " + " | ".join(lines[:8]))
+            lines = [type(e).__name__] + [
+                line.strip() for line in str(e).strip().splitlines() if line.strip()
+            ]
+            failures.append(
+                f"{operation.method.upper()} {operation.path} [{mode.value}]: " + " | ".join(lines[:8])
+            )
 
     with contextlib.suppress(Unsatisfiable):
         run()
@@ -82,7 +90,7 @@ def _fuzz(operation: Any, app: Any, headers: dict[str, str], mode: GenerationMod
 def test_fuzz_api_never_5xx_and_matches_openapi(database: Any, app: Any) -> None:
     with database.unit_of_work() as s:  # a small map, so that ids in paths name real records and
         demo.load(s, scale=500, seed=3)  # answers carry timestamps, lists and nested objects
-    schema = schemathesis.openapi.from_dict(app.openapi())
+    schema = from_dict(app.openapi())
     schema.app = app
     failures: list[str] = []
     for result in schema.get_all_operations():

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid
 from ciimap.core.openapi import NOT_FOUND
-from ciimap.core.schemas import Int32
+from ciimap.core.schemas import Int32, as_utc
 from ciimap.graph import progress, rollout, service
 from ciimap.graph.concentration import concentration
 from ciimap.graph.impact import impact, impact_many
@@ -114,7 +114,7 @@ def preview(db: DbSession, principal: Reader, product: str | None = None, channe
 @router.get("/rollouts")
 def list_rollouts(db: DbSession, principal: Reader) -> Any:
     return [{"id": p.id, "name": p.name, "status": p.status, "current_ring": p.current_ring,
-             "created_at": p.created_at, "halted_reason": p.halted_reason} for p in progress.list_plans(db)]
+             "created_at": as_utc(p.created_at), "halted_reason": p.halted_reason} for p in progress.list_plans(db)]
 
 
 @router.post("/rollouts", status_code=201, responses=NOT_FOUND)
