@@ -29,8 +29,14 @@ from ciimap.core.routes import iter_api_routes
 from ciimap.core.schemas import ErrorOut
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-REASONS = {"400": "Malformed request", "401": "Not authenticated", "403": "Not permitted", "404": "Not found",
-           "409": "Conflict", "422": "Invalid input"}
+REASONS = {
+    "400": "Malformed request",
+    "401": "Not authenticated",
+    "403": "Not permitted",
+    "404": "Not found",
+    "409": "Conflict",
+    "422": "Invalid input",
+}
 #: ``responses=`` of a route whose query or body names something that may not exist.
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": REASONS["404"]}}
 #: ``responses=`` of a public route that refuses wrong credentials.
@@ -79,7 +85,7 @@ def declare_errors(app: FastAPI, schema: dict[str, Any]) -> None:
     for path, route in iter_api_routes(app):
         if not route.include_in_schema or path not in schema["paths"]:
             continue
-        for method in route.methods:
+        for method in route.methods or ():
             operation = schema["paths"][path].get(method.lower())
             if operation is None:
                 continue

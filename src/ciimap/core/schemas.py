@@ -57,6 +57,8 @@ Int32 = Annotated[int, Ge(INT32_MIN), Le(INT32_MAX)]
 Offset = Annotated[int, Ge(0), Le(MAX_OFFSET)]
 #: Text from a form field or another place a :class:`Schema` does not cover.
 Text = Annotated[str, AfterValidator(refuse_nul)]
+
+
 def iso_date(value: str) -> str:
     try:
         return dt.date.fromisoformat(refuse_nul(value).strip()).isoformat()

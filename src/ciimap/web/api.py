@@ -74,8 +74,11 @@ def get_dashboard(db: DbSession, principal: Reader) -> dict[str, Any]:
     return dashboard.summary(db)
 
 
-@router.get("/basemap", response_class=Response,
-            responses={200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}, **NOT_FOUND})
+@router.get(
+    "/basemap",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}, **NOT_FOUND},
+)
 def get_basemap(principal: Reader) -> Response:
     return Response(sitemap.load_basemap(), media_type="application/geo+json")
 
