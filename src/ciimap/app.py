@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ciimap import __version__
 from ciimap.core import openapi
-from ciimap.core.deps import Reader, url_without_nul
+from ciimap.core.deps import Reader, input_without_nul
 from ciimap.core.errors import CiimapError, NotAuthenticated
 from ciimap.plugins import api_routers, web_mount
 
@@ -94,7 +94,7 @@ def _docs_router(app: FastAPI) -> APIRouter:
 def create_app() -> FastAPI:
     app = FastAPI(title="ciimap", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
                   description="Security map for critical-information-infrastructure operators (挂图作战).",
-                  dependencies=[Depends(url_without_nul)])
+                  dependencies=[Depends(input_without_nul)])
     _install_error_handlers(app)
     for router in api_routers():
         app.include_router(router, prefix="/api")

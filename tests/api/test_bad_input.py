@@ -112,6 +112,11 @@ GEOJSON = (
 )
 
 
+def test_nul_in_web_forms_is_refused(client, admin_headers):
+    r = client.post("/login", data={"username": NUL, "password": "x"}, follow_redirects=False)
+    assert "NUL" in _error(r)
+
+
 def test_nul_in_form_fields_is_refused(client, admin_headers):
     files = {"file": ("map.geojson", GEOJSON, "application/geo+json")}
     err = _error(client.post("/api/ui/basemap", files=files, data={"approval": NUL}, headers=admin_headers))

@@ -30,12 +30,19 @@ def get_db() -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
-def url_without_nul(request: Request) -> None:
-    """Every route's first dependency: a NUL character in the path or the query string is bad input
-    (PostgreSQL cannot compare or store it; SQLite would store it), refused before anything else."""
+FORM = "application/x-www-form-urlencoded"
+
+
+async def input_without_nul(request: Request) -> None:
+    """Every route's first dependency: a NUL character in the path, the query string or a web form
+    is bad input (PostgreSQL cannot compare or store it; SQLite would store it), refused before
+    anything else. JSON bodies are checked by ``Schema``, multipart text fields by ``Text``."""
     if "\x00" in request.url.path:
         raise Invalid(f"the path {NUL_MESSAGE}")
-    for name, value in request.query_params.multi_items():
+    fields = list(request.query_params.multi_items())
+    if request.headers.get("content-type", "").startswith(FORM):
+        fields += [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]  # parsed once
+    for name, value in fields:
         if "\x00" in name or "\x00" in value:
             raise Invalid(f"{name.replace(chr(0), '?')}: {NUL_MESSAGE}")
 

@@ -9,7 +9,7 @@ Input limits live here, once, so that bad input is a 422 and never reaches the d
   for page offsets;
 - :class:`Schema` refuses NUL characters in every text field (PostgreSQL cannot store them, SQLite
   would), and integers beyond 64 bits inside free-form JSON values; query strings, paths and form
-  fields are checked by :func:`ciimap.core.deps.refuse_nul` and :data:`Text`;
+  fields are checked by :func:`ciimap.core.deps.input_without_nul` and :data:`Text`;
 - :data:`UtcDateTime` for timestamps in answers: stored timestamps are naive UTC on SQLite, so they
   are marked UTC and always serialised with an offset (``Z``), as the OpenAPI ``date-time`` format
   requires.
