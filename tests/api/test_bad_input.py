@@ -51,15 +51,23 @@ def test_out_of_range_integers_in_path_query_and_body_are_422(client, admin_head
         _error(client.get(f"/api/assets?{query}", headers=h))
     _error(client.get(f"/api/audit?offset={number}", headers=h))
     _error(client.get(f"/api/supply/findings?vendor_id={number}", headers=h))
-    _error(client.post("/api/endpoints", json={"asset_id": asset, "port": number}, headers=h))
-    _error(client.post("/api/products", json={"name": "欧拉", "vendor_id": number}, headers=h))
-    _error(client.patch(f"/api/assets/{asset}", json={"site_id": number}, headers=h))
-    _error(client.post("/api/supply/plans", json={"system_id": number, "title": "x"}, headers=h))
-    _error(
-        client.put(
-            f"/api/supply/vendors/{vendor}/profile", json={"contract_ref": "c", "x": number}, headers=h
-        )
+    bodies = [
+        ("/api/endpoints", {"asset_id": asset, "port": number}, "port"),
+        ("/api/products", {"name": "欧拉", "vendor_id": number}, "vendor_id"),
+        ("/api/supply/plans", {"system_id": number, "current_product_id": 1}, "system_id"),
+        (
+            "/api/assets/{asset}/link",
+            {"key": "ip", "value": "10.0.0.1", "other_asset_id": number},
+            "other_asset_id",
+        ),
+    ]
+    for path, body, field in bodies:
+        assert _error(client.post(path.format(asset=asset), json=body, headers=h)).startswith(field)
+    assert _error(client.patch(f"/api/assets/{asset}", json={"site_id": number}, headers=h)).startswith(
+        "site_id"
     )
+    _error(client.put(f"/api/supply/vendors/{number}/profile", json={"notes": "n"}, headers=h))
+    assert client.get(f"/api/supply/vendors/{vendor}/profile", headers=h).status_code == 404  # no profile yet
     # the largest accepted id is simply not found
     assert client.get(f"/api/assets/{INT32_MAX}", headers=h).status_code == 404
 
@@ -92,8 +100,12 @@ def test_nul_in_json_text_is_refused_and_nothing_is_stored(client, admin_headers
     asset = client.post("/api/assets", json={"name": "ok"}, headers=h).json()["id"]
     _error(client.patch(f"/api/assets/{asset}", json={"hostname": NUL}, headers=h))
     _error(client.post(f"/api/assets/{asset}/link", json={"key": "ip", "value": NUL}, headers=h))
+    vendor = client.post("/api/vendors", json={"name": "华为"}, headers=h).json()["id"]
+    assert _error(
+        client.put(f"/api/supply/vendors/{vendor}/profile", json={"notes": NUL}, headers=h)
+    ).startswith("notes")
     with database.read_session() as s:
-        assert s.scalar(select(func.count()).select_from(Vendor)) == 0
+        assert s.scalars(select(Vendor.name)).all() == ["华为"]
         assert s.scalars(select(Asset.hostname)).all() == [None]
 
 
