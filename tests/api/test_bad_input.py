@@ -129,6 +129,19 @@ def test_nul_in_web_forms_is_refused(client, admin_headers):
     assert "NUL" in _error(r)
 
 
+def test_nul_in_import_options_is_refused(client, admin_headers, database):
+    files = {"files": ("scan.xml", b"<nmaprun/>", "application/xml")}
+    for options in ('{"scope": "a\\u0000b"}', '{"asset_id": 99999999999999999999999}'):
+        err = _error(
+            client.post(
+                "/api/imports", files=files, data={"kind": "nmap", "options": options}, headers=admin_headers
+            )
+        )
+        assert err.startswith("options:")
+    with database.read_session() as s:
+        assert s.scalar(select(func.count()).select_from(Job)) == 0
+
+
 def test_nul_in_form_fields_is_refused(client, admin_headers):
     files = {"file": ("map.geojson", GEOJSON, "application/geo+json")}
     err = _error(client.post("/api/ui/basemap", files=files, data={"approval": NUL}, headers=admin_headers))

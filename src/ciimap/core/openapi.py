@@ -55,8 +55,8 @@ def _permissions(route: APIRoute) -> set[str]:
     return found
 
 
-def error_statuses(method: str, path: str, route: APIRoute) -> list[str]:
-    """The 4xx answers ``method path`` can give (see the module docstring)."""
+def error_statuses(method: str, route: APIRoute) -> list[str]:
+    """The 4xx answers ``method`` on ``route`` can give (see the module docstring)."""
     perms = _permissions(route)
     out = []
     dep = route.dependant
@@ -92,7 +92,7 @@ def declare_errors(app: FastAPI, schema: dict[str, Any]) -> None:
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             declared = [s for s in responses if s.startswith("4")]  # by the route itself
-            for status in sorted({*error_statuses(method, path, route), *declared}):
+            for status in sorted({*error_statuses(method, route), *declared}):
                 responses[status] = {"description": REASONS.get(status, "Error"), "content": error}
 
 

@@ -72,7 +72,7 @@ DateText = Annotated[str, AfterValidator(iso_date), WithJsonSchema({"type": "str
 UtcDateTime = Annotated[dt.datetime, AfterValidator(as_utc)]
 
 
-def _check_value(value: Any) -> Any:
+def check_value(value: Any) -> Any:
     """Refuse NUL in text and integers beyond 64 bits, also inside lists and free-form JSON objects."""
     if isinstance(value, str):
         refuse_nul(value)
@@ -81,11 +81,11 @@ def _check_value(value: Any) -> Any:
             raise ValueError("integer out of range (64-bit)")
     elif isinstance(value, dict):
         for k, v in value.items():
-            _check_value(k)
-            _check_value(v)
+            check_value(k)
+            check_value(v)
     elif isinstance(value, list | tuple | set | frozenset):
         for v in value:
-            _check_value(v)
+            check_value(v)
     return value
 
 
@@ -100,7 +100,7 @@ class Schema(BaseModel):
         # Read schemas inherit their create schema's fields: what is stored is shown as it is.
         if issubclass(cls, ReadSchema):
             return value
-        return _check_value(value)
+        return check_value(value)
 
 
 class ReadSchema(BaseModel):

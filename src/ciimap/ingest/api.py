@@ -15,7 +15,7 @@ from ciimap.config import get_settings
 from ciimap.core import jobs
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid, NotFound
-from ciimap.core.schemas import Int32, Offset, Text
+from ciimap.core.schemas import Int32, Offset, Text, check_value
 from ciimap.ingest import changes, decisions
 from ciimap.ingest.models import ImportRun
 from ciimap.ingest.schemas import AssetBrief, ChangePage, ImportQueued, LinkIn, RunRead, UnlinkIn
@@ -34,6 +34,10 @@ def _options(raw: str | None) -> dict[str, Any]:
         raise Invalid(f"options: not JSON ({e.msg})") from None
     if not isinstance(opts, dict):
         raise Invalid("options: must be a JSON object")
+    try:
+        check_value(opts)  # no NUL in its text, no integer beyond 64 bits
+    except ValueError as e:
+        raise Invalid(f"options: {e}") from None
     return opts
 
 
