@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -12,9 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from ciimap import __version__
-from ciimap.core import uploads
+from ciimap.core import openapi, uploads
 from ciimap.core.asgi import RefuseOversized, SecurityHeaders
-from ciimap.core.deps import Reader
+from ciimap.core.deps import Reader, input_without_nul
 from ciimap.core.errors import CiimapError, NotAuthenticated
 from ciimap.plugins import api_routers, web_mount
 
@@ -53,19 +53,26 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Any:
-        """Unknown page paths get the HTML 404 page; /api keeps FastAPI's JSON body."""
+        """Unknown page paths get the HTML 404 page; /api answers with the one error body (an unknown
+        route, a wrong method, a body that is not JSON)."""
         if exc.status_code == 404 and _is_page(request):
             from ciimap.web.errors import error_page
 
             return error_page(request, 404)
         if exc.status_code == 413:  # the request body is over max_body_size (uploads.body_limit)
             return _error_json(413, uploads.too_large_message())
+        if request.url.path.startswith("/api/") and isinstance(exc.detail, str):
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         parts = []
         for err in exc.errors():
+            if err.get("type") == "json_invalid":  # loc is (body, character offset)
+                where = err.get("loc", ("body", "?"))[-1]
+                parts.append(f"body: not valid JSON ({err.get('ctx', {}).get('error')} at character {where})")
+                continue
             loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "input"
             parts.append(f"{loc}: {err.get('msg')}")
         detail = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
@@ -105,11 +112,12 @@ class _App(FastAPI):
 
 def create_app() -> FastAPI:
     app = _App(title="ciimap", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
-               max_body_size=uploads.body_limit(),
+               max_body_size=uploads.body_limit(), dependencies=[Depends(input_without_nul)],
                description="Security map for critical-information-infrastructure operators (挂图作战).")
     _install_error_handlers(app)
     for router in api_routers():
         app.include_router(router, prefix="/api")
     app.include_router(_docs_router(app))
     web_mount(app)
+    openapi.install(app)
     return app

@@ -10,6 +10,8 @@ from ciimap.auth import login as login_service
 from ciimap.auth import service
 from ciimap.auth.schemas import LoginIn, MeRead, RevokedOut, TokenOut, UserCreate, UserRead, UserUpdate
 from ciimap.core.deps import Admin, DbSession, Reader
+from ciimap.core.openapi import TOO_MANY, UNAUTHENTICATED
+from ciimap.core.schemas import Int32
 
 router = APIRouter(tags=["Auth"])
 
@@ -17,7 +19,7 @@ router = APIRouter(tags=["Auth"])
 PUBLIC_PATHS = {"/api/auth/login"}
 
 
-@router.post("/auth/login", response_model=TokenOut, responses={429: {"description": "too many failed logins"}})
+@router.post("/auth/login", response_model=TokenOut, responses={**UNAUTHENTICATED, **TOO_MANY})
 def login(data: LoginIn, db: DbSession, request: Request) -> Any:
     """Exchange a username and password for a bearer token (shown once).
 
@@ -44,7 +46,7 @@ def create_user(data: UserCreate, db: DbSession, principal: Admin) -> Any:
 
 
 @router.patch("/users/{user_id}", response_model=UserRead)
-def update_user(user_id: int, data: UserUpdate, db: DbSession, principal: Admin) -> Any:
+def update_user(user_id: Int32, data: UserUpdate, db: DbSession, principal: Admin) -> Any:
     """Change role, name, language, active flag or password; the last active admin cannot be
     disabled or demoted (409)."""
     user = service.get_user_by_id(db, user_id)
@@ -52,6 +54,6 @@ def update_user(user_id: int, data: UserUpdate, db: DbSession, principal: Admin)
 
 
 @router.post("/users/{user_id}/revoke-tokens", response_model=RevokedOut)
-def revoke_tokens(user_id: int, db: DbSession, principal: Admin) -> Any:
+def revoke_tokens(user_id: Int32, db: DbSession, principal: Admin) -> Any:
     """Revoke every API token of the user (scripts using them get 401 from now on)."""
     return RevokedOut(revoked=service.revoke_tokens(db, service.get_user_by_id(db, user_id)))

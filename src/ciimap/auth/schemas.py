@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import Field
 
-from ciimap.core.schemas import ReadSchema, Schema
+from ciimap.core.schemas import ReadSchema, Schema, UtcDateTime
 
 Role = Literal["admin", "analyst", "auditor"]
 
@@ -20,7 +19,7 @@ class LoginIn(Schema):
 class TokenOut(Schema):
     token: str
     prefix: str
-    expires_at: dt.datetime | None
+    expires_at: UtcDateTime | None
 
 
 class UserCreate(Schema):
@@ -46,7 +45,7 @@ class UserRead(ReadSchema):
     role: str
     locale: str
     is_active: bool
-    last_login: dt.datetime | None
+    last_login: UtcDateTime | None
 
 
 class RevokedOut(Schema):

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Query
 
 from ciimap.core import audit
 from ciimap.core.deps import Auditor, DbSession
-from ciimap.core.schemas import Page, ReadSchema
+from ciimap.core.schemas import Offset, Page, ReadSchema, UtcDateTime
 
 router = APIRouter(prefix="/audit", tags=["Audit"])
 
 
 class AuditRead(ReadSchema):
     id: int
-    ts: dt.datetime
+    ts: UtcDateTime
     actor: str
     via: str
     request_id: str | None
@@ -37,7 +36,7 @@ class VerifyRead(ReadSchema):
 
 @router.get("", response_model=Page[AuditRead])
 def list_audit(db: DbSession, principal: Auditor, entity_type: str | None = None, entity_id: str | None = None,
-               actor: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> Any:
+               actor: str | None = None, limit: int = Query(50, ge=1, le=500), offset: Offset = 0) -> Any:
     return audit.query_log(db, entity_type=entity_type, entity_id=entity_id, actor=actor, limit=limit, offset=offset)
 
 

@@ -10,7 +10,7 @@ from ciimap.core import entity as svc
 from ciimap.core import listing
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.entity import EntitySpec
-from ciimap.core.schemas import Page
+from ciimap.core.schemas import Int32, Offset, Page
 
 
 def _list_endpoint(spec: EntitySpec) -> Any:
@@ -30,14 +30,15 @@ def _list_endpoint(spec: EntitySpec) -> Any:
                                         + ", ".join(spec.search))),
         inspect.Parameter("limit", inspect.Parameter.KEYWORD_ONLY, annotation=int,
                           default=Query(50, ge=1, le=svc.MAX_LIMIT)),
-        inspect.Parameter("offset", inspect.Parameter.KEYWORD_ONLY, annotation=int, default=Query(0, ge=0)),
-        inspect.Parameter("after", inspect.Parameter.KEYWORD_ONLY, annotation=int | None,
+        inspect.Parameter("offset", inspect.Parameter.KEYWORD_ONLY, annotation=Offset, default=0),
+        inspect.Parameter("after", inspect.Parameter.KEYWORD_ONLY, annotation=Int32 | None,
                           default=Query(None, description="keyset cursor (next_after of the previous page)")),
         inspect.Parameter("with_total", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=Query(True)),
     ]
     for fname, ftype in spec.filters.items():
+        kind = Int32 if ftype is int else ftype  # an id or a port: bounded like every integer input
         params.append(inspect.Parameter(fname, inspect.Parameter.KEYWORD_ONLY,
-                                        annotation=ftype | None, default=Query(None)))
+                                        annotation=kind | None, default=Query(None)))
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return endpoint
 
@@ -50,7 +51,7 @@ def crud_router(spec: EntitySpec) -> APIRouter:
                          summary=f"List {spec.name}")
 
     @router.get("/{obj_id}", response_model=read, summary=f"Get one of {spec.name}")
-    def get_one(obj_id: int, db: DbSession, principal: Reader) -> Any:
+    def get_one(obj_id: Int32, db: DbSession, principal: Reader) -> Any:
         return svc.get(db, spec, obj_id)
 
     @router.post("", response_model=read, status_code=201, summary=f"Create one of {spec.name}")
@@ -58,11 +59,11 @@ def crud_router(spec: EntitySpec) -> APIRouter:
         return svc.create(db, spec, data)
 
     @router.patch("/{obj_id}", response_model=read, summary=f"Update one of {spec.name}")
-    def update_one(obj_id: int, db: DbSession, principal: Writer, changes: update = Body(...)) -> Any:  # type: ignore[valid-type]
+    def update_one(obj_id: Int32, db: DbSession, principal: Writer, changes: update = Body(...)) -> Any:  # type: ignore[valid-type]
         return svc.update(db, spec, obj_id, changes)
 
     @router.delete("/{obj_id}", status_code=204, summary=f"Delete one of {spec.name}")
-    def delete_one(obj_id: int, db: DbSession, principal: Writer) -> Response:
+    def delete_one(obj_id: Int32, db: DbSession, principal: Writer) -> Response:
         svc.delete(db, spec, obj_id)
         return Response(status_code=204)
 

@@ -13,7 +13,8 @@ from ciimap.auth import service as auth
 from ciimap.auth.service import Principal
 from ciimap.core.audit import Actor, bind_actor, set_actor
 from ciimap.core.db import get_database
-from ciimap.core.errors import NotAuthenticated
+from ciimap.core.errors import Invalid, NotAuthenticated
+from ciimap.core.schemas import NUL_MESSAGE
 
 SESSION_COOKIE = "ciimap_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -27,6 +28,23 @@ def get_db() -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+async def input_without_nul(request: Request) -> None:
+    """Every route's first dependency: a NUL character in the path, the query string or a web form
+    is bad input (PostgreSQL cannot compare or store it; SQLite would store it), refused before
+    anything else. JSON bodies are checked by ``Schema``, multipart text fields by ``Text``."""
+    if "\x00" in request.url.path:
+        raise Invalid(f"the path {NUL_MESSAGE}")
+    fields = list(request.query_params.multi_items())
+    if request.headers.get("content-type", "").startswith(FORM):
+        fields += [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]  # parsed once
+    for name, value in fields:
+        if "\x00" in name or "\x00" in value:
+            raise Invalid(f"{name.replace(chr(0), '?')}: {NUL_MESSAGE}")
 
 
 def _authenticate(request: Request, db: Session) -> Principal:

@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import logging
 import threading
-import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -125,6 +124,16 @@ def run_inline(kind: str, params: dict[str, Any], progress: Progress | None = No
         return fn(s, params, progress or Progress(None))
 
 
+#: Longest error a failed job keeps (the reason; a traceback goes to the server log).
+MAX_ERROR = 1000
+
+
+def one_line(text: str, limit: int = MAX_ERROR) -> str:
+    """The first non-empty line of ``text``, at most ``limit`` characters (a job's error is one line)."""
+    line = next((part.strip() for part in str(text).splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def execute(job_id: int) -> None:
     """Run a queued job by id (used by the thread pool and by procrastinate workers).
 
@@ -158,11 +167,11 @@ def _run(db: Database, job_id: int, kind: str, params: dict[str, Any], actor: st
         values: dict[str, Any] = {"status": "succeeded", "result": result or {}, "message": "done",
                                   "progress": func.coalesce(Job.total, Job.progress)}  # a done job shows 100%
     except CiimapError as e:
-        values = {"status": "failed", "error": e.message, "message": e.message[:300]}
-    except Exception as e:  # a bug: keep the trace on the job for the admin, never lose the status
-        log.exception("job %s failed", job_id)
-        values = {"status": "failed", "error": "".join(traceback.format_exception(e))[-4000:],
-                  "message": f"internal error: {e}"[:300]}
+        values = {"status": "failed", "error": one_line(e.message), "message": one_line(e.message, 300)}
+    except Exception as e:  # a bug: the trace goes to the server log, the job keeps one line
+        log.exception("job %s (%s) failed", job_id, kind)
+        error = one_line(f"{type(e).__name__}: {e}")
+        values = {"status": "failed", "error": error, "message": one_line(f"internal error: {error}", 300)}
     live = _live().pop(job_id) if db.is_sqlite else None
     if live is not None:  # keep the last in-memory progress; a succeeded job shows 100%
         done, total, _msg = live

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Query
 
 from ciimap.core import jobs
 from ciimap.core.deps import DbSession, Reader
-from ciimap.core.schemas import ReadSchema
+from ciimap.core.schemas import Int32, ReadSchema, UtcDateTime
 
 router = APIRouter(prefix="/jobs", tags=["Jobs"])
 
@@ -25,9 +24,9 @@ class JobRead(ReadSchema):
     total: int | None
     message: str | None
     created_by: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: UtcDateTime
+    started_at: UtcDateTime | None
+    finished_at: UtcDateTime | None
 
 
 @router.get("", response_model=list[JobRead])
@@ -37,5 +36,5 @@ def list_jobs(db: DbSession, principal: Reader, kind: str | None = None, status:
 
 
 @router.get("/{job_id}", response_model=JobRead)
-def get_job(job_id: int, db: DbSession, principal: Reader) -> Any:
+def get_job(job_id: Int32, db: DbSession, principal: Reader) -> Any:
     return jobs.get(db, job_id)

@@ -22,11 +22,14 @@ branches are dense.
 Every statement is built once per entity and shape with bound parameters: building, caching and
 compiling SQLAlchemy statements per request was a third of the CPU of a search page at 1M assets.
 ``page_json`` returns the API's JSON directly from column rows (no ORM objects, no re-validation of
-rows that were validated when written), for read schemas that are plain column projections.
+rows that were validated when written), for read schemas that are plain column projections. Like the
+read schemas (:data:`ciimap.core.schemas.UtcDateTime`) it marks naive timestamps (SQLite's) as UTC, so
+the JSON carries the offset the OpenAPI ``date-time`` format requires.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -360,10 +363,30 @@ def json_fields(spec: Any) -> list[str] | None:
     return _cached(("json_fields", spec.name), build)  # type: ignore[no-any-return]
 
 
+def _timestamp_fields(spec: Any) -> list[str]:
+    """The json fields that are timestamp columns (SQLite returns them naive)."""
+    def build() -> list[str]:
+        columns = spec.model.__mapper__.columns
+        return [f for f in json_fields(spec) or () if getattr(columns[f].type, "python_type", None) is dt.datetime]
+
+    return _cached(("timestamp_fields", spec.name), build)  # type: ignore[no-any-return]
+
+
+def _mark_utc(rows: list[dict[str, Any]], fields: list[str]) -> None:
+    for row in rows:
+        for f in fields:
+            value = row[f]
+            if value is not None and value.tzinfo is None:
+                row[f] = value.replace(tzinfo=dt.UTC)
+
+
 def page_json(session: Session, spec: Any, **kw: Any) -> bytes:
     """The API's JSON for one page, from column rows; only for specs with :func:`json_fields`."""
     ids, total = page_ids(session, spec, **kw)
     fields = json_fields(spec) or []
     rows = [dict(zip(fields, r, strict=True))
             for r in _conn(session).execute(_by_ids(spec, "json"), {"ids": ids}).all()] if ids else []
+    stamps = _timestamp_fields(spec)
+    if stamps and rows:
+        _mark_utc(rows, stamps)
     return pydantic_core.to_json(_page(rows, ids, total, kw))

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Response
 
 from ciimap.core.deps import Admin, DbSession, Reader, Writer
 from ciimap.core.jobs_api import JobRead
+from ciimap.core.openapi import NOT_FOUND
 from ciimap.discovery import schedules, service
 from ciimap.discovery.schemas import (
     DiscoverRequest,
@@ -62,7 +63,7 @@ def list_schedules(db: DbSession, principal: Reader) -> Any:
     return schedules.list_schedules(db)
 
 
-@router.post("/scan-schedules", response_model=ScheduleRead, status_code=201)
+@router.post("/scan-schedules", response_model=ScheduleRead, status_code=201, responses=NOT_FOUND)
 def create_schedule(data: ScheduleCreate, db: DbSession, principal: Writer) -> Any:
     return schedules.create_schedule(db, **data.model_dump(), actor=principal.username)
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import Field
 
-from ciimap.core.schemas import ReadSchema, Schema
+from ciimap.core.schemas import ReadSchema, Schema, UtcDateTime
 
 Profile = str  # validated by the service against nmap.PROFILES
 
@@ -37,8 +35,8 @@ class ScopeRead(ReadSchema):
     max_rate: int
     enabled: bool
     created_by: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class DiscoverRequest(Schema):
@@ -72,7 +70,7 @@ class ScheduleRead(ReadSchema):
     interval_minutes: int | None
     cron: str | None
     enabled: bool
-    last_run_at: dt.datetime | None
-    next_run_at: dt.datetime | None
+    last_run_at: UtcDateTime | None
+    next_run_at: UtcDateTime | None
     last_job_id: int | None
     created_by: str

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Query, Response
 
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid
+from ciimap.core.openapi import NOT_FOUND
+from ciimap.core.schemas import Int32, as_utc
 from ciimap.graph import progress, rollout, service
 from ciimap.graph.concentration import concentration
 from ciimap.graph.impact import impact, impact_many
@@ -33,7 +35,7 @@ from ciimap.graph.spof import spof_report
 router = APIRouter(prefix="/graph", tags=["Impact and rollouts"])
 
 
-@router.get("/impact", response_model=ImpactResult)
+@router.get("/impact", response_model=ImpactResult, responses=NOT_FOUND)
 def get_impact_many(db: DbSession, principal: Reader,
                     fail: list[str] = Query(..., description="kind:ref, repeatable (vendor:CrowdStrike)"),
                     asset_limit: int = Query(100, ge=0, le=5000)) -> Any:
@@ -54,8 +56,8 @@ def get_impact(kind: str, ref: str, db: DbSession, principal: Reader,
     return impact(db, kind=kind, ref=ref, asset_limit=asset_limit)
 
 
-@router.get("/spof", response_model=list[ServiceSpof])
-def get_spof(db: DbSession, principal: Reader, service_id: int | None = None,
+@router.get("/spof", response_model=list[ServiceSpof], responses=NOT_FOUND)
+def get_spof(db: DbSession, principal: Reader, service_id: Int32 | None = None,
              min_criticality: str = "high", asset_limit: int = Query(50, ge=0, le=5000)) -> Any:
     return spof_report(db, service_id=service_id, min_criticality=min_criticality, asset_limit=asset_limit)
 
@@ -77,12 +79,12 @@ def list_scenarios(db: DbSession, principal: Reader) -> Any:
     return [ScenarioRead.model_validate(s).model_copy(update={"result": None}) for s in service.list_scenarios(db)]
 
 
-@router.post("/scenarios", response_model=ScenarioRead, status_code=201)
+@router.post("/scenarios", response_model=ScenarioRead, status_code=201, responses=NOT_FOUND)
 def save_scenario(data: ScenarioCreate, db: DbSession, principal: Writer) -> Any:
     return service.save_scenario(db, name=data.name, selectors=data.selectors, description=data.description)
 
 
-@router.get("/scenarios/compare", response_model=ScenarioDiff)
+@router.get("/scenarios/compare", response_model=ScenarioDiff, responses=NOT_FOUND)
 def compare(a: str, b: str, db: DbSession, principal: Reader) -> Any:
     return service.compare_scenarios(db, a=a, b=b)
 
@@ -103,7 +105,7 @@ def delete_scenario(ref: str, db: DbSession, principal: Writer) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/rollouts/preview")
+@router.get("/rollouts/preview", responses=NOT_FOUND)
 def preview(db: DbSession, principal: Reader, product: str | None = None, channel: str | None = None,
             members: bool = False) -> Any:
     return rollout.proposal_data(rollout.propose(db, product=product, channel=channel), members=members)
@@ -112,39 +114,39 @@ def preview(db: DbSession, principal: Reader, product: str | None = None, channe
 @router.get("/rollouts")
 def list_rollouts(db: DbSession, principal: Reader) -> Any:
     return [{"id": p.id, "name": p.name, "status": p.status, "current_ring": p.current_ring,
-             "created_at": p.created_at, "halted_reason": p.halted_reason} for p in progress.list_plans(db)]
+             "created_at": as_utc(p.created_at), "halted_reason": p.halted_reason} for p in progress.list_plans(db)]
 
 
-@router.post("/rollouts", status_code=201)
+@router.post("/rollouts", status_code=201, responses=NOT_FOUND)
 def create_rollout(data: RolloutPlanCreate, db: DbSession, principal: Writer) -> Any:
     plan = progress.create_plan(db, **data.model_dump())
     return progress.status(db, plan_id=plan.id)
 
 
 @router.get("/rollouts/{plan_id}")
-def rollout_status(plan_id: int, db: DbSession, principal: Reader) -> Any:
+def rollout_status(plan_id: Int32, db: DbSession, principal: Reader) -> Any:
     return progress.status(db, plan_id=plan_id)
 
 
 @router.post("/rollouts/{plan_id}/start")
-def start(plan_id: int, db: DbSession, principal: Writer) -> Any:
+def start(plan_id: Int32, db: DbSession, principal: Writer) -> Any:
     progress.start(db, plan_id=plan_id)
     return progress.status(db, plan_id=plan_id)
 
 
 @router.post("/rollouts/{plan_id}/health")
-def health(plan_id: int, data: HealthReport, db: DbSession, principal: Writer) -> Any:
+def health(plan_id: Int32, data: HealthReport, db: DbSession, principal: Writer) -> Any:
     progress.report_health(db, plan_id=plan_id, metrics=data.metrics, note=data.note)
     return progress.status(db, plan_id=plan_id)
 
 
 @router.post("/rollouts/{plan_id}/advance")
-def advance(plan_id: int, data: AdvanceRequest, db: DbSession, principal: Writer) -> Any:
+def advance(plan_id: Int32, data: AdvanceRequest, db: DbSession, principal: Writer) -> Any:
     progress.advance(db, plan_id=plan_id, force=data.force, note=data.note)
     return progress.status(db, plan_id=plan_id)
 
 
 @router.post("/rollouts/{plan_id}/halt")
-def halt(plan_id: int, data: HaltRequest, db: DbSession, principal: Writer) -> Any:
+def halt(plan_id: Int32, data: HaltRequest, db: DbSession, principal: Writer) -> Any:
     progress.halt(db, plan_id=plan_id, reason=data.reason)
     return progress.status(db, plan_id=plan_id)

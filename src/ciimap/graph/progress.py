@@ -17,6 +17,7 @@ from ciimap.core import audit
 from ciimap.core.audit import current_actor
 from ciimap.core.db import utcnow
 from ciimap.core.errors import Conflict, Invalid, NotFound
+from ciimap.core.schemas import as_utc
 from ciimap.graph.models import RolloutEvent, RolloutMember, RolloutPlan, RolloutRing
 from ciimap.graph.rollout import Proposal, propose
 
@@ -153,6 +154,11 @@ def halt(session: Session, *, plan_id: int, reason: str) -> RolloutPlan:
     return plan
 
 
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Timestamps in answers carry their zone (SQLite returns them naive)."""
+    return as_utc(value) if value is not None else None
+
+
 def status(session: Session, *, plan_id: int) -> dict[str, Any]:
     """Plan, rings with progress, and the event log."""
     plan = get_plan(session, plan_id)
@@ -165,7 +171,8 @@ def status(session: Session, *, plan_id: int) -> dict[str, Any]:
         "halted_reason": plan.halted_reason, "summary": plan.summary, "created_by": plan.created_by,
         "rings": [{"position": r.position, "name": r.name, "status": r.status, "asset_count": counts.get(r.id, 0),
                    "soak_hours": r.soak_hours, "gates": r.gates, "observed": r.observed, "rationale": r.rationale,
-                   "started_at": r.started_at, "finished_at": r.finished_at} for r in rings(session, plan)],
-        "events": [{"ts": e.ts, "kind": e.kind, "ring_id": e.ring_id, "actor": e.actor, "detail": e.detail}
+                   "started_at": _utc(r.started_at), "finished_at": _utc(r.finished_at)}
+                  for r in rings(session, plan)],
+        "events": [{"ts": _utc(e.ts), "kind": e.kind, "ring_id": e.ring_id, "actor": e.actor, "detail": e.detail}
                    for e in events],
     }

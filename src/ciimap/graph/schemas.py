@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ciimap.core.schemas import ReadSchema, Schema
+from ciimap.core.schemas import ReadSchema, Schema, UtcDateTime
 
 SelectorKind = Literal["asset", "product", "product-version", "vendor", "site", "zone", "channel", "system",
                        "service"]
@@ -112,7 +111,7 @@ class ScenarioRead(ReadSchema):
     selectors: list[Any]
     map_version: str | None
     created_by: str
-    created_at: dt.datetime
+    created_at: UtcDateTime
     result: dict[str, Any] | None = None
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import Field
 
-from ciimap.core.schemas import ReadSchema, Schema
+from ciimap.core.schemas import Int32, ReadSchema, Schema, UtcDateTime
 
 
 class RunRead(ReadSchema):
@@ -20,8 +19,8 @@ class RunRead(ReadSchema):
     stats: dict[str, Any]
     error: str | None
     created_by: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None
 
 
 class ChangeRead(ReadSchema):
@@ -32,7 +31,7 @@ class ChangeRead(ReadSchema):
     subject: str | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-    at: dt.datetime
+    at: UtcDateTime
 
 
 class ChangePage(ReadSchema):
@@ -51,11 +50,11 @@ class AssetBrief(ReadSchema):
     lifecycle_status: str
     declared: bool
     source: str
-    last_seen: dt.datetime
+    last_seen: UtcDateTime
 
 
 class LinkIn(Schema):
-    other_asset_id: int | None = None
+    other_asset_id: Int32 | None = None
     key: str | None = None
     value: str | None = None
     note: str | None = Field(None, max_length=300)

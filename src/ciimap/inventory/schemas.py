@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ciimap.core.schemas import ReadSchema, Schema, partial
+from ciimap.core.schemas import Int32, ReadSchema, Schema, UtcDateTime, partial
 
 ZoneKind = Literal["internet", "dmz", "office", "production", "ot", "management", "cloud", "test", "other"]
 AssetKind = Literal["server", "workstation", "network_device", "security_appliance", "vm", "container",
@@ -48,7 +48,7 @@ class OrganizationRead(ReadSchema, OrganizationCreate):
 
 class ContactCreate(Schema):
     name: Name
-    organization_id: int | None = None
+    organization_id: Int32 | None = None
     title: str | None = None
     department: str | None = None
     email: str | None = None
@@ -61,7 +61,7 @@ class ContactRead(ReadSchema, ContactCreate):
 
 class SiteCreate(Schema):
     name: Name
-    organization_id: int | None = None
+    organization_id: Int32 | None = None
     code: str | None = None
     kind: str | None = None
     address: str | None = None
@@ -76,8 +76,8 @@ class SiteRead(ReadSchema, SiteCreate):
 
 class NetworkZoneCreate(Schema):
     name: Name
-    organization_id: int | None = None
-    site_id: int | None = None
+    organization_id: Int32 | None = None
+    site_id: Int32 | None = None
     kind: ZoneKind = "other"
     cidrs: list[str] = []
     internet_facing: bool = False
@@ -103,11 +103,11 @@ class NetworkZoneRead(ReadSchema, NetworkZoneCreate):
 
 class BusinessServiceCreate(Schema):
     name: Name
-    organization_id: int | None = None
+    organization_id: Int32 | None = None
     code: str | None = None
     criticality: Criticality = "medium"
-    owner_id: int | None = None
-    rto_minutes: Annotated[int, Field(ge=0)] | None = None
+    owner_id: Int32 | None = None
+    rto_minutes: Annotated[Int32, Field(ge=0)] | None = None
     description: str | None = None
 
 
@@ -117,9 +117,9 @@ class BusinessServiceRead(ReadSchema, BusinessServiceCreate):
 
 class SystemCreate(Schema):
     name: Name
-    organization_id: int | None = None
+    organization_id: Int32 | None = None
     code: str | None = None
-    owner_id: int | None = None
+    owner_id: Int32 | None = None
     mlps_level: Level | None = None
     mlps_s_level: Level | None = None
     mlps_a_level: Level | None = None
@@ -180,7 +180,7 @@ class VendorRead(ReadSchema, VendorCreate):
 
 class ProductCreate(Schema):
     name: Name
-    vendor_id: int
+    vendor_id: Int32
     layer: Layer = "application"
     cpe_prefix: str | None = None
     auto_update: bool = False
@@ -197,7 +197,7 @@ class ProductRead(ReadSchema, ProductCreate):
 
 class AssetCreate(Schema):
     name: Name
-    organization_id: int | None = None
+    organization_id: Int32 | None = None
     kind: AssetKind = "server"
     hostname: str | None = None
     fqdn: str | None = None
@@ -210,10 +210,10 @@ class AssetCreate(Schema):
     os_version: str | None = None
     manufacturer: str | None = None
     model: str | None = None
-    site_id: int | None = None
-    zone_id: int | None = None
-    system_id: int | None = None
-    owner_id: int | None = None
+    site_id: Int32 | None = None
+    zone_id: Int32 | None = None
+    system_id: Int32 | None = None
+    owner_id: Int32 | None = None
     lifecycle_status: Lifecycle = "active"
     criticality: Criticality = "medium"
     declared: bool = False
@@ -268,12 +268,12 @@ class AssetRead(ReadSchema):
     declared: bool
     tags: list[str]
     source: str
-    first_seen: dt.datetime
-    last_seen: dt.datetime
+    first_seen: UtcDateTime
+    last_seen: UtcDateTime
 
 
 class ServiceEndpointCreate(Schema):
-    asset_id: int
+    asset_id: Int32
     address: str | None = None
     protocol: Literal["tcp", "udp", "sctp", "ip"] = "tcp"
     port: Annotated[int, Field(ge=0, le=65535)]
@@ -296,16 +296,16 @@ class ServiceEndpointCreate(Schema):
 
 class ServiceEndpointRead(ReadSchema, ServiceEndpointCreate):
     id: int
-    first_seen: dt.datetime
-    last_seen: dt.datetime
+    first_seen: UtcDateTime
+    last_seen: UtcDateTime
 
 
 class SoftwareCreate(Schema):
     name: Annotated[str, Field(min_length=1, max_length=300)]
     version: str | None = None
-    asset_id: int | None = None
-    system_id: int | None = None
-    product_id: int | None = None
+    asset_id: Int32 | None = None
+    system_id: Int32 | None = None
+    product_id: Int32 | None = None
     kind: str = "installed"
     purl: str | None = None
     cpe: str | None = None
@@ -330,16 +330,16 @@ class SoftwareCreate(Schema):
 
 class SoftwareRead(ReadSchema, SoftwareCreate):
     id: int
-    first_seen: dt.datetime
-    last_seen: dt.datetime
+    first_seen: UtcDateTime
+    last_seen: UtcDateTime
 
 
 class EdgeCreate(Schema):
     src_type: NodeType
-    src_id: int
+    src_id: Int32
     kind: EdgeKind = "depends_on"
     dst_type: NodeType
-    dst_id: int
+    dst_id: Int32
     redundancy_group: str | None = None
     description: str | None = None
     source: str = "manual"

@@ -14,6 +14,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
@@ -92,9 +93,12 @@ FINDING_COLS: Columns = [
 
 
 def neutralise(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe; control
+    characters that a worksheet cannot hold (openpyxl refuses them) become U+FFFD."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        if value.startswith(FORMULA_START):
+            return "'" + value
     return value
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ciimap.core.schemas import ReadSchema
+from ciimap.core.schemas import Int32, ReadSchema, UtcDateTime
 from ciimap.core.schemas import Schema as _Schema
 
 RemoteAccess = Literal["none", "on_demand", "permanent"]
@@ -84,7 +84,7 @@ class VendorProfileRead(ReadSchema):
     security_review_date: dt.date | None
     risk_rating: str | None
     notes: str | None
-    updated_at: dt.datetime
+    updated_at: UtcDateTime
 
 
 class Milestone(Schema):
@@ -97,17 +97,17 @@ class Milestone(Schema):
 class PlanIn(Schema):
     """A substitution item. The current thing is a product, a software row or an asset (at least one)."""
 
-    system_id: int
+    system_id: Int32
     layer: Layer | None = None
-    current_product_id: int | None = None
-    current_software_id: int | None = None
-    current_asset_id: int | None = None
-    candidate_product_id: int | None = None
+    current_product_id: Int32 | None = None
+    current_software_id: Int32 | None = None
+    current_asset_id: Int32 | None = None
+    candidate_product_id: Int32 | None = None
     status: PlanStatus = "planned"
     milestones: list[Milestone] = []
     start_date: dt.date | None = None
     due_date: dt.date | None = None
-    owner_id: int | None = None
+    owner_id: Int32 | None = None
     notes: str | None = None
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid
 from ciimap.core.jobs_api import JobRead
+from ciimap.core.schemas import DateText, Int32, Offset
 from ciimap.vulns import service, vex
 from ciimap.vulns.models import FEED_KINDS
 from ciimap.vulns.schemas import (
@@ -34,7 +35,7 @@ def list_feeds(db: DbSession, principal: Reader) -> Any:
 
 @feeds.post("/{kind}/import", response_model=JobRead, status_code=202)
 async def import_feed(kind: str, db: DbSession, principal: Writer, file: UploadFile = File(...),
-                      snapshot_date: str | None = Form(None), allow_shrink: bool = Form(False)) -> Any:
+                      snapshot_date: DateText | None = Form(None), allow_shrink: bool = Form(False)) -> Any:
     """Upload a feed file (OSV as a zip); the import and the re-match run as a job."""
     if kind not in FEED_KINDS:
         raise Invalid(f"unknown feed kind '{kind}' (expected one of: {', '.join(FEED_KINDS)})")
@@ -52,11 +53,11 @@ def match(db: DbSession, principal: Writer) -> Any:
 
 
 @vulns.get("/findings", response_model=FindingPage)
-def list_findings(db: DbSession, principal: Reader, priority: str | None = None, asset_id: int | None = None,
-                  system_id: int | None = None, status: str | None = None, advisory: str | None = None,
-                  severity: str | None = None, kev: bool | None = None, site_id: int | None = None,
+def list_findings(db: DbSession, principal: Reader, priority: str | None = None, asset_id: Int32 | None = None,
+                  system_id: Int32 | None = None, status: str | None = None, advisory: str | None = None,
+                  severity: str | None = None, kev: bool | None = None, site_id: Int32 | None = None,
                   include_inactive: bool = False, limit: int = Query(100, ge=1, le=1000),
-                  offset: int = Query(0, ge=0)) -> Any:
+                  offset: Offset = 0) -> Any:
     """Findings by risk (highest score first), filtered like the web page's findings list."""
     rows, total = service.list_findings(db, priority=priority, asset_id=asset_id, system_id=system_id, status=status,
                                         advisory=advisory, severity=severity, kev=kev, site_id=site_id,
@@ -65,12 +66,12 @@ def list_findings(db: DbSession, principal: Reader, priority: str | None = None,
 
 
 @vulns.get("/findings/{finding_id}", response_model=FindingDetail)
-def get_finding(finding_id: int, db: DbSession, principal: Reader) -> Any:
+def get_finding(finding_id: Int32, db: DbSession, principal: Reader) -> Any:
     return service.finding_detail(db, finding_id)
 
 
 @vulns.post("/findings/{finding_id}/triage", response_model=TriageRead)
-def triage(finding_id: int, body: TriageIn, db: DbSession, principal: Writer) -> Any:
+def triage(finding_id: Int32, body: TriageIn, db: DbSession, principal: Writer) -> Any:
     return service.set_triage(db, finding_id=finding_id, state=body.state, justification=body.justification,
                               detail=body.detail, expires=body.expires, actor=principal.username)
 
@@ -82,6 +83,6 @@ def where(q: str, db: DbSession, principal: Reader) -> Any:
 
 
 @vulns.get("/vex")
-def export_vex(db: DbSession, principal: Reader, system_id: int | None = None, asset_id: int | None = None) -> Any:
+def export_vex(db: DbSession, principal: Reader, system_id: Int32 | None = None, asset_id: Int32 | None = None) -> Any:
     """CycloneDX 1.5 VEX document."""
     return vex.export(db, system_id=system_id, asset_id=asset_id)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import computed_field
 
-from ciimap.core.schemas import ReadSchema, Schema
+from ciimap.core.schemas import ReadSchema, Schema, UtcDateTime
 from ciimap.vulns import scoring
 
 
@@ -18,7 +18,7 @@ class FeedImportRead(ReadSchema):
     snapshot_date: dt.date
     checksum: str
     records: int
-    imported_at: dt.datetime
+    imported_at: UtcDateTime
     imported_by: str
     seconds: float | None
     latest: bool
@@ -43,8 +43,8 @@ class FindingRead(ReadSchema):
     priority: str
     factors: list[Any]
     due_date: dt.date | None
-    first_matched: dt.datetime
-    last_matched: dt.datetime
+    first_matched: UtcDateTime
+    last_matched: UtcDateTime
     active: bool
     status: str
 
@@ -67,8 +67,8 @@ class AdvisoryRead(ReadSchema):
     severity: str | None
     cvss_vector: str | None
     cvss_score: float | None
-    published: dt.datetime | None
-    modified: dt.datetime | None
+    published: UtcDateTime | None
+    modified: UtcDateTime | None
     withdrawn: bool
     references: list[str]
     extra: dict[str, Any]
@@ -86,7 +86,7 @@ class TriageRead(ReadSchema):
     expires: dt.date | None
     version: str | None
     actor: str
-    updated_at: dt.datetime
+    updated_at: UtcDateTime
     history: list[Any]
 
 

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from ciimap.auth.models import User
 from ciimap.core.deps import Admin, DbSession, Reader
 from ciimap.core.errors import NotFound
+from ciimap.core.openapi import NOT_FOUND
+from ciimap.core.schemas import Int32, Text
 from ciimap.web import dashboard, domains, sitemap, topology
 
 router = APIRouter(prefix="/ui", tags=["Web UI"])
@@ -25,8 +27,8 @@ router = APIRouter(prefix="/ui", tags=["Web UI"])
 def get_topology(
     db: DbSession,
     principal: Reader,
-    site_id: int | None = None,
-    zone_id: int | None = None,
+    site_id: Int32 | None = None,
+    zone_id: Int32 | None = None,
     mlps_level: int | None = Query(None, ge=1, le=5),
     q: str | None = None,
     budget: int = Query(3000, ge=1, le=topology.MAX_BUDGET),
@@ -48,16 +50,16 @@ def _json(data: dict[str, Any]) -> Response:
     )
 
 
-@router.get("/topology/neighbours")
-def get_neighbours(db: DbSession, principal: Reader, type: str, id: int) -> dict[str, Any]:  # noqa: A002
+@router.get("/topology/neighbours", responses=NOT_FOUND)
+def get_neighbours(db: DbSession, principal: Reader, type: str, id: Int32) -> dict[str, Any]:  # noqa: A002
     """Direct neighbours of a node, for expand-on-click."""
     graph = topology.neighbours(db, kind=type, ref=id)
     domains.annotate_nodes(db, graph["nodes"])
     return graph
 
 
-@router.get("/impact")
-def get_impact(db: DbSession, principal: Reader, type: str, id: int) -> dict[str, Any]:  # noqa: A002
+@router.get("/impact", responses=NOT_FOUND)
+def get_impact(db: DbSession, principal: Reader, type: str, id: Int32) -> dict[str, Any]:  # noqa: A002
     """What breaks if this node fails: failed and degraded node ids, with dependency paths."""
     return domains.impact(db, kind=type, ref=id)
 
@@ -72,7 +74,11 @@ def get_dashboard(db: DbSession, principal: Reader) -> dict[str, Any]:
     return dashboard.summary(db)
 
 
-@router.get("/basemap")
+@router.get(
+    "/basemap",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}, **NOT_FOUND},
+)
 def get_basemap(principal: Reader) -> Response:
     return Response(sitemap.load_basemap(), media_type="application/geo+json")
 
@@ -82,7 +88,7 @@ async def upload_basemap(
     db: DbSession,
     principal: Admin,
     file: Annotated[UploadFile, File()],
-    approval: Annotated[str | None, Form()] = None,
+    approval: Annotated[Text | None, Form()] = None,
 ) -> dict[str, Any]:
     """Admin only: store an approved GeoJSON base map (审图号 in ``approval``)."""
     data = await file.read(sitemap.MAX_BASEMAP_BYTES + 1)
@@ -93,7 +99,7 @@ class LocaleIn(BaseModel):
     locale: Literal["zh-CN", "en"]
 
 
-@router.patch("/locale")
+@router.patch("/locale", status_code=204)
 def set_locale(data: LocaleIn, db: DbSession, principal: Reader) -> Response:
     """Switch the caller's own UI language (any role; it changes only the caller's preference)."""
     _set_locale(db, principal.user_id, data.locale)
