@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from ciimap.core import jobs
 from ciimap.core.db import Database
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -35,3 +36,14 @@ def count(database: Database) -> Callable[..., int]:
             return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
     return n
+
+
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
+    """Capture dispatched job ids; the test runs them with the real ``jobs.execute``."""
+    from ciimap.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
+    ids: list[int] = []
+    monkeypatch.setattr(jobs, "dispatch", ids.append)
+    return ids

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from ciimap.core import jobs
@@ -13,17 +12,6 @@ from ciimap.ingest.models import LinkDecision
 from ciimap.inventory.models import Asset
 
 from .conftest import NMAP1, NMAP2
-
-
-@pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
-    """Capture dispatched job ids; the test runs them with the real ``jobs.execute``."""
-    from ciimap.config import get_settings
-
-    monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
-    ids: list[int] = []
-    monkeypatch.setattr(jobs, "dispatch", ids.append)
-    return ids
 
 
 def _upload(client, headers, path: Path, kind: str = "nmap", **form: str):

@@ -324,15 +324,6 @@ def test_cli_refuses_in_one_line_with_exit_1(database, run_import, kind: str, ca
         assert r.peak_mb is not None and r.peak_mb < BOMB_BYTES / (1 << 20) / 3, r.peak_mb
 
 
-@pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
-    """Capture dispatched job ids; the test runs them with the real ``jobs.execute``."""
-    from ciimap.config import get_settings
-
-    monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
-    ids: list[int] = []
-    monkeypatch.setattr(jobs, "dispatch", ids.append)
-    return ids
 
 
 def test_api_job_refuses_bomb_and_stores_one_line(client, admin_headers, database, run_import, queued,
