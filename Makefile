@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 run: sysdeps venv static  ## install everything, migrate, load the demo operator if empty, serve on :8000
 	$(BIN)/ciimap serve --demo-if-empty --host 127.0.0.1 --port 8000
 
-test: sysdeps-test venv static  ## the whole suite, on SQLite and a throw-away PostgreSQL
+test: sysdeps-test venv static lint typecheck  ## lint, types, then the whole suite on SQLite and a throw-away PostgreSQL
 	@url=$$(scripts/pg.sh start $(PGDIR) $(PGPORT)) && \
 	trap 'scripts/pg.sh stop $(PGDIR)' EXIT && \
 	CIIMAP_TEST_PG_URL=$$url $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

@@ -46,9 +46,11 @@ def ensure_loaded(url: str, scale: int, seed: int) -> int:
         n = s.scalar(select(func.count()).select_from(Asset)) or 0
     if n == 0:
         print(f"loading the demo operator ({scale:,} assets) ...", flush=True)
-        code = ("import sys; from ciimap.core.db import Database, set_database; "
-                "set_database(Database(sys.argv[1])); from ciimap.demo.service import load_demo; "
-                "load_demo(scale=int(sys.argv[2]), seed=int(sys.argv[3]))")
+        code = (
+            "import sys; from ciimap.core.db import Database, set_database; "
+            "set_database(Database(sys.argv[1])); from ciimap.demo.service import load_demo; "
+            "load_demo(scale=int(sys.argv[2]), seed=int(sys.argv[3]))"
+        )
         subprocess.run([sys.executable, "-c", code, url, str(scale), str(seed)], check=True)
         with db.read_session() as s:
             n = s.scalar(select(func.count()).select_from(Asset)) or 0
@@ -65,7 +67,8 @@ def make_token(url: str) -> str:
     name = f"bench{os.getpid()}"
     with db.unit_of_work() as s:
         user = s.query(User).filter_by(username=name).one_or_none() or service.create_user(
-            s, username=name, password="bench-password-1", role="auditor")
+            s, username=name, password="bench-password-1", role="auditor"
+        )
         _tok, secret = service.create_token(s, user, "api-latency")
     db.engine.dispose()
     return secret
@@ -91,8 +94,11 @@ def sample_queries(url: str, per_kind: int, seed: int) -> dict[str, list[str]]:
         parts = host.split("-")
         hosts.append(rnd.choice([parts[0] + "-", f"{parts[0]}-{parts[1]}-", host[:-2]]))
         ips.append(ip.rsplit(".", 1)[0] + "." if rnd.random() < 0.7 else ip[:-1])
-    return {"zone": [f"zone_id={rnd.choice(zones)}" for _ in range(per_kind)],
-            "hostname": [f"q={h}" for h in hosts], "ip": [f"q={i}" for i in ips]}
+    return {
+        "zone": [f"zone_id={rnd.choice(zones)}" for _ in range(per_kind)],
+        "hostname": [f"q={h}" for h in hosts],
+        "ip": [f"q={i}" for i in ips],
+    }
 
 
 def explain(url: str, queries: dict[str, list[str]]) -> None:
@@ -109,8 +115,12 @@ def explain(url: str, queries: dict[str, list[str]]) -> None:
         conn = s.connection()
 
         def show(label: str, stmt: object, params: dict[str, object]) -> None:
-            sql = str(stmt.params(**params).compile(dialect=db.engine.dialect,  # type: ignore[attr-defined]
-                                                    compile_kwargs={"literal_binds": True}))
+            sql = str(
+                stmt.params(**params).compile(
+                    dialect=db.engine.dialect,  # type: ignore[attr-defined]
+                    compile_kwargs={"literal_binds": True},
+                )
+            )
             plan = [str(r[-1]) for r in s.execute(text(prefix + sql))]
             print(f"  plan {label}: " + " | ".join(p.strip() for p in plan[:8]))
 
@@ -128,8 +138,11 @@ def explain(url: str, queries: dict[str, list[str]]) -> None:
             for b in splan.branches:
                 if counts[b.n]:
                     dense = counts[b.n] > listing.DENSE
-                    show(f"{kind}/branch {b.col.key} ({counts[b.n]} matches{', dense' if dense else ''})",
-                         splan.first[(b.n, dense, False)], {**params, "n": 50})
+                    show(
+                        f"{kind}/branch {b.col.key} ({counts[b.n]} matches{', dense' if dense else ''})",
+                        splan.first[(b.n, dense, False)],
+                        {**params, "n": 50},
+                    )
     db.engine.dispose()
 
 
@@ -137,8 +150,12 @@ def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], s
     port = _free_port()
     env = {**os.environ, "CIIMAP_DATABASE_URL": url}
     # exactly what users run: ciimap serve (migrate, then uvicorn with N processes)
-    proc = subprocess.Popen([sys.executable, "-m", "ciimap", "serve", "--port", str(port),
-                             "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ciimap", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -189,7 +206,9 @@ def run_clients(base: str, headers: dict[str, str], params: list[str], clients: 
 
 
 def pct(values: list[float], p: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] if len(values) > 1 else values[0]
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] if len(values) > 1 else values[0]
+    )
 
 
 def bench(url: str, args: argparse.Namespace) -> None:
@@ -207,13 +226,18 @@ def bench(url: str, args: argparse.Namespace) -> None:
         warm = sorted(set(queries["zone"])) * 4 + queries["hostname"][:10] + queries["ip"][:10]
         run_clients(base, headers, warm, 4)
         for clients in [int(c) for c in str(args.clients).split(",")]:
-            print(f"{n:,} assets, {clients} concurrent clients, {args.workers or 'default'} server process(es), "
-                  f"{args.requests} requests per kind")
+            print(
+                f"{n:,} assets, {clients} concurrent clients, {args.workers or 'default'} server process(es), "
+                f"{args.requests} requests per kind"
+            )
             for kind, params in queries.items():
                 t = run_clients(base, headers, params, clients)
                 p50, p95, p99 = pct(t, 50), pct(t, 95), pct(t, 99)
-                print(f"  {kind:<9} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  p99 {p99:7.1f} ms  max {max(t):7.1f} ms  "
-                      f"p95/target {p95 / TARGET_MS:.2f}  {'OK' if p95 < TARGET_MS else 'MISSED'}", flush=True)
+                print(
+                    f"  {kind:<9} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  p99 {p99:7.1f} ms  max {max(t):7.1f} ms  "
+                    f"p95/target {p95 / TARGET_MS:.2f}  {'OK' if p95 < TARGET_MS else 'MISSED'}",
+                    flush=True,
+                )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -225,11 +249,19 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument("--db", default=None, help="SQLite file to reuse (loaded when empty)")
-    p.add_argument("--pg-url", default=None, help="PostgreSQL server URL (default: start a throw-away one); "
-                   "a database with assets given here is reused")
+    p.add_argument(
+        "--pg-url",
+        default=None,
+        help="PostgreSQL server URL (default: start a throw-away one); "
+        "a database with assets given here is reused",
+    )
     p.add_argument("--clients", default="8", help="concurrent clients; a list (1,4,8,16) runs each in turn")
-    p.add_argument("--workers", type=int, default=0,
-                   help="server processes (ciimap serve --workers; 0 = its default, one per core up to 2)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="server processes (ciimap serve --workers; 0 = its default, one per core up to 2)",
+    )
     p.add_argument("--requests", type=int, default=300, help="requests per query kind")
     args = p.parse_args()
     print(f"API latency benchmark ({args.backend}); target p95 < {TARGET_MS:.0f} ms")

@@ -41,8 +41,17 @@ def child(url: str, scale: int, seed: int) -> None:
     wall = time.perf_counter() - started
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = sum(result["counts"].values())
-    print(json.dumps({"wall": wall, "rows": rows, "rss_mb": rss_mb, "counts": result["counts"],
-                      "cpu": time.process_time()}))
+    print(
+        json.dumps(
+            {
+                "wall": wall,
+                "rows": rows,
+                "rss_mb": rss_mb,
+                "counts": result["counts"],
+                "cpu": time.process_time(),
+            }
+        )
+    )
 
 
 def _free_port() -> int:
@@ -53,8 +62,12 @@ def _free_port() -> int:
 
 def start_pg() -> tuple[str, Path]:
     d = Path(tempfile.gettempdir()) / f"ciimap-bench-pg-{os.getpid()}"
-    out = subprocess.run([str(ROOT / "scripts" / "pg.sh"), "start", str(d), str(_free_port())],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "pg.sh"), "start", str(d), str(_free_port())],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip().splitlines()[-1], d
 
 
@@ -100,11 +113,14 @@ def run_child(url: str, scale: int, seed: int) -> dict:
 
 
 def report(backend: str, scale: int, d: dict) -> None:
-    print(f"{backend:<11} {scale:>10,} assets  {d['rows']:>11,} rows  load {d['wall']:7.1f} s "
-          f"(cpu {d['cpu']:6.1f} s, process {d['process_wall']:6.1f} s)  {d['rows'] / d['wall']:>9,.0f} rows/s  "
-          f"peak RSS {d['rss_mb']:7.1f} MB   time/target {d['wall'] / TARGET_SECONDS:.2f}  "
-          f"rss/target {d['rss_mb'] / TARGET_RSS_MB:.2f}  "
-          f"{'OK' if d['wall'] < TARGET_SECONDS and d['rss_mb'] < TARGET_RSS_MB else 'MISSED'}", flush=True)
+    print(
+        f"{backend:<11} {scale:>10,} assets  {d['rows']:>11,} rows  load {d['wall']:7.1f} s "
+        f"(cpu {d['cpu']:6.1f} s, process {d['process_wall']:6.1f} s)  {d['rows'] / d['wall']:>9,.0f} rows/s  "
+        f"peak RSS {d['rss_mb']:7.1f} MB   time/target {d['wall'] / TARGET_SECONDS:.2f}  "
+        f"rss/target {d['rss_mb'] / TARGET_RSS_MB:.2f}  "
+        f"{'OK' if d['wall'] < TARGET_SECONDS and d['rss_mb'] < TARGET_RSS_MB else 'MISSED'}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -113,16 +129,21 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--backends", default="sqlite,postgresql")
     p.add_argument("--pg-url", default=None, help="PostgreSQL server URL (default: start a throw-away one)")
-    p.add_argument("--sqlite-path", default=None, help="load into this (new) SQLite file and keep it "
-                   "(e.g. for bench/api_latency.py --db)")
+    p.add_argument(
+        "--sqlite-path",
+        default=None,
+        help="load into this (new) SQLite file and keep it (e.g. for bench/api_latency.py --db)",
+    )
     p.add_argument("--keep-pg", action="store_true", help="keep the PostgreSQL database (needs --pg-url)")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         child(args.child, args.scale, args.seed)
         return
-    print(f"demo load benchmark: {args.scale:,} assets, seed {args.seed}, {os.cpu_count()} CPUs; "
-          f"targets: < {TARGET_SECONDS:.0f} s, < {TARGET_RSS_MB:.0f} MB peak RSS (the loader process)")
+    print(
+        f"demo load benchmark: {args.scale:,} assets, seed {args.seed}, {os.cpu_count()} CPUs; "
+        f"targets: < {TARGET_SECONDS:.0f} s, < {TARGET_RSS_MB:.0f} MB peak RSS (the loader process)"
+    )
     backends = args.backends.split(",")
     if "sqlite" in backends and args.sqlite_path:
         path = Path(args.sqlite_path).resolve()

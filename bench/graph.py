@@ -45,9 +45,11 @@ def ensure_demo(url: str, scale: int) -> None:
         print(f"map present: {n:,} assets")
         return
     t = time.perf_counter()
-    code = ("import sys; from ciimap.core.db import Database, set_database; set_database(Database(sys.argv[1])); "
-            "from ciimap.demo.service import load_demo; r = load_demo(scale=int(sys.argv[2]), seed=1); "
-            "print(r['counts'])")
+    code = (
+        "import sys; from ciimap.core.db import Database, set_database; set_database(Database(sys.argv[1])); "
+        "from ciimap.demo.service import load_demo; r = load_demo(scale=int(sys.argv[2]), seed=1); "
+        "print(r['counts'])"
+    )
     subprocess.run([sys.executable, "-c", code, url, str(scale)], check=True)
     print(f"demo loaded in {time.perf_counter() - t:.1f} s (not part of the figures)")
 
@@ -84,8 +86,10 @@ def ours(url: str) -> tuple[dict, object, tuple[str, str]]:
         t = time.perf_counter()
         g = build_graph(s, use_cache=False)
         out["build_s"] = time.perf_counter() - t
-        print(f"graph: {g.n:,} nodes, {len(g.group_parent):,} need-groups, {len(g.members):,} member links; "
-              f"built in {out['build_s']:.2f} s")
+        print(
+            f"graph: {g.n:,} nodes, {len(g.group_parent):,} need-groups, {len(g.members):,} member links; "
+            f"built in {out['build_s']:.2f} s"
+        )
         t = time.perf_counter()
         build_graph(s)  # builds again and writes the shared store (ciimap.graph.store)
         out["store_s"] = time.perf_counter() - t
@@ -93,8 +97,10 @@ def ours(url: str) -> tuple[dict, object, tuple[str, str]]:
         t = time.perf_counter()
         mapped = build_graph(s)  # what a second server process (or a restarted server) does
         out["map_s"] = time.perf_counter() - t
-        print(f"build + write the shared store: {out['store_s']:.2f} s; another process maps it in "
-              f"{out['map_s'] * 1000:.0f} ms")
+        print(
+            f"build + write the shared store: {out['store_s']:.2f} s; another process maps it in "
+            f"{out['map_s'] * 1000:.0f} ms"
+        )
         g = mapped
         sel = pick_vendor(g)
         vname = g.label(g.index("vendor", int(sel[1])))
@@ -102,27 +108,37 @@ def ours(url: str) -> tuple[dict, object, tuple[str, str]]:
         t = time.perf_counter()
         res = impact(s, kind=sel[0], ref=sel[1])
         out["impact_s"] = time.perf_counter() - t
-        print(f"vendor impact ({vname}): {out['impact_s'] * 1000:.0f} ms — failed {res.counts['failed']}, "
-              f"degraded {res.counts['degraded']}")
+        print(
+            f"vendor impact ({vname}): {out['impact_s'] * 1000:.0f} ms — failed {res.counts['failed']}, "
+            f"degraded {res.counts['degraded']}"
+        )
         t = time.perf_counter()
         rep = spof_report(s)
         out["spof_s"] = time.perf_counter() - t
         out["spof_services"] = len(rep)
-        print(f"SPOF of {len(rep)} high/critical services: {out['spof_s']:.2f} s "
-              f"(median SPOFs per service: {int(np.median([sum(r.counts.values()) for r in rep] or [0]))})")
+        print(
+            f"SPOF of {len(rep)} high/critical services: {out['spof_s']:.2f} s "
+            f"(median SPOFs per service: {int(np.median([sum(r.counts.values()) for r in rep] or [0]))})"
+        )
         t = time.perf_counter()
         conc = concentration(s)
         out["concentration_s"] = time.perf_counter() - t
-        print(f"concentration ({len(conc.vendors)} vendors, {len(conc.products)} products, "
-              f"{len(conc.findings)} findings): {out['concentration_s']:.2f} s")
-        agent = max((pid for pid, a in g.products.items() if a["vendor_id"] == int(sel[1])),
-                    key=lambda pid: int(np.diff(g.rev_ptr)[g.index("product", pid)]))
+        print(
+            f"concentration ({len(conc.vendors)} vendors, {len(conc.products)} products, "
+            f"{len(conc.findings)} findings): {out['concentration_s']:.2f} s"
+        )
+        agent = max(
+            (pid for pid, a in g.products.items() if a["vendor_id"] == int(sel[1])),
+            key=lambda pid: int(np.diff(g.rev_ptr)[g.index("product", pid)]),
+        )
         t = time.perf_counter()
         plan = propose(s, product=str(agent))
         out["rollout_s"] = time.perf_counter() - t
-        print(f"rollout plan for {g.products[agent]['name']} ({plan.targets:,} hosts): {out['rollout_s']:.2f} s — "
-              + ", ".join(f"{r.name} {len(r.members):,}" for r in plan.rings)
-              + f"; {len(plan.moves)} redundancy moves")
+        print(
+            f"rollout plan for {g.products[agent]['name']} ({plan.targets:,} hosts): {out['rollout_s']:.2f} s — "
+            + ", ".join(f"{r.name} {len(r.members):,}" for r in plan.rings)
+            + f"; {len(plan.moves)} redundancy moves"
+        )
         out["peak_mb"] = rss_mb()
         print(f"peak RSS so far: {out['peak_mb']:.0f} MB")
     db.engine.dispose()
@@ -162,15 +178,22 @@ def twins(url: str, vendor_id: str) -> None:
     for mode in ("private", "shared"):
         shutil.rmtree(store.root(str(make_url(url))), ignore_errors=True)
         t = time.perf_counter()
-        procs = [subprocess.Popen([sys.executable, "-c", TWIN, url, mode, vendor_id], stdout=subprocess.PIPE,
-                                  text=True) for _ in range(2)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", TWIN, url, mode, vendor_id], stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(2)
+        ]
         rows = [p.communicate()[0].split() for p in procs]
         wall = time.perf_counter() - t
-        print(f"2 processes, {mode:7} graph: both answered in {wall:.1f} s; per process (s / peak RSS MB / "
-              f"USS MB / PSS MB): " + "; ".join(" / ".join(r) for r in rows))
+        print(
+            f"2 processes, {mode:7} graph: both answered in {wall:.1f} s; per process (s / peak RSS MB / "
+            f"USS MB / PSS MB): " + "; ".join(" / ".join(r) for r in rows)
+        )
 
 
 # --- the same computations on networkx ----------------------------------------------------------
+
 
 def nx_build(g):  # noqa: ANN001, ANN201
     """DiGraph child -> parent, edge attribute 'g' = need-group id; group sizes alongside."""
@@ -181,7 +204,9 @@ def nx_build(g):  # noqa: ANN001, ANN201
     G.add_nodes_from(range(g.n))
     sizes = np.diff(g.group_ptr)
     owner = np.repeat(np.arange(len(sizes)), sizes)
-    G.add_edges_from((int(c), int(g.group_parent[k]), {"g": int(k)}) for c, k in zip(g.members, owner, strict=True))
+    G.add_edges_from(
+        (int(c), int(g.group_parent[k]), {"g": int(k)}) for c, k in zip(g.members, owner, strict=True)
+    )
     return G, sizes.tolist(), time.perf_counter() - t
 
 
@@ -263,17 +288,26 @@ def baseline(g, sel, ours_fig: dict) -> None:  # noqa: ANN001
     t = time.perf_counter()
     failed, degraded = nx_propagate(G, sizes, [vnode])
     imp_s = time.perf_counter() - t
-    print(f"networkx vendor impact: {imp_s * 1000:.0f} ms ({len(failed):,} failed, {len(degraded):,} degraded nodes)")
-    roots = [int(i) for i in np.nonzero(g.crit[g.mask("business_service")] >= CRIT["high"])[0]
-             + g.start["business_service"]]
+    print(
+        f"networkx vendor impact: {imp_s * 1000:.0f} ms ({len(failed):,} failed, {len(degraded):,} degraded nodes)"
+    )
+    roots = [
+        int(i)
+        for i in np.nonzero(g.crit[g.mask("business_service")] >= CRIT["high"])[0]
+        + g.start["business_service"]
+    ]
     t = time.perf_counter()
     ks = nx_killers(G, g, roots)
     spof_s = time.perf_counter() - t
-    print(f"networkx SPOF of {len(roots)} services: {spof_s:.2f} s (median SPOFs per service: "
-          f"{int(np.median([len(v) for v in ks.values()] or [0]))}); peak RSS now {rss_mb():.0f} MB")
+    print(
+        f"networkx SPOF of {len(roots)} services: {spof_s:.2f} s (median SPOFs per service: "
+        f"{int(np.median([len(v) for v in ks.values()] or [0]))}); peak RSS now {rss_mb():.0f} MB"
+    )
     print("\nratios (networkx / ciimap, higher = ciimap faster):")
     print(f"  build   {build_s / ours_fig['build_s']:.2f}x   (networkx excludes the database read)")
-    print(f"  impact  {imp_s / ours_fig['impact_s']:.2f}x   (ciimap includes name lookups, paths and ranking)")
+    print(
+        f"  impact  {imp_s / ours_fig['impact_s']:.2f}x   (ciimap includes name lookups, paths and ranking)"
+    )
     print(f"  spof    {spof_s / ours_fig['spof_s']:.2f}x")
 
 
@@ -282,7 +316,9 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=1_000_000, help="demo assets (default 1,000,000)")
     ap.add_argument("--database", default=None, help="SQLAlchemy URL (default: SQLite under var/)")
     ap.add_argument("--no-networkx", action="store_true", help="skip the networkx baseline")
-    ap.add_argument("--twins", action="store_true", help="also: two processes at once, shared vs private graph")
+    ap.add_argument(
+        "--twins", action="store_true", help="also: two processes at once, shared vs private graph"
+    )
     a = ap.parse_args()
     url = a.database or f"sqlite:///{ROOT / 'var' / f'bench-graph-{a.scale}.db'}"
     from ciimap.models import load_all

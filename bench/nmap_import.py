@@ -24,7 +24,14 @@ import time
 from pathlib import Path
 
 SERVICES = [
-    (22, "ssh", "OpenSSH", "8.9p1 Ubuntu 3ubuntu0.6", "Ubuntu Linux; protocol 2.0", "cpe:/a:openbsd:openssh:8.9p1"),
+    (
+        22,
+        "ssh",
+        "OpenSSH",
+        "8.9p1 Ubuntu 3ubuntu0.6",
+        "Ubuntu Linux; protocol 2.0",
+        "cpe:/a:openbsd:openssh:8.9p1",
+    ),
     (80, "http", "nginx", "1.22.1", None, "cpe:/a:igor_sysoev:nginx:1.22.1"),
     (443, "http", "Apache httpd", "2.4.57", "(Debian)", "cpe:/a:apache:http_server:2.4.57"),
     (3306, "mysql", "MySQL", "8.0.35", None, "cpe:/a:mysql:mysql:8.0.35"),
@@ -39,43 +46,64 @@ SERVICES = [
 ]
 
 
-def _port(rng: random.Random, port: int, name: str, product: str | None, version: str | None,
-          extra: str | None, cpe: str | None) -> str:
+def _port(
+    rng: random.Random,
+    port: int,
+    name: str,
+    product: str | None,
+    version: str | None,
+    extra: str | None,
+    cpe: str | None,
+) -> str:
     state = "open" if rng.random() < 0.85 else rng.choice(("filtered", "closed", "open|filtered"))
     if product:
-        attrs = f'name="{name}" product="{product}"' + (f' version="{version}"' if version else "") \
-            + (f' extrainfo="{extra}"' if extra else "") + ' method="probed" conf="10"'
+        attrs = (
+            f'name="{name}" product="{product}"'
+            + (f' version="{version}"' if version else "")
+            + (f' extrainfo="{extra}"' if extra else "")
+            + ' method="probed" conf="10"'
+        )
         svc = f"<service {attrs}>" + (f"<cpe>{cpe}</cpe>" if cpe else "") + "</service>"
     else:
         svc = f'<service name="{name}" method="table" conf="3"/>'
     script = '<script id="ssh-hostkey" output="2048 aa:bb:cc (RSA)"/>' if port == 22 else ""
-    return (f'<port protocol="tcp" portid="{port}"><state state="{state}" reason="syn-ack" reason_ttl="64"/>'
-            f"{svc}{script}</port>\n")
+    return (
+        f'<port protocol="tcp" portid="{port}"><state state="{state}" reason="syn-ack" reason_ttl="64"/>'
+        f"{svc}{script}</port>\n"
+    )
 
 
 def generate(path: Path, hosts: int, ports: int = 10, seed: int = 7) -> None:
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8") as out:
-        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE nmaprun>\n'
-                  '<nmaprun scanner="nmap" args="nmap -sV -O -oX bench.xml 10.0.0.0/8" start="1795236238" '
-                  'version="7.93" xmloutputversion="1.05">\n'
-                  '<scaninfo type="syn" protocol="tcp" numservices="1000" services="1-1000"/>\n')
+        out.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE nmaprun>\n'
+            '<nmaprun scanner="nmap" args="nmap -sV -O -oX bench.xml 10.0.0.0/8" start="1795236238" '
+            'version="7.93" xmloutputversion="1.05">\n'
+            '<scaninfo type="syn" protocol="tcp" numservices="1000" services="1-1000"/>\n'
+        )
         for i in range(hosts):
             ip = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
             mac = f"52:54:00:{(i >> 16) & 255:02X}:{(i >> 8) & 255:02X}:{i & 255:02X}"
             hostname = f'<hostname name="host{i}.corp.example" type="PTR"/>' if i % 3 else ""
             chosen = rng.sample(SERVICES, ports)
-            out.write(f'<host starttime="1795236238" endtime="1795236257"><status state="up" reason="arp-response" '
-                      f'reason_ttl="0"/>\n<address addr="{ip}" addrtype="ipv4"/>\n'
-                      f'<address addr="{mac}" addrtype="mac" vendor="QEMU virtual NIC"/>\n'
-                      f"<hostnames>{hostname}</hostnames>\n<ports>"
-                      '<extraports state="closed" count="990"><extrareasons reason="reset" count="990"/></extraports>\n')
+            out.write(
+                f'<host starttime="1795236238" endtime="1795236257"><status state="up" reason="arp-response" '
+                f'reason_ttl="0"/>\n<address addr="{ip}" addrtype="ipv4"/>\n'
+                f'<address addr="{mac}" addrtype="mac" vendor="QEMU virtual NIC"/>\n'
+                f"<hostnames>{hostname}</hostnames>\n<ports>"
+                '<extraports state="closed" count="990"><extrareasons reason="reset" count="990"/></extraports>\n'
+            )
             out.write("".join(_port(rng, *s) for s in chosen))
-            out.write('</ports>\n<os><osmatch name="Linux 5.0 - 5.14" accuracy="96" line="1">'
-                      '<osclass type="general purpose" vendor="Linux" osfamily="Linux" osgen="5.X" accuracy="96">'
-                      "<cpe>cpe:/o:linux:linux_kernel:5</cpe></osclass></osmatch></os>\n</host>\n")
-        out.write(f'<runstats><finished time="1795239999" summary="{hosts} hosts up"/>'
-                  f'<hosts up="{hosts}" down="0" total="{hosts}"/></runstats>\n</nmaprun>\n')
+            out.write(
+                '</ports>\n<os><osmatch name="Linux 5.0 - 5.14" accuracy="96" line="1">'
+                '<osclass type="general purpose" vendor="Linux" osfamily="Linux" osgen="5.X" accuracy="96">'
+                "<cpe>cpe:/o:linux:linux_kernel:5</cpe></osclass></osmatch></os>\n</host>\n"
+            )
+        out.write(
+            f'<runstats><finished time="1795239999" summary="{hosts} hosts up"/>'
+            f'<hosts up="{hosts}" down="0" total="{hosts}"/></runstats>\n</nmaprun>\n'
+        )
 
 
 CHILD_IMPORT = r"""
@@ -144,15 +172,19 @@ def main() -> None:
     ap.add_argument("--hosts", type=int, default=65536)
     ap.add_argument("--ports", type=int, default=10)
     ap.add_argument("--pg-url", help="PostgreSQL server URL (default: a temporary SQLite file)")
-    ap.add_argument("--workdir", type=Path, help="where to write the XML and the SQLite file (default: a temp dir)")
+    ap.add_argument(
+        "--workdir", type=Path, help="where to write the XML and the SQLite file (default: a temp dir)"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         xml = Path(tmp) / f"bench-{args.hosts}.xml"
         t = time.perf_counter()
         generate(xml, args.hosts, args.ports)
         size_mb = xml.stat().st_size / 1e6
-        print(f"generated {xml.name}: {args.hosts} hosts × {args.ports} ports, {size_mb:.1f} MB "
-              f"in {time.perf_counter() - t:.1f}s")
+        print(
+            f"generated {xml.name}: {args.hosts} hosts × {args.ports} ports, {size_mb:.1f} MB "
+            f"in {time.perf_counter() - t:.1f}s"
+        )
         pg_name = None
         if args.pg_url:
             url, pg_name = _pg_db(args.pg_url)
@@ -171,20 +203,32 @@ def main() -> None:
             if pg_name and args.pg_url:
                 _drop_pg(args.pg_url, pg_name)
     backend = "postgresql" if args.pg_url else "sqlite"
-    print(f"\nciimap full import ({backend}): {first['seconds']:.2f}s (CPU {first['cpu']:.2f}s), {args.hosts / first['seconds']:,.0f} hosts/s, "
-          f"{size_mb / first['seconds']:.1f} MB/s, peak RSS {first['rss_mb']:.0f} MB = importer "
-          f"{first['main_rss_mb']:.0f} + parser process {first['parser_rss_mb']:.0f} "
-          f"({first['created']} assets, {first['endpoints']} endpoints)")
-    print(f"python-libnmap parse only:    {lib['seconds']:.2f}s (CPU {lib['cpu']:.2f}s), {args.hosts / lib['seconds']:,.0f} hosts/s, "
-          f"peak RSS {lib['rss_mb']:.0f} MB ({lib['hosts']} hosts, {lib['ports']} ports)")
-    print(f"ciimap re-import (no change): {again['seconds']:.2f}s (CPU {again['cpu']:.2f}s), peak RSS {again['rss_mb']:.0f} MB "
-          f"({again['unchanged']} unchanged, {again['updated']} updated, {again['changes']} changes)")
-    print(f"\nratio libnmap parse time / ciimap full import time: {lib['seconds'] / first['seconds']:.2f}× "
-          f"(target ≥ 1.0); in CPU time {lib['cpu'] / first['cpu']:.2f}× (both processes of ours; steadier on a shared machine)")
-    print(f"ratio ciimap peak RSS: {first['rss_mb']:.0f} MB (target < 500 MB); libnmap/ciimap RSS "
-          f"{lib['rss_mb'] / first['rss_mb']:.2f}×")
-    print(f"ratio first import / re-import: {first['seconds'] / again['seconds']:.2f}× (target ≥ 2.0); "
-          f"in CPU time {first['cpu'] / again['cpu']:.2f}×")
+    print(
+        f"\nciimap full import ({backend}): {first['seconds']:.2f}s (CPU {first['cpu']:.2f}s), {args.hosts / first['seconds']:,.0f} hosts/s, "
+        f"{size_mb / first['seconds']:.1f} MB/s, peak RSS {first['rss_mb']:.0f} MB = importer "
+        f"{first['main_rss_mb']:.0f} + parser process {first['parser_rss_mb']:.0f} "
+        f"({first['created']} assets, {first['endpoints']} endpoints)"
+    )
+    print(
+        f"python-libnmap parse only:    {lib['seconds']:.2f}s (CPU {lib['cpu']:.2f}s), {args.hosts / lib['seconds']:,.0f} hosts/s, "
+        f"peak RSS {lib['rss_mb']:.0f} MB ({lib['hosts']} hosts, {lib['ports']} ports)"
+    )
+    print(
+        f"ciimap re-import (no change): {again['seconds']:.2f}s (CPU {again['cpu']:.2f}s), peak RSS {again['rss_mb']:.0f} MB "
+        f"({again['unchanged']} unchanged, {again['updated']} updated, {again['changes']} changes)"
+    )
+    print(
+        f"\nratio libnmap parse time / ciimap full import time: {lib['seconds'] / first['seconds']:.2f}× "
+        f"(target ≥ 1.0); in CPU time {lib['cpu'] / first['cpu']:.2f}× (both processes of ours; steadier on a shared machine)"
+    )
+    print(
+        f"ratio ciimap peak RSS: {first['rss_mb']:.0f} MB (target < 500 MB); libnmap/ciimap RSS "
+        f"{lib['rss_mb'] / first['rss_mb']:.2f}×"
+    )
+    print(
+        f"ratio first import / re-import: {first['seconds'] / again['seconds']:.2f}× (target ≥ 2.0); "
+        f"in CPU time {first['cpu'] / again['cpu']:.2f}×"
+    )
 
 
 if __name__ == "__main__":

@@ -33,35 +33,97 @@ def build(db: Database, n_assets: int, per_asset: int, seed: int = 7) -> None:
     rnd = random.Random(seed)
     n_systems = max(10, n_assets // 500)
     with db.engine.begin() as c:
-        c.execute(insert(m.System), [{"id": i, "name": f"sys-{i}", "is_cii": i % 4 == 0, "criticality": "high"}
-                                     for i in range(1, n_systems + 1)])
-        c.execute(insert(m.Vendor), [{"id": i, "name": f"vendor-{i}", "is_domestic": i % 3 == 0,
-                                      "country": "CN" if i % 3 == 0 else "US", "aliases": []}
-                                     for i in range(1, 31)])
-        c.execute(insert(m.Product), [{"id": i, "vendor_id": 1 + i % 30, "name": f"product-{i}",
-                                       "layer": LAYERS[i % len(LAYERS)], "auto_update": i % 10 == 0,
-                                       "update_privilege": "kernel" if i % 10 == 0 else "none"}
-                                      for i in range(1, 121)])
+        c.execute(
+            insert(m.System),
+            [
+                {"id": i, "name": f"sys-{i}", "is_cii": i % 4 == 0, "criticality": "high"}
+                for i in range(1, n_systems + 1)
+            ],
+        )
+        c.execute(
+            insert(m.Vendor),
+            [
+                {
+                    "id": i,
+                    "name": f"vendor-{i}",
+                    "is_domestic": i % 3 == 0,
+                    "country": "CN" if i % 3 == 0 else "US",
+                    "aliases": [],
+                }
+                for i in range(1, 31)
+            ],
+        )
+        c.execute(
+            insert(m.Product),
+            [
+                {
+                    "id": i,
+                    "vendor_id": 1 + i % 30,
+                    "name": f"product-{i}",
+                    "layer": LAYERS[i % len(LAYERS)],
+                    "auto_update": i % 10 == 0,
+                    "update_privilege": "kernel" if i % 10 == 0 else "none",
+                }
+                for i in range(1, 121)
+            ],
+        )
         batch = 20000
         sw_id = 1
         for lo in range(1, n_assets + 1, batch):
             ids = range(lo, min(lo + batch, n_assets + 1))
-            c.execute(insert(m.Asset), [{"id": a, "name": f"h{a}", "system_id": 1 + a % n_systems if a % 20 else None,
-                                         "lifecycle_status": "retired" if a % 97 == 0 else "active",
-                                         "macs": [], "ips": [], "tags": []} for a in ids])
+            c.execute(
+                insert(m.Asset),
+                [
+                    {
+                        "id": a,
+                        "name": f"h{a}",
+                        "system_id": 1 + a % n_systems if a % 20 else None,
+                        "lifecycle_status": "retired" if a % 97 == 0 else "active",
+                        "macs": [],
+                        "ips": [],
+                        "tags": [],
+                    }
+                    for a in ids
+                ],
+            )
             rows = []
             for a in ids:
                 for p in rnd.sample(range(1, 121), per_asset):
-                    rows.append({"id": sw_id, "asset_id": a, "product_id": p, "name": f"p{p}",
-                                 "licenses": [], "hashes": {}})
+                    rows.append(
+                        {
+                            "id": sw_id,
+                            "asset_id": a,
+                            "product_id": p,
+                            "name": f"p{p}",
+                            "licenses": [],
+                            "hashes": {},
+                        }
+                    )
                     sw_id += 1
             c.execute(insert(m.Software), rows)
-        c.execute(insert(m.Edge), [{"src_type": "system", "src_id": s, "kind": "uses", "dst_type": "product",
-                                    "dst_id": 1 + s % 120} for s in range(1, n_systems + 1)])
+        c.execute(
+            insert(m.Edge),
+            [
+                {
+                    "src_type": "system",
+                    "src_id": s,
+                    "kind": "uses",
+                    "dst_type": "product",
+                    "dst_id": 1 + s % 120,
+                }
+                for s in range(1, n_systems + 1)
+            ],
+        )
     with db.unit_of_work() as s:
         for v in range(1, 31, 2):
-            service.set_profile(s, vendor_id=v, changes={"remote_access": "permanent" if v % 4 == 1 else "none",
-                                                         "security_review": "pending"})
+            service.set_profile(
+                s,
+                vendor_id=v,
+                changes={
+                    "remote_access": "permanent" if v % 4 == 1 else "none",
+                    "security_review": "pending",
+                },
+            )
     if not db.is_sqlite:
         with db.engine.begin() as c:
             c.execute(text("ANALYZE"))
@@ -72,10 +134,11 @@ def naive(db: Database) -> int:
     system x layer x domestic) from every (system, asset, product) row, aggregated in Python."""
     with db.read_session() as s:
         prods = foreign.products(s)
-        rows = s.execute(select(m.Asset.system_id, m.Software.product_id, m.Asset.id)
-                         .join(m.Asset, m.Software.asset_id == m.Asset.id)
-                         .where(func.coalesce(m.Software.product_id, 0) != 0,
-                                m.Asset.lifecycle_status != "retired"))
+        rows = s.execute(
+            select(m.Asset.system_id, m.Software.product_id, m.Asset.id)
+            .join(m.Asset, m.Software.asset_id == m.Asset.id)
+            .where(func.coalesce(m.Software.product_id, 0) != 0, m.Asset.lifecycle_status != "retired")
+        )
         per_product: dict[tuple[int | None, int], set[int]] = defaultdict(set)
         per_layer: dict[tuple[int | None, str, bool], set[int]] = defaultdict(set)
         for sys_id, prod_id, asset_id in rows:
@@ -114,8 +177,10 @@ def main() -> None:
         Base.metadata.create_all(db.engine)
         t = time.perf_counter()
         build(db, args.assets, args.software_per_asset)
-        print(f"backend {db.engine.dialect.name}; {args.assets} assets, "
-              f"{args.assets * args.software_per_asset} software rows built in {time.perf_counter() - t:.1f} s")
+        print(
+            f"backend {db.engine.dialect.name}; {args.assets} assets, "
+            f"{args.assets * args.software_per_asset} software rows built in {time.perf_counter() - t:.1f} s"
+        )
     with db.read_session() as s:
         t_inv = timed("foreign inventory (all systems x layers)", lambda: foreign.inventory(s))
         timed("foreign inventory (one system)", lambda: foreign.inventory(s, system_id=5))

@@ -57,8 +57,11 @@ def _components(session: Any, size: int, seed: int) -> list[tuple[str, str]]:
     from ciimap.vulns.models import AffectedRange
 
     pool: dict[str, set[str]] = {}
-    for pkg, versions, fixed in session.execute(select(AffectedRange.package, AffectedRange.versions,
-                                                       AffectedRange.fixed).where(AffectedRange.ecosystem == "pypi")):
+    for pkg, versions, fixed in session.execute(
+        select(AffectedRange.package, AffectedRange.versions, AffectedRange.fixed).where(
+            AffectedRange.ecosystem == "pypi"
+        )
+    ):
         bucket = pool.setdefault(pkg, set())
         bucket.update(versions or [])
         if fixed:
@@ -73,16 +76,32 @@ def _map(session: Any, comps: list[tuple[str, str]]) -> None:
     """200 assets (1 in 5 internet-facing) in 10 systems; software rows bulk-inserted."""
     from ciimap.inventory.models import Asset, NetworkZone, Software, System
 
-    zones = [NetworkZone(name="dmz", kind="dmz", internet_facing=True), NetworkZone(name="prod", kind="production")]
+    zones = [
+        NetworkZone(name="dmz", kind="dmz", internet_facing=True),
+        NetworkZone(name="prod", kind="production"),
+    ]
     systems = [System(name=f"sys-{i}", mlps_level=2 + i % 3, is_cii=i % 4 == 0) for i in range(10)]
     session.add_all(zones + systems)
     session.flush()
-    assets = [Asset(name=f"host-{i}", zone_id=zones[0 if i % 5 == 0 else 1].id, system_id=systems[i % 10].id)
-              for i in range(200)]
+    assets = [
+        Asset(name=f"host-{i}", zone_id=zones[0 if i % 5 == 0 else 1].id, system_id=systems[i % 10].id)
+        for i in range(200)
+    ]
     session.add_all(assets)
     session.flush()
-    rows = [{"asset_id": assets[i % 200].id, "name": n, "version": v, "purl": f"pkg:pypi/{n}@{v}", "kind": "library",
-             "source": "bench", "licenses": [], "hashes": {}} for i, (n, v) in enumerate(comps)]
+    rows = [
+        {
+            "asset_id": assets[i % 200].id,
+            "name": n,
+            "version": v,
+            "purl": f"pkg:pypi/{n}@{v}",
+            "kind": "library",
+            "source": "bench",
+            "licenses": [],
+            "hashes": {},
+        }
+        for i, (n, v) in enumerate(comps)
+    ]
     session.execute(insert(Software), rows)
 
 
@@ -136,19 +155,29 @@ def run(args: argparse.Namespace) -> int:
     print(f"backend: {backend}   components: {args.size}   seed: {args.seed}")
     for kind, (secs, cpu, n) in times.items():
         print(f"import {kind}: {n} records in {secs:.2f} s wall, {cpu:.2f} s CPU")
-    print(f"first match:  {t_first:.3f} s wall, {first['cpu_seconds']:.3f} s CPU of this process, "
-          f"{first['findings']} findings ({first['findings_new']} new), {q_first} SQL statements")
-    print(f"re-match:     {t_again:.3f} s wall, {again['cpu_seconds']:.3f} s CPU, "
-          f"{again['findings_unchanged']} unchanged, {q_again} SQL statements")
-    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall time includes waiting)")
+    print(
+        f"first match:  {t_first:.3f} s wall, {first['cpu_seconds']:.3f} s CPU of this process, "
+        f"{first['findings']} findings ({first['findings_new']} new), {q_first} SQL statements"
+    )
+    print(
+        f"re-match:     {t_again:.3f} s wall, {again['cpu_seconds']:.3f} s CPU, "
+        f"{again['findings_unchanged']} unchanged, {q_again} SQL statements"
+    )
+    print(
+        f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall time includes waiting)"
+    )
     print(f"peak RSS: {rss_mb:.0f} MB")
     scaled = TARGET_S * args.size / 10_000
     cpu = first["cpu_seconds"]
     print(f"target: {args.size} components in < {scaled:.2f} s")
-    print(f"  first match: wall {t_first:.3f} s = {t_first / scaled:.2f}x the budget; "
-          f"CPU {cpu:.3f} s = {cpu / scaled:.2f}x ({'OK' if cpu < scaled else 'MISSED'} on CPU time)")
-    print(f"  re-match:    wall {t_again:.3f} s = {t_again / scaled:.2f}x; CPU {again['cpu_seconds']:.3f} s = "
-          f"{again['cpu_seconds'] / scaled:.2f}x")
+    print(
+        f"  first match: wall {t_first:.3f} s = {t_first / scaled:.2f}x the budget; "
+        f"CPU {cpu:.3f} s = {cpu / scaled:.2f}x ({'OK' if cpu < scaled else 'MISSED'} on CPU time)"
+    )
+    print(
+        f"  re-match:    wall {t_again:.3f} s = {t_again / scaled:.2f}x; CPU {again['cpu_seconds']:.3f} s = "
+        f"{again['cpu_seconds'] / scaled:.2f}x"
+    )
     print("  (CPU time of this process ~ wall time on an idle machine; PostgreSQL server time is not in it)")
     return 0
 

@@ -41,8 +41,12 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not shutil.which("runuser") and os.geteuid() == 0:
         pytest.fail("cannot start PostgreSQL: runuser missing")
     d = Path("/tmp") / f"ciimap-pg-{os.getpid()}"
-    out = subprocess.run([str(ROOT / "scripts" / "pg.sh"), "start", str(d), str(_free_port())],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "pg.sh"), "start", str(d), str(_free_port())],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     yield out.stdout.strip().splitlines()[-1]
     subprocess.run([str(ROOT / "scripts" / "pg.sh"), "stop", str(d)], check=False)
     shutil.rmtree(d, ignore_errors=True)
@@ -74,8 +78,12 @@ def _databases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     return {}
 
 
-def _prepare(backend: str, cache: dict[str, Any], request: pytest.FixtureRequest,
-             tmp_path_factory: pytest.TempPathFactory) -> Database:
+def _prepare(
+    backend: str,
+    cache: dict[str, Any],
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Database:
     if backend in cache:
         return cache[backend]
     from ciimap.core.migrate import upgrade
@@ -126,13 +134,18 @@ def _empty(db: Database) -> None:
                 c.execute(text(f'DELETE FROM "{t}"'))
         else:  # also the procrastinate queue, so a stale task cannot run a later test's job id
             queue = sorted(t for t in existing if t.startswith("procrastinate_jobs"))
-            c.execute(text("SET LOCAL lock_timeout = '30s'"))  # a leaked transaction fails the test, not hangs it
-            c.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables + queue) + " RESTART IDENTITY CASCADE"))
+            c.execute(
+                text("SET LOCAL lock_timeout = '30s'")
+            )  # a leaked transaction fails the test, not hangs it
+            c.execute(
+                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables + queue) + " RESTART IDENTITY CASCADE")
+            )
 
 
 @pytest.fixture(params=BACKENDS)
-def database(request: pytest.FixtureRequest, _databases: dict[str, Any],
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def database(
+    request: pytest.FixtureRequest, _databases: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
     """A migrated, empty database on each backend, installed as the process-wide database."""
     db = _prepare(request.param, _databases, request, tmp_path_factory)
     set_database(None)
@@ -148,8 +161,9 @@ def database(request: pytest.FixtureRequest, _databases: dict[str, Any],
 
 
 @pytest.fixture
-def sqlite_database(request: pytest.FixtureRequest, _databases: dict[str, Any],
-                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def sqlite_database(
+    request: pytest.FixtureRequest, _databases: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
     """SQLite only — for tests of SQLite-specific behaviour (in-process jobs, file locking)."""
     db = _prepare("sqlite", _databases, request, tmp_path_factory)
     import ciimap.core.db as dbmod

@@ -111,9 +111,16 @@ class _App(FastAPI):
 
 
 def create_app() -> FastAPI:
-    app = _App(title="ciimap", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
-               max_body_size=uploads.body_limit(), dependencies=[Depends(input_without_nul)],
-               description="Security map for critical-information-infrastructure operators (挂图作战).")
+    app = _App(
+        title="ciimap",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        max_body_size=uploads.body_limit(),
+        dependencies=[Depends(input_without_nul)],
+        description="Security map for critical-information-infrastructure operators (挂图作战).",
+    )
     _install_error_handlers(app)
     for router in api_routers():
         app.include_router(router, prefix="/api")

@@ -95,7 +95,10 @@ def test_password_and_token_hashes_never_reach_the_log(database, client, admin_h
     with database.unit_of_work() as s:
         user = s.query(User).filter_by(username="张三").one()
         service.set_password(s, user, "second-password-2")
-        hashes = {user.password_hash, *s.scalars(select(ApiToken.token_hash).where(ApiToken.user_id == user.id))}
+        hashes = {
+            user.password_hash,
+            *s.scalars(select(ApiToken.token_hash).where(ApiToken.user_id == user.id)),
+        }
     with database.read_session() as s:
         rows = list(s.scalars(select(audit.AuditLog).order_by(audit.AuditLog.id)))
         dump = " ".join(f"{r.before} {r.after}" for r in rows)
@@ -103,4 +106,6 @@ def test_password_and_token_hashes_never_reach_the_log(database, client, admin_h
         change = [r for r in rows if r.entity_type == "user_account" and r.action == "update"][-1]
         assert change.before["password_hash"].startswith("secret:")
         assert change.after["password_hash"].startswith("secret:")
-        assert change.before["password_hash"] != change.after["password_hash"]  # that it changed stays visible
+        assert (
+            change.before["password_hash"] != change.after["password_hash"]
+        )  # that it changed stays visible

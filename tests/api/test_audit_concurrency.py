@@ -32,8 +32,15 @@ print("ok")
 def test_concurrent_processes_keep_the_chain(database):
     url = database.url
     code = "from ciimap.core import audit\nimport ciimap.models\nciimap.models.load_all()\n" + WRITER
-    procs = [subprocess.Popen([sys.executable, "-c", code, url, tag, "60"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for tag in ("a", "b", "c")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, url, tag, "60"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for tag in ("a", "b", "c")
+    ]
     try:
         outs = [p.communicate(timeout=180) for p in procs]
     finally:

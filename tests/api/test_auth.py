@@ -68,9 +68,16 @@ def test_cookie_session_requires_csrf_for_writes(database, client):
 def test_user_admin_api(client, admin_headers, analyst_headers):
     r = client.post("/api/users", json={"username": "sun", "password": "short"}, headers=admin_headers)
     assert r.status_code == 422 and "password" in r.json()["error"]
-    r = client.post("/api/users", json={"username": "sun", "password": "long-enough", "role": "auditor"},
-                    headers=admin_headers)
+    r = client.post(
+        "/api/users",
+        json={"username": "sun", "password": "long-enough", "role": "auditor"},
+        headers=admin_headers,
+    )
     assert r.status_code == 201 and "password" not in r.text
-    assert client.post("/api/users", json={"username": "sun", "password": "long-enough"},
-                       headers=admin_headers).status_code == 409
+    assert (
+        client.post(
+            "/api/users", json={"username": "sun", "password": "long-enough"}, headers=admin_headers
+        ).status_code
+        == 409
+    )
     assert client.get("/api/users", headers=analyst_headers).status_code == 403

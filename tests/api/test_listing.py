@@ -27,7 +27,9 @@ def test_fast_json_equals_the_response_model_for_every_entity(database):
     with database.unit_of_work() as s:
         demo.load(s, scale=500, seed=3, now=NOW)
     fast = [spec for spec in entity.REGISTRY.values() if listing.json_fields(spec) is not None]
-    assert {"assets", "systems", "zones", "vendors", "endpoints", "software", "edges"} <= {s.name for s in fast}
+    assert {"assets", "systems", "zones", "vendors", "endpoints", "software", "edges"} <= {
+        s.name for s in fast
+    }
     with database.read_session() as s:
         for spec in fast:
             first = s.execute(select(spec.model).order_by(spec.model.id).limit(1)).scalar_one_or_none()
@@ -50,11 +52,19 @@ def test_fast_json_equals_the_response_model_for_every_entity(database):
 
 def test_search_is_case_insensitive_and_covers_every_address(database):
     with database.unit_of_work() as s:
-        s.add(m.Asset(name="Mixed-Case-Host", hostname="mixed-case-host", kind="server",
-                      primary_ip="10.9.8.7", ips=["10.9.8.7", "172.31.0.9"]))
+        s.add(
+            m.Asset(
+                name="Mixed-Case-Host",
+                hostname="mixed-case-host",
+                kind="server",
+                primary_ip="10.9.8.7",
+                ips=["10.9.8.7", "172.31.0.9"],
+            )
+        )
         s.flush()
-        s.add_all([m.IpAddress(asset_id=a.id, address=ip) for a in s.scalars(select(m.Asset))
-                   for ip in a.ips])
+        s.add_all(
+            [m.IpAddress(asset_id=a.id, address=ip) for a in s.scalars(select(m.Asset)) for ip in a.ips]
+        )
     with database.read_session() as s:
         for q in ("MIXED-", "Mixed-Case", "mixed-c", "172.31.", "10.9.8.7"):
             page = entity.list_page(s, ASSETS, q=q)

@@ -14,8 +14,13 @@ from ciimap.core.routes import iter_api_routes
 #: Reachable without logging in.
 PUBLIC = {("POST", "/api/auth/login"), ("GET", "/login"), ("POST", "/login"), ("GET", "/healthz")}
 #: Unsafe routes a read-only auditor may still call: they change only the caller's own session/preferences.
-SELF_SERVICE = {("POST", "/logout"), ("POST", "/api/ui/locale"), ("PATCH", "/api/ui/locale"),
-                ("POST", "/locale"), ("GET", "/logout")}
+SELF_SERVICE = {
+    ("POST", "/logout"),
+    ("POST", "/api/ui/locale"),
+    ("PATCH", "/api/ui/locale"),
+    ("POST", "/locale"),
+    ("GET", "/logout"),
+}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -56,8 +61,11 @@ def test_every_route_declares_a_permission(app):
 
 
 def test_unsafe_routes_need_more_than_read(app):
-    weak = [f"{m} {r.path}" for m, r in _routes(app)
-            if m in UNSAFE and (m, r.path) not in PUBLIC | SELF_SERVICE and _permissions(r) <= {"read", "audit"}]
+    weak = [
+        f"{m} {r.path}"
+        for m, r in _routes(app)
+        if m in UNSAFE and (m, r.path) not in PUBLIC | SELF_SERVICE and _permissions(r) <= {"read", "audit"}
+    ]
     assert not weak, f"write routes open to read-only roles: {weak}"
 
 

@@ -1,10 +1,16 @@
 def test_create_and_list_asset(client, admin_headers):
-    r = client.post("/api/zones", json={"name": "生产区", "kind": "production", "cidrs": ["10.1.0.0/16"]},
-                    headers=admin_headers)
+    r = client.post(
+        "/api/zones",
+        json={"name": "生产区", "kind": "production", "cidrs": ["10.1.0.0/16"]},
+        headers=admin_headers,
+    )
     assert r.status_code == 201, r.text
     zone = r.json()["id"]
-    r = client.post("/api/assets", json={"name": "db-01", "hostname": "DB-01", "ips": ["10.1.2.3"],
-                                         "zone_id": zone}, headers=admin_headers)
+    r = client.post(
+        "/api/assets",
+        json={"name": "db-01", "hostname": "DB-01", "ips": ["10.1.2.3"], "zone_id": zone},
+        headers=admin_headers,
+    )
     assert r.status_code == 201, r.text
     a = r.json()
     assert a["hostname"] == "db-01" and a["primary_ip"] == "10.1.2.3"

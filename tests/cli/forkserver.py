@@ -45,8 +45,11 @@ def _run(argv: list[str]) -> dict[str, object]:
         _, status = os.waitpid(pid, 0)
         out.seek(0)
         err.seek(0)
-        return {"rc": os.waitstatus_to_exitcode(status), "out": out.read().decode(errors="replace"),
-                "err": err.read().decode(errors="replace")}
+        return {
+            "rc": os.waitstatus_to_exitcode(status),
+            "out": out.read().decode(errors="replace"),
+            "err": err.read().decode(errors="replace"),
+        }
 
 
 def main() -> None:

@@ -33,8 +33,14 @@ def test_crud_with_json_listing(database):
     _ok(["zones", "create", "--set", "name=工控网", "--set", "kind=ot", "--set", 'cidrs=["10.8.0.0/16"]'])
     zone = json.loads(_ok(["zones", "list", "--json"]))["items"][0]
     assert zone["cidrs"] == ["10.8.0.0/16"]
-    _ok(["assets", "create", "--data", json.dumps({"name": "plc-1", "kind": "ot_device", "zone_id": zone["id"],
-                                                   "ips": ["10.8.1.1"]})])
+    _ok(
+        [
+            "assets",
+            "create",
+            "--data",
+            json.dumps({"name": "plc-1", "kind": "ot_device", "zone_id": zone["id"], "ips": ["10.8.1.1"]}),
+        ]
+    )
     page = json.loads(_ok(["assets", "list", "--json", "--filter", f"zone_id={zone['id']}", "-q", "10.8."]))
     assert page["total"] == 1 and page["items"][0]["kind"] == "ot_device"
     aid = page["items"][0]["id"]
@@ -44,7 +50,7 @@ def test_crud_with_json_listing(database):
 
 
 def test_bad_input_is_one_line_and_nonzero(database):
-    r = runner.invoke(app, ["assets", "create", "--set", "name=x", "--set", "ips=[\"999.1.1.1\"]"])
+    r = runner.invoke(app, ["assets", "create", "--set", "name=x", "--set", 'ips=["999.1.1.1"]'])
     assert r.exit_code != 0
     r = runner.invoke(app, ["assets", "get", "424242"])
     assert r.exit_code != 0
@@ -60,8 +66,9 @@ def test_real_process_errors_have_no_traceback(database, tmp_path):
         ["user", "create", "x", "--password", "short"],
     ]
     for args in cmds:
-        p = subprocess.run([sys.executable, "-m", "ciimap", *args], env=env, capture_output=True, text=True,
-                           timeout=60)
+        p = subprocess.run(
+            [sys.executable, "-m", "ciimap", *args], env=env, capture_output=True, text=True, timeout=60
+        )
         assert p.returncode != 0, args
         assert "Traceback" not in p.stderr + p.stdout, p.stderr
         lines = [ln for ln in p.stderr.splitlines() if ln.strip()]

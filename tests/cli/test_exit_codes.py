@@ -45,8 +45,14 @@ def run_cli(tmp_path: Path) -> Iterator[Callable[[str | None], Run]]:
         env = {**os.environ, "COLUMNS": "200"}
         if db_url:
             env["CIIMAP_DATABASE_URL"] = db_url
-        proc = subprocess.Popen([sys.executable, str(HERE / "forkserver.py")], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+        proc = subprocess.Popen(
+            [sys.executable, str(HERE / "forkserver.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
         procs.append(proc)
 
         def run(*argv: str) -> dict[str, Any]:
@@ -80,9 +86,17 @@ def test_usage_errors_exit_2_in_every_group(run_cli):
     run = run_cli(None)  # usage errors never reach a database
     groups = _groups()
     assert len(groups) > 30  # the real app, not an empty stand-in
-    cases = [["--bogus"], ["no-such-command"], ["assets", "get"], ["assets", "get", "notanumber"], ["import"],
-             ["serve", "--port", "0"], ["serve", "--workers", "-1"], ["user", "no-such-subcommand"],
-             ["assets", "--bogus"]]
+    cases = [
+        ["--bogus"],
+        ["no-such-command"],
+        ["assets", "get"],
+        ["assets", "get", "notanumber"],
+        ["import"],
+        ["serve", "--port", "0"],
+        ["serve", "--workers", "-1"],
+        ["user", "no-such-subcommand"],
+        ["assets", "--bogus"],
+    ]
     for name, subs in groups.items():
         cases.append([name, subs[0], "--bogus"] if subs else [name, "--bogus"])
     for argv in cases:
@@ -98,34 +112,50 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
     not_nmap.write_text("this is not an nmap report\n", encoding="utf-8")
     not_kev = files / "kev.csv"
     not_kev.write_text("a,b\n1,2\n", encoding="utf-8")
-    crud = ["organizations", "contacts", "sites", "zones", "business-services", "systems", "vendors", "products",
-            "assets", "endpoints", "software", "edges"]
+    crud = [
+        "organizations",
+        "contacts",
+        "sites",
+        "zones",
+        "business-services",
+        "systems",
+        "vendors",
+        "products",
+        "assets",
+        "endpoints",
+        "software",
+        "edges",
+    ]
     cases: dict[str, list[str] | None] = {g: [g, "create", "--data", "{not json"] for g in crud}
-    cases.update({
-        "serve": None,  # its options are bounded: bad values are usage errors (above)
-        "worker": ["worker"] if sqlite else None,  # SQLite has no queue worker; on PostgreSQL it would run
-        "demo": ["demo", "--scale", "0"],
-        "import": ["import", "nmap", str(not_nmap)],
-        "changes": ["changes", "--limit", "0"],
-        "unmanaged": None,
-        "ghosts": None,
-        "discover": ["discover", "not-a-target"],
-        "impact": ["impact", "bogus", "x"],
-        "spof": ["spof", "--min-criticality", "bogus"],
-        "concentration": ["concentration", "--threshold", "5"],
-        "db": None,  # test_db_check_and_schema below
-        "user": ["user", "create", "x", "--password", "short"],
-        "audit": None,  # test_tampered_audit_trail_exits_1 below
-        "jobs": ["jobs", "list", "--status", "bogus"],
-        "runs": ["runs", "list", "--limit", "0"],
-        "scopes": ["scopes", "add", "x", "--cidr", "notacidr"],
-        "schedules": ["schedules", "add", "x", "--scope", "nope", "--target", "10.0.0.1"],
-        "scenarios": ["scenarios", "save", "x", "--fail", "bogus:1"],
-        "rollout": ["rollout", "plan", "x", "--channel", "y"],
-        "supply": ["supply", "export", str(files / "out.txt")],
-        "feeds": ["feeds", "import", "kev", str(not_kev)],
-        "vulns": ["vulns", "list", "--priority", "bogus"],
-    })
+    cases.update(
+        {
+            "serve": None,  # its options are bounded: bad values are usage errors (above)
+            "worker": ["worker"]
+            if sqlite
+            else None,  # SQLite has no queue worker; on PostgreSQL it would run
+            "demo": ["demo", "--scale", "0"],
+            "import": ["import", "nmap", str(not_nmap)],
+            "changes": ["changes", "--limit", "0"],
+            "unmanaged": None,
+            "ghosts": None,
+            "discover": ["discover", "not-a-target"],
+            "impact": ["impact", "bogus", "x"],
+            "spof": ["spof", "--min-criticality", "bogus"],
+            "concentration": ["concentration", "--threshold", "5"],
+            "db": None,  # test_db_check_and_schema below
+            "user": ["user", "create", "x", "--password", "short"],
+            "audit": None,  # test_tampered_audit_trail_exits_1 below
+            "jobs": ["jobs", "list", "--status", "bogus"],
+            "runs": ["runs", "list", "--limit", "0"],
+            "scopes": ["scopes", "add", "x", "--cidr", "notacidr"],
+            "schedules": ["schedules", "add", "x", "--scope", "nope", "--target", "10.0.0.1"],
+            "scenarios": ["scenarios", "save", "x", "--fail", "bogus:1"],
+            "rollout": ["rollout", "plan", "x", "--channel", "y"],
+            "supply": ["supply", "export", str(files / "out.txt")],
+            "feeds": ["feeds", "import", "kev", str(not_kev)],
+            "vulns": ["vulns", "list", "--priority", "bogus"],
+        }
+    )
     return cases
 
 
@@ -152,8 +182,13 @@ def test_refused_input_exits_1_in_every_group(database, run_cli, tmp_path):
 
 def test_not_found_exits_3(database, run_cli):
     run = run_cli(database.url)
-    for argv in (["assets", "get", "424242"], ["jobs", "wait", "999"], ["vulns", "show", "999"],
-                 ["impact", "vendor", "no-such-vendor"], ["rollout", "start", "999"]):
+    for argv in (
+        ["assets", "get", "424242"],
+        ["jobs", "wait", "999"],
+        ["vulns", "show", "999"],
+        ["impact", "vendor", "no-such-vendor"],
+        ["rollout", "start", "999"],
+    ):
         res = run(*argv)
         assert res["rc"] == 3, (argv, res)
         _one_line_error(res)
@@ -164,8 +199,9 @@ def test_tampered_audit_trail_exits_1(database, tmp_path):
     env = {**os.environ, "CIIMAP_DATABASE_URL": database.url, "COLUMNS": "200"}
 
     def ciimap(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(CONSOLE_SCRIPT), *args], env=env, capture_output=True, text=True, timeout=180,
-                              cwd=tmp_path)
+        return subprocess.run(
+            [str(CONSOLE_SCRIPT), *args], env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path
+        )
 
     from ciimap.core.audit import Actor, acting_as
     from ciimap.inventory.models import NetworkZone
@@ -175,7 +211,9 @@ def test_tampered_audit_trail_exits_1(database, tmp_path):
     ok = ciimap("audit", "verify")
     assert ok.returncode == 0, ok.stderr
     with database.engine.begin() as c:
-        c.execute(text("UPDATE audit_log SET actor = 'someone-else' WHERE id = (SELECT min(id) FROM audit_log)"))
+        c.execute(
+            text("UPDATE audit_log SET actor = 'someone-else' WHERE id = (SELECT min(id) FROM audit_log)")
+        )
     bad = ciimap("audit", "verify")
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "TAMPERED" in bad.stdout + bad.stderr and "Traceback" not in bad.stderr

@@ -15,7 +15,7 @@ CONSOLE_SCRIPT = Path(sys.executable).parent / "ciimap"
 
 #: Delays importing the web app in server processes only (the supervisor never imports it), standing in
 #: for a busy 2-core machine where a worker's start-up takes longer than uvicorn's 5 s health check.
-SLOW_WORKERS = '''
+SLOW_WORKERS = """
 import sys, time
 from importlib.abc import MetaPathFinder
 
@@ -26,7 +26,7 @@ class _Slow(MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, _Slow())
-'''
+"""
 
 
 def _free_port() -> int:
@@ -61,15 +61,23 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def test_first_start_loads_demo_then_serves_with_slow_workers(tmp_path):
     (tmp_path / "hooks").mkdir()
     (tmp_path / "hooks" / "sitecustomize.py").write_text(SLOW_WORKERS)
-    env = {**os.environ, "CIIMAP_DATABASE_URL": f"sqlite:///{tmp_path}/ciimap.db",
-           "CIIMAP_DATA_DIR": str(tmp_path / "data"),
-           "PYTHONPATH": os.pathsep.join([str(tmp_path / "hooks"), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "CIIMAP_DATABASE_URL": f"sqlite:///{tmp_path}/ciimap.db",
+        "CIIMAP_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path / "hooks"), os.environ.get("PYTHONPATH", "")]),
+    }
     env.pop("CIIMAP_ADMIN_PASSWORD", None)
     port = _free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(CONSOLE_SCRIPT), "serve", "--demo-if-empty", "--workers", "2", "--port",
-                                 str(port)], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+        proc = subprocess.Popen(
+            [str(CONSOLE_SCRIPT), "serve", "--demo-if-empty", "--workers", "2", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+        )
     try:
         _wait_for(f"http://127.0.0.1:{port}/login", proc, log, 240)
         text = log.read_text()
@@ -83,8 +91,14 @@ def test_first_start_loads_demo_then_serves_with_slow_workers(tmp_path):
         cmd = hint.split("change it with '", 1)[1].split("'", 1)[0]
         assert cmd.endswith(" user password admin")
         # the printed command works as printed, from where the server was started
-        r = subprocess.run([*cmd.split()[:-3], "user", "password", "admin", "--password", "another-pass-9"],
-                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [*cmd.split()[:-3], "user", "password", "admin", "--password", "another-pass-9"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 0, r.stderr
         assert password != "another-pass-9"
     finally:
@@ -94,11 +108,18 @@ def test_first_start_loads_demo_then_serves_with_slow_workers(tmp_path):
     log2 = tmp_path / "serve2.log"
     env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
     with log2.open("wb") as out:
-        proc = subprocess.Popen([str(CONSOLE_SCRIPT), "serve", "--demo-if-empty", "--workers", "1", "--port",
-                                 str(_free_port())], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+        proc = subprocess.Popen(
+            [str(CONSOLE_SCRIPT), "serve", "--demo-if-empty", "--workers", "1", "--port", str(_free_port())],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+        )
     try:
         deadline = time.monotonic() + 120
-        while "server process" not in log2.read_text() and time.monotonic() < deadline and proc.poll() is None:
+        while (
+            "server process" not in log2.read_text() and time.monotonic() < deadline and proc.poll() is None
+        ):
             time.sleep(0.3)
         text = log2.read_text()
         assert "demo loaded" not in text and "log in as" not in text

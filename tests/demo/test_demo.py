@@ -56,9 +56,17 @@ def test_counts_levels_cii_and_addresses(database):
         assert sum(x.is_cii for x in systems) >= 10
         assert all(x.filing_number for x in systems if x.mlps_level >= 2)
         zones = {z.id: [ipaddress.ip_network(c) for c in z.cidrs] for z in s.scalars(select(m.NetworkZone))}
-        assert {z.kind for z in s.scalars(select(m.NetworkZone))} >= {"dmz", "office", "production", "ot",
-                                                                       "management", "internet"}
-        assert all(z.internet_facing for z in s.scalars(select(m.NetworkZone).where(m.NetworkZone.kind == "dmz")))
+        assert {z.kind for z in s.scalars(select(m.NetworkZone))} >= {
+            "dmz",
+            "office",
+            "production",
+            "ot",
+            "management",
+            "internet",
+        }
+        assert all(
+            z.internet_facing for z in s.scalars(select(m.NetworkZone).where(m.NetworkZone.kind == "dmz"))
+        )
         for a in s.scalars(select(m.Asset)):
             assert a.primary_ip == a.ips[0]
             assert any(ipaddress.ip_address(a.primary_ip) in n for n in zones[a.zone_id]), a.hostname
@@ -72,8 +80,13 @@ def test_counts_levels_cii_and_addresses(database):
 def test_agent_with_kernel_updates_on_most_windows_hosts(database):
     _load(database)
     with database.read_session() as s:
-        agents = list(s.scalars(select(m.Product).where(m.Product.auto_update.is_(True),
-                                                        m.Product.update_privilege == "kernel")))
+        agents = list(
+            s.scalars(
+                select(m.Product).where(
+                    m.Product.auto_update.is_(True), m.Product.update_privilege == "kernel"
+                )
+            )
+        )
         assert len(agents) == 1 and agents[0].layer == "security" and agents[0].update_channel
         vendor = s.get(m.Vendor, agents[0].vendor_id)
         assert vendor is not None and not vendor.is_domestic
@@ -185,7 +198,9 @@ def test_cli_json_refuses_twice_then_reset(database):
 def test_api_filters_and_prefix_search_on_demo(database, client, admin_headers):
     _load(database)
     with database.read_session() as s:
-        a = s.scalar(select(m.Asset).where(m.Asset.kind == "workstation").order_by(m.Asset.id.desc()).limit(1))
+        a = s.scalar(
+            select(m.Asset).where(m.Asset.kind == "workstation").order_by(m.Asset.id.desc()).limit(1)
+        )
         zone_id, host, ip = a.zone_id, a.hostname, a.primary_ip
         in_zone = s.scalar(select(func.count()).select_from(m.Asset).where(m.Asset.zone_id == zone_id))
     page = client.get(f"/api/assets?zone_id={zone_id}&limit=50", headers=admin_headers).json()
@@ -208,8 +223,12 @@ def test_large_totals_are_exact_and_cached_briefly(database, client, admin_heade
     monkeypatch.setattr(listing, "_count_cache", {})
     _load(database)
     with database.read_session() as s:
-        zone_id, n = s.execute(select(m.Asset.zone_id, func.count()).group_by(m.Asset.zone_id)
-                               .order_by(func.count().desc()).limit(1)).one()
+        zone_id, n = s.execute(
+            select(m.Asset.zone_id, func.count())
+            .group_by(m.Asset.zone_id)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
     assert n > 50
     url = f"/api/assets?zone_id={zone_id}&limit=10"
     assert client.get(url, headers=admin_headers).json()["total"] == n
@@ -238,9 +257,14 @@ def test_search_pages_match_the_naive_result(database, monkeypatch, dense, cap):
         for ip in s.scalars(select(m.IpAddress)):
             addrs[ip.asset_id].append(ip.address)
         for q in ("hq-", "10.", "l1s01-", "occ-app-"):
-            want = sorted(a.id for a in assets if any(
-                (v or "").lower().startswith(q) for v in (a.hostname, a.primary_ip, a.name, a.serial,
-                                                         *addrs[a.id])))
+            want = sorted(
+                a.id
+                for a in assets
+                if any(
+                    (v or "").lower().startswith(q)
+                    for v in (a.hostname, a.primary_ip, a.name, a.serial, *addrs[a.id])
+                )
+            )
             assert want, q
             got, after = [], None
             while True:
@@ -257,9 +281,15 @@ def test_search_pages_match_the_naive_result(database, monkeypatch, dense, cap):
         zone = Counter(a.zone_id for a in assets).most_common(1)[0][0]
         for filters in ({"zone_id": zone}, {"kind": "server"}, {"kind": "workstation"}):
             for q in ("hq-", "10.", "l1s01-", "dc-"):
-                want = sorted(a.id for a in assets if all(getattr(a, k) == v for k, v in filters.items()) and any(
-                    (v or "").lower().startswith(q) for v in (a.hostname, a.primary_ip, a.name, a.serial,
-                                                             *addrs[a.id])))
+                want = sorted(
+                    a.id
+                    for a in assets
+                    if all(getattr(a, k) == v for k, v in filters.items())
+                    and any(
+                        (v or "").lower().startswith(q)
+                        for v in (a.hostname, a.primary_ip, a.name, a.serial, *addrs[a.id])
+                    )
+                )
                 got, after = [], None
                 while True:
                     page = entity.list_page(s, ASSETS, filters=filters, q=q, limit=9, after=after)
@@ -269,4 +299,7 @@ def test_search_pages_match_the_naive_result(database, monkeypatch, dense, cap):
                     after = page["next_after"]
                 assert got == want, (filters, q)
                 first = entity.list_page(s, ASSETS, filters=filters, q=q, limit=4, offset=2)
-                assert [x.id for x in first["items"]] == want[2:6] and first["total"] == len(want), (filters, q)
+                assert [x.id for x in first["items"]] == want[2:6] and first["total"] == len(want), (
+                    filters,
+                    q,
+                )

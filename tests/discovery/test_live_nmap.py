@@ -69,7 +69,9 @@ def services() -> Iterator[dict[str, int]]:
         ports = {"ssh": base + 22, "http": base + 80, "ftp": base + 21}
         servers: list[socketserver.BaseServer] = []
         try:
-            servers.append(_banner_server("127.0.0.2", ports["ssh"], b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10\r\n"))
+            servers.append(
+                _banner_server("127.0.0.2", ports["ssh"], b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10\r\n")
+            )
             servers.append(http.server.ThreadingHTTPServer(("127.0.0.3", ports["http"]), _Quiet))
             servers.append(_banner_server("127.0.0.4", ports["ftp"], b"220 (vsFTPd 3.0.5)\r\n"))
             break
@@ -103,8 +105,14 @@ def env(database, tmp_path, monkeypatch):
             c.execute(text("DELETE FROM procrastinate_jobs"))
         wenv = {**os.environ, "CIIMAP_DATABASE_URL": database.url, "CIIMAP_DATA_DIR": str(tmp_path)}
         log = (tmp_path / "worker.log").open("w")  # a file, not an unread pipe that could fill and block it
-        worker = subprocess.Popen([CIIMAP, "worker", "--concurrency", "1"], env=wenv, cwd=ROOT,
-                                  stdout=log, stderr=subprocess.STDOUT, text=True)
+        worker = subprocess.Popen(
+            [CIIMAP, "worker", "--concurrency", "1"],
+            env=wenv,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         log.close()
     yield database
     if worker is not None:
@@ -122,9 +130,11 @@ def env(database, tmp_path, monkeypatch):
 
 def _open_endpoints(db) -> set[tuple[str, int, str | None]]:
     with db.read_session() as s:
-        rows = s.execute(select(Asset.primary_ip, ServiceEndpoint.port, ServiceEndpoint.name)
-                         .join(ServiceEndpoint, ServiceEndpoint.asset_id == Asset.id)
-                         .where(ServiceEndpoint.state == "open")).all()
+        rows = s.execute(
+            select(Asset.primary_ip, ServiceEndpoint.port, ServiceEndpoint.name)
+            .join(ServiceEndpoint, ServiceEndpoint.asset_id == Asset.id)
+            .where(ServiceEndpoint.state == "open")
+        ).all()
     return {(r[0], r[1], r[2]) for r in rows}
 
 
@@ -132,21 +142,47 @@ def test_discover_through_the_cli(env, services):
     from ciimap.cli import app
 
     ports = ",".join(str(p) for p in sorted(services.values()))
-    r = CliRunner().invoke(app, ["discover", "127.0.0.2", "127.0.0.3", "127.0.0.4", "--scope", "lab",
-                                 "--ports", ports, "--rate", "500", "--json", "--timeout", "120"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "discover",
+            "127.0.0.2",
+            "127.0.0.3",
+            "127.0.0.4",
+            "--scope",
+            "lab",
+            "--ports",
+            ports,
+            "--rate",
+            "500",
+            "--json",
+            "--timeout",
+            "120",
+        ],
+    )
     assert r.exit_code == 0, (r.output, r.exception)
     job = json.loads(r.output)
-    assert job["status"] == "succeeded" and job["kind"] == "discover" and job["progress"] == job["total"] == 100
+    assert (
+        job["status"] == "succeeded" and job["kind"] == "discover" and job["progress"] == job["total"] == 100
+    )
     res = job["result"]
     assert res["scan_scope"] == "lab" and res["assets_created"] == 3
-    assert res["scope"] == "nmap:127.0.0.2 127.0.0.3 127.0.0.4"  # the import run compares scans of these targets
+    assert (
+        res["scope"] == "nmap:127.0.0.2 127.0.0.3 127.0.0.4"
+    )  # the import run compares scans of these targets
     argv = res["argv"]
     assert argv[argv.index("--max-rate") + 1] == "500"
     assert argv[argv.index("-p") + 1] == f"{services['ftp']}-{services['ssh']},{services['http']}"  # merged
-    assert Path(res["xml"]).is_file() and Path(res["xml"]).parent == Path(os.environ["CIIMAP_DATA_DIR"]) / "discovery"
+    assert (
+        Path(res["xml"]).is_file()
+        and Path(res["xml"]).parent == Path(os.environ["CIIMAP_DATA_DIR"]) / "discovery"
+    )
     found = _open_endpoints(env)
-    assert found == {("127.0.0.2", services["ssh"], "ssh"), ("127.0.0.3", services["http"], "http"),
-                     ("127.0.0.4", services["ftp"], "ftp")}
+    assert found == {
+        ("127.0.0.2", services["ssh"], "ssh"),
+        ("127.0.0.3", services["http"], "http"),
+        ("127.0.0.4", services["ftp"], "ftp"),
+    }
     with env.read_session() as s:
         ssh = s.scalar(select(ServiceEndpoint).where(ServiceEndpoint.port == services["ssh"]))
         assert ssh.product == "OpenSSH" and ssh.version.startswith("8.9p1")

@@ -34,8 +34,16 @@ def _aware(t):
 
 def test_interval_schedule_queues_when_due(lab, dispatched):
     with lab.unit_of_work() as s:
-        sc = schedules.create_schedule(s, name="hourly", scope="lab", targets=["127.0.0.2"], ports="22",
-                                       interval_minutes=60, now=T0, actor="admin")
+        sc = schedules.create_schedule(
+            s,
+            name="hourly",
+            scope="lab",
+            targets=["127.0.0.2"],
+            ports="22",
+            interval_minutes=60,
+            now=T0,
+            actor="admin",
+        )
         assert sc.next_run_at == T0 + dt.timedelta(minutes=60)
     with lab.unit_of_work() as s:
         assert schedules.run_due(s, now=T0 + dt.timedelta(minutes=30)) == []
@@ -45,7 +53,9 @@ def test_interval_schedule_queues_when_due(lab, dispatched):
     with lab.read_session() as s:
         j = s.get(jobs.Job, queued[0])
         assert (j.kind, j.status, j.created_by) == ("discover", "queued", "schedule:hourly")
-        assert j.params["targets"] == ["127.0.0.2"] and j.params["scope"] == "lab" and j.params["ports"] == "22"
+        assert (
+            j.params["targets"] == ["127.0.0.2"] and j.params["scope"] == "lab" and j.params["ports"] == "22"
+        )
         sched = schedules.get_schedule(s, "hourly")
         assert _aware(sched.last_run_at) == T0 + dt.timedelta(minutes=61)
         assert _aware(sched.next_run_at) == T0 + dt.timedelta(minutes=121)
@@ -62,13 +72,17 @@ def test_interval_schedule_queues_when_due(lab, dispatched):
 
 def test_cron_schedule_and_whole_scope(lab, dispatched):
     with lab.unit_of_work() as s:
-        sc = schedules.create_schedule(s, name="nightly", scope="lab", profile="discovery", cron="0 2 * * *", now=T0)
+        sc = schedules.create_schedule(
+            s, name="nightly", scope="lab", profile="discovery", cron="0 2 * * *", now=T0
+        )
         assert _aware(sc.next_run_at) == dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.UTC)
     with lab.unit_of_work() as s:
         queued = schedules.run_due(s, now=dt.datetime(2026, 11, 22, 2, 0, 30, tzinfo=dt.UTC))
         j = s.get(jobs.Job, queued[0])
         assert j.params["targets"] == ["127.0.0.0/29"] and j.params["profile"] == "discovery"
-        assert _aware(schedules.get_schedule(s, "nightly").next_run_at) == dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
+        assert _aware(schedules.get_schedule(s, "nightly").next_run_at) == dt.datetime(
+            2026, 11, 23, 2, 0, tzinfo=dt.UTC
+        )
 
 
 def test_disabled_scope_or_schedule_queues_nothing(lab, dispatched):
@@ -97,8 +111,9 @@ def test_schedule_validation(lab):
 def test_in_process_clock_runs_the_tick(lab, dispatched):
     """SQLite mode: APScheduler's background job calls the same tick; we fire it instead of waiting."""
     with lab.unit_of_work() as s:
-        schedules.create_schedule(s, name="soon", scope="lab", interval_minutes=1, targets=["127.0.0.3"],
-                                  now=T0)  # long overdue by the real clock
+        schedules.create_schedule(
+            s, name="soon", scope="lab", interval_minutes=1, targets=["127.0.0.3"], now=T0
+        )  # long overdue by the real clock
     sched = scheduling.start_in_process(interval_seconds=3600)
     try:
         job = sched.get_job("ciimap-scan-schedules")
@@ -125,7 +140,9 @@ def test_procrastinate_periodic_task_runs_the_tick(lab, dispatched):
 
 
 def test_schedules_api(client, admin_headers, auditor_headers, dispatched):
-    r = client.post("/api/scan-scopes", json={"name": "lab", "cidrs": ["127.0.0.0/29"]}, headers=admin_headers)
+    r = client.post(
+        "/api/scan-scopes", json={"name": "lab", "cidrs": ["127.0.0.0/29"]}, headers=admin_headers
+    )
     assert r.status_code == 201
     body = {"name": "web", "scope": "lab", "targets": ["127.0.0.2"], "interval_minutes": 30}
     assert client.post("/api/scan-schedules", json=body, headers=auditor_headers).status_code == 403
@@ -137,7 +154,9 @@ def test_schedules_api(client, admin_headers, auditor_headers, dispatched):
     assert client.delete("/api/scan-schedules/web", headers=admin_headers).status_code == 204
     assert client.get("/api/scan-schedules", headers=admin_headers).json() == []
     client.post("/api/scan-schedules", json={**body, "name": "again"}, headers=admin_headers)
-    assert client.delete("/api/scan-scopes/lab", headers=admin_headers).status_code == 204  # takes its schedules
+    assert (
+        client.delete("/api/scan-scopes/lab", headers=admin_headers).status_code == 204
+    )  # takes its schedules
     assert client.get("/api/scan-schedules", headers=admin_headers).json() == []
 
 
@@ -149,16 +168,52 @@ def test_scopes_and_schedules_cli(database, dispatched):
     from ciimap.cli import app
 
     run = CliRunner().invoke
-    r = run(app, ["scopes", "add", "lab", "--cidr", "127.0.0.0/29", "--cidr", "127.0.1.1-127.0.1.9",
-                  "--ports", "22,80", "--max-rate", "50", "--json"])
+    r = run(
+        app,
+        [
+            "scopes",
+            "add",
+            "lab",
+            "--cidr",
+            "127.0.0.0/29",
+            "--cidr",
+            "127.0.1.1-127.0.1.9",
+            "--ports",
+            "22,80",
+            "--max-rate",
+            "50",
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["cidrs"] == ["127.0.0.0/29", "127.0.1.1-127.0.1.9"]
     rows = json.loads(run(app, ["scopes", "list", "--json"]).output)
     assert [(x["name"], x["allowed_ports"], x["max_rate"]) for x in rows] == [("lab", "22,80", 50)]
-    r = run(app, ["schedules", "add", "often", "--scope", "lab", "--target", "127.0.0.2", "--every", "1", "--json"])
+    r = run(
+        app,
+        ["schedules", "add", "often", "--scope", "lab", "--target", "127.0.0.2", "--every", "1", "--json"],
+    )
     assert r.exit_code == 0, r.output
-    r = run(app, ["schedules", "add", "bad", "--scope", "lab", "--target", "127.0.0.2", "--ports", "443", "--every", "5"])
-    assert r.exit_code != 0 and str(r.exception) == "port 443 is not allowed in scan scope 'lab' (allowed: 22,80)"
+    r = run(
+        app,
+        [
+            "schedules",
+            "add",
+            "bad",
+            "--scope",
+            "lab",
+            "--target",
+            "127.0.0.2",
+            "--ports",
+            "443",
+            "--every",
+            "5",
+        ],
+    )
+    assert (
+        r.exit_code != 0
+        and str(r.exception) == "port 443 is not allowed in scan scope 'lab' (allowed: 22,80)"
+    )
     with database.unit_of_work() as s:  # make it due without waiting a minute
         schedules.get_schedule(s, "often").next_run_at = T0
     out = json.loads(run(app, ["schedules", "run-due", "--json"]).output)
@@ -167,8 +222,11 @@ def test_scopes_and_schedules_cli(database, dispatched):
     assert rows[0]["name"] == "often" and rows[0]["last_job_id"] == out["queued"][0]
     assert run(app, ["scopes", "disable", "lab"]).exit_code == 0
     r = run(app, ["discover", "127.0.0.2", "--no-wait"])
-    assert r.exit_code != 0 and str(r.exception) == "target '127.0.0.2' refused: no enabled scan scope " \
-        "(an admin adds one with 'ciimap scopes add')"
+    assert (
+        r.exit_code != 0
+        and str(r.exception)
+        == "target '127.0.0.2' refused: no enabled scan scope (an admin adds one with 'ciimap scopes add')"
+    )
     assert run(app, ["schedules", "remove", "often"]).exit_code == 0
     assert run(app, ["scopes", "remove", "lab"]).exit_code == 0
     assert json.loads(run(app, ["scopes", "list", "--json"]).output) == []

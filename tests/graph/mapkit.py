@@ -43,11 +43,27 @@ class Map:
     def service(self, name: str, **kw: Any) -> Any:
         return self._add(name, m.BusinessService(name=name, **kw))
 
-    def asset(self, name: str, *, system: str | None = None, site: str | None = None, zone: str | None = None,
-              software: list[str | tuple[str, str]] = (), **kw: Any) -> Any:
-        a = self._add(name, m.Asset(name=name, hostname=name, system_id=self.id(system) if system else None,
-                                    site_id=self.id(site) if site else None,
-                                    zone_id=self.id(zone) if zone else None, **kw))
+    def asset(
+        self,
+        name: str,
+        *,
+        system: str | None = None,
+        site: str | None = None,
+        zone: str | None = None,
+        software: list[str | tuple[str, str]] = (),
+        **kw: Any,
+    ) -> Any:
+        a = self._add(
+            name,
+            m.Asset(
+                name=name,
+                hostname=name,
+                system_id=self.id(system) if system else None,
+                site_id=self.id(site) if site else None,
+                zone_id=self.id(zone) if zone else None,
+                **kw,
+            ),
+        )
         for sw in software:
             prod, ver = (sw, None) if isinstance(sw, str) else sw
             self.s.add(m.Software(asset_id=a.id, product_id=self.id(prod), name=prod, version=ver))
@@ -56,8 +72,17 @@ class Map:
 
     def need(self, src: str, dst: str, group: str | None = None, kind: str = "depends_on") -> Any:
         a, b = self.obj[src], self.obj[dst]
-        return self._add(f"{src}->{dst}", m.Edge(src_type=_type(a), src_id=a.id, kind=kind, dst_type=_type(b),
-                                                 dst_id=b.id, redundancy_group=group))
+        return self._add(
+            f"{src}->{dst}",
+            m.Edge(
+                src_type=_type(a),
+                src_id=a.id,
+                kind=kind,
+                dst_type=_type(b),
+                dst_id=b.id,
+                redundancy_group=group,
+            ),
+        )
 
 
 def _type(obj: Any) -> str:
@@ -75,8 +100,14 @@ def crowdstrike_map(s: Session) -> Map:
     mp.vendor("CrowdStrike", country="US")
     mp.vendor("Microsoft", country="US")
     mp.vendor("Kylin", country="CN", is_domestic=True)
-    mp.product("Falcon", "CrowdStrike", layer="security", auto_update=True, update_privilege="kernel",
-               update_channel="falcon-content")
+    mp.product(
+        "Falcon",
+        "CrowdStrike",
+        layer="security",
+        auto_update=True,
+        update_privilege="kernel",
+        update_channel="falcon-content",
+    )
     mp.product("Windows Server", "Microsoft", layer="os")
     mp.product("Kylin OS", "Kylin", layer="os")
     mp.site("DC1")

@@ -30,35 +30,53 @@ def test_api(client, database, analyst_headers, auditor_headers):
     assert client.get("/api/graph/impact/vendor/Nobody", headers=auditor_headers).status_code == 404
     r = client.get("/api/graph/impact", params={"fail": ["site:DC1", "site:DC2"]}, headers=auditor_headers)
     assert {n["name"]: n["status"] for n in r.json()["systems"]}["Core"] == "failed"
-    assert client.get("/api/graph/impact", params={"fail": "moon:1"}, headers=auditor_headers).status_code == 422
+    assert (
+        client.get("/api/graph/impact", params={"fail": "moon:1"}, headers=auditor_headers).status_code == 422
+    )
     r = client.get("/api/graph/spof", headers=auditor_headers)
     assert [x["service"]["name"] for x in r.json()] == ["Payments"]
-    r = client.get("/api/graph/concentration", params={"thresholds": '{"critical_services_min": 1}'},
-                   headers=auditor_headers)
+    r = client.get(
+        "/api/graph/concentration",
+        params={"thresholds": '{"critical_services_min": 1}'},
+        headers=auditor_headers,
+    )
     assert any(f["rule"] == "critical_services" for f in r.json()["findings"])
-    assert client.get("/api/graph/concentration", params={"thresholds": "[1]"},
-                      headers=auditor_headers).status_code == 422
+    assert (
+        client.get(
+            "/api/graph/concentration", params={"thresholds": "[1]"}, headers=auditor_headers
+        ).status_code
+        == 422
+    )
     body = {"name": "cs", "selectors": [{"kind": "vendor", "ref": "CrowdStrike"}]}
     assert client.post("/api/graph/scenarios", json=body, headers=auditor_headers).status_code == 403
     assert client.post("/api/graph/scenarios", json=body, headers=analyst_headers).status_code == 201
     assert client.post("/api/graph/scenarios", json=body, headers=analyst_headers).status_code == 409
     body2 = {"name": "dc2", "selectors": [{"kind": "site", "ref": "DC2"}]}
     assert client.post("/api/graph/scenarios", json=body2, headers=analyst_headers).status_code == 201
-    diff = client.get("/api/graph/scenarios/compare", params={"a": "cs", "b": "dc2"}, headers=auditor_headers).json()
+    diff = client.get(
+        "/api/graph/scenarios/compare", params={"a": "cs", "b": "dc2"}, headers=auditor_headers
+    ).json()
     assert {x["name"] for x in diff["only_in_a"]} == {"Web"}
     assert {x["name"] for x in diff["only_in_b"]} == {"HRsvc", "HR"}
     assert [(c["name"], c["status_a"], c["status_b"]) for c in diff["changed"]] == [
-        ("Payments", "failed", "degraded")]
+        ("Payments", "failed", "degraded")
+    ]
     assert len(client.get("/api/graph/scenarios", headers=auditor_headers).json()) == 2
     r = client.post("/api/graph/rollouts", json={"product": "Falcon"}, headers=analyst_headers)
     assert r.status_code == 201
     pid = r.json()["id"]
-    assert client.post(f"/api/graph/rollouts/{pid}/start", json={}, headers=analyst_headers).status_code == 200
-    r = client.post(f"/api/graph/rollouts/{pid}/health", json={"metrics": {"crash_rate": 0.5}}, headers=analyst_headers)
+    assert (
+        client.post(f"/api/graph/rollouts/{pid}/start", json={}, headers=analyst_headers).status_code == 200
+    )
+    r = client.post(
+        f"/api/graph/rollouts/{pid}/health", json={"metrics": {"crash_rate": 0.5}}, headers=analyst_headers
+    )
     assert r.json()["status"] == "halted"
     r = client.post(f"/api/graph/rollouts/{pid}/advance", json={}, headers=analyst_headers)
     assert r.status_code == 409 and "halted" in r.json()["error"]
-    prev = client.get("/api/graph/rollouts/preview", params={"product": "Falcon"}, headers=auditor_headers).json()
+    prev = client.get(
+        "/api/graph/rollouts/preview", params={"product": "Falcon"}, headers=auditor_headers
+    ).json()
     assert prev["targets"] == 2 and prev["rings"][-1]["name"] == "critical"
 
 
@@ -79,7 +97,10 @@ def test_cli(database):
     assert run(app, ["scenarios", "save", "a", "--fail", "vendor:CrowdStrike"]).exit_code == 0
     assert run(app, ["scenarios", "save", "b", "--fail", "site:DC1", "--fail", "site:DC2"]).exit_code == 0
     diff = json.loads(run(app, ["scenarios", "compare", "a", "b", "--json"]).output)
-    assert {c["name"]: (c["status_a"], c["status_b"]) for c in diff["changed"]}["Core"] == ("degraded", "failed")
+    assert {c["name"]: (c["status_a"], c["status_b"]) for c in diff["changed"]}["Core"] == (
+        "degraded",
+        "failed",
+    )
     assert len(json.loads(run(app, ["scenarios", "list", "--json"]).output)) == 2
     r = run(app, ["rollout", "plan", "Falcon", "--json"])
     assert json.loads(r.output)["targets"] == 2

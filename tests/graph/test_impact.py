@@ -25,8 +25,9 @@ def test_vendor_failure_fails_unreplicated_and_degrades_replicated(database):
         res = impact(s, kind="vendor", ref="CrowdStrike")
     assert _status(res) == {"Payments": "failed", "Web": "failed", "Core": "degraded"}
     pay = res.services[0]
-    assert pay.path_text == ("business_service:Payments ← system:Web ← asset:web1 ← product:Falcon ← "
-                             "vendor:CrowdStrike")
+    assert pay.path_text == (
+        "business_service:Payments ← system:Web ← asset:web1 ← product:Falcon ← vendor:CrowdStrike"
+    )
     assert [p.type for p in pay.path] == ["business_service", "system", "asset", "product", "vendor"]
     core = next(n for n in res.systems if n.name == "Core")
     assert "1 of 2 alternatives" in core.reason and core.is_cii and core.mlps_level == 3
@@ -65,13 +66,19 @@ def test_selectors(database):
         mp = crowdstrike_map(s)
     with database.read_session() as s:
         assert _status(impact(s, kind="product-version", ref="Windows Server@2022")) == {
-            "Payments": "failed", "Web": "failed"}
+            "Payments": "failed",
+            "Web": "failed",
+        }
         assert _status(impact(s, kind="product-version", ref="Windows Server@2019")) == {
-            "Payments": "degraded", "Core": "degraded"}
+            "Payments": "degraded",
+            "Core": "degraded",
+        }
         assert _status(impact(s, kind="channel", ref="falcon-content"))["Web"] == "failed"
         assert _status(impact(s, kind="asset", ref="hr1")) == {"HRsvc": "failed", "HR": "failed"}
-        assert _status(impact(s, kind="asset", ref=str(mp.id("db2")))) == {"Payments": "degraded",
-                                                                          "Core": "degraded"}
+        assert _status(impact(s, kind="asset", ref=str(mp.id("db2")))) == {
+            "Payments": "degraded",
+            "Core": "degraded",
+        }
         assert _status(impact(s, kind="site", ref="DC2"))["HR"] == "failed"
         with pytest.raises(NotFound):
             impact(s, kind="vendor", ref="Nobody")
@@ -154,6 +161,8 @@ def test_wired_system_needs_its_edges_and_other_members_only_degrade_it(database
         assert _status(res) == {"AFC": "degraded"}
         assert "member asset tvm" in res.systems[0].reason
         assert _status(impact(s, kind="asset", ref="app1")) == {"AFC": "degraded"}
-        both = impact_many(s, selectors=[Selector(kind="asset", ref="app1"), Selector(kind="asset", ref="app2")])
+        both = impact_many(
+            s, selectors=[Selector(kind="asset", ref="app1"), Selector(kind="asset", ref="app2")]
+        )
         assert _status(both) == {"AFC": "failed"}
         assert "(always up)" not in str(res.model_dump())

@@ -31,13 +31,28 @@ def fleet(s) -> Map:  # noqa: ANN001
     mp.system("Billing", criticality="high")
     sites, oses, hws = ("DC1", "DC2", "Station"), ("10", "11", "2019"), ("Dell", "Lenovo")
     for k in range(36):
-        mp.asset(f"ws{k}", site=sites[k % 3], zone="office", os_name="Windows", os_version=oses[k % 3 - (k // 9) % 2],
-                 manufacturer=hws[k % 2], criticality="low" if k % 4 else "medium", software=["Falcon"])
+        mp.asset(
+            f"ws{k}",
+            site=sites[k % 3],
+            zone="office",
+            os_name="Windows",
+            os_version=oses[k % 3 - (k // 9) % 2],
+            manufacturer=hws[k % 2],
+            criticality="low" if k % 4 else "medium",
+            software=["Falcon"],
+        )
     mp.asset("lab1", zone="lab-zone", software=["Falcon"])
     mp.asset("lab2", zone="office", tags=["lab", "x"], software=["Falcon"])
     for name in ("p1", "p2"):
-        mp.asset(name, system="Pair", site="DC1", os_name="Windows", os_version="2019", criticality="low",
-                 software=["Falcon"])
+        mp.asset(
+            name,
+            system="Pair",
+            site="DC1",
+            os_name="Windows",
+            os_version="2019",
+            criticality="low",
+            software=["Falcon"],
+        )
         mp.need("Pair", name, group="pair", kind="runs_on")
     for name in ("sc1", "sc2"):
         mp.asset(name, system="SCADA", site="DC2", criticality="high", software=["Falcon"])
@@ -59,7 +74,10 @@ def test_ring_properties(database):
     assert sorted(members) == sorted(set(members)) and len(members) == p.targets == 43
     ring_of = {a: r.name for r in p.rings for a in r.members}
     assert ring_of[mp.id("lab1")] == ring_of[mp.id("lab2")] == "lab"
-    assert {ring_of[mp.id("sc1")], ring_of[mp.id("sc2")]} == {"critical", "critical-2"}  # CII last, HA pair split
+    assert {ring_of[mp.id("sc1")], ring_of[mp.id("sc2")]} == {
+        "critical",
+        "critical-2",
+    }  # CII last, HA pair split
     assert ring_of[mp.id("p1")] != ring_of[mp.id("p2")]
     assert ring_of[mp.id("bill1")] == "broad"  # high criticality: never canary/early
     sizes = np.diff(g.group_ptr)
@@ -101,7 +119,9 @@ def test_rollout_halts_on_a_failed_gate_and_is_audited(database):
         with pytest.raises(Invalid):
             progress.report_health(s, plan_id=pid, metrics={"crashes": 1})
         plan = progress.report_health(s, plan_id=pid, metrics={"crash_rate": 0.05})
-        assert plan.status == "halted" and "canary: crash_rate = 0.05 exceeds gate 0.001" in plan.halted_reason
+        assert (
+            plan.status == "halted" and "canary: crash_rate = 0.05 exceeds gate 0.001" in plan.halted_reason
+        )
     with database.unit_of_work() as s:
         with pytest.raises(Conflict):
             progress.advance(s, plan_id=pid, force=True)
@@ -110,7 +130,12 @@ def test_rollout_halts_on_a_failed_gate_and_is_audited(database):
         assert [e["kind"] for e in st["events"]] == ["plan", "start", "health", "advance", "health", "halt"]
         assert sum(r["asset_count"] for r in st["rings"]) == 43
         audited = set(s.scalars(select(AuditLog.entity_type)))
-        assert {"graph_rollout_plan", "graph_rollout_ring", "graph_rollout_event", "graph_rollout_member"} <= audited
+        assert {
+            "graph_rollout_plan",
+            "graph_rollout_ring",
+            "graph_rollout_event",
+            "graph_rollout_member",
+        } <= audited
 
 
 def test_rollout_completes_with_force_and_manual_halt(database):
@@ -131,8 +156,10 @@ def test_diverse_pick_prefers_unseen_values():
     from ciimap.graph.rollout import Target, diverse_pick
 
     same = [Target(k, k, ("os:A", "site:1", "hw:X", "zone:1"), 0, False, False) for k in range(50)]
-    varied = [Target(100 + k, 100 + k, (f"os:{k}", f"site:{k % 4}", f"hw:{k % 3}", "zone:1"), 1, False, False)
-              for k in range(6)]
+    varied = [
+        Target(100 + k, 100 + k, (f"os:{k}", f"site:{k % 4}", f"hw:{k % 3}", "zone:1"), 1, False, False)
+        for k in range(6)
+    ]
     risky = [Target(200, 200, ("os:Z", "site:9", "hw:Q", "zone:9"), 2, False, False)]
     picked = diverse_pick(same + varied + risky, 6)
     oses = {t.features[0] for t in picked}

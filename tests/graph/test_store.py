@@ -25,8 +25,11 @@ def _same(a: build.Graph, b: build.Graph) -> None:
 
 
 def _summary(res) -> tuple:  # noqa: ANN001
-    return (sorted((n.name, n.status) for n in res.services + res.systems), res.assets_total,
-            [n.path_text for n in res.services])
+    return (
+        sorted((n.name, n.status) for n in res.services + res.systems),
+        res.assets_total,
+        [n.path_text for n in res.services],
+    )
 
 
 def _falcon(s, g):  # noqa: ANN001
@@ -56,15 +59,19 @@ def test_another_process_maps_the_graph_instead_of_building(database):
         crowdstrike_map(s)
     with database.read_session() as s:
         g = build.build_graph(s)
-    code = ("import sys; import ciimap.models as M; M.load_all()\n"
-            "from ciimap.core.db import Database, set_database\n"
-            "from ciimap.graph import build\n"
-            "def refuse(*a, **k): raise SystemExit('built again instead of mapping the stored graph')\n"
-            "build._build = refuse\n"
-            "db = Database(sys.argv[1]); set_database(db)\n"
-            "with db.read_session() as s: g = build.build_graph(s)\n"
-            "print(g.version, g.n, type(g.rev_group).__name__)\n")
-    out = subprocess.run([sys.executable, "-c", code, database.url], capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys; import ciimap.models as M; M.load_all()\n"
+        "from ciimap.core.db import Database, set_database\n"
+        "from ciimap.graph import build\n"
+        "def refuse(*a, **k): raise SystemExit('built again instead of mapping the stored graph')\n"
+        "build._build = refuse\n"
+        "db = Database(sys.argv[1]); set_database(db)\n"
+        "with db.read_session() as s: g = build.build_graph(s)\n"
+        "print(g.version, g.n, type(g.rev_group).__name__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, database.url], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == [g.version, str(g.n), "memmap"]
 

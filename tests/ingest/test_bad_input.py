@@ -24,7 +24,9 @@ def _fails(run_import, kind: str, path: Path, **kw) -> str:
 
 
 def _nothing_written(database, count) -> None:
-    assert count(Asset) == 0 and count(ServiceEndpoint) == 0 and count(Software) == 0 and count(ChangeEvent) == 0
+    assert (
+        count(Asset) == 0 and count(ServiceEndpoint) == 0 and count(Software) == 0 and count(ChangeEvent) == 0
+    )
     with database.read_session() as s:
         runs = list(s.execute(select(ImportRun.status, ImportRun.error)))
     assert runs and all(status == "failed" and error for status, error in runs)
@@ -88,8 +90,10 @@ def test_sbom_needs_a_target(database, run_import) -> None:
 
 def test_bad_row_rolls_back_whole_register(database, run_import, count, tmp_path: Path) -> None:
     f = tmp_path / "台账.csv"
-    f.write_text("资产名称,IP地址\n" + "".join(f"srv{i},10.0.0.{i}\n" for i in range(1, 16)) + "bad,10.0.0.300\n",
-                 encoding="utf-8-sig")
+    f.write_text(
+        "资产名称,IP地址\n" + "".join(f"srv{i},10.0.0.{i}\n" for i in range(1, 16)) + "bad,10.0.0.300\n",
+        encoding="utf-8-sig",
+    )
     msg = _fails(run_import, "register", f)
     assert msg.endswith("row 17: column IP地址: '10.0.0.300' is not an IP address")
     _nothing_written(database, count)
@@ -141,7 +145,9 @@ def _cut_sheet(tmp: Path) -> Path:
     """A whole zip whose worksheet XML ends early (the zip directory is fine, the sheet is not)."""
     import zipfile
 
-    good = _xlsx(tmp, "sheet.xlsx", [["资产名称", "IP地址"], ["服务器一", "10.0.0.1"], ["服务器二", "10.0.0.2"]])
+    good = _xlsx(
+        tmp, "sheet.xlsx", [["资产名称", "IP地址"], ["服务器一", "10.0.0.1"], ["服务器二", "10.0.0.2"]]
+    )
     with zipfile.ZipFile(good) as z:
         parts = {n: z.read(n) for n in z.namelist()}
     sheet = parts["xl/worksheets/sheet1.xml"]
@@ -163,86 +169,166 @@ def xlsx_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     good = _xlsx(tmp, "good.xlsx", [["资产名称", "IP地址"], ["服务器一", "10.0.0.1"]])
     with zipfile.ZipFile(good) as z:
         parts = {n: z.read(n) for n in z.namelist() if n != "xl/sharedStrings.xml"}
-    return zip_bomb(tmp / "bomb-台账.xlsx", "xl/sharedStrings.xml", extra=parts, fill=b"A",
-                    head=b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-                         b' count="1" uniqueCount="1"><si><t>', tail=b"</t></si></sst>")
+    return zip_bomb(
+        tmp / "bomb-台账.xlsx",
+        "xl/sharedStrings.xml",
+        extra=parts,
+        fill=b"A",
+        head=b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+        b' count="1" uniqueCount="1"><si><t>',
+        tail=b"</t></si></sst>",
+    )
 
 
 def corpus(kind: str, tmp: Path, bomb: Path) -> list[tuple[str, Path, str]]:
     """``(case, file, expected text in the one-line error)`` for one importer."""
-    nmap, masscan, osq = NMAP1.read_bytes(), (DATA / "masscan.json").read_bytes(), (DATA / "osquery-bundle.json").read_bytes()
-    common = [("empty", _write(tmp, f"empty-{kind}.dat", b""), "empty file (0 bytes)"),
-              ("binary", _write(tmp, f"binary-{kind}.dat", BINARY), ""),
-              ("NUL bytes (valid UTF-8, still binary)", _write(tmp, f"nul-{kind}.dat", b"\0" * 4096), "")]
+    nmap, masscan, osq = (
+        NMAP1.read_bytes(),
+        (DATA / "masscan.json").read_bytes(),
+        (DATA / "osquery-bundle.json").read_bytes(),
+    )
+    common = [
+        ("empty", _write(tmp, f"empty-{kind}.dat", b""), "empty file (0 bytes)"),
+        ("binary", _write(tmp, f"binary-{kind}.dat", BINARY), ""),
+        ("NUL bytes (valid UTF-8, still binary)", _write(tmp, f"nul-{kind}.dat", b"\0" * 4096), ""),
+    ]
     if kind == "nmap":
         head = nmap[: nmap.index(b"<host ")]
-        return [*common,
-                ("truncated", _write(tmp, "cut.xml", nmap[: len(nmap) // 2]), "truncated XML"),
-                ("header only", _write(tmp, "head.xml", head), "truncated XML"),
-                ("well-formed, never finished", _write(tmp, "unfinished.xml", head + b"</nmaprun>\n"),
-                 "incomplete scan: no <runstats><finished>"),
-                ("invalid UTF-8", _write(tmp, "latin1.xml", _insert(nmap, nmap.index(b"localhost"))), "line "),
-                ("a port that is not a number", _write(tmp, "portid.xml", nmap.replace(b'portid="22"', b'portid="ssh"', 1)),
-                 "host 4: unexpected content (ValueError: invalid literal for int() with base 10: 'ssh')"),
-                ("wrong format", KEV, "not an XML document"),
-                ("another XML", DATA / "not-nmap.xml", "not an nmap XML file")]
+        return [
+            *common,
+            ("truncated", _write(tmp, "cut.xml", nmap[: len(nmap) // 2]), "truncated XML"),
+            ("header only", _write(tmp, "head.xml", head), "truncated XML"),
+            (
+                "well-formed, never finished",
+                _write(tmp, "unfinished.xml", head + b"</nmaprun>\n"),
+                "incomplete scan: no <runstats><finished>",
+            ),
+            ("invalid UTF-8", _write(tmp, "latin1.xml", _insert(nmap, nmap.index(b"localhost"))), "line "),
+            (
+                "a port that is not a number",
+                _write(tmp, "portid.xml", nmap.replace(b'portid="22"', b'portid="ssh"', 1)),
+                "host 4: unexpected content (ValueError: invalid literal for int() with base 10: 'ssh')",
+            ),
+            ("wrong format", KEV, "not an XML document"),
+            ("another XML", DATA / "not-nmap.xml", "not an nmap XML file"),
+        ]
     if kind == "masscan":
         lines = masscan.splitlines(keepends=True)
-        return [*common,
-                ("truncated after the first record", _write(tmp, "cut.json", b"".join(lines[:2])),
-                 "truncated masscan JSON: the closing ']' is missing"),
-                ("cut inside a record", _write(tmp, "cut2.json", masscan[: len(masscan) // 2]), "invalid JSON"),
-                ("bracket only", _write(tmp, "open.json", b"[\n"), "closing ']' is missing"),
-                ("list without its end", _write(tmp, "cut.list", b"#masscan\nopen tcp 22 10.10.0.5 1700000001\n"),
-                 "the '# end' line is missing"),
-                ("cut XML", _write(tmp, "cut.xml", (DATA / "masscan.xml").read_bytes()[:600]), "truncated XML"),
-                ("invalid UTF-8", _write(tmp, "bad.json", _insert(masscan, 200)), "byte 200"),
-                ("nested too deeply", _write(tmp, "deep.json", DEEP), "nested too deeply"),
-                ("ports of the wrong type", _write(tmp, "shape.json", '[\n{"ip": "10.10.0.9", "ports": 5},\n]\n'),
-                 "line 2: unexpected content (TypeError"),
-                ("wrong format", _write(tmp, "register.csv", REGISTER), "not a masscan list line")]
+        return [
+            *common,
+            (
+                "truncated after the first record",
+                _write(tmp, "cut.json", b"".join(lines[:2])),
+                "truncated masscan JSON: the closing ']' is missing",
+            ),
+            ("cut inside a record", _write(tmp, "cut2.json", masscan[: len(masscan) // 2]), "invalid JSON"),
+            ("bracket only", _write(tmp, "open.json", b"[\n"), "closing ']' is missing"),
+            (
+                "list without its end",
+                _write(tmp, "cut.list", b"#masscan\nopen tcp 22 10.10.0.5 1700000001\n"),
+                "the '# end' line is missing",
+            ),
+            ("cut XML", _write(tmp, "cut.xml", (DATA / "masscan.xml").read_bytes()[:600]), "truncated XML"),
+            ("invalid UTF-8", _write(tmp, "bad.json", _insert(masscan, 200)), "byte 200"),
+            ("nested too deeply", _write(tmp, "deep.json", DEEP), "nested too deeply"),
+            (
+                "ports of the wrong type",
+                _write(tmp, "shape.json", '[\n{"ip": "10.10.0.9", "ports": 5},\n]\n'),
+                "line 2: unexpected content (TypeError",
+            ),
+            ("wrong format", _write(tmp, "register.csv", REGISTER), "not a masscan list line"),
+        ]
     if kind == "register":
         data = REGISTER.encode()
-        return [*common,
-                ("header only", _write(tmp, "head.csv", REGISTER.splitlines()[0] + "\n"), "header but no asset rows"),
-                ("header only, XLSX", _xlsx(tmp, "head.xlsx", [["资产名称", "IP地址"]]), "header but no asset rows"),
-                ("cut in the last row", _write(tmp, "cut.csv", REGISTER[:-6]), "the file ends early"),
-                ("cut inside a quoted field", _write(tmp, "quote.csv", REGISTER + '"服务器三,10.0.0.3\n'),
-                 "malformed CSV"),
-                ("cut XLSX", _write(tmp, "cut.xlsx", _xlsx(tmp, "full.xlsx", [["资产名称"], ["a"]]).read_bytes()[:900]),
-                 "not a readable zip archive"),
-                ("XLSX with a cut worksheet", _cut_sheet(tmp), "damaged XLSX worksheet"),
-                ("invalid UTF-8", _write(tmp, "bad.csv", _insert(data, len(data) - 3)), "cannot decode"),
-                ("wrong format", NMAP1, "no identity column"),
-                ("decompression bomb", bomb, "xl/sharedStrings.xml: refused: ")]
+        return [
+            *common,
+            (
+                "header only",
+                _write(tmp, "head.csv", REGISTER.splitlines()[0] + "\n"),
+                "header but no asset rows",
+            ),
+            (
+                "header only, XLSX",
+                _xlsx(tmp, "head.xlsx", [["资产名称", "IP地址"]]),
+                "header but no asset rows",
+            ),
+            ("cut in the last row", _write(tmp, "cut.csv", REGISTER[:-6]), "the file ends early"),
+            (
+                "cut inside a quoted field",
+                _write(tmp, "quote.csv", REGISTER + '"服务器三,10.0.0.3\n'),
+                "malformed CSV",
+            ),
+            (
+                "cut XLSX",
+                _write(tmp, "cut.xlsx", _xlsx(tmp, "full.xlsx", [["资产名称"], ["a"]]).read_bytes()[:900]),
+                "not a readable zip archive",
+            ),
+            ("XLSX with a cut worksheet", _cut_sheet(tmp), "damaged XLSX worksheet"),
+            ("invalid UTF-8", _write(tmp, "bad.csv", _insert(data, len(data) - 3)), "cannot decode"),
+            ("wrong format", NMAP1, "no identity column"),
+            ("decompression bomb", bomb, "xl/sharedStrings.xml: refused: "),
+        ]
     if kind == "sbom":
         raw = SBOM.read_bytes()
         xml = (SHARED / "sbom" / "dropwizard-1.3.15_bom.xml").read_bytes()
-        return [*common,
-                ("no components", _write(tmp, "none.cdx.json", '{"bomFormat": "CycloneDX", "specVersion": "1.5", '
-                                         '"components": []}'), "lists no components"),
-                ("truncated JSON", _write(tmp, "cut.cdx.json", raw[: len(raw) // 2]), "malformed JSON SBOM"),
-                ("truncated XML", _write(tmp, "cut.cdx.xml", xml[: len(xml) // 2]), "truncated XML"),
-                ("invalid UTF-8", _write(tmp, "bad.cdx.json", _insert(raw, 1000)), "byte 1000"),
-                ("nested too deeply", _write(tmp, "deep.cdx.json", DEEP), "nested too deeply"),
-                ("a version that is a list", _write(tmp, "shape.cdx.json", '{"bomFormat": "CycloneDX", "specVersion": '
-                                                    '"1.5", "components": [{"name": "a", "version": [1]}]}'),
-                 "component version is a list, not text"),
-                ("a licence of the wrong type", _write(tmp, "lic.cdx.json", '{"bomFormat": "CycloneDX", "specVersion": '
-                                                       '"1.5", "components": [{"name": "a", "licenses": [{"license": "x"}]}]}'),
-                 "unexpected content (AttributeError"),
-                ("XML nested too deeply", _write(tmp, "deep.cdx.xml", b'<bom xmlns="http://cyclonedx.org/schema/bom/1.5">'
-                                                 + b"<components><component>" * 3000), "malformed XML (Excessive depth"),
-                ("wrong format", KEV, "not a CycloneDX")]
+        return [
+            *common,
+            (
+                "no components",
+                _write(
+                    tmp, "none.cdx.json", '{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": []}'
+                ),
+                "lists no components",
+            ),
+            ("truncated JSON", _write(tmp, "cut.cdx.json", raw[: len(raw) // 2]), "malformed JSON SBOM"),
+            ("truncated XML", _write(tmp, "cut.cdx.xml", xml[: len(xml) // 2]), "truncated XML"),
+            ("invalid UTF-8", _write(tmp, "bad.cdx.json", _insert(raw, 1000)), "byte 1000"),
+            ("nested too deeply", _write(tmp, "deep.cdx.json", DEEP), "nested too deeply"),
+            (
+                "a version that is a list",
+                _write(
+                    tmp,
+                    "shape.cdx.json",
+                    '{"bomFormat": "CycloneDX", "specVersion": '
+                    '"1.5", "components": [{"name": "a", "version": [1]}]}',
+                ),
+                "component version is a list, not text",
+            ),
+            (
+                "a licence of the wrong type",
+                _write(
+                    tmp,
+                    "lic.cdx.json",
+                    '{"bomFormat": "CycloneDX", "specVersion": '
+                    '"1.5", "components": [{"name": "a", "licenses": [{"license": "x"}]}]}',
+                ),
+                "unexpected content (AttributeError",
+            ),
+            (
+                "XML nested too deeply",
+                _write(
+                    tmp,
+                    "deep.cdx.xml",
+                    b'<bom xmlns="http://cyclonedx.org/schema/bom/1.5">' + b"<components><component>" * 3000,
+                ),
+                "malformed XML (Excessive depth",
+            ),
+            ("wrong format", KEV, "not a CycloneDX"),
+        ]
     assert kind == "osquery"
-    return [*common,
-            ("no rows", _write(tmp, "none.json", b"[]\n"), "no osquery rows"),
-            ("truncated", _write(tmp, "cut.json", osq[: len(osq) // 2]), "malformed JSON"),
-            ("invalid UTF-8", _write(tmp, "bad.json", _insert(osq, 300)), "byte 300"),
-            ("nested too deeply", _write(tmp, "deep.json", DEEP), "nested too deeply"),
-            ("rows of the wrong type", _write(tmp, "shape.json", '{"host": {"hostname": "a"}, "deb_packages": 5}'),
-             "unexpected content (TypeError"),
-            ("wrong format", KEV, "no osquery rows")]
+    return [
+        *common,
+        ("no rows", _write(tmp, "none.json", b"[]\n"), "no osquery rows"),
+        ("truncated", _write(tmp, "cut.json", osq[: len(osq) // 2]), "malformed JSON"),
+        ("invalid UTF-8", _write(tmp, "bad.json", _insert(osq, 300)), "byte 300"),
+        ("nested too deeply", _write(tmp, "deep.json", DEEP), "nested too deeply"),
+        (
+            "rows of the wrong type",
+            _write(tmp, "shape.json", '{"host": {"hostname": "a"}, "deb_packages": 5}'),
+            "unexpected content (TypeError",
+        ),
+        ("wrong format", KEV, "no osquery rows"),
+    ]
 
 
 def _seed(database, run_import, kind: str, tmp: Path) -> dict:
@@ -257,8 +343,12 @@ def _seed(database, run_import, kind: str, tmp: Path) -> dict:
             options = {"system_id": system.id}
         run_import("sbom", SBOM, options=options)
         return options
-    good = {"nmap": NMAP1, "masscan": DATA / "masscan.json", "osquery": DATA / "osquery-bundle.json",
-            "register": _write(tmp, "good.csv", REGISTER)}[kind]
+    good = {
+        "nmap": NMAP1,
+        "masscan": DATA / "masscan.json",
+        "osquery": DATA / "osquery-bundle.json",
+        "register": _write(tmp, "good.csv", REGISTER),
+    }[kind]
     run_import(kind, good)
     return {}
 
@@ -278,7 +368,9 @@ def assert_only_failure_recorded(database, before: dict, case: str) -> dict:
 
 
 @pytest.mark.parametrize("kind", ["nmap", "masscan", "register", "sbom", "osquery"])
-def test_bad_input_corpus_changes_nothing(database, run_import, kind: str, tmp_path: Path, xlsx_bomb: Path) -> None:
+def test_bad_input_corpus_changes_nothing(
+    database, run_import, kind: str, tmp_path: Path, xlsx_bomb: Path
+) -> None:
     """Empty, binary, cut, header-only, invalid UTF-8, wrong-format files and bombs are refused with one
     line naming the file, and every table is identical before and after (but for the failed-run record)."""
     from badinput import table_rows
@@ -298,19 +390,29 @@ def test_complete_empty_scans_still_mark_hosts_missing(database, run_import, tmp
     run_import("nmap", NMAP1)
     run_import("masscan", DATA / "masscan.json")
     data = NMAP1.read_bytes()
-    none_up = data[: data.index(b"<host ")] + data[data.index(b"<runstats>"):]
+    none_up = data[: data.index(b"<host ")] + data[data.index(b"<runstats>") :]
     assert run_import("nmap", _write(tmp_path, "none-up.xml", none_up))["missing"] == 5
     assert run_import("masscan", _write(tmp_path, "none.json", b"[\n]\n"))["missing"] == 2
-    assert run_import("masscan", _write(tmp_path, "none.list", b"#masscan\n# end\n"))["missing"] == 0  # already missing
+    assert (
+        run_import("masscan", _write(tmp_path, "none.list", b"#masscan\n# end\n"))["missing"] == 0
+    )  # already missing
 
 
 # One real ``ciimap import`` process per importer (start-up costs ~1-2 s each), backends alternating.
-@pytest.mark.parametrize(("database", "kind", "case"), [
-    ("sqlite", "nmap", "truncated"), ("postgresql", "masscan", "truncated after the first record"),
-    ("sqlite", "register", "decompression bomb"), ("postgresql", "sbom", "no components"),
-    ("sqlite", "osquery", "invalid UTF-8")], indirect=["database"])
-def test_cli_refuses_in_one_line_with_exit_1(database, run_import, kind: str, case: str, tmp_path: Path,
-                                             xlsx_bomb: Path) -> None:
+@pytest.mark.parametrize(
+    ("database", "kind", "case"),
+    [
+        ("sqlite", "nmap", "truncated"),
+        ("postgresql", "masscan", "truncated after the first record"),
+        ("sqlite", "register", "decompression bomb"),
+        ("postgresql", "sbom", "no components"),
+        ("sqlite", "osquery", "invalid UTF-8"),
+    ],
+    indirect=["database"],
+)
+def test_cli_refuses_in_one_line_with_exit_1(
+    database, run_import, kind: str, case: str, tmp_path: Path, xlsx_bomb: Path
+) -> None:
     from badinput import BOMB_BYTES, assert_one_line_refusal, run_cli, table_rows
 
     options = _seed(database, run_import, kind, tmp_path)
@@ -324,10 +426,9 @@ def test_cli_refuses_in_one_line_with_exit_1(database, run_import, kind: str, ca
         assert r.peak_mb is not None and r.peak_mb < BOMB_BYTES / (1 << 20) / 3, r.peak_mb
 
 
-
-
-def test_api_job_refuses_bomb_and_stores_one_line(client, admin_headers, database, run_import, queued,
-                                                  tmp_path: Path, xlsx_bomb: Path) -> None:
+def test_api_job_refuses_bomb_and_stores_one_line(
+    client, admin_headers, database, run_import, queued, tmp_path: Path, xlsx_bomb: Path
+) -> None:
     """Through the API the import runs as a job (inside the server on SQLite): the bomb is refused there
     too, the job stores one line (no traceback) and the stored map is untouched."""
     from badinput import table_changes, table_rows
@@ -335,13 +436,19 @@ def test_api_job_refuses_bomb_and_stores_one_line(client, admin_headers, databas
     _seed(database, run_import, "register", tmp_path)
     before = table_rows(database)
     with xlsx_bomb.open("rb") as fh:
-        r = client.post("/api/imports", headers=admin_headers, data={"kind": "register"},
-                        files=[("files", (xlsx_bomb.name, fh, "application/octet-stream"))])
+        r = client.post(
+            "/api/imports",
+            headers=admin_headers,
+            data={"kind": "register"},
+            files=[("files", (xlsx_bomb.name, fh, "application/octet-stream"))],
+        )
     assert r.status_code == 202, r.text
     jobs.execute(queued[-1])
     job = client.get(f"/api/jobs/{r.json()['job_id']}", headers=admin_headers).json()
     assert job["status"] == "failed" and "\n" not in job["error"] and "Traceback" not in job["error"]
-    assert job["error"].endswith("bomb-台账.xlsx!xl/sharedStrings.xml: refused: expands more than 200 times its "
-                                 "compressed size (a decompression bomb?; limit CIIMAP_UNPACK_MAX_RATIO)")
+    assert job["error"].endswith(
+        "bomb-台账.xlsx!xl/sharedStrings.xml: refused: expands more than 200 times its "
+        "compressed size (a decompression bomb?; limit CIIMAP_UNPACK_MAX_RATIO)"
+    )
     changes = table_changes(before, table_rows(database))
     assert set(changes) <= BOOKKEEPING | {"job"} and not changes.get("import_run", {}).get("removed")

@@ -33,7 +33,9 @@ def test_parser_reads_ports_services_os_and_meta() -> None:
 
 def test_targets_skip_option_values() -> None:
     assert targets_from_args("nmap -sV -p 1-100 -oX out.xml --script vuln 10.0.0.0/24 host.example") == [
-        "10.0.0.0/24", "host.example"]
+        "10.0.0.0/24",
+        "host.example",
+    ]
 
 
 def test_day1_day2_change_events(database, run_import, count) -> None:
@@ -44,7 +46,10 @@ def test_day1_day2_change_events(database, run_import, count) -> None:
     r2 = run_import("nmap", NMAP2)
     assert r2["assets_created"] == 0 and r2["scope"] == r1["scope"]
     with database.read_session() as s:
-        evs = {(e.kind, e.subject) for e in s.scalars(select(ChangeEvent).where(ChangeEvent.run_id == r2["run_id"]))}
+        evs = {
+            (e.kind, e.subject)
+            for e in s.scalars(select(ChangeEvent).where(ChangeEvent.run_id == r2["run_id"]))
+        }
         redis = s.scalar(select(ServiceEndpoint).where(ServiceEndpoint.port == 6379))
         assert redis.state == "closed"  # kept, never deleted
         new = s.scalar(select(ServiceEndpoint).where(ServiceEndpoint.port == 8443))
@@ -104,14 +109,18 @@ def test_fingerprint_ignores_per_scan_noise_only() -> None:
     from ciimap.ingest.parsers.nmap import host_keys
 
     def fp(ttl: str, fp_text: str, version: str) -> str:
-        xml = (f'<host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/><ports>'
-               f'<port protocol="tcp" portid="22"><state state="open" reason="syn-ack" reason_ttl="{ttl}"/>'
-               f'<service name="ssh" version="{version}" servicefp="{fp_text}" method="probed" conf="10"/>'
-               f"</port></ports></host>")
+        xml = (
+            f'<host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/><ports>'
+            f'<port protocol="tcp" portid="22"><state state="open" reason="syn-ack" reason_ttl="{ttl}"/>'
+            f'<service name="ssh" version="{version}" servicefp="{fp_text}" method="probed" conf="10"/>'
+            f"</port></ports></host>"
+        )
         rec = host_keys(etree.fromstring(xml), 1)
         assert rec is not None and rec.fingerprint
         return rec.fingerprint
 
     base = fp("64", "SF-Port22-TCP:V=7.93", "8.9")
-    assert fp("63", "SF-Port22-TCP:V=7.94%D=11/21", "8.9") == base  # TTL and raw service fingerprint vary per scan
+    assert (
+        fp("63", "SF-Port22-TCP:V=7.94%D=11/21", "8.9") == base
+    )  # TTL and raw service fingerprint vary per scan
     assert fp("64", "SF-Port22-TCP:V=7.93", "9.0") != base  # a version change is a change

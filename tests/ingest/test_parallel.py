@@ -63,7 +63,10 @@ def test_day1_day2_through_the_helper_process(database, run_import, forced) -> N
     assert r1["assets_created"] == 5 and r1["meta"]["loopback-sV-O.xml"]["hosts_in_file"] == 5
     r2 = run_import("nmap", NMAP2)
     with database.read_session() as s:
-        evs = {(e.kind, e.subject) for e in s.scalars(select(ChangeEvent).where(ChangeEvent.run_id == r2["run_id"]))}
+        evs = {
+            (e.kind, e.subject)
+            for e in s.scalars(select(ChangeEvent).where(ChangeEvent.run_id == r2["run_id"]))
+        }
         new = s.scalar(select(ServiceEndpoint).where(ServiceEndpoint.port == 8443))
         assert new is not None and new.product == "SimpleHTTPServer" and new.method == "probed"
     assert evs == {("port_closed", "127.0.0.3 tcp/6379"), ("port_opened", "127.0.0.6 tcp/8443")}
@@ -71,8 +74,9 @@ def test_day1_day2_through_the_helper_process(database, run_import, forced) -> N
     assert (r3["assets_unchanged"], r3["assets_updated"], r3["changes"]) == (5, 0, 0)
 
 
-def test_a_known_host_that_needs_its_details_is_read_again(database, run_import, forced,
-                                                                        tmp_path: Path, monkeypatch) -> None:
+def test_a_known_host_that_needs_its_details_is_read_again(
+    database, run_import, forced, tmp_path: Path, monkeypatch
+) -> None:
     """The same host twice in one file: the second copy merges into the first, which needs both
     fully converted although their fingerprint is known from the last run."""
     from ciimap.ingest.parsers import nmap
@@ -148,7 +152,9 @@ def test_damaged_data_from_the_helper_fails_the_import_instead_of_hanging(genera
     t.start()
     t.join(60)
     assert not t.is_alive(), "the import hung on damaged data"
-    assert isinstance(outcome[0], CiimapError) and "unreadable data from the parser process" in str(outcome[0])
+    assert isinstance(outcome[0], CiimapError) and "unreadable data from the parser process" in str(
+        outcome[0]
+    )
 
 
 def test_output_printed_by_the_helper_cannot_corrupt_the_records(generated, tmp_path, monkeypatch) -> None:
@@ -158,8 +164,9 @@ def test_output_printed_by_the_helper_cannot_corrupt_the_records(generated, tmp_
 
     noisy = tmp_path / "noisy"
     noisy.mkdir()
-    (noisy / "sitecustomize.py").write_text("import sys\nprint('hello from a chatty library ' * 200)\n"
-                                            "sys.stdout.flush()\n")
+    (noisy / "sitecustomize.py").write_text(
+        "import sys\nprint('hello from a chatty library ' * 200)\nsys.stdout.flush()\n"
+    )
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(noisy), os.environ.get("PYTHONPATH", "")]))
     expected = [_plain(r.complete()) for r in NmapXml(generated)]
     assert [_plain(r.complete()) for r in parallel.ParallelNmapXml(generated)] == expected

@@ -14,8 +14,10 @@ from ciimap.inventory.models import Asset, Contact, NetworkZone, Site, System
 from .conftest import NMAP1
 
 HEADER = "资产名称,IP地址,MAC地址,主机名,序列号,责任人,所属系统,机房,网络区域,资产类型,操作系统,重要程度\n"
-ROWS = ("核心数据库,127.0.0.4,00-1A-2B-3C-4D-5E,db01,SN-001,张三,计费系统,北京一号机房,生产区,服务器,CentOS 7,关键\n"
-        "前置机,10.9.9.9,,fe01,SN-002,李四,计费系统,北京一号机房,DMZ,虚拟机,,高\n")
+ROWS = (
+    "核心数据库,127.0.0.4,00-1A-2B-3C-4D-5E,db01,SN-001,张三,计费系统,北京一号机房,生产区,服务器,CentOS 7,关键\n"
+    "前置机,10.9.9.9,,fe01,SN-002,李四,计费系统,北京一号机房,DMZ,虚拟机,,高\n"
+)
 
 
 def test_utf8_bom_gbk_and_xlsx_parse_the_same(tmp_path: Path) -> None:
@@ -29,13 +31,21 @@ def test_utf8_bom_gbk_and_xlsx_parse_the_same(tmp_path: Path) -> None:
     for line in (HEADER + ROWS).splitlines():
         ws.append(line.split(","))
     wb.save(xlsx)
-    parsed = [[(r.name, r.ips, r.macs, r.hostnames, r.serial, r.os_name, r.declared) for r in Register(p)]
-              for p in (bom, gbk, xlsx)]
+    parsed = [
+        [(r.name, r.ips, r.macs, r.hostnames, r.serial, r.os_name, r.declared) for r in Register(p)]
+        for p in (bom, gbk, xlsx)
+    ]
     assert parsed[0] == parsed[1] == parsed[2]
     first = parsed[0][0]
     assert first[:6] == ("核心数据库", ["127.0.0.4"], ["00:1A:2B:3C:4D:5E"], ["db01"], "SN-001", "CentOS 7")
-    assert first[6] == {"owner": "张三", "system": "计费系统", "site": "北京一号机房", "zone": "生产区",
-                        "kind": "server", "criticality": "critical"}
+    assert first[6] == {
+        "owner": "张三",
+        "system": "计费系统",
+        "site": "北京一号机房",
+        "zone": "生产区",
+        "kind": "server",
+        "criticality": "critical",
+    }
     assert parsed[0][1][6]["kind"] == "vm"
 
 
@@ -66,8 +76,12 @@ def test_register_then_scan_unmanaged_and_ghosts(database, run_import, tmp_path:
         merged = s.get(Asset, db_id)
         assert merged.name == "核心数据库" and merged.os_name == "Linux 5.0 - 5.2"  # observed OS recorded
         assert [a.name for a in changes.ghosts(s)] == ["前置机"]
-        assert sorted(a.primary_ip for a in changes.unmanaged(s)) == ["127.0.0.2", "127.0.0.3", "127.0.0.5",
-                                                                       "127.0.0.6"]
+        assert sorted(a.primary_ip for a in changes.unmanaged(s)) == [
+            "127.0.0.2",
+            "127.0.0.3",
+            "127.0.0.5",
+            "127.0.0.6",
+        ]
     again = run_import("register", f)  # re-import: same assets, no duplicates
     assert again["assets_created"] == 0 and again["assets_updated"] == 2
 

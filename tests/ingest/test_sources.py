@@ -33,8 +33,12 @@ def test_masscan_import_merges_with_nmap_by_ip(database, run_import) -> None:
     assert r["assets_created"] == 0 and r["changes"] == 0
 
 
-SBOMS = {"dropwizard-1.3.15_bom.xml": "1.2", "juice-shop_v11.1.2_bom.json": "1.2",
-         "keycloak-10.0.2_bom.json": "1.2", "python-app-sbom.cdx.json": "1.6"}
+SBOMS = {
+    "dropwizard-1.3.15_bom.xml": "1.2",
+    "juice-shop_v11.1.2_bom.json": "1.2",
+    "keycloak-10.0.2_bom.json": "1.2",
+    "python-app-sbom.cdx.json": "1.6",
+}
 
 
 @pytest.mark.parametrize("name", sorted(SBOMS))
@@ -57,11 +61,17 @@ def test_keycloak_sbom_keeps_hashes_licences_and_dependency_tree(database, run_i
     assert r["scope"] == f"sbom:system:{sid}"
     with database.read_session() as s:
         bc = s.scalar(select(Software).where(Software.name == "org.bouncycastle:bcprov-jdk15on"))
-        assert bc.version == "1.62" and bc.system_id == sid and bc.purl.startswith("pkg:maven/org.bouncycastle/")
+        assert (
+            bc.version == "1.62" and bc.system_id == sid and bc.purl.startswith("pkg:maven/org.bouncycastle/")
+        )
         assert bc.hashes["SHA-256"] == "2fa0ab71b154da29ac134097bc6bbacd90987dd4c4005516159e6494d1d52ea2"
         n_sw = len(list(s.scalars(select(Software.id).where(Software.system_id == sid))))
-        edges = len(list(s.scalars(select(Edge.id).where(Edge.kind == "depends_on", Edge.src_type == "software"))))
-    expected_edges = len({(d["ref"], x) for d in doc["dependencies"] for x in d.get("dependsOn", []) if d["ref"] != x})
+        edges = len(
+            list(s.scalars(select(Edge.id).where(Edge.kind == "depends_on", Edge.src_type == "software")))
+        )
+    expected_edges = len(
+        {(d["ref"], x) for d in doc["dependencies"] for x in d.get("dependsOn", []) if d["ref"] != x}
+    )
     assert n_sw == len({(c["name"], c.get("version"), c.get("purl")) for c in doc["components"]})
     assert 0 < edges <= expected_edges
     again = run_import("sbom", path, options={"system_id": sid})
@@ -83,9 +93,13 @@ def test_sbom_reimport_reports_version_change(database, run_import, tmp_path: Pa
     newer.write_text(json.dumps(doc))
     r = run_import("sbom", newer, options={"asset_id": aid})
     with database.read_session() as s:
-        evs = [(e.kind, e.subject, e.before, e.after) for e in s.scalars(
-            select(ChangeEvent).where(ChangeEvent.run_id == r["run_id"]))]
-    assert evs == [("software_version_changed", "cryptography", {"versions": ["3.2"]}, {"versions": ["42.0.4"]})]
+        evs = [
+            (e.kind, e.subject, e.before, e.after)
+            for e in s.scalars(select(ChangeEvent).where(ChangeEvent.run_id == r["run_id"]))
+        ]
+    assert evs == [
+        ("software_version_changed", "cryptography", {"versions": ["3.2"]}, {"versions": ["42.0.4"]})
+    ]
 
 
 def test_spdx_packages_relationships(database, run_import) -> None:
@@ -108,7 +122,10 @@ def test_osquery_shapes() -> None:
     assert bundle.host.serial == "SN-DB01-7781" and bundle.host.os_family == "ubuntu"
     assert bundle.components[0].purl == "pkg:deb/ubuntu/openssl@3.0.2-0ubuntu1.15?arch=amd64"
     (rpm,) = osquery.parse(DATA / "osquery-rpm.json")
-    assert rpm.host.hostnames == ["app07"] and rpm.components[0].purl == "pkg:rpm/centos/openssl-libs@1.0.2k-26.el7_9?arch=x86_64"
+    assert (
+        rpm.host.hostnames == ["app07"]
+        and rpm.components[0].purl == "pkg:rpm/centos/openssl-libs@1.0.2k-26.el7_9?arch=x86_64"
+    )
     logs = osquery.parse(DATA / "osquery-results.log")
     assert [s.host.hostnames for s in logs] == [["win-fin-01"], ["win-fin-02"]]
     assert [c.name for c in logs[0].components] == ["7-Zip 19.00 (x64)", "WPS Office"]
@@ -121,7 +138,10 @@ def test_osquery_import_creates_asset_and_software(database, run_import) -> None
         a = s.scalar(select(Asset))
         assert a.serial == "SN-DB01-7781" and a.os_family == "ubuntu"
         assert sorted(s.scalars(select(Software.name).where(Software.asset_id == a.id))) == [
-            "openssh-server", "openssl", "postgresql-14"]
+            "openssh-server",
+            "openssl",
+            "postgresql-14",
+        ]
         aid = a.id
     r = run_import("osquery", DATA / "osquery-bundle.json")
     assert r["assets_created"] == 0 and r["changes"] == 0

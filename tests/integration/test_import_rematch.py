@@ -50,8 +50,12 @@ def test_sbom_import_matches_osv(database, tmp_path):
         s.flush()
         sid = system.id
     with database.unit_of_work() as s:
-        ingest.import_files(s, kind="sbom", paths=[SHARED / "sbom" / "python-app-sbom.cdx.json"],
-                            options={"system_id": sid})
+        ingest.import_files(
+            s, kind="sbom", paths=[SHARED / "sbom" / "python-app-sbom.cdx.json"], options={"system_id": sid}
+        )
     with database.read_session() as s:
-        pkgs = {p.split("@")[0].lower() for (p,) in s.execute(select(Finding.package).where(Finding.system_id == sid))}
+        pkgs = {
+            p.split("@")[0].lower()
+            for (p,) in s.execute(select(Finding.package).where(Finding.system_id == sid))
+        }
     assert {"jinja2", "requests", "urllib3"} <= {p.rsplit("/", 1)[-1] for p in pkgs}, pkgs

@@ -41,11 +41,17 @@ def _check_live_progress(sqlite_database):
         j = jobs.get(s, job_id)
         assert (j.status, j.progress, j.total, j.message) == ("running", 40, 100, "halfway")
     # another server process (ciimap serve --workers N) sees the same live progress
-    code = ("import sys; from ciimap.core.db import Database, set_database; from ciimap.core import jobs; "
-            "set_database(Database(sys.argv[1])); s = jobs.get_database().sessionmaker(); "
-            "j = jobs.get(s, int(sys.argv[2])); print(j.status, j.progress, j.total, j.message)")
-    out = subprocess.run([sys.executable, "-c", code, sqlite_database.url, str(job_id)],
-                         capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys; from ciimap.core.db import Database, set_database; from ciimap.core import jobs; "
+        "set_database(Database(sys.argv[1])); s = jobs.get_database().sessionmaker(); "
+        "j = jobs.get(s, int(sys.argv[2])); print(j.status, j.progress, j.total, j.message)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, sqlite_database.url, str(job_id)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.stdout.split() == ["running", "40", "100", "halfway"], out.stderr
     _release.set()
     done = jobs.wait(job_id, timeout=60)

@@ -42,10 +42,12 @@ def _poll(db, job_id, want, timeout=90.0):  # includes a worker's cold start on 
 @pytest.fixture
 def clean_queue(database):
     """procrastinate's tables are not emptied by the shared fixture: clear them around each test."""
+
     def clear():
         if not database.is_sqlite:
             with database.engine.begin() as c:
                 c.execute(text("DELETE FROM procrastinate_jobs"))
+
     clear()
     yield database
     queue.close()
@@ -62,8 +64,14 @@ def _submit(db, params):
 def _start_worker(db, tmp_path):
     env = {**os.environ, "CIIMAP_DATABASE_URL": db.url, "CIIMAP_DATA_DIR": str(tmp_path)}
     with (tmp_path / "worker.log").open("w") as log:  # a file: an unread pipe could fill and block the worker
-        return subprocess.Popen([sys.executable, str(HERE / "worker_main.py")], env=env, cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, text=True)
+        return subprocess.Popen(
+            [sys.executable, str(HERE / "worker_main.py")],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
 
 
 def _stop(proc):
@@ -87,8 +95,13 @@ def test_job_lifecycle(clean_queue, tmp_path):
         else:
             assert _status(db, job_id)[0] == "queued"
             with db.engine.connect() as c:
-                row = c.execute(text("SELECT task_name, args, status, queue_name FROM procrastinate_jobs "
-                                     "WHERE task_name <> :tick"), {"tick": queue.TICK}).one()
+                row = c.execute(
+                    text(
+                        "SELECT task_name, args, status, queue_name FROM procrastinate_jobs "
+                        "WHERE task_name <> :tick"
+                    ),
+                    {"tick": queue.TICK},
+                ).one()
             assert row.task_name == queue.RUN_JOB and row.args == {"job_id": job_id}
             assert row.status == "todo" and row.queue_name == queue.QUEUE
             time.sleep(0.5)
@@ -100,22 +113,28 @@ def test_job_lifecycle(clean_queue, tmp_path):
             time.sleep(0.05)
             st = _status(db, job_id)
         assert st[1:] == (1, 2, "waiting for the gate")
-        opening = tmp_path / "gate.new"  # written whole, then renamed: the job must never read a half-written gate
+        opening = (
+            tmp_path / "gate.new"
+        )  # written whole, then renamed: the job must never read a half-written gate
         opening.write_text("opened")
         opening.rename(gate)
         st = _poll(db, job_id, "succeeded")
         assert st[1] == 2
         with db.read_session() as s:
             j = s.get(Job, job_id)
-            assert j.result["gate"] == "opened" and j.started_at and j.finished_at and j.created_by == "tester"
+            assert (
+                j.result["gate"] == "opened" and j.started_at and j.finished_at and j.created_by == "tester"
+            )
             ran_here = j.result["pid"] == os.getpid()
         assert ran_here is db.is_sqlite  # SQLite: this process; PostgreSQL: the separate worker
         if not db.is_sqlite:
             deadline = time.monotonic() + 15  # procrastinate records its own status after the task returns
             while time.monotonic() < deadline:
                 with db.engine.connect() as c:
-                    status = c.scalar(text("SELECT status FROM procrastinate_jobs WHERE task_name = :t"),
-                                      {"t": queue.RUN_JOB})
+                    status = c.scalar(
+                        text("SELECT status FROM procrastinate_jobs WHERE task_name = :t"),
+                        {"t": queue.RUN_JOB},
+                    )
                 if status == "succeeded":
                     break
                 time.sleep(0.05)
@@ -149,8 +168,16 @@ def test_jobs_cli(database, tmp_path):
     gate = tmp_path / "gate"
     gate.write_text("ready")
     with database.unit_of_work() as s:  # a finished job row, no queue involved
-        j = Job(kind="test-gate", params={"gate": str(gate)}, status="succeeded", result={"x": 1},
-                progress=2, total=2, message="done", created_by="tester")
+        j = Job(
+            kind="test-gate",
+            params={"gate": str(gate)},
+            status="succeeded",
+            result={"x": 1},
+            progress=2,
+            total=2,
+            message="done",
+            created_by="tester",
+        )
         s.add(j)
         s.flush()
         job_id = j.id
@@ -185,8 +212,10 @@ def test_queue_schema_is_idempotent(database):
 
 
 def test_libpq_url():
-    assert queue.libpq_url("postgresql+psycopg://u:p%40ss@h:5432/db?sslmode=require") == \
-        "postgresql://u:p%40ss@h:5432/db?sslmode=require"
+    assert (
+        queue.libpq_url("postgresql+psycopg://u:p%40ss@h:5432/db?sslmode=require")
+        == "postgresql://u:p%40ss@h:5432/db?sslmode=require"
+    )
 
 
 def test_job_of_a_dead_worker_is_marked_failed(clean_queue, tmp_path, monkeypatch):
@@ -202,7 +231,9 @@ def test_job_of_a_dead_worker_is_marked_failed(clean_queue, tmp_path, monkeypatc
         upload = uploads.root() / "lost"
         upload.mkdir(parents=True)
         with db.unit_of_work() as s:
-            j = Job(kind="test-gate", params={jobs.UPLOAD_DIR: str(upload)}, status="running", created_by="tester")
+            j = Job(
+                kind="test-gate", params={jobs.UPLOAD_DIR: str(upload)}, status="running", created_by="tester"
+            )
             s.add(j)
             s.flush()
             job_id = j.id
@@ -224,7 +255,9 @@ def test_job_of_a_dead_worker_is_marked_failed(clean_queue, tmp_path, monkeypatc
 
         assert asyncio.run(reap()) == [job_id]
         with db.engine.connect() as c:
-            status = c.scalar(text("SELECT status FROM procrastinate_jobs WHERE task_name = :t"), {"t": queue.RUN_JOB})
+            status = c.scalar(
+                text("SELECT status FROM procrastinate_jobs WHERE task_name = :t"), {"t": queue.RUN_JOB}
+            )
         assert status == "failed"
     with db.read_session() as s:
         j = s.get(Job, job_id)

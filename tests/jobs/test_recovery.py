@@ -36,10 +36,14 @@ def test_jobs_cut_off_by_a_killed_server_are_failed_at_next_start(sqlite_databas
     upload.mkdir(parents=True)
     with db.unit_of_work() as s:
         s.add(Job(kind="test-gate", params={}, status="succeeded", result={"x": 1}, created_by="tester"))
-        s.add(Job(kind="test-gate", params={jobs.UPLOAD_DIR: str(upload)}, status="queued",
-                  created_by="tester"))  # never dispatched; its upload folder must not stay forever
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, db.url, str(tmp_path / "never")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        s.add(
+            Job(kind="test-gate", params={jobs.UPLOAD_DIR: str(upload)}, status="queued", created_by="tester")
+        )  # never dispatched; its upload folder must not stay forever
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER, db.url, str(tmp_path / "never")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

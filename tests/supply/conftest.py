@@ -52,26 +52,49 @@ def build_map(db: Database) -> dict[str, int]:
         prods = {
             "win": m.Product(vendor_id=ids["v_ms"], name="Windows Server", layer="os"),
             "ora": m.Product(vendor_id=ids["v_oracle"], name="Oracle Database", layer="database"),
-            "falcon": m.Product(vendor_id=ids["v_cs"], name="Falcon Sensor", layer="security", auto_update=True,
-                                update_privilege="kernel"),
+            "falcon": m.Product(
+                vendor_id=ids["v_cs"],
+                name="Falcon Sensor",
+                layer="security",
+                auto_update=True,
+                update_privilege="kernel",
+            ),
             "kylin": m.Product(vendor_id=ids["v_kylin"], name="银河麒麟服务器操作系统", layer="os"),
             "dm8": m.Product(vendor_id=ids["v_dm"], name="DM8", layer="database"),
             "evilapp": m.Product(vendor_id=ids["v_evil"], name="EvilApp", layer="application"),
         }
         for k, p in prods.items():
             ids[f"p_{k}"] = _add(s, p).id
-        assets = {"a1": (cii.id, "active"), "a2": (cii.id, "active"), "a3": (cii.id, "active"),
-                  "a4": (office.id, "active"), "a5": (None, "active"), "a6": (cii.id, "retired")}
+        assets = {
+            "a1": (cii.id, "active"),
+            "a2": (cii.id, "active"),
+            "a3": (cii.id, "active"),
+            "a4": (office.id, "active"),
+            "a5": (None, "active"),
+            "a6": (cii.id, "retired"),
+        }
         for k, (sys_id, life) in assets.items():
             ids[k] = _add(s, m.Asset(name=k, system_id=sys_id, lifecycle_status=life)).id
-        installs = {"a1": ["win", "falcon"], "a2": ["win", "falcon", "ora"], "a3": ["kylin", "dm8"],
-                    "a4": ["win"], "a5": ["ora"], "a6": ["win"]}
+        installs = {
+            "a1": ["win", "falcon"],
+            "a2": ["win", "falcon", "ora"],
+            "a3": ["kylin", "dm8"],
+            "a4": ["win"],
+            "a5": ["ora"],
+            "a6": ["win"],
+        }
         for a, plist in installs.items():
             for p in plist:
                 ids[f"sw_{a}_{p}"] = _add(s, m.Software(asset_id=ids[a], product_id=ids[f"p_{p}"], name=p)).id
-        ids["sw_office_ora"] = _add(s, m.Software(system_id=office.id, product_id=ids["p_ora"],
-                                                  name="ojdbc", kind="library")).id
-        _add(s, m.Edge(src_type="system", src_id=cii.id, kind="uses", dst_type="product", dst_id=ids["p_evilapp"]))
+        ids["sw_office_ora"] = _add(
+            s, m.Software(system_id=office.id, product_id=ids["p_ora"], name="ojdbc", kind="library")
+        ).id
+        _add(
+            s,
+            m.Edge(
+                src_type="system", src_id=cii.id, kind="uses", dst_type="product", dst_id=ids["p_evilapp"]
+            ),
+        )
         ids["owner"] = _add(s, m.Contact(name="张工")).id
         ids["cii"], ids["office"] = cii.id, office.id
     return ids

@@ -23,7 +23,8 @@ def test_inventory_per_system_and_layer(database, supply_map):
     assert os_["domestic_share"] == 0.5
     assert (os_["foreign_assets"], os_["domestic_assets"]) == (2, 1)  # retired a6 is not counted
     assert [(f["product"], f["vendor"], f["assets"], f["via"]) for f in os_["foreign"]] == [
-        ("Windows Server", "Microsoft", 2, ["asset"])]
+        ("Windows Server", "Microsoft", 2, ["asset"])
+    ]
     assert cii["security"]["domestic_share"] == 0.0 and cii["security"]["foreign_assets"] == 2
     assert cii["database"]["foreign_assets"] == 1 and cii["database"]["domestic_assets"] == 1
     app = cii["application"]["foreign"][0]

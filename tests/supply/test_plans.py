@@ -20,14 +20,28 @@ def _plan(db, **data):
 
 def test_create_derives_product_and_layer_from_software(database, supply_map):
     ids = supply_map
-    pid = _plan(database, system_id=ids["cii"], current_software_id=ids["sw_a2_ora"],
-                candidate_product_id=ids["p_dm8"], due_date=str(TODAY - dt.timedelta(days=3)),
-                owner_id=ids["owner"], milestones=[{"name": "适配测试", "done": True}, {"name": "数据迁移"}])
+    pid = _plan(
+        database,
+        system_id=ids["cii"],
+        current_software_id=ids["sw_a2_ora"],
+        candidate_product_id=ids["p_dm8"],
+        due_date=str(TODAY - dt.timedelta(days=3)),
+        owner_id=ids["owner"],
+        milestones=[{"name": "适配测试", "done": True}, {"name": "数据迁移"}],
+    )
     with database.read_session() as s:
         row = plans.describe(s, plan_id=pid)
-        audit = s.scalars(select(AuditLog.action).where(AuditLog.entity_type == "supply_substitution_plan").order_by(AuditLog.id)).all()
+        audit = s.scalars(
+            select(AuditLog.action)
+            .where(AuditLog.entity_type == "supply_substitution_plan")
+            .order_by(AuditLog.id)
+        ).all()
     assert row["current_product_id"] == ids["p_ora"] and row["layer"] == "database"
-    assert (row["current"], row["candidate"], row["candidate_vendor"]) == ("Oracle Database", "DM8", "达梦数据库")
+    assert (row["current"], row["candidate"], row["candidate_vendor"]) == (
+        "Oracle Database",
+        "DM8",
+        "达梦数据库",
+    )
     assert row["owner"] == "张工" and row["system"] == "调度系统"
     assert row["overdue"] is True and row["milestones_done"] == 1
     assert row["milestones"][0]["done_on"] == TODAY.isoformat()  # stamped when marked done
@@ -44,7 +58,10 @@ def test_bad_input(database, supply_map):
         ({**base, "status": "finished"}, "status"),
         ({"system_id": ids["cii"]}, "current_product_id, current_software_id or current_asset_id"),
         ({**base, "current_product_id": None, "current_software_id": ids["sw_a4_win"]}, "not part of system"),
-        ({**base, "current_product_id": None, "current_asset_id": ids["a4"], "layer": "os"}, "not part of system"),
+        (
+            {**base, "current_product_id": None, "current_asset_id": ids["a4"], "layer": "os"},
+            "not part of system",
+        ),
         ({**base, "candidate_product_id": ids["p_win"]}, "not domestic"),
         ({**base, "due_date": "2020-01-01", "start_date": "2021-01-01"}, "due_date is before start_date"),
         ({**base, "due_date": "2030-01-01", "milestones": [{"name": "x", "due": "2031-01-01"}]}, "due after"),
@@ -60,10 +77,21 @@ def test_bad_input(database, supply_map):
 
 def test_status_transitions_and_progress(database, supply_map):
     ids = supply_map
-    win = _plan(database, system_id=ids["cii"], current_product_id=ids["p_win"], candidate_product_id=ids["p_kylin"],
-                milestones=[{"name": "兼容性测试"}], due_date=str(TODAY + dt.timedelta(days=30)))
-    ora = _plan(database, system_id=ids["cii"], current_software_id=ids["sw_a2_ora"],
-                candidate_product_id=ids["p_dm8"], due_date=str(TODAY - dt.timedelta(days=1)))
+    win = _plan(
+        database,
+        system_id=ids["cii"],
+        current_product_id=ids["p_win"],
+        candidate_product_id=ids["p_kylin"],
+        milestones=[{"name": "兼容性测试"}],
+        due_date=str(TODAY + dt.timedelta(days=30)),
+    )
+    ora = _plan(
+        database,
+        system_id=ids["cii"],
+        current_software_id=ids["sw_a2_ora"],
+        candidate_product_id=ids["p_dm8"],
+        due_date=str(TODAY - dt.timedelta(days=1)),
+    )
     _plan(database, system_id=ids["office"], current_product_id=ids["p_win"], status="cancelled")
     with database.unit_of_work() as s:
         with pytest.raises(Invalid, match="cannot go from 'planned' to 'done'"):
@@ -76,8 +104,14 @@ def test_status_transitions_and_progress(database, supply_map):
     with database.unit_of_work() as s, pytest.raises(Invalid, match="milestones are open"):
         plans.update_plan(s, plan_id=win, changes={"status": "done"})
     with database.unit_of_work() as s:
-        plans.update_plan(s, plan_id=win, changes={"status": "done", "milestones": [
-            {"name": "兼容性测试", "done": True, "done_on": str(TODAY)}]})
+        plans.update_plan(
+            s,
+            plan_id=win,
+            changes={
+                "status": "done",
+                "milestones": [{"name": "兼容性测试", "done": True, "done_on": str(TODAY)}],
+            },
+        )
     with database.read_session() as s:
         done = plans.describe(s, plan_id=win)
         assert done["completed_on"] == TODAY.isoformat() and done["overdue"] is False

@@ -38,13 +38,19 @@ def sbom_system(s: Session, *, name: str = "payments", mlps: int = 3, cii: bool 
     s.add(system)
     s.flush()
     for c in sbom_components():
-        s.add(Software(system_id=system.id, name=c["name"], version=c["version"], purl=c["purl"], kind="library"))
+        s.add(
+            Software(
+                system_id=system.id, name=c["name"], version=c["version"], purl=c["purl"], kind="library"
+            )
+        )
     s.flush()
     return system
 
 
 def asset(s: Session, name: str, *, internet: bool = False, system: System | None = None) -> Asset:
-    zone = NetworkZone(name=f"zone-{name}", kind="dmz" if internet else "production", internet_facing=internet)
+    zone = NetworkZone(
+        name=f"zone-{name}", kind="dmz" if internet else "production", internet_facing=internet
+    )
     s.add(zone)
     s.flush()
     a = Asset(name=name, zone_id=zone.id, system_id=system.id if system else None)

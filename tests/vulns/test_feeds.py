@@ -37,7 +37,11 @@ def test_osv_directory_import_records_provenance(database: Database, tmp_path: P
     with database.unit_of_work() as s:
         r = service.import_feed(s, kind="osv", path=src)
     assert r["records"] == 13  # 5 jinja2 + 8 numpy advisories, as in the files
-    newest = max(yaml.safe_load(p.read_text())["modified"] for d in ("jinja2", "numpy") for p in (OSV / d).glob("*.yaml"))
+    newest = max(
+        yaml.safe_load(p.read_text())["modified"]
+        for d in ("jinja2", "numpy")
+        for p in (OSV / d).glob("*.yaml")
+    )
     assert r["snapshot_date"] == str(newest)[:10]  # snapshot = newest 'modified' in the feed
     assert "warning" in r and "stale" in r["warning"]  # a 2024 snapshot is stale, import still succeeded
     with database.read_session() as s:
@@ -45,11 +49,17 @@ def test_osv_directory_import_records_provenance(database: Database, tmp_path: P
         assert fi.kind == "osv" and len(fi.checksum) == 64 and fi.record_count == 13
         adv = s.scalars(select(Advisory).where(Advisory.advisory_id == "PYSEC-2019-217")).one()
         assert "CVE-2019-10906" in adv.aliases and adv.source == "osv"
-        rng = s.scalars(select(AffectedRange).where(AffectedRange.advisory_pk == adv.id,
-                                                    AffectedRange.range_type == "ECOSYSTEM")).one()
+        rng = s.scalars(
+            select(AffectedRange).where(
+                AffectedRange.advisory_pk == adv.id, AffectedRange.range_type == "ECOSYSTEM"
+            )
+        ).one()
         assert (rng.ecosystem, rng.package, rng.introduced, rng.fixed) == ("pypi", "jinja2", "0", "2.10.1")
-        explicit = s.scalars(select(AffectedRange).where(AffectedRange.advisory_pk == adv.id,
-                                                         AffectedRange.range_type == "EXPLICIT")).one()
+        explicit = s.scalars(
+            select(AffectedRange).where(
+                AffectedRange.advisory_pk == adv.id, AffectedRange.range_type == "EXPLICIT"
+            )
+        ).one()
         assert "2.10" in explicit.versions and "2.10.1" not in explicit.versions
         assert _count(s, AdvisoryAlias, AdvisoryAlias.alias == "CVE-2019-10906") == 1
         bulk = s.scalars(select(AuditLog).where(AuditLog.entity_type == "vuln_feed:osv")).one()
@@ -103,12 +113,20 @@ def test_nvd_cpe_configurations(database: Database) -> None:
         assert (adv.cvss_score, adv.severity) == (9.8, "critical")
         rows = s.scalars(select(CpeMatch).where(CpeMatch.advisory_pk == adv.id).order_by(CpeMatch.id)).all()
         assert [(m.vendor, m.product, m.version, m.update, m.version_end_excluding) for m in rows] == [
-            ("openbsd", "openssh", "*", "*", "9.3"), ("openbsd", "openssh", "9.3", "-", None),
-            ("openbsd", "openssh", "9.3", "p1", None)]
-        redis = s.scalars(select(CpeMatch).join(Advisory).where(Advisory.advisory_id == "CVE-2024-31449")
-                          .order_by(CpeMatch.node_index)).all()
+            ("openbsd", "openssh", "*", "*", "9.3"),
+            ("openbsd", "openssh", "9.3", "-", None),
+            ("openbsd", "openssh", "9.3", "p1", None),
+        ]
+        redis = s.scalars(
+            select(CpeMatch)
+            .join(Advisory)
+            .where(Advisory.advisory_id == "CVE-2024-31449")
+            .order_by(CpeMatch.node_index)
+        ).all()
         assert [(m.config_operator, m.node_index, m.vulnerable, m.product) for m in redis] == [
-            ("AND", 0, True, "redis"), ("AND", 1, False, "linux_kernel")]
+            ("AND", 0, True, "redis"),
+            ("AND", 1, False, "linux_kernel"),
+        ]
         old = s.scalars(select(Advisory).where(Advisory.advisory_id == "CVE-2007-2768")).one()
         assert (old.cvss_score, old.severity) == (4.3, "medium")
 
@@ -146,8 +164,13 @@ def test_epss_header_gives_snapshot(database: Database) -> None:
 
 def test_epss_bad_number_names_line(database: Database, tmp_path: Path) -> None:
     bad = tmp_path / "epss.csv"
-    bad.write_text("#model_version:v1,score_date:2024-10-10T00:00:00+0000\ncve,epss,percentile\nCVE-1-1,abc,0.1\n")
-    with pytest.raises(InputFileError, match=r"epss\.csv:line 3: bad EPSS number"), database.unit_of_work() as s:
+    bad.write_text(
+        "#model_version:v1,score_date:2024-10-10T00:00:00+0000\ncve,epss,percentile\nCVE-1-1,abc,0.1\n"
+    )
+    with (
+        pytest.raises(InputFileError, match=r"epss\.csv:line 3: bad EPSS number"),
+        database.unit_of_work() as s,
+    ):
         service.import_feed(s, kind="epss", path=bad)
 
 
@@ -169,8 +192,10 @@ def test_cnvd_and_dtd_rejected(database: Database) -> None:
         assert adv.aliases == ["CVE-2020-11651"] and adv.severity == "high"
         assert adv.extra["products"][0].startswith("SaltStack Salt <")
     assert r["records"] == 1
-    with pytest.raises(InputFileError, match=r"evil-dtd\.xml:line 2: DTD/entity declarations are not allowed"), \
-            database.unit_of_work() as s:
+    with (
+        pytest.raises(InputFileError, match=r"evil-dtd\.xml:line 2: DTD/entity declarations are not allowed"),
+        database.unit_of_work() as s,
+    ):
         service.import_feed(s, kind="cnnvd", path=DATA / "evil-dtd.xml")
 
 
@@ -181,23 +206,48 @@ def test_unknown_kind_and_missing_path(database: Database, tmp_path: Path) -> No
         service.import_feed(s, kind="osv", path=tmp_path / "nope")
 
 
-@pytest.mark.parametrize(("severity", "vector", "score"), [
-    ([{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
-     "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8),
-    ([{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N"},
-      {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
-     "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8),  # v3 first, as for NVD records
-    ([{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N"}],
-     "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N", 6.9),  # v4 when it is all there is
-    ([{"type": "CVSS_V4", "score": "CVSS:4.0/AV:X/garbage"}], "CVSS:4.0/AV:X/garbage", None),
-    ([{"type": "CVSS_V2", "score": "AV:N/AC:L/Au:N/C:P/I:P/A:P"}], None, None),
-])
+@pytest.mark.parametrize(
+    ("severity", "vector", "score"),
+    [
+        (
+            [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            9.8,
+        ),
+        (
+            [
+                {
+                    "type": "CVSS_V4",
+                    "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N",
+                },
+                {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"},
+            ],
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            9.8,
+        ),  # v3 first, as for NVD records
+        (
+            [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N"}],
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N",
+            6.9,
+        ),  # v4 when it is all there is
+        ([{"type": "CVSS_V4", "score": "CVSS:4.0/AV:X/garbage"}], "CVSS:4.0/AV:X/garbage", None),
+        ([{"type": "CVSS_V2", "score": "AV:N/AC:L/Au:N/C:P/I:P/A:P"}], None, None),
+    ],
+)
 def test_osv_cvss_versions(database: Database, tmp_path: Path, severity, vector, score) -> None:
     from ciimap.vulns.models import Advisory
 
-    record = {"id": "GHSA-test-cvss-0001", "modified": "2026-01-01T00:00:00Z", "severity": severity,
-              "affected": [{"package": {"ecosystem": "PyPI", "name": "demo-pkg"},
-                            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}]}]}]}
+    record = {
+        "id": "GHSA-test-cvss-0001",
+        "modified": "2026-01-01T00:00:00Z",
+        "severity": severity,
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": "demo-pkg"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}]}],
+            }
+        ],
+    }
     feed = tmp_path / "osv"
     feed.mkdir()
     (feed / "GHSA-test-cvss-0001.json").write_text(json.dumps(record))

@@ -18,12 +18,28 @@ from .helpers import DATA, KEV_JSON, OSV, asset, endpoint, osv_subset, sbom_syst
 
 #: Hand-verified against the YAML files in ../shared/data/osv-pypi/vulns/<package>/ (ECOSYSTEM ranges).
 EXPECTED = {
-    "pkg:pypi/jinja2": {"PYSEC-2019-217", "PYSEC-2021-66"},            # 2.10 < 2.10.1, < 2.11.3; not the 2.7/2.8 ones
-    "pkg:pypi/pyyaml": {"PYSEC-2020-96", "PYSEC-2021-142"},            # 5.1 ≤ 5.3 < 5.3.1; < 5.4; 5.2b1 fix excludes -176
+    "pkg:pypi/jinja2": {"PYSEC-2019-217", "PYSEC-2021-66"},  # 2.10 < 2.10.1, < 2.11.3; not the 2.7/2.8 ones
+    "pkg:pypi/pyyaml": {
+        "PYSEC-2020-96",
+        "PYSEC-2021-142",
+    },  # 5.1 ≤ 5.3 < 5.3.1; < 5.4; 5.2b1 fix excludes -176
     "pkg:pypi/requests": {"PYSEC-2018-28", "PYSEC-2023-74"},
-    "pkg:pypi/urllib3": {"PYSEC-2019-132", "PYSEC-2019-133", "PYSEC-2020-148", "PYSEC-2021-108",
-                         "PYSEC-2023-192", "PYSEC-2023-207", "PYSEC-2023-212"},
-    "pkg:pypi/werkzeug": {"PYSEC-2019-140", "PYSEC-2022-203", "PYSEC-2023-221", "PYSEC-2023-57", "PYSEC-2023-58"},
+    "pkg:pypi/urllib3": {
+        "PYSEC-2019-132",
+        "PYSEC-2019-133",
+        "PYSEC-2020-148",
+        "PYSEC-2021-108",
+        "PYSEC-2023-192",
+        "PYSEC-2023-207",
+        "PYSEC-2023-212",
+    },
+    "pkg:pypi/werkzeug": {
+        "PYSEC-2019-140",
+        "PYSEC-2022-203",
+        "PYSEC-2023-221",
+        "PYSEC-2023-57",
+        "PYSEC-2023-58",
+    },
     "pkg:pypi/flask": {"PYSEC-2018-66", "PYSEC-2019-179", "PYSEC-2023-62"},
 }
 #: Packages of the SBOM whose pinned version no advisory in the subset covers (all fixed earlier).
@@ -56,8 +72,17 @@ def test_sbom_matches_hand_verified_advisories(database: Database, tmp_path: Pat
         assert f.triage_key.startswith("system:") and f.status == "new" and f.due_date is not None
 
 
-@pytest.mark.parametrize(("package", "fixed"), [("jinja2", "2.11.3"), ("pyyaml", "5.4"), ("requests", "2.31.0"),
-                                                ("urllib3", "1.26.18"), ("werkzeug", "2.3.8"), ("flask", "2.2.5")])
+@pytest.mark.parametrize(
+    ("package", "fixed"),
+    [
+        ("jinja2", "2.11.3"),
+        ("pyyaml", "5.4"),
+        ("requests", "2.31.0"),
+        ("urllib3", "1.26.18"),
+        ("werkzeug", "2.3.8"),
+        ("flask", "2.2.5"),
+    ],
+)
 def test_fixed_versions_do_not_match(database: Database, tmp_path: Path, package: str, fixed: str) -> None:
     with database.unit_of_work() as s:
         service.import_feed(s, kind="osv", path=osv_subset(tmp_path), rematch=False)
@@ -153,26 +178,46 @@ def test_nvd_cpe_ranges_exact_versions_and_wildcard_guard(database: Database) ->
         got = defaultdict(set)
         for f in s.scalars(select(Finding)):
             got[f.version].add(f.advisory_id)
-    assert got == {"9.2p1": {"CVE-2024-6387", "CVE-2023-38408"},
-                   "9.3p1": {"CVE-2024-6387", "CVE-2023-38408"},  # exact criteria 9.3 update p1
-                   "9.3p2": {"CVE-2024-6387"}}
-    assert r["skipped_wildcard"] == 4      # CVE-2007-2768's bare openssh:* never matches a version
-    assert r["skipped_unversioned"] == 1   # openssh without a version on the pg host
+    assert got == {
+        "9.2p1": {"CVE-2024-6387", "CVE-2023-38408"},
+        "9.3p1": {"CVE-2024-6387", "CVE-2023-38408"},  # exact criteria 9.3 update p1
+        "9.3p2": {"CVE-2024-6387"},
+    }
+    assert r["skipped_wildcard"] == 4  # CVE-2007-2768's bare openssh:* never matches a version
+    assert r["skipped_unversioned"] == 1  # openssh without a version on the pg host
 
 
 def test_nvd_and_configuration_needs_platform(database: Database) -> None:
     with database.unit_of_work() as s:
         service.import_feed(s, kind="nvd", path=DATA / "nvd-openssh-redis.json", rematch=False)
         bare = asset(s, "redis-unknown-os")
-        s.add(Software(asset_id=bare.id, name="redis", version="7.0.15", cpe="cpe:2.3:a:redis:redis:7.0.15:*:*:*:*:*:*:*"))
+        s.add(
+            Software(
+                asset_id=bare.id,
+                name="redis",
+                version="7.0.15",
+                cpe="cpe:2.3:a:redis:redis:7.0.15:*:*:*:*:*:*:*",
+            )
+        )
         linux = asset(s, "redis-linux")
         s.add(Software(asset_id=linux.id, name="redis", version="7.0.15", cpe="cpe:/a:redis:redis:7.0.15"))
-        s.add(Software(asset_id=linux.id, name="kernel", version="-", cpe="cpe:2.3:o:linux:linux_kernel:-:*:*:*:*:*:*:*"))
-        vendor_alias = asset(s, "redislabs")  # nmap says redislabs; NVD says redis: vendors must match exactly
+        s.add(
+            Software(
+                asset_id=linux.id,
+                name="kernel",
+                version="-",
+                cpe="cpe:2.3:o:linux:linux_kernel:-:*:*:*:*:*:*:*",
+            )
+        )
+        vendor_alias = asset(
+            s, "redislabs"
+        )  # nmap says redislabs; NVD says redis: vendors must match exactly
         endpoint(s, vendor_alias, 6379, ["cpe:/a:redislabs:redis:7.0.15"])
         s.flush()
         service.match(s)
-        rows = {f.asset_id: f for f in s.scalars(select(Finding).where(Finding.advisory_id == "CVE-2024-31449"))}
+        rows = {
+            f.asset_id: f for f in s.scalars(select(Finding).where(Finding.advisory_id == "CVE-2024-31449"))
+        }
     assert set(rows) == {bare.id, linux.id}
     assert rows[linux.id].confidence == "high" and "platform_not_seen" not in rows[linux.id].evidence
     assert rows[bare.id].confidence == "low"
@@ -209,8 +254,15 @@ def test_match_uses_a_constant_number_of_queries(database: Database, tmp_path: P
             s.execute(update(Finding).values(active=False))
             s.query(Software).delete()
             versions = ["2.10", "2.11.3", "2.8", "2.10.1", "2.7.2"]
-            s.add_all(Software(asset_id=a.id, name="jinja2", version=versions[i % 5],
-                               purl=f"pkg:pypi/jinja2@{versions[i % 5]}") for i in range(n))
+            s.add_all(
+                Software(
+                    asset_id=a.id,
+                    name="jinja2",
+                    version=versions[i % 5],
+                    purl=f"pkg:pypi/jinja2@{versions[i % 5]}",
+                )
+                for i in range(n)
+            )
             s.flush()
             seen: list[str] = []
             conn = s.connection()
@@ -235,7 +287,15 @@ def test_business_context_from_the_map(database: Database, tmp_path: Path) -> No
         bs = BusinessService(name="电力调度", criticality="critical")
         s.add(bs)
         s.flush()
-        s.add(Edge(src_type="business_service", src_id=bs.id, kind="depends_on", dst_type="system", dst_id=system.id))
+        s.add(
+            Edge(
+                src_type="business_service",
+                src_id=bs.id,
+                kind="depends_on",
+                dst_type="system",
+                dst_id=system.id,
+            )
+        )
         a = asset(s, "portal", internet=True, system=system)
         endpoint(s, a, 443, [])
         sw = Software(asset_id=a.id, name="jinja2", version="2.10", purl="pkg:pypi/jinja2@2.10")
@@ -247,7 +307,13 @@ def test_business_context_from_the_map(database: Database, tmp_path: Path) -> No
     with database.read_session() as s:
         f = s.scalars(select(Finding).where(Finding.advisory_id == "PYSEC-2019-217")).one()
         points = {x["factor"]: x["points"] for x in f.factors}
-        assert points == {"cvss": 20.0, "internet_facing": 10.0, "open_port": 2.5, "mlps": 8.0, "cii": 5.0,
-                          "business": 10.0}
+        assert points == {
+            "cvss": 20.0,
+            "internet_facing": 10.0,
+            "open_port": 2.5,
+            "mlps": 8.0,
+            "cii": 5.0,
+            "business": 10.0,
+        }
         assert (f.score, f.priority, f.system_id) == (55.5, "P2", system_id)
         assert f.due_date == (f.first_matched + dt.timedelta(days=30)).date()

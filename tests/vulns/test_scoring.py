@@ -14,12 +14,31 @@ from ciimap.vulns.scoring import Context, ScoringConfig
 
 
 def test_internet_facing_kev_on_cii_is_p1() -> None:
-    c = Context(cvss=9.8, cvss_source="CVE-2023-38408", kev=True, ransomware=True, epss=0.6, internet_facing=True,
-                open_port=22, mlps_level=3, is_cii=True, business="critical")
+    c = Context(
+        cvss=9.8,
+        cvss_source="CVE-2023-38408",
+        kev=True,
+        ransomware=True,
+        epss=0.6,
+        internet_facing=True,
+        open_port=22,
+        mlps_level=3,
+        is_cii=True,
+        business="critical",
+    )
     total, prio, factors = scoring.score(c, ScoringConfig())
     points = {f["factor"]: f["points"] for f in factors}
-    assert points == {"cvss": 39.2, "kev": 20.0, "ransomware": 5.0, "epss": 9.0, "internet_facing": 10.0,
-                      "open_port": 5.0, "mlps": 5.0, "cii": 5.0, "business": 10.0}
+    assert points == {
+        "cvss": 39.2,
+        "kev": 20.0,
+        "ransomware": 5.0,
+        "epss": 9.0,
+        "internet_facing": 10.0,
+        "open_port": 5.0,
+        "mlps": 5.0,
+        "cii": 5.0,
+        "business": 10.0,
+    }
     assert (total, prio) == (100.0, "P1")  # capped at 100
 
 
@@ -27,7 +46,9 @@ def test_internal_medium_is_p3_and_low_confidence_halves() -> None:
     cfg = ScoringConfig()
     total, prio, _ = scoring.score(Context(severity="medium", mlps_level=2), cfg)
     assert (total, prio) == (24.0, "P4")  # 5.5·4 + 2
-    total, prio, factors = scoring.score(Context(cvss=7.5, cvss_source="x", open_port=-1, confidence="low"), cfg)
+    total, prio, factors = scoring.score(
+        Context(cvss=7.5, cvss_source="x", open_port=-1, confidence="low"), cfg
+    )
     assert factors[-1]["factor"] == "confidence" and (total, prio) == (16.2, "P4")  # (30 + 2.5) × 0.5
 
 
@@ -38,16 +59,24 @@ def test_kev_floor_lifts_priority() -> None:
 
 def test_explanation_in_both_languages() -> None:
     _, _, factors = scoring.score(Context(cvss=8.1, cvss_source="PYSEC-2023-192", mlps_level=3, is_cii=True))
-    assert scoring.explain(factors, "en") == ("CVSS 8.1 (PYSEC-2023-192) +32.4; system at MLPS level 3 +5; "
-                                              "system is critical information infrastructure +5")
-    assert scoring.explain(factors, "zh-CN").startswith("CVSS 评分 8.1（PYSEC-2023-192） +32.4; 系统为等保第3级 +5")
+    assert scoring.explain(factors, "en") == (
+        "CVSS 8.1 (PYSEC-2023-192) +32.4; system at MLPS level 3 +5; "
+        "system is critical information infrastructure +5"
+    )
+    assert scoring.explain(factors, "zh-CN").startswith(
+        "CVSS 评分 8.1（PYSEC-2023-192） +32.4; 系统为等保第3级 +5"
+    )
 
 
 def test_due_dates_follow_sla() -> None:
     t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     cfg = ScoringConfig()
     assert [scoring.due_date(t0, p, cfg) for p in ("P1", "P2", "P3", "P4")] == [
-        dt.date(2026, 1, 8), dt.date(2026, 1, 31), dt.date(2026, 4, 1), dt.date(2026, 6, 30)]
+        dt.date(2026, 1, 8),
+        dt.date(2026, 1, 31),
+        dt.date(2026, 4, 1),
+        dt.date(2026, 6, 30),
+    ]
 
 
 def test_config_file_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

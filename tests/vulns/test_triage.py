@@ -44,21 +44,28 @@ def _reinstall(s, asset_id: int, version: str) -> None:  # noqa: ANN001
 def test_not_affected_survives_reimport_and_version_change(database: Database, tmp_path: Path) -> None:
     asset_id = _setup(database, tmp_path)
     with database.unit_of_work() as s:
-        t = service.set_triage(s, finding_id=_finding(s).id, state="not_affected",
-                               justification="code_not_reachable", detail="no sandboxed templates")
+        t = service.set_triage(
+            s,
+            finding_id=_finding(s).id,
+            state="not_affected",
+            justification="code_not_reachable",
+            detail="no sandboxed templates",
+        )
         assert t.key == f"asset:{asset_id}|pkg:pypi/jinja2|PYSEC-2019-217"
     with database.unit_of_work() as s:
-        _reinstall(s, asset_id, "2.10")          # new Software id, same package and version
+        _reinstall(s, asset_id, "2.10")  # new Software id, same package and version
         service.rematch_for(s, asset_ids=[asset_id])
         assert _finding(s).status == "not_affected"
         assert _finding(s, "PYSEC-2021-66").status == "new"
     with database.unit_of_work() as s:
-        _reinstall(s, asset_id, "2.9.6")         # version change, still vulnerable
+        _reinstall(s, asset_id, "2.9.6")  # version change, still vulnerable
         service.rematch_for(s, asset_ids=[asset_id])
         f = _finding(s)
         assert (f.version, f.status) == ("2.9.6", "not_affected")
     with database.read_session() as s:
-        audit = s.scalars(select(AuditLog).where(AuditLog.entity_type == "vuln_triage").order_by(AuditLog.id)).all()
+        audit = s.scalars(
+            select(AuditLog).where(AuditLog.entity_type == "vuln_triage").order_by(AuditLog.id)
+        ).all()
         assert audit and audit[0].after["state"] == "not_affected"
 
 
@@ -70,7 +77,7 @@ def test_fixed_reopens_when_vulnerable_version_reappears(database: Database, tmp
         r = service.rematch_for(s, asset_ids=[asset_id])
         assert r["findings"] == 0 and s.scalars(select(Finding).where(Finding.active.is_(True))).all() == []
     with database.unit_of_work() as s:
-        _reinstall(s, asset_id, "2.10")          # rolled back to the vulnerable version
+        _reinstall(s, asset_id, "2.10")  # rolled back to the vulnerable version
         r = service.rematch_for(s, asset_ids=[asset_id])
         assert r["reopened"] == 1
         assert _finding(s).status == "new"
@@ -91,7 +98,9 @@ def test_risk_accepted_reopens_after_expiry(database: Database, tmp_path: Path) 
     _setup(database, tmp_path)
     today = dt.date.today()
     with database.unit_of_work() as s:
-        service.set_triage(s, finding_id=_finding(s).id, state="risk_accepted", expires=today + dt.timedelta(days=30))
+        service.set_triage(
+            s, finding_id=_finding(s).id, state="risk_accepted", expires=today + dt.timedelta(days=30)
+        )
         service.match(s)
         assert _finding(s).status == "risk_accepted"
     with database.unit_of_work() as s:

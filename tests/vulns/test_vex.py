@@ -26,10 +26,19 @@ def test_vex_export_is_valid_cyclonedx_15(database: Database, tmp_path: Path) ->
         endpoint(s, a, 22, ["cpe:/a:openbsd:openssh:9.2p1"])
         service.match(s)
         by_id = {f.advisory_id: f for f in s.scalars(select(Finding))}
-        service.set_triage(s, finding_id=by_id["PYSEC-2019-217"].id, state="not_affected",
-                           justification="code_not_reachable", detail="sandbox unused")
-        service.set_triage(s, finding_id=by_id["PYSEC-2021-66"].id, state="risk_accepted",
-                           expires=dt.date.today() + dt.timedelta(days=10))
+        service.set_triage(
+            s,
+            finding_id=by_id["PYSEC-2019-217"].id,
+            state="not_affected",
+            justification="code_not_reachable",
+            detail="sandbox unused",
+        )
+        service.set_triage(
+            s,
+            finding_id=by_id["PYSEC-2021-66"].id,
+            state="risk_accepted",
+            expires=dt.date.today() + dt.timedelta(days=10),
+        )
         service.set_triage(s, finding_id=by_id["CVE-2024-6387"].id, state="confirmed")
         system_id = system.id
     with database.read_session() as s:
@@ -37,13 +46,20 @@ def test_vex_export_is_valid_cyclonedx_15(database: Database, tmp_path: Path) ->
     err = JsonStrictValidator(SchemaVersion.V1_5).validate_str(json.dumps(doc))
     assert err is None, err
     vulns = {v["id"]: v for v in doc["vulnerabilities"]}
-    assert vulns["PYSEC-2019-217"]["analysis"] == {"state": "not_affected", "justification": "code_not_reachable",
-                                                   "detail": "sandbox unused"}
+    assert vulns["PYSEC-2019-217"]["analysis"] == {
+        "state": "not_affected",
+        "justification": "code_not_reachable",
+        "detail": "sandbox unused",
+    }
     assert vulns["PYSEC-2019-217"]["affects"][0]["versions"] == [{"version": "2.10", "status": "unaffected"}]
     assert vulns["PYSEC-2021-66"]["analysis"]["response"] == ["will_not_fix"]
     assert vulns["CVE-2024-6387"]["analysis"]["state"] == "exploitable"
-    assert vulns["CVE-2024-6387"]["ratings"][0] == {"severity": "high", "score": 8.1, "method": "CVSSv31",
-                                                    "vector": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H"}
+    assert vulns["CVE-2024-6387"]["ratings"][0] == {
+        "severity": "high",
+        "score": 8.1,
+        "method": "CVSSv31",
+        "vector": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H",
+    }
     assert vulns["PYSEC-2020-96"]["analysis"]["state"] == "in_triage"
     refs = {c["bom-ref"] for c in doc["components"]}
     assert all(a["ref"] in refs for v in doc["vulnerabilities"] for a in v["affects"])

@@ -14,14 +14,19 @@ def users(database):
 
 
 def _html(r, status: int) -> str:
-    assert r.status_code == status and r.headers["content-type"].startswith("text/html"), (r.status_code, r.text)
+    assert r.status_code == status and r.headers["content-type"].startswith("text/html"), (
+        r.status_code,
+        r.text,
+    )
     return r.text
 
 
 def test_unknown_pages_and_missing_records_are_html_404(client, users):
     csrf = login(client, "admin")
     page = _html(client.get("/no-such-page"), 404)
-    assert "页面不存在" in page and 'href="/"' in page and "返回首页" in page and 'data-nav="dashboard"' in page
+    assert (
+        "页面不存在" in page and 'href="/"' in page and "返回首页" in page and 'data-nav="dashboard"' in page
+    )
     missing = _html(client.get("/entities/assets/99999"), 404)
     assert "页面不存在" in missing and "99999" in missing
     assert "页面不存在" in _html(client.get("/entities/no-such-entity"), 404)

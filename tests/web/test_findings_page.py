@@ -42,8 +42,11 @@ def vulnmap(database: Database, tmp_path: Path) -> dict[str, Any]:
         s.add(Software(asset_id=web.id, name="jinja2", version="2.10", purl="pkg:pypi/jinja2@2.10"))
         s.add(Software(asset_id=db.id, name="PyYAML", version="5.3", purl="pkg:pypi/pyyaml@5.3"))
         s.flush()
-        cve = s.scalars(select(AdvisoryAlias.alias).join(Finding, Finding.advisory_pk == AdvisoryAlias.advisory_pk)
-                        .where(Finding.advisory_id == KEV_ADVISORY, AdvisoryAlias.alias.like("CVE-%"))).first()
+        cve = s.scalars(
+            select(AdvisoryAlias.alias)
+            .join(Finding, Finding.advisory_pk == AdvisoryAlias.advisory_pk)
+            .where(Finding.advisory_id == KEV_ADVISORY, AdvisoryAlias.alias.like("CVE-%"))
+        ).first()
         if cve is None:  # before the first match: take the CVE from the OSV record's aliases
             adv = s.scalars(select(Advisory).where(Advisory.advisory_id == KEV_ADVISORY)).one()
             cve = next(a for a in adv.aliases if a.startswith("CVE-"))
@@ -58,10 +61,21 @@ def vulnmap(database: Database, tmp_path: Path) -> dict[str, Any]:
         service.match(s)
         medium = s.scalars(select(Finding).where(Finding.asset_id == db.id).order_by(Finding.id)).first()
         s.get(Advisory, medium.advisory_pk).severity = "medium"
-        ids = {"web": web.id, "db": db.id, "system": system.id, "site": site.id, "cve": cve, "medium": medium.id}
+        ids = {
+            "web": web.id,
+            "db": db.id,
+            "system": system.id,
+            "site": site.id,
+            "cve": cve,
+            "medium": medium.id,
+        }
     with database.read_session() as s:
-        ids["order"] = [f.id for f in s.scalars(select(Finding).where(Finding.active.is_(True))
-                                                .order_by(Finding.score.desc(), Finding.id))]
+        ids["order"] = [
+            f.id
+            for f in s.scalars(
+                select(Finding).where(Finding.active.is_(True)).order_by(Finding.score.desc(), Finding.id)
+            )
+        ]
         ids["jinja"] = [f.id for f in s.scalars(select(Finding).where(Finding.asset_id == web.id))]
     assert len(ids["order"]) >= 4 and len(ids["jinja"]) >= 2
     return ids
@@ -72,7 +86,11 @@ def _rows(html: str) -> list[int]:
 
 
 def test_findings_page_lists_by_risk_in_both_languages(client, vulnmap):
-    assert client.get("/findings", follow_redirects=False).headers["location"].startswith("/login?next=/findings")
+    assert (
+        client.get("/findings", follow_redirects=False)
+        .headers["location"]
+        .startswith("/login?next=/findings")
+    )
     csrf = login(client, "auditor")
     home = client.get("/").text
     assert 'href="/findings"' in home and "漏洞发现" in home
@@ -84,10 +102,16 @@ def test_findings_page_lists_by_risk_in_both_languages(client, vulnmap):
     html = page.text
     assert f'href="/entities/assets/{vulnmap["web"]}"' in html and "web01" in html and "支付系统" in html
     assert "pkg:pypi/jinja2" in html and "2.10" in html and KEV_ADVISORY in html and vulnmap["cve"] in html
-    assert "0.432" in html and html.count("data-kev") == 1 and "待处置" in html and "超危" in html and "9.8" in html
+    assert (
+        "0.432" in html
+        and html.count("data-kev") == 1
+        and "待处置" in html
+        and "超危" in html
+        and "9.8" in html
+    )
     assert "/findings/" not in html  # auditors get no status forms
-    assert f'/findings?site_id={vulnmap["site"]}' in client.get("/sitemap").text
-    assert f'/findings?asset_id={vulnmap["web"]}' in client.get(f'/entities/assets/{vulnmap["web"]}').text
+    assert f"/findings?site_id={vulnmap['site']}" in client.get("/sitemap").text
+    assert f"/findings?asset_id={vulnmap['web']}" in client.get(f"/entities/assets/{vulnmap['web']}").text
     client.patch("/api/ui/locale", json={"locale": "en"}, headers={"X-CSRF-Token": csrf})
     en = client.get("/findings").text
     assert '<html lang="en">' in en and "Ordered by risk" in en and "CVE / advisory" in en and "new" in en
@@ -103,7 +127,9 @@ def test_findings_filters_narrow_the_rows(client, vulnmap):
     web = _rows(client.get("/findings", params={"asset_id": vulnmap["web"]}).text)
     assert set(web) == set(vulnmap["jinja"]) and set(web) < every
     assert set(_rows(client.get("/findings", params={"system_id": vulnmap["system"]}).text)) == every
-    assert set(_rows(client.get("/findings", params={"site_id": vulnmap["site"]}).text)) == set(vulnmap["jinja"])
+    assert set(_rows(client.get("/findings", params={"site_id": vulnmap["site"]}).text)) == set(
+        vulnmap["jinja"]
+    )
     kev_row = kev[0]
     assert _rows(client.get("/findings", params={"severity": "critical"}).text) == [kev_row]
     assert _rows(client.get("/findings", params={"severity": "medium"}).text) == [vulnmap["medium"]]
@@ -130,8 +156,12 @@ def test_findings_paging_keeps_filters(client, vulnmap, monkeypatch):
 def test_status_change_from_the_page(client, vulnmap, database):
     fid = vulnmap["order"][0]
     csrf = login(client, "auditor")
-    assert client.post(f"/findings/{fid}/triage", data={"state": "confirmed"},
-                       headers={"X-CSRF-Token": csrf}).status_code == 403
+    assert (
+        client.post(
+            f"/findings/{fid}/triage", data={"state": "confirmed"}, headers={"X-CSRF-Token": csrf}
+        ).status_code
+        == 403
+    )
     client.cookies.clear()
     csrf = login(client, "analyst")
     h = {"X-CSRF-Token": csrf, "HX-Request": "true"}
@@ -139,12 +169,17 @@ def test_status_change_from_the_page(client, vulnmap, database):
     assert client.post(f"/findings/{fid}/triage", data={"state": "confirmed"}).status_code == 403  # no CSRF
     bad = client.post(f"/findings/{fid}/triage", data={"state": "risk_accepted"}, headers=h)
     assert bad.status_code == 422 and "expiry date" in bad.text and "<html" not in bad.text
-    ok = client.post(f"/findings/{fid}/triage", data={"state": "risk_accepted", "expires": "2099-12-31",
-                                                       "detail": "补偿措施已部署"}, headers=h)
+    ok = client.post(
+        f"/findings/{fid}/triage",
+        data={"state": "risk_accepted", "expires": "2099-12-31", "detail": "补偿措施已部署"},
+        headers=h,
+    )
     assert ok.status_code == 204 and ok.headers["HX-Refresh"] == "true"
     accepted = _rows(client.get("/findings", params={"status": "risk_accepted"}).text)
     assert fid in accepted and "接受风险" in client.get("/findings").text
     with database.read_session() as s:
-        rows = list(s.scalars(select(AuditLog).where(AuditLog.entity_type == "vuln_triage").order_by(AuditLog.id)))
+        rows = list(
+            s.scalars(select(AuditLog).where(AuditLog.entity_type == "vuln_triage").order_by(AuditLog.id))
+        )
         assert rows and rows[-1].actor == "analyst" and rows[-1].via == "web"
     assert client.post("/findings/999999/triage", data={"state": "confirmed"}, headers=h).status_code == 404

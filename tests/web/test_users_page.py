@@ -74,7 +74,10 @@ def test_role_enable_disable_password_reset_and_token_revocation(client, databas
     upd = [r for r in _audit(database, "user_account", "update") if r.entity_id == str(analyst.id)]
     assert upd[-1].before["role"] == "analyst" and upd[-1].after["role"] == "auditor" and upd[-1].via == "web"
 
-    assert client.post(f"/admin/users/{analyst.id}/active", data={"active": "false"}, headers=h).status_code == 200
+    assert (
+        client.post(f"/admin/users/{analyst.id}/active", data={"active": "false"}, headers=h).status_code
+        == 200
+    )
     assert _user(database, "analyst").is_active is False
     assert client.get("/api/auth/me", headers=users["analyst"]).status_code == 401  # disabled: token refused
     other = client.__class__(client.app)
@@ -87,12 +90,23 @@ def test_role_enable_disable_password_reset_and_token_revocation(client, databas
     assert short.status_code == 422 and "密码至少 8 个字符" in short.text
     ok = client.post(f"/admin/users/{analyst.id}/password", data={"password": "brand-new-pass"}, headers=h)
     assert ok.status_code == 200 and "已重置用户 analyst 的密码" in ok.text
-    assert other.post("/login", data={"username": "analyst", "password": PASSWORD},
-                      follow_redirects=False).status_code == 401
-    assert other.post("/login", data={"username": "analyst", "password": "brand-new-pass"},
-                      follow_redirects=False).status_code == 303
-    pw = [r for r in _audit(database, "user_account", "update")
-          if r.entity_id == str(analyst.id) and "password_hash" in (r.after or {})]
+    assert (
+        other.post(
+            "/login", data={"username": "analyst", "password": PASSWORD}, follow_redirects=False
+        ).status_code
+        == 401
+    )
+    assert (
+        other.post(
+            "/login", data={"username": "analyst", "password": "brand-new-pass"}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    pw = [
+        r
+        for r in _audit(database, "user_account", "update")
+        if r.entity_id == str(analyst.id) and "password_hash" in (r.after or {})
+    ]
     assert len(pw) == 1 and pw[0].actor == "admin" and pw[0].via == "web"
 
     assert client.get("/api/auth/me", headers=users["analyst"]).status_code == 200
@@ -120,7 +134,9 @@ def test_last_active_admin_cannot_be_disabled_or_demoted(client, database, users
     assert cli.exit_code != 0 and "last active admin" in str(cli.exception)
     # with a second active admin, demoting yourself is allowed
     auditor = _user(database, "auditor")
-    assert client.post(f"/admin/users/{auditor.id}/role", data={"role": "admin"}, headers=h).status_code == 200
+    assert (
+        client.post(f"/admin/users/{auditor.id}/role", data={"role": "admin"}, headers=h).status_code == 200
+    )
     r = client.post(f"/admin/users/{me.id}/role", data={"role": "analyst"}, headers=h)
     assert r.status_code == 200 and _user(database, "admin").role == "analyst"
     assert client.get("/admin/users").status_code == 403  # no longer an admin
@@ -132,8 +148,15 @@ def test_user_admin_is_admin_only(client, database, users):
     assert r.status_code == 403 and "text/html" in r.headers["content-type"] and "无权访问" in r.text
     admin = _user(database, "admin")
     h = {"X-CSRF-Token": csrf}
-    assert client.post("/admin/users", data={"username": "x", "password": "long-enough-1"}, headers=h).status_code == 403
-    assert client.post(f"/admin/users/{admin.id}/active", data={"active": "false"}, headers=h).status_code == 403
+    assert (
+        client.post(
+            "/admin/users", data={"username": "x", "password": "long-enough-1"}, headers=h
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/admin/users/{admin.id}/active", data={"active": "false"}, headers=h).status_code == 403
+    )
     assert client.post(f"/admin/users/{admin.id}/revoke-tokens", headers=h).status_code == 403
     assert client.post(f"/api/users/{admin.id}/revoke-tokens", headers=users["analyst"]).status_code == 403
     assert _user(database, "admin").is_active

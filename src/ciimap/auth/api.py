@@ -24,7 +24,9 @@ def login(data: LoginIn, db: DbSession, request: Request) -> Any:
     """Exchange a username and password for a bearer token (shown once).
 
     After repeated failures for a username or from an address the answer is 429 with ``Retry-After``."""
-    user = login_service.login(db, login_service.attempt_from(request, data.username, via="api"), data.password)
+    user = login_service.login(
+        db, login_service.attempt_from(request, data.username, via="api"), data.password
+    )
     tok, secret = service.create_token(db, user, data.token_name, days=data.days)
     return TokenOut(token=secret, prefix=tok.prefix, expires_at=tok.expires_at)
 
@@ -32,7 +34,9 @@ def login(data: LoginIn, db: DbSession, request: Request) -> Any:
 @router.get("/auth/me", response_model=MeRead)
 def me(principal: Reader) -> Any:
     perms = sorted(service.PERMISSIONS[principal.role])
-    return MeRead(username=principal.username, role=principal.role, locale=principal.locale, permissions=perms)
+    return MeRead(
+        username=principal.username, role=principal.role, locale=principal.locale, permissions=perms
+    )
 
 
 @router.get("/users", response_model=list[UserRead])

@@ -26,8 +26,9 @@ def create(
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     with get_database().unit_of_work() as db:
-        user = service.create_user(db, username=username, password=password, role=role,
-                                   full_name=full_name, locale=locale)
+        user = service.create_user(
+            db, username=username, password=password, role=role, full_name=full_name, locale=locale
+        )
         typer.echo(f"created user {user.username} ({user.role})")
 
 
@@ -36,7 +37,9 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     """List users."""
     with get_database().read_session() as db:
         rows = [to_data(u, UserRead) for u in service.list_users(db)]
-    print_json(rows) if as_json else print_table(rows, ["id", "username", "role", "locale", "is_active", "last_login"])
+    print_json(rows) if as_json else print_table(
+        rows, ["id", "username", "role", "locale", "is_active", "last_login"]
+    )
 
 
 @app.command("token")
@@ -67,8 +70,9 @@ def update(
 ) -> None:
     """Change a user's role or enable/disable it (the last active admin cannot be demoted or disabled)."""
     with get_database().unit_of_work() as db:
-        user = service.update_user(db, user=service.get_user(db, username), role=role, is_active=active,
-                                   full_name=full_name)
+        user = service.update_user(
+            db, user=service.get_user(db, username), role=role, is_active=active, full_name=full_name
+        )
         typer.echo(f"user {user.username}: role {user.role}, {'active' if user.is_active else 'disabled'}")
 
 

@@ -80,8 +80,15 @@ def validate_password(password: str) -> None:
         raise WeakPassword(f"password must have at least {MIN_PASSWORD} characters")
 
 
-def create_user(session: Session, *, username: str, password: str, role: str = "analyst",
-                full_name: str | None = None, locale: str = "zh-CN") -> User:
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str = "analyst",
+    full_name: str | None = None,
+    locale: str = "zh-CN",
+) -> User:
     if role not in ROLES:
         raise Invalid(f"unknown role '{role}' (choose from {', '.join(ROLES)})")
     if not username or len(username) > 64:
@@ -90,8 +97,9 @@ def create_user(session: Session, *, username: str, password: str, role: str = "
     validate_password(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user '{username}' already exists")
-    user = User(username=username, password_hash=_hasher.hash(password), role=role,
-                full_name=full_name, locale=locale)
+    user = User(
+        username=username, password_hash=_hasher.hash(password), role=role, full_name=full_name, locale=locale
+    )
     session.add(user)
     session.flush()
     return user
@@ -126,24 +134,50 @@ def _guard_last_admin(session: Session, user: User, *, role: str, is_active: boo
     """Refuse a change that would leave no active admin (nobody could manage users any more)."""
     if not (user.role == "admin" and user.is_active) or (role == "admin" and is_active):
         return
-    others = session.scalar(select(func.count()).select_from(User).where(
-        User.role == "admin", User.is_active.is_(True), User.id != user.id)) or 0
+    others = (
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == "admin", User.is_active.is_(True), User.id != user.id)
+        )
+        or 0
+    )
     if not others:
         what = "disable" if not is_active else "demote"
         raise LastAdmin(f"cannot {what} '{user.username}': it is the last active admin")
 
 
-def update_user(session: Session, *, user: User, role: str | None = None, full_name: str | None = None,
-                locale: str | None = None, is_active: bool | None = None, password: str | None = None,
-                fields_set: set[str] | None = None) -> User:
+def update_user(
+    session: Session,
+    *,
+    user: User,
+    role: str | None = None,
+    full_name: str | None = None,
+    locale: str | None = None,
+    is_active: bool | None = None,
+    password: str | None = None,
+    fields_set: set[str] | None = None,
+) -> User:
     """Change a user's role, name, language, active flag or password (ORM changes: audited).
 
     ``fields_set`` names the fields given (so ``full_name=None`` can clear the name); by default
     every non-None argument is applied.
     """
-    given = fields_set if fields_set is not None else {
-        k for k, v in (("role", role), ("full_name", full_name), ("locale", locale), ("is_active", is_active),
-                       ("password", password)) if v is not None}
+    given = (
+        fields_set
+        if fields_set is not None
+        else {
+            k
+            for k, v in (
+                ("role", role),
+                ("full_name", full_name),
+                ("locale", locale),
+                ("is_active", is_active),
+                ("password", password),
+            )
+            if v is not None
+        }
+    )
     new_role = role if "role" in given and role is not None else user.role
     if new_role not in ROLES:
         raise Invalid(f"unknown role '{new_role}' (choose from {', '.join(ROLES)})")
@@ -170,7 +204,9 @@ def live_token_counts(session: Session) -> dict[int, int]:
 
 def revoke_tokens(session: Session, user: User) -> int:
     """Revoke every live API token of a user; returns how many (each revocation is audited)."""
-    tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))))
+    tokens = list(
+        session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False)))
+    )
     for tok in tokens:
         tok.revoked = True
     session.flush()
@@ -210,20 +246,33 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 def create_token(session: Session, user: User, name: str, *, days: int | None = None) -> tuple[ApiToken, str]:
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = utcnow() + dt.timedelta(days=days) if days else None
-    tok = ApiToken(user_id=user.id, name=name, prefix=secret[:10], token_hash=_sha256(secret), expires_at=expires)
+    tok = ApiToken(
+        user_id=user.id, name=name, prefix=secret[:10], token_hash=_sha256(secret), expires_at=expires
+    )
     session.add(tok)
     session.flush()
     return tok, secret
 
 
 _TOKEN_LOOKUP = (
-    select(ApiToken.revoked, ApiToken.expires_at, User.id, User.username, User.role, User.locale, User.is_active)
-    .join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == bindparam("h"))
+    select(
+        ApiToken.revoked, ApiToken.expires_at, User.id, User.username, User.role, User.locale, User.is_active
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("h"))
 )
 _SESSION_LOOKUP = (
-    select(WebSession.expires_at, WebSession.csrf_token, User.id, User.username, User.role, User.locale,
-           User.is_active)
-    .join(User, User.id == WebSession.user_id).where(WebSession.token_hash == bindparam("h"))
+    select(
+        WebSession.expires_at,
+        WebSession.csrf_token,
+        User.id,
+        User.username,
+        User.role,
+        User.locale,
+        User.is_active,
+    )
+    .join(User, User.id == WebSession.user_id)
+    .where(WebSession.token_hash == bindparam("h"))
 )
 
 
@@ -242,8 +291,15 @@ def create_session(session: Session, user: User, hours: int) -> tuple[str, str]:
     csrf = secrets.token_urlsafe(24)
     now = utcnow()
     session.execute(delete(WebSession).where(WebSession.expires_at < now))
-    session.add(WebSession(user_id=user.id, token_hash=_sha256(secret), csrf_token=csrf,
-                           created_at=now, expires_at=now + dt.timedelta(hours=hours)))
+    session.add(
+        WebSession(
+            user_id=user.id,
+            token_hash=_sha256(secret),
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=hours),
+        )
+    )
     session.flush()
     return secret, csrf
 

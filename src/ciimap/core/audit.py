@@ -207,16 +207,41 @@ def append(session: Session, entries: list[dict[str, Any]]) -> None:
     conn.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=last_id, last_hash=last_hash))
 
 
-def record(session: Session, action: str, entity_type: str, entity_id: Any = None, *,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-           note: str | None = None) -> None:
+def record(
+    session: Session,
+    action: str,
+    entity_type: str,
+    entity_id: Any = None,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> None:
     """Record one event that is not an ORM change (login, export, scan, job, bulk load)."""
-    append(session, [{"action": action, "entity_type": entity_type, "entity_id": entity_id,
-                      "before": _jsonable(before), "after": _jsonable(after), "note": note}])
+    append(
+        session,
+        [
+            {
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "before": _jsonable(before),
+                "after": _jsonable(after),
+                "note": note,
+            }
+        ],
+    )
 
 
-def record_bulk(session: Session, action: str, entity_type: str, *, count: int, digest: str,
-                detail: dict[str, Any] | None = None) -> None:
+def record_bulk(
+    session: Session,
+    action: str,
+    entity_type: str,
+    *,
+    count: int,
+    digest: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """One record for a bulk load of ``count`` rows; ``digest`` is a hash of what was written."""
     after = {"count": count, "sha256": digest, **(detail or {})}
     record(session, action, entity_type, None, after=after)
@@ -255,13 +280,20 @@ def _after_flush(session: Session, _ctx: Any) -> None:
             before = {k: before[k] for k in sorted(changed | {"id"})}
             after = {k: after[k] for k in sorted(changed | {"id"})}
         pk = inspect(obj).mapper.primary_key_from_instance(obj)
-        entries.append({"action": action, "entity_type": _entity_type(obj),
-                        "entity_id": pk[0] if len(pk) == 1 else list(pk),
-                        "before": before, "after": after})
+        entries.append(
+            {
+                "action": action,
+                "entity_type": _entity_type(obj),
+                "entity_id": pk[0] if len(pk) == 1 else list(pk),
+                "before": before,
+                "after": after,
+            }
+        )
     append(session, entries)
 
 
 # --- verification ----------------------------------------------------------------------------
+
 
 @dataclass
 class VerifyResult:
@@ -277,9 +309,13 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
     prev_hash, expected_id, checked = GENESIS, 1, 0
     last_seen = 0
     while True:
-        rows = session.execute(
-            select(AuditLog).where(AuditLog.id > last_seen).order_by(AuditLog.id).limit(batch)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(AuditLog).where(AuditLog.id > last_seen).order_by(AuditLog.id).limit(batch)
+            )
+            .scalars()
+            .all()
+        )
         if not rows:
             break
         for r in rows:
@@ -288,22 +324,39 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
                 problems.append(f"records {expected_id}..{r.id - 1} are missing (deleted)")
             if r.prev_hash != prev_hash:
                 problems.append(f"record {r.id}: link to the previous record is broken")
-            row = {c: getattr(r, c) for c in ("id", "ts", "actor", "via", "request_id", "action",
-                                               "entity_type", "entity_id", "before", "after", "note")}
+            row = {
+                c: getattr(r, c)
+                for c in (
+                    "id",
+                    "ts",
+                    "actor",
+                    "via",
+                    "request_id",
+                    "action",
+                    "entity_type",
+                    "entity_id",
+                    "before",
+                    "after",
+                    "note",
+                )
+            }
             if compute_hash(row, r.prev_hash) != r.hash:
                 problems.append(f"record {r.id}: content does not match its hash (edited)")
             prev_hash, expected_id, last_seen = r.hash, r.id + 1, r.id
         session.expunge_all()
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
     if head is not None and (head.last_id != last_seen or head.last_hash != prev_hash):
-        problems.append(f"chain ends at record {last_seen} but the head says {head.last_id} (records deleted at the end)")
+        problems.append(
+            f"chain ends at record {last_seen} but the head says {head.last_id} (records deleted at the end)"
+        )
     if head is None and checked:
         problems.append("chain head is missing")
     return VerifyResult(ok=not problems, checked=checked, problems=problems)
 
 
-def query_log(db: Session, *, entity_type: str | None, entity_id: str | None, actor: str | None,
-              limit: int, offset: int) -> dict[str, Any]:
+def query_log(
+    db: Session, *, entity_type: str | None, entity_id: str | None, actor: str | None, limit: int, offset: int
+) -> dict[str, Any]:
     stmt = select(AuditLog)
     if entity_type:
         stmt = stmt.where(AuditLog.entity_type == entity_type)

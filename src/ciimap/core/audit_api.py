@@ -35,9 +35,18 @@ class VerifyRead(ReadSchema):
 
 
 @router.get("", response_model=Page[AuditRead])
-def list_audit(db: DbSession, principal: Auditor, entity_type: str | None = None, entity_id: str | None = None,
-               actor: str | None = None, limit: int = Query(50, ge=1, le=500), offset: Offset = 0) -> Any:
-    return audit.query_log(db, entity_type=entity_type, entity_id=entity_id, actor=actor, limit=limit, offset=offset)
+def list_audit(
+    db: DbSession,
+    principal: Auditor,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    actor: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: Offset = 0,
+) -> Any:
+    return audit.query_log(
+        db, entity_type=entity_type, entity_id=entity_id, actor=actor, limit=limit, offset=offset
+    )
 
 
 @router.get("/verify", response_model=VerifyRead)

@@ -31,14 +31,18 @@ def verify(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @app.command("list")
 def list_(
-    entity_type: str | None = typer.Option(None), entity_id: str | None = typer.Option(None),
-    actor: str | None = typer.Option(None), limit: int = typer.Option(50), offset: int = typer.Option(0),
+    entity_type: str | None = typer.Option(None),
+    entity_id: str | None = typer.Option(None),
+    actor: str | None = typer.Option(None),
+    limit: int = typer.Option(50),
+    offset: int = typer.Option(0),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List audit records, newest first."""
     with get_database().read_session() as db:
-        page = audit.query_log(db, entity_type=entity_type, entity_id=entity_id, actor=actor,
-                               limit=limit, offset=offset)
+        page = audit.query_log(
+            db, entity_type=entity_type, entity_id=entity_id, actor=actor, limit=limit, offset=offset
+        )
         items = [to_data(i, AuditRead) for i in page["items"]]
     if as_json:
         print_json({**page, "items": items})

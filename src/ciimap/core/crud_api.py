@@ -1,6 +1,5 @@
 """Generic REST routes (list/filter/search/paginate, read, create, update, delete) per EntitySpec."""
 
-
 import inspect
 from typing import Any
 
@@ -19,26 +18,39 @@ def _list_endpoint(spec: EntitySpec) -> Any:
     def endpoint(db: DbSession, principal: Reader, **kwargs: Any) -> Any:
         filters = {k: kwargs.pop(k) for k in list(kwargs) if k in spec.filters}
         if fast:  # plain column projection: JSON straight from the rows (same output, see listing)
-            return Response(listing.page_json(db, spec, filters=filters, **kwargs), media_type="application/json")
+            return Response(
+                listing.page_json(db, spec, filters=filters, **kwargs), media_type="application/json"
+            )
         return svc.list_page(db, spec, filters=filters, **kwargs)
 
     params = [
         inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, annotation=DbSession),
         inspect.Parameter("principal", inspect.Parameter.KEYWORD_ONLY, annotation=Reader),
-        inspect.Parameter("q", inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
-                          default=Query(None, description="case-insensitive prefix search over "
-                                        + ", ".join(spec.search))),
-        inspect.Parameter("limit", inspect.Parameter.KEYWORD_ONLY, annotation=int,
-                          default=Query(50, ge=1, le=svc.MAX_LIMIT)),
+        inspect.Parameter(
+            "q",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=str | None,
+            default=Query(None, description="case-insensitive prefix search over " + ", ".join(spec.search)),
+        ),
+        inspect.Parameter(
+            "limit", inspect.Parameter.KEYWORD_ONLY, annotation=int, default=Query(50, ge=1, le=svc.MAX_LIMIT)
+        ),
         inspect.Parameter("offset", inspect.Parameter.KEYWORD_ONLY, annotation=Offset, default=0),
-        inspect.Parameter("after", inspect.Parameter.KEYWORD_ONLY, annotation=Int32 | None,
-                          default=Query(None, description="keyset cursor (next_after of the previous page)")),
+        inspect.Parameter(
+            "after",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Int32 | None,
+            default=Query(None, description="keyset cursor (next_after of the previous page)"),
+        ),
         inspect.Parameter("with_total", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=Query(True)),
     ]
     for fname, ftype in spec.filters.items():
         kind = Int32 if ftype is int else ftype  # an id or a port: bounded like every integer input
-        params.append(inspect.Parameter(fname, inspect.Parameter.KEYWORD_ONLY,
-                                        annotation=kind | None, default=Query(None)))
+        params.append(
+            inspect.Parameter(
+                fname, inspect.Parameter.KEYWORD_ONLY, annotation=kind | None, default=Query(None)
+            )
+        )
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return endpoint
 
@@ -47,8 +59,13 @@ def crud_router(spec: EntitySpec) -> APIRouter:
     router = APIRouter(prefix=f"/{spec.name}", tags=[spec.label_en or spec.name])
     read, create, update = spec.read, spec.create, spec.update
 
-    router.add_api_route("", _list_endpoint(spec), methods=["GET"], response_model=Page[read],  # type: ignore[valid-type]
-                         summary=f"List {spec.name}")
+    router.add_api_route(
+        "",
+        _list_endpoint(spec),
+        methods=["GET"],
+        response_model=Page[read],  # type: ignore[valid-type]
+        summary=f"List {spec.name}",
+    )
 
     @router.get("/{obj_id}", response_model=read, summary=f"Get one of {spec.name}")
     def get_one(obj_id: Int32, db: DbSession, principal: Reader) -> Any:
@@ -68,4 +85,3 @@ def crud_router(spec: EntitySpec) -> APIRouter:
         return Response(status_code=204)
 
     return router
-

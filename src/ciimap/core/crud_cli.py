@@ -23,7 +23,7 @@ def parse_assignments(pairs: list[str]) -> dict[str, Any]:
         key, raw = pair.split("=", 1)
         key = key.strip()
         try:
-            value: Any = json.loads(raw) if raw[:1] in "[{\"-0123456789tfn" else raw
+            value: Any = json.loads(raw) if raw[:1] in '[{"-0123456789tfn' else raw
         except json.JSONDecodeError:
             value = raw
         out[key] = value
@@ -57,8 +57,9 @@ def crud_app(spec: EntitySpec, columns: list[str]) -> typer.Typer:
     ) -> None:
         """List with filters, search and pagination."""
         with get_database().read_session() as db:
-            page = svc.list_page(db, spec, filters=_coerce_filters(spec, filter_), q=q, limit=limit,
-                                 offset=offset, after=after)
+            page = svc.list_page(
+                db, spec, filters=_coerce_filters(spec, filter_), q=q, limit=limit, offset=offset, after=after
+            )
             items = [to_data(i, spec.read) for i in page["items"]]
         if as_json:
             print_json({**page, "items": items})

@@ -41,7 +41,9 @@ async def input_without_nul(request: Request) -> None:
         raise Invalid(f"the path {NUL_MESSAGE}")
     fields = list(request.query_params.multi_items())
     if request.headers.get("content-type", "").startswith(FORM):
-        fields += [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]  # parsed once
+        fields += [
+            (k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)
+        ]  # parsed once
     for name, value in fields:
         if "\x00" in name or "\x00" in value:
             raise Invalid(f"{name.replace(chr(0), '?')}: {NUL_MESSAGE}")
@@ -57,10 +59,15 @@ def _authenticate(request: Request, db: Session) -> Principal:
             raise NotAuthenticated("authentication required (log in or send 'Authorization: Bearer <token>')")
         principal = auth.principal_from_session(db, cookie)
         if request.method not in SAFE_METHODS:
-            auth.check_csrf(principal, request.headers.get(CSRF_HEADER) or request.state.__dict__.get("csrf_form"))
+            auth.check_csrf(
+                principal, request.headers.get(CSRF_HEADER) or request.state.__dict__.get("csrf_form")
+            )
     request.state.principal = principal
-    actor = Actor(principal.username, request_id=request.headers.get("x-request-id") or uuid.uuid4().hex[:16],
-                  via="api" if request.url.path.startswith("/api") else "web")
+    actor = Actor(
+        principal.username,
+        request_id=request.headers.get("x-request-id") or uuid.uuid4().hex[:16],
+        via="api" if request.url.path.startswith("/api") else "web",
+    )
     set_actor(actor)
     bind_actor(db, actor)
     return principal

@@ -56,7 +56,9 @@ def get_spec(name: str) -> EntitySpec:
         raise NotFound(f"unknown entity '{name}' (known: {', '.join(sorted(REGISTRY))})") from None
 
 
-def build_query(spec: EntitySpec, *, filters: dict[str, Any] | None = None, q: str | None = None) -> Select[Any]:
+def build_query(
+    spec: EntitySpec, *, filters: dict[str, Any] | None = None, q: str | None = None
+) -> Select[Any]:
     """Filters and prefix search as one ORM statement (for composing: topology, filters with a
     search). List pages use :mod:`ciimap.core.listing`, which answers from small index queries."""
     model = spec.model
@@ -65,7 +67,9 @@ def build_query(spec: EntitySpec, *, filters: dict[str, Any] | None = None, q: s
         if value is None:
             continue
         if key not in spec.filters:
-            raise Invalid(f"cannot filter {spec.name} by '{key}' (filters: {', '.join(spec.filters) or 'none'})")
+            raise Invalid(
+                f"cannot filter {spec.name} by '{key}' (filters: {', '.join(spec.filters) or 'none'})"
+            )
         stmt = stmt.where(getattr(model, key) == value)
     if q and q.strip():
         (lo, hi), orig = listing.search_bounds(q)
@@ -80,12 +84,21 @@ def build_query(spec: EntitySpec, *, filters: dict[str, Any] | None = None, q: s
     return stmt
 
 
-def list_page(session: Session, spec: EntitySpec, *, filters: dict[str, Any] | None = None,
-              q: str | None = None, limit: int = 50, offset: int = 0, after: int | None = None,
-              with_total: bool = True) -> dict[str, Any]:
+def list_page(
+    session: Session,
+    spec: EntitySpec,
+    *,
+    filters: dict[str, Any] | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    after: int | None = None,
+    with_total: bool = True,
+) -> dict[str, Any]:
     """One page of ORM objects: ``{items, total, limit, offset, next_after}`` (see core.listing)."""
-    return listing.list_page(session, spec, filters=filters, q=q, limit=limit, offset=offset, after=after,
-                             with_total=with_total)
+    return listing.list_page(
+        session, spec, filters=filters, q=q, limit=limit, offset=offset, after=after, with_total=with_total
+    )
 
 
 def get(session: Session, spec: EntitySpec, obj_id: int) -> Any:
@@ -99,7 +112,9 @@ def _validate(schema: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
     try:
         return schema.model_validate(data).model_dump()
     except ValidationError as e:
-        raise Invalid(format_validation_error(e), detail=e.errors(include_url=False, include_context=False)) from None
+        raise Invalid(
+            format_validation_error(e), detail=e.errors(include_url=False, include_context=False)
+        ) from None
 
 
 def format_validation_error(e: ValidationError) -> str:

@@ -73,14 +73,18 @@ def registered() -> dict[str, JobFn]:
 class Progress:
     """Progress reporter; writes to the job row in its own short transactions (throttled)."""
 
-    def __init__(self, job_id: int | None, callback: Callable[[int, int | None, str | None], None] | None = None):
+    def __init__(
+        self, job_id: int | None, callback: Callable[[int, int | None, str | None], None] | None = None
+    ):
         self.job_id = job_id
         self.callback = callback
         self._last = 0.0
         self.done = 0
         self.total: int | None = None
 
-    def __call__(self, done: int, total: int | None = None, message: str | None = None, *, force: bool = False) -> None:
+    def __call__(
+        self, done: int, total: int | None = None, message: str | None = None, *, force: bool = False
+    ) -> None:
         import time
 
         self.done, self.total = done, total if total is not None else self.total
@@ -97,14 +101,19 @@ class Progress:
             _live().put(self.job_id, done, self.total, message)
             return
         with db.unit_of_work() as s:
-            s.execute(update(Job).where(Job.id == self.job_id).values(progress=done, total=self.total,
-                                                                      message=message))
+            s.execute(
+                update(Job)
+                .where(Job.id == self.job_id)
+                .values(progress=done, total=self.total, message=message)
+            )
 
 
 def _live() -> LiveStore:
     """Live progress of running in-process jobs (SQLite mode), shared by the server's processes."""
     db = get_database()
-    return store_for(db.url, db.engine.url.database if db.engine.url.database not in (None, "", ":memory:") else None)
+    return store_for(
+        db.url, db.engine.url.database if db.engine.url.database not in (None, "", ":memory:") else None
+    )
 
 
 def _with_live(session: Session, j: Job) -> Job:
@@ -164,8 +173,12 @@ def _run(db: Database, job_id: int, kind: str, params: dict[str, Any], actor: st
             raise NotFound(f"no job kind '{kind}'")
         with acting_as(Actor(actor, via="job", request_id=f"job-{job_id}")), db.unit_of_work() as s:
             result = fn(s, params, Progress(job_id))
-        values: dict[str, Any] = {"status": "succeeded", "result": result or {}, "message": "done",
-                                  "progress": func.coalesce(Job.total, Job.progress)}  # a done job shows 100%
+        values: dict[str, Any] = {
+            "status": "succeeded",
+            "result": result or {},
+            "message": "done",
+            "progress": func.coalesce(Job.total, Job.progress),
+        }  # a done job shows 100%
     except CiimapError as e:
         values = {"status": "failed", "error": one_line(e.message), "message": one_line(e.message, 300)}
     except Exception as e:  # a bug: the trace goes to the server log, the job keeps one line
@@ -203,8 +216,11 @@ def recover_interrupted() -> list[int]:
     with db.unit_of_work() as s:
         ids = list(s.scalars(select(Job.id).where(Job.status.in_(("queued", "running"))).order_by(Job.id)))
         if ids:
-            s.execute(update(Job).where(Job.id.in_(ids)).values(
-                status="failed", error=INTERRUPTED, message=INTERRUPTED, finished_at=utcnow()))
+            s.execute(
+                update(Job)
+                .where(Job.id.in_(ids))
+                .values(status="failed", error=INTERRUPTED, message=INTERRUPTED, finished_at=utcnow())
+            )
             discard_uploads(s, ids)
     _live().clear()
     return ids
@@ -220,12 +236,20 @@ def _thread_pool() -> ThreadPoolExecutor:
         if _pool is None:
             from ciimap.config import get_settings
 
-            _pool = ThreadPoolExecutor(max_workers=get_settings().job_threads, thread_name_prefix="ciimap-job")
+            _pool = ThreadPoolExecutor(
+                max_workers=get_settings().job_threads, thread_name_prefix="ciimap-job"
+            )
         return _pool
 
 
-def submit(session: Session, kind: str, params: dict[str, Any], *, actor: str = "system",
-           upload_dir: Path | None = None) -> Job:
+def submit(
+    session: Session,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    actor: str = "system",
+    upload_dir: Path | None = None,
+) -> Job:
     """Queue a job. The job starts after the caller's transaction commits.
 
     ``upload_dir`` (from :func:`ciimap.core.uploads.store`) belongs to the job from now on: it is
@@ -265,8 +289,11 @@ def submit(session: Session, kind: str, params: dict[str, Any], *, actor: str = 
 
 def _fail_unqueued(job_id: int, message: str) -> None:
     with get_database().unit_of_work() as s:
-        s.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(
-            status="failed", error=message, message=message, finished_at=utcnow()))
+        s.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "queued")
+            .values(status="failed", error=message, message=message, finished_at=utcnow())
+        )
 
 
 def dispatch(job_id: int) -> None:
@@ -304,7 +331,9 @@ def get(session: Session, job_id: int) -> Job:
     return _with_live(session, j)
 
 
-def list_jobs(session: Session, *, kind: str | None = None, status: str | None = None, limit: int = 50) -> list[Job]:
+def list_jobs(
+    session: Session, *, kind: str | None = None, status: str | None = None, limit: int = 50
+) -> list[Job]:
     check_choice("status", status, STATUSES)
     check_range("limit", limit, 1, 1000)
     stmt = select(Job).order_by(Job.id.desc()).limit(limit)

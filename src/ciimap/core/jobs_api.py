@@ -30,8 +30,13 @@ class JobRead(ReadSchema):
 
 
 @router.get("", response_model=list[JobRead])
-def list_jobs(db: DbSession, principal: Reader, kind: str | None = None, status: str | None = None,
-              limit: int = Query(50, ge=1, le=500)) -> Any:
+def list_jobs(
+    db: DbSession,
+    principal: Reader,
+    kind: str | None = None,
+    status: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+) -> Any:
     return jobs.list_jobs(db, kind=kind, status=status, limit=limit)
 
 

@@ -36,9 +36,16 @@ def wait_with_progress(job_id: int, *, timeout: float, show: bool = True) -> dic
     _load(job_id)  # an unknown job is one line, before any progress bar is drawn
     start = time.monotonic()
     deadline = start + timeout
-    with Progress(TextColumn("job {task.fields[job]}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
-                  disable=not show, transient=False) as bar:
+    with Progress(
+        TextColumn("job {task.fields[job]}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=not show,
+        transient=False,
+    ) as bar:
         task = bar.add_task("queued", total=100, job=job_id)
         while True:
             data = _load(job_id)
@@ -52,8 +59,10 @@ def wait_with_progress(job_id: int, *, timeout: float, show: bool = True) -> dic
                     bar.update(task, completed=total)
                 return data
             if time.monotonic() > deadline:
-                raise CiimapError(f"job {job_id} still {data['status']} after {timeout:.0f}s "
-                                  "(on PostgreSQL, is a 'ciimap worker' running?)")
+                raise CiimapError(
+                    f"job {job_id} still {data['status']} after {timeout:.0f}s "
+                    "(on PostgreSQL, is a 'ciimap worker' running?)"
+                )
             time.sleep(0.25)
 
 
@@ -69,8 +78,12 @@ def finish(data: dict, as_json: bool) -> None:
 
 
 @app.command("list")
-def list_(kind: str | None = typer.Option(None), status: str | None = typer.Option(None),
-          limit: int = typer.Option(50, min=1, max=500), as_json: bool = typer.Option(False, "--json")) -> None:
+def list_(
+    kind: str | None = typer.Option(None),
+    status: str | None = typer.Option(None),
+    limit: int = typer.Option(50, min=1, max=500),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """List recent jobs (newest first)."""
     with get_database().read_session() as s:
         rows = [to_data(j, JobRead) for j in jobs.list_jobs(s, kind=kind, status=status, limit=limit)]
@@ -91,16 +104,21 @@ def show(job_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @app.command("wait")
-def wait(job_id: int, timeout: float = typer.Option(3600, help="seconds"),
-         as_json: bool = typer.Option(False, "--json")) -> None:
+def wait(
+    job_id: int,
+    timeout: float = typer.Option(3600, help="seconds"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Wait for a job to finish, with a progress bar; exit non-zero when it failed."""
     finish(wait_with_progress(job_id, timeout=timeout, show=not as_json), as_json)
 
 
 @worker_app.command("worker")
-def worker(concurrency: int = typer.Option(2, min=1, max=64, help="jobs run at once by this worker"),
-           burst: bool = typer.Option(False, "--burst", help="exit when the queue is empty"),
-           name: str | None = typer.Option(None, help="worker name shown in procrastinate's tables")) -> None:
+def worker(
+    concurrency: int = typer.Option(2, min=1, max=64, help="jobs run at once by this worker"),
+    burst: bool = typer.Option(False, "--burst", help="exit when the queue is empty"),
+    name: str | None = typer.Option(None, help="worker name shown in procrastinate's tables"),
+) -> None:
     """Run a PostgreSQL queue worker (any machine that reaches the database may run one)."""
     if get_database().is_sqlite:
         raise Invalid("'ciimap worker' needs PostgreSQL; on SQLite jobs run inside the ciimap process itself")
@@ -108,6 +126,8 @@ def worker(concurrency: int = typer.Option(2, min=1, max=64, help="jobs run at o
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     queue.ensure_queue_schema()
-    err_console.print(f"ciimap worker: concurrency {concurrency}, queue '{queue.QUEUE}'"
-                      + (" (burst)" if burst else "; Ctrl-C to stop"))
+    err_console.print(
+        f"ciimap worker: concurrency {concurrency}, queue '{queue.QUEUE}'"
+        + (" (burst)" if burst else "; Ctrl-C to stop")
+    )
     queue.run_worker(concurrency=concurrency, wait=not burst, name=name)

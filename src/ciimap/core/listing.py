@@ -87,7 +87,9 @@ class Branch:
         stmt = select(self.id_col)
         if self.filters and not self.own:  # a child table: filter on the entity it belongs to
             stmt = stmt.join(self.model, self.model.id == self.id_col)
-        return stmt.where(self.cond(indexed), *[getattr(self.model, k) == bindparam(f"f_{k}") for k in self.filters])
+        return stmt.where(
+            self.cond(indexed), *[getattr(self.model, k) == bindparam(f"f_{k}") for k in self.filters]
+        )
 
     def ids(self) -> Select[Any]:
         return self._select()
@@ -129,19 +131,27 @@ def search_plan(spec: Any, mixed: bool, filters: tuple[str, ...] = ()) -> Search
         branches: list[Branch] = []
         for f in spec.search:
             for orig in (False, True) if mixed else (False,):
-                branches.append(Branch(model, model.id, getattr(model, f), True, len(branches), orig, filters))
+                branches.append(
+                    Branch(model, model.id, getattr(model, f), True, len(branches), orig, filters)
+                )
         for id_col, col in spec.extra_search:
             branches.append(Branch(model, id_col, col, False, len(branches), False, filters))
         capped = {b.n: b.capped() for b in branches}
         counts = select(*[c.scalar_subquery() for c in capped.values()])
-        first = {(b.n, d, a): b.first(dense=d, after=a) for b in branches for d in (False, True)
-                 for a in (False, True)}
+        first = {
+            (b.n, d, a): b.first(dense=d, after=a)
+            for b in branches
+            for d in (False, True)
+            for a in (False, True)
+        }
         return SearchPlan(branches, counts, capped, first)
 
     return _cached(("search", spec.name, mixed, filters), build)  # type: ignore[no-any-return]
 
 
-def search_params(spec: Any, q: str, filters: dict[str, Any] | None = None) -> tuple[SearchPlan, dict[str, Any]]:
+def search_params(
+    spec: Any, q: str, filters: dict[str, Any] | None = None
+) -> tuple[SearchPlan, dict[str, Any]]:
     low, orig = search_bounds(q)
     plan = search_plan(spec, orig is not None, tuple(sorted(filters or {})))
     params: dict[str, Any] = {f"f_{k}": v for k, v in (filters or {}).items()}
@@ -158,12 +168,19 @@ def _filters(spec: Any, filters: dict[str, Any] | None) -> dict[str, Any]:
     active = {k: v for k, v in (filters or {}).items() if v is not None}
     for key in active:
         if key not in spec.filters:
-            raise Invalid(f"cannot filter {spec.name} by '{key}' (filters: {', '.join(spec.filters) or 'none'})")
+            raise Invalid(
+                f"cannot filter {spec.name} by '{key}' (filters: {', '.join(spec.filters) or 'none'})"
+            )
     return active
 
 
 def _cache_key(session: Session, spec: Any, filters: dict[str, Any], q: str | None) -> tuple[Any, ...]:
-    return (str(session.get_bind().engine.url), spec.name, tuple(sorted(filters.items())), (q or "").strip().lower())
+    return (
+        str(session.get_bind().engine.url),
+        spec.name,
+        tuple(sorted(filters.items())),
+        (q or "").strip().lower(),
+    )
 
 
 def _cached_total(key: tuple[Any, ...]) -> tuple[int, tuple[int, ...]] | None:
@@ -183,8 +200,18 @@ def _remember_total(key: tuple[Any, ...], total: int, counts: tuple[int, ...] = 
 
 # -- search ------------------------------------------------------------------------------------------
 
-def _search_ids(session: Session, spec: Any, q: str, filters: dict[str, Any], *, limit: int, offset: int,
-                after: int | None, with_total: bool) -> tuple[list[int], int | None]:
+
+def _search_ids(
+    session: Session,
+    spec: Any,
+    q: str,
+    filters: dict[str, Any],
+    *,
+    limit: int,
+    offset: int,
+    after: int | None,
+    with_total: bool,
+) -> tuple[list[int], int | None]:
     conn = _conn(session)
     key = _cache_key(session, spec, filters, q)
     hit = _cached_total(key) if with_total else None
@@ -193,10 +220,13 @@ def _search_ids(session: Session, spec: Any, q: str, filters: dict[str, Any], *,
         # Filters and a search: when the search alone matches few rows (index-only capped counts),
         # test just those rows against the filters; a broad prefix goes branch by branch below.
         plain, plain_params = search_params(spec, q)
-        alone = tuple(int(c or 0) for c in conn.execute(plain.counts, {**plain_params, "cap": COUNT_CAP + 1}).one())
+        alone = tuple(
+            int(c or 0) for c in conn.execute(plain.counts, {**plain_params, "cap": COUNT_CAP + 1}).one()
+        )
         if sum(alone) <= COUNT_CAP:
-            return _few_matches(conn, spec, q, filters, limit=limit, offset=offset, after=after,
-                                with_total=with_total)
+            return _few_matches(
+                conn, spec, q, filters, limit=limit, offset=offset, after=after, with_total=with_total
+            )
     plan, params = search_params(spec, q, filters)
     if hit is not None:
         total: int | None = hit[0]
@@ -206,8 +236,10 @@ def _search_ids(session: Session, spec: Any, q: str, filters: dict[str, Any], *,
         if alone is None:
             counts = tuple(int(c or 0) for c in conn.execute(plan.counts, {**params, "cap": cap}).one())
         else:  # with filters, count only the branches the search alone reaches
-            counts = tuple(int(conn.execute(plan.capped[b.n], {**params, "cap": cap}).scalar() or 0)
-                           if alone[b.n] else 0 for b in plan.branches)
+            counts = tuple(
+                int(conn.execute(plan.capped[b.n], {**params, "cap": cap}).scalar() or 0) if alone[b.n] else 0
+                for b in plan.branches
+            )
         total = _search_total(session, spec, plan, params, counts, key) if with_total else None
     n = limit if after is not None else offset + limit
     found: set[int] = set()
@@ -217,11 +249,20 @@ def _search_ids(session: Session, spec: Any, q: str, filters: dict[str, Any], *,
         stmt = plan.first[(b.n, counts[b.n] > DENSE, after is not None)]
         found.update(conn.execute(stmt, {**params, "n": n, "after": after}).scalars())
     ordered = sorted(found)
-    return (ordered[:limit] if after is not None else ordered[offset:offset + limit]), total
+    return (ordered[:limit] if after is not None else ordered[offset : offset + limit]), total
 
 
-def _few_matches(conn: Any, spec: Any, q: str, filters: dict[str, Any], *, limit: int, offset: int,
-                 after: int | None, with_total: bool) -> tuple[list[int], int | None]:
+def _few_matches(
+    conn: Any,
+    spec: Any,
+    q: str,
+    filters: dict[str, Any],
+    *,
+    limit: int,
+    offset: int,
+    after: int | None,
+    with_total: bool,
+) -> tuple[list[int], int | None]:
     """Filters and a search that matches at most COUNT_CAP rows: ``id IN (matches) AND filters``."""
     from ciimap.core.entity import build_query
 
@@ -229,12 +270,22 @@ def _few_matches(conn: Any, spec: Any, q: str, filters: dict[str, Any], *, limit
     page = base.order_by(spec.model.id)
     page = page.where(spec.model.id > after) if after is not None else page.offset(offset)
     ids = list(conn.execute(page.limit(limit)).scalars())
-    total = int(conn.execute(select(func.count()).select_from(base.subquery())).scalar() or 0) if with_total else None
+    total = (
+        int(conn.execute(select(func.count()).select_from(base.subquery())).scalar() or 0)
+        if with_total
+        else None
+    )
     return ids, total
 
 
-def _search_total(session: Session, spec: Any, plan: SearchPlan, params: dict[str, str],
-                  counts: tuple[int, ...], key: tuple[Any, ...]) -> int:
+def _search_total(
+    session: Session,
+    spec: Any,
+    plan: SearchPlan,
+    params: dict[str, str],
+    counts: tuple[int, ...],
+    key: tuple[Any, ...],
+) -> int:
     conn = _conn(session)
     live = [b for b in plan.branches if counts[b.n]]
     if max(counts, default=0) <= COUNT_CAP:  # exact from the capped counts, or a small union
@@ -247,12 +298,23 @@ def _search_total(session: Session, spec: Any, plan: SearchPlan, params: dict[st
         # |A u B| = |A| + |B without A|: one index count plus a small set, instead of de-duplicating
         # every match of a broad prefix (0.4-0.9 s -> 40-160 ms for "hq-ws-" at 1M assets)
         big = dense[0]
-        total = int(conn.execute(select(func.count()).select_from(big.ids().subquery()), params).scalar() or 0)
+        total = int(
+            conn.execute(select(func.count()).select_from(big.ids().subquery()), params).scalar() or 0
+        )
         others = [b for b in live if b is not big]
         if others:
-            rest = select(func.count()).select_from(spec.model).where(
-                spec.model.id.in_(union(*[b.ids() for b in others]).scalar_subquery() if len(others) > 1
-                                  else others[0].ids().scalar_subquery()), not_(big.cond()))
+            rest = (
+                select(func.count())
+                .select_from(spec.model)
+                .where(
+                    spec.model.id.in_(
+                        union(*[b.ids() for b in others]).scalar_subquery()
+                        if len(others) > 1
+                        else others[0].ids().scalar_subquery()
+                    ),
+                    not_(big.cond()),
+                )
+            )
             total += int(conn.execute(rest, params).scalar() or 0)
     else:
         every = union(*[b.ids() for b in live]).subquery()
@@ -262,6 +324,7 @@ def _search_total(session: Session, spec: Any, plan: SearchPlan, params: dict[st
 
 
 # -- filters (with or without search) ----------------------------------------------------------------
+
 
 def _filter_plan(spec: Any, keys: tuple[str, ...]) -> dict[str, Any]:
     def build() -> dict[str, Any]:
@@ -278,8 +341,16 @@ def _filter_plan(spec: Any, keys: tuple[str, ...]) -> dict[str, Any]:
     return _cached(("filter", spec.name, keys), build)  # type: ignore[no-any-return]
 
 
-def _filter_ids(session: Session, spec: Any, filters: dict[str, Any], *, limit: int, offset: int,
-                after: int | None, with_total: bool) -> tuple[list[int], int | None]:
+def _filter_ids(
+    session: Session,
+    spec: Any,
+    filters: dict[str, Any],
+    *,
+    limit: int,
+    offset: int,
+    after: int | None,
+    with_total: bool,
+) -> tuple[list[int], int | None]:
     conn = _conn(session)
     keys = tuple(sorted(filters))
     stmts = _filter_plan(spec, keys)
@@ -304,9 +375,18 @@ def _filter_ids(session: Session, spec: Any, filters: dict[str, Any], *, limit: 
 
 # -- pages -------------------------------------------------------------------------------------------
 
-def page_ids(session: Session, spec: Any, *, filters: dict[str, Any] | None = None, q: str | None = None,
-             limit: int = 50, offset: int = 0, after: int | None = None,
-             with_total: bool = True) -> tuple[list[int], int | None]:
+
+def page_ids(
+    session: Session,
+    spec: Any,
+    *,
+    filters: dict[str, Any] | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    after: int | None = None,
+    with_total: bool = True,
+) -> tuple[list[int], int | None]:
     """The ids of one page (ascending) and the total (None without ``with_total``)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid(f"limit must be between 1 and {MAX_LIMIT}")
@@ -315,14 +395,20 @@ def page_ids(session: Session, spec: Any, *, filters: dict[str, Any] | None = No
     active = _filters(spec, filters)
     q = (q or "").strip() or None
     if q:
-        return _search_ids(session, spec, q, active, limit=limit, offset=offset, after=after, with_total=with_total)
+        return _search_ids(
+            session, spec, q, active, limit=limit, offset=offset, after=after, with_total=with_total
+        )
     return _filter_ids(session, spec, active, limit=limit, offset=offset, after=after, with_total=with_total)
 
 
 def _by_ids(spec: Any, kind: str) -> Select[Any]:
     def build() -> Select[Any]:
         model = spec.model
-        what = select(model) if kind == "orm" else select(*[getattr(model, f).label(f) for f in json_fields(spec) or ()])
+        what = (
+            select(model)
+            if kind == "orm"
+            else select(*[getattr(model, f).label(f) for f in json_fields(spec) or ()])
+        )
         return what.where(model.id.in_(bindparam("ids", expanding=True))).order_by(model.id)
 
     return _cached(("rows", spec.name, kind), build)  # type: ignore[no-any-return]
@@ -337,8 +423,13 @@ def list_page(session: Session, spec: Any, **kw: Any) -> dict[str, Any]:
 
 def _page(items: list[Any], ids: list[int], total: int | None, kw: dict[str, Any]) -> dict[str, Any]:
     limit = kw.get("limit", 50)
-    return {"items": items, "total": total, "limit": limit, "offset": kw.get("offset", 0),
-            "next_after": ids[-1] if ids and len(ids) == limit else None}
+    return {
+        "items": items,
+        "total": total,
+        "limit": limit,
+        "offset": kw.get("offset", 0),
+        "next_after": ids[-1] if ids and len(ids) == limit else None,
+    }
 
 
 def json_fields(spec: Any) -> list[str] | None:
@@ -348,11 +439,19 @@ def json_fields(spec: Any) -> list[str] | None:
     Field validators that read schemas inherit from their create schemas (normalising a CIDR, a
     country code, a purl) are input checks: rows were validated when written, or come from an
     importer that keeps what the source said, and a list shows what is stored."""
+
     def build() -> list[str] | None:
         read = spec.read
         decorators = read.__pydantic_decorators__
-        if any((decorators.root_validators, decorators.field_serializers, decorators.model_serializers,
-                decorators.model_validators, decorators.computed_fields)):
+        if any(
+            (
+                decorators.root_validators,
+                decorators.field_serializers,
+                decorators.model_serializers,
+                decorators.model_validators,
+                decorators.computed_fields,
+            )
+        ):
             return None
         columns = set(spec.model.__mapper__.column_attrs.keys())
         fields = list(read.model_fields)
@@ -365,9 +464,12 @@ def json_fields(spec: Any) -> list[str] | None:
 
 def _timestamp_fields(spec: Any) -> list[str]:
     """The json fields that are timestamp columns (SQLite returns them naive)."""
+
     def build() -> list[str]:
         columns = spec.model.__mapper__.columns
-        return [f for f in json_fields(spec) or () if getattr(columns[f].type, "python_type", None) is dt.datetime]
+        return [
+            f for f in json_fields(spec) or () if getattr(columns[f].type, "python_type", None) is dt.datetime
+        ]
 
     return _cached(("timestamp_fields", spec.name), build)  # type: ignore[no-any-return]
 
@@ -384,8 +486,14 @@ def page_json(session: Session, spec: Any, **kw: Any) -> bytes:
     """The API's JSON for one page, from column rows; only for specs with :func:`json_fields`."""
     ids, total = page_ids(session, spec, **kw)
     fields = json_fields(spec) or []
-    rows = [dict(zip(fields, r, strict=True))
-            for r in _conn(session).execute(_by_ids(spec, "json"), {"ids": ids}).all()] if ids else []
+    rows = (
+        [
+            dict(zip(fields, r, strict=True))
+            for r in _conn(session).execute(_by_ids(spec, "json"), {"ids": ids}).all()
+        ]
+        if ids
+        else []
+    )
     stamps = _timestamp_fields(spec)
     if stamps and rows:
         _mark_utc(rows, stamps)

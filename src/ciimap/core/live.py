@@ -22,8 +22,10 @@ class LiveStore:
         self._local = threading.local()
         if path is not None:
             with self._connect() as c:
-                c.execute("CREATE TABLE IF NOT EXISTS live (job_id INTEGER PRIMARY KEY, done INTEGER NOT NULL,"
-                          " total INTEGER, message TEXT)")
+                c.execute(
+                    "CREATE TABLE IF NOT EXISTS live (job_id INTEGER PRIMARY KEY, done INTEGER NOT NULL,"
+                    " total INTEGER, message TEXT)"
+                )
 
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -38,13 +40,19 @@ class LiveStore:
         if self.path is None:
             self._memory[job_id] = (done, total, message)
             return
-        self._connect().execute("INSERT OR REPLACE INTO live (job_id, done, total, message) VALUES (?, ?, ?, ?)",
-                                (job_id, done, total, message))
+        self._connect().execute(
+            "INSERT OR REPLACE INTO live (job_id, done, total, message) VALUES (?, ?, ?, ?)",
+            (job_id, done, total, message),
+        )
 
     def get(self, job_id: int) -> Progress | None:
         if self.path is None:
             return self._memory.get(job_id)
-        row = self._connect().execute("SELECT done, total, message FROM live WHERE job_id = ?", (job_id,)).fetchone()
+        row = (
+            self._connect()
+            .execute("SELECT done, total, message FROM live WHERE job_id = ?", (job_id,))
+            .fetchone()
+        )
         return None if row is None else (int(row[0]), row[1], row[2])
 
     def pop(self, job_id: int) -> Progress | None:

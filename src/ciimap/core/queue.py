@@ -63,8 +63,11 @@ def mark_lost(job_ids: list[int]) -> int:
     if not job_ids:
         return 0
     with get_database().unit_of_work() as s:
-        res = s.execute(update(Job).where(Job.id.in_(job_ids), Job.status == "running")
-                        .values(status="failed", error=LOST, message=LOST, finished_at=utcnow()))
+        res = s.execute(
+            update(Job)
+            .where(Job.id.in_(job_ids), Job.status == "running")
+            .values(status="failed", error=LOST, message=LOST, finished_at=utcnow())
+        )
         discard_uploads(s, job_ids)
         return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -77,7 +80,9 @@ async def reap_stalled(app: procrastinate.App, *, seconds_since_heartbeat: float
     import asyncio
 
     manager = app.job_manager
-    stalled = await manager.get_stalled_jobs(task_name=RUN_JOB, seconds_since_heartbeat=seconds_since_heartbeat)
+    stalled = await manager.get_stalled_jobs(
+        task_name=RUN_JOB, seconds_since_heartbeat=seconds_since_heartbeat
+    )
     ids = []
     for pj in stalled:
         await manager.finish_job(pj, status=procrastinate.jobs.Status.FAILED, delete_job=False)
@@ -95,8 +100,9 @@ async def _reap_task(context: procrastinate.JobContext, timestamp: int) -> None:
 
 def make_app(url: str | None = None, *, max_size: int = 4) -> procrastinate.App:
     """A procrastinate App on the ciimap database with ciimap's tasks registered."""
-    connector = procrastinate.PsycopgConnector(conninfo=libpq_url(url or get_database().url),
-                                               min_size=1, max_size=max_size)
+    connector = procrastinate.PsycopgConnector(
+        conninfo=libpq_url(url or get_database().url), min_size=1, max_size=max_size
+    )
     app = procrastinate.App(connector=connector)
     app.task(name=RUN_JOB, queue=QUEUE)(_run_job)
     tick = app.task(name=TICK, queue=QUEUE, queueing_lock=TICK)(_tick_schedules)

@@ -25,14 +25,28 @@ from ciimap.demo.stacks import Port, Soft, stack_for
 Rows = dict[str, list[dict[str, Any]]]
 CHILD_TABLES = ("asset", "ip_address", "service_endpoint", "software", "edge")
 
-OUI = {"Huawei": "28:6E:D4", "华为": "28:6E:D4", "H3C": "3C:8C:40", "Cisco": "00:1B:54", "Dell": "F8:BC:12",
-       "戴尔": "F8:BC:12", "Siemens": "00:1B:1B", "Schneider Electric": "00:80:F4", "海康威视": "C0:56:E3",
-       "大华": "3C:EF:8C", "VMware": "00:50:56", "联想": "6C:4B:90", "Inspur": "6C:92:BF"}
+OUI = {
+    "Huawei": "28:6E:D4",
+    "华为": "28:6E:D4",
+    "H3C": "3C:8C:40",
+    "Cisco": "00:1B:54",
+    "Dell": "F8:BC:12",
+    "戴尔": "F8:BC:12",
+    "Siemens": "00:1B:1B",
+    "Schneider Electric": "00:80:F4",
+    "海康威视": "C0:56:E3",
+    "大华": "3C:EF:8C",
+    "VMware": "00:50:56",
+    "联想": "6C:4B:90",
+    "Inspur": "6C:92:BF",
+}
 LIFECYCLE = (("active", 0.93), ("maintenance", 0.02), ("planned", 0.01), ("retired", 0.02), ("missing", 0.02))
-DB_STACKS = {"oracle_db": ("Oracle Database", "19.3.0.0", 1521, "oracle-tns"),
-             "dm8": ("达梦数据库管理系统 DM8", "8.1.2.128", 5236, "dmdb"),
-             "mysql": ("MySQL", "5.7.38", 3306, "mysql"),
-             "kingbase": ("KingbaseES", "V008R006C005", 54321, "kingbase")}
+DB_STACKS = {
+    "oracle_db": ("Oracle Database", "19.3.0.0", 1521, "oracle-tns"),
+    "dm8": ("达梦数据库管理系统 DM8", "8.1.2.128", 5236, "dmdb"),
+    "mysql": ("MySQL", "5.7.38", 3306, "mysql"),
+    "kingbase": ("KingbaseES", "V008R006C005", 54321, "kingbase"),
+}
 
 
 class AssetStream:
@@ -48,7 +62,9 @@ class AssetStream:
         self._last = [_ts(plan.now - dt.timedelta(minutes=m)) for m in range(0, 4321)]
         self.sites = {r["id"]: r["name"] for r in plan.rows["site"]}
         vendors = {r["id"]: r["name"] for r in plan.rows["vendor"]}
-        self.products = {k: (r["id"], r["cpe_prefix"], vendors[r["vendor_id"]]) for k, r in plan.products.items()}
+        self.products = {
+            k: (r["id"], r["cpe_prefix"], vendors[r["vendor_id"]]) for k, r in plan.products.items()
+        }
         self.rows: Rows = {t: [] for t in CHILD_TABLES}
         self.count = 0
         self.hosts: list[list[int]] = []  # hypervisor clusters (asset ids)
@@ -68,12 +84,33 @@ class AssetStream:
         last = self._first[30 + int(r() * 61)] if missing else self._last[int(r() * 4321)]
         return {"source": "demo", "first_seen": first, "last_seen": last}
 
-    def _edge(self, src_type: str, src_id: int, kind: str, dst_type: str, dst_id: int,
-              group: str | None = None, description: str | None = None) -> None:
-        self.rows["edge"].append({
-            "id": self._next("edge"), "src_type": src_type, "src_id": src_id, "kind": kind, "dst_type": dst_type,
-            "dst_id": dst_id, "redundancy_group": group, "description": description, "source": "demo",
-            "first_seen": self.now, "last_seen": self.now, "created_at": self.now, "updated_at": self.now})
+    def _edge(
+        self,
+        src_type: str,
+        src_id: int,
+        kind: str,
+        dst_type: str,
+        dst_id: int,
+        group: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        self.rows["edge"].append(
+            {
+                "id": self._next("edge"),
+                "src_type": src_type,
+                "src_id": src_id,
+                "kind": kind,
+                "dst_type": dst_type,
+                "dst_id": dst_id,
+                "redundancy_group": group,
+                "description": description,
+                "source": "demo",
+                "first_seen": self.now,
+                "last_seen": self.now,
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+        )
 
     def _ip(self, zone_key: str) -> str:
         zone = self.plan.zones[zone_key]
@@ -91,10 +128,25 @@ class AssetStream:
 
     # --- one asset -----------------------------------------------------------------------------
 
-    def asset(self, *, kind: str, zone: str, site_id: int | None, site_code: str, role: str, role_zh: str,
-              os: pf.OS | None, hw: pf.HW | None, system: str | None, stack: str, criticality: str,
-              dept: str, lifecycle: str = "active", extra_soft: tuple[Soft, ...] = (),
-              extra_ports: tuple[Port, ...] = ()) -> int:
+    def asset(
+        self,
+        *,
+        kind: str,
+        zone: str,
+        site_id: int | None,
+        site_code: str,
+        role: str,
+        role_zh: str,
+        os: pf.OS | None,
+        hw: pf.HW | None,
+        system: str | None,
+        stack: str,
+        criticality: str,
+        dept: str,
+        lifecycle: str = "active",
+        extra_soft: tuple[Soft, ...] = (),
+        extra_ports: tuple[Port, ...] = (),
+    ) -> int:
         rnd = self.rnd
         aid = self._next("asset")
         sysrow = self.plan.systems[system] if system else None
@@ -109,25 +161,54 @@ class AssetStream:
         os_version = rnd.choice(os.versions) if os else None
         missing = lifecycle == "missing"
         obs = self._observed(missing)
-        tags = ["信创"] if os and os.product in ("uos", "kylin") else (["停服系统"] if os and os.product == "win7" else [])
-        self.rows["asset"].append({
-            "id": aid, "organization_id": 1, "name": f"{self.sites.get(site_id or 0, '')}{role_zh}-{aid:07d}",
-            "kind": kind, "hostname": host, "fqdn": f"{host}.metro.local" if kind in ("server", "vm") else None,
-            "serial": f"{(maker or 'X')[:2].upper()}{rnd.getrandbits(40):010X}" if physical else None,
-            "cloud_id": None if physical else f"{kind}-{rnd.getrandbits(48):012x}",
-            "macs": _jl(macs), "primary_ip": ips[0], "ips": _jl(ips),
-            "os_family": os.family if os else ("linux" if kind == "container" else None),
-            "os_name": os.name if os else None, "os_version": os_version,
-            "manufacturer": maker, "model": hw.model if hw else None, "site_id": site_id,
-            "zone_id": self.plan.zones[zone].id, "system_id": sysrow["id"] if sysrow else None,
-            "owner_id": sysrow["owner_id"] if sysrow else rnd.choice(self.plan.contacts[dept]),
-            "lifecycle_status": lifecycle, "criticality": sysrow["criticality"] if sysrow else criticality,
-            "declared": missing or rnd.random() < 0.95, "tags": _jl(tags), **obs,
-            "created_at": self.now, "updated_at": self.now})
+        tags = (
+            ["信创"]
+            if os and os.product in ("uos", "kylin")
+            else (["停服系统"] if os and os.product == "win7" else [])
+        )
+        self.rows["asset"].append(
+            {
+                "id": aid,
+                "organization_id": 1,
+                "name": f"{self.sites.get(site_id or 0, '')}{role_zh}-{aid:07d}",
+                "kind": kind,
+                "hostname": host,
+                "fqdn": f"{host}.metro.local" if kind in ("server", "vm") else None,
+                "serial": f"{(maker or 'X')[:2].upper()}{rnd.getrandbits(40):010X}" if physical else None,
+                "cloud_id": None if physical else f"{kind}-{rnd.getrandbits(48):012x}",
+                "macs": _jl(macs),
+                "primary_ip": ips[0],
+                "ips": _jl(ips),
+                "os_family": os.family if os else ("linux" if kind == "container" else None),
+                "os_name": os.name if os else None,
+                "os_version": os_version,
+                "manufacturer": maker,
+                "model": hw.model if hw else None,
+                "site_id": site_id,
+                "zone_id": self.plan.zones[zone].id,
+                "system_id": sysrow["id"] if sysrow else None,
+                "owner_id": sysrow["owner_id"] if sysrow else rnd.choice(self.plan.contacts[dept]),
+                "lifecycle_status": lifecycle,
+                "criticality": sysrow["criticality"] if sysrow else criticality,
+                "declared": missing or rnd.random() < 0.95,
+                "tags": _jl(tags),
+                **obs,
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+        )
         for ip in ips:
-            self.rows["ip_address"].append({"id": self._next("ip_address"), "asset_id": aid, "address": ip,
-                                            "version": 4, "mac": macs[0] if macs else None,
-                                            "mac_vendor": maker if macs else None, **obs})
+            self.rows["ip_address"].append(
+                {
+                    "id": self._next("ip_address"),
+                    "asset_id": aid,
+                    "address": ip,
+                    "version": 4,
+                    "mac": macs[0] if macs else None,
+                    "mac_vendor": maker if macs else None,
+                    **obs,
+                }
+            )
         soft, ports = stack_for(stack, rnd, bool(os and os.family == "windows"))
         if os and os.product:
             soft.insert(0, (os.product, os.name, os_version or "", "os", None))
@@ -140,11 +221,26 @@ class AssetStream:
         for pkey, name, sversion, skind, purl in soft:
             version: str | None = sversion
             pid, prefix, supplier = self.products[pkey] if pkey else (None, None, None)
-            self.rows["software"].append({
-                "id": self._next("software"), "asset_id": aid, "system_id": None, "product_id": pid,
-                "name": name, "version": version or None, "kind": skind, "purl": purl, "cpe": _cpe(prefix, version),
-                "supplier": supplier, "licenses": "[]", "hashes": "{}", "bom_ref": None, **obs,
-                "created_at": self.now, "updated_at": self.now})
+            self.rows["software"].append(
+                {
+                    "id": self._next("software"),
+                    "asset_id": aid,
+                    "system_id": None,
+                    "product_id": pid,
+                    "name": name,
+                    "version": version or None,
+                    "kind": skind,
+                    "purl": purl,
+                    "cpe": _cpe(prefix, version),
+                    "supplier": supplier,
+                    "licenses": "[]",
+                    "hashes": "{}",
+                    "bom_ref": None,
+                    **obs,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
+            )
         seen = set()
         for port, proto, sname, product, pversion, pkey, method in ports:
             if (proto, port) in seen:
@@ -152,13 +248,27 @@ class AssetStream:
             seen.add((proto, port))
             prefix = self.products[pkey][1] if pkey else None
             version = pversion
-            self.rows["service_endpoint"].append({
-                "id": self._next("service_endpoint"), "asset_id": aid, "address": ip, "protocol": proto,
-                "port": port, "state": "open", "name": sname, "product": product, "version": version,
-                "extrainfo": None, "tunnel": "ssl" if port == 443 else None,
-                "cpes": _jl([c for c in [_cpe(prefix, version)] if c]), "method": method,
-                "confidence": 10 if method == "probed" else 3, **obs,
-                "created_at": self.now, "updated_at": self.now})
+            self.rows["service_endpoint"].append(
+                {
+                    "id": self._next("service_endpoint"),
+                    "asset_id": aid,
+                    "address": ip,
+                    "protocol": proto,
+                    "port": port,
+                    "state": "open",
+                    "name": sname,
+                    "product": product,
+                    "version": version,
+                    "extrainfo": None,
+                    "tunnel": "ssl" if port == 443 else None,
+                    "cpes": _jl([c for c in [_cpe(prefix, version)] if c]),
+                    "method": method,
+                    "confidence": 10 if method == "probed" else 3,
+                    **obs,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
+            )
 
     def flush(self) -> Rows:
         out, self.rows = self.rows, {t: [] for t in CHILD_TABLES}
@@ -187,10 +297,21 @@ class AssetStream:
         zone, site_id, site_code, line = self._place(p.zone)
         system = rnd.choice(p.systems).format(n=line) if p.systems else None
         lifecycle = rnd.choices(LIFECYCLE)[0][0] if rnd.random() < 0.07 else "active"
-        aid = self.asset(kind=p.kind, zone=zone, site_id=site_id, site_code=site_code, role=p.role,
-                         role_zh=p.role_zh, os=rnd.choice(p.os) if p.os else None,
-                         hw=rnd.choice(p.hw) if p.hw else None, system=system, stack=p.stack,
-                         criticality=p.criticality, dept=p.dept, lifecycle=lifecycle)
+        aid = self.asset(
+            kind=p.kind,
+            zone=zone,
+            site_id=site_id,
+            site_code=site_code,
+            role=p.role,
+            role_zh=p.role_zh,
+            os=rnd.choice(p.os) if p.os else None,
+            hw=rnd.choice(p.hw) if p.hw else None,
+            system=system,
+            stack=p.stack,
+            criticality=p.criticality,
+            dept=p.dept,
+            lifecycle=lifecycle,
+        )
         if p.kind == "vm" and self.hosts:
             c = rnd.randrange(len(self.hosts))
             for h in self.hosts[c]:

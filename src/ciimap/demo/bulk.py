@@ -38,8 +38,11 @@ class TableWriter:
         self.table = table
         self.cols = [c.name for c in table.columns]
         self.dt_idx = [i for i, c in enumerate(table.columns) if isinstance(c.type, DateTime)]
-        self.date_idx = [i for i, c in enumerate(table.columns)
-                         if isinstance(c.type, Date) and not isinstance(c.type, DateTime)]
+        self.date_idx = [
+            i
+            for i, c in enumerate(table.columns)
+            if isinstance(c.type, Date) and not isinstance(c.type, DateTime)
+        ]
         self.json_idx = [i for i, c in enumerate(table.columns) if isinstance(c.type, JSON)]
         self.pg = self.conn.dialect.name == "postgresql"
         self.getter = operator.itemgetter(*self.cols)
@@ -122,7 +125,9 @@ def finish(session: Session, tables: list[Table], *, big: tuple[str, ...] = ()) 
     for t in tables:
         if not sqlite:
             # table names come from the metadata, never from input
-            sql = f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), (SELECT max(id) FROM \"{t.name}\"))"  # noqa: S608
+            sql = (
+                f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), (SELECT max(id) FROM \"{t.name}\"))"  # noqa: S608
+            )
             conn.execute(text(sql))
             if t.name in big:
                 continue

@@ -18,8 +18,14 @@ def _with_progress(run: Any, quiet: bool) -> dict[str, Any]:
         return run(None)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("生成演示数据 / generating", total=None)
 
         def progress(done: int, total: int, message: str) -> None:
@@ -30,9 +36,13 @@ def _with_progress(run: Any, quiet: bool) -> dict[str, Any]:
 
 @app.command("demo")
 def demo(
-    scale: int | None = typer.Option(None, "--scale", help="number of assets (default 5,000; up to 2,000,000)"),
+    scale: int | None = typer.Option(
+        None, "--scale", help="number of assets (default 5,000; up to 2,000,000)"
+    ),
     seed: int = typer.Option(42, "--seed", help="same seed, same operator"),
-    reset: bool = typer.Option(False, "--reset", help="delete the existing map (and data referring to it) first"),
+    reset: bool = typer.Option(
+        False, "--reset", help="delete the existing map (and data referring to it) first"
+    ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable summary"),
 ) -> None:
     """Load a realistic synthetic CII operator (某市轨道交通集团) into an empty map."""
@@ -50,9 +60,16 @@ def demo(
     if as_json:
         print_json(result)
         return
-    console.print(f"[green]loaded[/green] {result['organization']} (seed {result['seed']}, "
-                  f"{result['scale']:,} assets) in {result['seconds']} s on {result['backend']}")
+    console.print(
+        f"[green]loaded[/green] {result['organization']} (seed {result['seed']}, "
+        f"{result['scale']:,} assets) in {result['seconds']} s on {result['backend']}"
+    )
     if result["replaced"]:
         console.print("replaced: " + ", ".join(f"{k} {v:,}" for k, v in result["replaced"].items()))
-    print_table([{"table": k, "rows": f"{v:,}", "sha256": result["digests"][k][:16]}
-                 for k, v in result["counts"].items()], ["table", "rows", "sha256"])
+    print_table(
+        [
+            {"table": k, "rows": f"{v:,}", "sha256": result["digests"][k][:16]}
+            for k, v in result["counts"].items()
+        ],
+        ["table", "rows", "sha256"],
+    )

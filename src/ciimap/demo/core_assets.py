@@ -31,8 +31,16 @@ def _site(stream: AssetStream, zone: str) -> tuple[int | None, str]:
     return next(((sid, code) for sid, code in plan.sites.values() if sid == site_id), plan.sites["dc"])
 
 
-def _server(stream: AssetStream, code: str, zone: str, role: str, role_zh: str, stack: str = "server",
-            db: str | None = None, windows: bool = False) -> int:
+def _server(
+    stream: AssetStream,
+    code: str,
+    zone: str,
+    role: str,
+    role_zh: str,
+    stack: str = "server",
+    db: str | None = None,
+    windows: bool = False,
+) -> int:
     site_id, site_code = _site(stream, zone)
     os = pf.WINSRV if windows else stream.rnd.choice(LINUX)
     soft: tuple[Soft, ...] = ()
@@ -41,9 +49,22 @@ def _server(stream: AssetStream, code: str, zone: str, role: str, role_zh: str, 
         name, version, port, service = _db(db)
         soft = ((db, name, version, "installed", None),)
         ports = ((port, "tcp", service, name, version, db, "probed"),)
-    return stream.asset(kind="server", zone=zone, site_id=site_id, site_code=site_code, role=role,
-                        role_zh=role_zh, os=os, hw=stream.rnd.choice(pf.SERVERS), system=code, stack=stack,
-                        criticality="high", dept="信息中心", extra_soft=soft, extra_ports=ports)
+    return stream.asset(
+        kind="server",
+        zone=zone,
+        site_id=site_id,
+        site_code=site_code,
+        role=role,
+        role_zh=role_zh,
+        os=os,
+        hw=stream.rnd.choice(pf.SERVERS),
+        system=code,
+        stack=stack,
+        criticality="high",
+        dept="信息中心",
+        extra_soft=soft,
+        extra_ports=ports,
+    )
 
 
 def _db(key: str) -> tuple[str, str, int, str]:
@@ -74,8 +95,13 @@ def _system(stream: AssetStream, code: str, row: dict) -> None:
         apps = [_server(stream, code, zone_app, "app", "应用服务器", windows=windows) for _ in range(2)]
         _group(stream, code, apps, label, ["节点1", "节点2"])
         if pattern == "it":
-            _db_pair(stream, code, zone if zone not in ("video", "mgmt") else "prod",
-                     "kingbase" if stream.rnd.random() < 0.4 else "mysql", cii)
+            _db_pair(
+                stream,
+                code,
+                zone if zone not in ("video", "mgmt") else "prod",
+                "kingbase" if stream.rnd.random() < 0.4 else "mysql",
+                cii,
+            )
     elif pattern == "web":
         webs = [_server(stream, code, "dmz", "web", "Web服务器", stack="web") for _ in range(2)]
         _group(stream, code, webs, "Web集群", ["节点1", "节点2"])
@@ -93,9 +119,20 @@ def _system(stream: AssetStream, code: str, row: dict) -> None:
 
 def _switch(stream: AssetStream, code: str, zone: str, role_zh: str) -> int:
     site_id, site_code = _site(stream, zone)
-    return stream.asset(kind="network_device", zone=zone, site_id=site_id, site_code=site_code, role="core",
-                        role_zh=role_zh, os=None, hw=pf.SWITCHES[0], system=code, stack="net",
-                        criticality="critical", dept="信息中心")
+    return stream.asset(
+        kind="network_device",
+        zone=zone,
+        site_id=site_id,
+        site_code=site_code,
+        role="core",
+        role_zh=role_zh,
+        os=None,
+        hw=pf.SWITCHES[0],
+        system=code,
+        stack="net",
+        criticality="critical",
+        dept="信息中心",
+    )
 
 
 def _clusters(stream: AssetStream) -> None:
@@ -114,22 +151,60 @@ def _clusters(stream: AssetStream) -> None:
 
 def _esx(stream: AssetStream) -> int:
     site_id, site_code = _site(stream, "cloud")
-    return stream.asset(kind="server", zone="cloud", site_id=site_id, site_code=site_code, role="esx",
-                        role_zh="虚拟化主机", os=pf.ESXI, hw=stream.rnd.choice(pf.SERVERS), system="CLOUD",
-                        stack="net", criticality="critical", dept="信息中心",
-                        extra_ports=((902, "tcp", "vmware-auth", "VMware Authentication Daemon", None, None,
-                                      "probed"),))
+    return stream.asset(
+        kind="server",
+        zone="cloud",
+        site_id=site_id,
+        site_code=site_code,
+        role="esx",
+        role_zh="虚拟化主机",
+        os=pf.ESXI,
+        hw=stream.rnd.choice(pf.SERVERS),
+        system="CLOUD",
+        stack="net",
+        criticality="critical",
+        dept="信息中心",
+        extra_ports=((902, "tcp", "vmware-auth", "VMware Authentication Daemon", None, None, "probed"),),
+    )
 
 
 def _edge_routers(stream: AssetStream) -> None:
     site_id, site_code = _site(stream, "internet")
-    ids = [stream.asset(kind="network_device", zone="internet", site_id=site_id, site_code=site_code,
-                        role="border", role_zh="互联网出口路由器", os=None, hw=pf.SWITCHES[2], system="DCN",
-                        stack="net", criticality="critical", dept="信息中心") for _ in range(2)]
+    ids = [
+        stream.asset(
+            kind="network_device",
+            zone="internet",
+            site_id=site_id,
+            site_code=site_code,
+            role="border",
+            role_zh="互联网出口路由器",
+            os=None,
+            hw=pf.SWITCHES[2],
+            system="DCN",
+            stack="net",
+            criticality="critical",
+            dept="信息中心",
+        )
+        for _ in range(2)
+    ]
     _group(stream, "DCN", ids, "互联网出口", ["电信线路", "联通线路"])
-    fws = [stream.asset(kind="security_appliance", zone="internet", site_id=site_id, site_code=site_code,
-                        role="fw", role_zh="边界防火墙", os=pf.FIRMWARE, hw=pf.SECURITY[2], system="DCN",
-                        stack="sec", criticality="critical", dept="网络安全部") for _ in range(2)]
+    fws = [
+        stream.asset(
+            kind="security_appliance",
+            zone="internet",
+            site_id=site_id,
+            site_code=site_code,
+            role="fw",
+            role_zh="边界防火墙",
+            os=pf.FIRMWARE,
+            hw=pf.SECURITY[2],
+            system="DCN",
+            stack="sec",
+            criticality="critical",
+            dept="网络安全部",
+        )
+        for _ in range(2)
+    ]
     _group(stream, "DCN", fws, "边界防火墙", ["主", "备"])
 
 

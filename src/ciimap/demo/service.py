@@ -30,12 +30,34 @@ MAX_SCALE = 2_000_000
 Progress = Callable[[int, int, str], None]
 
 #: Written in this order (parents before children).
-TABLES: list[Table] = [t.__table__ for t in (  # type: ignore[misc]
-    m.Organization, m.Contact, m.Site, m.NetworkZone, m.Vendor, m.Product, m.System, m.BusinessService,
-    m.Asset, m.IpAddress, m.ServiceEndpoint, m.Software, m.Edge)]
+_MODELS = (
+    m.Organization,
+    m.Contact,
+    m.Site,
+    m.NetworkZone,
+    m.Vendor,
+    m.Product,
+    m.System,
+    m.BusinessService,
+    m.Asset,
+    m.IpAddress,
+    m.ServiceEndpoint,
+    m.Software,
+    m.Edge,
+)
+TABLES: list[Table] = [t.__table__ for t in _MODELS]  # type: ignore[misc]
 BIG = ("asset", "ip_address", "service_endpoint", "software", "edge")
-SMALL = ("organization", "contact", "site", "network_zone", "vendor", "product", "system",
-         "business_service", "edge")
+SMALL = (
+    "organization",
+    "contact",
+    "site",
+    "network_zone",
+    "vendor",
+    "product",
+    "system",
+    "business_service",
+    "edge",
+)
 
 
 def existing_rows(session: Session) -> dict[str, int]:
@@ -71,8 +93,16 @@ def reset_map(session: Session) -> dict[str, int]:
     return deleted
 
 
-def load(session: Session, *, scale: int | None = None, seed: int = 42, reset: bool = False,
-         progress: Progress | None = None, now: dt.datetime | None = None, chunk: int = 5000) -> dict[str, Any]:
+def load(
+    session: Session,
+    *,
+    scale: int | None = None,
+    seed: int = 42,
+    reset: bool = False,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+    chunk: int = 5000,
+) -> dict[str, Any]:
     """Generate and write the demo operator; refuse if the map is not empty unless ``reset``."""
     scale = DEFAULT_SCALE if scale is None else scale
     if not 500 <= scale <= MAX_SCALE:
@@ -100,14 +130,25 @@ def load(session: Session, *, scale: int | None = None, seed: int = 42, reset: b
     report(scale, scale, "indexes and statistics")
     create_indexes(session, indexes)
     finish(session, TABLES, big=BIG)
-    detail = {"seed": seed, "scale": scale, "generator": "ciimap.demo", "organization": plan.rows["organization"][0]["name"]}
+    detail = {
+        "seed": seed,
+        "scale": scale,
+        "generator": "ciimap.demo",
+        "organization": plan.rows["organization"][0]["name"],
+    }
     for name, w in writers.items():
         audit.record_bulk(session, "demo_load", name, count=w.count, digest=w.hexdigest(), detail=detail)
-    return {"organization": detail["organization"], "city": plan.city, "seed": seed, "scale": scale,
-            "backend": session.connection().dialect.name, "replaced": deleted,
-            "counts": {n: w.count for n, w in writers.items()},
-            "digests": {n: w.hexdigest() for n, w in writers.items()},
-            "seconds": round(time.perf_counter() - started, 2)}
+    return {
+        "organization": detail["organization"],
+        "city": plan.city,
+        "seed": seed,
+        "scale": scale,
+        "backend": session.connection().dialect.name,
+        "replaced": deleted,
+        "counts": {n: w.count for n, w in writers.items()},
+        "digests": {n: w.hexdigest() for n, w in writers.items()},
+        "seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 def _write_small(plan: planmod.Plan, writers: dict[str, TableWriter], now: dt.datetime) -> None:
@@ -130,8 +171,14 @@ def after_commit(db: Database) -> None:
                 conn.exec_driver_sql(f'VACUUM (ANALYZE) "{name}"')
 
 
-def load_demo(*, scale: int | None, seed: int, progress: Progress | None = None, reset: bool = False,
-              now: dt.datetime | None = None) -> dict[str, Any]:
+def load_demo(
+    *,
+    scale: int | None,
+    seed: int,
+    progress: Progress | None = None,
+    reset: bool = False,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """Load the demo operator into the process-wide database in one unit of work."""
     db = get_database()
     with bulk_mode(db), db.unit_of_work() as session:

@@ -21,9 +21,11 @@ AGENT_VERSIONS = ("7.11.18110", "7.11.18209", "7.10.17706")
 #: Share of Windows hosts with the auto-updating endpoint agent.
 AGENT_SHARE = 0.9
 
-WIN_PORTS: list[Port] = [(135, "tcp", "msrpc", "Microsoft Windows RPC", None, None, "probed"),
-                         (445, "tcp", "microsoft-ds", None, None, None, "table"),
-                         (3389, "tcp", "ms-wbt-server", "Microsoft Terminal Services", None, None, "probed")]
+WIN_PORTS: list[Port] = [
+    (135, "tcp", "msrpc", "Microsoft Windows RPC", None, None, "probed"),
+    (445, "tcp", "microsoft-ds", None, None, None, "table"),
+    (3389, "tcp", "ms-wbt-server", "Microsoft Terminal Services", None, None, "probed"),
+]
 SSH: Port = (22, "tcp", "ssh", "OpenSSH", "7.4", None, "probed")
 
 
@@ -46,15 +48,21 @@ def win_ws(rnd: random.Random) -> Stack:
 
 
 def xc_ws(rnd: random.Random) -> Stack:
-    return ([("tianqing", "天擎终端安全管理系统", "10.0.0.3000", "installed", None),
-             ("wps", "WPS Office for Linux", "11.1.0.11704", "installed", None)],
-            [SSH])
+    return (
+        [
+            ("tianqing", "天擎终端安全管理系统", "10.0.0.3000", "installed", None),
+            ("wps", "WPS Office for Linux", "11.1.0.11704", "installed", None),
+        ],
+        [SSH],
+    )
 
 
 def hmi(rnd: random.Random) -> Stack:
     soft = _agent(rnd, 0.85)
     soft.append(("wincc", "SIMATIC WinCC", rnd.choice(("7.4 SP1", "7.5 SP2")), "installed", None))
-    return soft, list(WIN_PORTS[:2]) + [(4840, "tcp", "opcua-tcp", "Siemens OPC UA Server", None, "wincc", "probed")]
+    return soft, list(WIN_PORTS[:2]) + [
+        (4840, "tcp", "opcua-tcp", "Siemens OPC UA Server", None, "wincc", "probed")
+    ]
 
 
 def afc(rnd: random.Random) -> Stack:
@@ -68,16 +76,29 @@ def plc(rnd: random.Random) -> Stack:
 
 
 def cam(rnd: random.Random) -> Stack:
-    return [], [(80, "tcp", "http", "Hikvision IP camera httpd", None, None, "probed"),
-                (554, "tcp", "rtsp", None, None, None, "table"), (8000, "tcp", "http-alt", None, None, None, "table")]
+    return [], [
+        (80, "tcp", "http", "Hikvision IP camera httpd", None, None, "probed"),
+        (554, "tcp", "rtsp", None, None, None, "table"),
+        (8000, "tcp", "http-alt", None, None, None, "table"),
+    ]
 
 
 def _java(rnd: random.Random) -> Stack:
     tomcat = _v(rnd, "tomcat", 0.3)
     log4j = _v(rnd, "log4j", 0.15)
-    return ([("tomcat", "Apache Tomcat", tomcat, "installed", f"pkg:generic/apache-tomcat@{tomcat}"),
-             ("log4j", "log4j-core", log4j, "library", f"pkg:maven/org.apache.logging.log4j/log4j-core@{log4j}")],
-            [(8080, "tcp", "http", "Apache Tomcat", tomcat, "tomcat", "probed")])
+    return (
+        [
+            ("tomcat", "Apache Tomcat", tomcat, "installed", f"pkg:generic/apache-tomcat@{tomcat}"),
+            (
+                "log4j",
+                "log4j-core",
+                log4j,
+                "library",
+                f"pkg:maven/org.apache.logging.log4j/log4j-core@{log4j}",
+            ),
+        ],
+        [(8080, "tcp", "http", "Apache Tomcat", tomcat, "tomcat", "probed")],
+    )
 
 
 def _openssl(rnd: random.Random) -> Soft:
@@ -90,7 +111,9 @@ def server(rnd: random.Random, windows: bool) -> Stack:
         soft, ports = _agent(rnd), list(WIN_PORTS)
         if rnd.random() < 0.3:
             soft.append(("mssql", "Microsoft SQL Server", "15.0.2000.5", "installed", None))
-            ports.append((1433, "tcp", "ms-sql-s", "Microsoft SQL Server 2019", "15.00.2000", "mssql", "probed"))
+            ports.append(
+                (1433, "tcp", "ms-sql-s", "Microsoft SQL Server 2019", "15.00.2000", "mssql", "probed")
+            )
         return soft, ports
     soft, ports = [_openssl(rnd)], [SSH]
     if rnd.random() < 0.5:
@@ -112,8 +135,14 @@ def pod(rnd: random.Random) -> Stack:
 
 def web(rnd: random.Random) -> Stack:
     v = _v(rnd, "nginx", 0.3)
-    return ([("nginx", "nginx", v, "installed", f"pkg:generic/nginx@{v}"), _openssl(rnd)],
-            [SSH, (80, "tcp", "http", "nginx", v, "nginx", "probed"), (443, "tcp", "https", "nginx", v, "nginx", "probed")])
+    return (
+        [("nginx", "nginx", v, "installed", f"pkg:generic/nginx@{v}"), _openssl(rnd)],
+        [
+            SSH,
+            (80, "tcp", "http", "nginx", v, "nginx", "probed"),
+            (443, "tcp", "https", "nginx", v, "nginx", "probed"),
+        ],
+    )
 
 
 def pyapp(rnd: random.Random) -> Stack:
@@ -128,8 +157,11 @@ def pyapp(rnd: random.Random) -> Stack:
 
 
 def net(rnd: random.Random) -> Stack:
-    return [], [SSH, (161, "udp", "snmp", "SNMPv3 server", None, None, "probed"),
-                (443, "tcp", "https", None, None, None, "table")]
+    return [], [
+        SSH,
+        (161, "udp", "snmp", "SNMPv3 server", None, None, "probed"),
+        (443, "tcp", "https", None, None, None, "table"),
+    ]
 
 
 def sec(rnd: random.Random) -> Stack:
@@ -137,13 +169,25 @@ def sec(rnd: random.Random) -> Stack:
 
 
 def stor(rnd: random.Random) -> Stack:
-    return [], [(443, "tcp", "https", "OceanStor DeviceManager", None, None, "probed"),
-                (3260, "tcp", "iscsi", None, None, None, "table")]
+    return [], [
+        (443, "tcp", "https", "OceanStor DeviceManager", None, None, "probed"),
+        (3260, "tcp", "iscsi", None, None, None, "table"),
+    ]
 
 
 STACKS: dict[str, Callable[[random.Random], Stack]] = {
-    "win_ws": win_ws, "xc_ws": xc_ws, "hmi": hmi, "afc": afc, "plc": plc, "cam": cam, "pod": pod,
-    "web": web, "pyapp": pyapp, "net": net, "sec": sec, "stor": stor,
+    "win_ws": win_ws,
+    "xc_ws": xc_ws,
+    "hmi": hmi,
+    "afc": afc,
+    "plc": plc,
+    "cam": cam,
+    "pod": pod,
+    "web": web,
+    "pyapp": pyapp,
+    "net": net,
+    "sec": sec,
+    "stor": stor,
 }
 
 

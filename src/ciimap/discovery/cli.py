@@ -18,14 +18,27 @@ scopes_app = typer.Typer(help="Scan scopes: where discovery may scan (admins)", 
 schedules_app = typer.Typer(help="Scheduled rescans inside a scope", no_args_is_help=True)
 GROUPS = [("", discover_app), ("scopes", scopes_app), ("schedules", schedules_app)]
 SCOPE_COLS = ["name", "cidrs", "allowed_ports", "max_rate", "enabled", "created_by", "description"]
-SCHED_COLS = ["name", "scope_id", "targets", "profile", "ports", "interval_minutes", "cron", "enabled",
-              "last_run_at", "next_run_at", "last_job_id"]
+SCHED_COLS = [
+    "name",
+    "scope_id",
+    "targets",
+    "profile",
+    "ports",
+    "interval_minutes",
+    "cron",
+    "enabled",
+    "last_run_at",
+    "next_run_at",
+    "last_job_id",
+]
 
 
 @discover_app.command("discover")
 def discover(
     targets: list[str] = typer.Argument(..., help="IPs, CIDRs, ranges (10.0.0.5-20) or /etc/hosts names"),
-    scope: str | None = typer.Option(None, "--scope", help="scan scope (default: the one containing the targets)"),
+    scope: str | None = typer.Option(
+        None, "--scope", help="scan scope (default: the one containing the targets)"
+    ),
     profile: str = typer.Option("services", "--profile", help=f"one of: {', '.join(PROFILES)}"),
     ports: str | None = typer.Option(None, "--ports", help="e.g. 22,80,443,8000-8100"),
     rate: int | None = typer.Option(None, "--rate", min=1, help="packets/s (at most the scope's max rate)"),
@@ -35,15 +48,24 @@ def discover(
 ) -> None:
     """Scan targets inside a configured scope with nmap and import what it finds into the map."""
     with get_database().unit_of_work() as s:
-        job = service.request_discovery(s, targets=targets, scope=scope, profile=profile, ports=ports,
-                                        rate=rate, actor=current_actor().name)
+        job = service.request_discovery(
+            s,
+            targets=targets,
+            scope=scope,
+            profile=profile,
+            ports=ports,
+            rate=rate,
+            actor=current_actor().name,
+        )
         data = to_data(job, JobRead)
     if not wait:
         if as_json:
             print_json(data)
         else:
-            typer.echo(f"queued job {data['id']} (scope {data['params']['scope']}); follow it with "
-                       f"'ciimap jobs wait {data['id']}'")
+            typer.echo(
+                f"queued job {data['id']} (scope {data['params']['scope']}); follow it with "
+                f"'ciimap jobs wait {data['id']}'"
+            )
         if get_database().is_sqlite:
             err_console.print("note: on SQLite the job runs inside this process, which exits when it is done")
         return
@@ -52,8 +74,10 @@ def discover(
         finish(result, as_json)
         return
     res = result["result"] or {}
-    typer.echo(f"job {result['id']} done: scope {res.get('scan_scope')}, assets created {res.get('assets_created', 0)}, "
-               f"changes {res.get('changes', 0)}, nmap XML kept at {res.get('xml')}")
+    typer.echo(
+        f"job {result['id']} done: scope {res.get('scan_scope')}, assets created {res.get('assets_created', 0)}, "
+        f"changes {res.get('changes', 0)}, nmap XML kept at {res.get('xml')}"
+    )
 
 
 @scopes_app.command("add")
@@ -68,8 +92,16 @@ def scopes_add(
 ) -> None:
     """Allow scanning of address blocks (admin decision, audited)."""
     with get_database().unit_of_work() as s:
-        sc = service.create_scope(s, name=name, cidrs=cidr, allowed_ports=ports, max_rate=max_rate,
-                                  description=description, enabled=not disabled, actor=current_actor().name)
+        sc = service.create_scope(
+            s,
+            name=name,
+            cidrs=cidr,
+            allowed_ports=ports,
+            max_rate=max_rate,
+            description=description,
+            enabled=not disabled,
+            actor=current_actor().name,
+        )
         data = to_data(sc, ScopeRead)
     print_json(data) if as_json else typer.echo(f"scan scope {name} added: {', '.join(data['cidrs'])}")
 
@@ -122,8 +154,18 @@ def schedules_add(
 ) -> None:
     """Rescan a scope (or some targets in it) on an interval or a cron line."""
     with get_database().unit_of_work() as s:
-        sched = schedules.create_schedule(s, name=name, scope=scope, targets=target, profile=profile, ports=ports,
-                                          rate=rate, interval_minutes=every, cron=cron, actor=current_actor().name)
+        sched = schedules.create_schedule(
+            s,
+            name=name,
+            scope=scope,
+            targets=target,
+            profile=profile,
+            ports=ports,
+            rate=rate,
+            interval_minutes=every,
+            cron=cron,
+            actor=current_actor().name,
+        )
         data = to_data(sched, ScheduleRead)
     print_json(data) if as_json else typer.echo(f"schedule {name} added; next run {data['next_run_at']}")
 

@@ -28,14 +28,30 @@ _HOSTS_DONE = re.compile(r"(\d+) hosts? completed")
 ProgressFn = Callable[[int, int | None, str | None], None]
 
 
-def build_argv(*, nmap: str, targets: list[str], profile: str, ports: str | None, rate: int,
-               xml: Path, retries: int = 2) -> list[str]:
+def build_argv(
+    *, nmap: str, targets: list[str], profile: str, ports: str | None, rate: int, xml: Path, retries: int = 2
+) -> list[str]:
     """The complete nmap argument list. ``targets`` are already validated IP/CIDR strings."""
     if profile not in PROFILES:
         raise Invalid(f"unknown scan profile '{profile}' (choose: {', '.join(PROFILES)})")
     flags, host_timeout = PROFILES[profile]
-    argv = [nmap, "-n", "-T4", "--noninteractive", "--max-rate", str(int(rate)), "--max-retries", str(retries),
-            "--host-timeout", host_timeout, "--stats-every", "1s", "-oX", str(xml), *flags]
+    argv = [
+        nmap,
+        "-n",
+        "-T4",
+        "--noninteractive",
+        "--max-rate",
+        str(int(rate)),
+        "--max-retries",
+        str(retries),
+        "--host-timeout",
+        host_timeout,
+        "--stats-every",
+        "1s",
+        "-oX",
+        str(xml),
+        *flags,
+    ]
     if profile == "discovery":
         if ports:
             raise Invalid("profile 'discovery' only finds live hosts; use 'services' or 'full' to scan ports")
@@ -70,8 +86,9 @@ def _progress_line(line: str, last: int, progress: ProgressFn, scale: int) -> in
 def run(argv: list[str], *, progress: ProgressFn, scale: int = 90, timeout: float = 4 * 3600) -> str:
     """Run nmap, report progress, return its normal output; raise a one-line error when it fails."""
     try:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                errors="replace", bufsize=1)
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1
+        )
     except FileNotFoundError:
         raise Invalid(f"nmap not found at '{argv[0]}': install nmap or set CIIMAP_NMAP_PATH") from None
     tail: deque[str] = deque(maxlen=40)

@@ -50,20 +50,42 @@ def _validate_timing(interval_minutes: int | None, cron: str | None) -> None:
             raise Invalid(f"cron line '{cron}' is not valid (e.g. '0 2 * * *' = every day at 02:00 UTC)")
 
 
-def create_schedule(session: Session, *, name: str, scope: str, targets: list[str] | None = None,
-                    profile: str = "services", ports: str | None = None, rate: int | None = None,
-                    interval_minutes: int | None = None, cron: str | None = None, enabled: bool = True,
-                    actor: str = "system", now: dt.datetime | None = None) -> ScanSchedule:
+def create_schedule(
+    session: Session,
+    *,
+    name: str,
+    scope: str,
+    targets: list[str] | None = None,
+    profile: str = "services",
+    ports: str | None = None,
+    rate: int | None = None,
+    interval_minutes: int | None = None,
+    cron: str | None = None,
+    enabled: bool = True,
+    actor: str = "system",
+    now: dt.datetime | None = None,
+) -> ScanSchedule:
     """Create a schedule; the scope check runs now so a bad schedule is refused up front."""
     if session.scalar(select(ScanSchedule.id).where(ScanSchedule.name == name)) is not None:
         raise Conflict(f"scan schedule '{name}' already exists")
     _validate_timing(interval_minutes, cron)
     sc = service.get_scope(session, scope)
-    service.plan(session, targets=list(targets or sc.cidrs), scope=scope, profile=profile, ports=ports, rate=rate)
-    sched = ScanSchedule(name=name, scope_id=sc.id, targets=list(targets or []), profile=profile, ports=ports,
-                         rate=rate, interval_minutes=interval_minutes, cron=cron, enabled=enabled,
-                         created_by=actor,
-                         next_run_at=next_run(interval_minutes=interval_minutes, cron=cron, after=now or utcnow()))
+    service.plan(
+        session, targets=list(targets or sc.cidrs), scope=scope, profile=profile, ports=ports, rate=rate
+    )
+    sched = ScanSchedule(
+        name=name,
+        scope_id=sc.id,
+        targets=list(targets or []),
+        profile=profile,
+        ports=ports,
+        rate=rate,
+        interval_minutes=interval_minutes,
+        cron=cron,
+        enabled=enabled,
+        created_by=actor,
+        next_run_at=next_run(interval_minutes=interval_minutes, cron=cron, after=now or utcnow()),
+    )
     session.add(sched)
     session.flush()
     return sched
@@ -80,11 +102,15 @@ def list_schedules(session: Session) -> list[ScanSchedule]:
     return list(session.scalars(select(ScanSchedule).order_by(ScanSchedule.name)))
 
 
-def set_enabled(session: Session, name: str, enabled: bool, *, now: dt.datetime | None = None) -> ScanSchedule:
+def set_enabled(
+    session: Session, name: str, enabled: bool, *, now: dt.datetime | None = None
+) -> ScanSchedule:
     sched = get_schedule(session, name)
     sched.enabled = enabled
     if enabled:
-        sched.next_run_at = next_run(interval_minutes=sched.interval_minutes, cron=sched.cron, after=now or utcnow())
+        sched.next_run_at = next_run(
+            interval_minutes=sched.interval_minutes, cron=sched.cron, after=now or utcnow()
+        )
     session.flush()
     return sched
 
@@ -106,9 +132,15 @@ def _queue_one(session: Session, sched: ScanSchedule, now: dt.datetime) -> int |
     if scope is None or _busy(session, sched.last_job_id):
         return None
     try:
-        job = service.request_discovery(session, targets=list(sched.targets or scope.cidrs), scope=scope.name,
-                                        profile=sched.profile, ports=sched.ports, rate=sched.rate,
-                                        actor=f"schedule:{sched.name}")
+        job = service.request_discovery(
+            session,
+            targets=list(sched.targets or scope.cidrs),
+            scope=scope.name,
+            profile=sched.profile,
+            ports=sched.ports,
+            rate=sched.rate,
+            actor=f"schedule:{sched.name}",
+        )
     except CiimapError as e:  # scope disabled or narrowed since: skip this run, keep the schedule
         log.warning("schedule %s not run: %s", sched.name, e.message)
         return None
@@ -123,8 +155,12 @@ def run_due(session: Session, *, now: dt.datetime | None = None) -> list[int]:
     A schedule whose previous job is still queued or running is not queued again (no pile-up).
     """
     now = _aware(now or utcnow())
-    stmt = (select(ScanSchedule).where(ScanSchedule.enabled.is_(True), ScanSchedule.next_run_at <= now)
-            .order_by(ScanSchedule.next_run_at).with_for_update(skip_locked=True))
+    stmt = (
+        select(ScanSchedule)
+        .where(ScanSchedule.enabled.is_(True), ScanSchedule.next_run_at <= now)
+        .order_by(ScanSchedule.next_run_at)
+        .with_for_update(skip_locked=True)
+    )
     queued: list[int] = []
     for sched in session.scalars(stmt).all():
         job_id = _queue_one(session, sched, now)

@@ -32,8 +32,15 @@ def start_in_process(interval_seconds: int = 60) -> Any:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     sched = BackgroundScheduler(timezone="UTC", daemon=True)
-    sched.add_job(_tick, "interval", seconds=interval_seconds, id="ciimap-scan-schedules",
-                  max_instances=1, coalesce=True, replace_existing=True)
+    sched.add_job(
+        _tick,
+        "interval",
+        seconds=interval_seconds,
+        id="ciimap-scan-schedules",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
     sched.start()
     _scheduler = sched
     return sched

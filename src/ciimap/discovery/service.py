@@ -26,7 +26,10 @@ ProgressFn = Callable[..., None]
 
 # --- scopes -------------------------------------------------------------------------------------
 
-def _check_scope_fields(cidrs: list[str] | None, allowed_ports: str | None) -> tuple[list[str] | None, str | None]:
+
+def _check_scope_fields(
+    cidrs: list[str] | None, allowed_ports: str | None
+) -> tuple[list[str] | None, str | None]:
     if cidrs is not None:
         if not cidrs:
             raise Invalid("a scan scope needs at least one CIDR, address or range")
@@ -37,17 +40,32 @@ def _check_scope_fields(cidrs: list[str] | None, allowed_ports: str | None) -> t
     return cidrs, (tg.ports_text(ports) if ports else None)
 
 
-def create_scope(session: Session, *, name: str, cidrs: list[str], description: str | None = None,
-                 allowed_ports: str | None = None, max_rate: int = 100, enabled: bool = True,
-                 actor: str = "system") -> ScanScope:
+def create_scope(
+    session: Session,
+    *,
+    name: str,
+    cidrs: list[str],
+    description: str | None = None,
+    allowed_ports: str | None = None,
+    max_rate: int = 100,
+    enabled: bool = True,
+    actor: str = "system",
+) -> ScanScope:
     """Create a scope; refuses bad CIDRs/ports and duplicate names with a clear message."""
     if session.scalar(select(ScanScope.id).where(ScanScope.name == name)) is not None:
         raise Conflict(f"scan scope '{name}' already exists")
     if max_rate < 1:
         raise Invalid("max_rate must be at least 1 packet per second")
     clean, ports = _check_scope_fields(cidrs, allowed_ports)
-    scope = ScanScope(name=name, cidrs=clean, description=description, allowed_ports=ports,
-                      max_rate=max_rate, enabled=enabled, created_by=actor)
+    scope = ScanScope(
+        name=name,
+        cidrs=clean,
+        description=description,
+        allowed_ports=ports,
+        max_rate=max_rate,
+        enabled=enabled,
+        created_by=actor,
+    )
     session.add(scope)
     session.flush()
     return scope
@@ -93,6 +111,7 @@ def scope_blocks(scope: ScanScope) -> list[tg.Block]:
 
 # --- the scope check ----------------------------------------------------------------------------
 
+
 def _pick_scope(session: Session, targets: list[tg.Target], name: str | None) -> ScanScope:
     """The one enabled scope that contains every target entirely; OutOfScope otherwise."""
     if name:
@@ -105,8 +124,10 @@ def _pick_scope(session: Session, targets: list[tg.Target], name: str | None) ->
         return scope
     scopes = [(s, scope_blocks(s)) for s in list_scopes(session) if s.enabled]
     if not scopes:
-        raise OutOfScope(f"target '{targets[0].text}' refused: no enabled scan scope "
-                         "(an admin adds one with 'ciimap scopes add')")
+        raise OutOfScope(
+            f"target '{targets[0].text}' refused: no enabled scan scope "
+            "(an admin adds one with 'ciimap scopes add')"
+        )
     for scope, blocks in scopes:
         if all(tg.is_inside(t, blocks) for t in targets):
             return scope
@@ -115,8 +136,10 @@ def _pick_scope(session: Session, targets: list[tg.Target], name: str | None) ->
         if not any(tg.is_inside(t, bl) for _s, bl in scopes):
             tg.check_inside(t, "any enabled scan scope", union)
             raise OutOfScope(f"target '{t.text}' spans several scan scopes; scan each scope separately")
-    raise OutOfScope("the targets lie in different scan scopes; run one discovery per scope "
-                     f"(e.g. --scope {scopes[0][0].name})")
+    raise OutOfScope(
+        "the targets lie in different scan scopes; run one discovery per scope "
+        f"(e.g. --scope {scopes[0][0].name})"
+    )
 
 
 def _ports_for(scope: ScanScope, profile: str, ports: str | None) -> str | None:
@@ -130,13 +153,22 @@ def _ports_for(scope: ScanScope, profile: str, ports: str | None) -> str | None:
         return tg.ports_text(allowed)
     bad = tg.ports_inside(requested, allowed)
     if bad:
-        raise OutOfScope(f"port {bad} is not allowed in scan scope '{scope.name}' (allowed: {scope.allowed_ports})")
+        raise OutOfScope(
+            f"port {bad} is not allowed in scan scope '{scope.name}' (allowed: {scope.allowed_ports})"
+        )
     return tg.ports_text(requested)
 
 
-def plan(session: Session, *, targets: list[str], scope: str | None = None, profile: str = "services",
-         ports: str | None = None, rate: int | None = None,
-         hosts: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def plan(
+    session: Session,
+    *,
+    targets: list[str],
+    scope: str | None = None,
+    profile: str = "services",
+    ports: str | None = None,
+    rate: int | None = None,
+    hosts: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
     """Validate a discovery request against the scopes; return the job parameters."""
     if not targets:
         raise Invalid("give at least one target")
@@ -149,24 +181,40 @@ def plan(session: Session, *, targets: list[str], scope: str | None = None, prof
         raise Invalid(f"{total} addresses requested; at most {tg.MAX_ADDRESSES} per discovery")
     chosen = _pick_scope(session, parsed, scope)
     if rate is not None and rate > chosen.max_rate:
-        raise Invalid(f"rate {rate} packets/s exceeds the limit of scan scope '{chosen.name}' ({chosen.max_rate})")
+        raise Invalid(
+            f"rate {rate} packets/s exceeds the limit of scan scope '{chosen.name}' ({chosen.max_rate})"
+        )
     if len({b.version for t in parsed for b in t.blocks}) > 1:
         raise Invalid("nmap scans IPv4 and IPv6 targets in separate runs: start one discovery for each")
     nmap_targets = list(dict.fromkeys(a for t in parsed for b in t.blocks for a in b.nmap_args()))
-    return {"targets": [t.text for t in parsed], "nmap_targets": nmap_targets, "scope": chosen.name,
-            "profile": profile, "ports": _ports_for(chosen, profile, ports), "rate": rate or chosen.max_rate,
-            "addresses": total}
+    return {
+        "targets": [t.text for t in parsed],
+        "nmap_targets": nmap_targets,
+        "scope": chosen.name,
+        "profile": profile,
+        "ports": _ports_for(chosen, profile, ports),
+        "rate": rate or chosen.max_rate,
+        "addresses": total,
+    }
 
 
-def request_discovery(session: Session, *, targets: list[str], scope: str | None = None,
-                      profile: str = "services", ports: str | None = None, rate: int | None = None,
-                      actor: str = "system") -> jobs.Job:
+def request_discovery(
+    session: Session,
+    *,
+    targets: list[str],
+    scope: str | None = None,
+    profile: str = "services",
+    ports: str | None = None,
+    rate: int | None = None,
+    actor: str = "system",
+) -> jobs.Job:
     """Check the scope now (refuse before queuing) and queue a ``discover`` job."""
     params = plan(session, targets=targets, scope=scope, profile=profile, ports=ports, rate=rate)
     return jobs.submit(session, "discover", params, actor=actor)
 
 
 # --- running ------------------------------------------------------------------------------------
+
 
 def _xml_path(job_id: int | None) -> Path:
     from ciimap.config import get_settings
@@ -187,8 +235,9 @@ class _ImportProgress(jobs.Progress):
         super().__init__(None)
         self.outer = outer
 
-    def __call__(self, done: int, total: int | None = None, message: str | None = None, *,
-                 force: bool = False) -> None:
+    def __call__(
+        self, done: int, total: int | None = None, message: str | None = None, *, force: bool = False
+    ) -> None:
         share = min(int(10 * done / total), 10) if total else 0
         _report(self.outer, 90 + share, message or "importing", force=force)
 
@@ -211,24 +260,52 @@ def _import(session: Session, xml: Path, nmap_targets: list[str], progress: Prog
         from ciimap.ingest.service import import_files
     except ModuleNotFoundError as e:
         raise CiimapError(f"cannot import the scan: the nmap importer is not installed ({e.name})") from None
-    return dict(import_files(session, kind="nmap", paths=[xml], progress=_ImportProgress(progress),
-                             scope="nmap:" + " ".join(sorted(set(nmap_targets)))) or {})
+    return dict(
+        import_files(
+            session,
+            kind="nmap",
+            paths=[xml],
+            progress=_ImportProgress(progress),
+            scope="nmap:" + " ".join(sorted(set(nmap_targets))),
+        )
+        or {}
+    )
 
 
-def run_discovery(session: Session, *, params: dict[str, Any], progress: ProgressFn,
-                  job_id: int | None = None) -> dict[str, Any]:
+def run_discovery(
+    session: Session, *, params: dict[str, Any], progress: ProgressFn, job_id: int | None = None
+) -> dict[str, Any]:
     """Re-check the scope, run nmap with the fixed profile, import the XML through ingest."""
     from ciimap.config import get_settings
 
-    checked = plan(session, targets=params["targets"], scope=params.get("scope"),
-                   profile=params.get("profile", "services"), ports=params.get("ports"), rate=params.get("rate"))
+    checked = plan(
+        session,
+        targets=params["targets"],
+        scope=params.get("scope"),
+        profile=params.get("profile", "services"),
+        ports=params.get("ports"),
+        rate=params.get("rate"),
+    )
     xml = _xml_path(job_id)
-    argv = nmap.build_argv(nmap=get_settings().nmap_path, targets=checked["nmap_targets"],
-                           profile=checked["profile"], ports=checked["ports"], rate=checked["rate"], xml=xml)
+    argv = nmap.build_argv(
+        nmap=get_settings().nmap_path,
+        targets=checked["nmap_targets"],
+        profile=checked["profile"],
+        ports=checked["ports"],
+        rate=checked["rate"],
+        xml=xml,
+    )
     progress(0, 100, f"nmap starting on {len(checked['nmap_targets'])} target(s)")
     started = dt.datetime.now(dt.UTC)
     nmap.run(argv, progress=progress)
     _report(progress, 90, "nmap finished; importing", force=True)
     result = _import(session, xml, checked["nmap_targets"], progress)
-    return {**result, "scan_scope": checked["scope"], "profile": checked["profile"], "targets": checked["targets"],
-            "xml": str(xml), "argv": argv, "seconds": round((dt.datetime.now(dt.UTC) - started).total_seconds(), 2)}
+    return {
+        **result,
+        "scan_scope": checked["scope"],
+        "profile": checked["profile"],
+        "targets": checked["targets"],
+        "xml": str(xml),
+        "argv": argv,
+        "seconds": round((dt.datetime.now(dt.UTC) - started).total_seconds(), 2),
+    }

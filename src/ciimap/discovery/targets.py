@@ -17,7 +17,9 @@ from ciimap.core.errors import Invalid, OutOfScope
 #: Refuse requests larger than this many addresses (a /16): a typo must not start a huge scan.
 MAX_ADDRESSES = 65536
 HOSTS_FILE = Path("/etc/hosts")
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$"
+)
 _PORTS = re.compile(r"^\d{1,5}(?:-\d{1,5})?(?:,\d{1,5}(?:-\d{1,5})?)*$")
 
 IPAddr = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -114,8 +116,10 @@ def parse_target(text: str, hosts: dict[str, list[str]] | None = None) -> Target
         raise Invalid(f"target '{text}' is not an IP, CIDR, range or hostname")
     addrs = (hosts if hosts is not None else read_hosts()).get(s.lower().rstrip("."))
     if not addrs:
-        raise Invalid(f"target '{text}': hostname not found in the local hosts file "
-                      "(discovery never asks DNS; give the IP address)")
+        raise Invalid(
+            f"target '{text}': hostname not found in the local hosts file "
+            "(discovery never asks DNS; give the IP address)"
+        )
     return Target(s, [parse_block(a) for a in dict.fromkeys(addrs)])
 
 
@@ -150,8 +154,10 @@ def check_inside(target: Target, scope_label: str, scope_blocks: list[Block]) ->
         if missing:
             if len(missing) == 1 and missing[0] == block:
                 raise OutOfScope(f"target '{target.text}' is outside {scope_label}")
-            raise OutOfScope(f"target '{target.text}' is not entirely inside {scope_label} "
-                             f"({describe(missing[0])} is outside)")
+            raise OutOfScope(
+                f"target '{target.text}' is not entirely inside {scope_label} "
+                f"({describe(missing[0])} is outside)"
+            )
 
 
 def is_inside(target: Target, scope_blocks: list[Block]) -> bool:

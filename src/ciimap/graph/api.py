@@ -36,9 +36,12 @@ router = APIRouter(prefix="/graph", tags=["Impact and rollouts"])
 
 
 @router.get("/impact", response_model=ImpactResult, responses=NOT_FOUND)
-def get_impact_many(db: DbSession, principal: Reader,
-                    fail: list[str] = Query(..., description="kind:ref, repeatable (vendor:CrowdStrike)"),
-                    asset_limit: int = Query(100, ge=0, le=5000)) -> Any:
+def get_impact_many(
+    db: DbSession,
+    principal: Reader,
+    fail: list[str] = Query(..., description="kind:ref, repeatable (vendor:CrowdStrike)"),
+    asset_limit: int = Query(100, ge=0, le=5000),
+) -> Any:
     """Several things failing at once (names may contain '/'; use this form for them)."""
     sels = []
     for f in fail:
@@ -51,20 +54,29 @@ def get_impact_many(db: DbSession, principal: Reader,
 
 
 @router.get("/impact/{kind}/{ref}", response_model=ImpactResult)
-def get_impact(kind: str, ref: str, db: DbSession, principal: Reader,
-               asset_limit: int = Query(100, ge=0, le=5000)) -> Any:
+def get_impact(
+    kind: str, ref: str, db: DbSession, principal: Reader, asset_limit: int = Query(100, ge=0, le=5000)
+) -> Any:
     return impact(db, kind=kind, ref=ref, asset_limit=asset_limit)
 
 
 @router.get("/spof", response_model=list[ServiceSpof], responses=NOT_FOUND)
-def get_spof(db: DbSession, principal: Reader, service_id: Int32 | None = None,
-             min_criticality: str = "high", asset_limit: int = Query(50, ge=0, le=5000)) -> Any:
+def get_spof(
+    db: DbSession,
+    principal: Reader,
+    service_id: Int32 | None = None,
+    min_criticality: str = "high",
+    asset_limit: int = Query(50, ge=0, le=5000),
+) -> Any:
     return spof_report(db, service_id=service_id, min_criticality=min_criticality, asset_limit=asset_limit)
 
 
 @router.get("/concentration", response_model=ConcentrationReport)
-def get_concentration(db: DbSession, principal: Reader,
-                      thresholds: str | None = Query(None, description='JSON object, e.g. {"cii_system_share_high": 0.4}')) -> Any:
+def get_concentration(
+    db: DbSession,
+    principal: Reader,
+    thresholds: str | None = Query(None, description='JSON object, e.g. {"cii_system_share_high": 0.4}'),
+) -> Any:
     try:
         overrides = json.loads(thresholds) if thresholds else None
     except json.JSONDecodeError:
@@ -76,7 +88,9 @@ def get_concentration(db: DbSession, principal: Reader,
 
 @router.get("/scenarios", response_model=list[ScenarioRead])
 def list_scenarios(db: DbSession, principal: Reader) -> Any:
-    return [ScenarioRead.model_validate(s).model_copy(update={"result": None}) for s in service.list_scenarios(db)]
+    return [
+        ScenarioRead.model_validate(s).model_copy(update={"result": None}) for s in service.list_scenarios(db)
+    ]
 
 
 @router.post("/scenarios", response_model=ScenarioRead, status_code=201, responses=NOT_FOUND)
@@ -106,15 +120,29 @@ def delete_scenario(ref: str, db: DbSession, principal: Writer) -> Response:
 
 
 @router.get("/rollouts/preview", responses=NOT_FOUND)
-def preview(db: DbSession, principal: Reader, product: str | None = None, channel: str | None = None,
-            members: bool = False) -> Any:
+def preview(
+    db: DbSession,
+    principal: Reader,
+    product: str | None = None,
+    channel: str | None = None,
+    members: bool = False,
+) -> Any:
     return rollout.proposal_data(rollout.propose(db, product=product, channel=channel), members=members)
 
 
 @router.get("/rollouts")
 def list_rollouts(db: DbSession, principal: Reader) -> Any:
-    return [{"id": p.id, "name": p.name, "status": p.status, "current_ring": p.current_ring,
-             "created_at": as_utc(p.created_at), "halted_reason": p.halted_reason} for p in progress.list_plans(db)]
+    return [
+        {
+            "id": p.id,
+            "name": p.name,
+            "status": p.status,
+            "current_ring": p.current_ring,
+            "created_at": as_utc(p.created_at),
+            "halted_reason": p.halted_reason,
+        }
+        for p in progress.list_plans(db)
+    ]
 
 
 @router.post("/rollouts", status_code=201, responses=NOT_FOUND)

@@ -27,8 +27,10 @@ T = {name: code for code, name in enumerate(TYPES)}
 NEED_KINDS = ("depends_on", "runs_on", "hosted_by", "uses")
 CRIT = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 CRIT_NAMES = ("low", "medium", "high", "critical")
-_CRIT_SQL = ("CASE criticality WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 "
-             "WHEN 'critical' THEN 3 ELSE 1 END")
+_CRIT_SQL = (
+    "CASE criticality WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 "
+    "WHEN 'critical' THEN 3 ELSE 1 END"
+)
 
 
 @dataclass
@@ -95,12 +97,22 @@ class Graph:
         return range(int(self.node_gptr[i]), int(self.node_gptr[i + 1]))
 
     def members_of(self, g: int) -> np.ndarray:
-        return self.members[self.group_ptr[g]:self.group_ptr[g + 1]]
+        return self.members[self.group_ptr[g] : self.group_ptr[g + 1]]
 
 
 # --- map version and cache ---------------------------------------------------------------------
 
-_TABLES = ("business_service", "system", "asset", "product", "vendor", "site", "network_zone", "software", "edge")
+_TABLES = (
+    "business_service",
+    "system",
+    "asset",
+    "product",
+    "vendor",
+    "site",
+    "network_zone",
+    "software",
+    "edge",
+)
 
 
 def map_version(session: Session) -> str:
@@ -171,6 +183,7 @@ def clear_cache() -> None:
 
 # --- loading -----------------------------------------------------------------------------------
 
+
 def _rows(session: Session, sql: str, ncols: int) -> list[np.ndarray]:
     """Run a column-only integer query and return its columns as int64 arrays.
 
@@ -228,18 +241,30 @@ class _Needs:
 
 def _build(session: Session, version: str) -> Graph:
     small = {
-        "business_service": _small(session, f"SELECT id, name, {_CRIT_SQL} FROM business_service ORDER BY id"),  # noqa: S608 (constant SQL)
-        "system": _small(session, f"SELECT id, name, {_CRIT_SQL}, is_cii, COALESCE(mlps_level, 0) "  # noqa: S608 (constant SQL)
-                                  "FROM system ORDER BY id"),
-        "product": _small(session, "SELECT id, name, vendor_id, auto_update, update_privilege, update_channel, "
-                                   "layer FROM product ORDER BY id"),
+        "business_service": _small(
+            session,
+            f"SELECT id, name, {_CRIT_SQL} FROM business_service ORDER BY id",  # noqa: S608 (constant SQL)
+        ),
+        "system": _small(
+            session,
+            f"SELECT id, name, {_CRIT_SQL}, is_cii, COALESCE(mlps_level, 0) "  # noqa: S608 (constant SQL)
+            "FROM system ORDER BY id",
+        ),
+        "product": _small(
+            session,
+            "SELECT id, name, vendor_id, auto_update, update_privilege, update_channel, "
+            "layer FROM product ORDER BY id",
+        ),
         "vendor": _small(session, "SELECT id, name, is_domestic, country FROM vendor ORDER BY id"),
         "site": _small(session, "SELECT id, name FROM site ORDER BY id"),
         "zone": _small(session, "SELECT id, name FROM network_zone ORDER BY id"),
     }
     a_id, a_sys, a_site, a_zone, a_crit = _rows(
-        session, f"SELECT id, COALESCE(system_id, -1), COALESCE(site_id, -1), COALESCE(zone_id, -1), {_CRIT_SQL} "  # noqa: S608 (constant SQL)
-                 "FROM asset WHERE lifecycle_status <> 'retired' ORDER BY id", 5)
+        session,
+        f"SELECT id, COALESCE(system_id, -1), COALESCE(site_id, -1), COALESCE(zone_id, -1), {_CRIT_SQL} "  # noqa: S608 (constant SQL)
+        "FROM asset WHERE lifecycle_status <> 'retired' ORDER BY id",
+        5,
+    )
     channels = sorted({r[5] for r in small["product"] if r[5]})
     ids = {t: np.array([r[0] for r in small[t]], np.int64) for t in small}
     ids["asset"] = a_id
@@ -252,11 +277,24 @@ def _build(session: Session, version: str) -> Graph:
     for t in TYPES:
         start[t] = n
         n += len(ids[t])
-    g = Graph(version=version, n=n, type_of=np.zeros(n, np.int8), dbid=np.zeros(n, np.int64), start=start,
-              ids=ids, names=names, crit=np.full(n, -1, np.int8), cii=np.zeros(n, bool),
-              mlps=np.zeros(n, np.int8), group_parent=np.zeros(0, np.int64), group_ptr=np.zeros(1, np.int64),
-              members=np.zeros(0, np.int64), node_gptr=np.zeros(n + 1, np.int64),
-              rev_ptr=np.zeros(n + 1, np.int64), rev_group=np.zeros(0, np.int64))
+    g = Graph(
+        version=version,
+        n=n,
+        type_of=np.zeros(n, np.int8),
+        dbid=np.zeros(n, np.int64),
+        start=start,
+        ids=ids,
+        names=names,
+        crit=np.full(n, -1, np.int8),
+        cii=np.zeros(n, bool),
+        mlps=np.zeros(n, np.int8),
+        group_parent=np.zeros(0, np.int64),
+        group_ptr=np.zeros(1, np.int64),
+        members=np.zeros(0, np.int64),
+        node_gptr=np.zeros(n + 1, np.int64),
+        rev_ptr=np.zeros(n + 1, np.int64),
+        rev_group=np.zeros(0, np.int64),
+    )
     for t in TYPES:
         sl = g.mask(t)
         g.type_of[sl] = T[t]
@@ -285,8 +323,14 @@ def _attributes(g: Graph, small: dict[str, list[tuple]], a_sys: np.ndarray, a_cr
     g.cii[asl] = cii_assets
     g.vendor_domestic = {int(r[0]): bool(r[2]) for r in small["vendor"]}
     for r in small["product"]:
-        g.products[int(r[0])] = {"name": r[1], "vendor_id": r[2], "auto_update": bool(r[3]),
-                                 "update_privilege": r[4] or "none", "update_channel": r[5], "layer": r[6]}
+        g.products[int(r[0])] = {
+            "name": r[1],
+            "vendor_id": r[2],
+            "auto_update": bool(r[3]),
+            "update_privilege": r[4] or "none",
+            "update_channel": r[5],
+            "layer": r[6],
+        }
 
 
 def _lookup(g: Graph, type_: str, db_ids: np.ndarray) -> np.ndarray:
@@ -306,8 +350,15 @@ def _pairs(needs: _Needs, p: np.ndarray, c: np.ndarray) -> None:
     needs.add(p[ok], c[ok])
 
 
-def _structural_needs(g: Graph, needs: _Needs, small: dict[str, list[tuple]], a_sys: np.ndarray,
-                      a_site: np.ndarray, a_zone: np.ndarray, channels: list[str]) -> None:
+def _structural_needs(
+    g: Graph,
+    needs: _Needs,
+    small: dict[str, list[tuple]],
+    a_sys: np.ndarray,
+    a_site: np.ndarray,
+    a_zone: np.ndarray,
+    channels: list[str],
+) -> None:
     """Needs implied by columns: asset -> site/zone, product -> vendor/channel (system -> asset below)."""
     aidx = np.arange(g.start["asset"], g.start["asset"] + len(a_sys), dtype=np.int64)
     _pairs(needs, aidx, _lookup(g, "site", a_site))
@@ -322,11 +373,18 @@ def _structural_needs(g: Graph, needs: _Needs, small: dict[str, list[tuple]], a_
 
 def _software_needs(session: Session, g: Graph, needs: _Needs) -> None:
     """An asset needs the products installed on it; a system needs the products of its SBOM."""
-    a, p = _rows(session, "SELECT asset_id, product_id FROM software "
-                          "WHERE product_id IS NOT NULL AND asset_id IS NOT NULL", 2)
+    a, p = _rows(
+        session,
+        "SELECT asset_id, product_id FROM software WHERE product_id IS NOT NULL AND asset_id IS NOT NULL",
+        2,
+    )
     _pairs(needs, _lookup(g, "asset", a), _lookup(g, "product", p))
-    s, p = _rows(session, "SELECT system_id, product_id FROM software "
-                          "WHERE product_id IS NOT NULL AND system_id IS NOT NULL AND asset_id IS NULL", 2)
+    s, p = _rows(
+        session,
+        "SELECT system_id, product_id FROM software "
+        "WHERE product_id IS NOT NULL AND system_id IS NOT NULL AND asset_id IS NULL",
+        2,
+    )
     _pairs(needs, _lookup(g, "system", s), _lookup(g, "product", p))
 
 
@@ -339,8 +397,11 @@ def _edge_needs(session: Session, g: Graph, needs: _Needs, a_sys: np.ndarray) ->
     ``replica_of`` edges form one replica set (an OR-group).
     """
     kinds = ", ".join(f"'{k}'" for k in (*NEED_KINDS, "replica_of"))
-    rows = _small(session, "SELECT src_type, src_id, kind, dst_type, dst_id, redundancy_group FROM edge "  # noqa: S608 (constant SQL)
-                           f"WHERE kind IN ({kinds})")
+    rows = _small(
+        session,
+        "SELECT src_type, src_id, kind, dst_type, dst_id, redundancy_group FROM edge "  # noqa: S608 (constant SQL)
+        f"WHERE kind IN ({kinds})",
+    )
     by_pair: dict[tuple[str, str], list[tuple]] = {}
     replica: list[tuple[int, int]] = []
     for st, sid, kind, dt_, did, grp in rows:
@@ -355,17 +416,25 @@ def _edge_needs(session: Session, g: Graph, needs: _Needs, a_sys: np.ndarray) ->
     for (st, dt_), lst in by_pair.items():
         p = _lookup(g, st, np.array([r[0] for r in lst], np.int64))
         c = _lookup(g, dt_, np.array([r[1] for r in lst], np.int64))
-        keys = np.array([-1 if (r[2] is None or p[k] < 0) else needs.or_key(int(p[k]), str(r[2]))
-                         for k, r in enumerate(lst)], np.int64)
+        keys = np.array(
+            [
+                -1 if (r[2] is None or p[k] < 0) else needs.or_key(int(p[k]), str(r[2]))
+                for k, r in enumerate(lst)
+            ],
+            np.int64,
+        )
         ok = (p >= 0) & (c >= 0)
         needs.add(p[ok], c[ok], keys[ok])
         if st == "system" and dt_ == "asset":
             explicit.append(p[ok] * g.n + c[ok])
-    _system_asset_needs(g, needs, a_sys, replica, np.concatenate(explicit) if explicit else np.zeros(0, np.int64))
+    _system_asset_needs(
+        g, needs, a_sys, replica, np.concatenate(explicit) if explicit else np.zeros(0, np.int64)
+    )
 
 
-def _system_asset_needs(g: Graph, needs: _Needs, a_sys: np.ndarray, replica: list[tuple[int, int]],
-                        explicit: np.ndarray) -> None:
+def _system_asset_needs(
+    g: Graph, needs: _Needs, a_sys: np.ndarray, replica: list[tuple[int, int]], explicit: np.ndarray
+) -> None:
     aidx = np.arange(g.start["asset"], g.start["asset"] + len(a_sys), dtype=np.int64)
     sidx = _lookup(g, "system", a_sys)
     ok = sidx >= 0
@@ -428,7 +497,7 @@ def _assemble(g: Graph, needs: _Needs) -> None:
     for (par, _n), v in needs.or_keys.items():
         key_parent[v] = par
     for first, parents in needs.soft:
-        key_parent[first:first + len(parents)] = parents
+        key_parent[first : first + len(parents)] = parents
     neg = np.nonzero(ukey < 0)[0]
     gparent[neg] = key_parent[-ukey[neg] - 1]
     named = np.zeros(needs.next_key, bool)
@@ -442,7 +511,9 @@ def _assemble(g: Graph, needs: _Needs) -> None:
     srt = np.argsort(gid, kind="stable")
     g.members = c[srt]
     g.group_ptr = np.concatenate([[0], np.cumsum(np.bincount(gid, minlength=len(order)))]).astype(np.int64)
-    g.node_gptr = np.concatenate([[0], np.cumsum(np.bincount(g.group_parent, minlength=g.n))]).astype(np.int64)
+    g.node_gptr = np.concatenate([[0], np.cumsum(np.bincount(g.group_parent, minlength=g.n))]).astype(
+        np.int64
+    )
     rs = np.argsort(c, kind="stable")
     g.rev_group = gid[rs]
     g.rev_ptr = np.concatenate([[0], np.cumsum(np.bincount(c, minlength=g.n))]).astype(np.int64)
@@ -463,11 +534,24 @@ def from_needs(n: int, needs: list[tuple[int, int, str | None]], *, type_: str =
         k += len(ids[t])
     names: dict[str, list[str]] = {t: [] for t in TYPES}
     names[type_] = [f"n{i}" for i in range(n)]
-    g = Graph(version="synthetic", n=n, type_of=np.full(n, T[type_], np.int8), dbid=np.arange(n, dtype=np.int64),
-              start=start, ids=ids, names=names, crit=np.full(n, 3, np.int8), cii=np.zeros(n, bool),
-              mlps=np.zeros(n, np.int8), group_parent=np.zeros(0, np.int64), group_ptr=np.zeros(1, np.int64),
-              members=np.zeros(0, np.int64), node_gptr=np.zeros(n + 1, np.int64),
-              rev_ptr=np.zeros(n + 1, np.int64), rev_group=np.zeros(0, np.int64))
+    g = Graph(
+        version="synthetic",
+        n=n,
+        type_of=np.full(n, T[type_], np.int8),
+        dbid=np.arange(n, dtype=np.int64),
+        start=start,
+        ids=ids,
+        names=names,
+        crit=np.full(n, 3, np.int8),
+        cii=np.zeros(n, bool),
+        mlps=np.zeros(n, np.int8),
+        group_parent=np.zeros(0, np.int64),
+        group_ptr=np.zeros(1, np.int64),
+        members=np.zeros(0, np.int64),
+        node_gptr=np.zeros(n + 1, np.int64),
+        rev_ptr=np.zeros(n + 1, np.int64),
+        rev_group=np.zeros(0, np.int64),
+    )
     nd = _Needs()
     if needs:
         p = np.array([x[0] for x in needs], np.int64)

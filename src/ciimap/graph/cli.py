@@ -17,7 +17,9 @@ from ciimap.graph.spof import spof_report
 
 top = typer.Typer()
 scenarios = typer.Typer(help="Saved what-if scenarios (场景)", no_args_is_help=True)
-rollouts = typer.Typer(help="Staged update rollouts: rings, soak, health gates (分批升级)", no_args_is_help=True)
+rollouts = typer.Typer(
+    help="Staged update rollouts: rings, soak, health gates (分批升级)", no_args_is_help=True
+)
 GROUPS = [("", top), ("scenarios", scenarios), ("rollout", rollouts)]
 KINDS = "asset, product, product-version (name@version), vendor, site, zone, channel, system, service"
 
@@ -33,17 +35,31 @@ def _selector(text_: str) -> Selector:
 
 
 def _show_impact(res: ImpactResult) -> None:
-    console.print(f"failed: {res.counts['failed']}  degraded: {res.counts['degraded']}  ({res.elapsed_ms} ms)")
-    rows = [{"status": n.status, "type": n.type, "name": n.name, "CII": "Y" if n.is_cii else "",
-             "MLPS": n.mlps_level, "criticality": n.criticality, "path": n.path_text}
-            for n in res.services + res.systems]
+    console.print(
+        f"failed: {res.counts['failed']}  degraded: {res.counts['degraded']}  ({res.elapsed_ms} ms)"
+    )
+    rows = [
+        {
+            "status": n.status,
+            "type": n.type,
+            "name": n.name,
+            "CII": "Y" if n.is_cii else "",
+            "MLPS": n.mlps_level,
+            "criticality": n.criticality,
+            "path": n.path_text,
+        }
+        for n in res.services + res.systems
+    ]
     print_table(rows, ["status", "type", "name", "CII", "MLPS", "criticality", "path"], title="影响 Impact")
 
 
 @top.command("impact")
-def impact(kind: str = typer.Argument(..., help=KINDS), ref: str = typer.Argument(..., help="id or name"),
-           asset_limit: int = typer.Option(100, help="most critical hit assets to list"),
-           as_json: bool = typer.Option(False, "--json")) -> None:
+def impact(
+    kind: str = typer.Argument(..., help=KINDS),
+    ref: str = typer.Argument(..., help="id or name"),
+    asset_limit: int = typer.Option(100, help="most critical hit assets to list"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """What fails and what degrades if this fails (with the dependency path that explains it)."""
     with get_database().read_session() as db:
         res = impact_query(db, kind=kind, ref=ref, asset_limit=asset_limit)
@@ -51,24 +67,37 @@ def impact(kind: str = typer.Argument(..., help=KINDS), ref: str = typer.Argumen
 
 
 @top.command("spof")
-def spof(service_id: int | None = typer.Option(None, "--service", help="one business service id"),
-         min_criticality: str = typer.Option("high", help="services at this criticality or above"),
-         asset_limit: int = typer.Option(50), as_json: bool = typer.Option(False, "--json")) -> None:
+def spof(
+    service_id: int | None = typer.Option(None, "--service", help="one business service id"),
+    min_criticality: str = typer.Option("high", help="services at this criticality or above"),
+    asset_limit: int = typer.Option(50),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Single points of failure of critical business services."""
     with get_database().read_session() as db:
         out = spof_report(db, service_id=service_id, min_criticality=min_criticality, asset_limit=asset_limit)
     if as_json:
         print_json([o.model_dump(mode="json") for o in out])
         return
-    rows = [{"service": o.service.name, "criticality": o.criticality, "type": t,
-             "spof": ", ".join(str(n.name or n.id) for n in nodes[:10]) + (" …" if len(nodes) > 10 else ""),
-             "count": o.counts.get(t, 0)} for o in out for t, nodes in o.spof.items()]
+    rows = [
+        {
+            "service": o.service.name,
+            "criticality": o.criticality,
+            "type": t,
+            "spof": ", ".join(str(n.name or n.id) for n in nodes[:10]) + (" …" if len(nodes) > 10 else ""),
+            "count": o.counts.get(t, 0),
+        }
+        for o in out
+        for t, nodes in o.spof.items()
+    ]
     print_table(rows, ["service", "criticality", "type", "count", "spof"], title="单点故障 SPOF")
 
 
 @top.command("concentration")
-def concentration(threshold: list[str] = typer.Option([], "--threshold", "-t", help="name=value (repeatable)"),
-                  as_json: bool = typer.Option(False, "--json")) -> None:
+def concentration(
+    threshold: list[str] = typer.Option([], "--threshold", "-t", help="name=value (repeatable)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Vendor/product concentration, CII share, privileged auto-update, with findings."""
     overrides = dict(_kv(t) for t in threshold)
     with get_database().read_session() as db:
@@ -76,10 +105,23 @@ def concentration(threshold: list[str] = typer.Option([], "--threshold", "-t", h
     if as_json:
         print_json(rep.model_dump(mode="json"))
         return
-    print_table([r.model_dump() for r in rep.vendors], ["name", "is_domestic", "assets", "systems", "cii_systems",
-                                                        "cii_system_share", "critical_services", "update_privilege"],
-                title="厂商集中度 Vendors")
-    print_table([f.model_dump() for f in rep.findings], ["severity", "rule", "message_zh"], title="发现 Findings")
+    print_table(
+        [r.model_dump() for r in rep.vendors],
+        [
+            "name",
+            "is_domestic",
+            "assets",
+            "systems",
+            "cii_systems",
+            "cii_system_share",
+            "critical_services",
+            "update_privilege",
+        ],
+        title="厂商集中度 Vendors",
+    )
+    print_table(
+        [f.model_dump() for f in rep.findings], ["severity", "rule", "message_zh"], title="发现 Findings"
+    )
 
 
 def _kv(pair: str) -> tuple[str, str]:
@@ -90,11 +132,17 @@ def _kv(pair: str) -> tuple[str, str]:
 
 
 @scenarios.command("save")
-def save(name: str, fail: list[str] = typer.Option(..., "--fail", help="kind:ref, repeatable (vendor:CrowdStrike)"),
-         description: str | None = typer.Option(None), as_json: bool = typer.Option(False, "--json")) -> None:
+def save(
+    name: str,
+    fail: list[str] = typer.Option(..., "--fail", help="kind:ref, repeatable (vendor:CrowdStrike)"),
+    description: str | None = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Run a what-if and save it with its result."""
     with get_database().unit_of_work() as db:
-        sc = service.save_scenario(db, name=name, selectors=[_selector(f) for f in fail], description=description)
+        sc = service.save_scenario(
+            db, name=name, selectors=[_selector(f) for f in fail], description=description
+        )
         data = ScenarioRead.model_validate(sc).model_dump(mode="json")
     print_json(data) if as_json else typer.echo(f"saved scenario {data['id']} '{name}'")
 
@@ -103,18 +151,28 @@ def save(name: str, fail: list[str] = typer.Option(..., "--fail", help="kind:ref
 def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     """Saved scenarios."""
     with get_database().read_session() as db:
-        rows = [ScenarioRead.model_validate(s).model_dump(mode="json", exclude={"result"})
-                for s in service.list_scenarios(db)]
-    print_json(rows) if as_json else print_table(rows, ["id", "name", "selectors", "created_by", "created_at"])
+        rows = [
+            ScenarioRead.model_validate(s).model_dump(mode="json", exclude={"result"})
+            for s in service.list_scenarios(db)
+        ]
+    print_json(rows) if as_json else print_table(
+        rows, ["id", "name", "selectors", "created_by", "created_at"]
+    )
 
 
 @scenarios.command("show")
-def show(ref: str, rerun: bool = typer.Option(False, help="evaluate against today's map"),
-         as_json: bool = typer.Option(True, "--json/--table")) -> None:
+def show(
+    ref: str,
+    rerun: bool = typer.Option(False, help="evaluate against today's map"),
+    as_json: bool = typer.Option(True, "--json/--table"),
+) -> None:
     """One scenario (its saved result, or re-run now)."""
     with get_database().read_session() as db:
-        data: Any = (service.rerun_scenario(db, ref).model_dump(mode="json") if rerun
-                     else ScenarioRead.model_validate(service.get_scenario(db, ref)).model_dump(mode="json"))
+        data: Any = (
+            service.rerun_scenario(db, ref).model_dump(mode="json")
+            if rerun
+            else ScenarioRead.model_validate(service.get_scenario(db, ref)).model_dump(mode="json")
+        )
     print_json(data)
 
 
@@ -126,8 +184,11 @@ def compare(a: str, b: str, as_json: bool = typer.Option(False, "--json")) -> No
     if as_json:
         print_json(diff)
         return
-    rows = ([{**r, "where": f"only {a}"} for r in diff["only_in_a"]] + [{**r, "where": f"only {b}"}
-            for r in diff["only_in_b"]] + [{**r, "where": f"{r['status_a']} → {r['status_b']}"} for r in diff["changed"]])
+    rows = (
+        [{**r, "where": f"only {a}"} for r in diff["only_in_a"]]
+        + [{**r, "where": f"only {b}"} for r in diff["only_in_b"]]
+        + [{**r, "where": f"{r['status_a']} → {r['status_b']}"} for r in diff["changed"]]
+    )
     print_table(rows, ["where", "type", "name", "status"], title=f"{a} vs {b}")
 
 
@@ -140,12 +201,15 @@ def delete(ref: str) -> None:
 
 
 @rollouts.command("plan")
-def plan(product: str | None = typer.Argument(None, help="product id or name"),
-         channel: str | None = typer.Option(None, help="an update channel instead of a product"),
-         save_: bool = typer.Option(False, "--save", help="save the plan so it can be started"),
-         name: str | None = typer.Option(None), version: str | None = typer.Option(None),
-         members: bool = typer.Option(False, help="list every host of every ring"),
-         as_json: bool = typer.Option(False, "--json")) -> None:
+def plan(
+    product: str | None = typer.Argument(None, help="product id or name"),
+    channel: str | None = typer.Option(None, help="an update channel instead of a product"),
+    save_: bool = typer.Option(False, "--save", help="save the plan so it can be started"),
+    name: str | None = typer.Option(None),
+    version: str | None = typer.Option(None),
+    members: bool = typer.Option(False, help="list every host of every ring"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Rings lab → canary → early → broad → critical for a product's (or channel's) update."""
     if save_:
         with get_database().unit_of_work() as db:
@@ -153,7 +217,9 @@ def plan(product: str | None = typer.Argument(None, help="product id or name"),
             data: Any = progress.status(db, plan_id=p.id)
     else:
         with get_database().read_session() as db:
-            data = rollout.proposal_data(rollout.propose(db, product=product, channel=channel), members=members)
+            data = rollout.proposal_data(
+                rollout.propose(db, product=product, channel=channel), members=members
+            )
     _show_plan(data, as_json)
 
 
@@ -161,9 +227,11 @@ def _show_plan(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    print_table([{**r, "gates": ", ".join(f"{k}≤{v:g}" for k, v in r["gates"].items())} for r in data["rings"]],
-                ["position", "name", "status", "asset_count", "soak_hours", "gates"],
-                title=f"rollout {data.get('id', '(preview)')}: {data.get('target') or data.get('name')}")
+    print_table(
+        [{**r, "gates": ", ".join(f"{k}≤{v:g}" for k, v in r["gates"].items())} for r in data["rings"]],
+        ["position", "name", "status", "asset_count", "soak_hours", "gates"],
+        title=f"rollout {data.get('id', '(preview)')}: {data.get('target') or data.get('name')}",
+    )
 
 
 def _drive(fn: Any, plan_id: int, as_json: bool, *, fail_on_halt: bool = False, **kw: Any) -> None:
@@ -184,8 +252,12 @@ def start(plan_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @rollouts.command("health")
-def health(plan_id: int, metric: list[str] = typer.Option(..., "--metric", "-m", help="name=value, e.g. crash_rate=0.002"),
-           note: str | None = typer.Option(None), as_json: bool = typer.Option(False, "--json")) -> None:
+def health(
+    plan_id: int,
+    metric: list[str] = typer.Option(..., "--metric", "-m", help="name=value, e.g. crash_rate=0.002"),
+    note: str | None = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Report the current ring's health; a value above a gate halts the rollout (and exits 1)."""
     metrics: dict[str, float] = {}
     for k, v in (_kv(m) for m in metric):
@@ -197,14 +269,20 @@ def health(plan_id: int, metric: list[str] = typer.Option(..., "--metric", "-m",
 
 
 @rollouts.command("advance")
-def advance(plan_id: int, force: bool = typer.Option(False, help="override soak time / missing reports (audited)"),
-            note: str | None = typer.Option(None), as_json: bool = typer.Option(False, "--json")) -> None:
+def advance(
+    plan_id: int,
+    force: bool = typer.Option(False, help="override soak time / missing reports (audited)"),
+    note: str | None = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Close the current ring after its soak time and gates, open the next."""
     _drive(progress.advance, plan_id, as_json, force=force, note=note)
 
 
 @rollouts.command("halt")
-def halt(plan_id: int, reason: str = typer.Option(..., help="why"), as_json: bool = typer.Option(False, "--json")) -> None:
+def halt(
+    plan_id: int, reason: str = typer.Option(..., help="why"), as_json: bool = typer.Option(False, "--json")
+) -> None:
     """Stop a rollout."""
     _drive(progress.halt, plan_id, as_json, reason=reason)
 
@@ -221,6 +299,16 @@ def status(plan_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
 def list_plans(as_json: bool = typer.Option(False, "--json")) -> None:
     """Saved rollouts."""
     with get_database().read_session() as db:
-        rows = [{"id": p.id, "name": p.name, "status": p.status, "current_ring": p.current_ring,
-                 "halted_reason": p.halted_reason} for p in progress.list_plans(db)]
-    print_json(rows) if as_json else print_table(rows, ["id", "name", "status", "current_ring", "halted_reason"])
+        rows = [
+            {
+                "id": p.id,
+                "name": p.name,
+                "status": p.status,
+                "current_ring": p.current_ring,
+                "halted_reason": p.halted_reason,
+            }
+            for p in progress.list_plans(db)
+        ]
+    print_json(rows) if as_json else print_table(
+        rows, ["id", "name", "status", "current_ring", "halted_reason"]
+    )

@@ -48,22 +48,33 @@ def _row(g: Graph, prop: Propagation, totals: dict[str, int], **kw: Any) -> Conc
     cii_hosts = int((seen[asl] & g.cii[asl]).sum())
     svc = g.mask("business_service")
     return ConcentrationRow(
-        assets=int(seen[asl].sum()), systems=int(sysm.sum()), cii_systems=cii_sys,
+        assets=int(seen[asl].sum()),
+        systems=int(sysm.sum()),
+        cii_systems=cii_sys,
         cii_system_share=round(cii_sys / totals["cii_systems"], 4) if totals["cii_systems"] else 0.0,
-        cii_hosts=cii_hosts, cii_host_share=round(cii_hosts / totals["cii_hosts"], 4) if totals["cii_hosts"] else 0.0,
+        cii_hosts=cii_hosts,
+        cii_host_share=round(cii_hosts / totals["cii_hosts"], 4) if totals["cii_hosts"] else 0.0,
         critical_services=int((seen[svc] & (g.crit[svc] >= CRIT["high"])).sum()),
-        systems_failed=int(prop.failed[ysl].sum()), cii_systems_failed=int((prop.failed[ysl] & g.cii[ysl]).sum()),
-        critical_services_failed=int((prop.failed[svc] & (g.crit[svc] >= CRIT["high"])).sum()), **kw)
+        systems_failed=int(prop.failed[ysl].sum()),
+        cii_systems_failed=int((prop.failed[ysl] & g.cii[ysl]).sum()),
+        critical_services_failed=int((prop.failed[svc] & (g.crit[svc] >= CRIT["high"])).sum()),
+        **kw,
+    )
 
 
-def concentration(session: Session, *, overrides: dict[str, Any] | None = None,
-                  graph: Graph | None = None) -> ConcentrationReport:
+def concentration(
+    session: Session, *, overrides: dict[str, Any] | None = None, graph: Graph | None = None
+) -> ConcentrationReport:
     """Per vendor and product: assets, systems, CII share, critical services, update rights; findings."""
     th = thresholds(overrides)
     g = graph or build_graph(session)
-    totals = {"assets": len(g.ids["asset"]), "systems": len(g.ids["system"]),
-              "cii_systems": int(g.cii[g.mask("system")].sum()), "cii_hosts": int(g.cii[g.mask("asset")].sum()),
-              "critical_services": int((g.crit[g.mask("business_service")] >= CRIT["high"]).sum())}
+    totals = {
+        "assets": len(g.ids["asset"]),
+        "systems": len(g.ids["system"]),
+        "cii_systems": int(g.cii[g.mask("system")].sum()),
+        "cii_hosts": int(g.cii[g.mask("asset")].sum()),
+        "critical_services": int((g.crit[g.mask("business_service")] >= CRIT["high"]).sum()),
+    }
     products = []
     by_vendor: dict[int, list[dict[str, Any]]] = {}
     for pid, attrs in g.products.items():
@@ -72,9 +83,20 @@ def concentration(session: Session, *, overrides: dict[str, Any] | None = None,
         i = g.index("product", pid)
         seen = propagate(g, np.array([i], np.int64))
         vname = _vendor_name(g, vid)
-        products.append(_row(g, seen, totals, type="product", id=pid, name=str(attrs["name"]), vendor=vname,
-                             auto_update=bool(attrs["auto_update"]), update_privilege=str(attrs["update_privilege"]),
-                             update_channel=attrs["update_channel"]))
+        products.append(
+            _row(
+                g,
+                seen,
+                totals,
+                type="product",
+                id=pid,
+                name=str(attrs["name"]),
+                vendor=vname,
+                auto_update=bool(attrs["auto_update"]),
+                update_privilege=str(attrs["update_privilege"]),
+                update_channel=attrs["update_channel"],
+            )
+        )
     vendors = []
     for k, vid in enumerate(g.ids["vendor"].tolist()):
         i = g.start["vendor"] + k
@@ -82,13 +104,28 @@ def concentration(session: Session, *, overrides: dict[str, Any] | None = None,
         prods = by_vendor.get(vid, [])
         auto = [p for p in prods if p["auto_update"]]
         priv = max((_PRIV.index(str(p["update_privilege"])) for p in (auto or prods)), default=0)
-        vendors.append(_row(g, seen, totals, type="vendor", id=vid, name=g.names["vendor"][k],
-                            is_domestic=g.vendor_domestic.get(vid), auto_update=bool(auto),
-                            update_privilege=_PRIV[priv]))
+        vendors.append(
+            _row(
+                g,
+                seen,
+                totals,
+                type="vendor",
+                id=vid,
+                name=g.names["vendor"][k],
+                is_domestic=g.vendor_domestic.get(vid),
+                auto_update=bool(auto),
+                update_privilege=_PRIV[priv],
+            )
+        )
     vendors.sort(key=lambda r: (-r.cii_systems, -r.assets, r.name))
     products.sort(key=lambda r: (-r.cii_systems, -r.assets, r.name))
-    return ConcentrationReport(thresholds=th, totals=totals, vendors=vendors, products=products,
-                               findings=findings(vendors + products, th))
+    return ConcentrationReport(
+        thresholds=th,
+        totals=totals,
+        vendors=vendors,
+        products=products,
+        findings=findings(vendors + products, th),
+    )
 
 
 def _vendor_name(g: Graph, vid: int) -> str | None:
@@ -104,19 +141,39 @@ def findings(rows: list[ConcentrationRow], th: dict[str, float]) -> list[Finding
     out: list[Finding] = []
     for r in rows:
         out.extend(_share_findings(r, th))
-        if r.type == "product" and r.auto_update and r.update_privilege in ("kernel", "admin") \
-                and r.cii_hosts and r.cii_host_share >= th["privileged_auto_update_cii_host_share"]:
+        if (
+            r.type == "product"
+            and r.auto_update
+            and r.update_privilege in ("kernel", "admin")
+            and r.cii_hosts
+            and r.cii_host_share >= th["privileged_auto_update_cii_host_share"]
+        ):
             sev = "critical" if r.update_privilege == "kernel" else "high"
             pct = round(r.cii_host_share * 100)
-            out.append(_f(sev, "privileged_auto_update", r, r.cii_host_share,
-                          th["privileged_auto_update_cii_host_share"],
-                          f"{r.update_privilege}-level auto-update of {r.name} on {pct}% of CII hosts "
-                          f"({r.cii_hosts})",
-                          f"{r.name} 以{_zh_priv(r.update_privilege)}权限自动更新，覆盖 {pct}% 的关基主机（{r.cii_hosts} 台）"))
+            out.append(
+                _f(
+                    sev,
+                    "privileged_auto_update",
+                    r,
+                    r.cii_host_share,
+                    th["privileged_auto_update_cii_host_share"],
+                    f"{r.update_privilege}-level auto-update of {r.name} on {pct}% of CII hosts "
+                    f"({r.cii_hosts})",
+                    f"{r.name} 以{_zh_priv(r.update_privilege)}权限自动更新，覆盖 {pct}% 的关基主机（{r.cii_hosts} 台）",
+                )
+            )
         if r.critical_services >= th["critical_services_min"]:
-            out.append(_f("medium", "critical_services", r, r.critical_services, th["critical_services_min"],
-                          f"{r.critical_services} high/critical business services rely on {r.type} {r.name}",
-                          f"{r.critical_services} 项重要/关键业务依赖 {r.name}"))
+            out.append(
+                _f(
+                    "medium",
+                    "critical_services",
+                    r,
+                    r.critical_services,
+                    th["critical_services_min"],
+                    f"{r.critical_services} high/critical business services rely on {r.type} {r.name}",
+                    f"{r.critical_services} 项重要/关键业务依赖 {r.name}",
+                )
+            )
     out.sort(key=lambda f: (_SEV[f.severity], -f.value, f.name))
     return out
 
@@ -126,16 +183,35 @@ def _share_findings(r: ConcentrationRow, th: dict[str, float]) -> list[Finding]:
     share, pct = r.cii_system_share, round(r.cii_system_share * 100)
     if r.cii_systems and share >= th["cii_system_share_medium"]:
         high = share >= th["cii_system_share_high"]
-        out.append(_f("high" if high else "medium", "cii_system_share", r, share,
-                      th["cii_system_share_high" if high else "cii_system_share_medium"],
-                      f"{pct}% of CII systems ({r.cii_systems}) rely on {r.type} {r.name}; "
-                      f"{r.cii_systems_failed} would fail outright",
-                      f"{pct}% 的关基系统（{r.cii_systems} 个）依赖 {r.name}，其中 {r.cii_systems_failed} 个会直接中断"))
-    if r.type == "vendor" and r.is_domestic is False and r.cii_systems \
-            and share >= th["foreign_cii_system_share"]:
-        out.append(_f("medium", "foreign_dependency", r, share, th["foreign_cii_system_share"],
-                      f"foreign vendor {r.name} under {pct}% of CII systems",
-                      f"境外厂商 {r.name} 支撑 {pct}% 的关基系统"))
+        out.append(
+            _f(
+                "high" if high else "medium",
+                "cii_system_share",
+                r,
+                share,
+                th["cii_system_share_high" if high else "cii_system_share_medium"],
+                f"{pct}% of CII systems ({r.cii_systems}) rely on {r.type} {r.name}; "
+                f"{r.cii_systems_failed} would fail outright",
+                f"{pct}% 的关基系统（{r.cii_systems} 个）依赖 {r.name}，其中 {r.cii_systems_failed} 个会直接中断",
+            )
+        )
+    if (
+        r.type == "vendor"
+        and r.is_domestic is False
+        and r.cii_systems
+        and share >= th["foreign_cii_system_share"]
+    ):
+        out.append(
+            _f(
+                "medium",
+                "foreign_dependency",
+                r,
+                share,
+                th["foreign_cii_system_share"],
+                f"foreign vendor {r.name} under {pct}% of CII systems",
+                f"境外厂商 {r.name} 支撑 {pct}% 的关基系统",
+            )
+        )
     return out
 
 
@@ -144,5 +220,14 @@ def _zh_priv(p: str) -> str:
 
 
 def _f(sev: Any, rule: str, r: ConcentrationRow, value: float, threshold: float, en: str, zh: str) -> Finding:
-    return Finding(severity=sev, rule=rule, type=r.type, id=r.id, name=r.name, message=en, message_zh=zh,
-                   value=float(value), threshold=float(threshold))
+    return Finding(
+        severity=sev,
+        rule=rule,
+        type=r.type,
+        id=r.id,
+        name=r.name,
+        message=en,
+        message_zh=zh,
+        value=float(value),
+        threshold=float(threshold),
+    )

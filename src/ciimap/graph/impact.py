@@ -15,8 +15,15 @@ from ciimap.graph.propagate import Propagation, path, propagate, uniq
 from ciimap.graph.schemas import ImpactNode, ImpactResult, NodeRef, Selector
 from ciimap.inventory import models as m
 
-_MODEL: dict[str, Any] = {"asset": m.Asset, "product": m.Product, "vendor": m.Vendor, "site": m.Site,
-                          "zone": m.NetworkZone, "system": m.System, "service": m.BusinessService}
+_MODEL: dict[str, Any] = {
+    "asset": m.Asset,
+    "product": m.Product,
+    "vendor": m.Vendor,
+    "site": m.Site,
+    "zone": m.NetworkZone,
+    "system": m.System,
+    "service": m.BusinessService,
+}
 _GRAPH_TYPE = {"service": "business_service"}
 ARROW = " ← "
 
@@ -27,15 +34,22 @@ def _ids_by_ref(session: Session, kind: str, ref: str) -> list[int]:
     if ref.isdigit():
         stmt = select(model.id).where(model.id == int(ref))
     elif kind == "asset":
-        stmt = select(model.id).where(or_(func.lower(model.name) == ref.lower(),
-                                          func.lower(model.hostname) == ref.lower(), model.primary_ip == ref))
+        stmt = select(model.id).where(
+            or_(
+                func.lower(model.name) == ref.lower(),
+                func.lower(model.hostname) == ref.lower(),
+                model.primary_ip == ref,
+            )
+        )
     else:
         stmt = select(model.id).where(func.lower(model.name) == ref.lower())
     found = session.execute(stmt.limit(11)).scalars().all()
     if not found:
         raise NotFound(f"no {kind} '{ref}'")
     if len(found) > 1:
-        raise Invalid(f"{len(found)} {kind}s match '{ref}'; give the id instead ({', '.join(map(str, found[:10]))})")
+        raise Invalid(
+            f"{len(found)} {kind}s match '{ref}'; give the id instead ({', '.join(map(str, found[:10]))})"
+        )
     return [int(found[0])]
 
 
@@ -44,21 +58,27 @@ def resolve(session: Session, g: Graph, sel: Selector) -> np.ndarray:
     kind, ref = sel.kind, sel.ref.strip()
     if kind == "channel":
         if ref not in g.names["channel"]:
-            raise NotFound(f"no update channel '{ref}' (known: {', '.join(g.names['channel'][:20]) or 'none'})")
+            raise NotFound(
+                f"no update channel '{ref}' (known: {', '.join(g.names['channel'][:20]) or 'none'})"
+            )
         return np.array([g.start["channel"] + g.names["channel"].index(ref)], np.int64)
     if kind == "product-version":
         if "@" not in ref:
             raise Invalid(f"product-version '{ref}' must be written name@version (or id@version)")
         name, version = ref.rsplit("@", 1)
         pid = _ids_by_ref(session, "product", name.strip())[0]
-        rows = session.execute(select(m.Software.asset_id, m.Software.system_id).where(
-            m.Software.product_id == pid, m.Software.version == version.strip())).all()
+        rows = session.execute(
+            select(m.Software.asset_id, m.Software.system_id).where(
+                m.Software.product_id == pid, m.Software.version == version.strip()
+            )
+        ).all()
         if not rows:
             raise NotFound(f"no software of product '{name}' at version '{version}' on the map")
         assets = [r[0] for r in rows if r[0] is not None]
         systems = [r[1] for r in rows if r[0] is None and r[1] is not None]
-        return np.concatenate([g.indices("asset", np.array(assets, np.int64)),
-                               g.indices("system", np.array(systems, np.int64))])
+        return np.concatenate(
+            [g.indices("asset", np.array(assets, np.int64)), g.indices("system", np.array(systems, np.int64))]
+        )
     db_ids = _ids_by_ref(session, kind, ref)
     idx = g.indices(_GRAPH_TYPE.get(kind, kind), np.array(db_ids, np.int64))
     if not len(idx):
@@ -71,7 +91,7 @@ def asset_names(session: Session, g: Graph, nodes: list[int]) -> dict[int, str]:
     ids = sorted({int(g.dbid[i]) for i in nodes if g.type_name(i) == "asset"})
     out: dict[int, str] = {}
     for k in range(0, len(ids), 500):
-        chunk = ids[k:k + 500]
+        chunk = ids[k : k + 500]
         for aid, name in session.execute(select(m.Asset.id, m.Asset.name).where(m.Asset.id.in_(chunk))).all():
             i = g.index("asset", int(aid))
             if i is not None:
@@ -84,8 +104,8 @@ def _reason(g: Graph, prop: Propagation, i: int, label: dict[int, str | None]) -
     lo, hi = int(g.node_gptr[i]), int(g.node_gptr[i + 1])
     c = int(prop.cause[i])
     if hi > lo:
-        ptr = g.group_ptr[lo:hi + 1]
-        down = np.add.reduceat(prop.failed[g.members[ptr[0]:ptr[-1]]].astype(np.int64), ptr[:-1] - ptr[0])
+        ptr = g.group_ptr[lo : hi + 1]
+        down = np.add.reduceat(prop.failed[g.members[ptr[0] : ptr[-1]]].astype(np.int64), ptr[:-1] - ptr[0])
         size = np.diff(ptr)
         soft = g.members[ptr[1:] - 1] == g.sentinel
         alt = (size > 1) & ~soft
@@ -108,16 +128,27 @@ def _reason(g: Graph, prop: Propagation, i: int, label: dict[int, str | None]) -
 
 def _node(g: Graph, prop: Propagation, i: int, label: dict[int, str | None]) -> ImpactNode:
     chain = path(g, prop, i)
-    refs = [NodeRef(type=g.type_name(j), id=int(g.dbid[j]) if g.type_name(j) != "channel" else label[j] or "",
-                    name=label.get(j)) for j in chain]
+    refs = [
+        NodeRef(
+            type=g.type_name(j),
+            id=int(g.dbid[j]) if g.type_name(j) != "channel" else label[j] or "",
+            name=label.get(j),
+        )
+        for j in chain
+    ]
     t = g.type_name(i)
     return ImpactNode(
-        type=t, id=int(g.dbid[i]), name=label.get(i), status="failed" if prop.failed[i] else "degraded",
+        type=t,
+        id=int(g.dbid[i]),
+        name=label.get(i),
+        status="failed" if prop.failed[i] else "degraded",
         is_cii=bool(g.cii[i]) if t in ("system", "asset") else False,
         mlps_level=int(g.mlps[i]) or None if t == "system" else None,
         criticality=CRIT_NAMES[g.crit[i]] if g.crit[i] >= 0 else None,
-        reason=_reason(g, prop, i, label), path=refs,
-        path_text=ARROW.join(f"{r.type}:{r.name or r.id}" for r in refs))
+        reason=_reason(g, prop, i, label),
+        path=refs,
+        path_text=ARROW.join(f"{r.type}:{r.name or r.id}" for r in refs),
+    )
 
 
 def rank_key(n: ImpactNode) -> tuple:
@@ -140,8 +171,9 @@ def _service_flags(g: Graph, prop: Propagation, nodes: list[ImpactNode], svc_idx
         node.mlps_level = max((int(g.mlps[k]) for k in kids), default=0) or None
 
 
-def impact_many(session: Session, *, selectors: list[Selector], asset_limit: int = 100,
-                graph: Graph | None = None) -> ImpactResult:
+def impact_many(
+    session: Session, *, selectors: list[Selector], asset_limit: int = 100, graph: Graph | None = None
+) -> ImpactResult:
     """What fails and what degrades when everything the selectors name fails at once."""
     t0 = time.perf_counter()
     if not selectors:
@@ -162,12 +194,16 @@ def impact_many(session: Session, *, selectors: list[Selector], asset_limit: int
     _service_flags(g, prop, services, {int(g.dbid[i]): int(i) for i in svc})
     services.sort(key=rank_key)
     return ImpactResult(
-        selectors=selectors, seeds=int(len(uniq(seeds))),
+        selectors=selectors,
+        seeds=int(len(uniq(seeds))),
         counts={"failed": _counts(g, prop.failed), "degraded": _counts(g, prop.degraded)},
-        services=services, systems=sorted((_node(g, prop, int(i), label) for i in sysn), key=rank_key),
+        services=services,
+        systems=sorted((_node(g, prop, int(i), label) for i in sysn), key=rank_key),
         assets=sorted((_node(g, prop, int(i), label) for i in top_assets), key=rank_key),
-        assets_total=int(len(anodes)), map_version=g.version,
-        elapsed_ms=round((time.perf_counter() - t0) * 1000, 1))
+        assets_total=int(len(anodes)),
+        map_version=g.version,
+        elapsed_ms=round((time.perf_counter() - t0) * 1000, 1),
+    )
 
 
 def _top_assets(g: Graph, prop: Propagation, anodes: np.ndarray, limit: int) -> list[int]:
@@ -186,6 +222,8 @@ def impact(session: Session, *, kind: str, ref: str, asset_limit: int = 100) -> 
     try:
         sel = Selector(kind=kind, ref=ref)  # type: ignore[arg-type]
     except ValueError:
-        raise Invalid(f"unknown kind '{kind}' (asset, product, product-version, vendor, site, zone, channel, "
-                      "system, service)") from None
+        raise Invalid(
+            f"unknown kind '{kind}' (asset, product, product-version, vendor, site, zone, channel, "
+            "system, service)"
+        ) from None
     return impact_many(session, selectors=[sel], asset_limit=asset_limit)

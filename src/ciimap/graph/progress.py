@@ -22,32 +22,64 @@ from ciimap.graph.models import RolloutEvent, RolloutMember, RolloutPlan, Rollou
 from ciimap.graph.rollout import Proposal, propose
 
 
-def create_plan(session: Session, *, product: str | None = None, channel: str | None = None,
-                name: str | None = None, version: str | None = None, soak_hours: dict[str, float] | None = None,
-                gates: dict[str, dict[str, float]] | None = None) -> RolloutPlan:
+def create_plan(
+    session: Session,
+    *,
+    product: str | None = None,
+    channel: str | None = None,
+    name: str | None = None,
+    version: str | None = None,
+    soak_hours: dict[str, float] | None = None,
+    gates: dict[str, dict[str, float]] | None = None,
+) -> RolloutPlan:
     """Compute a ring plan and save it (status ``planned``)."""
     p: Proposal = propose(session, product=product, channel=channel, soak_hours=soak_hours, gates=gates)
-    plan = RolloutPlan(name=name or f"{p.label} {version or ''}".strip(), version=version,
-                       product_id=p.product_ids[0] if product else None, update_channel=channel,
-                       status="planned", params={"product": product, "channel": channel, "soak_hours": soak_hours,
-                                                 "gates": gates, "product_ids": p.product_ids},
-                       summary={"targets": p.targets, "redundancy_moves": p.moves}, created_by=current_actor().name)
+    plan = RolloutPlan(
+        name=name or f"{p.label} {version or ''}".strip(),
+        version=version,
+        product_id=p.product_ids[0] if product else None,
+        update_channel=channel,
+        status="planned",
+        params={
+            "product": product,
+            "channel": channel,
+            "soak_hours": soak_hours,
+            "gates": gates,
+            "product_ids": p.product_ids,
+        },
+        summary={"targets": p.targets, "redundancy_moves": p.moves},
+        created_by=current_actor().name,
+    )
     session.add(plan)
     session.flush()
     digest = hashlib.sha256()
     rows: list[dict[str, int]] = []
     for k, r in enumerate(p.rings):
-        ring = RolloutRing(plan_id=plan.id, position=k, name=r.name, asset_count=len(r.members),
-                           status="pending" if r.members or r.name == "lab" else "skipped",
-                           soak_hours=r.soak_hours, gates=r.gates, observed={}, rationale=r.rationale)
+        ring = RolloutRing(
+            plan_id=plan.id,
+            position=k,
+            name=r.name,
+            asset_count=len(r.members),
+            status="pending" if r.members or r.name == "lab" else "skipped",
+            soak_hours=r.soak_hours,
+            gates=r.gates,
+            observed={},
+            rationale=r.rationale,
+        )
         session.add(ring)
         session.flush()
         rows.extend({"plan_id": plan.id, "ring_id": ring.id, "asset_id": a} for a in r.members)
         digest.update(f"{r.name}:{','.join(map(str, r.members))};".encode())
     for k in range(0, len(rows), 10_000):
-        session.execute(insert(RolloutMember), rows[k:k + 10_000])
-    audit.record_bulk(session, "create", "graph_rollout_member", count=len(rows), digest=digest.hexdigest(),
-                      detail={"plan_id": plan.id})
+        session.execute(insert(RolloutMember), rows[k : k + 10_000])
+    audit.record_bulk(
+        session,
+        "create",
+        "graph_rollout_member",
+        count=len(rows),
+        digest=digest.hexdigest(),
+        detail={"plan_id": plan.id},
+    )
     _event(session, plan, None, "plan", {"targets": p.targets, "rings": [r.name for r in p.rings]})
     return plan
 
@@ -64,18 +96,35 @@ def list_plans(session: Session) -> list[RolloutPlan]:
 
 
 def rings(session: Session, plan: RolloutPlan) -> list[RolloutRing]:
-    return list(session.scalars(select(RolloutRing).where(RolloutRing.plan_id == plan.id)
-                                .order_by(RolloutRing.position)))
+    return list(
+        session.scalars(
+            select(RolloutRing).where(RolloutRing.plan_id == plan.id).order_by(RolloutRing.position)
+        )
+    )
 
 
 def ring_members(session: Session, ring: RolloutRing) -> list[int]:
-    return list(session.scalars(select(RolloutMember.asset_id).where(RolloutMember.ring_id == ring.id)
-                                .order_by(RolloutMember.asset_id)))
+    return list(
+        session.scalars(
+            select(RolloutMember.asset_id)
+            .where(RolloutMember.ring_id == ring.id)
+            .order_by(RolloutMember.asset_id)
+        )
+    )
 
 
-def _event(session: Session, plan: RolloutPlan, ring: RolloutRing | None, kind: str, detail: dict[str, Any]) -> None:
-    session.add(RolloutEvent(plan_id=plan.id, ring_id=ring.id if ring else None, kind=kind, detail=detail,
-                             actor=current_actor().name))
+def _event(
+    session: Session, plan: RolloutPlan, ring: RolloutRing | None, kind: str, detail: dict[str, Any]
+) -> None:
+    session.add(
+        RolloutEvent(
+            plan_id=plan.id,
+            ring_id=ring.id if ring else None,
+            kind=kind,
+            detail=detail,
+            actor=current_actor().name,
+        )
+    )
     session.flush()
 
 
@@ -103,16 +152,24 @@ def start(session: Session, *, plan_id: int) -> RolloutPlan:
     return plan
 
 
-def report_health(session: Session, *, plan_id: int, metrics: dict[str, float], note: str | None = None) -> RolloutPlan:
+def report_health(
+    session: Session, *, plan_id: int, metrics: dict[str, float], note: str | None = None
+) -> RolloutPlan:
     """Record observed health of the current ring; a value above its gate halts the rollout."""
     plan = get_plan(session, plan_id)
     ring = _current(session, plan)
     unknown = sorted(set(metrics) - set(ring.gates))
     if unknown:
-        raise Invalid(f"ring {ring.name} has no gate for {', '.join(unknown)} (gates: {', '.join(ring.gates)})")
+        raise Invalid(
+            f"ring {ring.name} has no gate for {', '.join(unknown)} (gates: {', '.join(ring.gates)})"
+        )
     ring.observed = {**ring.observed, **{k: float(v) for k, v in metrics.items()}}
-    broken = [(k, float(v), float(ring.gates[k])) for k, v in sorted(metrics.items()) if float(v) > ring.gates[k]]
-    _event(session, plan, ring, "health", {"metrics": metrics, "note": note, "broken": [b[0] for b in broken]})
+    broken = [
+        (k, float(v), float(ring.gates[k])) for k, v in sorted(metrics.items()) if float(v) > ring.gates[k]
+    ]
+    _event(
+        session, plan, ring, "health", {"metrics": metrics, "note": note, "broken": [b[0] for b in broken]}
+    )
     if broken:
         reason = "; ".join(f"ring {ring.name}: {k} = {v:g} exceeds gate {lim:g}" for k, v, lim in broken)
         ring.status, ring.finished_at = "failed", utcnow()
@@ -121,8 +178,14 @@ def report_health(session: Session, *, plan_id: int, metrics: dict[str, float], 
     return plan
 
 
-def advance(session: Session, *, plan_id: int, force: bool = False, note: str | None = None,
-            now: dt.datetime | None = None) -> RolloutPlan:
+def advance(
+    session: Session,
+    *,
+    plan_id: int,
+    force: bool = False,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> RolloutPlan:
     """Close the current ring (soak elapsed, every gate reported and within bounds) and open the next."""
     plan = get_plan(session, plan_id)
     ring = _current(session, plan)
@@ -140,8 +203,18 @@ def advance(session: Session, *, plan_id: int, force: bool = False, note: str | 
     nxt = _open_ring(session, plan, ring.position)
     if nxt is None:
         plan.status, plan.current_ring = "completed", None
-    _event(session, plan, ring, "advance", {"to": nxt.name if nxt else None, "forced": bool(problems and force),
-                                            "overridden": problems if force else [], "note": note})
+    _event(
+        session,
+        plan,
+        ring,
+        "advance",
+        {
+            "to": nxt.name if nxt else None,
+            "forced": bool(problems and force),
+            "overridden": problems if force else [],
+            "note": note,
+        },
+    )
     return plan
 
 
@@ -162,17 +235,44 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 def status(session: Session, *, plan_id: int) -> dict[str, Any]:
     """Plan, rings with progress, and the event log."""
     plan = get_plan(session, plan_id)
-    events = session.scalars(select(RolloutEvent).where(RolloutEvent.plan_id == plan.id).order_by(RolloutEvent.id))
-    counts = dict(session.execute(select(RolloutMember.ring_id, func.count()).where(RolloutMember.plan_id == plan.id)
-                                  .group_by(RolloutMember.ring_id)).all())
+    events = session.scalars(
+        select(RolloutEvent).where(RolloutEvent.plan_id == plan.id).order_by(RolloutEvent.id)
+    )
+    counts = dict(
+        session.execute(
+            select(RolloutMember.ring_id, func.count())
+            .where(RolloutMember.plan_id == plan.id)
+            .group_by(RolloutMember.ring_id)
+        ).all()
+    )
     return {
-        "id": plan.id, "name": plan.name, "status": plan.status, "version": plan.version,
-        "product_id": plan.product_id, "update_channel": plan.update_channel, "current_ring": plan.current_ring,
-        "halted_reason": plan.halted_reason, "summary": plan.summary, "created_by": plan.created_by,
-        "rings": [{"position": r.position, "name": r.name, "status": r.status, "asset_count": counts.get(r.id, 0),
-                   "soak_hours": r.soak_hours, "gates": r.gates, "observed": r.observed, "rationale": r.rationale,
-                   "started_at": _utc(r.started_at), "finished_at": _utc(r.finished_at)}
-                  for r in rings(session, plan)],
-        "events": [{"ts": _utc(e.ts), "kind": e.kind, "ring_id": e.ring_id, "actor": e.actor, "detail": e.detail}
-                   for e in events],
+        "id": plan.id,
+        "name": plan.name,
+        "status": plan.status,
+        "version": plan.version,
+        "product_id": plan.product_id,
+        "update_channel": plan.update_channel,
+        "current_ring": plan.current_ring,
+        "halted_reason": plan.halted_reason,
+        "summary": plan.summary,
+        "created_by": plan.created_by,
+        "rings": [
+            {
+                "position": r.position,
+                "name": r.name,
+                "status": r.status,
+                "asset_count": counts.get(r.id, 0),
+                "soak_hours": r.soak_hours,
+                "gates": r.gates,
+                "observed": r.observed,
+                "rationale": r.rationale,
+                "started_at": _utc(r.started_at),
+                "finished_at": _utc(r.finished_at),
+            }
+            for r in rings(session, plan)
+        ],
+        "events": [
+            {"ts": _utc(e.ts), "kind": e.kind, "ring_id": e.ring_id, "actor": e.actor, "detail": e.detail}
+            for e in events
+        ],
     }

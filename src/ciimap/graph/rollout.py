@@ -89,9 +89,23 @@ def load_targets(session: Session, g: Graph, product_ids: list[int]) -> list[Tar
     a, z = m.Asset, m.NetworkZone
     runs = select(m.Software.asset_id).where(m.Software.product_id.in_(product_ids))
     rows = session.execute(
-        select(a.id, a.site_id, a.zone_id, a.os_name, a.os_version, a.manufacturer, a.model, a.criticality,
-               a.system_id, cast(a.tags, String), z.kind).outerjoin(z, z.id == a.zone_id)
-        .where(a.lifecycle_status != "retired", a.id.in_(runs)).order_by(a.id)).all()
+        select(
+            a.id,
+            a.site_id,
+            a.zone_id,
+            a.os_name,
+            a.os_version,
+            a.manufacturer,
+            a.model,
+            a.criticality,
+            a.system_id,
+            cast(a.tags, String),
+            z.kind,
+        )
+        .outerjoin(z, z.id == a.zone_id)
+        .where(a.lifecycle_status != "retired", a.id.in_(runs))
+        .order_by(a.id)
+    ).all()
     if not rows:
         return []
     nodes = _lookup(g, "asset", np.array([r[0] for r in rows], np.int64))
@@ -103,13 +117,21 @@ def load_targets(session: Session, g: Graph, product_ids: list[int]) -> list[Tar
         if nodes[k] < 0:
             continue
         c = CRIT.get(crit or "medium", 1)
-        out.append(Target(
-            asset_id=int(aid), node=int(nodes[k]),
-            features=(f"os:{osn or '?'} {osv or ''}".strip(), f"site:{site}", f"hw:{mfr or '?'} {model or ''}",
-                      f"zone:{zone}"),
-            crit=max(c, sys_crit[k]),
-            critical_last=cii[k] or c == CRIT["critical"] or sys_crit[k] == CRIT["critical"],
-            lab=(zkind == "test") or ('"lab"' in (tags or ""))))
+        out.append(
+            Target(
+                asset_id=int(aid),
+                node=int(nodes[k]),
+                features=(
+                    f"os:{osn or '?'} {osv or ''}".strip(),
+                    f"site:{site}",
+                    f"hw:{mfr or '?'} {model or ''}",
+                    f"zone:{zone}",
+                ),
+                crit=max(c, sys_crit[k]),
+                critical_last=cii[k] or c == CRIT["critical"] or sys_crit[k] == CRIT["critical"],
+                lab=(zkind == "test") or ('"lab"' in (tags or "")),
+            )
+        )
     return out
 
 
@@ -147,7 +169,9 @@ def _assign(targets: list[Target]) -> list[list[Target]]:
     eligible = [t for t in rest if t.crit <= CRIT["medium"]]
     canary = diverse_pick(eligible, min(CANARY_MAX, max(1, math.ceil(CANARY_FRACTION * len(targets)))))
     used = {t.asset_id for t in canary}
-    early = diverse_pick([t for t in eligible if t.asset_id not in used], math.ceil(EARLY_FRACTION * len(targets)))
+    early = diverse_pick(
+        [t for t in eligible if t.asset_id not in used], math.ceil(EARLY_FRACTION * len(targets))
+    )
     used |= {t.asset_id for t in early}
     broad = [t for t in rest if t.asset_id not in used]
     return [lab, canary, early, broad, crit]
@@ -168,7 +192,11 @@ def _split_groups(g: Graph, ring_nodes: list[list[int]], names: list[str]) -> li
             if not ring_nodes[r]:
                 break
             prop = propagate(g, np.array(ring_nodes[r], np.int64))
-            down = np.add.reduceat(prop.failed[g.members].astype(np.int64), g.group_ptr[:-1]) if len(sizes) else sizes
+            down = (
+                np.add.reduceat(prop.failed[g.members].astype(np.int64), g.group_ptr[:-1])
+                if len(sizes)
+                else sizes
+            )
             dead = np.nonzero(multi & (down == sizes))[0]
             if not dead.size:
                 break
@@ -176,13 +204,21 @@ def _split_groups(g: Graph, ring_nodes: list[list[int]], names: list[str]) -> li
             ring[ring_nodes[r]] = True
             move: set[int] = set()
             for gi in dead.tolist():
-                under = [np.nonzero(descendants(g, np.array([m])) & ring)[0].tolist()
-                         for m in g.members_of(gi).tolist()]
+                under = [
+                    np.nonzero(descendants(g, np.array([m])) & ring)[0].tolist()
+                    for m in g.members_of(gi).tolist()
+                ]
                 hosts = min(under, key=len)
                 if not set(hosts) <= move:
                     move.update(hosts)
-                    moves.append({"group": g.group_name.get(gi, str(gi)), "parent": _label(g, int(g.group_parent[gi])),
-                                  "from": names[r], "hosts": len(hosts)})
+                    moves.append(
+                        {
+                            "group": g.group_name.get(gi, str(gi)),
+                            "parent": _label(g, int(g.group_parent[gi])),
+                            "from": names[r],
+                            "hosts": len(hosts),
+                        }
+                    )
             if r + 1 == len(ring_nodes):
                 ring_nodes.append([])
                 names.append(f"critical-{len(ring_nodes) - len(RINGS) + 1}")
@@ -198,9 +234,15 @@ def _label(g: Graph, i: int) -> str:
     return f"{g.type_name(i)} {g.label(i) or g.dbid[i]}"
 
 
-def propose(session: Session, *, product: str | None = None, channel: str | None = None,
-            soak_hours: dict[str, float] | None = None, gates: dict[str, dict[str, float]] | None = None,
-            graph: Graph | None = None) -> Proposal:
+def propose(
+    session: Session,
+    *,
+    product: str | None = None,
+    channel: str | None = None,
+    soak_hours: dict[str, float] | None = None,
+    gates: dict[str, dict[str, float]] | None = None,
+    graph: Graph | None = None,
+) -> Proposal:
     """Compute (not save) a ring plan for a product's or a channel's update."""
     g = graph or build_graph(session)
     pids, label = _products(session, g, product, channel)
@@ -215,31 +257,52 @@ def propose(session: Session, *, product: str | None = None, channel: str | None
     rings = []
     for name, nodes in zip(names, ring_nodes, strict=True):
         base = RING_DEFAULTS[name.split("-")[0]]
-        rg = Ring(name=name, members=[by_node[x].asset_id for x in nodes],
-                  soak_hours=float((soak_hours or {}).get(name, base["soak_hours"])),
-                  gates={**base["gates"], **(gates or {}).get(name, {})})
+        rg = Ring(
+            name=name,
+            members=[by_node[x].asset_id for x in nodes],
+            soak_hours=float((soak_hours or {}).get(name, base["soak_hours"])),
+            gates={**base["gates"], **(gates or {}).get(name, {})},
+        )
         rg.rationale = _rationale([by_node[x] for x in nodes])
         rings.append(rg)
-    return Proposal(product_ids=pids, channel=channel, label=label, rings=rings, moves=moves, targets=len(targets))
+    return Proposal(
+        product_ids=pids, channel=channel, label=label, rings=rings, moves=moves, targets=len(targets)
+    )
 
 
 def _rationale(ts: list[Target]) -> dict[str, Any]:
     crit_names = ("low", "medium", "high", "critical")
     return {
-        "criticality": {c: sum(1 for t in ts if t.crit == k) for k, c in enumerate(crit_names)
-                        if any(t.crit == k for t in ts)},
+        "criticality": {
+            c: sum(1 for t in ts if t.crit == k)
+            for k, c in enumerate(crit_names)
+            if any(t.crit == k for t in ts)
+        },
         "cii_or_critical_hosts": sum(1 for t in ts if t.critical_last),
-        "distinct": {k: len({t.features[i] for t in ts}) for i, k in enumerate(("os", "site", "hardware", "zone"))},
+        "distinct": {
+            k: len({t.features[i] for t in ts}) for i, k in enumerate(("os", "site", "hardware", "zone"))
+        },
     }
 
 
 def proposal_data(p: Proposal, *, members: bool = False, sample: int = 20) -> dict[str, Any]:
     """JSON form of a proposal (member lists only on request: broad rings can be huge)."""
     return {
-        "target": p.label, "product_ids": p.product_ids, "channel": p.channel, "targets": p.targets,
-        "rings": [{"position": k, "name": r.name, "asset_count": len(r.members), "soak_hours": r.soak_hours,
-                   "gates": r.gates, "rationale": r.rationale,
-                   **({"members": r.members} if members else {"sample": r.members[:sample]})}
-                  for k, r in enumerate(p.rings)],
+        "target": p.label,
+        "product_ids": p.product_ids,
+        "channel": p.channel,
+        "targets": p.targets,
+        "rings": [
+            {
+                "position": k,
+                "name": r.name,
+                "asset_count": len(r.members),
+                "soak_hours": r.soak_hours,
+                "gates": r.gates,
+                "rationale": r.rationale,
+                **({"members": r.members} if members else {"sample": r.members[:sample]}),
+            }
+            for k, r in enumerate(p.rings)
+        ],
         "redundancy_moves": p.moves,
     }

@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 
 from ciimap.core.schemas import ReadSchema, Schema, UtcDateTime
 
-SelectorKind = Literal["asset", "product", "product-version", "vendor", "site", "zone", "channel", "system",
-                       "service"]
+SelectorKind = Literal[
+    "asset", "product", "product-version", "vendor", "site", "zone", "channel", "system", "service"
+]
 
 
 class Selector(Schema):

@@ -20,14 +20,21 @@ def _snapshot(res: ImpactResult) -> dict[str, Any]:
     return keep
 
 
-def save_scenario(session: Session, *, name: str, selectors: list[Selector],
-                  description: str | None = None) -> Scenario:
+def save_scenario(
+    session: Session, *, name: str, selectors: list[Selector], description: str | None = None
+) -> Scenario:
     """Run the what-if now and store it under ``name``."""
     if session.scalar(select(Scenario.id).where(Scenario.name == name)) is not None:
         raise Conflict(f"a scenario named '{name}' already exists")
     res = impact_many(session, selectors=selectors)
-    sc = Scenario(name=name, description=description, selectors=[s.model_dump() for s in selectors],
-                  result=_snapshot(res), map_version=res.map_version, created_by=current_actor().name)
+    sc = Scenario(
+        name=name,
+        description=description,
+        selectors=[s.model_dump() for s in selectors],
+        result=_snapshot(res),
+        map_version=res.map_version,
+        created_by=current_actor().name,
+    )
     session.add(sc)
     session.flush()
     return sc
@@ -35,8 +42,11 @@ def save_scenario(session: Session, *, name: str, selectors: list[Selector],
 
 def get_scenario(session: Session, ref: str | int) -> Scenario:
     ref = str(ref)
-    stmt = select(Scenario).where(Scenario.id == int(ref)) if ref.isdigit() else select(Scenario).where(
-        Scenario.name == ref)
+    stmt = (
+        select(Scenario).where(Scenario.id == int(ref))
+        if ref.isdigit()
+        else select(Scenario).where(Scenario.name == ref)
+    )
     sc = session.scalar(stmt)
     if sc is None:
         raise NotFound(f"no scenario '{ref}'")
@@ -62,7 +72,12 @@ def _statuses(result: dict[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
     out = {}
     for key in ("services", "systems"):
         for n in result.get(key, []):
-            out[(n["type"], n["id"])] = {"type": n["type"], "id": n["id"], "name": n["name"], "status": n["status"]}
+            out[(n["type"], n["id"])] = {
+                "type": n["type"],
+                "id": n["id"],
+                "name": n["name"],
+                "status": n["status"],
+            }
     return out
 
 
@@ -70,11 +85,19 @@ def compare_scenarios(session: Session, *, a: str | int, b: str | int) -> Scenar
     """Which services and systems only one scenario hits, and which it hits differently."""
     sa, sb = get_scenario(session, a), get_scenario(session, b)
     ra, rb = _statuses(sa.result), _statuses(sb.result)
-    changed = [{**ra[k], "status_a": ra[k]["status"], "status_b": rb[k]["status"]}
-               for k in sorted(ra.keys() & rb.keys()) if ra[k]["status"] != rb[k]["status"]]
+    changed = [
+        {**ra[k], "status_a": ra[k]["status"], "status_b": rb[k]["status"]}
+        for k in sorted(ra.keys() & rb.keys())
+        if ra[k]["status"] != rb[k]["status"]
+    ]
     for c in changed:
         c.pop("status")
-    return ScenarioDiff(a=sa.name, b=sb.name,
-                        only_in_a=[ra[k] for k in sorted(ra.keys() - rb.keys())],
-                        only_in_b=[rb[k] for k in sorted(rb.keys() - ra.keys())],
-                        changed=changed, counts_a=sa.result.get("counts", {}), counts_b=sb.result.get("counts", {}))
+    return ScenarioDiff(
+        a=sa.name,
+        b=sb.name,
+        only_in_a=[ra[k] for k in sorted(ra.keys() - rb.keys())],
+        only_in_b=[rb[k] for k in sorted(rb.keys() - ra.keys())],
+        changed=changed,
+        counts_a=sa.result.get("counts", {}),
+        counts_b=sb.result.get("counts", {}),
+    )

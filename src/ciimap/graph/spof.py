@@ -121,8 +121,15 @@ def killer_sets(g: Graph, roots: np.ndarray) -> dict[int, frozenset[int]]:
 
 # --- service -----------------------------------------------------------------------------------
 
-def spof_report(session, *, service_id: int | None = None, min_criticality: str = "high",  # noqa: ANN001
-                asset_limit: int = 50, graph: Graph | None = None) -> list:
+
+def spof_report(
+    session,
+    *,
+    service_id: int | None = None,
+    min_criticality: str = "high",  # noqa: ANN001
+    asset_limit: int = 50,
+    graph: Graph | None = None,
+) -> list:
     """SPOFs of one business service, or of every service at ``min_criticality`` or above."""
     from ciimap.core.errors import Invalid, NotFound
     from ciimap.graph.build import CRIT, CRIT_NAMES, build_graph
@@ -146,14 +153,26 @@ def spof_report(session, *, service_id: int | None = None, min_criticality: str 
     out = []
     for r in sorted(sets, key=lambda r: (-int(g.crit[r]), g.label(r) or "")):
         ks = sets[r]
-        counts = {t: int(c) for t, c in zip(*np.unique([g.type_name(x) for x in ks], return_counts=True),
-                                            strict=True)} if ks else {}
+        counts = (
+            {
+                t: int(c)
+                for t, c in zip(*np.unique([g.type_name(x) for x in ks], return_counts=True), strict=True)
+            }
+            if ks
+            else {}
+        )
         by_type: dict[str, list[NodeRef]] = {}
         for x in shown[r]:
             t = g.type_name(x)
             by_type.setdefault(t, []).append(NodeRef(type=t, id=_nid(g, x), name=names.get(x) or g.label(x)))
-        out.append(ServiceSpof(service=NodeRef(type="business_service", id=int(g.dbid[r]), name=g.label(r)),
-                               criticality=CRIT_NAMES[int(g.crit[r])], counts=counts, spof=by_type))
+        out.append(
+            ServiceSpof(
+                service=NodeRef(type="business_service", id=int(g.dbid[r]), name=g.label(r)),
+                criticality=CRIT_NAMES[int(g.crit[r])],
+                counts=counts,
+                spof=by_type,
+            )
+        )
     return out
 
 

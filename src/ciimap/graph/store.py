@@ -31,8 +31,20 @@ from ciimap.graph.build import TYPES, Graph
 
 log = logging.getLogger(__name__)
 
-ARRAYS = ("type_of", "dbid", "crit", "cii", "mlps", "group_parent", "group_ptr", "members", "node_gptr",
-          "rev_ptr", "rev_group", "soft")
+ARRAYS = (
+    "type_of",
+    "dbid",
+    "crit",
+    "cii",
+    "mlps",
+    "group_parent",
+    "group_ptr",
+    "members",
+    "node_gptr",
+    "rev_ptr",
+    "rev_group",
+    "soft",
+)
 FORMAT = 1
 
 
@@ -98,10 +110,17 @@ def _save(g: Graph, base: Path, version: str) -> None:
             np.save(tmp / f"{name}.npy", getattr(g, name), allow_pickle=False)
         for t, arr in g.ids.items():
             np.save(tmp / f"ids.{t}.npy", arr, allow_pickle=False)
-        meta = {"format": FORMAT, "version": g.version, "n": g.n, "start": g.start, "names": g.names,
-                "id_types": list(g.ids), "group_name": {str(k): v for k, v in g.group_name.items()},
-                "products": {str(k): v for k, v in g.products.items()},
-                "vendor_domestic": {str(k): v for k, v in g.vendor_domestic.items()}}
+        meta = {
+            "format": FORMAT,
+            "version": g.version,
+            "n": g.n,
+            "start": g.start,
+            "names": g.names,
+            "id_types": list(g.ids),
+            "group_name": {str(k): v for k, v in g.group_name.items()},
+            "products": {str(k): v for k, v in g.products.items()},
+            "vendor_domestic": {str(k): v for k, v in g.vendor_domestic.items()},
+        }
         (tmp / "graph.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, base / version)  # atomic: a reader sees all of it or none
     except BaseException:
@@ -121,12 +140,17 @@ def _try_load(path: Path, version: str) -> Graph | None:
         ids = {t: np.load(path / f"ids.{t}.npy", mmap_mode="r", allow_pickle=False) for t in meta["id_types"]}
         if set(ids) != set(TYPES) or any(len(arrays[a]) != meta["n"] for a in ("type_of", "dbid", "crit")):
             return None
-        return Graph(version=version, n=int(meta["n"]), start={k: int(v) for k, v in meta["start"].items()},
-                     ids=ids, names=meta["names"],
-                     group_name={int(k): v for k, v in meta["group_name"].items()},
-                     products={int(k): v for k, v in meta["products"].items()},
-                     vendor_domestic={int(k): bool(v) for k, v in meta["vendor_domestic"].items()},
-                     **arrays)
+        return Graph(
+            version=version,
+            n=int(meta["n"]),
+            start={k: int(v) for k, v in meta["start"].items()},
+            ids=ids,
+            names=meta["names"],
+            group_name={int(k): v for k, v in meta["group_name"].items()},
+            products={int(k): v for k, v in meta["products"].items()},
+            vendor_domestic={int(k): bool(v) for k, v in meta["vendor_domestic"].items()},
+            **arrays,
+        )
     except (OSError, ValueError, KeyError, TypeError) as e:
         log.warning("ignoring an unreadable stored graph at %s (%s); rebuilding", path, e)
         return None
@@ -141,5 +165,8 @@ def _prune(base: Path, *, keep: str) -> None:
 def stored(url: str) -> list[str]:
     """Versions on disk for a database (what the tests and a person troubleshooting look at)."""
     base = root(url)
-    return sorted(d.name for d in base.iterdir() if d.is_dir() and not d.name.startswith(".")) \
-        if base.exists() else []
+    return (
+        sorted(d.name for d in base.iterdir() if d.is_dir() and not d.name.startswith("."))
+        if base.exists()
+        else []
+    )

@@ -37,22 +37,38 @@ def _options(raw: str | None) -> dict[str, Any]:
 
 
 @router.post("/imports", response_model=ImportQueued, status_code=202)
-def upload(db: DbSession, principal: Writer, kind: str = Form(...), files: list[UploadFile] = File(...),
-           options: Text | None = Form(None, description='JSON, e.g. {"asset_id": 5}'),
-           scope: Text | None = Form(None)) -> Any:
+def upload(
+    db: DbSession,
+    principal: Writer,
+    kind: str = Form(...),
+    files: list[UploadFile] = File(...),
+    options: Text | None = Form(None, description='JSON, e.g. {"asset_id": 5}'),
+    scope: Text | None = Form(None),
+) -> Any:
     """Save the uploaded files under data_dir/uploads and queue an ``import`` job (poll /api/jobs/{id})."""
     if kind not in KINDS:
         raise Invalid(f"unknown import kind '{kind}' (kinds: {', '.join(KINDS)})")
     opts = _options(options)
     with uploads.store(files).until_queued() as up:
-        job = jobs.submit(db, "import", {"kind": kind, "paths": [str(p) for p in up.paths], "options": opts,
-                                         "scope": scope}, actor=principal.username, upload_dir=up.folder)
+        job = jobs.submit(
+            db,
+            "import",
+            {"kind": kind, "paths": [str(p) for p in up.paths], "options": opts, "scope": scope},
+            actor=principal.username,
+            upload_dir=up.folder,
+        )
     return {"job_id": job.id, "kind": kind, "files": [p.name for p in up.paths]}
 
 
 @router.get("/runs", response_model=list[RunRead])
-def list_runs(db: DbSession, principal: Reader, kind: str | None = None, scope: str | None = None,
-              limit: int = Query(50, ge=1, le=500), offset: Offset = 0) -> Any:
+def list_runs(
+    db: DbSession,
+    principal: Reader,
+    kind: str | None = None,
+    scope: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: Offset = 0,
+) -> Any:
     return changes.list_runs(db, kind=kind, scope=scope, limit=limit, offset=offset)
 
 
@@ -65,11 +81,19 @@ def get_run(run_id: Int32, db: DbSession, principal: Reader) -> Any:
 
 
 @router.get("/changes", response_model=ChangePage)
-def list_changes(db: DbSession, principal: Reader, run_id: Int32 | None = None, kind: str | None = None,
-                 asset_id: Int32 | None = None, since: dt.datetime | None = None,
-                 limit: int = Query(100, ge=1, le=1000), offset: Offset = 0) -> Any:
-    return changes.list_changes(db, run_id=run_id, kind=kind, asset_id=asset_id, since=since, limit=limit,
-                                offset=offset)
+def list_changes(
+    db: DbSession,
+    principal: Reader,
+    run_id: Int32 | None = None,
+    kind: str | None = None,
+    asset_id: Int32 | None = None,
+    since: dt.datetime | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: Offset = 0,
+) -> Any:
+    return changes.list_changes(
+        db, run_id=run_id, kind=kind, asset_id=asset_id, since=since, limit=limit, offset=offset
+    )
 
 
 @router.get("/assets/{asset_id}/why")
@@ -79,8 +103,9 @@ def why(asset_id: Int32, db: DbSession, principal: Reader) -> Any:
 
 @router.post("/assets/{asset_id}/link")
 def link(asset_id: Int32, body: LinkIn, db: DbSession, principal: Writer) -> Any:
-    return decisions.link(db, asset_id=asset_id, other_id=body.other_asset_id, key=body.key, value=body.value,
-                          note=body.note)
+    return decisions.link(
+        db, asset_id=asset_id, other_id=body.other_asset_id, key=body.key, value=body.value, note=body.note
+    )
 
 
 @router.post("/assets/{asset_id}/unlink")
@@ -89,12 +114,14 @@ def unlink(asset_id: Int32, body: UnlinkIn, db: DbSession, principal: Writer) ->
 
 
 @router.get("/unmanaged", response_model=list[AssetBrief])
-def unmanaged(db: DbSession, principal: Reader, limit: int = Query(500, ge=1, le=5000),
-              offset: Offset = 0) -> Any:
+def unmanaged(
+    db: DbSession, principal: Reader, limit: int = Query(500, ge=1, le=5000), offset: Offset = 0
+) -> Any:
     return changes.unmanaged(db, limit=limit, offset=offset)
 
 
 @router.get("/ghosts", response_model=list[AssetBrief])
-def ghosts(db: DbSession, principal: Reader, limit: int = Query(500, ge=1, le=5000),
-           offset: Offset = 0) -> Any:
+def ghosts(
+    db: DbSession, principal: Reader, limit: int = Query(500, ge=1, le=5000), offset: Offset = 0
+) -> Any:
     return changes.ghosts(db, limit=limit, offset=offset)

@@ -19,25 +19,53 @@ _IN = 900
 def mark_missing(ctx: RunCtx) -> None:
     """Assets the scope saw before but this run did not: marked missing (never deleted)."""
     s = ctx.session
-    rows = list(s.execute(select(ScopeState.asset_id).where(
-        ScopeState.scope == ctx.scope, ScopeState.last_run_id != ctx.run_id, ScopeState.missing.is_(False))))
+    rows = list(
+        s.execute(
+            select(ScopeState.asset_id).where(
+                ScopeState.scope == ctx.scope,
+                ScopeState.last_run_id != ctx.run_id,
+                ScopeState.missing.is_(False),
+            )
+        )
+    )
     ids = [r[0] for r in rows]
     for i in range(0, len(ids), _IN):
-        part = ids[i:i + _IN]
-        s.execute(update(ScopeState).where(ScopeState.scope == ctx.scope, ScopeState.asset_id.in_(part))
-                  .values(missing=True).execution_options(synchronize_session=False))
-        s.execute(update(Asset).where(Asset.id.in_(part), Asset.lifecycle_status == "active")
-                  .values(lifecycle_status="missing", updated_at=ctx.now).execution_options(synchronize_session=False))
+        part = ids[i : i + _IN]
+        s.execute(
+            update(ScopeState)
+            .where(ScopeState.scope == ctx.scope, ScopeState.asset_id.in_(part))
+            .values(missing=True)
+            .execution_options(synchronize_session=False)
+        )
+        s.execute(
+            update(Asset)
+            .where(Asset.id.in_(part), Asset.lifecycle_status == "active")
+            .values(lifecycle_status="missing", updated_at=ctx.now)
+            .execution_options(synchronize_session=False)
+        )
         ips = dict(s.execute(select(Asset.id, Asset.primary_ip).where(Asset.id.in_(part))).all())
         for aid in part:
-            ctx.event("asset_missing", aid, ips.get(aid), {"lifecycle_status": "active"}, {"lifecycle_status": "missing"})
+            ctx.event(
+                "asset_missing",
+                aid,
+                ips.get(aid),
+                {"lifecycle_status": "active"},
+                {"lifecycle_status": "missing"},
+            )
     ctx.stats["missing"] += len(ids)
     ctx.flush_events()
 
 
-def list_changes(session: Session, *, run_id: int | None = None, kind: str | None = None,
-                 asset_id: int | None = None, since: dt.datetime | None = None, limit: int = 100,
-                 offset: int = 0) -> dict[str, Any]:
+def list_changes(
+    session: Session,
+    *,
+    run_id: int | None = None,
+    kind: str | None = None,
+    asset_id: int | None = None,
+    since: dt.datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
     if not 1 <= limit <= 1000:
         raise Invalid("limit must be between 1 and 1000")
     stmt = select(ChangeEvent)
@@ -54,8 +82,9 @@ def list_changes(session: Session, *, run_id: int | None = None, kind: str | Non
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-def list_runs(session: Session, *, kind: str | None = None, scope: str | None = None, limit: int = 50,
-              offset: int = 0) -> list[ImportRun]:
+def list_runs(
+    session: Session, *, kind: str | None = None, scope: str | None = None, limit: int = 50, offset: int = 0
+) -> list[ImportRun]:
     check_range("limit", limit, 1, 1000)
     check_range("offset", offset, 0, 2**62)
     stmt = select(ImportRun).order_by(ImportRun.id.desc()).limit(limit).offset(offset)
@@ -69,14 +98,24 @@ def list_runs(session: Session, *, kind: str | None = None, scope: str | None = 
 def unmanaged(session: Session, *, limit: int = 500, offset: int = 0) -> list[Asset]:
     """Observed by a scan or an agent but absent from the declared register."""
     seen = exists().where(ScopeState.asset_id == Asset.id)
-    stmt = (select(Asset).where(Asset.declared.is_(False), seen, Asset.lifecycle_status != "retired")
-            .order_by(Asset.id).limit(limit).offset(offset))
+    stmt = (
+        select(Asset)
+        .where(Asset.declared.is_(False), seen, Asset.lifecycle_status != "retired")
+        .order_by(Asset.id)
+        .limit(limit)
+        .offset(offset)
+    )
     return list(session.scalars(stmt))
 
 
 def ghosts(session: Session, *, limit: int = 500, offset: int = 0) -> list[Asset]:
     """Declared in the register but never observed by any scan or agent run."""
     seen = exists().where(ScopeState.asset_id == Asset.id)
-    stmt = (select(Asset).where(Asset.declared.is_(True), ~seen, Asset.lifecycle_status != "retired")
-            .order_by(Asset.id).limit(limit).offset(offset))
+    stmt = (
+        select(Asset)
+        .where(Asset.declared.is_(True), ~seen, Asset.lifecycle_status != "retired")
+        .order_by(Asset.id)
+        .limit(limit)
+        .offset(offset)
+    )
     return list(session.scalars(stmt))

@@ -40,9 +40,15 @@ def import_(
     asset: int | None = typer.Option(None, "--asset", help="attach an SBOM / osquery result to this asset"),
     system: int | None = typer.Option(None, "--system", help="attach an SBOM to this system"),
     map_: list[str] = typer.Option([], "--map", help="register column mapping COLUMN=field (repeatable)"),
-    encoding: str | None = typer.Option(None, "--encoding", help="register encoding (default: UTF-8, else GBK/GB18030)"),
-    scope: str | None = typer.Option(None, "--scope", help="run scope for change detection (default: from the file)"),
-    keys: str | None = typer.Option(None, "--keys", help="identity keys, strongest first, e.g. serial,mac,ip"),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="register encoding (default: UTF-8, else GBK/GB18030)"
+    ),
+    scope: str | None = typer.Option(
+        None, "--scope", help="run scope for change detection (default: from the file)"
+    ),
+    keys: str | None = typer.Option(
+        None, "--keys", help="identity keys, strongest first, e.g. serial,mac,ip"
+    ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """Import files as one all-or-nothing run and print what changed."""
@@ -57,20 +63,55 @@ def import_(
         options["encoding"] = encoding
     if keys:
         options["identity_keys"] = [k.strip() for k in keys.split(",") if k.strip()]
-    bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                   TimeRemainingColumn(), console=err_console, transient=True)
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
     with bar:
         task = bar.add_task(f"{kind} import", total=None)
-        progress = jobs.Progress(None, callback=lambda done, total, _m: bar.update(task, completed=done, total=total))
+        progress = jobs.Progress(
+            None, callback=lambda done, total, _m: bar.update(task, completed=done, total=total)
+        )
         with get_database().unit_of_work() as db:
-            result = service.import_files(db, kind=kind, paths=files, progress=progress, options=options, scope=scope)
+            result = service.import_files(
+                db, kind=kind, paths=files, progress=progress, options=options, scope=scope
+            )
     if as_json:
         print_json(result)
         return
-    print_table([{k: result[k] for k in ("run_id", "kind", "scope", "assets_created", "assets_updated",
-                                         "assets_unchanged", "missing", "changes")}],
-                ["run_id", "kind", "scope", "assets_created", "assets_updated", "assets_unchanged", "missing", "changes"],
-                title="import")
+    print_table(
+        [
+            {
+                k: result[k]
+                for k in (
+                    "run_id",
+                    "kind",
+                    "scope",
+                    "assets_created",
+                    "assets_updated",
+                    "assets_unchanged",
+                    "missing",
+                    "changes",
+                )
+            }
+        ],
+        [
+            "run_id",
+            "kind",
+            "scope",
+            "assets_created",
+            "assets_updated",
+            "assets_unchanged",
+            "missing",
+            "changes",
+        ],
+        title="import",
+    )
 
 
 @top.command("changes")
@@ -79,32 +120,42 @@ def changes_(
     since: dt.datetime | None = typer.Option(None, "--since", help="only events at/after this time (ISO)"),
     kind: str | None = typer.Option(None, "--kind", help="asset_new, port_opened, port_closed, ..."),
     asset: int | None = typer.Option(None, "--asset"),
-    limit: int = typer.Option(100), offset: int = typer.Option(0),
+    limit: int = typer.Option(100),
+    offset: int = typer.Option(0),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """Change events between runs over the same scope."""
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=dt.UTC)
     with get_database().read_session() as db:
-        page = changes.list_changes(db, run_id=run, kind=kind, asset_id=asset, since=since, limit=limit, offset=offset)
+        page = changes.list_changes(
+            db, run_id=run, kind=kind, asset_id=asset, since=since, limit=limit, offset=offset
+        )
         items = [to_data(e, ChangeRead) for e in page["items"]]
     if as_json:
         print_json({**page, "items": items})
     else:
-        print_table(items, ["id", "run_id", "asset_id", "kind", "subject", "before", "after", "at"], title="changes")
+        print_table(
+            items, ["id", "run_id", "asset_id", "kind", "subject", "before", "after", "at"], title="changes"
+        )
 
 
 @runs_app.command("list")
-def runs_list(kind: str | None = typer.Option(None), scope: str | None = typer.Option(None),
-              limit: int = typer.Option(50), as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
-              ) -> None:
+def runs_list(
+    kind: str | None = typer.Option(None),
+    scope: str | None = typer.Option(None),
+    limit: int = typer.Option(50),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
     """Import/scan runs, newest first (failed runs included, with their error)."""
     with get_database().read_session() as db:
         items = [to_data(r, RunRead) for r in changes.list_runs(db, kind=kind, scope=scope, limit=limit)]
     if as_json:
         print_json(items)
     else:
-        print_table(items, ["id", "kind", "scope", "status", "started_at", "finished_at", "error"], title="runs")
+        print_table(
+            items, ["id", "kind", "scope", "status", "started_at", "finished_at", "error"], title="runs"
+        )
 
 
 def _assets(fn: Any, title: str, as_json: bool) -> None:
@@ -113,7 +164,9 @@ def _assets(fn: Any, title: str, as_json: bool) -> None:
     if as_json:
         print_json(items)
     else:
-        print_table(items, ["id", "name", "hostname", "primary_ip", "kind", "lifecycle_status", "source"], title=title)
+        print_table(
+            items, ["id", "name", "hostname", "primary_ip", "kind", "lifecycle_status", "source"], title=title
+        )
 
 
 @top.command("unmanaged")
@@ -132,7 +185,9 @@ assets_app = APPS["assets"]
 
 
 @assets_app.command("why")
-def why_(asset_id: int, as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
+def why_(
+    asset_id: int, as_json: bool = typer.Option(False, "--json", help="machine-readable output")
+) -> None:
     """Explain which identity keys merged which observations into the asset, and when."""
     with get_database().read_session() as db:
         data = decisions.why(db, asset_id=asset_id)
@@ -143,14 +198,22 @@ def why_(asset_id: int, as_json: bool = typer.Option(False, "--json", help="mach
     typer.echo(f"asset {a['id']} {a['name']} ({a['primary_ip'] or '-'}, {a['lifecycle_status']})")
     for line in data["explanation"]:
         typer.echo(f"  - {line}")
-    print_table(data["provenance"], ["attribute", "value", "source", "run_id", "first_seen", "last_seen"],
-                title="provenance")
+    print_table(
+        data["provenance"],
+        ["attribute", "value", "source", "run_id", "first_seen", "last_seen"],
+        title="provenance",
+    )
 
 
 @assets_app.command("link")
-def link_(asset_id: int, other: int | None = typer.Argument(None, help="duplicate asset to merge into ASSET_ID"),
-          key: str | None = typer.Option(None, "--key"), value: str | None = typer.Option(None, "--value"),
-          note: str | None = typer.Option(None, "--note"), as_json: bool = typer.Option(False, "--json")) -> None:
+def link_(
+    asset_id: int,
+    other: int | None = typer.Argument(None, help="duplicate asset to merge into ASSET_ID"),
+    key: str | None = typer.Option(None, "--key"),
+    value: str | None = typer.Option(None, "--value"),
+    note: str | None = typer.Option(None, "--note"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Merge OTHER into ASSET_ID (or pin --key/--value to it); later imports honour the decision."""
     with get_database().unit_of_work() as db:
         out = decisions.link(db, asset_id=asset_id, other_id=other, key=key, value=value, note=note)
@@ -158,8 +221,13 @@ def link_(asset_id: int, other: int | None = typer.Argument(None, help="duplicat
 
 
 @assets_app.command("unlink")
-def unlink_(asset_id: int, key: str = typer.Option(..., "--key"), value: str = typer.Option(..., "--value"),
-            note: str | None = typer.Option(None, "--note"), as_json: bool = typer.Option(False, "--json")) -> None:
+def unlink_(
+    asset_id: int,
+    key: str = typer.Option(..., "--key"),
+    value: str = typer.Option(..., "--value"),
+    note: str | None = typer.Option(None, "--note"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Never merge KEY=VALUE into ASSET_ID again (the next import starts a separate asset)."""
     with get_database().unit_of_work() as db:
         out = decisions.unlink(db, asset_id=asset_id, key=key, value=value, note=note)

@@ -38,10 +38,25 @@ class RunCtx:
             self._stored_now = bulk.db_timestamp(self.session, self.now)
         return self._stored_now
 
-    def event(self, kind: str, asset_id: int | None, subject: str | None = None,
-              before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
-        self.events.append({"run_id": self.run_id, "asset_id": asset_id, "kind": kind, "subject": subject,
-                            "before": before, "after": after, "at": self.now})
+    def event(
+        self,
+        kind: str,
+        asset_id: int | None,
+        subject: str | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        self.events.append(
+            {
+                "run_id": self.run_id,
+                "asset_id": asset_id,
+                "kind": kind,
+                "subject": subject,
+                "before": before,
+                "after": after,
+                "at": self.now,
+            }
+        )
 
     def flush_events(self) -> None:
         if self.events:

@@ -63,7 +63,8 @@ class Decisions:
     def load(cls, session: Session) -> Decisions:
         d = cls()
         for action, key, value, asset_id in session.execute(
-                select(LinkDecision.action, LinkDecision.key, LinkDecision.value, LinkDecision.asset_id)):
+            select(LinkDecision.action, LinkDecision.key, LinkDecision.value, LinkDecision.asset_id)
+        ):
             if action == "link":
                 d.link[(key, value)] = asset_id
             else:
@@ -85,15 +86,20 @@ def lookup(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str
     out: dict[tuple[str, str], int] = {}
     for i in range(0, len(values), _IN_CHUNK):
         stmt = select(AssetIdentity.key, AssetIdentity.value, AssetIdentity.asset_id).where(
-            AssetIdentity.value.in_(values[i:i + _IN_CHUNK]))
+            AssetIdentity.value.in_(values[i : i + _IN_CHUNK])
+        )
         for k, v, a in session.execute(stmt):
             if (k, v) in pairs:
                 out[(k, v)] = a
     return out
 
 
-def resolve(session: Session, recs: list[HostRecord], order: tuple[str, ...], decisions: Decisions,
-            ) -> list[Match]:
+def resolve(
+    session: Session,
+    recs: list[HostRecord],
+    order: tuple[str, ...],
+    decisions: Decisions,
+) -> list[Match]:
     """Match every record of a chunk to an existing asset (or None = create)."""
     rec_keys = [keys_of(r, order) for r in recs]
     known = lookup(session, {p for ks in rec_keys for p in ks})

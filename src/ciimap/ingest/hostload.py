@@ -47,8 +47,9 @@ def load(ctx: RunCtx, records: Iterable[HostRecord]) -> None:
         ctx.flush_events()
 
 
-def _group(recs: list[HostRecord], matches: list[Match]) -> tuple[dict[int, tuple[HostRecord, Match]],
-                                                                  list[tuple[HostRecord, Match]]]:
+def _group(
+    recs: list[HostRecord], matches: list[Match]
+) -> tuple[dict[int, tuple[HostRecord, Match]], list[tuple[HostRecord, Match]]]:
     """Existing assets by id, and new assets with records sharing a key merged into one."""
     existing: dict[int, tuple[HostRecord, Match]] = {}
     new: list[tuple[HostRecord, Match]] = []
@@ -79,15 +80,28 @@ def _load_chunk(ctx: RunCtx, recs: list[HostRecord]) -> None:
     ids = sorted({m.asset_id for m in matches if m.asset_id is not None})
     if ids and ctx.track_scope:
         for part in chunks(ids):
-            states.update({a: (d, miss) for a, d, miss in ctx.session.execute(
-                select(ScopeState.asset_id, ScopeState.digest, ScopeState.missing).where(
-                    ScopeState.scope == ctx.scope, ScopeState.asset_id.in_(part)))})
+            states.update(
+                {
+                    a: (d, miss)
+                    for a, d, miss in ctx.session.execute(
+                        select(ScopeState.asset_id, ScopeState.digest, ScopeState.missing).where(
+                            ScopeState.scope == ctx.scope, ScopeState.asset_id.in_(part)
+                        )
+                    )
+                }
+            )
     # Complete, in file order, every record that will need its details: all but the sole record of
     # an asset whose state says nothing changed (those are only touched).
     per_asset = Counter(m.asset_id for m in matches if m.asset_id is not None)
-    complete_all(r for r, m in zip(recs, matches, strict=True)
-                 if not (m.asset_id is not None and per_asset[m.asset_id] == 1
-                         and states.get(m.asset_id) == (r.digest(), False)))
+    complete_all(
+        r
+        for r, m in zip(recs, matches, strict=True)
+        if not (
+            m.asset_id is not None
+            and per_asset[m.asset_id] == 1
+            and states.get(m.asset_id) == (r.digest(), False)
+        )
+    )
     existing, new = _group(recs, matches)
     digests = {a: rec.digest() for a, (rec, _m) in existing.items()} if ctx.track_scope else {}
     unchanged = [a for a in existing if a in states and states[a] == (digests[a], False)]
@@ -111,28 +125,55 @@ def touch(ctx: RunCtx, ids: list[int]) -> None:
     s = ctx.session
     ctx.stats["assets_unchanged"] += len(ids)
     for i in range(0, len(ids), 900):
-        part = ids[i:i + 900]
-        s.execute(update(Asset).where(Asset.id.in_(part)).values(last_seen=ctx.now)
-                  .execution_options(synchronize_session=False))
-        s.execute(update(ScopeState).where(ScopeState.scope == ctx.scope, ScopeState.asset_id.in_(part))
-                  .values(last_run_id=ctx.run_id, last_seen=ctx.now).execution_options(synchronize_session=False))
+        part = ids[i : i + 900]
+        s.execute(
+            update(Asset)
+            .where(Asset.id.in_(part))
+            .values(last_seen=ctx.now)
+            .execution_options(synchronize_session=False)
+        )
+        s.execute(
+            update(ScopeState)
+            .where(ScopeState.scope == ctx.scope, ScopeState.asset_id.in_(part))
+            .values(last_run_id=ctx.run_id, last_seen=ctx.now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def asset_row(ctx: RunCtx, rec: HostRecord) -> dict[str, Any]:
     d = rec.declared
     hostname = rec.hostnames[0] if rec.hostnames else None
     return {
-        "name": (rec.name or hostname or (rec.ips[0] if rec.ips else None) or (rec.macs[0] if rec.macs else "?"))[:200],
-        "kind": d.get("kind", "server"), "hostname": hostname,
-        "fqdn": hostname if hostname and "." in hostname else None, "serial": rec.serial, "cloud_id": rec.cloud_id,
-        "macs": rec.macs, "primary_ip": rec.ips[0] if rec.ips else None, "ips": rec.ips,
-        "os_family": rec.os_family, "os_name": rec.os_name, "os_version": rec.os_version,
-        "manufacturer": d.get("manufacturer"), "model": d.get("model"), "site_id": d.get("site_id"),
-        "zone_id": d.get("zone_id"), "system_id": d.get("system_id"), "owner_id": d.get("owner_id"),
-        "organization_id": None, "lifecycle_status": d.get("lifecycle_status", "active"),
-        "criticality": d.get("criticality", "medium"), "declared": ctx.source == "register",
-        "tags": d.get("tags", []), "source": ctx.source, "first_seen": ctx.now, "last_seen": ctx.now,
-        "created_at": ctx.now, "updated_at": ctx.now,
+        "name": (
+            rec.name or hostname or (rec.ips[0] if rec.ips else None) or (rec.macs[0] if rec.macs else "?")
+        )[:200],
+        "kind": d.get("kind", "server"),
+        "hostname": hostname,
+        "fqdn": hostname if hostname and "." in hostname else None,
+        "serial": rec.serial,
+        "cloud_id": rec.cloud_id,
+        "macs": rec.macs,
+        "primary_ip": rec.ips[0] if rec.ips else None,
+        "ips": rec.ips,
+        "os_family": rec.os_family,
+        "os_name": rec.os_name,
+        "os_version": rec.os_version,
+        "manufacturer": d.get("manufacturer"),
+        "model": d.get("model"),
+        "site_id": d.get("site_id"),
+        "zone_id": d.get("zone_id"),
+        "system_id": d.get("system_id"),
+        "owner_id": d.get("owner_id"),
+        "organization_id": None,
+        "lifecycle_status": d.get("lifecycle_status", "active"),
+        "criticality": d.get("criticality", "medium"),
+        "declared": ctx.source == "register",
+        "tags": d.get("tags", []),
+        "source": ctx.source,
+        "first_seen": ctx.now,
+        "last_seen": ctx.now,
+        "created_at": ctx.now,
+        "updated_at": ctx.now,
     }
 
 
@@ -156,24 +197,60 @@ def create(ctx: RunCtx, new: list[tuple[HostRecord, Match]]) -> None:
         id_rows.extend(identity_row(ctx, aid, k, v, "created") for k, v in m.keys if (k, v) not in m.known)
         prov_rows.extend(hostupdate.provenance_rows(ctx, aid, rec))
         if ctx.track_scope:
-            state_rows.append({"scope": ctx.scope, "asset_id": aid, "digest": rec.digest(), "first_run_id": ctx.run_id,
-                               "last_run_id": ctx.run_id, "last_seen": ctx.now, "missing": False})
+            state_rows.append(
+                {
+                    "scope": ctx.scope,
+                    "asset_id": aid,
+                    "digest": rec.digest(),
+                    "first_run_id": ctx.run_id,
+                    "last_run_id": ctx.run_id,
+                    "last_seen": ctx.now,
+                    "missing": False,
+                }
+            )
         if rec.detail:
-            detail_rows.append({"asset_id": aid, "source": ctx.source, "run_id": ctx.run_id, "data": rec.detail})
+            detail_rows.append(
+                {"asset_id": aid, "source": ctx.source, "run_id": ctx.run_id, "data": rec.detail}
+            )
         if not ctx.baseline:
-            ctx.event("asset_new", aid, rec.ips[0] if rec.ips else rec.name,
-                      after={"ips": rec.ips, "hostnames": rec.hostnames,
-                             "open_ports": sorted(f"{p.protocol}/{p.port}" for p in rec.ports if p.state == "open")})
+            ctx.event(
+                "asset_new",
+                aid,
+                rec.ips[0] if rec.ips else rec.name,
+                after={
+                    "ips": rec.ips,
+                    "hostnames": rec.hostnames,
+                    "open_ports": sorted(f"{p.protocol}/{p.port}" for p in rec.ports if p.state == "open"),
+                },
+            )
     bulk.insert_tuples(s, ServiceEndpoint.__table__, hostupdate.EP_COLS, ep_rows, stored=True)
     ctx.stats["endpoints_written"] += len(ep_rows)
     hostupdate.insert_rows(ctx, ip_rows, [], id_rows, prov_rows, state_rows, detail_rows)
 
 
 def ip_row(ctx: RunCtx, aid: int, rec: HostRecord, ip: str) -> dict[str, Any]:
-    return {"asset_id": aid, "address": ip, "version": 6 if ":" in ip else 4,  # only IPv6 has ":" "mac": rec.macs[0] if rec.macs and len(rec.ips) == 1 else None,
-            "mac_vendor": rec.mac_vendor, "source": ctx.source, "first_seen": ctx.now, "last_seen": ctx.now}
+    return {
+        "asset_id": aid,
+        "address": ip,
+        "version": 6
+        if ":" in ip
+        else 4,  # only IPv6 has ":" "mac": rec.macs[0] if rec.macs and len(rec.ips) == 1 else None,
+        "mac_vendor": rec.mac_vendor,
+        "source": ctx.source,
+        "first_seen": ctx.now,
+        "last_seen": ctx.now,
+    }
 
 
 def identity_row(ctx: RunCtx, aid: int, key: str, value: str, how: str) -> dict[str, Any]:
-    return {"asset_id": aid, "key": key, "value": value[:300], "source": ctx.source, "how": how,
-            "first_run_id": ctx.run_id, "last_run_id": ctx.run_id, "first_seen": ctx.now, "last_seen": ctx.now}
+    return {
+        "asset_id": aid,
+        "key": key,
+        "value": value[:300],
+        "source": ctx.source,
+        "how": how,
+        "first_run_id": ctx.run_id,
+        "last_run_id": ctx.run_id,
+        "first_seen": ctx.now,
+        "last_seen": ctx.now,
+    }

@@ -19,28 +19,90 @@ _IN = 900
 SCANNERS = ("nmap", "masscan")
 _OBSERVED_ATTRS = ("hostname", "mac", "os_name", "serial", "name")
 #: Asset columns a register declares (registers own these; scanners never overwrite them).
-DECLARED_COLS = ("kind", "site_id", "zone_id", "system_id", "owner_id", "criticality", "manufacturer", "model")
+DECLARED_COLS = (
+    "kind",
+    "site_id",
+    "zone_id",
+    "system_id",
+    "owner_id",
+    "criticality",
+    "manufacturer",
+    "model",
+)
 
 
 def endpoint_row(ctx: RunCtx, aid: int, rec: HostRecord, p: PortRecord) -> dict[str, Any]:
-    return {"asset_id": aid, "address": p.address or (rec.ips[0] if rec.ips else None), "protocol": p.protocol,
-            "port": p.port, "state": p.state, "name": p.name, "product": _cut(p.product, 200),
-            "version": _cut(p.version, 100), "extrainfo": _cut(p.extrainfo, 300), "tunnel": p.tunnel,
-            "cpes": p.cpes, "method": p.method, "confidence": p.conf, "source": ctx.source,
-            "first_seen": ctx.now, "last_seen": ctx.now, "created_at": ctx.now, "updated_at": ctx.now}
+    return {
+        "asset_id": aid,
+        "address": p.address or (rec.ips[0] if rec.ips else None),
+        "protocol": p.protocol,
+        "port": p.port,
+        "state": p.state,
+        "name": p.name,
+        "product": _cut(p.product, 200),
+        "version": _cut(p.version, 100),
+        "extrainfo": _cut(p.extrainfo, 300),
+        "tunnel": p.tunnel,
+        "cpes": p.cpes,
+        "method": p.method,
+        "confidence": p.conf,
+        "source": ctx.source,
+        "first_seen": ctx.now,
+        "last_seen": ctx.now,
+        "created_at": ctx.now,
+        "updated_at": ctx.now,
+    }
 
 
-EP_COLS = ("asset_id", "address", "protocol", "port", "state", "name", "product", "version", "extrainfo", "tunnel",
-           "cpes", "method", "confidence", "source", "first_seen", "last_seen", "created_at", "updated_at")
+EP_COLS = (
+    "asset_id",
+    "address",
+    "protocol",
+    "port",
+    "state",
+    "name",
+    "product",
+    "version",
+    "extrainfo",
+    "tunnel",
+    "cpes",
+    "method",
+    "confidence",
+    "source",
+    "first_seen",
+    "last_seen",
+    "created_at",
+    "updated_at",
+)
 
 
 def endpoint_tuples(ctx: RunCtx, aid: int, rec: HostRecord) -> list[tuple[Any, ...]]:
     """New endpoints as tuples in EP_COLS order, values in stored form (the bulk of a first import;
     insert with ``bulk.insert_tuples(..., stored=True)``)."""
     ip0, now, src, js = (rec.ips[0] if rec.ips else None), ctx.stored_now, ctx.source, bulk.json_text
-    return [(aid, p.address or ip0, p.protocol, p.port, p.state, p.name, p.product and p.product[:200],
-             p.version and p.version[:100], p.extrainfo and p.extrainfo[:300], p.tunnel, js(p.cpes), p.method,
-             p.conf, src, now, now, now, now) for p in rec.ports]
+    return [
+        (
+            aid,
+            p.address or ip0,
+            p.protocol,
+            p.port,
+            p.state,
+            p.name,
+            p.product and p.product[:200],
+            p.version and p.version[:100],
+            p.extrainfo and p.extrainfo[:300],
+            p.tunnel,
+            js(p.cpes),
+            p.method,
+            p.conf,
+            src,
+            now,
+            now,
+            now,
+            now,
+        )
+        for p in rec.ports
+    ]
 
 
 def _cut(v: str | None, n: int) -> str | None:
@@ -48,18 +110,47 @@ def _cut(v: str | None, n: int) -> str | None:
 
 
 def provenance_rows(ctx: RunCtx, aid: int, rec: HostRecord) -> list[dict[str, Any]]:
-    vals = {"hostname": rec.hostnames[0] if rec.hostnames else None, "mac": ",".join(rec.macs) or None,
-            "os_name": rec.os_name, "serial": rec.serial, "name": rec.name}
+    vals = {
+        "hostname": rec.hostnames[0] if rec.hostnames else None,
+        "mac": ",".join(rec.macs) or None,
+        "os_name": rec.os_name,
+        "serial": rec.serial,
+        "name": rec.name,
+    }
     vals.update({k: str(v) for k, v in rec.declared.items() if v is not None and k != "tags"})
-    return [{"asset_id": aid, "attribute": k, "value": str(v)[:500], "source": ctx.source, "run_id": ctx.run_id,
-             "first_seen": ctx.now, "last_seen": ctx.now} for k, v in vals.items() if v]
+    return [
+        {
+            "asset_id": aid,
+            "attribute": k,
+            "value": str(v)[:500],
+            "source": ctx.source,
+            "run_id": ctx.run_id,
+            "first_seen": ctx.now,
+            "last_seen": ctx.now,
+        }
+        for k, v in vals.items()
+        if v
+    ]
 
 
-def insert_rows(ctx: RunCtx, ips: list[Any], eps: list[Any], ids: list[Any], prov: list[Any],
-                states: list[Any], details: list[Any]) -> None:
+def insert_rows(
+    ctx: RunCtx,
+    ips: list[Any],
+    eps: list[Any],
+    ids: list[Any],
+    prov: list[Any],
+    states: list[Any],
+    details: list[Any],
+) -> None:
     s = ctx.session
-    for model, rows in ((IpAddress, ips), (ServiceEndpoint, eps), (AssetIdentity, ids),
-                        (AttributeProvenance, prov), (ScopeState, states), (ScanDetail, details)):
+    for model, rows in (
+        (IpAddress, ips),
+        (ServiceEndpoint, eps),
+        (AssetIdentity, ids),
+        (AttributeProvenance, prov),
+        (ScopeState, states),
+        (ScanDetail, details),
+    ):
         if rows:
             bulk.insert_rows(s, model.__table__, rows)
     ctx.stats["endpoints_written"] += len(eps)
@@ -68,27 +159,66 @@ def insert_rows(ctx: RunCtx, ips: list[Any], eps: list[Any], ids: list[Any], pro
 def _by_asset(ctx: RunCtx, model: Any, cols: list[Any], ids: list[int], *extra: Any) -> dict[int, list[Any]]:
     out: dict[int, list[Any]] = defaultdict(list)
     for i in range(0, len(ids), _IN):
-        stmt = select(model.asset_id, *cols).where(model.asset_id.in_(ids[i:i + _IN]), *extra)
+        stmt = select(model.asset_id, *cols).where(model.asset_id.in_(ids[i : i + _IN]), *extra)
         for row in ctx.session.execute(stmt):
             out[row[0]].append(row)
     return out
 
 
-def update_assets(ctx: RunCtx, changed: dict[int, tuple[HostRecord, Match]],
-                  states: dict[int, tuple[str, bool]], digests: dict[int, str]) -> None:
+def update_assets(
+    ctx: RunCtx,
+    changed: dict[int, tuple[HostRecord, Match]],
+    states: dict[int, tuple[str, bool]],
+    digests: dict[int, str],
+) -> None:
     s, ids = ctx.session, list(changed)
-    assets = {r.id: r for i in range(0, len(ids), _IN) for r in s.execute(
-        select(Asset.id, Asset.ips, Asset.macs, Asset.hostname, Asset.os_name, Asset.os_family, Asset.os_version,
-               Asset.lifecycle_status, Asset.declared, Asset.name, Asset.serial).where(Asset.id.in_(ids[i:i + _IN])))}
-    eps = _by_asset(ctx, ServiceEndpoint, [ServiceEndpoint.id, ServiceEndpoint.address, ServiceEndpoint.protocol,
-                                           ServiceEndpoint.port, ServiceEndpoint.state, ServiceEndpoint.name,
-                                           ServiceEndpoint.product, ServiceEndpoint.version], ids)
+    assets = {
+        r.id: r
+        for i in range(0, len(ids), _IN)
+        for r in s.execute(
+            select(
+                Asset.id,
+                Asset.ips,
+                Asset.macs,
+                Asset.hostname,
+                Asset.os_name,
+                Asset.os_family,
+                Asset.os_version,
+                Asset.lifecycle_status,
+                Asset.declared,
+                Asset.name,
+                Asset.serial,
+            ).where(Asset.id.in_(ids[i : i + _IN]))
+        )
+    }
+    eps = _by_asset(
+        ctx,
+        ServiceEndpoint,
+        [
+            ServiceEndpoint.id,
+            ServiceEndpoint.address,
+            ServiceEndpoint.protocol,
+            ServiceEndpoint.port,
+            ServiceEndpoint.state,
+            ServiceEndpoint.name,
+            ServiceEndpoint.product,
+            ServiceEndpoint.version,
+        ],
+        ids,
+    )
     known_ips = _by_asset(ctx, IpAddress, [IpAddress.address], ids)
-    prov = _by_asset(ctx, AttributeProvenance, [AttributeProvenance.id, AttributeProvenance.attribute,
-                                                AttributeProvenance.value], ids,
-                     AttributeProvenance.source == ctx.source)
-    has_detail = {r[0] for r in _by_asset(ctx, ScanDetail, [ScanDetail.id], ids, ScanDetail.source == ctx.source).values()
-                  for r in r}
+    prov = _by_asset(
+        ctx,
+        AttributeProvenance,
+        [AttributeProvenance.id, AttributeProvenance.attribute, AttributeProvenance.value],
+        ids,
+        AttributeProvenance.source == ctx.source,
+    )
+    has_detail = {
+        r[0]
+        for r in _by_asset(ctx, ScanDetail, [ScanDetail.id], ids, ScanDetail.source == ctx.source).values()
+        for r in r
+    }
     asset_upd, ep_upd, prov_upd = [], [], []
     ip_rows: list[Any] = []
     ep_rows: list[Any] = []
@@ -113,10 +243,21 @@ def update_assets(ctx: RunCtx, changed: dict[int, tuple[HostRecord, Match]],
             if o is None:
                 prov_rows.append(row)
             else:
-                prov_upd.append({"id": o.id, "value": row["value"], "run_id": ctx.run_id, "last_seen": ctx.now})
+                prov_upd.append(
+                    {"id": o.id, "value": row["value"], "run_id": ctx.run_id, "last_seen": ctx.now}
+                )
         if ctx.track_scope and aid not in states:
-            state_rows.append({"scope": ctx.scope, "asset_id": aid, "digest": digests[aid], "first_run_id": ctx.run_id,
-                               "last_run_id": ctx.run_id, "last_seen": ctx.now, "missing": False})
+            state_rows.append(
+                {
+                    "scope": ctx.scope,
+                    "asset_id": aid,
+                    "digest": digests[aid],
+                    "first_run_id": ctx.run_id,
+                    "last_run_id": ctx.run_id,
+                    "last_seen": ctx.now,
+                    "missing": False,
+                }
+            )
         if rec.detail:
             target = details_upd if aid in has_detail else details_new
             target.append({"asset_id": aid, "source": ctx.source, "run_id": ctx.run_id, "data": rec.detail})
@@ -137,46 +278,78 @@ def _identity(ctx: RunCtx, aid: int, k: str, v: str, how: str) -> dict[str, Any]
     return identity_row(ctx, aid, k, v, how)
 
 
-def _write(ctx: RunCtx, asset_upd: list[Any], ep_upd: list[Any], prov_upd: list[Any], details_upd: list[Any],
-           changed: dict[int, Any], states: dict[int, tuple[str, bool]], digests: dict[int, str]) -> None:
+def _write(
+    ctx: RunCtx,
+    asset_upd: list[Any],
+    ep_upd: list[Any],
+    prov_upd: list[Any],
+    details_upd: list[Any],
+    changed: dict[int, Any],
+    states: dict[int, tuple[str, bool]],
+    digests: dict[int, str],
+) -> None:
     s = ctx.session
     for model, rows in ((Asset, asset_upd), (ServiceEndpoint, ep_upd), (AttributeProvenance, prov_upd)):
         if rows:
             s.execute(update(model), rows)
     if details_upd:
         t: Any = ScanDetail.__table__
-        s.execute(update(t).where(t.c.asset_id == bindparam("b_aid"), t.c.source == ctx.source)
-                  .values(run_id=ctx.run_id, data=bindparam("b_data")),
-                  [{"b_aid": d["asset_id"], "b_data": d["data"]} for d in details_upd])
+        s.execute(
+            update(t)
+            .where(t.c.asset_id == bindparam("b_aid"), t.c.source == ctx.source)
+            .values(run_id=ctx.run_id, data=bindparam("b_data")),
+            [{"b_aid": d["asset_id"], "b_data": d["data"]} for d in details_upd],
+        )
     rows = [{"b_aid": aid, "b_digest": digests[aid]} for aid in changed if aid in states]
     if ctx.track_scope and rows:
         t2: Any = ScopeState.__table__
-        s.execute(update(t2).where(t2.c.scope == ctx.scope, t2.c.asset_id == bindparam("b_aid"))
-                  .values(digest=bindparam("b_digest"), last_run_id=ctx.run_id, last_seen=ctx.now, missing=False),
-                  rows)
+        s.execute(
+            update(t2)
+            .where(t2.c.scope == ctx.scope, t2.c.asset_id == bindparam("b_aid"))
+            .values(digest=bindparam("b_digest"), last_run_id=ctx.run_id, last_seen=ctx.now, missing=False),
+            rows,
+        )
     ids = list(changed)
     for i in range(0, len(ids), _IN):
-        s.execute(update(AssetIdentity).where(AssetIdentity.asset_id.in_(ids[i:i + _IN]),
-                                              AssetIdentity.source == ctx.source)
-                  .values(last_seen=ctx.now, last_run_id=ctx.run_id).execution_options(synchronize_session=False))
+        s.execute(
+            update(AssetIdentity)
+            .where(AssetIdentity.asset_id.in_(ids[i : i + _IN]), AssetIdentity.source == ctx.source)
+            .values(last_seen=ctx.now, last_run_id=ctx.run_id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _asset_changes(ctx: RunCtx, a: Any, rec: HostRecord) -> dict[str, Any]:
-    row: dict[str, Any] = {"id": a.id, "last_seen": ctx.now, "updated_at": ctx.now,
-                           "ips": list(dict.fromkeys([*(a.ips or []), *rec.ips])),
-                           "macs": list(dict.fromkeys([*(a.macs or []), *rec.macs]))}
+    row: dict[str, Any] = {
+        "id": a.id,
+        "last_seen": ctx.now,
+        "updated_at": ctx.now,
+        "ips": list(dict.fromkeys([*(a.ips or []), *rec.ips])),
+        "macs": list(dict.fromkeys([*(a.macs or []), *rec.macs])),
+    }
     row["primary_ip"] = row["ips"][0] if row["ips"] else None
     if a.lifecycle_status == "missing":
         row["lifecycle_status"] = "active"
-        ctx.event("asset_returned", a.id, rec.ips[0] if rec.ips else None, before={"lifecycle_status": "missing"},
-                  after={"lifecycle_status": "active"})
+        ctx.event(
+            "asset_returned",
+            a.id,
+            rec.ips[0] if rec.ips else None,
+            before={"lifecycle_status": "missing"},
+            after={"lifecycle_status": "active"},
+        )
         ctx.stats["returned"] += 1
     if rec.hostnames and not a.hostname:
         row["hostname"] = rec.hostnames[0]
     if rec.os_name and rec.os_name != a.os_name:
         if a.os_name and not ctx.baseline:
-            ctx.event("os_changed", a.id, rec.ips[0] if rec.ips else None, {"os": a.os_name}, {"os": rec.os_name})
-        row.update(os_name=rec.os_name, os_family=rec.os_family or a.os_family, os_version=rec.os_version or a.os_version)
+            ctx.event(
+                "os_changed", a.id, rec.ips[0] if rec.ips else None, {"os": a.os_name}, {"os": rec.os_name}
+            )
+        row.update(
+            os_name=rec.os_name,
+            os_family=rec.os_family or a.os_family,
+            os_version=rec.os_version or a.os_version,
+        )
     if rec.serial and not a.serial:
         row["serial"] = rec.serial
     if ctx.source == "register":
@@ -211,8 +384,13 @@ def _diff_ports(ctx: RunCtx, aid: int, rec: HostRecord, old_rows: list[Any]) -> 
             continue
         before = _port_view(o.state, o.name, o.product, o.version)
         if o.state != p.state:
-            kind = ("port_opened" if p.state == "open" else "port_closed" if o.state == "open"
-                    else "port_state_changed")
+            kind = (
+                "port_opened"
+                if p.state == "open"
+                else "port_closed"
+                if o.state == "open"
+                else "port_state_changed"
+            )
             ev(kind, aid, subject, before, after)
         elif (o.name, o.product) != (p.name, p.product) and p.state == "open":
             ev("service_changed", aid, subject, before, after)
@@ -224,7 +402,12 @@ def _diff_ports(ctx: RunCtx, aid: int, rec: HostRecord, old_rows: list[Any]) -> 
     scanned = set(rec.ips) if ctx.source in SCANNERS else set()
     for key, o in old.items():
         if key not in seen and o.state == "open" and key[0] in scanned:
-            ev("port_closed", aid, f"{key[0]} {key[1]}/{key[2]}", _port_view(o.state, o.name, o.product, o.version),
-               {"state": "closed"})
+            ev(
+                "port_closed",
+                aid,
+                f"{key[0]} {key[1]}/{key[2]}",
+                _port_view(o.state, o.name, o.product, o.version),
+                {"state": "closed"},
+            )
             upd.append({"id": o.id, "state": "closed", "updated_at": ctx.now})
     return new_rows, upd

@@ -18,5 +18,11 @@ def import_job(session: Session, params: dict[str, Any], progress: jobs.Progress
     paths = params.get("paths") or []
     if not isinstance(paths, list) or not paths:
         raise Invalid("import job needs a non-empty 'paths' list")
-    return service.import_files(session, kind=str(params.get("kind")), paths=[Path(p) for p in paths],
-                                progress=progress, options=params.get("options") or {}, scope=params.get("scope"))
+    return service.import_files(
+        session,
+        kind=str(params.get("kind")),
+        paths=[Path(p) for p in paths],
+        progress=progress,
+        options=params.get("options") or {},
+        scope=params.get("scope"),
+    )

@@ -16,9 +16,19 @@ from ciimap.core.db import Base, utcnow
 
 RUN_STATUSES = ("running", "succeeded", "failed")
 CHANGE_KINDS = (
-    "asset_new", "asset_missing", "asset_returned", "port_opened", "port_closed", "port_state_changed",
-    "service_changed", "version_changed", "os_changed", "hostname_changed",
-    "software_added", "software_removed", "software_version_changed",
+    "asset_new",
+    "asset_missing",
+    "asset_returned",
+    "port_opened",
+    "port_closed",
+    "port_state_changed",
+    "service_changed",
+    "version_changed",
+    "os_changed",
+    "hostname_changed",
+    "software_added",
+    "software_removed",
+    "software_version_changed",
 )
 
 
@@ -78,7 +88,10 @@ class ScopeState(Base):
     re-import only bumps timestamps) and the last run that saw it (so the rest become missing)."""
 
     __tablename__ = "scope_state"
-    __table_args__ = (UniqueConstraint("scope", "asset_id"), Index("ix_scope_state_scope_run", "scope", "last_run_id"))
+    __table_args__ = (
+        UniqueConstraint("scope", "asset_id"),
+        Index("ix_scope_state_scope_run", "scope", "last_run_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(300))
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)

@@ -129,8 +129,9 @@ def main() -> None:
 class ParallelNmapXml:
     """Iterate the hosts of an nmap XML parsed by a helper process; ``meta`` as :class:`NmapXml`."""
 
-    def __init__(self, path: Path, on_bytes: Callable[[int], None] | None = None,
-                 known: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, path: Path, on_bytes: Callable[[int], None] | None = None, known: frozenset[str] = frozenset()
+    ) -> None:
         nmap.NmapXml(path)  # prolog checks (DTD, entities, root element) here, before starting anything
         self.path, self.on_bytes, self.known = path, on_bytes, known
         self.meta: dict[str, Any] = {}
@@ -145,8 +146,11 @@ class ParallelNmapXml:
         # a plain child interpreter (not multiprocessing: it would re-run the caller's main module)
         r, w = os.pipe()
         try:
-            proc = subprocess.Popen([sys.executable, "-m", "ciimap.ingest.parallel", str(self.path), str(w)],
-                                    stdin=subprocess.PIPE, pass_fds=(w,))
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "ciimap.ingest.parallel", str(self.path), str(w)],
+                stdin=subprocess.PIPE,
+                pass_fds=(w,),
+            )
         except BaseException:
             os.close(r)
             raise
@@ -180,8 +184,9 @@ class ParallelNmapXml:
                 msg = frames.get()
                 if msg is None:
                     proc.wait(timeout=10)
-                    raise CiimapError(f"{self.path}: the parser process ended unexpectedly "
-                                      f"(exit code {proc.returncode})")
+                    raise CiimapError(
+                        f"{self.path}: the parser process ended unexpectedly (exit code {proc.returncode})"
+                    )
                 if msg[0] == "batch":
                     if self.on_bytes is not None:
                         self.on_bytes(msg[1])

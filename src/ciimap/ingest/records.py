@@ -63,13 +63,25 @@ class HostRecord:
         """Fingerprint of the observed facts: equal digests mean nothing to update."""
         if self.fingerprint is not None:
             return self.fingerprint
-        ports = sorted(f"{p.address}|{p.protocol}|{p.port}|{p.state}|{p.name}|{p.product}|{p.version}|{p.extrainfo}|"
-                       f"{p.tunnel}|{p.method}|{p.conf}|{' '.join(p.cpes)}|{repr(p.scripts) if p.scripts else ''}"
-                       for p in self.ports)
-        head = (",".join(self.ips), ",".join(self.macs), self.mac_vendor, ",".join(self.hostnames), self.serial,
-                self.cloud_id, self.name, self.os_name, self.os_family, self.os_version,
-                repr(sorted(self.declared.items())) if self.declared else "",
-                repr(self.detail.get("host_scripts", "")))
+        ports = sorted(
+            f"{p.address}|{p.protocol}|{p.port}|{p.state}|{p.name}|{p.product}|{p.version}|{p.extrainfo}|"
+            f"{p.tunnel}|{p.method}|{p.conf}|{' '.join(p.cpes)}|{repr(p.scripts) if p.scripts else ''}"
+            for p in self.ports
+        )
+        head = (
+            ",".join(self.ips),
+            ",".join(self.macs),
+            self.mac_vendor,
+            ",".join(self.hostnames),
+            self.serial,
+            self.cloud_id,
+            self.name,
+            self.os_name,
+            self.os_family,
+            self.os_version,
+            repr(sorted(self.declared.items())) if self.declared else "",
+            repr(self.detail.get("host_scripts", "")),
+        )
         facts = "\x1f".join(map(str, head)) + "\x1e" + "\x1e".join(ports)
         return hashlib.sha1(facts.encode(), usedforsecurity=False).hexdigest()
 

@@ -14,8 +14,12 @@ from sqlalchemy.orm import Session
 from ciimap.ingest.records import HostRecord
 from ciimap.inventory.models import Contact, NetworkZone, Site, System
 
-REFS: dict[str, tuple[type, str]] = {"owner": (Contact, "owner_id"), "system": (System, "system_id"),
-                                     "site": (Site, "site_id"), "zone": (NetworkZone, "zone_id")}
+REFS: dict[str, tuple[type, str]] = {
+    "owner": (Contact, "owner_id"),
+    "system": (System, "system_id"),
+    "site": (Site, "site_id"),
+    "zone": (NetworkZone, "zone_id"),
+}
 
 
 def _ids(session: Session, model: Any, names: set[str], cache: dict[str, int]) -> None:

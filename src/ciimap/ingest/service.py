@@ -45,7 +45,11 @@ def default_scope(kind: str, paths: list[Path], options: dict[str, Any]) -> str:
                 targets.extend(nmap.targets_from_args(html.unescape(m.group(1).decode(errors="replace"))))
         return "nmap:" + (" ".join(sorted(dict.fromkeys(targets))) or "unknown")
     if kind == "sbom":
-        return f"sbom:asset:{options['asset_id']}" if options.get("asset_id") else f"sbom:system:{options.get('system_id')}"
+        return (
+            f"sbom:asset:{options['asset_id']}"
+            if options.get("asset_id")
+            else f"sbom:system:{options.get('system_id')}"
+        )
     if kind == "osquery" and options.get("asset_id"):
         return f"osquery:asset:{options['asset_id']}"
     return kind
@@ -82,8 +86,15 @@ class _Bytes:
         self.progress(min(self.base + n, self.total), self.total, message, force=force)
 
 
-def import_files(session: Session, *, kind: str, paths: list[Path], progress: Progress | None = None,
-                 options: dict[str, Any] | None = None, scope: str | None = None) -> dict[str, Any]:
+def import_files(
+    session: Session,
+    *,
+    kind: str,
+    paths: list[Path],
+    progress: Progress | None = None,
+    options: dict[str, Any] | None = None,
+    scope: str | None = None,
+) -> dict[str, Any]:
     """Import files of one kind as one run; on any error nothing is written and the run is recorded
     as failed in its own transaction (the caller's transaction is rolled back)."""
     options = dict(options or {})
@@ -94,8 +105,14 @@ def import_files(session: Session, *, kind: str, paths: list[Path], progress: Pr
         raise Invalid("no files to import")
     files = _file_info(paths)
     scope = scope or default_scope(kind, paths, options)
-    run = ImportRun(kind=kind, scope=scope[:300], status="running", files=files,
-                    created_by=audit.current_actor().name, started_at=utcnow())
+    run = ImportRun(
+        kind=kind,
+        scope=scope[:300],
+        status="running",
+        files=files,
+        created_by=audit.current_actor().name,
+        started_at=utcnow(),
+    )
     try:
         for p in paths:
             safeio.require_content(p)  # recorded as a failed run, like any refused file
@@ -112,18 +129,45 @@ def import_files(session: Session, *, kind: str, paths: list[Path], progress: Pr
 def _record_failure(kind: str, scope: str, files: list[dict[str, Any]], e: BaseException) -> None:
     msg = e.message if isinstance(e, CiimapError) else f"internal error: {type(e).__name__}: {e}"
     with get_database().unit_of_work() as s:
-        s.add(ImportRun(kind=kind, scope=scope[:300], status="failed", files=files, error=msg[:4000],
-                        created_by=audit.current_actor().name, finished_at=utcnow()))
+        s.add(
+            ImportRun(
+                kind=kind,
+                scope=scope[:300],
+                status="failed",
+                files=files,
+                error=msg[:4000],
+                created_by=audit.current_actor().name,
+                finished_at=utcnow(),
+            )
+        )
         audit.record(s, "import_failed", "import_run", None, after={"kind": kind, "error": msg[:500]})
 
 
-def _run(session: Session, run: ImportRun, kind: str, paths: list[Path], files: list[dict[str, Any]],
-         progress: Progress | None, options: dict[str, Any]) -> dict[str, Any]:
+def _run(
+    session: Session,
+    run: ImportRun,
+    kind: str,
+    paths: list[Path],
+    files: list[dict[str, Any]],
+    progress: Progress | None,
+    options: dict[str, Any],
+) -> dict[str, Any]:
     default = (*DEFAULT_KEYS, "hostname", "name") if kind in ("register", "osquery") else DEFAULT_KEYS
-    baseline = not session.scalar(select(exists().where(ImportRun.scope == run.scope, ImportRun.status == "succeeded")))
-    ctx = RunCtx(session=session, run_id=run.id, source=kind, scope=run.scope, now=run.started_at,
-                 baseline=baseline, order=check_keys(options.get("identity_keys") or default),
-                 decisions=Decisions.load(session), options=options, track_scope=kind != "register")
+    baseline = not session.scalar(
+        select(exists().where(ImportRun.scope == run.scope, ImportRun.status == "succeeded"))
+    )
+    ctx = RunCtx(
+        session=session,
+        run_id=run.id,
+        source=kind,
+        scope=run.scope,
+        now=run.started_at,
+        baseline=baseline,
+        order=check_keys(options.get("identity_keys") or default),
+        decisions=Decisions.load(session),
+        options=options,
+        track_scope=kind != "register",
+    )
     bar = _Bytes(progress, sum(f["size"] for f in files))
     meta: dict[str, Any] = {}
     if kind in ("nmap", "masscan", "register"):
@@ -139,16 +183,30 @@ def _run(session: Session, run: ImportRun, kind: str, paths: list[Path], files: 
     run.status, run.finished_at, run.meta = "succeeded", utcnow(), meta
     run.stats = {**dict(ctx.stats), "baseline": baseline}
     digest = hashlib.sha256("".join(f["sha256"] for f in files).encode()).hexdigest()
-    audit.record_bulk(session, "import", "asset", count=ctx.stats["assets_created"] + ctx.stats["assets_updated"]
-                      + ctx.stats["software_added"], digest=digest, detail={"run_id": run.id, "kind": kind,
-                                                                            "scope": run.scope, "files": [f["name"] for f in files]})
+    audit.record_bulk(
+        session,
+        "import",
+        "asset",
+        count=ctx.stats["assets_created"] + ctx.stats["assets_updated"] + ctx.stats["software_added"],
+        digest=digest,
+        detail={"run_id": run.id, "kind": kind, "scope": run.scope, "files": [f["name"] for f in files]},
+    )
     session.flush()
     bar.base = bar.total
     bar(0, force=True, message="done")
-    return {"run_id": run.id, "kind": kind, "scope": run.scope, "baseline": baseline,
-            "assets_created": ctx.stats["assets_created"], "assets_updated": ctx.stats["assets_updated"],
-            "assets_unchanged": ctx.stats["assets_unchanged"], "missing": ctx.stats["missing"],
-            "changes": ctx.stats["changes"], "stats": dict(ctx.stats), "meta": meta}
+    return {
+        "run_id": run.id,
+        "kind": kind,
+        "scope": run.scope,
+        "baseline": baseline,
+        "assets_created": ctx.stats["assets_created"],
+        "assets_updated": ctx.stats["assets_updated"],
+        "assets_unchanged": ctx.stats["assets_unchanged"],
+        "missing": ctx.stats["missing"],
+        "changes": ctx.stats["changes"],
+        "stats": dict(ctx.stats),
+        "meta": meta,
+    }
 
 
 def _rematch(session: Session, run_id: int, kind: str, options: dict[str, Any]) -> dict[str, Any] | None:
@@ -162,7 +220,9 @@ def _rematch(session: Session, run_id: int, kind: str, options: dict[str, Any]) 
     elif kind == "osquery":
         result = vulns.rematch_after_import(session, everything=True)
     else:  # scans and registers: assets new to the scope, or with new/changed endpoints
-        changed = select(ChangeEvent.asset_id).where(ChangeEvent.run_id == run_id, ChangeEvent.asset_id.is_not(None))
+        changed = select(ChangeEvent.asset_id).where(
+            ChangeEvent.run_id == run_id, ChangeEvent.asset_id.is_not(None)
+        )
         new = select(ScopeState.asset_id).where(ScopeState.first_run_id == run_id)
         touched_ids: set[int] = set()
         for (a,) in session.execute(changed.union(new)):
@@ -176,12 +236,22 @@ def _rematch(session: Session, run_id: int, kind: str, options: dict[str, Any]) 
 
 def _known_digests(session: Session, scope: str) -> frozenset[str]:
     """Digests of the scope's assets seen last run: hosts with these are probably unchanged."""
-    return frozenset(session.scalars(select(ScopeState.digest).where(ScopeState.scope == scope,
-                                                                     ScopeState.missing.is_(False))))
+    return frozenset(
+        session.scalars(
+            select(ScopeState.digest).where(ScopeState.scope == scope, ScopeState.missing.is_(False))
+        )
+    )
 
 
-def _host_records(session: Session, kind: str, paths: list[Path], options: dict[str, Any], bar: _Bytes,
-                  meta: dict[str, Any], scope: str) -> Iterator[HostRecord]:
+def _host_records(
+    session: Session,
+    kind: str,
+    paths: list[Path],
+    options: dict[str, Any],
+    bar: _Bytes,
+    meta: dict[str, Any],
+    scope: str,
+) -> Iterator[HostRecord]:
     for p in paths:
         parser: Any
         if kind == "nmap" and parallel.worth_it(p):
@@ -209,10 +279,15 @@ def _target(session: Session, options: dict[str, Any], what: str) -> tuple[int |
         raise NotFound(f"system {system_id} does not exist")
     if what == "sbom" and (asset_id is None) == (system_id is None):
         raise Invalid("an SBOM must be attached to exactly one asset (--asset ID) or system (--system ID)")
-    return (int(asset_id) if asset_id is not None else None, int(system_id) if system_id is not None else None)
+    return (
+        int(asset_id) if asset_id is not None else None,
+        int(system_id) if system_id is not None else None,
+    )
 
 
-def _import_sbom(ctx: RunCtx, paths: list[Path], options: dict[str, Any], bar: _Bytes, meta: dict[str, Any]) -> None:
+def _import_sbom(
+    ctx: RunCtx, paths: list[Path], options: dict[str, Any], bar: _Bytes, meta: dict[str, Any]
+) -> None:
     asset_id, system_id = _target(ctx.session, options, "sbom")
     for p in paths:
         sw = sbom.parse(p)
@@ -221,7 +296,9 @@ def _import_sbom(ctx: RunCtx, paths: list[Path], options: dict[str, Any], bar: _
         bar.file_done(p.stat().st_size)
 
 
-def _import_osquery(ctx: RunCtx, paths: list[Path], options: dict[str, Any], bar: _Bytes, meta: dict[str, Any]) -> None:
+def _import_osquery(
+    ctx: RunCtx, paths: list[Path], options: dict[str, Any], bar: _Bytes, meta: dict[str, Any]
+) -> None:
     asset_id, _ = _target(ctx.session, options, "osquery")
     for p in paths:
         sets = osquery.parse(p)
@@ -230,10 +307,19 @@ def _import_osquery(ctx: RunCtx, paths: list[Path], options: dict[str, Any], bar
             target = asset_id
             if target is None:
                 if host is None or not (host.hostnames or host.serial):
-                    raise InputFileError(str(p), "osquery results carry no hostname or hardware serial; pass --asset ID")
+                    raise InputFileError(
+                        str(p), "osquery results carry no hostname or hardware serial; pass --asset ID"
+                    )
                 hostload.load(ctx, [host])
                 target = resolve(ctx.session, [host], ctx.order, ctx.decisions)[0].asset_id
-            swload.load(ctx, sw, asset_id=target, tables=[t for t in sw.meta.get("tables", []) if t not in
-                                                          ("os_version", "system_info")])
-        meta[p.name] = {"hosts": len(sets), "tables": sorted({t for s in sets for t in s.meta.get("tables", [])})}
+            swload.load(
+                ctx,
+                sw,
+                asset_id=target,
+                tables=[t for t in sw.meta.get("tables", []) if t not in ("os_version", "system_info")],
+            )
+        meta[p.name] = {
+            "hosts": len(sets),
+            "tables": sorted({t for s in sets for t in s.meta.get("tables", [])}),
+        }
         bar.file_done(p.stat().st_size)

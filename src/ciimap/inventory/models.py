@@ -24,14 +24,34 @@ from ciimap.core.db import Base, ObservedMixin, TimestampMixin
 # Vocabularies (validated in schemas; stored as plain strings so both databases agree).
 ZONE_KINDS = ("internet", "dmz", "office", "production", "ot", "management", "cloud", "test", "other")
 ASSET_KINDS = (
-    "server", "workstation", "network_device", "security_appliance", "vm", "container",
-    "cloud_resource", "ot_device", "storage", "mobile", "iot", "other",
+    "server",
+    "workstation",
+    "network_device",
+    "security_appliance",
+    "vm",
+    "container",
+    "cloud_resource",
+    "ot_device",
+    "storage",
+    "mobile",
+    "iot",
+    "other",
 )
 LIFECYCLE = ("planned", "active", "maintenance", "retired", "missing")
 PRODUCT_LAYERS = ("os", "database", "middleware", "security", "network", "hardware", "application", "other")
 UPDATE_PRIVILEGE = ("none", "user", "admin", "kernel")
 EDGE_KINDS = ("depends_on", "runs_on", "hosted_by", "replica_of", "part_of", "uses", "connects_to")
-NODE_TYPES = ("business_service", "system", "asset", "service_endpoint", "product", "vendor", "software", "site", "zone")
+NODE_TYPES = (
+    "business_service",
+    "system",
+    "asset",
+    "service_endpoint",
+    "product",
+    "vendor",
+    "software",
+    "site",
+    "zone",
+)
 CRITICALITY = ("low", "medium", "high", "critical")
 ENDPOINT_STATES = ("open", "filtered", "closed", "open|filtered", "closed|filtered", "unfiltered")
 
@@ -193,10 +213,14 @@ class IpAddress(ObservedMixin, Base):
     """Every address an asset answers on (IPv4/IPv6, with MAC when seen on the same segment)."""
 
     __tablename__ = "ip_address"
-    __table_args__ = (UniqueConstraint("asset_id", "address"),
-                      Index("ix_ip_address_address_asset_id", "address", "asset_id"))
+    __table_args__ = (
+        UniqueConstraint("asset_id", "address"),
+        Index("ix_ip_address_address_asset_id", "address", "asset_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))  # leads the unique (asset_id, address)
+    asset_id: Mapped[int] = mapped_column(
+        ForeignKey("asset.id", ondelete="CASCADE")
+    )  # leads the unique (asset_id, address)
     address: Mapped[str] = mapped_column(String(45))  # leads ix_ip_address_address_asset_id
     version: Mapped[int] = mapped_column(Integer, default=4)
     mac: Mapped[str | None] = mapped_column(String(17))

@@ -12,15 +12,28 @@ from pydantic import Field, field_validator, model_validator
 from ciimap.core.schemas import Int32, ReadSchema, Schema, UtcDateTime, partial
 
 ZoneKind = Literal["internet", "dmz", "office", "production", "ot", "management", "cloud", "test", "other"]
-AssetKind = Literal["server", "workstation", "network_device", "security_appliance", "vm", "container",
-                    "cloud_resource", "ot_device", "storage", "mobile", "iot", "other"]
+AssetKind = Literal[
+    "server",
+    "workstation",
+    "network_device",
+    "security_appliance",
+    "vm",
+    "container",
+    "cloud_resource",
+    "ot_device",
+    "storage",
+    "mobile",
+    "iot",
+    "other",
+]
 Lifecycle = Literal["planned", "active", "maintenance", "retired", "missing"]
 Layer = Literal["os", "database", "middleware", "security", "network", "hardware", "application", "other"]
 Privilege = Literal["none", "user", "admin", "kernel"]
 Criticality = Literal["low", "medium", "high", "critical"]
 EndpointState = Literal["open", "filtered", "closed", "open|filtered", "closed|filtered", "unfiltered"]
-NodeType = Literal["business_service", "system", "asset", "service_endpoint", "product", "vendor",
-                   "software", "site", "zone"]
+NodeType = Literal[
+    "business_service", "system", "asset", "service_endpoint", "product", "vendor", "software", "site", "zone"
+]
 EdgeKind = Literal["depends_on", "runs_on", "hosted_by", "replica_of", "part_of", "uses", "connects_to"]
 Level = Annotated[int, Field(ge=1, le=5)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -34,6 +47,7 @@ def _check_ip(v: str) -> str:
 
 
 # --- organisation, contacts, sites, zones -------------------------------------------------------
+
 
 class OrganizationCreate(Schema):
     name: Name
@@ -101,6 +115,7 @@ class NetworkZoneRead(ReadSchema, NetworkZoneCreate):
 
 # --- business services and systems ------------------------------------------------------------
 
+
 class BusinessServiceCreate(Schema):
     name: Name
     organization_id: Int32 | None = None
@@ -160,6 +175,7 @@ class SystemRead(ReadSchema):
 
 # --- vendors and products ---------------------------------------------------------------------
 
+
 class VendorCreate(Schema):
     name: Name
     aliases: list[str] = []
@@ -194,6 +210,7 @@ class ProductRead(ReadSchema, ProductCreate):
 
 
 # --- assets, endpoints, software --------------------------------------------------------------
+
 
 class AssetCreate(Schema):
     name: Name
@@ -233,7 +250,7 @@ class AssetCreate(Schema):
             hexes = "".join(ch for ch in m if ch.isalnum()).upper()
             if len(hexes) != 12 or any(ch not in "0123456789ABCDEF" for ch in hexes):
                 raise ValueError(f"'{m}' is not a MAC address")
-            out.append(":".join(hexes[i:i + 2] for i in range(0, 12, 2)))
+            out.append(":".join(hexes[i : i + 2] for i in range(0, 12, 2)))
         return out
 
     @field_validator("hostname")

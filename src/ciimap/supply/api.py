@@ -17,7 +17,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/vendors", summary="Vendor register with profiles and usage")
-def vendors(db: DbSession, principal: Reader, is_domestic: bool | None = None, used_only: bool = False) -> Any:
+def vendors(
+    db: DbSession, principal: Reader, is_domestic: bool | None = None, used_only: bool = False
+) -> Any:
     return service.list_vendors(db, domestic=is_domestic, used_only=used_only)
 
 
@@ -26,9 +28,14 @@ def get_profile(vendor_id: Int32, db: DbSession, principal: Reader) -> Any:
     return service.get_profile(db, vendor_id=vendor_id)
 
 
-@router.put("/vendors/{vendor_id}/profile", response_model=VendorProfileRead,
-            summary="Create or update a vendor's profile (given fields are merged)")
-def put_profile(vendor_id: Int32, db: DbSession, principal: Writer, changes: dict[str, Any] = Body(...)) -> Any:
+@router.put(
+    "/vendors/{vendor_id}/profile",
+    response_model=VendorProfileRead,
+    summary="Create or update a vendor's profile (given fields are merged)",
+)
+def put_profile(
+    vendor_id: Int32, db: DbSession, principal: Writer, changes: dict[str, Any] = Body(...)
+) -> Any:
     return service.set_profile(db, vendor_id=vendor_id, changes=changes)
 
 
@@ -38,21 +45,39 @@ def delete_profile(vendor_id: Int32, db: DbSession, principal: Writer) -> Respon
     return Response(status_code=204)
 
 
-@router.get("/foreign", responses=NOT_FOUND, summary="Foreign-product inventory per system and layer, with a summary")
-def foreign_inventory(db: DbSession, principal: Reader, system_id: Int32 | None = None, layer: str | None = None,
-                      include_domestic_only: bool = False, cii_only: bool = False) -> Any:
-    return foreign.inventory(db, system_id=system_id, layer=layer, include_domestic_only=include_domestic_only,
-                             cii_only=cii_only)
+@router.get(
+    "/foreign", responses=NOT_FOUND, summary="Foreign-product inventory per system and layer, with a summary"
+)
+def foreign_inventory(
+    db: DbSession,
+    principal: Reader,
+    system_id: Int32 | None = None,
+    layer: str | None = None,
+    include_domestic_only: bool = False,
+    cii_only: bool = False,
+) -> Any:
+    return foreign.inventory(
+        db, system_id=system_id, layer=layer, include_domestic_only=include_domestic_only, cii_only=cii_only
+    )
 
 
-@router.get("/findings", responses=NOT_FOUND, summary="Supply-chain findings (contracts, NDAs, remote access, reviews, updates)")
+@router.get(
+    "/findings",
+    responses=NOT_FOUND,
+    summary="Supply-chain findings (contracts, NDAs, remote access, reviews, updates)",
+)
 def list_findings(db: DbSession, principal: Reader, vendor_id: Int32 | None = None) -> Any:
     return findings.findings(db, vendor_id=vendor_id)
 
 
 @router.get("/plans", response_model=list[PlanRead], summary="Domestic substitution plans")
-def list_plans(db: DbSession, principal: Reader, system_id: Int32 | None = None, status: str | None = None,
-               overdue: bool | None = None) -> Any:
+def list_plans(
+    db: DbSession,
+    principal: Reader,
+    system_id: Int32 | None = None,
+    status: str | None = None,
+    overdue: bool | None = None,
+) -> Any:
     return plans.list_plans(db, system_id=system_id, status=status, overdue=overdue)
 
 
@@ -82,11 +107,16 @@ def delete_plan(plan_id: Int32, db: DbSession, principal: Writer) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/export.xlsx", summary="The supply-chain register as an XLSX workbook", response_class=Response,
-            responses={200: {"content": {XLSX: {}}, "description": "The workbook"}})
-def export_xlsx(db: DbSession, principal: Reader,
-                lang: Literal["zh-CN", "en"] = Query("zh-CN")) -> Response:
+@router.get(
+    "/export.xlsx",
+    summary="The supply-chain register as an XLSX workbook",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The workbook"}},
+)
+def export_xlsx(db: DbSession, principal: Reader, lang: Literal["zh-CN", "en"] = Query("zh-CN")) -> Response:
     data = export.workbook(db, lang=lang)
-    return Response(content=data, media_type=XLSX,
-                    headers={"Content-Disposition": 'attachment; filename="ciimap-supply-chain.xlsx"'})
-
+    return Response(
+        content=data,
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="ciimap-supply-chain.xlsx"'},
+    )

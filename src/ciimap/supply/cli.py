@@ -15,8 +15,9 @@ from ciimap.supply import export, findings, foreign, plans, service
 from ciimap.supply.schemas import VendorProfileRead
 
 NAME = "supply"
-app = typer.Typer(help="Supply-chain register (供应链安全): vendors, foreign products, substitution",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Supply-chain register (供应链安全): vendors, foreign products, substitution", no_args_is_help=True
+)
 plans_app = typer.Typer(help="Domestic substitution plans (国产化替代)", no_args_is_help=True)
 app.add_typer(plans_app, name="plans")
 
@@ -25,7 +26,9 @@ JSON_OPT = typer.Option(False, "--json", help="machine-readable output")
 
 @app.command("vendors")
 def vendors(
-    domestic: bool | None = typer.Option(None, "--domestic/--foreign", help="only domestic / foreign vendors"),
+    domestic: bool | None = typer.Option(
+        None, "--domestic/--foreign", help="only domestic / foreign vendors"
+    ),
     used: bool = typer.Option(False, "--used", help="only vendors whose products are in use"),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -35,11 +38,31 @@ def vendors(
     if as_json:
         print_json(rows)
         return
-    flat = [{**r, "remote_access": (r["profile"] or {}).get("remote_access", "-"),
-             "nda": (r["profile"] or {}).get("nda_signed", "-"),
-             "contract_end": (r["profile"] or {}).get("contract_end", "-")} for r in rows]
-    print_table(flat, ["id", "name", "country", "is_domestic", "systems", "cii_systems", "assets",
-                       "remote_access", "nda", "contract_end"], title=f"厂商 Vendors: {len(rows)}")
+    flat = [
+        {
+            **r,
+            "remote_access": (r["profile"] or {}).get("remote_access", "-"),
+            "nda": (r["profile"] or {}).get("nda_signed", "-"),
+            "contract_end": (r["profile"] or {}).get("contract_end", "-"),
+        }
+        for r in rows
+    ]
+    print_table(
+        flat,
+        [
+            "id",
+            "name",
+            "country",
+            "is_domestic",
+            "systems",
+            "cii_systems",
+            "assets",
+            "remote_access",
+            "nda",
+            "contract_end",
+        ],
+        title=f"厂商 Vendors: {len(rows)}",
+    )
 
 
 @app.command("profile")
@@ -52,43 +75,84 @@ def profile(
     """Show a vendor's profile, or create/update it with --set / --data (audited)."""
     changes = payload_from(set_, data)
     db_ = get_database()
-    with (db_.unit_of_work() if changes or delete else db_.read_session()) as db:
+    with db_.unit_of_work() if changes or delete else db_.read_session() as db:
         v = service.resolve_vendor(db, vendor)
         if delete:
             service.delete_profile(db, vendor_id=v.id)
             typer.echo(f"deleted profile of vendor {v.id} {v.name}")
             return
-        obj = (service.set_profile(db, vendor_id=v.id, changes=changes) if changes
-               else service.get_profile(db, vendor_id=v.id))
-        out = {"vendor": v.name, "country": v.country, "is_domestic": v.is_domestic,
-               **to_data(obj, VendorProfileRead)}
+        obj = (
+            service.set_profile(db, vendor_id=v.id, changes=changes)
+            if changes
+            else service.get_profile(db, vendor_id=v.id)
+        )
+        out = {
+            "vendor": v.name,
+            "country": v.country,
+            "is_domestic": v.is_domestic,
+            **to_data(obj, VendorProfileRead),
+        }
     print_json(out)
 
 
 @app.command("foreign")
 def foreign_cmd(
     system: int | None = typer.Option(None, "--system", help="system id"),
-    layer: str | None = typer.Option(None, "--layer", help="os, database, middleware, network, security, ..."),
+    layer: str | None = typer.Option(
+        None, "--layer", help="os, database, middleware, network, security, ..."
+    ),
     include_all: bool = typer.Option(False, "--all", help="also rows with only domestic products"),
     cii: bool = typer.Option(False, "--cii", help="only CII systems (关键信息基础设施)"),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Foreign products in use per system and layer (via assets, system software and edges)."""
     with get_database().read_session() as db:
-        inv = foreign.inventory(db, system_id=system, layer=layer, include_domestic_only=include_all,
-                                cii_only=cii)
+        inv = foreign.inventory(
+            db, system_id=system, layer=layer, include_domestic_only=include_all, cii_only=cii
+        )
     if as_json:
         print_json(inv)
         return
-    rows = [{**r, "foreign": ", ".join(f"{f['vendor']} {f['product']} ({f['assets']})" for f in r["foreign"]),
-             "domestic_share": "-" if r["domestic_share"] is None else f"{r['domestic_share']:.0%}"}
-            for r in inv["rows"]]
-    print_table(rows, ["system_id", "system", "is_cii", "layer", "foreign_products", "domestic_products",
-                       "domestic_share", "foreign_assets", "foreign"], title="国外产品清单 Foreign products")
-    summary = [{**s, "domestic_share": "-" if s["domestic_share"] is None else f"{s['domestic_share']:.0%}"}
-               for s in inv["summary"]]
-    print_table(summary, ["layer", "products", "foreign_products", "domestic_products", "domestic_share",
-                          "systems_with_foreign", "foreign_assets"], title="全局汇总 Organisation")
+    rows = [
+        {
+            **r,
+            "foreign": ", ".join(f"{f['vendor']} {f['product']} ({f['assets']})" for f in r["foreign"]),
+            "domestic_share": "-" if r["domestic_share"] is None else f"{r['domestic_share']:.0%}",
+        }
+        for r in inv["rows"]
+    ]
+    print_table(
+        rows,
+        [
+            "system_id",
+            "system",
+            "is_cii",
+            "layer",
+            "foreign_products",
+            "domestic_products",
+            "domestic_share",
+            "foreign_assets",
+            "foreign",
+        ],
+        title="国外产品清单 Foreign products",
+    )
+    summary = [
+        {**s, "domestic_share": "-" if s["domestic_share"] is None else f"{s['domestic_share']:.0%}"}
+        for s in inv["summary"]
+    ]
+    print_table(
+        summary,
+        [
+            "layer",
+            "products",
+            "foreign_products",
+            "domestic_products",
+            "domestic_share",
+            "systems_with_foreign",
+            "foreign_assets",
+        ],
+        title="全局汇总 Organisation",
+    )
 
 
 @app.command("findings")
@@ -103,8 +167,11 @@ def findings_cmd(
     if as_json:
         print_json(rows)
         return
-    print_table([{**r, "detail": json.dumps(r["detail"], ensure_ascii=False, default=str)} for r in rows],
-                ["severity", "vendor", "code", "title_zh", "detail"], title=f"发现 Findings: {len(rows)}")
+    print_table(
+        [{**r, "detail": json.dumps(r["detail"], ensure_ascii=False, default=str)} for r in rows],
+        ["severity", "vendor", "code", "title_zh", "detail"],
+        title=f"发现 Findings: {len(rows)}",
+    )
 
 
 @app.command("export")
@@ -124,7 +191,9 @@ def export_cmd(
 @plans_app.command("list")
 def plans_list(
     system: int | None = typer.Option(None, "--system", help="system id"),
-    status: str | None = typer.Option(None, "--status", help="planned, in_progress, testing, done, cancelled"),
+    status: str | None = typer.Option(
+        None, "--status", help="planned, in_progress, testing, done, cancelled"
+    ),
     overdue: bool = typer.Option(False, "--overdue", help="only overdue items"),
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -134,10 +203,30 @@ def plans_list(
     if as_json:
         print_json(rows)
         return
-    flat = [{**r, "milestones": f"{r['milestones_done']}/{len(r['milestones'])}",
-             "warnings": "; ".join(r["warnings"])} for r in rows]
-    print_table(flat, ["id", "system", "layer", "current", "candidate", "status", "milestones", "due_date",
-                       "overdue", "warnings"], title=f"替代计划 Substitution plans: {len(rows)}")
+    flat = [
+        {
+            **r,
+            "milestones": f"{r['milestones_done']}/{len(r['milestones'])}",
+            "warnings": "; ".join(r["warnings"]),
+        }
+        for r in rows
+    ]
+    print_table(
+        flat,
+        [
+            "id",
+            "system",
+            "layer",
+            "current",
+            "candidate",
+            "status",
+            "milestones",
+            "due_date",
+            "overdue",
+            "warnings",
+        ],
+        title=f"替代计划 Substitution plans: {len(rows)}",
+    )
 
 
 @plans_app.command("add")
@@ -159,7 +248,9 @@ def plans_update(
 ) -> None:
     """Change an item (status moves planned → in_progress → testing → done, or cancelled)."""
     with get_database().unit_of_work() as db:
-        out = plans.describe(db, plan_id=plans.update_plan(db, plan_id=plan_id, changes=payload_from(set_, data)).id)
+        out = plans.describe(
+            db, plan_id=plans.update_plan(db, plan_id=plan_id, changes=payload_from(set_, data)).id
+        )
     print_json(out)
 
 
@@ -179,6 +270,19 @@ def plans_progress(as_json: bool = JSON_OPT) -> None:
     if as_json:
         print_json(out)
         return
-    print_table([*out["systems"], out["total"]], ["system", "is_cii", "items", "done", "active", "cancelled",
-                                                  "overdue", "milestones_done", "milestones", "percent"],
-                title="替代进度 Substitution progress")
+    print_table(
+        [*out["systems"], out["total"]],
+        [
+            "system",
+            "is_cii",
+            "items",
+            "done",
+            "active",
+            "cancelled",
+            "overdue",
+            "milestones_done",
+            "milestones",
+            "percent",
+        ],
+        title="替代进度 Substitution progress",
+    )

@@ -47,15 +47,20 @@ class Usage:
 def products(session: Session) -> dict[int, ProductInfo]:
     """Every product with its vendor, in one query (products are few compared with assets)."""
     p, v = inv.Product, inv.Vendor
-    rows = session.execute(select(p.id, p.name, p.layer, p.auto_update, p.update_privilege, v.id, v.name,
-                                  v.country, v.is_domestic).join(v, p.vendor_id == v.id))
+    rows = session.execute(
+        select(
+            p.id, p.name, p.layer, p.auto_update, p.update_privilege, v.id, v.name, v.country, v.is_domestic
+        ).join(v, p.vendor_id == v.id)
+    )
     return {r[0]: ProductInfo(*r) for r in rows}
 
 
 def systems(session: Session) -> dict[int | None, tuple[str, bool]]:
     """System id -> (name, is_cii); ``None`` (assets without a system) is simply absent."""
-    return {r[0]: (r[1], bool(r[2])) for r in session.execute(
-        select(inv.System.id, inv.System.name, inv.System.is_cii))}
+    return {
+        r[0]: (r[1], bool(r[2]))
+        for r in session.execute(select(inv.System.id, inv.System.name, inv.System.is_cii))
+    }
 
 
 def _active_software() -> Select[Any]:
@@ -66,8 +71,12 @@ def _active_software() -> Select[Any]:
     on 900k rows, measured with bench/supply.py); PostgreSQL plans both the same.
     """
     a, s = inv.Asset, inv.Software
-    return (select().select_from(s).join(a, s.asset_id == a.id)
-            .where(func.coalesce(s.product_id, 0) != 0, a.lifecycle_status != "retired"))
+    return (
+        select()
+        .select_from(s)
+        .join(a, s.asset_id == a.id)
+        .where(func.coalesce(s.product_id, 0) != 0, a.lifecycle_status != "retired")
+    )
 
 
 Pairs = dict[tuple[int | None, int], Usage]
@@ -77,15 +86,27 @@ def usage(session: Session, *, system_id: int | None = None) -> Pairs:
     """(system_id, product_id) -> Usage, from three grouped queries."""
     a, s, e = inv.Asset, inv.Software, inv.Edge
     out: Pairs = defaultdict(Usage)
-    q1 = (_active_software().add_columns(a.system_id, s.product_id, func.count(func.distinct(a.id)))
-          .group_by(a.system_id, s.product_id))
-    q2 = (select(s.system_id, s.product_id, func.count()).where(s.system_id.is_not(None), s.product_id.is_not(None))
-          .group_by(s.system_id, s.product_id))
-    q3 = (select(e.src_id, e.dst_id, func.count()).where(e.src_type == "system", e.dst_type == "product")
-          .group_by(e.src_id, e.dst_id))
+    q1 = (
+        _active_software()
+        .add_columns(a.system_id, s.product_id, func.count(func.distinct(a.id)))
+        .group_by(a.system_id, s.product_id)
+    )
+    q2 = (
+        select(s.system_id, s.product_id, func.count())
+        .where(s.system_id.is_not(None), s.product_id.is_not(None))
+        .group_by(s.system_id, s.product_id)
+    )
+    q3 = (
+        select(e.src_id, e.dst_id, func.count())
+        .where(e.src_type == "system", e.dst_type == "product")
+        .group_by(e.src_id, e.dst_id)
+    )
     if system_id is not None:
-        q1, q2, q3 = q1.where(a.system_id == system_id), q2.where(s.system_id == system_id), \
-            q3.where(e.src_id == system_id)
+        q1, q2, q3 = (
+            q1.where(a.system_id == system_id),
+            q2.where(s.system_id == system_id),
+            q3.where(e.src_id == system_id),
+        )
     for sys_id, prod_id, n in session.execute(q1):
         u = out[(sys_id, int(prod_id or 0))]
         u.assets += n
@@ -97,13 +118,18 @@ def usage(session: Session, *, system_id: int | None = None) -> Pairs:
     return out
 
 
-def _asset_counts(session: Session, *, system_id: int | None, layer: str | None
-                  ) -> dict[tuple[int | None, str, bool], int]:
+def _asset_counts(
+    session: Session, *, system_id: int | None, layer: str | None
+) -> dict[tuple[int | None, str, bool], int]:
     """Distinct assets per (system, layer, domestic?): an asset with two foreign databases counts once."""
     a, s, p, v = inv.Asset, inv.Software, inv.Product, inv.Vendor
-    q = (_active_software().join(p, s.product_id == p.id).join(v, p.vendor_id == v.id)
-         .add_columns(a.system_id, p.layer, v.is_domestic, func.count(func.distinct(a.id)))
-         .group_by(a.system_id, p.layer, v.is_domestic))
+    q = (
+        _active_software()
+        .join(p, s.product_id == p.id)
+        .join(v, p.vendor_id == v.id)
+        .add_columns(a.system_id, p.layer, v.is_domestic, func.count(func.distinct(a.id)))
+        .group_by(a.system_id, p.layer, v.is_domestic)
+    )
     if system_id is not None:
         q = q.where(a.system_id == system_id)
     if layer is not None:
@@ -116,17 +142,32 @@ def _layer_order(layer: str) -> int:
 
 
 def _row(sys_id: int | None, sysinfo: tuple[str, bool], layer: str) -> dict[str, Any]:
-    return {"system_id": sys_id, "system": sysinfo[0], "is_cii": sysinfo[1], "layer": layer,
-            "products": 0, "foreign_products": 0, "domestic_products": 0, "domestic_share": None,
-            "foreign_assets": 0, "domestic_assets": 0, "foreign": []}
+    return {
+        "system_id": sys_id,
+        "system": sysinfo[0],
+        "is_cii": sysinfo[1],
+        "layer": layer,
+        "products": 0,
+        "foreign_products": 0,
+        "domestic_products": 0,
+        "domestic_share": None,
+        "foreign_assets": 0,
+        "domestic_assets": 0,
+        "foreign": [],
+    }
 
 
 Rows = dict[tuple[int | None, str], dict[str, Any]]
 LayerIds = dict[str, dict[bool, set[int]]]
 
 
-def _collect(pairs: Pairs, prods: dict[int, ProductInfo], sysmap: dict[int | None, tuple[str, bool]],
-             layer: str | None, cii_only: bool) -> tuple[Rows, LayerIds]:
+def _collect(
+    pairs: Pairs,
+    prods: dict[int, ProductInfo],
+    sysmap: dict[int | None, tuple[str, bool]],
+    layer: str | None,
+    cii_only: bool,
+) -> tuple[Rows, LayerIds]:
     """Fold (system, product) usage into system x layer rows and per-layer product id sets."""
     rows: Rows = {}
     ids: LayerIds = defaultdict(lambda: {True: set(), False: set()})
@@ -144,15 +185,29 @@ def _collect(pairs: Pairs, prods: dict[int, ProductInfo], sysmap: dict[int | Non
             row["domestic_products"] += 1
         else:
             row["foreign_products"] += 1
-            row["foreign"].append({"product_id": info.id, "product": info.name, "vendor_id": info.vendor_id,
-                                   "vendor": info.vendor, "country": info.country, "assets": use.assets,
-                                   "via": sorted(use.via)})
+            row["foreign"].append(
+                {
+                    "product_id": info.id,
+                    "product": info.name,
+                    "vendor_id": info.vendor_id,
+                    "vendor": info.vendor,
+                    "country": info.country,
+                    "assets": use.assets,
+                    "via": sorted(use.via),
+                }
+            )
     return rows, ids
 
 
-def inventory(session: Session, *, system_id: int | None = None, layer: str | None = None,
-              include_domestic_only: bool = False, cii_only: bool = False, pairs: Pairs | None = None
-              ) -> dict[str, Any]:
+def inventory(
+    session: Session,
+    *,
+    system_id: int | None = None,
+    layer: str | None = None,
+    include_domestic_only: bool = False,
+    cii_only: bool = False,
+    pairs: Pairs | None = None,
+) -> dict[str, Any]:
     """Rows per system x layer (with the foreign products named) and an organisation summary per layer.
 
     ``domestic_share`` is the share of distinct products of domestic vendors in that layer.
@@ -173,7 +228,9 @@ def inventory(session: Session, *, system_id: int | None = None, layer: str | No
             rows[(sys_id, lay)]["domestic_assets" if domestic else "foreign_assets"] = n
     out = []
     for row in rows.values():
-        row["domestic_share"] = round(row["domestic_products"] / row["products"], 4) if row["products"] else None
+        row["domestic_share"] = (
+            round(row["domestic_products"] / row["products"], 4) if row["products"] else None
+        )
         row["foreign"].sort(key=lambda f: (-f["assets"], f["vendor"], f["product"]))
         if row["foreign_products"] or include_domestic_only:
             out.append(row)
@@ -190,10 +247,16 @@ def _summary(rows: list[dict[str, Any]], ids: LayerIds) -> list[dict[str, Any]]:
         foreign, domestic = ids[lay][False], ids[lay][True]
         mine = [r for r in rows if r["layer"] == lay]
         total = len(foreign | domestic)
-        out.append({"layer": lay, "products": total, "foreign_products": len(foreign),
-                    "domestic_products": len(domestic),
-                    "domestic_share": round(len(domestic) / total, 4) if total else None,
-                    "systems_with_foreign": sum(1 for r in mine if r["foreign_products"] and r["system_id"]),
-                    "foreign_assets": sum(r["foreign_assets"] for r in mine),
-                    "domestic_assets": sum(r["domestic_assets"] for r in mine)})
+        out.append(
+            {
+                "layer": lay,
+                "products": total,
+                "foreign_products": len(foreign),
+                "domestic_products": len(domestic),
+                "domestic_share": round(len(domestic) / total, 4) if total else None,
+                "systems_with_foreign": sum(1 for r in mine if r["foreign_products"] and r["system_id"]),
+                "foreign_assets": sum(r["foreign_assets"] for r in mine),
+                "domestic_assets": sum(r["domestic_assets"] for r in mine),
+            }
+        )
     return out

@@ -65,8 +65,10 @@ def _check_refs(session: Session, plan: PlanIn) -> None:
         if plan.current_product_id is None:
             plan.current_product_id = sw.product_id
         elif sw.product_id not in (None, plan.current_product_id):
-            raise Invalid(f"current_product_id: software {sw.id} is product {sw.product_id}, "
-                          f"not {plan.current_product_id}")
+            raise Invalid(
+                f"current_product_id: software {sw.id} is product {sw.product_id}, "
+                f"not {plan.current_product_id}"
+            )
     asset = _need(session, inv.Asset, plan.current_asset_id, "current_asset_id")
     if asset is not None and asset.system_id != plan.system_id:
         raise Invalid(f"current_asset_id: asset {asset.id} is not part of system {plan.system_id}")
@@ -79,8 +81,10 @@ def _check_refs(session: Session, plan: PlanIn) -> None:
     if cand is not None:
         vendor = session.get_one(inv.Vendor, cand.vendor_id)
         if not vendor.is_domestic:
-            raise Invalid(f"candidate_product_id: product {cand.id} '{cand.name}' is from vendor "
-                          f"'{vendor.name}' ({vendor.country or 'country unknown'}), which is not domestic")
+            raise Invalid(
+                f"candidate_product_id: product {cand.id} '{cand.name}' is from vendor "
+                f"'{vendor.name}' ({vendor.country or 'country unknown'}), which is not domestic"
+            )
         if cand.id == plan.current_product_id:
             raise Invalid("candidate_product_id: the candidate is the product being replaced")
 
@@ -113,13 +117,19 @@ def _store(session: Session, obj: SubstitutionPlan, plan: PlanIn) -> Substitutio
 
 def _no_duplicate(session: Session, plan: PlanIn, own_id: int | None) -> None:
     p = SubstitutionPlan
-    stmt = select(p.id).where(p.system_id == plan.system_id, p.status.in_(OPEN),
-                              p.current_product_id.is_(None) if plan.current_product_id is None
-                              else p.current_product_id == plan.current_product_id,
-                              p.current_software_id.is_(None) if plan.current_software_id is None
-                              else p.current_software_id == plan.current_software_id,
-                              p.current_asset_id.is_(None) if plan.current_asset_id is None
-                              else p.current_asset_id == plan.current_asset_id)
+    stmt = select(p.id).where(
+        p.system_id == plan.system_id,
+        p.status.in_(OPEN),
+        p.current_product_id.is_(None)
+        if plan.current_product_id is None
+        else p.current_product_id == plan.current_product_id,
+        p.current_software_id.is_(None)
+        if plan.current_software_id is None
+        else p.current_software_id == plan.current_software_id,
+        p.current_asset_id.is_(None)
+        if plan.current_asset_id is None
+        else p.current_asset_id == plan.current_asset_id,
+    )
     other = [i for i in session.scalars(stmt) if i != own_id]
     if other and plan.status in OPEN:
         raise Conflict(f"an open substitution plan for this item already exists (plan {other[0]})")
@@ -190,8 +200,14 @@ def describe(session: Session, *, plan_id: int) -> dict[str, Any]:
     return list_plans(session, plan_id=plan_id)[0]
 
 
-def list_plans(session: Session, *, system_id: int | None = None, status: str | None = None,
-               overdue: bool | None = None, plan_id: int | None = None) -> list[dict[str, Any]]:
+def list_plans(
+    session: Session,
+    *,
+    system_id: int | None = None,
+    status: str | None = None,
+    overdue: bool | None = None,
+    plan_id: int | None = None,
+) -> list[dict[str, Any]]:
     """Items with names resolved in bulk (systems, products, owners), warnings and overdue flags."""
     if status is not None and status not in PLAN_STATUS:
         raise Invalid(f"unknown status '{status}' (statuses: {', '.join(PLAN_STATUS)})")
@@ -205,8 +221,16 @@ def list_plans(session: Session, *, system_id: int | None = None, status: str | 
     items = list(session.scalars(stmt))
     prods, sysmap, today = foreign.products(session), foreign.systems(session), _today()
     owner_ids = {p.owner_id for p in items if p.owner_id}
-    owners = {r[0]: r[1] for r in session.execute(
-        select(inv.Contact.id, inv.Contact.name).where(inv.Contact.id.in_(owner_ids)))} if owner_ids else {}
+    owners = (
+        {
+            r[0]: r[1]
+            for r in session.execute(
+                select(inv.Contact.id, inv.Contact.name).where(inv.Contact.id.in_(owner_ids))
+            )
+        }
+        if owner_ids
+        else {}
+    )
     out = []
     for p in items:
         late = is_overdue(p, today)
@@ -214,12 +238,17 @@ def list_plans(session: Session, *, system_id: int | None = None, status: str | 
             continue
         cur, cand = prods.get(p.current_product_id or 0), prods.get(p.candidate_product_id or 0)
         row = PlanRead.model_validate(p).model_dump(mode="json")
-        row.update(system=sysmap.get(p.system_id, ("", False))[0], current=cur.name if cur else None,
-                   current_vendor=cur.vendor if cur else None, candidate=cand.name if cand else None,
-                   candidate_vendor=cand.vendor if cand else None, overdue=late,
-                   owner=owners.get(p.owner_id) if p.owner_id else None,
-                   milestones_done=sum(1 for m in p.milestones or [] if m.get("done")),
-                   warnings=_warnings(p, prods, late))
+        row.update(
+            system=sysmap.get(p.system_id, ("", False))[0],
+            current=cur.name if cur else None,
+            current_vendor=cur.vendor if cur else None,
+            candidate=cand.name if cand else None,
+            candidate_vendor=cand.vendor if cand else None,
+            overdue=late,
+            owner=owners.get(p.owner_id) if p.owner_id else None,
+            milestones_done=sum(1 for m in p.milestones or [] if m.get("done")),
+            warnings=_warnings(p, prods, late),
+        )
         out.append(row)
     return out
 
@@ -233,7 +262,8 @@ def progress(session: Session) -> dict[str, Any]:
     for p in session.scalars(select(SubstitutionPlan)):
         name, cii = sysmap.get(p.system_id, ("", False))
         row = per.get(p.system_id) or per.setdefault(
-            p.system_id, Progress(system_id=p.system_id, system=name, is_cii=cii))
+            p.system_id, Progress(system_id=p.system_id, system=name, is_cii=cii)
+        )
         for acc in (row, total):
             _count(acc, p, today)
     rows = sorted(per.values(), key=lambda r: r.system)

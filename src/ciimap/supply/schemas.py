@@ -22,7 +22,6 @@ class Schema(_Schema):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
 
-
 class Certification(Schema):
     """One certificate; a bare string in the input means just its name."""
 

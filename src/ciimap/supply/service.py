@@ -34,8 +34,11 @@ def resolve_vendor(session: Session, ref: str | int) -> inv.Vendor:
     if vendor is not None:
         return vendor
     low = text.lower()
-    matches = [v for v in session.scalars(select(inv.Vendor))
-               if v.name.lower() == low or low in (a.lower() for a in (v.aliases or []))]
+    matches = [
+        v
+        for v in session.scalars(select(inv.Vendor))
+        if v.name.lower() == low or low in (a.lower() for a in (v.aliases or []))
+    ]
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -58,8 +61,9 @@ def set_profile(session: Session, *, vendor_id: int, changes: dict[str, Any]) ->
         raise NotFound(f"vendor {vendor_id} does not exist")
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
-        raise Invalid(f"unknown profile field(s): {', '.join(sorted(unknown))} "
-                      f"(fields: {', '.join(PROFILE_FIELDS)})")
+        raise Invalid(
+            f"unknown profile field(s): {', '.join(sorted(unknown))} (fields: {', '.join(PROFILE_FIELDS)})"
+        )
     profile = session.scalar(select(VendorProfile).where(VendorProfile.vendor_id == vendor_id))
     current = {k: getattr(profile, k) for k in PROFILE_FIELDS} if profile else {}
     try:
@@ -84,16 +88,18 @@ def delete_profile(session: Session, *, vendor_id: int) -> None:
     session.flush()
 
 
-def vendor_usage(session: Session, *, pairs: foreign.Pairs | None = None, with_assets: bool = True
-                 ) -> dict[int, dict[str, Any]]:
+def vendor_usage(
+    session: Session, *, pairs: foreign.Pairs | None = None, with_assets: bool = True
+) -> dict[int, dict[str, Any]]:
     """Per vendor: products in use, systems and CII systems using them, distinct assets (all / on CII).
 
     ``with_assets=False`` skips the distinct-asset scan when only systems matter (findings).
     """
     prods = foreign.products(session)
     sysmap = foreign.systems(session)
-    out: dict[int, dict[str, Any]] = defaultdict(lambda: {"products": set(), "systems": set(),
-                                                          "cii_systems": set(), "assets": 0, "cii_assets": 0})
+    out: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"products": set(), "systems": set(), "cii_systems": set(), "assets": 0, "cii_assets": 0}
+    )
     for (sys_id, prod_id), _use in (pairs if pairs is not None else foreign.usage(session)).items():
         info = prods.get(prod_id)
         if info is None:
@@ -107,9 +113,15 @@ def vendor_usage(session: Session, *, pairs: foreign.Pairs | None = None, with_a
     if not with_assets:
         return out
     a, s, p, sy = inv.Asset, inv.Software, inv.Product, inv.System
-    q = (select(p.vendor_id, sy.is_cii, func.count(func.distinct(a.id))).select_from(s)
-         .join(a, s.asset_id == a.id).join(p, s.product_id == p.id).outerjoin(sy, a.system_id == sy.id)
-         .where(a.lifecycle_status != "retired").group_by(p.vendor_id, sy.is_cii))
+    q = (
+        select(p.vendor_id, sy.is_cii, func.count(func.distinct(a.id)))
+        .select_from(s)
+        .join(a, s.asset_id == a.id)
+        .join(p, s.product_id == p.id)
+        .outerjoin(sy, a.system_id == sy.id)
+        .where(a.lifecycle_status != "retired")
+        .group_by(p.vendor_id, sy.is_cii)
+    )
     for vendor_id, is_cii, n in session.execute(q):
         out[vendor_id]["assets"] += n
         if is_cii:
@@ -117,8 +129,13 @@ def vendor_usage(session: Session, *, pairs: foreign.Pairs | None = None, with_a
     return out
 
 
-def list_vendors(session: Session, *, domestic: bool | None = None, used_only: bool = False,
-                 pairs: foreign.Pairs | None = None) -> list[dict[str, Any]]:
+def list_vendors(
+    session: Session,
+    *,
+    domestic: bool | None = None,
+    used_only: bool = False,
+    pairs: foreign.Pairs | None = None,
+) -> list[dict[str, Any]]:
     """The vendor register: identity, profile and how widely each vendor's products are used."""
     stmt = select(inv.Vendor).order_by(inv.Vendor.name)
     if domestic is not None:
@@ -131,11 +148,18 @@ def list_vendors(session: Session, *, domestic: bool | None = None, used_only: b
         if used_only and not u:
             continue
         prof = profiles.get(v.id)
-        out.append({
-            "id": v.id, "name": v.name, "country": v.country, "is_domestic": v.is_domestic,
-            "products_in_use": len(u["products"]) if u else 0, "systems": len(u["systems"]) if u else 0,
-            "cii_systems": len(u["cii_systems"]) if u else 0, "assets": u["assets"] if u else 0,
-            "cii_assets": u["cii_assets"] if u else 0,
-            "profile": VendorProfileRead.model_validate(prof).model_dump(mode="json") if prof else None,
-        })
+        out.append(
+            {
+                "id": v.id,
+                "name": v.name,
+                "country": v.country,
+                "is_domestic": v.is_domestic,
+                "products_in_use": len(u["products"]) if u else 0,
+                "systems": len(u["systems"]) if u else 0,
+                "cii_systems": len(u["cii_systems"]) if u else 0,
+                "assets": u["assets"] if u else 0,
+                "cii_assets": u["cii_assets"] if u else 0,
+                "profile": VendorProfileRead.model_validate(prof).model_dump(mode="json") if prof else None,
+            }
+        )
     return out

@@ -34,16 +34,31 @@ def list_feeds(db: DbSession, principal: Reader) -> Any:
 
 
 @feeds.post("/{kind}/import", response_model=JobRead, status_code=202)
-async def import_feed(kind: str, db: DbSession, principal: Writer, file: UploadFile = File(...),
-                      snapshot_date: DateText | None = Form(None), allow_shrink: bool = Form(False)) -> Any:
+async def import_feed(
+    kind: str,
+    db: DbSession,
+    principal: Writer,
+    file: UploadFile = File(...),
+    snapshot_date: DateText | None = Form(None),
+    allow_shrink: bool = Form(False),
+) -> Any:
     """Upload a feed file (OSV as a zip); the import and the re-match run as a job."""
     if kind not in FEED_KINDS:
         raise Invalid(f"unknown feed kind '{kind}' (expected one of: {', '.join(FEED_KINDS)})")
     up = await uploads.store_async([file])
     with up.until_queued():
-        return jobs.submit(db, "vulns.feed_import", {"kind": kind, "path": str(up.paths[0]),
-                                                     "snapshot_date": snapshot_date, "allow_shrink": allow_shrink},
-                           actor=principal.username, upload_dir=up.folder)
+        return jobs.submit(
+            db,
+            "vulns.feed_import",
+            {
+                "kind": kind,
+                "path": str(up.paths[0]),
+                "snapshot_date": snapshot_date,
+                "allow_shrink": allow_shrink,
+            },
+            actor=principal.username,
+            upload_dir=up.folder,
+        )
 
 
 @vulns.post("/match", response_model=JobRead, status_code=202)
@@ -53,15 +68,36 @@ def match(db: DbSession, principal: Writer) -> Any:
 
 
 @vulns.get("/findings", response_model=FindingPage)
-def list_findings(db: DbSession, principal: Reader, priority: str | None = None, asset_id: Int32 | None = None,
-                  system_id: Int32 | None = None, status: str | None = None, advisory: str | None = None,
-                  severity: str | None = None, kev: bool | None = None, site_id: Int32 | None = None,
-                  include_inactive: bool = False, limit: int = Query(100, ge=1, le=1000),
-                  offset: Offset = 0) -> Any:
+def list_findings(
+    db: DbSession,
+    principal: Reader,
+    priority: str | None = None,
+    asset_id: Int32 | None = None,
+    system_id: Int32 | None = None,
+    status: str | None = None,
+    advisory: str | None = None,
+    severity: str | None = None,
+    kev: bool | None = None,
+    site_id: Int32 | None = None,
+    include_inactive: bool = False,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: Offset = 0,
+) -> Any:
     """Findings by risk (highest score first), filtered like the web page's findings list."""
-    rows, total = service.list_findings(db, priority=priority, asset_id=asset_id, system_id=system_id, status=status,
-                                        advisory=advisory, severity=severity, kev=kev, site_id=site_id,
-                                        include_inactive=include_inactive, limit=limit, offset=offset)
+    rows, total = service.list_findings(
+        db,
+        priority=priority,
+        asset_id=asset_id,
+        system_id=system_id,
+        status=status,
+        advisory=advisory,
+        severity=severity,
+        kev=kev,
+        site_id=site_id,
+        include_inactive=include_inactive,
+        limit=limit,
+        offset=offset,
+    )
     return {"items": rows, "total": total, "limit": limit, "offset": offset}
 
 
@@ -72,8 +108,15 @@ def get_finding(finding_id: Int32, db: DbSession, principal: Reader) -> Any:
 
 @vulns.post("/findings/{finding_id}/triage", response_model=TriageRead)
 def triage(finding_id: Int32, body: TriageIn, db: DbSession, principal: Writer) -> Any:
-    return service.set_triage(db, finding_id=finding_id, state=body.state, justification=body.justification,
-                              detail=body.detail, expires=body.expires, actor=principal.username)
+    return service.set_triage(
+        db,
+        finding_id=finding_id,
+        state=body.state,
+        justification=body.justification,
+        detail=body.detail,
+        expires=body.expires,
+        actor=principal.username,
+    )
 
 
 @vulns.get("/where", response_model=WhereRead)
@@ -83,6 +126,8 @@ def where(q: str, db: DbSession, principal: Reader) -> Any:
 
 
 @vulns.get("/vex")
-def export_vex(db: DbSession, principal: Reader, system_id: Int32 | None = None, asset_id: Int32 | None = None) -> Any:
+def export_vex(
+    db: DbSession, principal: Reader, system_id: Int32 | None = None, asset_id: Int32 | None = None
+) -> Any:
     """CycloneDX 1.5 VEX document."""
     return vex.export(db, system_id=system_id, asset_id=asset_id)

@@ -16,12 +16,25 @@ from ciimap.vulns import scoring, service, vex
 from ciimap.vulns.models import FEED_KINDS
 from ciimap.vulns.schemas import FeedImportRead, FindingDetail, FindingRead, TriageRead, WhereRead
 
-feeds_app = typer.Typer(help="Offline vulnerability feeds (OSV, NVD, KEV, EPSS, CNNVD, CNVD)", no_args_is_help=True)
+feeds_app = typer.Typer(
+    help="Offline vulnerability feeds (OSV, NVD, KEV, EPSS, CNNVD, CNVD)", no_args_is_help=True
+)
 vulns_app = typer.Typer(help="Vulnerability findings, priorities and triage", no_args_is_help=True)
 GROUPS = [("feeds", feeds_app), ("vulns", vulns_app)]
 
-FINDING_COLUMNS = ["id", "priority", "score", "status", "advisory_id", "package", "version", "asset_id",
-                   "system_id", "due_date", "confidence"]
+FINDING_COLUMNS = [
+    "id",
+    "priority",
+    "score",
+    "status",
+    "advisory_id",
+    "package",
+    "version",
+    "asset_id",
+    "system_id",
+    "due_date",
+    "confidence",
+]
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -39,26 +52,39 @@ def _warn(msg: str | None) -> None:
 
 
 @feeds_app.command("import")
-def feeds_import(kind: str = typer.Argument(..., help=" | ".join(FEED_KINDS)),
-                 path: Path = typer.Argument(..., help="file, directory or zip"),
-                 snapshot_date: str | None = typer.Option(None, "--snapshot-date", help="YYYY-MM-DD"),
-                 no_match: bool = typer.Option(False, "--no-match", help="skip the re-match after import"),
-                 allow_shrink: bool = typer.Option(False, "--allow-shrink",
-                                                   help="accept a KEV/EPSS snapshot much smaller than the stored one"),
-                 as_json: bool = typer.Option(False, "--json")) -> None:
+def feeds_import(
+    kind: str = typer.Argument(..., help=" | ".join(FEED_KINDS)),
+    path: Path = typer.Argument(..., help="file, directory or zip"),
+    snapshot_date: str | None = typer.Option(None, "--snapshot-date", help="YYYY-MM-DD"),
+    no_match: bool = typer.Option(False, "--no-match", help="skip the re-match after import"),
+    allow_shrink: bool = typer.Option(
+        False, "--allow-shrink", help="accept a KEV/EPSS snapshot much smaller than the stored one"
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Import a feed (all-or-nothing), record source/snapshot/checksum, then re-match."""
     with get_database().unit_of_work() as s:
-        r = service.import_feed(s, kind=kind, path=path, snapshot_date=_date(snapshot_date, "--snapshot-date"),
-                                rematch=not no_match, allow_shrink=allow_shrink)
+        r = service.import_feed(
+            s,
+            kind=kind,
+            path=path,
+            snapshot_date=_date(snapshot_date, "--snapshot-date"),
+            rematch=not no_match,
+            allow_shrink=allow_shrink,
+        )
     if as_json:
         print_json(r)
     else:
-        typer.echo(f"{kind}: {r['records']} records from {r['source']} (snapshot {r['snapshot_date']}, "
-                   f"{r['import_seconds']} s, sha256 {r['checksum'][:12]}…)")
+        typer.echo(
+            f"{kind}: {r['records']} records from {r['source']} (snapshot {r['snapshot_date']}, "
+            f"{r['import_seconds']} s, sha256 {r['checksum'][:12]}…)"
+        )
         if "match" in r:
             m = r["match"]
-            typer.echo(f"re-match: {m['components']} components, {m['findings']} findings "
-                       f"({m['findings_new']} new, {m['findings_closed']} closed) in {m['seconds']} s")
+            typer.echo(
+                f"re-match: {m['components']} components, {m['findings']} findings "
+                f"({m['findings_new']} new, {m['findings_closed']} closed) in {m['seconds']} s"
+            )
     _warn(r.get("warning"))
 
 
@@ -87,21 +113,37 @@ def vulns_match(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @vulns_app.command("list")
-def vulns_list(priority: str | None = typer.Option(None, "--priority"), asset: int | None = typer.Option(None, "--asset"),
-               system: int | None = typer.Option(None, "--system"), status: str | None = typer.Option(None, "--status"),
-               advisory: str | None = typer.Option(None, "--advisory"),
-               severity: str | None = typer.Option(None, "--severity", help="critical | high | medium | low"),
-               kev: bool | None = typer.Option(None, "--kev/--no-kev", help="only (or no) KEV-listed advisories"),
-               site: int | None = typer.Option(None, "--site", help="assets of this site"),
-               all_: bool = typer.Option(False, "--all", help="include findings that no longer match"),
-               limit: int = typer.Option(100, "--limit"), offset: int = typer.Option(0, "--offset"),
-               lang: str = typer.Option("zh", "--lang", help="explanation language: zh | en"),
-               as_json: bool = typer.Option(False, "--json")) -> None:
+def vulns_list(
+    priority: str | None = typer.Option(None, "--priority"),
+    asset: int | None = typer.Option(None, "--asset"),
+    system: int | None = typer.Option(None, "--system"),
+    status: str | None = typer.Option(None, "--status"),
+    advisory: str | None = typer.Option(None, "--advisory"),
+    severity: str | None = typer.Option(None, "--severity", help="critical | high | medium | low"),
+    kev: bool | None = typer.Option(None, "--kev/--no-kev", help="only (or no) KEV-listed advisories"),
+    site: int | None = typer.Option(None, "--site", help="assets of this site"),
+    all_: bool = typer.Option(False, "--all", help="include findings that no longer match"),
+    limit: int = typer.Option(100, "--limit"),
+    offset: int = typer.Option(0, "--offset"),
+    lang: str = typer.Option("zh", "--lang", help="explanation language: zh | en"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Findings by score, with filters."""
     with get_database().unit_of_work() as s:  # may reopen expired risk acceptances
-        rows, total = service.list_findings(s, priority=priority, asset_id=asset, system_id=system, status=status,
-                                            advisory=advisory, severity=severity, kev=kev, site_id=site,
-                                            include_inactive=all_, limit=limit, offset=offset)
+        rows, total = service.list_findings(
+            s,
+            priority=priority,
+            asset_id=asset,
+            system_id=system,
+            status=status,
+            advisory=advisory,
+            severity=severity,
+            kev=kev,
+            site_id=site,
+            include_inactive=all_,
+            limit=limit,
+            offset=offset,
+        )
         data = [to_data(r, FindingRead) for r in rows]
     if as_json:
         print_json({"items": data, "total": total, "limit": limit, "offset": offset})
@@ -120,8 +162,10 @@ def vulns_show(finding: int, as_json: bool = typer.Option(False, "--json")) -> N
         print_json(d)
         return
     f = d["finding"]
-    typer.echo(f"#{f['id']} {f['advisory_id']} {f['package']}@{f['version']}  {f['priority']} ({f['score']})  "
-               f"status={f['status']} due={f['due_date']}")
+    typer.echo(
+        f"#{f['id']} {f['advisory_id']} {f['package']}@{f['version']}  {f['priority']} ({f['score']})  "
+        f"status={f['status']} due={f['due_date']}"
+    )
     typer.echo("evidence: " + json.dumps(f["evidence"], ensure_ascii=False))
     typer.echo("原因: " + scoring.explain(f["factors"], "zh"))
     typer.echo("why: " + scoring.explain(f["factors"], "en"))
@@ -132,8 +176,10 @@ def vulns_show(finding: int, as_json: bool = typer.Option(False, "--json")) -> N
 
 
 @vulns_app.command("where")
-def vulns_where(query: str = typer.Argument(..., help="advisory id, CVE, CNNVD/CNVD id, package[@version] or purl"),
-                as_json: bool = typer.Option(False, "--json")) -> None:
+def vulns_where(
+    query: str = typer.Argument(..., help="advisory id, CVE, CNNVD/CNVD id, package[@version] or purl"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Where is this advisory or package used?"""
     with get_database().read_session() as s:
         d = to_data(service.where(s, query=query), WhereRead)
@@ -144,31 +190,49 @@ def vulns_where(query: str = typer.Argument(..., help="advisory id, CVE, CNNVD/C
         typer.echo("advisories: " + ", ".join(a["advisory_id"] for a in d["advisories"]))
     print_table(d["findings"], FINDING_COLUMNS, title=f"{len(d['findings'])} findings")
     if d["components"]:
-        print_table(d["components"], ["id", "name", "version", "purl", "asset_id", "system_id"], title="components")
+        print_table(
+            d["components"], ["id", "name", "version", "purl", "asset_id", "system_id"], title="components"
+        )
 
 
 @vulns_app.command("triage")
-def vulns_triage(finding: int, state: str = typer.Option(..., "--state"),
-                 justification: str | None = typer.Option(None, "--justification"),
-                 detail: str | None = typer.Option(None, "--detail"),
-                 expires: str | None = typer.Option(None, "--expires", help="YYYY-MM-DD (risk_accepted)"),
-                 as_json: bool = typer.Option(False, "--json")) -> None:
+def vulns_triage(
+    finding: int,
+    state: str = typer.Option(..., "--state"),
+    justification: str | None = typer.Option(None, "--justification"),
+    detail: str | None = typer.Option(None, "--detail"),
+    expires: str | None = typer.Option(None, "--expires", help="YYYY-MM-DD (risk_accepted)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Record a decision; it applies to this advisory for this package on this asset/system."""
     with get_database().unit_of_work() as s:
-        t = service.set_triage(s, finding_id=finding, state=state, justification=justification, detail=detail,
-                               expires=_date(expires, "--expires"))
+        t = service.set_triage(
+            s,
+            finding_id=finding,
+            state=state,
+            justification=justification,
+            detail=detail,
+            expires=_date(expires, "--expires"),
+        )
         data: dict[str, Any] = to_data(t, TriageRead)
     if as_json:
         print_json(data)
     else:
-        typer.echo(f"{data['advisory_id']} {data['package']} ({data['scope_type']} {data['scope_id']}): {data['state']}")
+        typer.echo(
+            f"{data['advisory_id']} {data['package']} ({data['scope_type']} {data['scope_id']}): {data['state']}"
+        )
 
 
 @vulns_app.command("vex")
-def vulns_vex(system: int | None = typer.Option(None, "--system"), asset: int | None = typer.Option(None, "--asset"),
-              output: Path = typer.Option(..., "-o", "--output")) -> None:
+def vulns_vex(
+    system: int | None = typer.Option(None, "--system"),
+    asset: int | None = typer.Option(None, "--asset"),
+    output: Path = typer.Option(..., "-o", "--output"),
+) -> None:
     """Export CycloneDX 1.5 VEX (components, vulnerabilities, analysis from triage)."""
     with get_database().read_session() as s:
         doc = vex.export(s, system_id=system, asset_id=asset)
     output.write_text(json.dumps(doc, ensure_ascii=False, indent=2), "utf-8")
-    typer.echo(f"{len(doc['vulnerabilities'])} vulnerabilities, {len(doc['components'])} components → {output}")
+    typer.echo(
+        f"{len(doc['vulnerabilities'])} vulnerabilities, {len(doc['components'])} components → {output}"
+    )

@@ -11,8 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-FIELDS = ("part", "vendor", "product", "version", "update", "edition", "language",
-          "sw_edition", "target_sw", "target_hw", "other")
+FIELDS = (
+    "part",
+    "vendor",
+    "product",
+    "version",
+    "update",
+    "edition",
+    "language",
+    "sw_edition",
+    "target_sw",
+    "target_hw",
+    "other",
+)
 ANY = "*"
 NA = "-"
 

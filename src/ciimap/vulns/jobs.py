@@ -23,7 +23,9 @@ from ciimap.vulns import service
 def match_job(session: Session, params: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
     """Full re-match, or only the assets/systems behind the given software/endpoint ids."""
     progress(0, 1, "matching")
-    scoped = {k: params.get(k) for k in ("software_ids", "asset_ids", "system_ids", "endpoint_ids") if params.get(k)}
+    scoped = {
+        k: params.get(k) for k in ("software_ids", "asset_ids", "system_ids", "endpoint_ids") if params.get(k)
+    }
     result = service.rematch_for(session, **scoped) if scoped else service.match(session)
     progress(1, 1, f"{result.get('findings', 0)} findings", force=True)
     return result
@@ -34,7 +36,12 @@ def feed_import_job(session: Session, params: dict[str, Any], progress: jobs.Pro
     """Import an uploaded feed file, then re-match everything (same transaction)."""
     progress(0, 2, f"importing {params['kind']}")
     snap = dt.date.fromisoformat(params["snapshot_date"]) if params.get("snapshot_date") else None
-    result = service.import_feed(session, kind=params["kind"], path=params["path"], snapshot_date=snap,
-                                 allow_shrink=bool(params.get("allow_shrink")))
+    result = service.import_feed(
+        session,
+        kind=params["kind"],
+        path=params["path"],
+        snapshot_date=snap,
+        allow_shrink=bool(params.get("allow_shrink")),
+    )
     progress(2, 2, f"{result['records']} records", force=True)
     return result

@@ -27,8 +27,12 @@ def _linked(levels: tuple[str, ...], pks: list[int] | None = None) -> Select[int
     """(advisory pk, severity) for each advisory and every advisory of these severities sharing an
     id with it (optionally only for the advisories ``pks``)."""
     mine, theirs = aliased(AdvisoryAlias), aliased(AdvisoryAlias)
-    stmt = (select(mine.advisory_pk, Advisory.severity).join(theirs, theirs.alias == mine.alias)
-            .join(Advisory, Advisory.id == theirs.advisory_pk).where(Advisory.severity.in_(levels)))
+    stmt = (
+        select(mine.advisory_pk, Advisory.severity)
+        .join(theirs, theirs.alias == mine.alias)
+        .join(Advisory, Advisory.id == theirs.advisory_pk)
+        .where(Advisory.severity.in_(levels))
+    )
     return stmt.where(mine.advisory_pk.in_(pks)) if pks is not None else stmt
 
 
@@ -36,7 +40,7 @@ def severity_is(severity: str) -> ColumnElement[bool]:
     """Condition on Finding: its worst known severity is ``severity``."""
     if severity not in SEVERITY_ORDER:
         raise Invalid(f"severity: expected one of {', '.join(SEVERITIES)}, got '{severity}'")
-    worse = SEVERITY_ORDER[SEVERITY_ORDER.index(severity) + 1:]
+    worse = SEVERITY_ORDER[SEVERITY_ORDER.index(severity) + 1 :]
     cond: ColumnElement[bool] = Finding.advisory_pk.in_(select(_linked((severity,)).subquery().c.advisory_pk))
     if worse:
         cond = and_(cond, Finding.advisory_pk.not_in(select(_linked(worse).subquery().c.advisory_pk)))
@@ -72,10 +76,19 @@ def rows(session: Session, findings: list[Finding]) -> list[dict[str, Any]]:
     kev: set[int] = set()
     sev: dict[int, str] = {}
     for part in chunks(sorted({f.advisory_pk for f in findings})):
-        adv.update((r.id, r) for r in session.execute(
-            select(Advisory.id, Advisory.cvss_score, Advisory.summary).where(Advisory.id.in_(part))))
-        kev.update(session.scalars(select(AdvisoryAlias.advisory_pk).where(
-            AdvisoryAlias.advisory_pk.in_(part), AdvisoryAlias.alias.in_(select(KevEntry.cve_id)))))
+        adv.update(
+            (r.id, r)
+            for r in session.execute(
+                select(Advisory.id, Advisory.cvss_score, Advisory.summary).where(Advisory.id.in_(part))
+            )
+        )
+        kev.update(
+            session.scalars(
+                select(AdvisoryAlias.advisory_pk).where(
+                    AdvisoryAlias.advisory_pk.in_(part), AdvisoryAlias.alias.in_(select(KevEntry.cve_id))
+                )
+            )
+        )
         sev.update(_severities(session, part))
     epss: dict[str, float] = {}
     for cpart in chunks(sorted({c for f in findings for c in f.cve_ids or []})):
@@ -87,16 +100,29 @@ def rows(session: Session, findings: list[Finding]) -> list[dict[str, Any]]:
     for f in findings:
         a = adv.get(f.advisory_pk)
         scores = [epss[c] for c in f.cve_ids or [] if c in epss]
-        out.append({
-            "id": f.id, "priority": f.priority, "score": f.score, "advisory_id": f.advisory_id,
-            "cve_ids": [c for c in f.cve_ids or [] if c != f.advisory_id], "package": f.package,
-            "version": f.version, "severity": sev.get(f.advisory_pk),
-            "cvss": _cvss(f, a.cvss_score if a else None), "summary": a.summary if a else None,
-            "epss": max(scores) if scores else None, "kev": f.advisory_pk in kev, "status": f.status,
-            "active": f.active, "due_date": f.due_date, "asset_id": f.asset_id,
-            "asset": assets.get(f.asset_id) if f.asset_id else None, "system_id": f.system_id,
-            "system": systems.get(f.system_id) if f.system_id else None,
-        })
+        out.append(
+            {
+                "id": f.id,
+                "priority": f.priority,
+                "score": f.score,
+                "advisory_id": f.advisory_id,
+                "cve_ids": [c for c in f.cve_ids or [] if c != f.advisory_id],
+                "package": f.package,
+                "version": f.version,
+                "severity": sev.get(f.advisory_pk),
+                "cvss": _cvss(f, a.cvss_score if a else None),
+                "summary": a.summary if a else None,
+                "epss": max(scores) if scores else None,
+                "kev": f.advisory_pk in kev,
+                "status": f.status,
+                "active": f.active,
+                "due_date": f.due_date,
+                "asset_id": f.asset_id,
+                "asset": assets.get(f.asset_id) if f.asset_id else None,
+                "system_id": f.system_id,
+                "system": systems.get(f.system_id) if f.system_id else None,
+            }
+        )
     return out
 
 

@@ -95,8 +95,19 @@ def _software_components(rows: Iterable[Any], stats: Stats) -> list[Component]:
                 stats.unparsed_purl += 1
             else:
                 ptype, pname, pver = parsed
-                out.append(Component("software", sid, asset_id, system_id, "purl", f"pkg:{ptype}/{pname}",
-                                     pver or version, ptype=ptype, name=pname))
+                out.append(
+                    Component(
+                        "software",
+                        sid,
+                        asset_id,
+                        system_id,
+                        "purl",
+                        f"pkg:{ptype}/{pname}",
+                        pver or version,
+                        ptype=ptype,
+                        name=pname,
+                    )
+                )
         c = C.parse(cpe_text) if cpe_text else None
         if c is not None:
             if not c.has_version and version:
@@ -105,13 +116,26 @@ def _software_components(rows: Iterable[Any], stats: Stats) -> list[Component]:
     return out
 
 
-def load_components(session: Session, *, asset_ids: set[int] | None = None,
-                    system_ids: set[int] | None = None, stats: Stats) -> list[Component]:
+def load_components(
+    session: Session, *, asset_ids: set[int] | None = None, system_ids: set[int] | None = None, stats: Stats
+) -> list[Component]:
     """Every matchable component in scope (``None`` scopes = everything), in two or a few queries."""
-    sw = select(Software.id, Software.asset_id, Software.system_id, Software.name, Software.version,
-                Software.purl, Software.cpe)
-    ep = select(ServiceEndpoint.id, ServiceEndpoint.asset_id, ServiceEndpoint.port, ServiceEndpoint.state,
-                ServiceEndpoint.cpes)
+    sw = select(
+        Software.id,
+        Software.asset_id,
+        Software.system_id,
+        Software.name,
+        Software.version,
+        Software.purl,
+        Software.cpe,
+    )
+    ep = select(
+        ServiceEndpoint.id,
+        ServiceEndpoint.asset_id,
+        ServiceEndpoint.port,
+        ServiceEndpoint.state,
+        ServiceEndpoint.cpes,
+    )
     rows: list[Any] = []
     eps: list[Any] = []
     if asset_ids is None and system_ids is None:
@@ -129,8 +153,19 @@ def load_components(session: Session, *, asset_ids: set[int] | None = None,
         for text in cpes or []:
             c = C.parse(text)
             if c is not None:
-                out.append(Component("endpoint", eid, asset_id, None, "cpe", c.identity, c.version, cpe=c,
-                                     port=port if state == "open" else None))
+                out.append(
+                    Component(
+                        "endpoint",
+                        eid,
+                        asset_id,
+                        None,
+                        "cpe",
+                        c.identity,
+                        c.version,
+                        cpe=c,
+                        port=port if state == "open" else None,
+                    )
+                )
     stats.components = len(out)
     return out
 
@@ -138,9 +173,23 @@ def load_components(session: Session, *, asset_ids: set[int] | None = None,
 class _Range:
     """A candidate range row as a slotted object (attribute access on SQLAlchemy Rows is slower)."""
 
-    __slots__ = ("id", "ecosystem", "package", "range_type", "introduced", "fixed", "last_affected", "limit",
-                 "versions_raw", "versions_canonical_raw", "advisory_pk", "advisory_id", "feed_import_id", "parsed",
-                 "interval_evidence")
+    __slots__ = (
+        "id",
+        "ecosystem",
+        "package",
+        "range_type",
+        "introduced",
+        "fixed",
+        "last_affected",
+        "limit",
+        "versions_raw",
+        "versions_canonical_raw",
+        "advisory_pk",
+        "advisory_id",
+        "feed_import_id",
+        "parsed",
+        "interval_evidence",
+    )
     id: int
     ecosystem: str
     package: str
@@ -177,8 +226,10 @@ class _Range:
     def bounds(self) -> tuple[Any, ...]:
         """Bounds parsed once per run: (introduced, fixed, last_affected, limit) as (text, parsed) or None."""
         if self.parsed is None:
+
             def p(v: str | None) -> tuple[str, Any] | None:
                 return (v, V.parse(self.ecosystem, v)) if v and v not in ("0", "*") else None
+
             self.parsed = (p(self.introduced), p(self.fixed), p(self.last_affected), p(self.limit))
         return self.parsed
 
@@ -231,8 +282,17 @@ def _evaluate(c: Component, rows: list[_Range]) -> dict[int, tuple[_Range, dict[
             ev = row.evidence()
         else:
             continue
-        found[row.advisory_pk] = (row, {"feed": "osv", "feed_import_id": row.feed_import_id, "ecosystem": ptype,
-                                        "package": c.name, "version": version, "range": ev})
+        found[row.advisory_pk] = (
+            row,
+            {
+                "feed": "osv",
+                "feed_import_id": row.feed_import_id,
+                "ecosystem": ptype,
+                "package": c.name,
+                "version": version,
+                "range": ev,
+            },
+        )
     return found
 
 
@@ -240,12 +300,25 @@ def match_purls(session: Session, comps: list[Component]) -> list[Hit]:
     """OSV: candidate ranges for the distinct package names, then per distinct (package, version)."""
     wanted = {(c.ptype, c.name) for c in comps if c.match_kind == "purl" and c.version}
     cand: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    stmt = (select(AffectedRange.id, AffectedRange.ecosystem, AffectedRange.package, AffectedRange.range_type,
-                   AffectedRange.introduced, AffectedRange.fixed, AffectedRange.last_affected,
-                   AffectedRange.limit, cast(AffectedRange.versions, Text).label("versions_raw"),
-                   cast(AffectedRange.versions_canonical, Text).label("versions_canonical_raw"),
-                   AffectedRange.advisory_pk, Advisory.advisory_id, Advisory.feed_import_id)
-            .join(Advisory, Advisory.id == AffectedRange.advisory_pk).where(Advisory.withdrawn.is_(False)))
+    stmt = (
+        select(
+            AffectedRange.id,
+            AffectedRange.ecosystem,
+            AffectedRange.package,
+            AffectedRange.range_type,
+            AffectedRange.introduced,
+            AffectedRange.fixed,
+            AffectedRange.last_affected,
+            AffectedRange.limit,
+            cast(AffectedRange.versions, Text).label("versions_raw"),
+            cast(AffectedRange.versions_canonical, Text).label("versions_canonical_raw"),
+            AffectedRange.advisory_pk,
+            Advisory.advisory_id,
+            Advisory.feed_import_id,
+        )
+        .join(Advisory, Advisory.id == AffectedRange.advisory_pk)
+        .where(Advisory.withdrawn.is_(False))
+    )
     for part in chunks(sorted({n for _t, n in wanted})):
         for values in session.execute(stmt.where(AffectedRange.package.in_(part))).tuples():
             if (values[1], values[2]) in wanted:
@@ -269,7 +342,9 @@ def _with_aliases(session: Session, hits: list[Hit]) -> list[Hit]:
     """Aliases of the advisories that matched (one chunked query instead of one JSON per range row)."""
     aliases: dict[int, list[str]] = {}
     for part in chunks(sorted({h.advisory_pk for h in hits})):
-        aliases.update(session.execute(select(Advisory.id, Advisory.aliases).where(Advisory.id.in_(part))).tuples().all())
+        aliases.update(
+            session.execute(select(Advisory.id, Advisory.aliases).where(Advisory.id.in_(part))).tuples().all()
+        )
     empty: list[str] = []
     for h in hits:  # shared per advisory, read-only
         h.aliases = aliases.get(h.advisory_pk) or empty
@@ -287,13 +362,21 @@ def _cpe_version_hit(m: Any, observed: C.Cpe) -> dict[str, Any] | None:
         if not V.same_version("cpe", observed.version, target):
             return None
         return {"version": target}
-    bounds = {"start_including": m.version_start_including, "start_excluding": m.version_start_excluding,
-              "end_including": m.version_end_including, "end_excluding": m.version_end_excluding}
+    bounds = {
+        "start_including": m.version_start_including,
+        "start_excluding": m.version_start_excluding,
+        "end_including": m.version_end_including,
+        "end_excluding": m.version_end_excluding,
+    }
     if not any(bounds.values()):
         return {"wildcard": True}
     v = observed.version
-    checks = ((bounds["start_including"], lambda r: r >= 0), (bounds["start_excluding"], lambda r: r > 0),
-              (bounds["end_including"], lambda r: r <= 0), (bounds["end_excluding"], lambda r: r < 0))
+    checks = (
+        (bounds["start_including"], lambda r: r >= 0),
+        (bounds["start_excluding"], lambda r: r > 0),
+        (bounds["end_including"], lambda r: r <= 0),
+        (bounds["end_excluding"], lambda r: r < 0),
+    )
     for bound, ok in checks:
         if bound and not ok(V.compare("cpe", v, bound)):
             return None
@@ -306,7 +389,8 @@ def _node_satisfied(rows: list[Any], asset_cpes: list[C.Cpe]) -> bool:
     for m in rows:
         for o in asset_cpes:
             if (m.part, m.vendor, m.product) == (o.part, o.vendor, o.product) and (
-                    not o.has_version or (_cpe_version_hit(m, o) is not None)):
+                not o.has_version or (_cpe_version_hit(m, o) is not None)
+            ):
                 hit = True
                 break
         if hit:
@@ -319,12 +403,30 @@ def match_cpes(session: Session, comps: list[Component], stats: Stats) -> list[H
     cpe_comps = [c for c in comps if c.match_kind == "cpe" and c.cpe is not None]
     products = sorted({c.cpe.product for c in cpe_comps})  # type: ignore[union-attr]
     cand: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-    cols = (CpeMatch.advisory_pk, CpeMatch.config_index, CpeMatch.config_operator, CpeMatch.node_index,
-            CpeMatch.negate, CpeMatch.vulnerable, CpeMatch.criteria, CpeMatch.part, CpeMatch.vendor,
-            CpeMatch.product, CpeMatch.version, CpeMatch.update, CpeMatch.version_start_including,
-            CpeMatch.version_start_excluding, CpeMatch.version_end_including, CpeMatch.version_end_excluding,
-            Advisory.advisory_id, Advisory.aliases, Advisory.feed_import_id)
-    base = select(*cols).join(Advisory, Advisory.id == CpeMatch.advisory_pk).where(Advisory.withdrawn.is_(False))
+    cols = (
+        CpeMatch.advisory_pk,
+        CpeMatch.config_index,
+        CpeMatch.config_operator,
+        CpeMatch.node_index,
+        CpeMatch.negate,
+        CpeMatch.vulnerable,
+        CpeMatch.criteria,
+        CpeMatch.part,
+        CpeMatch.vendor,
+        CpeMatch.product,
+        CpeMatch.version,
+        CpeMatch.update,
+        CpeMatch.version_start_including,
+        CpeMatch.version_start_excluding,
+        CpeMatch.version_end_including,
+        CpeMatch.version_end_excluding,
+        Advisory.advisory_id,
+        Advisory.aliases,
+        Advisory.feed_import_id,
+    )
+    base = (
+        select(*cols).join(Advisory, Advisory.id == CpeMatch.advisory_pk).where(Advisory.withdrawn.is_(False))
+    )
     for part in chunks(products):
         for row in session.execute(base.where(CpeMatch.product.in_(part), CpeMatch.vulnerable.is_(True))):
             cand[(row.part, row.vendor, row.product)].append(row)
@@ -348,8 +450,9 @@ def match_cpes(session: Session, comps: list[Component], stats: Stats) -> list[H
     return _with_configurations(session, raw, cpe_comps)
 
 
-def _with_configurations(session: Session, raw: list[tuple[Component, Any, dict[str, Any]]],
-                         cpe_comps: list[Component]) -> list[Hit]:
+def _with_configurations(
+    session: Session, raw: list[tuple[Component, Any, dict[str, Any]]], cpe_comps: list[Component]
+) -> list[Hit]:
     and_pks = sorted({m.advisory_pk for _c, m, _e in raw if m.config_operator == "AND"})
     nodes: dict[tuple[int, int], dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for part in chunks(and_pks):
@@ -368,8 +471,14 @@ def _with_configurations(session: Session, raw: list[tuple[Component, Any, dict[
                 if ni != m.node_index and not _node_satisfied(rows, by_asset.get(c.asset_id, [])):
                     unmet.extend(r.criteria for r in rows[:3])
             confidence = "low" if unmet else "high"
-        evidence = {"feed": "nvd", "feed_import_id": m.feed_import_id, "cpe": c.identity, "version": c.version,
-                    "criteria": m.criteria, "range": ev}
+        evidence = {
+            "feed": "nvd",
+            "feed_import_id": m.feed_import_id,
+            "cpe": c.identity,
+            "version": c.version,
+            "criteria": m.criteria,
+            "range": ev,
+        }
         if unmet:
             evidence["platform_not_seen"] = unmet
         key = (c.target_type, c.target_id, m.advisory_pk)
@@ -387,5 +496,11 @@ def dedupe(hits: list[Hit]) -> list[Hit]:
         if h.evidence.get("feed") == "osv":
             for a in h.aliases:
                 covered.add((h.component.target_type, h.component.target_id, a))
-    return [h for h in hits if not (h.evidence.get("feed") == "nvd" and (
-        h.component.target_type, h.component.target_id, h.advisory_id) in covered)]
+    return [
+        h
+        for h in hits
+        if not (
+            h.evidence.get("feed") == "nvd"
+            and (h.component.target_type, h.component.target_id, h.advisory_id) in covered
+        )
+    ]

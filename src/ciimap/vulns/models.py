@@ -166,14 +166,17 @@ class Finding(Base):
     target_type: Mapped[str] = mapped_column(String(16))  # software | endpoint
     target_id: Mapped[int] = mapped_column(Integer)
     software_id: Mapped[int | None] = mapped_column(ForeignKey("software.id", ondelete="CASCADE"), index=True)
-    endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("service_endpoint.id", ondelete="CASCADE"),
-                                                    index=True)
+    endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_endpoint.id", ondelete="CASCADE"), index=True
+    )
     asset_id: Mapped[int | None] = mapped_column(Integer)
     system_id: Mapped[int | None] = mapped_column(Integer)
     advisory_pk: Mapped[int] = mapped_column(ForeignKey("vuln_advisory.id", ondelete="CASCADE"), index=True)
     advisory_id: Mapped[str] = mapped_column(String(64))
     cve_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    package: Mapped[str] = mapped_column(String(400))  # identity without version: pkg:pypi/jinja2, cpe:a:nginx:nginx
+    package: Mapped[str] = mapped_column(
+        String(400)
+    )  # identity without version: pkg:pypi/jinja2, cpe:a:nginx:nginx
     version: Mapped[str | None] = mapped_column(String(100))
     match_kind: Mapped[str] = mapped_column(String(8))  # purl | cpe
     confidence: Mapped[str] = mapped_column(String(8), default="high")

@@ -56,10 +56,22 @@ def _in(session: Session, stmt: Any, col: Any, values: set[Any]) -> list[Any]:
 
 def _business(session: Session, ctx: MapContext) -> None:
     targets = {("system", s) for s in ctx.system} | {("asset", a) for a in ctx.asset}
-    edges = _in(session, select(Edge.src_id, Edge.dst_type, Edge.dst_id).where(
-        Edge.src_type == "business_service", Edge.kind.in_(DEP_KINDS)), Edge.dst_id, {t[1] for t in targets})
-    crit = dict(_in(session, select(BusinessService.id, BusinessService.criticality), BusinessService.id,
-                    {e.src_id for e in edges}))
+    edges = _in(
+        session,
+        select(Edge.src_id, Edge.dst_type, Edge.dst_id).where(
+            Edge.src_type == "business_service", Edge.kind.in_(DEP_KINDS)
+        ),
+        Edge.dst_id,
+        {t[1] for t in targets},
+    )
+    crit = dict(
+        _in(
+            session,
+            select(BusinessService.id, BusinessService.criticality),
+            BusinessService.id,
+            {e.src_id for e in edges},
+        )
+    )
     for src, dtype, did in edges:
         if (dtype, did) in targets and src in crit:
             cur = ctx.business.get((dtype, did))
@@ -71,43 +83,78 @@ def _business(session: Session, ctx: MapContext) -> None:
 def load_context(session: Session, hits: list[Hit]) -> MapContext:
     ctx = MapContext()
     asset_ids = {h.component.asset_id for h in hits if h.component.asset_id}
-    rows = _in(session, select(Asset.id, Asset.system_id, NetworkZone.internet_facing)
-               .outerjoin(NetworkZone, NetworkZone.id == Asset.zone_id), Asset.id, asset_ids)
+    rows = _in(
+        session,
+        select(Asset.id, Asset.system_id, NetworkZone.internet_facing).outerjoin(
+            NetworkZone, NetworkZone.id == Asset.zone_id
+        ),
+        Asset.id,
+        asset_ids,
+    )
     ctx.asset = {a: (bool(inet), sid) for a, sid, inet in rows}
-    ctx.open_assets = {r[0] for r in _in(session, select(ServiceEndpoint.asset_id).where(
-        ServiceEndpoint.state == "open").distinct(), ServiceEndpoint.asset_id, asset_ids)}
+    ctx.open_assets = {
+        r[0]
+        for r in _in(
+            session,
+            select(ServiceEndpoint.asset_id).where(ServiceEndpoint.state == "open").distinct(),
+            ServiceEndpoint.asset_id,
+            asset_ids,
+        )
+    }
     sys_ids = {h.component.system_id for h in hits if h.component.system_id} | {
-        s for _i, s in ctx.asset.values() if s}
-    ctx.system = {s: (lvl, bool(cii)) for s, lvl, cii in _in(
-        session, select(System.id, System.mlps_level, System.is_cii), System.id, sys_ids)}
+        s for _i, s in ctx.asset.values() if s
+    }
+    ctx.system = {
+        s: (lvl, bool(cii))
+        for s, lvl, cii in _in(
+            session, select(System.id, System.mlps_level, System.is_cii), System.id, sys_ids
+        )
+    }
     _business(session, ctx)
     advisories = {h.advisory_pk: h for h in hits}  # CVE ids per distinct advisory, not per hit
     cves = {c for h in advisories.values() for c in cves_of(h.advisory_id, h.aliases)}
     ctx.kev = dict(_in(session, select(KevEntry.cve_id, KevEntry.ransomware), KevEntry.cve_id, cves))
     ctx.epss = dict(_in(session, select(EpssScore.cve_id, EpssScore.epss), EpssScore.cve_id, cves))
-    linked = _in(session, select(AdvisoryAlias.alias, Advisory.source, Advisory.advisory_id, Advisory.cvss_score,
-                                 Advisory.severity).join(Advisory, Advisory.id == AdvisoryAlias.advisory_pk)
-                 .where(Advisory.source.in_(("nvd", "cnnvd", "cnvd"))), AdvisoryAlias.alias, cves)
+    linked = _in(
+        session,
+        select(
+            AdvisoryAlias.alias, Advisory.source, Advisory.advisory_id, Advisory.cvss_score, Advisory.severity
+        )
+        .join(Advisory, Advisory.id == AdvisoryAlias.advisory_pk)
+        .where(Advisory.source.in_(("nvd", "cnnvd", "cnvd"))),
+        AdvisoryAlias.alias,
+        cves,
+    )
     for alias, _source, aid, score, sev in sorted(linked, key=lambda r: r[1] != "nvd"):
         cur = ctx.linked.get(alias)
         if cur is None or (cur[0] is None and score is not None):
             ctx.linked[alias] = (score, sev, aid)
         elif cur[1] is None and sev:
             ctx.linked[alias] = (cur[0], sev, cur[2])
-    ctx.snapshots = {i: d.isoformat() for i, d in session.execute(select(FeedImport.id, FeedImport.snapshot_date))}
+    ctx.snapshots = {
+        i: d.isoformat() for i, d in session.execute(select(FeedImport.id, FeedImport.snapshot_date))
+    }
     return ctx
 
 
 def _threat(h: Hit, own: dict[int, tuple[float | None, str | None]], ctx: MapContext) -> dict[str, Any]:
     """Threat side of the score: the same for every carrier of an advisory (cached per advisory)."""
     score, sev = own.get(h.advisory_pk, (None, None))
-    t: dict[str, Any] = {"cvss": score, "cvss_source": h.advisory_id, "severity": sev, "kev": False,
-                         "ransomware": False, "epss": None}
+    t: dict[str, Any] = {
+        "cvss": score,
+        "cvss_source": h.advisory_id,
+        "severity": sev,
+        "kev": False,
+        "ransomware": False,
+        "epss": None,
+    }
     for cve in cves_of(h.advisory_id, h.aliases):
         lscore, lsev, laid = ctx.linked.get(cve, (None, None, ""))
         if t["cvss"] is None and lscore is not None:
             t["cvss"], t["cvss_source"] = lscore, laid
-        if lsev and (t["severity"] is None or SEVERITY_ORDER.index(lsev) > SEVERITY_ORDER.index(t["severity"])):
+        if lsev and (
+            t["severity"] is None or SEVERITY_ORDER.index(lsev) > SEVERITY_ORDER.index(t["severity"])
+        ):
             t["severity"] = lsev
         if cve in ctx.kev:
             t["kev"], t["ransomware"] = True, t["ransomware"] or ctx.kev[cve]
@@ -127,7 +174,9 @@ def _exposure(comp: Any, ctx: MapContext) -> dict[str, Any]:
     sys_id = comp.system_id or asset_sys
     if sys_id in ctx.system:
         m["mlps_level"], m["is_cii"] = ctx.system[sys_id]
-    levels = [ctx.business.get((kind, key)) for kind, key in (("system", sys_id), ("asset", comp.asset_id)) if key]
+    levels = [
+        ctx.business.get((kind, key)) for kind, key in (("system", sys_id), ("asset", comp.asset_id)) if key
+    ]
     known = [lv for lv in levels if lv]
     m["business"] = max(known, key=CRIT_ORDER.index) if known else None
     return m
@@ -138,8 +187,15 @@ def context_for(h: Hit, own: dict[int, tuple[float | None, str | None]], ctx: Ma
 
 
 def _own_scores(session: Session, hits: list[Hit]) -> dict[int, tuple[float | None, str | None]]:
-    return {pk: (s, sev) for pk, s, sev in _in(session, select(Advisory.id, Advisory.cvss_score, Advisory.severity),
-                                               Advisory.id, {h.advisory_pk for h in hits})}
+    return {
+        pk: (s, sev)
+        for pk, s, sev in _in(
+            session,
+            select(Advisory.id, Advisory.cvss_score, Advisory.severity),
+            Advisory.id,
+            {h.advisory_pk for h in hits},
+        )
+    }
 
 
 def scope_of(h: Hit) -> tuple[str, int | None]:
@@ -182,24 +238,38 @@ def build_rows(session: Session, hits: list[Hit], now: dt.datetime) -> list[dict
             st, sid = scope_of(h)
             prefix = f"{st}:{sid}|{comp.identity}|"  # triage.triage_key() without the advisory
             software = comp.target_type == "software"
-            base = {"target_type": comp.target_type, "target_id": comp.target_id,
-                    "software_id": comp.target_id if software else None,
-                    "endpoint_id": comp.target_id if comp.target_type == "endpoint" else None,
-                    "asset_id": comp.asset_id,
-                    "system_id": comp.system_id or ctx.asset.get(comp.asset_id or -1, (0, None))[1],
-                    "package": comp.identity, "version": comp.version, "match_kind": comp.match_kind,
-                    "last_matched": now, "active": True}
+            base = {
+                "target_type": comp.target_type,
+                "target_id": comp.target_id,
+                "software_id": comp.target_id if software else None,
+                "endpoint_id": comp.target_id if comp.target_type == "endpoint" else None,
+                "asset_id": comp.asset_id,
+                "system_id": comp.system_id or ctx.asset.get(comp.asset_id or -1, (0, None))[1],
+                "package": comp.identity,
+                "version": comp.version,
+                "match_kind": comp.match_kind,
+                "last_matched": now,
+                "active": True,
+            }
         skey = (h.advisory_pk, eid, h.confidence)
         part = scored.get(skey)
         if part is None:
             if h.advisory_pk not in threats:
                 threats[h.advisory_pk] = _threat(h, own, ctx)
                 cves[h.advisory_pk] = cves_of(h.advisory_id, h.aliases)
-            total, prio, factors = scoring.score(scoring.Context(
-                confidence=h.confidence, **threats[h.advisory_pk], **exposure_values[eid]), cfg)
-            part = scored[skey] = {"advisory_pk": h.advisory_pk, "advisory_id": h.advisory_id,
-                                   "cve_ids": cves[h.advisory_pk], "confidence": h.confidence,
-                                   "score": total, "priority": prio, "factors": factors}
+            total, prio, factors = scoring.score(
+                scoring.Context(confidence=h.confidence, **threats[h.advisory_pk], **exposure_values[eid]),
+                cfg,
+            )
+            part = scored[skey] = {
+                "advisory_pk": h.advisory_pk,
+                "advisory_id": h.advisory_id,
+                "cve_ids": cves[h.advisory_pk],
+                "confidence": h.confidence,
+                "score": total,
+                "priority": prio,
+                "factors": factors,
+            }
         ev = h.evidence
         if "snapshot" not in ev:  # evidence is shared by every carrier of a (package, version): set once
             ev["snapshot"] = snapshots.get(ev.get("feed_import_id") or -1)
@@ -208,9 +278,19 @@ def build_rows(session: Session, hits: list[Hit], now: dt.datetime) -> list[dict
 
 
 def _existing(session: Session, targets: set[tuple[str, int]] | None) -> dict[tuple[str, int, int], Any]:
-    stmt = select(Finding.id, Finding.target_type, Finding.target_id, Finding.advisory_pk, Finding.active,
-                  Finding.score, Finding.priority, Finding.status, Finding.version, Finding.confidence,
-                  Finding.triage_key)
+    stmt = select(
+        Finding.id,
+        Finding.target_type,
+        Finding.target_id,
+        Finding.advisory_pk,
+        Finding.active,
+        Finding.score,
+        Finding.priority,
+        Finding.status,
+        Finding.version,
+        Finding.confidence,
+        Finding.triage_key,
+    )
     if targets is None:
         rows = session.execute(stmt).all()
     else:
@@ -221,8 +301,9 @@ def _existing(session: Session, targets: set[tuple[str, int]] | None) -> dict[tu
     return {(r.target_type, r.target_id, r.advisory_pk): r for r in rows}
 
 
-def write(session: Session, rows: list[dict[str, Any]], targets: set[tuple[str, int]] | None,
-          now: dt.datetime) -> dict[str, int]:
+def write(
+    session: Session, rows: list[dict[str, Any]], targets: set[tuple[str, int]] | None, now: dt.datetime
+) -> dict[str, int]:
     """Insert new findings, update changed ones, close the ones that no longer match."""
     cfg = scoring.load_config()
     existing = _existing(session, targets)
@@ -233,15 +314,25 @@ def write(session: Session, rows: list[dict[str, Any]], targets: set[tuple[str, 
     for r in rows:
         old = existing.pop((r["target_type"], r["target_id"], r["advisory_pk"]), None)
         t = decisions.get(r["triage_key"])
-        status, note = triage.apply_on_match(t, was_active=None if old is None else bool(old.active),
-                                             version=r["version"])
+        status, note = triage.apply_on_match(
+            t, was_active=None if old is None else bool(old.active), version=r["version"]
+        )
         reopened += 1 if note else 0
         r["status"] = status
         if old is None:
-            r["first_matched"], r["due_date"] = now, due_new.get(r["priority"]) or scoring.due_date(now, r["priority"], cfg)
+            r["first_matched"], r["due_date"] = (
+                now,
+                due_new.get(r["priority"]) or scoring.due_date(now, r["priority"], cfg),
+            )
             new.append(r)
         elif (old.active, old.score, old.priority, old.status, old.version, old.confidence) != (
-                True, r["score"], r["priority"], status, r["version"], r["confidence"]):
+            True,
+            r["score"],
+            r["priority"],
+            status,
+            r["version"],
+            r["confidence"],
+        ):
             changed.append({**r, "id": old.id})
         else:
             touched.append(old.id)
@@ -251,23 +342,37 @@ def write(session: Session, rows: list[dict[str, Any]], targets: set[tuple[str, 
         session.execute(update(Finding), changed)
     closed = _close(session, [e for e in existing.values() if e.active], decisions)
     if targets is None:  # full match: every finding still active was matched now (one statement)
-        session.execute(update(Finding).where(Finding.active.is_(True), Finding.last_matched != now)
-                        .values(last_matched=now))
+        session.execute(
+            update(Finding)
+            .where(Finding.active.is_(True), Finding.last_matched != now)
+            .values(last_matched=now)
+        )
     else:
         for part in chunks(touched):
             session.execute(update(Finding).where(Finding.id.in_(part)).values(last_matched=now))
-    return {"findings_new": len(new), "findings_changed": len(changed), "findings_unchanged": len(touched),
-            "findings_closed": closed, "reopened": reopened}
+    return {
+        "findings_new": len(new),
+        "findings_changed": len(changed),
+        "findings_unchanged": len(touched),
+        "findings_closed": closed,
+        "reopened": reopened,
+    }
 
 
 def _due_dates(session: Session, changed: list[dict[str, Any]], cfg: scoring.ScoringConfig) -> None:
     """SLA due dates of changed findings from their first match (read only for those rows)."""
     firsts: dict[int, dt.datetime] = {}
     for part in chunks([r["id"] for r in changed]):
-        firsts.update(session.execute(select(Finding.id, Finding.first_matched).where(Finding.id.in_(part))).tuples().all())
+        firsts.update(
+            session.execute(select(Finding.id, Finding.first_matched).where(Finding.id.in_(part)))
+            .tuples()
+            .all()
+        )
     for r in changed:
         first = firsts[r["id"]]
-        r["due_date"] = scoring.due_date(first if first.tzinfo else first.replace(tzinfo=dt.UTC), r["priority"], cfg)
+        r["due_date"] = scoring.due_date(
+            first if first.tzinfo else first.replace(tzinfo=dt.UTC), r["priority"], cfg
+        )
 
 
 def _fast_insert(session: Session, rows: list[dict[str, Any]]) -> None:

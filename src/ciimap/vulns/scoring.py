@@ -27,20 +27,21 @@ ZH_CRIT = {"critical": "极高", "high": "高", "medium": "中", "low": "低"}
 
 @dataclass(frozen=True)
 class ScoringConfig:
-    w_cvss: float = 4.0            # CVSS base 0–10 → 0–40 points
-    unknown_cvss: float = 5.0      # when no feed gives a score or severity
-    kev: float = 20.0              # listed in CISA KEV (exploited in the wild)
-    ransomware: float = 5.0        # KEV: known ransomware campaign use
-    w_epss: float = 15.0           # EPSS probability 0–1 → 0–15 points
+    w_cvss: float = 4.0  # CVSS base 0–10 → 0–40 points
+    unknown_cvss: float = 5.0  # when no feed gives a score or severity
+    kev: float = 20.0  # listed in CISA KEV (exploited in the wild)
+    ransomware: float = 5.0  # KEV: known ransomware campaign use
+    w_epss: float = 15.0  # EPSS probability 0–1 → 0–15 points
     internet_facing: float = 10.0  # asset in an internet-facing zone
-    open_port: float = 5.0         # matched service listens on an open port (software: half)
+    open_port: float = 5.0  # matched service listens on an open port (software: half)
     mlps: dict[str, float] = field(default_factory=lambda: {"2": 2.0, "3": 5.0, "4": 8.0, "5": 10.0})
-    cii: float = 5.0               # system is CII (关键信息基础设施)
-    business: dict[str, float] = field(default_factory=lambda: {"low": 0.0, "medium": 3.0, "high": 6.0,
-                                                                "critical": 10.0})
+    cii: float = 5.0  # system is CII (关键信息基础设施)
+    business: dict[str, float] = field(
+        default_factory=lambda: {"low": 0.0, "medium": 3.0, "high": 6.0, "critical": 10.0}
+    )
     confidence: dict[str, float] = field(default_factory=lambda: {"high": 1.0, "medium": 0.8, "low": 0.5})
     thresholds: dict[str, float] = field(default_factory=lambda: {"P1": 70.0, "P2": 50.0, "P3": 30.0})
-    kev_floor: str = "P2"          # a KEV finding is never below this priority
+    kev_floor: str = "P2"  # a KEV finding is never below this priority
     sla_days: dict[str, int] = field(default_factory=lambda: {"P1": 7, "P2": 30, "P3": 90, "P4": 180})
 
 
@@ -105,8 +106,13 @@ def describe(f: dict[str, Any], lang: str = "en") -> str:
     key = f.get("text", f["factor"])
     en, zh = TEXTS.get(key, ("{v}", "{v}"))
     tpl = zh if lang.startswith("zh") else en
-    return tpl.format(v=f.get("value"), src=f.get("src"), base=f.get("base"), mult=f.get("mult"),
-                      zh=ZH_CRIT.get(str(f.get("value")), f.get("value")))
+    return tpl.format(
+        v=f.get("value"),
+        src=f.get("src"),
+        base=f.get("base"),
+        mult=f.get("mult"),
+        zh=ZH_CRIT.get(str(f.get("value")), f.get("value")),
+    )
 
 
 def _threat(c: Context, cfg: ScoringConfig) -> list[dict[str, Any]]:
@@ -117,7 +123,9 @@ def _threat(c: Context, cfg: ScoringConfig) -> list[dict[str, Any]]:
         base = SEVERITY_BASE[c.severity]
         out.append(_f("severity", c.severity, base * cfg.w_cvss, base=base))
     else:
-        out.append(_f("cvss", None, cfg.unknown_cvss * cfg.w_cvss, base=cfg.unknown_cvss, text="cvss_unknown"))
+        out.append(
+            _f("cvss", None, cfg.unknown_cvss * cfg.w_cvss, base=cfg.unknown_cvss, text="cvss_unknown")
+        )
     if c.kev:
         out.append(_f("kev", True, cfg.kev))
         if c.ransomware:

@@ -76,13 +76,23 @@ def _check_shrink(session: Session, model: Any, kind: str, path: Path, rows: lis
     stored = session.scalar(select(func.count()).select_from(model)) or 0
     new = len({r["cve_id"] for r in rows})
     if stored and new < stored * shrink_ratio():
-        raise InputFileError(str(path), f"refused: this {kind.upper()} snapshot has {new} entries, the stored "
-                             f"catalogue {stored} (below {shrink_ratio():.0%}); nothing was changed. If the file "
-                             "is complete, import it again with --allow-shrink (API: allow_shrink=true)")
+        raise InputFileError(
+            str(path),
+            f"refused: this {kind.upper()} snapshot has {new} entries, the stored "
+            f"catalogue {stored} (below {shrink_ratio():.0%}); nothing was changed. If the file "
+            "is complete, import it again with --allow-shrink (API: allow_shrink=true)",
+        )
 
 
-def import_feed(session: Session, *, kind: str, path: str | Path, snapshot_date: dt.date | None = None,
-                rematch: bool = True, allow_shrink: bool = False) -> dict[str, Any]:
+def import_feed(
+    session: Session,
+    *,
+    kind: str,
+    path: str | Path,
+    snapshot_date: dt.date | None = None,
+    rematch: bool = True,
+    allow_shrink: bool = False,
+) -> dict[str, Any]:
     """Parse and store one feed (all-or-nothing in the caller's transaction), then re-match.
 
     Empty, cut, undecodable and bomb files are refused (one :class:`InputFileError`) before anything
@@ -99,8 +109,14 @@ def import_feed(session: Session, *, kind: str, path: str | Path, snapshot_date:
         parsed = mod.parse(p)
     digest = checksum(p)
     snap = snapshot_date or parsed.snapshot_date or dt.date.today()
-    fi = FeedImport(kind=kind, source=str(p)[:500], snapshot_date=snap, checksum=digest,
-                    imported_by=current_actor().name, notes=parsed.notes)
+    fi = FeedImport(
+        kind=kind,
+        source=str(p)[:500],
+        snapshot_date=snap,
+        checksum=digest,
+        imported_by=current_actor().name,
+        notes=parsed.notes,
+    )
     session.add(fi)
     session.flush()
     if kind in ("kev", "epss"):
@@ -113,11 +129,25 @@ def import_feed(session: Session, *, kind: str, path: str | Path, snapshot_date:
         counts = store_advisories(session, parsed.advisories, fi.id)
         count = counts["advisories"]
     fi.record_count, fi.seconds = count, round(time.perf_counter() - t0, 3)
-    audit.record_bulk(session, "import", f"vuln_feed:{kind}", count=count, digest=digest,
-                      detail={"feed_import_id": fi.id, "source": fi.source, "snapshot_date": snap.isoformat()})
-    result: dict[str, Any] = {"feed_import_id": fi.id, "kind": kind, "source": fi.source,
-                              "snapshot_date": snap.isoformat(), "checksum": digest, "records": count,
-                              "import_seconds": fi.seconds, "notes": parsed.notes, **counts}
+    audit.record_bulk(
+        session,
+        "import",
+        f"vuln_feed:{kind}",
+        count=count,
+        digest=digest,
+        detail={"feed_import_id": fi.id, "source": fi.source, "snapshot_date": snap.isoformat()},
+    )
+    result: dict[str, Any] = {
+        "feed_import_id": fi.id,
+        "kind": kind,
+        "source": fi.source,
+        "snapshot_date": snap.isoformat(),
+        "checksum": digest,
+        "records": count,
+        "import_seconds": fi.seconds,
+        "notes": parsed.notes,
+        **counts,
+    }
     warning = stale_warning(kind, snap)
     if warning:
         result["warning"] = warning
@@ -128,20 +158,35 @@ def import_feed(session: Session, *, kind: str, path: str | Path, snapshot_date:
 
 def list_feeds(session: Session, *, today: dt.date | None = None) -> list[dict[str, Any]]:
     """Every import, newest first, with a stale warning on the latest import of each kind."""
-    rows = list(session.scalars(select(FeedImport).order_by(FeedImport.imported_at.desc(), FeedImport.id.desc())))
+    rows = list(
+        session.scalars(select(FeedImport).order_by(FeedImport.imported_at.desc(), FeedImport.id.desc()))
+    )
     seen: set[str] = set()
     out = []
     for fi in rows:
         latest = fi.kind not in seen
         seen.add(fi.kind)
-        out.append({"id": fi.id, "kind": fi.kind, "source": fi.source, "snapshot_date": fi.snapshot_date,
-                    "checksum": fi.checksum, "records": fi.record_count, "imported_at": fi.imported_at,
-                    "imported_by": fi.imported_by, "seconds": fi.seconds, "latest": latest,
-                    "warning": stale_warning(fi.kind, fi.snapshot_date, today) if latest else None})
+        out.append(
+            {
+                "id": fi.id,
+                "kind": fi.kind,
+                "source": fi.source,
+                "snapshot_date": fi.snapshot_date,
+                "checksum": fi.checksum,
+                "records": fi.record_count,
+                "imported_at": fi.imported_at,
+                "imported_by": fi.imported_by,
+                "seconds": fi.seconds,
+                "latest": latest,
+                "warning": stale_warning(fi.kind, fi.snapshot_date, today) if latest else None,
+            }
+        )
     return out
 
 
-def match(session: Session, *, asset_ids: set[int] | None = None, system_ids: set[int] | None = None) -> dict[str, Any]:
+def match(
+    session: Session, *, asset_ids: set[int] | None = None, system_ids: set[int] | None = None
+) -> dict[str, Any]:
     """Match every component in scope (``None`` = all) and bring findings up to date."""
     return _match(session, asset_ids=asset_ids, system_ids=system_ids)
 
@@ -157,11 +202,18 @@ def _match(session: Session, *, asset_ids: set[int] | None, system_ids: set[int]
     scoped = asset_ids is not None or system_ids is not None
     written = persist.write(session, rows, stats.targets if scoped else None, now)
     written["reopened"] += reopened
-    written["fixed_verified"] = triage.verify_fixed(session, {r["triage_key"] for r in rows},
-                                                    asset_ids=asset_ids, system_ids=system_ids)
-    return {"components": stats.components, "findings": len(rows), **written,
-            "skipped_wildcard": stats.skipped_wildcard, "skipped_unversioned": stats.skipped_unversioned,
-            "unparsed_purl": stats.unparsed_purl, "seconds": round(time.perf_counter() - t0, 3)}
+    written["fixed_verified"] = triage.verify_fixed(
+        session, {r["triage_key"] for r in rows}, asset_ids=asset_ids, system_ids=system_ids
+    )
+    return {
+        "components": stats.components,
+        "findings": len(rows),
+        **written,
+        "skipped_wildcard": stats.skipped_wildcard,
+        "skipped_unversioned": stats.skipped_unversioned,
+        "unparsed_purl": stats.unparsed_purl,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
 
 
 def has_advisories(session: Session) -> bool:
@@ -169,8 +221,13 @@ def has_advisories(session: Session) -> bool:
     return session.scalar(select(Advisory.id).limit(1)) is not None
 
 
-def rematch_after_import(session: Session, *, asset_ids: list[int] | None = None,
-                         system_ids: list[int] | None = None, everything: bool = False) -> dict[str, Any] | None:
+def rematch_after_import(
+    session: Session,
+    *,
+    asset_ids: list[int] | None = None,
+    system_ids: list[int] | None = None,
+    everything: bool = False,
+) -> dict[str, Any] | None:
     """Bring findings up to date after an import, in the import's own transaction."""
     if not has_advisories(session):
         return None
@@ -181,15 +238,23 @@ def rematch_after_import(session: Session, *, asset_ids: list[int] | None = None
     return rematch_for(session, asset_ids=asset_ids, system_ids=system_ids)
 
 
-def rematch_for(session: Session, *, software_ids: list[int] | None = None, asset_ids: list[int] | None = None,
-                system_ids: list[int] | None = None, endpoint_ids: list[int] | None = None) -> dict[str, Any]:
+def rematch_for(
+    session: Session,
+    *,
+    software_ids: list[int] | None = None,
+    asset_ids: list[int] | None = None,
+    system_ids: list[int] | None = None,
+    endpoint_ids: list[int] | None = None,
+) -> dict[str, Any]:
     """Re-match only what a software/endpoint change touched (call after an import, same session).
 
     Deleted software needs no call: its findings go with it (ON DELETE CASCADE), its triage stays.
     """
     assets, systems = set(asset_ids or ()), set(system_ids or ())
     for part in chunks(sorted(set(software_ids or ()))):
-        for a, s in session.execute(select(Software.asset_id, Software.system_id).where(Software.id.in_(part))):
+        for a, s in session.execute(
+            select(Software.asset_id, Software.system_id).where(Software.id.in_(part))
+        ):
             if a:
                 assets.add(a)
             elif s:
@@ -201,10 +266,21 @@ def rematch_for(session: Session, *, software_ids: list[int] | None = None, asse
     return match(session, asset_ids=assets, system_ids=systems)
 
 
-def list_findings(session: Session, *, priority: str | None = None, asset_id: int | None = None,
-                  system_id: int | None = None, status: str | None = None, advisory: str | None = None,
-                  severity: str | None = None, kev: bool | None = None, site_id: int | None = None,
-                  include_inactive: bool = False, limit: int = 100, offset: int = 0) -> tuple[list[Finding], int]:
+def list_findings(
+    session: Session,
+    *,
+    priority: str | None = None,
+    asset_id: int | None = None,
+    system_id: int | None = None,
+    status: str | None = None,
+    advisory: str | None = None,
+    severity: str | None = None,
+    kev: bool | None = None,
+    site_id: int | None = None,
+    include_inactive: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Finding], int]:
     """Findings by risk (score, highest first); the filters of the API, the CLI and the web page.
 
     ``severity`` is the worst known for the advisory (its own or a linked NVD/CNNVD/CNVD entry's:
@@ -219,15 +295,21 @@ def list_findings(session: Session, *, priority: str | None = None, asset_id: in
     stmt = select(Finding)
     if not include_inactive:
         stmt = stmt.where(Finding.active.is_(True))
-    for col, val in ((Finding.priority, priority), (Finding.asset_id, asset_id), (Finding.system_id, system_id),
-                     (Finding.status, status), (Finding.advisory_id, advisory)):
+    for col, val in (
+        (Finding.priority, priority),
+        (Finding.asset_id, asset_id),
+        (Finding.system_id, system_id),
+        (Finding.status, status),
+        (Finding.advisory_id, advisory),
+    ):
         if val is not None:
             stmt = stmt.where(col == val)
     if severity is not None:
         stmt = stmt.where(listing.severity_is(severity))
     if kev is not None:
-        in_kev = Finding.advisory_pk.in_(select(AdvisoryAlias.advisory_pk).where(
-            AdvisoryAlias.alias.in_(select(KevEntry.cve_id))))
+        in_kev = Finding.advisory_pk.in_(
+            select(AdvisoryAlias.advisory_pk).where(AdvisoryAlias.alias.in_(select(KevEntry.cve_id)))
+        )
         stmt = stmt.where(in_kev if kev else ~in_kev)
     if site_id is not None:
         stmt = stmt.where(Finding.asset_id.in_(select(Asset.id).where(Asset.site_id == site_id)))
@@ -258,15 +340,35 @@ def finding_detail(session: Session, finding_id: int) -> dict[str, Any]:
     ids = [f.advisory_id, *f.cve_ids]
     kev = session.scalars(select(KevEntry).where(KevEntry.cve_id.in_(f.cve_ids or [""]))).first()
     epss = session.scalars(select(EpssScore).where(EpssScore.cve_id.in_(f.cve_ids or [""]))).first()
-    return {"finding": f, "advisory": adv, "triage": t, "kev": kev, "epss": epss,
-            "linked": [a for a in linked_advisories(session, ids) if a.id != f.advisory_pk]}
+    return {
+        "finding": f,
+        "advisory": adv,
+        "triage": t,
+        "kev": kev,
+        "epss": epss,
+        "linked": [a for a in linked_advisories(session, ids) if a.id != f.advisory_pk],
+    }
 
 
-def set_triage(session: Session, *, finding_id: int, state: str, justification: str | None = None,
-               detail: str | None = None, expires: dt.date | None = None,
-               actor: str | None = None) -> triage.Triage:
-    return triage.set_state(session, finding_id=finding_id, state=state, justification=justification,
-                            detail=detail, expires=expires, actor=actor)
+def set_triage(
+    session: Session,
+    *,
+    finding_id: int,
+    state: str,
+    justification: str | None = None,
+    detail: str | None = None,
+    expires: dt.date | None = None,
+    actor: str | None = None,
+) -> triage.Triage:
+    return triage.set_state(
+        session,
+        finding_id=finding_id,
+        state=state,
+        justification=justification,
+        detail=detail,
+        expires=expires,
+        actor=actor,
+    )
 
 
 def _package_query(q: str) -> tuple[list[str], str | None]:
@@ -279,7 +381,9 @@ def _package_query(q: str) -> tuple[list[str], str | None]:
         return [f"pkg:{ptype}/{name}"], version
     name, _, version = q.partition("@")
     names = {name.lower(), V.normalise_name("pypi", name)}
-    return [f"pkg:%/{n}" for n in sorted(names)] + [f"cpe:%:{n.lower()}" for n in sorted(names)], version or None
+    return [f"pkg:%/{n}" for n in sorted(names)] + [
+        f"cpe:%:{n.lower()}" for n in sorted(names)
+    ], version or None
 
 
 def where(session: Session, *, query: str) -> dict[str, Any]:
@@ -290,22 +394,36 @@ def where(session: Session, *, query: str) -> dict[str, Any]:
     known = up.startswith(KNOWN_PREFIXES)
     if known or (ADVISORY_RE.match(q) and not q.startswith("pkg:")):
         advisories = linked_advisories(session, [up if up.startswith(UPPER_IDS) else q])
-        cves = sorted({a for adv in advisories for a in [adv.advisory_id, *adv.aliases] if a.startswith("CVE-")})
+        cves = sorted(
+            {a for adv in advisories for a in [adv.advisory_id, *adv.aliases] if a.startswith("CVE-")}
+        )
         advisories = linked_advisories(session, sorted({up if up.startswith(UPPER_IDS) else q, *cves}))
         if advisories or known:
             if not advisories:
                 raise NotFound(f"no advisory known as '{q}' (import the feed that has it)")
-            findings = session.scalars(stmt.where(Finding.advisory_pk.in_([a.id for a in advisories]))
-                                       .order_by(Finding.score.desc(), Finding.id)).all()
-            return {"query": q, "kind": "advisory", "advisories": advisories, "findings": list(findings),
-                    "components": []}
+            findings = session.scalars(
+                stmt.where(Finding.advisory_pk.in_([a.id for a in advisories])).order_by(
+                    Finding.score.desc(), Finding.id
+                )
+            ).all()
+            return {
+                "query": q,
+                "kind": "advisory",
+                "advisories": advisories,
+                "findings": list(findings),
+                "components": [],
+            }
     patterns, version = _package_query(q)
     cond = or_(*[Finding.package.like(p) for p in patterns])
     if version:
         stmt = stmt.where(Finding.version == version)
     findings = list(session.scalars(stmt.where(cond).order_by(Finding.score.desc(), Finding.id)))
-    comp = select(Software).where(or_(*[Software.purl.like(p + "@%") for p in patterns if p.startswith("pkg:")],
-                                      func.lower(Software.name) == patterns[0].rsplit("/", 1)[-1].split(":")[-1]))
+    comp = select(Software).where(
+        or_(
+            *[Software.purl.like(p + "@%") for p in patterns if p.startswith("pkg:")],
+            func.lower(Software.name) == patterns[0].rsplit("/", 1)[-1].split(":")[-1],
+        )
+    )
     if version:
         comp = comp.where(Software.version == version)
     components = list(session.scalars(comp.order_by(Software.id).limit(1000)))

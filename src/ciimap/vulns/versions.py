@@ -20,17 +20,43 @@ from packaging.version import InvalidVersion, Version
 
 #: OSV ecosystem name (before any ":suffix") → purl type.
 OSV_TO_PURL = {
-    "pypi": "pypi", "npm": "npm", "maven": "maven", "go": "golang", "crates.io": "cargo",
-    "rubygems": "gem", "nuget": "nuget", "packagist": "composer", "debian": "deb", "ubuntu": "deb",
-    "alpine": "apk", "hex": "hex", "pub": "pub", "rocky linux": "rpm", "almalinux": "rpm",
-    "red hat": "rpm", "suse": "rpm", "opensuse": "rpm", "conan": "conan", "swifturl": "swift",
+    "pypi": "pypi",
+    "npm": "npm",
+    "maven": "maven",
+    "go": "golang",
+    "crates.io": "cargo",
+    "rubygems": "gem",
+    "nuget": "nuget",
+    "packagist": "composer",
+    "debian": "deb",
+    "ubuntu": "deb",
+    "alpine": "apk",
+    "hex": "hex",
+    "pub": "pub",
+    "rocky linux": "rpm",
+    "almalinux": "rpm",
+    "red hat": "rpm",
+    "suse": "rpm",
+    "opensuse": "rpm",
+    "conan": "conan",
+    "swifturl": "swift",
 }
 
 _UNIVERS = {
-    "npm": "SemverVersion", "cargo": "SemverVersion", "hex": "SemverVersion", "pub": "SemverVersion",
-    "swift": "SemverVersion", "maven": "MavenVersion", "deb": "DebianVersion", "rpm": "RpmVersion",
-    "golang": "GolangVersion", "nuget": "NugetVersion", "gem": "RubygemsVersion",
-    "composer": "ComposerVersion", "apk": "AlpineLinuxVersion", "conan": "ConanVersion",
+    "npm": "SemverVersion",
+    "cargo": "SemverVersion",
+    "hex": "SemverVersion",
+    "pub": "SemverVersion",
+    "swift": "SemverVersion",
+    "maven": "MavenVersion",
+    "deb": "DebianVersion",
+    "rpm": "RpmVersion",
+    "golang": "GolangVersion",
+    "nuget": "NugetVersion",
+    "gem": "RubygemsVersion",
+    "composer": "ComposerVersion",
+    "apk": "AlpineLinuxVersion",
+    "conan": "ConanVersion",
 }
 _PEP503 = re.compile(r"[-_.]+")
 _TOKEN = re.compile(r"\d+|[a-zA-Z]+")
@@ -109,7 +135,9 @@ def parse(ptype: str, version: str) -> tuple[str, Any]:
         import univers.versions as uv
 
         try:
-            return cls_name, getattr(uv, cls_name)(version.lstrip("v") if cls_name == "SemverVersion" else version)
+            return cls_name, getattr(uv, cls_name)(
+                version.lstrip("v") if cls_name == "SemverVersion" else version
+            )
         except Exception:  # univers raises several types for unparseable input
             return "generic", _Generic(version)
     return "generic", _Generic(version)
@@ -126,8 +154,15 @@ def compare(ptype: str, a: str, b: str) -> int:
     return 0 if va == vb else 1
 
 
-def in_interval(ptype: str, version: str, *, introduced: str | None, fixed: str | None,
-                last_affected: str | None, limit: str | None) -> bool:
+def in_interval(
+    ptype: str,
+    version: str,
+    *,
+    introduced: str | None,
+    fixed: str | None,
+    last_affected: str | None,
+    limit: str | None,
+) -> bool:
     """OSV interval semantics: introduced ≤ v < fixed (or ≤ last_affected), and v < limit."""
     if introduced and introduced != "0" and compare(ptype, version, introduced) < 0:
         return False
@@ -140,6 +175,7 @@ def in_interval(ptype: str, version: str, *, introduced: str | None, fixed: str 
 
 def sort_events(ptype: str, events: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Order OSV events by version ("0" first), as the OSV evaluation algorithm requires."""
+
     def cmp(a: tuple[str, str], b: tuple[str, str]) -> int:
         if a[1] == b[1]:
             return 0

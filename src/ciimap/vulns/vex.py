@@ -21,10 +21,19 @@ from ciimap.core.db import chunks
 from ciimap.inventory.models import ServiceEndpoint, Software
 from ciimap.vulns.models import Advisory, Finding, Triage
 
-STATE = {"new": "in_triage", "confirmed": "exploitable", "not_affected": "not_affected", "fixed": "resolved",
-         "risk_accepted": "exploitable"}
-SOURCE = {"osv": ("OSV", "https://osv.dev/vulnerability/"), "nvd": ("NVD", "https://nvd.nist.gov/vuln/detail/"),
-          "cnnvd": ("CNNVD", None), "cnvd": ("CNVD", None)}
+STATE = {
+    "new": "in_triage",
+    "confirmed": "exploitable",
+    "not_affected": "not_affected",
+    "fixed": "resolved",
+    "risk_accepted": "exploitable",
+}
+SOURCE = {
+    "osv": ("OSV", "https://osv.dev/vulnerability/"),
+    "nvd": ("NVD", "https://nvd.nist.gov/vuln/detail/"),
+    "cnnvd": ("CNNVD", None),
+    "cnvd": ("CNVD", None),
+}
 
 
 def _components(session: Session, findings: list[Finding]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -33,8 +42,11 @@ def _components(session: Session, findings: list[Finding]) -> dict[tuple[str, in
     ep_ids = sorted({f.endpoint_id for f in findings if f.endpoint_id})
     for part in chunks(sw_ids):
         for s in session.scalars(select(Software).where(Software.id.in_(part))):
-            c: dict[str, Any] = {"type": "library" if s.kind == "library" else "application",
-                                 "bom-ref": f"software-{s.id}", "name": s.name}
+            c: dict[str, Any] = {
+                "type": "library" if s.kind == "library" else "application",
+                "bom-ref": f"software-{s.id}",
+                "name": s.name,
+            }
             if s.version:
                 c["version"] = s.version
             if s.purl:
@@ -44,8 +56,11 @@ def _components(session: Session, findings: list[Finding]) -> dict[tuple[str, in
             out[("software", s.id)] = c
     for part in chunks(ep_ids):
         for e in session.scalars(select(ServiceEndpoint).where(ServiceEndpoint.id.in_(part))):
-            c = {"type": "application", "bom-ref": f"endpoint-{e.id}",
-                 "name": e.product or e.name or f"{e.protocol}/{e.port}"}
+            c = {
+                "type": "application",
+                "bom-ref": f"endpoint-{e.id}",
+                "name": e.product or e.name or f"{e.protocol}/{e.port}",
+            }
             if e.version:
                 c["version"] = e.version
             if e.cpes:
@@ -62,8 +77,11 @@ def _rating(adv: Advisory) -> list[dict[str, Any]]:
         r["score"] = adv.cvss_score
     if adv.cvss_vector:
         r["vector"] = adv.cvss_vector
-        r["method"] = "CVSSv31" if adv.cvss_vector.startswith("CVSS:3.1") else (
-            "CVSSv3" if adv.cvss_vector.startswith("CVSS:3") else "other")
+        r["method"] = (
+            "CVSSv31"
+            if adv.cvss_vector.startswith("CVSS:3.1")
+            else ("CVSSv3" if adv.cvss_vector.startswith("CVSS:3") else "other")
+        )
     return [r]
 
 
@@ -85,13 +103,25 @@ def _analysis(status: str, t: Triage | None) -> dict[str, Any]:
     return a
 
 
-def _vulnerability(adv: Advisory, status: str, t: Triage | None, group: list[Finding],
-                   comps: dict[tuple[str, int], dict[str, Any]], n: int) -> dict[str, Any]:
+def _vulnerability(
+    adv: Advisory,
+    status: str,
+    t: Triage | None,
+    group: list[Finding],
+    comps: dict[tuple[str, int], dict[str, Any]],
+    n: int,
+) -> dict[str, Any]:
     name, url = SOURCE.get(adv.source, (adv.source.upper(), None))
-    v: dict[str, Any] = {"bom-ref": f"{adv.advisory_id}#{n}", "id": adv.advisory_id,
-                         "source": {"name": name, **({"url": url + adv.advisory_id} if url else {})}}
-    refs = [{"id": a, "source": {"name": "NVD", "url": f"https://nvd.nist.gov/vuln/detail/{a}"}}
-            for a in adv.aliases if a.startswith("CVE-")]
+    v: dict[str, Any] = {
+        "bom-ref": f"{adv.advisory_id}#{n}",
+        "id": adv.advisory_id,
+        "source": {"name": name, **({"url": url + adv.advisory_id} if url else {})},
+    }
+    refs = [
+        {"id": a, "source": {"name": "NVD", "url": f"https://nvd.nist.gov/vuln/detail/{a}"}}
+        for a in adv.aliases
+        if a.startswith("CVE-")
+    ]
     if refs:
         v["references"] = refs
     if _rating(adv):
@@ -105,8 +135,10 @@ def _vulnerability(adv: Advisory, status: str, t: Triage | None, group: list[Fin
         if ref:
             by_ref[ref].add(f.version or "")
     status_word = "unaffected" if status in ("not_affected", "fixed") else "affected"
-    v["affects"] = [{"ref": ref, "versions": [{"version": ver, "status": status_word} for ver in sorted(vers) if ver]}
-                    for ref, vers in sorted(by_ref.items())]
+    v["affects"] = [
+        {"ref": ref, "versions": [{"version": ver, "status": status_word} for ver in sorted(vers) if ver]}
+        for ref, vers in sorted(by_ref.items())
+    ]
     for a in v["affects"]:
         if not a["versions"]:
             del a["versions"]
@@ -122,20 +154,41 @@ def export(session: Session, *, system_id: int | None = None, asset_id: int | No
         stmt = stmt.where(Finding.asset_id == asset_id)
     findings = list(session.scalars(stmt.order_by(Finding.advisory_id, Finding.id)))
     comps = _components(session, findings)
-    advs = {a.id: a for part in chunks(sorted({f.advisory_pk for f in findings}))
-            for a in session.scalars(select(Advisory).where(Advisory.id.in_(part)))}
+    advs = {
+        a.id: a
+        for part in chunks(sorted({f.advisory_pk for f in findings}))
+        for a in session.scalars(select(Advisory).where(Advisory.id.in_(part)))
+    }
     keys = sorted({f.triage_key for f in findings})
-    decisions = {t.key: t for part in chunks(keys) for t in session.scalars(select(Triage).where(Triage.key.in_(part)))}
+    decisions = {
+        t.key: t for part in chunks(keys) for t in session.scalars(select(Triage).where(Triage.key.in_(part)))
+    }
     groups: dict[tuple[int, str, str | None], list[Finding]] = defaultdict(list)
     for f in findings:
         t = decisions.get(f.triage_key)
         groups[(f.advisory_pk, f.status, t.key if t is not None and f.status != "new" else None)].append(f)
     ordered = sorted(groups.items(), key=lambda kv: (advs[kv[0][0]].advisory_id, kv[0][1], kv[0][2] or ""))
-    vulns = [_vulnerability(advs[pk], status, decisions.get(tkey or ""), group, comps, n)
-             for n, ((pk, status, tkey), group) in enumerate(ordered)]
-    return {"bomFormat": "CycloneDX", "specVersion": "1.5", "serialNumber": f"urn:uuid:{uuid.uuid4()}",
-            "version": 1,
-            "metadata": {"timestamp": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-                         "tools": {"components": [{"type": "application", "name": "ciimap",
-                                                   "version": getattr(ciimap, "__version__", "0.1.0")}]}},
-            "components": sorted(comps.values(), key=lambda c: c["bom-ref"]), "vulnerabilities": vulns}
+    vulns = [
+        _vulnerability(advs[pk], status, decisions.get(tkey or ""), group, comps, n)
+        for n, ((pk, status, tkey), group) in enumerate(ordered)
+    ]
+    return {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "serialNumber": f"urn:uuid:{uuid.uuid4()}",
+        "version": 1,
+        "metadata": {
+            "timestamp": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "tools": {
+                "components": [
+                    {
+                        "type": "application",
+                        "name": "ciimap",
+                        "version": getattr(ciimap, "__version__", "0.1.0"),
+                    }
+                ]
+            },
+        },
+        "components": sorted(comps.values(), key=lambda c: c["bom-ref"]),
+        "vulnerabilities": vulns,
+    }

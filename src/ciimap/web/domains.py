@@ -189,7 +189,9 @@ def import_kinds() -> list[str]:
     return list(getattr(svc, "KINDS", ())) if svc else []
 
 
-def submit_import(session: Session, *, kind: str, paths: list[str], actor: str, upload_dir: Any = None) -> Any:
+def submit_import(
+    session: Session, *, kind: str, paths: list[str], actor: str, upload_dir: Any = None
+) -> Any:
     """Queue the ingest capability's ``import`` job (the same job POST /api/imports queues)."""
     from ciimap.core import jobs
     from ciimap.core.errors import Invalid
@@ -197,7 +199,10 @@ def submit_import(session: Session, *, kind: str, paths: list[str], actor: str, 
     if kind not in import_kinds():
         raise Invalid(f"unknown import kind '{kind}' (kinds: {', '.join(import_kinds())})")
     return jobs.submit(
-        session, "import", {"kind": kind, "paths": paths, "options": {}, "scope": None}, actor=actor,
+        session,
+        "import",
+        {"kind": kind, "paths": paths, "options": {}, "scope": None},
+        actor=actor,
         upload_dir=upload_dir,
     )
 

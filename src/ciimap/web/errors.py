@@ -37,4 +37,6 @@ def _principal(request: Request) -> Principal | None:
 
 
 def error_page(request: Request, status: int, detail: str | None = None) -> HTMLResponse:
-    return render(request, "error.html", _principal(request), status_code=status, status=status, detail=detail)
+    return render(
+        request, "error.html", _principal(request), status_code=status, status=status, detail=detail
+    )

@@ -46,7 +46,9 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Any:  # noqa: A002
     try:
-        user = login_service.login(db, login_service.attempt_from(request, username.strip(), via="web"), password)
+        user = login_service.login(
+            db, login_service.attempt_from(request, username.strip(), via="web"), password
+        )
     except (NotAuthenticated, TooManyAttempts) as e:  # audited by login() in its own transaction
         wait = e.retry_after if isinstance(e, TooManyAttempts) else None
         page = render(

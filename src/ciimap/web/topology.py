@@ -29,12 +29,23 @@ MAX_BUDGET = 20_000
 SUMMARISE_ABOVE = 1000  # ids per IN (...) clause: below SQLite's variable limit, cheap on PostgreSQL
 
 
-
 def _asset_cols() -> tuple[Any, ...]:
     """The asset columns a topology node needs (one list for the overview and for what-if)."""
     a = m.Asset
-    return (a.id, a.name, a.hostname, a.primary_ip, a.kind, a.system_id, a.site_id, a.zone_id,
-            a.lifecycle_status, a.declared, a.criticality)
+    return (
+        a.id,
+        a.name,
+        a.hostname,
+        a.primary_ip,
+        a.kind,
+        a.system_id,
+        a.site_id,
+        a.zone_id,
+        a.lifecycle_status,
+        a.declared,
+        a.criticality,
+    )
+
 
 def nid(kind: str, ref: int) -> str:
     return f"{kind}:{ref}"

@@ -63,10 +63,21 @@ def findings_page(request: Request, db: DbSession, principal: Reader) -> Any:
     found, total = service.list_findings(db, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     keep = {k: v for k, v in params.items() if k in FILTERS and v}
     return render(
-        request, "findings.html", principal, active="findings", rows=listing.rows(db, found), total=total,
-        page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), keep=keep, error=error,
-        systems=listing.systems_with_findings(db), filters=FILTERS, states=TRIAGE_STATES,
-        justifications=triage.JUSTIFICATIONS, today=dt.date.today().isoformat(),
+        request,
+        "findings.html",
+        principal,
+        active="findings",
+        rows=listing.rows(db, found),
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        keep=keep,
+        error=error,
+        systems=listing.systems_with_findings(db),
+        filters=FILTERS,
+        states=TRIAGE_STATES,
+        justifications=triage.JUSTIFICATIONS,
+        today=dt.date.today().isoformat(),
     )
 
 
@@ -84,8 +95,15 @@ def set_status(
     """Change a finding's status; on success the page reloads, on error the reason shows in the row."""
     try:
         until = dt.date.fromisoformat(expires) if expires.strip() else None
-        service.set_triage(db, finding_id=finding_id, state=state, justification=justification or None,
-                           detail=detail.strip() or None, expires=until, actor=principal.username)
+        service.set_triage(
+            db,
+            finding_id=finding_id,
+            state=state,
+            justification=justification or None,
+            detail=detail.strip() or None,
+            expires=until,
+            actor=principal.username,
+        )
     except (Invalid, ValueError) as e:
         db.rollback()
         msg = e.message if isinstance(e, Invalid) else f"expires: {e}"

@@ -35,8 +35,9 @@ async def start_import(
 ) -> Any:
     up = await uploads.store_async(files)
     with up.until_queued():
-        job = domains.submit_import(db, kind=kind, paths=[str(p) for p in up.paths], actor=principal.username,
-                                    upload_dir=up.folder)
+        job = domains.submit_import(
+            db, kind=kind, paths=[str(p) for p in up.paths], actor=principal.username, upload_dir=up.folder
+        )
     return render(request, "partials/job.html", principal, job=job)
 
 

@@ -29,16 +29,40 @@ def _t(request: Request, principal: Principal, key: str, **kw: Any) -> str:
     return Translator(locale_for(request, principal))(key, **kw)
 
 
-def _page(request: Request, db: Session, principal: Principal, *, message: str | None = None,
-          error: str | None = None, status: int = 200, form: dict[str, str] | None = None) -> Any:
-    return render(request, "users.html", principal, status_code=status, active="users",
-                  users=auth.list_users(db), tokens=auth.live_token_counts(db), roles=auth.ROLES,
-                  locales=auth.LOCALES, min_password=auth.MIN_PASSWORD, message=message, error=error,
-                  form=form or {})
+def _page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+) -> Any:
+    return render(
+        request,
+        "users.html",
+        principal,
+        status_code=status,
+        active="users",
+        users=auth.list_users(db),
+        tokens=auth.live_token_counts(db),
+        roles=auth.ROLES,
+        locales=auth.LOCALES,
+        min_password=auth.MIN_PASSWORD,
+        message=message,
+        error=error,
+        form=form or {},
+    )
 
 
-def _failed(request: Request, db: Session, principal: Principal, e: Invalid | Conflict,
-            form: dict[str, str] | None = None) -> Any:
+def _failed(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    e: Invalid | Conflict,
+    form: dict[str, str] | None = None,
+) -> Any:
     """Show the reason (translated for the rules people meet most); nothing of the change is kept."""
     db.rollback()
     if isinstance(e, auth.LastAdmin):
@@ -68,27 +92,37 @@ def create_user(
 ) -> Any:
     form = {"username": username, "full_name": full_name, "role": role, "locale": locale}
     try:
-        user = auth.create_user(db, username=username.strip(), password=password, role=role,
-                                full_name=full_name.strip() or None, locale=locale)
+        user = auth.create_user(
+            db,
+            username=username.strip(),
+            password=password,
+            role=role,
+            full_name=full_name.strip() or None,
+            locale=locale,
+        )
     except (Invalid, Conflict) as e:
         return _failed(request, db, principal, e, form)
     return _page(request, db, principal, message=_t(request, principal, "users.created", name=user.username))
 
 
 @router.post("/admin/users/{user_id}/role")
-def change_role(request: Request, user_id: int, db: DbSession, principal: Admin,
-                role: Annotated[str, Form()]) -> Any:
+def change_role(
+    request: Request, user_id: int, db: DbSession, principal: Admin, role: Annotated[str, Form()]
+) -> Any:
     user = auth.get_user_by_id(db, user_id)
     try:
         auth.update_user(db, user=user, role=role)
     except (Invalid, Conflict) as e:
         return _failed(request, db, principal, e)
-    return _page(request, db, principal, message=_t(request, principal, "users.role_changed", name=user.username))
+    return _page(
+        request, db, principal, message=_t(request, principal, "users.role_changed", name=user.username)
+    )
 
 
 @router.post("/admin/users/{user_id}/active")
-def set_active(request: Request, user_id: int, db: DbSession, principal: Admin,
-               active: Annotated[str, Form()]) -> Any:
+def set_active(
+    request: Request, user_id: int, db: DbSession, principal: Admin, active: Annotated[str, Form()]
+) -> Any:
     user = auth.get_user_by_id(db, user_id)
     enable = active.lower() in ("true", "on", "1")
     try:
@@ -100,19 +134,26 @@ def set_active(request: Request, user_id: int, db: DbSession, principal: Admin,
 
 
 @router.post("/admin/users/{user_id}/password")
-def reset_password(request: Request, user_id: int, db: DbSession, principal: Admin,
-                   password: Annotated[str, Form()]) -> Any:
+def reset_password(
+    request: Request, user_id: int, db: DbSession, principal: Admin, password: Annotated[str, Form()]
+) -> Any:
     user = auth.get_user_by_id(db, user_id)
     try:
         auth.set_password(db, user, password)
     except Invalid as e:
         return _failed(request, db, principal, e)
-    return _page(request, db, principal, message=_t(request, principal, "users.password_reset", name=user.username))
+    return _page(
+        request, db, principal, message=_t(request, principal, "users.password_reset", name=user.username)
+    )
 
 
 @router.post("/admin/users/{user_id}/revoke-tokens")
 def revoke_tokens(request: Request, user_id: int, db: DbSession, principal: Admin) -> Any:
     user = auth.get_user_by_id(db, user_id)
     n = auth.revoke_tokens(db, user)
-    return _page(request, db, principal, message=_t(request, principal, "users.tokens_revoked", name=user.username, n=n))
-
+    return _page(
+        request,
+        db,
+        principal,
+        message=_t(request, principal, "users.tokens_revoked", name=user.username, n=n),
+    )

@@ -42,10 +42,16 @@ def _json_entry(path: Path, hosts: dict[str, HostRecord], obj: Any, lineno: int)
     for p in obj.get("ports") or []:
         try:
             reason = p.get("reason")
-            port = PortRecord(protocol=str(p.get("proto", "tcp")), port=int(p["port"]),
-                              state=str(p.get("status", "open")), reason=None if reason is None else str(reason))
+            port = PortRecord(
+                protocol=str(p.get("proto", "tcp")),
+                port=int(p["port"]),
+                state=str(p.get("status", "open")),
+                reason=None if reason is None else str(reason),
+            )
         except (KeyError, TypeError, ValueError):
-            raise InputFileError(str(path), "port entry without a valid 'port'", position=f"line {lineno}") from None
+            raise InputFileError(
+                str(path), "port entry without a valid 'port'", position=f"line {lineno}"
+            ) from None
         svc = p.get("service")
         if isinstance(svc, dict):
             port.name = None if svc.get("name") is None else str(svc["name"])
@@ -98,7 +104,9 @@ def _parse_json(path: Path, on_bytes: Callable[[int], None] | None) -> dict[str,
         try:
             obj = json.loads(s)
         except json.JSONDecodeError as e:
-            raise InputFileError(str(path), f"invalid JSON ({e.msg})", position=f"line {lineno}, column {e.colno}") from None
+            raise InputFileError(
+                str(path), f"invalid JSON ({e.msg})", position=f"line {lineno}, column {e.colno}"
+            ) from None
         for entry in obj if isinstance(obj, list) else [obj]:
             try:  # a plain try (no per-line cost on multi-million-line scans), not content_guard
                 _json_entry(path, hosts, entry, lineno)
@@ -108,8 +116,11 @@ def _parse_json(path: Path, on_bytes: Callable[[int], None] | None) -> dict[str,
         if on_bytes and lineno % 5000 == 0:
             on_bytes(offset)
     if bracketed and not closed:
-        raise InputFileError(str(path), "truncated masscan JSON: the closing ']' is missing (the file ends early)",
-                             position=f"line {lineno}")
+        raise InputFileError(
+            str(path),
+            "truncated masscan JSON: the closing ']' is missing (the file ends early)",
+            position=f"line {lineno}",
+        )
     if not bracketed and not entries:
         raise InputFileError(str(path), "no masscan entries in the file")
     return hosts
@@ -132,20 +143,34 @@ def _parse_list(path: Path, on_bytes: Callable[[int], None] | None) -> dict[str,
         if ended:
             raise InputFileError(str(path), "entries after the '# end' line", position=f"line {lineno}")
         if len(parts) < 4 or parts[0] not in ("open", "closed", "banner") or not parts[2].isdigit():
-            raise InputFileError(str(path), "not a masscan list line (expected 'open tcp PORT IP TIME')",
-                                 position=f"line {lineno}")
+            raise InputFileError(
+                str(path),
+                "not a masscan list line (expected 'open tcp PORT IP TIME')",
+                position=f"line {lineno}",
+            )
         status, proto, port, ip = parts[0], parts[1], int(parts[2]), parts[3]
         rec = _host(hosts, ip, lineno)
         entries += 1
         if status == "banner":
-            _merge_port(rec, PortRecord(protocol=proto, port=port, state="open",
-                                        name=parts[5] if len(parts) > 5 else None,
-                                        scripts=[("banner", " ".join(parts[6:]))], method="banner"))
+            _merge_port(
+                rec,
+                PortRecord(
+                    protocol=proto,
+                    port=port,
+                    state="open",
+                    name=parts[5] if len(parts) > 5 else None,
+                    scripts=[("banner", " ".join(parts[6:]))],
+                    method="banner",
+                ),
+            )
         else:
             _merge_port(rec, PortRecord(protocol=proto, port=port, state=status))
     if headed and not ended:
-        raise InputFileError(str(path), "truncated masscan list: the '# end' line is missing (the file ends early)",
-                             position=f"line {lineno}")
+        raise InputFileError(
+            str(path),
+            "truncated masscan list: the '# end' line is missing (the file ends early)",
+            position=f"line {lineno}",
+        )
     if not headed and not entries:
         raise InputFileError(str(path), "no masscan entries in the file")
     return hosts

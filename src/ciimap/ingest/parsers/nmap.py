@@ -21,13 +21,58 @@ from ciimap.ingest.records import HostRecord, PortRecord
 
 #: nmap options that take a separate value (so the value is not mistaken for a target).
 _VALUE_OPTS = {
-    "-p", "-oX", "-oN", "-oG", "-oA", "-oS", "-oM", "-iL", "-iR", "-e", "-S", "-D", "-g", "-b", "-PS", "-PA",
-    "--top-ports", "--exclude", "--excludefile", "--exclude-ports", "--script", "--script-args",
-    "--script-args-file", "--min-rate", "--max-rate", "--max-retries", "--host-timeout", "--scan-delay",
-    "--max-scan-delay", "--min-hostgroup", "--max-hostgroup", "--min-parallelism", "--max-parallelism",
-    "--source-port", "--data-length", "--ttl", "--spoof-mac", "--dns-servers", "--version-intensity",
-    "--stylesheet", "--datadir", "--servicedb", "--versiondb", "--proxies", "--port-ratio", "--mtu",
-    "--min-rtt-timeout", "--max-rtt-timeout", "--initial-rtt-timeout", "--resume", "--data", "--data-string",
+    "-p",
+    "-oX",
+    "-oN",
+    "-oG",
+    "-oA",
+    "-oS",
+    "-oM",
+    "-iL",
+    "-iR",
+    "-e",
+    "-S",
+    "-D",
+    "-g",
+    "-b",
+    "-PS",
+    "-PA",
+    "--top-ports",
+    "--exclude",
+    "--excludefile",
+    "--exclude-ports",
+    "--script",
+    "--script-args",
+    "--script-args-file",
+    "--min-rate",
+    "--max-rate",
+    "--max-retries",
+    "--host-timeout",
+    "--scan-delay",
+    "--max-scan-delay",
+    "--min-hostgroup",
+    "--max-hostgroup",
+    "--min-parallelism",
+    "--max-parallelism",
+    "--source-port",
+    "--data-length",
+    "--ttl",
+    "--spoof-mac",
+    "--dns-servers",
+    "--version-intensity",
+    "--stylesheet",
+    "--datadir",
+    "--servicedb",
+    "--versiondb",
+    "--proxies",
+    "--port-ratio",
+    "--mtu",
+    "--min-rtt-timeout",
+    "--max-rtt-timeout",
+    "--initial-rtt-timeout",
+    "--resume",
+    "--data",
+    "--data-string",
 }
 
 
@@ -83,9 +128,18 @@ def _os(os_el: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     for m in os_el:
         if m.tag != "osmatch":
             continue
-        classes = [{"vendor": c.get("vendor"), "osfamily": c.get("osfamily"), "osgen": c.get("osgen"),
-                    "type": c.get("type"), "accuracy": int(c.get("accuracy", "0")),
-                    "cpes": [e.text for e in c if e.tag == "cpe"]} for c in m if c.tag == "osclass"]
+        classes = [
+            {
+                "vendor": c.get("vendor"),
+                "osfamily": c.get("osfamily"),
+                "osgen": c.get("osgen"),
+                "type": c.get("type"),
+                "accuracy": int(c.get("accuracy", "0")),
+                "cpes": [e.text for e in c if e.tag == "cpe"],
+            }
+            for c in m
+            if c.tag == "osclass"
+        ]
         matches.append({"name": m.get("name"), "accuracy": int(m.get("accuracy", "0")), "classes": classes})
     return matches, (matches[0] if matches else None)
 
@@ -131,8 +185,9 @@ def host_keys(h: Any, index: int, path: str = "nmap XML") -> HostRecord | None:
     if not (rec.ips or rec.macs):
         return None
     facts = "|".join((*rec.ips, *rec.macs, rec.mac_vendor or "", *rec.hostnames)).encode()
-    rec.fingerprint = hashlib.sha1(facts + _without_volatile(b"".join(blobs)),
-                                   usedforsecurity=False).hexdigest()
+    rec.fingerprint = hashlib.sha1(
+        facts + _without_volatile(b"".join(blobs)), usedforsecurity=False
+    ).hexdigest()
     rec.pending = _Pending(h, index, path)
     return rec
 
@@ -173,7 +228,9 @@ class HostRereader:
         while self._index < index:
             elem = next(self._hosts, None)
             if elem is None:
-                raise InputFileError(str(self.path), f"host {index} is no longer in the file (changed during the import?)")
+                raise InputFileError(
+                    str(self.path), f"host {index} is no longer in the file (changed during the import?)"
+                )
             self._index += 1
             detach(elem)
             self._last = elem
@@ -245,8 +302,11 @@ class NmapXml:
         self.meta: dict[str, Any] = {}
         root = check_prolog(path, read_head(path))
         if root != "nmaprun":
-            raise InputFileError(str(path), f"not an nmap XML file (root element is <{root}>, expected <nmaprun>)",
-                                 position="line 1")
+            raise InputFileError(
+                str(path),
+                f"not an nmap XML file (root element is <{root}>, expected <nmaprun>)",
+                position="line 1",
+            )
 
     def __iter__(self) -> Iterator[HostRecord]:
         index = 0
@@ -272,14 +332,23 @@ class NmapXml:
         if "finished" not in self.meta:
             # nmap and masscan write <runstats><finished/> last: without it the scan did not end, and
             # the hosts it lacks must not be marked missing (a complete scan with no host up is fine).
-            raise InputFileError(str(self.path), "incomplete scan: no <runstats><finished> element "
-                                 "(the scan was interrupted or the file cut short)")
+            raise InputFileError(
+                str(self.path),
+                "incomplete scan: no <runstats><finished> element "
+                "(the scan was interrupted or the file cut short)",
+            )
         self.meta["hosts_in_file"] = index
 
     def _root_meta(self, root: Any) -> None:
         if root is None or "args" in self.meta:
             return
         a = root.attrib
-        self.meta.update({"scanner": a.get("scanner"), "args": a.get("args"), "version": a.get("version"),
-                          "start": int(a["start"]) if a.get("start") else None})
+        self.meta.update(
+            {
+                "scanner": a.get("scanner"),
+                "args": a.get("args"),
+                "version": a.get("version"),
+                "start": int(a["start"]) if a.get("start") else None,
+            }
+        )
         self.meta["targets"] = targets_from_args(a.get("args"))

@@ -46,8 +46,12 @@ class _Host:
             raise InputFileError(str(path), "osquery row is not an object", position=where)
         table = table or table_of(row)
         if table is None:
-            raise InputFileError(str(path), "unrecognised osquery row (expected os_version, programs, deb_packages, "
-                                 "rpm_packages or system_info columns)", position=where)
+            raise InputFileError(
+                str(path),
+                "unrecognised osquery row (expected os_version, programs, deb_packages, "
+                "rpm_packages or system_info columns)",
+                position=where,
+            )
         if table not in self.set.meta["tables"]:
             self.set.meta["tables"].append(table)
         h = self.set.host
@@ -71,13 +75,22 @@ def _software(table: str, row: dict[str, Any], platform: str | None) -> Software
     name, version = str(row.get("name") or "?"), row.get("version") or None
     purl = None
     if table == "deb_packages":
-        purl = f"pkg:deb/{platform or 'debian'}/{name}@{version}" + (f"?arch={row['arch']}" if row.get("arch") else "")
+        purl = f"pkg:deb/{platform or 'debian'}/{name}@{version}" + (
+            f"?arch={row['arch']}" if row.get("arch") else ""
+        )
     elif table == "rpm_packages":
         full = f"{version}-{row['release']}" if row.get("release") else version
-        purl = f"pkg:rpm/{platform or 'rhel'}/{name}@{full}" + (f"?arch={row['arch']}" if row.get("arch") else "")
-    return SoftwareRecord(name=name, version=version, kind="installed", purl=purl,
-                          supplier=row.get("publisher") or row.get("vendor") or row.get("maintainer"),
-                          bom_ref=f"{table}:{name}:{row.get('arch') or ''}")
+        purl = f"pkg:rpm/{platform or 'rhel'}/{name}@{full}" + (
+            f"?arch={row['arch']}" if row.get("arch") else ""
+        )
+    return SoftwareRecord(
+        name=name,
+        version=version,
+        kind="installed",
+        purl=purl,
+        supplier=row.get("publisher") or row.get("vendor") or row.get("maintainer"),
+        bom_ref=f"{table}:{name}:{row.get('arch') or ''}",
+    )
 
 
 def parse(path: Path) -> list[SoftwareSet]:
@@ -95,11 +108,15 @@ def _parse(path: Path, text: str) -> list[SoftwareSet]:
     except json.JSONDecodeError as e:
         if "\n" in text.strip() and text.lstrip().startswith("{"):
             return _results_log(path, text)
-        raise InputFileError(str(path), f"malformed JSON ({e.msg})", position=f"line {e.lineno}, column {e.colno}") from None
+        raise InputFileError(
+            str(path), f"malformed JSON ({e.msg})", position=f"line {e.lineno}, column {e.colno}"
+        ) from None
     host = _Host()
     if isinstance(doc, list):
         # os_version first so package purls get the right distribution namespace
-        order = sorted(range(len(doc)), key=lambda i: table_of(doc[i]) != "os_version" if isinstance(doc[i], dict) else 1)
+        order = sorted(
+            range(len(doc)), key=lambda i: table_of(doc[i]) != "os_version" if isinstance(doc[i], dict) else 1
+        )
         for i in order:
             host.add(path, None, doc[i], f"[{i}]")
     elif isinstance(doc, dict) and ("name" in doc and "hostIdentifier" in doc):
@@ -126,15 +143,21 @@ def _results_log(path: Path, text: str) -> list[SoftwareSet]:
         try:
             ev = json.loads(line)
         except json.JSONDecodeError as e:
-            raise InputFileError(str(path), f"malformed JSON ({e.msg})", position=f"line {lineno}, column {e.colno}") from None
+            raise InputFileError(
+                str(path), f"malformed JSON ({e.msg})", position=f"line {lineno}, column {e.colno}"
+            ) from None
         if not isinstance(ev, dict):
             raise InputFileError(str(path), "result log line is not a JSON object", position=f"line {lineno}")
         ident = str(ev.get("hostIdentifier") or "")
         if not ident:
-            raise InputFileError(str(path), "result log line without hostIdentifier", position=f"line {lineno}")
+            raise InputFileError(
+                str(path), "result log line without hostIdentifier", position=f"line {lineno}"
+            )
         h = hosts.setdefault(ident, _Host())
         h.set.host.hostnames = h.set.host.hostnames or [ident.lower()]  # type: ignore[union-attr]
-        rows = ev.get("snapshot") or ([ev["columns"]] if ev.get("action", "added") != "removed" and ev.get("columns") else [])
+        rows = ev.get("snapshot") or (
+            [ev["columns"]] if ev.get("action", "added") != "removed" and ev.get("columns") else []
+        )
         table = next((t for t in TABLES if str(ev.get("name", "")).endswith(t)), None)
         for row in rows:
             h.add(path, table, row, f"line {lineno}")

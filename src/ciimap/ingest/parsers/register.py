@@ -19,8 +19,27 @@ from ciimap.core import safeio
 from ciimap.core.errors import CiimapError, InputFileError
 from ciimap.ingest.records import HostRecord
 
-FIELDS = ("name", "ip", "mac", "hostname", "serial", "cloud_id", "owner", "system", "site", "zone", "kind",
-          "os", "os_version", "criticality", "manufacturer", "model", "status", "tags", "ignore")
+FIELDS = (
+    "name",
+    "ip",
+    "mac",
+    "hostname",
+    "serial",
+    "cloud_id",
+    "owner",
+    "system",
+    "site",
+    "zone",
+    "kind",
+    "os",
+    "os_version",
+    "criticality",
+    "manufacturer",
+    "model",
+    "status",
+    "tags",
+    "ignore",
+)
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "name": ("资产名称", "名称", "设备名称", "资产名", "name", "asset", "assetname", "devicename"),
     "ip": ("ip地址", "ip", "ipaddress", "管理ip", "业务ip", "ip地址段", "address", "addresses", "ips"),
@@ -41,15 +60,50 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "status": ("状态", "使用状态", "status", "lifecycle"),
     "tags": ("标签", "tags", "备注标签"),
 }
-KINDS = {"服务器": "server", "物理服务器": "server", "虚拟机": "vm", "云主机": "vm", "工作站": "workstation",
-         "终端": "workstation", "pc": "workstation", "办公终端": "workstation", "交换机": "network_device",
-         "路由器": "network_device", "网络设备": "network_device", "防火墙": "security_appliance",
-         "安全设备": "security_appliance", "存储": "storage", "存储设备": "storage", "容器": "container",
-         "工控设备": "ot_device", "plc": "ot_device", "物联网": "iot", "移动终端": "mobile"}
-CRITICALITY = {"关键": "critical", "核心": "critical", "极高": "critical", "高": "high", "重要": "high",
-               "中": "medium", "一般": "medium", "普通": "medium", "低": "low", "次要": "low"}
-STATUS = {"在用": "active", "运行": "active", "维护": "maintenance", "停用": "retired", "报废": "retired",
-          "下线": "retired", "规划": "planned", "待上线": "planned"}
+KINDS = {
+    "服务器": "server",
+    "物理服务器": "server",
+    "虚拟机": "vm",
+    "云主机": "vm",
+    "工作站": "workstation",
+    "终端": "workstation",
+    "pc": "workstation",
+    "办公终端": "workstation",
+    "交换机": "network_device",
+    "路由器": "network_device",
+    "网络设备": "network_device",
+    "防火墙": "security_appliance",
+    "安全设备": "security_appliance",
+    "存储": "storage",
+    "存储设备": "storage",
+    "容器": "container",
+    "工控设备": "ot_device",
+    "plc": "ot_device",
+    "物联网": "iot",
+    "移动终端": "mobile",
+}
+CRITICALITY = {
+    "关键": "critical",
+    "核心": "critical",
+    "极高": "critical",
+    "高": "high",
+    "重要": "high",
+    "中": "medium",
+    "一般": "medium",
+    "普通": "medium",
+    "低": "low",
+    "次要": "low",
+}
+STATUS = {
+    "在用": "active",
+    "运行": "active",
+    "维护": "maintenance",
+    "停用": "retired",
+    "报废": "retired",
+    "下线": "retired",
+    "规划": "planned",
+    "待上线": "planned",
+}
 _SPLIT = re.compile(r"[,;、，；/\s]+")
 _MAC = re.compile(r"^[0-9A-F]{12}$")
 
@@ -65,15 +119,21 @@ def header_map(path: Path, header: list[Any], mapping: dict[str, str]) -> dict[i
     user = {_norm(k): v for k, v in mapping.items()}
     for col, field in mapping.items():
         if field not in FIELDS:
-            raise InputFileError(str(path), f"--map {col}={field}: unknown field (known: {', '.join(FIELDS)})")
+            raise InputFileError(
+                str(path), f"--map {col}={field}: unknown field (known: {', '.join(FIELDS)})"
+            )
     out: dict[int, str] = {}
     for i, h in enumerate(header):
         f = user.get(_norm(h)) or _LOOKUP.get(_norm(h))
         if f and f != "ignore" and f not in out.values():
             out[i] = f
     if not {"ip", "mac", "hostname", "serial", "name", "cloud_id"} & set(out.values()):
-        raise InputFileError(str(path), "no identity column found (need one of 资产名称/IP地址/MAC地址/主机名/序列号; "
-                             "use --map COLUMN=field)", position="row 1")
+        raise InputFileError(
+            str(path),
+            "no identity column found (need one of 资产名称/IP地址/MAC地址/主机名/序列号; "
+            "use --map COLUMN=field)",
+            position="row 1",
+        )
     return out
 
 
@@ -90,8 +150,12 @@ def decode(path: Path, data: bytes, encoding: str | None) -> str:
             err = e  # report where the last (most permissive) decoder gave up
     assert err is not None
     line = data.count(b"\n", 0, err.start) + 1
-    raise InputFileError(str(path), f"cannot decode as {' or '.join(tries)} (byte 0x{data[err.start]:02x}); "
-                         "save as UTF-8 or pass --encoding", position=f"line {line}, byte {err.start}")
+    raise InputFileError(
+        str(path),
+        f"cannot decode as {' or '.join(tries)} (byte 0x{data[err.start]:02x}); "
+        "save as UTF-8 or pass --encoding",
+        position=f"line {line}, byte {err.start}",
+    )
 
 
 def _csv_rows(path: Path, encoding: str | None) -> Iterator[list[Any]]:
@@ -110,11 +174,15 @@ def _csv_rows(path: Path, encoding: str | None) -> Iterator[list[Any]]:
             last = row
             yield row
     except csv.Error as e:
-        raise InputFileError(str(path), f"malformed CSV ({e}; the file may end early)",
-                             position=f"line {reader.line_num}") from None
+        raise InputFileError(
+            str(path), f"malformed CSV ({e}; the file may end early)", position=f"line {reader.line_num}"
+        ) from None
     if last is not None and not text.endswith(("\n", "\r")) and 0 < len(last) < width:
-        raise InputFileError(str(path), f"the last row has {len(last)} of {width} columns and no line end: "
-                             "the file ends early", position=f"line {reader.line_num}")
+        raise InputFileError(
+            str(path),
+            f"the last row has {len(last)} of {width} columns and no line end: the file ends early",
+            position=f"line {reader.line_num}",
+        )
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
@@ -135,8 +203,9 @@ def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
     except CiimapError:
         raise
     except Exception as e:  # a sheet cut short or damaged inside the zip
-        raise InputFileError(str(path), f"damaged XLSX worksheet ({type(e).__name__}: {e})",
-                             position=f"row {done + 1}") from None
+        raise InputFileError(
+            str(path), f"damaged XLSX worksheet ({type(e).__name__}: {e})", position=f"row {done + 1}"
+        ) from None
     finally:
         wb.close()
 
@@ -155,7 +224,9 @@ def _ips(path: Path, where: str, col: str, raw: str) -> list[str]:
         try:
             out.append(str(ipaddress.ip_address(tok)))
         except ValueError:
-            raise InputFileError(str(path), f"column {col}: '{tok}' is not an IP address", position=where) from None
+            raise InputFileError(
+                str(path), f"column {col}: '{tok}' is not an IP address", position=where
+            ) from None
     return out
 
 
@@ -167,13 +238,17 @@ def _macs(path: Path, where: str, col: str, raw: str) -> list[str]:
             continue
         if not _MAC.match(hexes):
             raise InputFileError(str(path), f"column {col}: '{tok}' is not a MAC address", position=where)
-        out.append(":".join(hexes[i:i + 2] for i in range(0, 12, 2)))
+        out.append(":".join(hexes[i : i + 2] for i in range(0, 12, 2)))
     return out
 
 
 def _record(path: Path, where: str, vals: dict[str, str], cols: dict[str, str]) -> HostRecord:
-    rec = HostRecord(position=where, name=vals.get("name") or None, serial=vals.get("serial") or None,
-                     cloud_id=vals.get("cloud_id") or None)
+    rec = HostRecord(
+        position=where,
+        name=vals.get("name") or None,
+        serial=vals.get("serial") or None,
+        cloud_id=vals.get("cloud_id") or None,
+    )
     if vals.get("ip"):
         rec.ips = _ips(path, where, cols["ip"], vals["ip"])
     if vals.get("mac"):
@@ -193,18 +268,34 @@ def _record(path: Path, where: str, vals: dict[str, str], cols: dict[str, str]) 
         d["criticality"] = CRITICALITY.get(c, c if c in ("low", "medium", "high", "critical") else "medium")
     if vals.get("status"):
         st = vals["status"].strip().lower()
-        d["lifecycle_status"] = STATUS.get(st, st if st in ("planned", "active", "maintenance", "retired") else "active")
+        d["lifecycle_status"] = STATUS.get(
+            st, st if st in ("planned", "active", "maintenance", "retired") else "active"
+        )
     if vals.get("tags"):
         d["tags"] = [t for t in _SPLIT.split(vals["tags"]) if t]
     return rec
 
 
-_ASSET_KINDS = ("server", "workstation", "network_device", "security_appliance", "vm", "container",
-                "cloud_resource", "ot_device", "storage", "mobile", "iot", "other")
+_ASSET_KINDS = (
+    "server",
+    "workstation",
+    "network_device",
+    "security_appliance",
+    "vm",
+    "container",
+    "cloud_resource",
+    "ot_device",
+    "storage",
+    "mobile",
+    "iot",
+    "other",
+)
 
 
 class Register:
-    def __init__(self, path: Path, mapping: dict[str, str] | None = None, encoding: str | None = None) -> None:
+    def __init__(
+        self, path: Path, mapping: dict[str, str] | None = None, encoding: str | None = None
+    ) -> None:
         self.path, self.mapping, self.encoding = path, mapping or {}, encoding
         self.meta: dict[str, Any] = {}
 
@@ -222,15 +313,22 @@ class Register:
         self.meta["ignored_columns"] = [str(h) for i, h in enumerate(header) if i not in cmap and h]
         count = 0
         for rowno, row in enumerate(it, header_row + 1):
-            vals = {f: str(row[i]).strip() for i, f in cmap.items() if i < len(row) and row[i] not in (None, "")}
+            vals = {
+                f: str(row[i]).strip() for i, f in cmap.items() if i < len(row) and row[i] not in (None, "")
+            }
             if not vals:
                 continue
             rec = _record(self.path, f"row {rowno}", vals, names)
             if not (rec.ips or rec.macs or rec.hostnames or rec.serial or rec.name or rec.cloud_id):
-                raise InputFileError(str(self.path), "row has no name, IP, MAC, hostname or serial", position=f"row {rowno}")
+                raise InputFileError(
+                    str(self.path), "row has no name, IP, MAC, hostname or serial", position=f"row {rowno}"
+                )
             count += 1
             yield rec
         if not count:
-            raise InputFileError(str(self.path), "the register has a header but no asset rows: nothing was imported",
-                                 position=f"row {header_row + 1}")
+            raise InputFileError(
+                str(self.path),
+                "the register has a header but no asset rows: nothing was imported",
+                position=f"row {header_row + 1}",
+            )
         self.meta["rows"] = count

@@ -34,8 +34,10 @@ def check_prolog(path: Path, head: bytes) -> str:
     while True:
         lt = head.find(b"<", pos)
         if lt < 0:
-            raise InputFileError(str(path), "not an XML document (no root element)", position=_line_col(head, len(head)))
-        nxt = head[lt:lt + 9]
+            raise InputFileError(
+                str(path), "not an XML document (no root element)", position=_line_col(head, len(head))
+            )
+        nxt = head[lt : lt + 9]
         if nxt.startswith(b"<?"):
             end = head.find(b"?>", lt)
             pos = end + 2 if end > 0 else len(head)
@@ -45,20 +47,27 @@ def check_prolog(path: Path, head: bytes) -> str:
         elif nxt.upper().startswith(b"<!DOCTYPE"):
             m = _DOCTYPE.match(head, lt)
             if m and (m.group(3) or re.search(rb"\b(SYSTEM|PUBLIC)\b", m.group(2))):
-                raise InputFileError(str(path), "XML with a DTD or entity declarations is refused "
-                                     "(possible entity expansion or external entity attack)",
-                                     position=_line_col(head, lt))
+                raise InputFileError(
+                    str(path),
+                    "XML with a DTD or entity declarations is refused "
+                    "(possible entity expansion or external entity attack)",
+                    position=_line_col(head, lt),
+                )
             end = head.find(b">", lt)
             pos = end + 1 if end > 0 else len(head)
         elif nxt.startswith(b"<!"):
-            raise InputFileError(str(path), "XML declarations (<!ENTITY ...>) are refused", position=_line_col(head, lt))
+            raise InputFileError(
+                str(path), "XML declarations (<!ENTITY ...>) are refused", position=_line_col(head, lt)
+            )
         else:
             m = _ROOT.match(head, lt)
             if not m:
                 raise InputFileError(str(path), "not well-formed XML", position=_line_col(head, lt))
             return m.group(1).decode(errors="replace").split(":")[-1]
         if pos >= len(head):
-            raise InputFileError(str(path), "no root element in the first MB", position=_line_col(head, len(head)))
+            raise InputFileError(
+                str(path), "no root element in the first MB", position=_line_col(head, len(head))
+            )
 
 
 class CountingReader:
@@ -80,13 +89,25 @@ def read_head(path: Path) -> bytes:
         return fh.read(_PROLOG_LIMIT)
 
 
-def iterparse(path: Path, tags: tuple[str, ...], on_bytes: Callable[[int], None] | None = None,
-              ) -> Iterator[Any]:
+def iterparse(
+    path: Path,
+    tags: tuple[str, ...],
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[Any]:
     """Yield ``end`` elements with one of ``tags``; errors name the file and the line/column."""
     with path.open("rb") as fh:
         reader = CountingReader(fh, on_bytes)
-        ctx = etree.iterparse(reader, events=("end",), tag=tags, resolve_entities=False, no_network=True,
-                              load_dtd=False, huge_tree=True, remove_comments=True, recover=False)
+        ctx = etree.iterparse(
+            reader,
+            events=("end",),
+            tag=tags,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=True,
+            remove_comments=True,
+            recover=False,
+        )
         try:
             for _event, elem in ctx:
                 yield elem
@@ -96,7 +117,7 @@ def iterparse(path: Path, tags: tuple[str, ...], on_bytes: Callable[[int], None]
 
 def syntax_error(path: Path, e: etree.XMLSyntaxError) -> InputFileError:
     """One line naming the file and line/column; "truncated" when the file ends inside an element."""
-    line, col = (e.position if e.position else (e.lineno, 0))
+    line, col = e.position if e.position else (e.lineno, 0)
     msg = str(e.msg or e).split(", line ")[0]
     lines, last_len = _line_count(path)
     at_eof = line > lines or (line == lines and col >= last_len)  # the error sits where the file stops
@@ -114,7 +135,7 @@ def _line_count(path: Path) -> tuple[int, int]:
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             n += chunk.count(b"\n")
-            last = (last + chunk)[-(1 << 20):]
+            last = (last + chunk)[-(1 << 20) :]
     tail = last.rsplit(b"\n", 1)[-1]
     return n + (0 if last.endswith(b"\n") else 1), len(tail)
 
@@ -132,8 +153,9 @@ def detach(elem: Any) -> None:
 def safe_parse(path: Path) -> Any:
     """Whole-document parse for small XML (SBOMs), same protections."""
     check_prolog(path, read_head(path))
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
-                             remove_comments=True)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, remove_comments=True
+    )
     try:
         return etree.parse(str(path), parser).getroot()
     except etree.XMLSyntaxError as e:

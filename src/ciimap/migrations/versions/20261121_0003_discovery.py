@@ -4,6 +4,7 @@ Revision ID: 0003
 Revises: 0001
 Create Date: 2026-11-21 05:20:00
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -49,8 +50,12 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["scope_id"], ["scan_scope.id"], name=op.f("fk_scan_schedule_scope_id_scan_scope"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["scope_id"],
+            ["scan_scope.id"],
+            name=op.f("fk_scan_schedule_scope_id_scan_scope"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scan_schedule")),
         sa.UniqueConstraint("name", name=op.f("uq_scan_schedule_name")),
     )

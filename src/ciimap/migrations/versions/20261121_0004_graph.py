@@ -4,6 +4,7 @@ Revision ID: 0004
 Revises: 0001
 Create Date: 2026-11-21 05:30:00
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -16,8 +17,10 @@ depends_on = None
 
 
 def _stamps() -> list[sa.Column]:
-    return [sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False)]
+    return [
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    ]
 
 
 def upgrade() -> None:
@@ -48,8 +51,12 @@ def upgrade() -> None:
         sa.Column("summary", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         *_stamps(),
-        sa.ForeignKeyConstraint(["product_id"], ["product.id"], name=op.f("fk_graph_rollout_plan_product_id_product"),
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["product.id"],
+            name=op.f("fk_graph_rollout_plan_product_id_product"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_graph_rollout_plan")),
     )
     with op.batch_alter_table("graph_rollout_plan", schema=None) as batch_op:
@@ -70,8 +77,12 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         *_stamps(),
-        sa.ForeignKeyConstraint(["plan_id"], ["graph_rollout_plan.id"],
-                                name=op.f("fk_graph_rollout_ring_plan_id_graph_rollout_plan"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["graph_rollout_plan.id"],
+            name=op.f("fk_graph_rollout_ring_plan_id_graph_rollout_plan"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_graph_rollout_ring")),
     )
     with op.batch_alter_table("graph_rollout_ring", schema=None) as batch_op:
@@ -82,10 +93,18 @@ def upgrade() -> None:
         sa.Column("plan_id", sa.Integer(), nullable=False),
         sa.Column("ring_id", sa.Integer(), nullable=False),
         sa.Column("asset_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["plan_id"], ["graph_rollout_plan.id"],
-                                name=op.f("fk_graph_rollout_member_plan_id_graph_rollout_plan"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["ring_id"], ["graph_rollout_ring.id"],
-                                name=op.f("fk_graph_rollout_member_ring_id_graph_rollout_ring"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["graph_rollout_plan.id"],
+            name=op.f("fk_graph_rollout_member_plan_id_graph_rollout_plan"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["ring_id"],
+            ["graph_rollout_ring.id"],
+            name=op.f("fk_graph_rollout_member_ring_id_graph_rollout_ring"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_graph_rollout_member")),
     )
     with op.batch_alter_table("graph_rollout_member", schema=None) as batch_op:
@@ -101,10 +120,18 @@ def upgrade() -> None:
         sa.Column("detail", sa.JSON(), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("ts", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["plan_id"], ["graph_rollout_plan.id"],
-                                name=op.f("fk_graph_rollout_event_plan_id_graph_rollout_plan"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["ring_id"], ["graph_rollout_ring.id"],
-                                name=op.f("fk_graph_rollout_event_ring_id_graph_rollout_ring"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["graph_rollout_plan.id"],
+            name=op.f("fk_graph_rollout_event_plan_id_graph_rollout_plan"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["ring_id"],
+            ["graph_rollout_ring.id"],
+            name=op.f("fk_graph_rollout_event_ring_id_graph_rollout_ring"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_graph_rollout_event")),
     )
     with op.batch_alter_table("graph_rollout_event", schema=None) as batch_op:
@@ -112,6 +139,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("graph_rollout_event", "graph_rollout_member", "graph_rollout_ring", "graph_rollout_plan",
-                  "graph_scenario"):
+    for table in (
+        "graph_rollout_event",
+        "graph_rollout_member",
+        "graph_rollout_ring",
+        "graph_rollout_plan",
+        "graph_scenario",
+    ):
         op.drop_table(table)

@@ -4,6 +4,7 @@ Revision ID: 0005
 Revises: 0001
 Create Date: 2026-11-21 05:40:00
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -37,8 +38,12 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["vendor_id"], ["vendor.id"],
-                                name=op.f("fk_supply_vendor_profile_vendor_id_vendor"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["vendor_id"],
+            ["vendor.id"],
+            name=op.f("fk_supply_vendor_profile_vendor_id_vendor"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_supply_vendor_profile")),
         sa.UniqueConstraint("vendor_id", name=op.f("uq_supply_vendor_profile_vendor_id")),
     )
@@ -60,26 +65,48 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["candidate_product_id"], ["product.id"],
-                                name=op.f("fk_supply_substitution_plan_candidate_product_id_product"),
-                                ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["current_asset_id"], ["asset.id"],
-                                name=op.f("fk_supply_substitution_plan_current_asset_id_asset"),
-                                ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["current_product_id"], ["product.id"],
-                                name=op.f("fk_supply_substitution_plan_current_product_id_product"),
-                                ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["current_software_id"], ["software.id"],
-                                name=op.f("fk_supply_substitution_plan_current_software_id_software"),
-                                ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["owner_id"], ["contact.id"],
-                                name=op.f("fk_supply_substitution_plan_owner_id_contact"), ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["system_id"], ["system.id"],
-                                name=op.f("fk_supply_substitution_plan_system_id_system"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["candidate_product_id"],
+            ["product.id"],
+            name=op.f("fk_supply_substitution_plan_candidate_product_id_product"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["current_asset_id"],
+            ["asset.id"],
+            name=op.f("fk_supply_substitution_plan_current_asset_id_asset"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["current_product_id"],
+            ["product.id"],
+            name=op.f("fk_supply_substitution_plan_current_product_id_product"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["current_software_id"],
+            ["software.id"],
+            name=op.f("fk_supply_substitution_plan_current_software_id_software"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"],
+            ["contact.id"],
+            name=op.f("fk_supply_substitution_plan_owner_id_contact"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["system_id"],
+            ["system.id"],
+            name=op.f("fk_supply_substitution_plan_system_id_system"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_supply_substitution_plan")),
     )
     with op.batch_alter_table("supply_substitution_plan", schema=None) as batch_op:
-        batch_op.create_index("ix_supply_substitution_plan_system_status", ["system_id", "status"], unique=False)
+        batch_op.create_index(
+            "ix_supply_substitution_plan_system_status", ["system_id", "status"], unique=False
+        )
 
 
 def downgrade() -> None:

@@ -9,6 +9,7 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-21
 """
+
 from __future__ import annotations
 
 from alembic import op

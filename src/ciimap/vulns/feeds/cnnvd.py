@@ -27,14 +27,27 @@ def parse(path: Path) -> Parsed:
             raise InputFileError(str(path), f"entry without a valid vuln-id ({vid!r})", position=f"entry {n}")
         cves = sorted({c.upper() for t in xmlsafe.texts(entry, "cve-id") for c in CVE_RE.findall(t)})
         sev_raw = xmlsafe.text(entry, "severity")
-        recs.append(AdvisoryRec(
-            advisory_id=vid, source="cnnvd", aliases=cves, summary=xmlsafe.text(entry, "name"),
-            severity=SEVERITY.get(sev_raw or ""), published=parse_dt(xmlsafe.text(entry, "published")),
-            modified=parse_dt(xmlsafe.text(entry, "modified")),
-            extra={"severity_zh": sev_raw, "type": xmlsafe.text(entry, "vuln-type", "type"),
-                   "description": xmlsafe.text(entry, "vuln-descript", "description"),
-                   "solution": xmlsafe.text(entry, "vuln-solution", "solution")}))
+        recs.append(
+            AdvisoryRec(
+                advisory_id=vid,
+                source="cnnvd",
+                aliases=cves,
+                summary=xmlsafe.text(entry, "name"),
+                severity=SEVERITY.get(sev_raw or ""),
+                published=parse_dt(xmlsafe.text(entry, "published")),
+                modified=parse_dt(xmlsafe.text(entry, "modified")),
+                extra={
+                    "severity_zh": sev_raw,
+                    "type": xmlsafe.text(entry, "vuln-type", "type"),
+                    "description": xmlsafe.text(entry, "vuln-descript", "description"),
+                    "solution": xmlsafe.text(entry, "vuln-solution", "solution"),
+                },
+            )
+        )
     if not recs:
         raise InputFileError(str(path), "no CNNVD <entry> elements found")
-    return Parsed(advisories=recs, snapshot_date=newest(r.modified or r.published for r in recs),
-                  notes={"without_cve": sum(1 for r in recs if not r.aliases)})
+    return Parsed(
+        advisories=recs,
+        snapshot_date=newest(r.modified or r.published for r in recs),
+        notes={"without_cve": sum(1 for r in recs if not r.aliases)},
+    )

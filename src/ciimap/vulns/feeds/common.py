@@ -52,7 +52,6 @@ class Parsed:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-
 def checksum(path: Path) -> str:
     """SHA-256 of a file, or of a directory's relative names and contents in sorted order."""
     h = hashlib.sha256()
@@ -98,11 +97,21 @@ def newest(dates: Iterable[dt.datetime | None]) -> dt.date | None:
 
 
 def _advisory_row(rec: AdvisoryRec, feed_import_id: int) -> dict[str, Any]:
-    return {"advisory_id": rec.advisory_id, "source": rec.source, "aliases": rec.aliases,
-            "summary": rec.summary, "severity": rec.severity, "cvss_vector": rec.cvss_vector,
-            "cvss_score": rec.cvss_score, "published": rec.published, "modified": rec.modified,
-            "withdrawn": rec.withdrawn, "references": rec.references[:50], "extra": rec.extra,
-            "feed_import_id": feed_import_id}
+    return {
+        "advisory_id": rec.advisory_id,
+        "source": rec.source,
+        "aliases": rec.aliases,
+        "summary": rec.summary,
+        "severity": rec.severity,
+        "cvss_vector": rec.cvss_vector,
+        "cvss_score": rec.cvss_score,
+        "published": rec.published,
+        "modified": rec.modified,
+        "withdrawn": rec.withdrawn,
+        "references": rec.references[:50],
+        "extra": rec.extra,
+        "feed_import_id": feed_import_id,
+    }
 
 
 def store_advisories(session: Session, recs: list[AdvisoryRec], feed_import_id: int) -> dict[str, int]:
@@ -113,20 +122,28 @@ def store_advisories(session: Session, recs: list[AdvisoryRec], feed_import_id: 
     ids = list(by_id)
     existing: dict[str, int] = {}
     for id_part in chunks(ids):
-        existing.update(session.execute(select(AdvisoryRow.advisory_id, AdvisoryRow.id)
-                                        .where(AdvisoryRow.advisory_id.in_(id_part))).tuples().all())
+        existing.update(
+            session.execute(
+                select(AdvisoryRow.advisory_id, AdvisoryRow.id).where(AdvisoryRow.advisory_id.in_(id_part))
+            )
+            .tuples()
+            .all()
+        )
     if existing:
         pks = list(existing.values())
         for pk_part in chunks(pks):
             for model in (AdvisoryAlias, AffectedRange, CpeMatch):
                 session.execute(delete(model).where(model.advisory_pk.in_(pk_part)))
-        session.execute(update(AdvisoryRow), [{"id": existing[i], **_advisory_row(by_id[i], feed_import_id)}
-                                              for i in existing])
+        session.execute(
+            update(AdvisoryRow),
+            [{"id": existing[i], **_advisory_row(by_id[i], feed_import_id)} for i in existing],
+        )
     new = [_advisory_row(by_id[i], feed_import_id) for i in ids if i not in existing]
     pk_of = dict(existing)
     for new_part in chunks(new, 2000):
-        for pk, aid in session.execute(insert(AdvisoryRow).returning(AdvisoryRow.id, AdvisoryRow.advisory_id),
-                                       new_part):
+        for pk, aid in session.execute(
+            insert(AdvisoryRow).returning(AdvisoryRow.id, AdvisoryRow.advisory_id), new_part
+        ):
             pk_of[aid] = pk
     aliases: list[dict[str, Any]] = []
     ranges: list[dict[str, Any]] = []
@@ -140,8 +157,14 @@ def store_advisories(session: Session, recs: list[AdvisoryRec], feed_import_id: 
     for model, rows in ((AdvisoryAlias, aliases), (AffectedRange, ranges), (CpeMatch, cpes)):
         for row_part in chunks(rows, 5000):
             session.execute(insert(model), row_part)
-    return {"advisories": len(ids), "new": len(new), "updated": len(existing), "aliases": len(aliases),
-            "ranges": len(ranges), "cpe_matches": len(cpes)}
+    return {
+        "advisories": len(ids),
+        "new": len(new),
+        "updated": len(existing),
+        "aliases": len(aliases),
+        "ranges": len(ranges),
+        "cpe_matches": len(cpes),
+    }
 
 
 def worst_severity(labels: Iterable[str | None]) -> str | None:

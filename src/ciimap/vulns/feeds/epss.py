@@ -34,29 +34,45 @@ def parse(path: Path) -> Parsed:
     try:
         rows = _rows(path, reader, first, parse_date(meta.get("score_date")))
     except csv.Error as e:
-        raise InputFileError(str(path), f"malformed CSV ({e})", position=f"line {reader.reader.line_num + first - 2}") from None
+        raise InputFileError(
+            str(path), f"malformed CSV ({e})", position=f"line {reader.reader.line_num + first - 2}"
+        ) from None
     if not rows:
-        raise InputFileError(str(path), "no EPSS rows after the header: nothing was imported", position=f"line {first}")
+        raise InputFileError(
+            str(path), "no EPSS rows after the header: nothing was imported", position=f"line {first}"
+        )
     if not text.endswith(("\n", "\r")):
-        raise InputFileError(str(path), "the file ends without a line end: cut short?", position=f"line {len(lines)}")
-    return Parsed(rows=rows, snapshot_date=rows[0]["score_date"], notes={"model_version": meta.get("model_version")})
+        raise InputFileError(
+            str(path), "the file ends without a line end: cut short?", position=f"line {len(lines)}"
+        )
+    return Parsed(
+        rows=rows, snapshot_date=rows[0]["score_date"], notes={"model_version": meta.get("model_version")}
+    )
 
 
 def _rows(path: Path, reader: csv.DictReader[str], first: int, score_date: Any) -> list[dict[str, Any]]:
     if not reader.fieldnames or not {"cve", "epss"} <= set(reader.fieldnames):
-        raise InputFileError(str(path), "not an EPSS CSV (expected columns cve,epss,percentile)",
-                             position=f"line {first - 1}")
+        raise InputFileError(
+            str(path), "not an EPSS CSV (expected columns cve,epss,percentile)", position=f"line {first - 1}"
+        )
     rows = []
     for n, r in enumerate(reader, start=first):
         if None in r.values() or None in r:
-            raise InputFileError(str(path), f"row has not the {len(reader.fieldnames)} columns of the header",
-                                 position=f"line {n}")
+            raise InputFileError(
+                str(path),
+                f"row has not the {len(reader.fieldnames)} columns of the header",
+                position=f"line {n}",
+            )
         try:
             epss = float(r["epss"])
             pct = float(r["percentile"]) if r.get("percentile") else None
         except (TypeError, ValueError):
-            raise InputFileError(str(path), f"bad EPSS number {r.get('epss')!r}", position=f"line {n}") from None
+            raise InputFileError(
+                str(path), f"bad EPSS number {r.get('epss')!r}", position=f"line {n}"
+            ) from None
         if not 0.0 <= epss <= 1.0:
             raise InputFileError(str(path), f"EPSS {epss} outside 0..1", position=f"line {n}")
-        rows.append({"cve_id": r["cve"].strip().upper(), "epss": epss, "percentile": pct, "score_date": score_date})
+        rows.append(
+            {"cve_id": r["cve"].strip().upper(), "epss": epss, "percentile": pct, "score_date": score_date}
+        )
     return rows

@@ -30,7 +30,9 @@ def _metric(metrics: dict[str, Any]) -> tuple[str | None, float | None, str | No
     return None, None, None
 
 
-def _cpe_rows(cve_id: str, configurations: list[dict[str, Any]], notes: dict[str, int]) -> list[dict[str, Any]]:
+def _cpe_rows(
+    cve_id: str, configurations: list[dict[str, Any]], notes: dict[str, int]
+) -> list[dict[str, Any]]:
     rows = []
     for ci, conf in enumerate(configurations):
         for ni, node in enumerate(conf.get("nodes") or []):
@@ -39,32 +41,56 @@ def _cpe_rows(cve_id: str, configurations: list[dict[str, Any]], notes: dict[str
                 if parsed is None:
                     notes["bad_criteria"] += 1
                     continue
-                rows.append({
-                    "config_index": ci, "config_operator": str(conf.get("operator") or "OR").upper()[:3],
-                    "node_index": ni, "node_operator": str(node.get("operator") or "OR").upper()[:3],
-                    "negate": bool(node.get("negate")), "vulnerable": bool(m.get("vulnerable", True)),
-                    "criteria": str(m["criteria"])[:300], "part": parsed.part, "vendor": parsed.vendor[:120],
-                    "product": parsed.product[:120], "version": parsed.version[:100],
-                    "update": parsed.update[:100], "target_sw": parsed.target_sw[:100],
-                    "version_start_including": m.get("versionStartIncluding"),
-                    "version_start_excluding": m.get("versionStartExcluding"),
-                    "version_end_including": m.get("versionEndIncluding"),
-                    "version_end_excluding": m.get("versionEndExcluding")})
+                rows.append(
+                    {
+                        "config_index": ci,
+                        "config_operator": str(conf.get("operator") or "OR").upper()[:3],
+                        "node_index": ni,
+                        "node_operator": str(node.get("operator") or "OR").upper()[:3],
+                        "negate": bool(node.get("negate")),
+                        "vulnerable": bool(m.get("vulnerable", True)),
+                        "criteria": str(m["criteria"])[:300],
+                        "part": parsed.part,
+                        "vendor": parsed.vendor[:120],
+                        "product": parsed.product[:120],
+                        "version": parsed.version[:100],
+                        "update": parsed.update[:100],
+                        "target_sw": parsed.target_sw[:100],
+                        "version_start_including": m.get("versionStartIncluding"),
+                        "version_start_excluding": m.get("versionStartExcluding"),
+                        "version_end_including": m.get("versionEndIncluding"),
+                        "version_end_excluding": m.get("versionEndExcluding"),
+                    }
+                )
     return rows
 
 
 def to_record(cve: dict[str, Any], notes: dict[str, int]) -> AdvisoryRec:
     vector, score, sev = _metric(cve.get("metrics") or {})
     desc = next((d.get("value") for d in cve.get("descriptions") or [] if d.get("lang") == "en"), None)
-    cwes = sorted({d.get("value") for w in cve.get("weaknesses") or [] for d in w.get("description") or []
-                   if str(d.get("value", "")).startswith("CWE-")})
+    cwes = sorted(
+        {
+            d.get("value")
+            for w in cve.get("weaknesses") or []
+            for d in w.get("description") or []
+            if str(d.get("value", "")).startswith("CWE-")
+        }
+    )
     return AdvisoryRec(
-        advisory_id=str(cve["id"]), source="nvd", aliases=[], summary=desc,
+        advisory_id=str(cve["id"]),
+        source="nvd",
+        aliases=[],
+        summary=desc,
         severity=sev if sev in ("low", "medium", "high", "critical") else severity_from_score(score),
-        cvss_vector=vector, cvss_score=score, published=parse_dt(cve.get("published")),
-        modified=parse_dt(cve.get("lastModified")), withdrawn=cve.get("vulnStatus") == "Rejected",
-        references=[r["url"] for r in cve.get("references") or [] if r.get("url")], extra={"cwes": cwes},
-        cpe_matches=_cpe_rows(str(cve["id"]), cve.get("configurations") or [], notes))
+        cvss_vector=vector,
+        cvss_score=score,
+        published=parse_dt(cve.get("published")),
+        modified=parse_dt(cve.get("lastModified")),
+        withdrawn=cve.get("vulnStatus") == "Rejected",
+        references=[r["url"] for r in cve.get("references") or [] if r.get("url")],
+        extra={"cwes": cwes},
+        cpe_matches=_cpe_rows(str(cve["id"]), cve.get("configurations") or [], notes),
+    )
 
 
 def parse(path: Path) -> Parsed:
@@ -72,7 +98,9 @@ def parse(path: Path) -> Parsed:
     try:
         doc = json.loads(decode_utf8(str(path), raw))
     except json.JSONDecodeError as e:
-        raise InputFileError(str(path), f"invalid JSON: {e.msg}", position=f"line {e.lineno}, column {e.colno}") from e
+        raise InputFileError(
+            str(path), f"invalid JSON: {e.msg}", position=f"line {e.lineno}, column {e.colno}"
+        ) from e
     vulns = doc.get("vulnerabilities") if isinstance(doc, dict) else None
     if not isinstance(vulns, list):
         raise InputFileError(str(path), "not an NVD CVE API 2.0 document (no 'vulnerabilities' list)")

@@ -54,7 +54,9 @@ def _load(name: str, raw: bytes) -> dict[str, Any]:
         else:
             doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader (C or Python)
     except json.JSONDecodeError as e:
-        raise InputFileError(name, f"invalid JSON: {e.msg}", position=f"line {e.lineno}, column {e.colno}") from e
+        raise InputFileError(
+            name, f"invalid JSON: {e.msg}", position=f"line {e.lineno}, column {e.colno}"
+        ) from e
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         pos = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -88,7 +90,12 @@ def _cvss(doc: dict[str, Any]) -> tuple[str | None, float | None]:
 
 
 def _intervals(ptype: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    pairs = [(k, str(v)) for e in events for k, v in e.items() if k in ("introduced", "fixed", "last_affected", "limit")]
+    pairs = [
+        (k, str(v))
+        for e in events
+        for k, v in e.items()
+        if k in ("introduced", "fixed", "last_affected", "limit")
+    ]
     limit = next((v for k, v in pairs if k == "limit"), None)
     out: list[dict[str, Any]] = []
     cur: dict[str, Any] | None = None
@@ -124,9 +131,18 @@ def _affected_rows(doc: dict[str, Any], notes: dict[str, int]) -> list[dict[str,
                 rows.append({**base, "range_type": rtype, "versions": [], "versions_canonical": [], **iv})
         explicit = [str(v) for v in aff.get("versions") or []]
         if explicit:
-            rows.append({**base, "range_type": "EXPLICIT", "introduced": None, "fixed": None,
-                         "last_affected": None, "limit": None, "versions": explicit,
-                         "versions_canonical": sorted({V.canonical(ptype, v) for v in explicit})})
+            rows.append(
+                {
+                    **base,
+                    "range_type": "EXPLICIT",
+                    "introduced": None,
+                    "fixed": None,
+                    "last_affected": None,
+                    "limit": None,
+                    "versions": explicit,
+                    "versions_canonical": sorted({V.canonical(ptype, v) for v in explicit}),
+                }
+            )
     return rows
 
 
@@ -136,11 +152,19 @@ def to_record(doc: dict[str, Any], notes: dict[str, int]) -> AdvisoryRec:
     refs = [str(r.get("url")) for r in doc.get("references") or [] if isinstance(r, dict) and r.get("url")]
     summary = doc.get("summary") or (doc.get("details") or "")[:1000] or None
     return AdvisoryRec(
-        advisory_id=str(doc["id"])[:64], source="osv", aliases=[str(a) for a in doc.get("aliases") or []],
-        summary=summary, severity=worst_severity([severity_from_score(score), db_sev if db_sev != "moderate" else "medium"]),
-        cvss_vector=vector, cvss_score=score, published=parse_dt(doc.get("published")),
-        modified=parse_dt(doc.get("modified")), withdrawn=bool(doc.get("withdrawn")), references=refs,
-        ranges=_affected_rows(doc, notes))
+        advisory_id=str(doc["id"])[:64],
+        source="osv",
+        aliases=[str(a) for a in doc.get("aliases") or []],
+        summary=summary,
+        severity=worst_severity([severity_from_score(score), db_sev if db_sev != "moderate" else "medium"]),
+        cvss_vector=vector,
+        cvss_score=score,
+        published=parse_dt(doc.get("published")),
+        modified=parse_dt(doc.get("modified")),
+        withdrawn=bool(doc.get("withdrawn")),
+        references=refs,
+        ranges=_affected_rows(doc, notes),
+    )
 
 
 def parse(path: Path) -> Parsed:

@@ -18,20 +18,28 @@ from ciimap.core.errors import InputFileError
 _BAD_AMP = re.compile(rb"&(?!(?:#\d+|#x[0-9a-fA-F]+|amp|lt|gt|quot|apos);)")
 _NAME = rb"[A-Za-z_][\w.:-]*"
 #: ``<`` starts markup only when a complete tag follows (``<name attr="v">``, ``</name>``, ``<?``, ``<!``).
-_BAD_LT = re.compile(rb"<(?!/?" + _NAME + rb"(?:\s+" + _NAME + rb"\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*\s*/?>|[?!])")
+_BAD_LT = re.compile(
+    rb"<(?!/?" + _NAME + rb"(?:\s+" + _NAME + rb"\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*\s*/?>|[?!])"
+)
 _DECL = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=False,
-                           huge_tree=False, remove_blank_text=True)
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        recover=False,
+        huge_tree=False,
+        remove_blank_text=True,
+    )
 
 
 def parse(path: Path) -> etree._Element:
     raw = path.read_bytes()
     m = _DECL.search(raw)
     if m:
-        line = raw[:m.start()].count(b"\n") + 1
+        line = raw[: m.start()].count(b"\n") + 1
         raise InputFileError(str(path), "DTD/entity declarations are not allowed", position=f"line {line}")
     fixed = _BAD_LT.sub(b"&lt;", _BAD_AMP.sub(b"&amp;", raw))
     try:  # strict only: recover mode would accept a file cut short, and it is a complete catalogue we want
@@ -55,14 +63,21 @@ def text(el: etree._Element, *names: str) -> str | None:
     """First non-empty text among child elements named ``names`` (namespace-agnostic)."""
     for name in names:
         for child in el.iter():
-            if isinstance(child.tag, str) and etree.QName(child).localname == name and (child.text or "").strip():
+            if (
+                isinstance(child.tag, str)
+                and etree.QName(child).localname == name
+                and (child.text or "").strip()
+            ):
                 return child.text.strip()
     return None
 
 
 def texts(el: etree._Element, name: str) -> list[str]:
-    return [c.text.strip() for c in el.iter() if isinstance(c.tag, str)
-            and etree.QName(c).localname == name and (c.text or "").strip()]
+    return [
+        c.text.strip()
+        for c in el.iter()
+        if isinstance(c.tag, str) and etree.QName(c).localname == name and (c.text or "").strip()
+    ]
 
 
 def children(root: etree._Element, name: str) -> list[etree._Element]:
