@@ -124,3 +124,21 @@ def test_fingerprint_ignores_per_scan_noise_only() -> None:
         fp("63", "SF-Port22-TCP:V=7.94%D=11/21", "8.9") == base
     )  # TTL and raw service fingerprint vary per scan
     assert fp("64", "SF-Port22-TCP:V=7.93", "9.0") != base  # a version change is a change
+
+
+def test_ip_address_rows_keep_the_mac_address(database, run_import, tmp_path: Path) -> None:
+    """The MAC of a single-address host is stored on its ip_address row (it was lost in a comment)."""
+    text = NMAP1.read_text()
+    marker = '<address addr="127.0.0.4" addrtype="ipv4"/>'
+    assert marker in text
+    scan = tmp_path / "mac.xml"
+    scan.write_text(
+        text.replace(marker, marker + '<address addr="aa:bb:cc:00:11:22" addrtype="mac" vendor="Dell"/>')
+    )
+    run_import("nmap", scan)
+    with database.read_session() as s:
+        row = s.execute(
+            select(IpAddress.mac, IpAddress.mac_vendor).where(IpAddress.address == "127.0.0.4")
+        ).one()
+        assert tuple(row) == ("AA:BB:CC:00:11:22", "Dell")
+        assert s.scalar(select(IpAddress.mac).where(IpAddress.address == "127.0.0.2")) is None

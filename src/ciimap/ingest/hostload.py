@@ -192,9 +192,11 @@ def create(ctx: RunCtx, new: list[tuple[HostRecord, Match]]) -> None:
     state_rows: list[Any] = []
     detail_rows: list[Any] = []
     for aid, (rec, m) in zip(ids, new, strict=True):
-        ip_rows.extend(ip_row(ctx, aid, rec, ip) for ip in rec.ips)
+        ip_rows.extend(hostupdate.ip_row(ctx, aid, rec, ip) for ip in rec.ips)
         ep_rows.extend(hostupdate.endpoint_tuples(ctx, aid, rec))
-        id_rows.extend(identity_row(ctx, aid, k, v, "created") for k, v in m.keys if (k, v) not in m.known)
+        id_rows.extend(
+            hostupdate.identity_row(ctx, aid, k, v, "created") for k, v in m.keys if (k, v) not in m.known
+        )
         prov_rows.extend(hostupdate.provenance_rows(ctx, aid, rec))
         if ctx.track_scope:
             state_rows.append(
@@ -226,31 +228,3 @@ def create(ctx: RunCtx, new: list[tuple[HostRecord, Match]]) -> None:
     bulk.insert_tuples(s, ServiceEndpoint.__table__, hostupdate.EP_COLS, ep_rows, stored=True)
     ctx.stats["endpoints_written"] += len(ep_rows)
     hostupdate.insert_rows(ctx, ip_rows, [], id_rows, prov_rows, state_rows, detail_rows)
-
-
-def ip_row(ctx: RunCtx, aid: int, rec: HostRecord, ip: str) -> dict[str, Any]:
-    return {
-        "asset_id": aid,
-        "address": ip,
-        "version": 6
-        if ":" in ip
-        else 4,  # only IPv6 has ":" "mac": rec.macs[0] if rec.macs and len(rec.ips) == 1 else None,
-        "mac_vendor": rec.mac_vendor,
-        "source": ctx.source,
-        "first_seen": ctx.now,
-        "last_seen": ctx.now,
-    }
-
-
-def identity_row(ctx: RunCtx, aid: int, key: str, value: str, how: str) -> dict[str, Any]:
-    return {
-        "asset_id": aid,
-        "key": key,
-        "value": value[:300],
-        "source": ctx.source,
-        "how": how,
-        "first_run_id": ctx.run_id,
-        "last_run_id": ctx.run_id,
-        "first_seen": ctx.now,
-        "last_seen": ctx.now,
-    }

@@ -232,11 +232,11 @@ def update_assets(
         a = assets[aid]
         asset_upd.append(_asset_changes(ctx, a, rec))
         have = {r.address for r in known_ips.get(aid, [])}
-        ip_rows.extend(_ip(ctx, aid, rec, ip) for ip in rec.ips if ip not in have)
+        ip_rows.extend(ip_row(ctx, aid, rec, ip) for ip in rec.ips if ip not in have)
         new_eps, upd = _diff_ports(ctx, aid, rec, eps.get(aid, []))
         ep_rows.extend(new_eps)
         ep_upd.extend(upd)
-        id_rows.extend(_identity(ctx, aid, k, v, m.how) for k, v in m.keys if (k, v) not in m.known)
+        id_rows.extend(identity_row(ctx, aid, k, v, m.how) for k, v in m.keys if (k, v) not in m.known)
         old = {r.attribute: r for r in prov.get(aid, [])}
         for row in provenance_rows(ctx, aid, rec):
             o = old.get(row["attribute"])
@@ -266,16 +266,32 @@ def update_assets(
     insert_rows(ctx, ip_rows, ep_rows, id_rows, prov_rows, state_rows, details_new)
 
 
-def _ip(ctx: RunCtx, aid: int, rec: HostRecord, ip: str) -> dict[str, Any]:
-    from ciimap.ingest.hostload import ip_row
+def ip_row(ctx: RunCtx, aid: int, rec: HostRecord, ip: str) -> dict[str, Any]:
+    """An ``ip_address`` row; the MAC only when the host has one address (else it is ambiguous)."""
+    return {
+        "asset_id": aid,
+        "address": ip,
+        "version": 6 if ":" in ip else 4,  # only IPv6 has ":"
+        "mac": rec.macs[0] if rec.macs and len(rec.ips) == 1 else None,
+        "mac_vendor": rec.mac_vendor,
+        "source": ctx.source,
+        "first_seen": ctx.now,
+        "last_seen": ctx.now,
+    }
 
-    return ip_row(ctx, aid, rec, ip)
 
-
-def _identity(ctx: RunCtx, aid: int, k: str, v: str, how: str) -> dict[str, Any]:
-    from ciimap.ingest.hostload import identity_row
-
-    return identity_row(ctx, aid, k, v, how)
+def identity_row(ctx: RunCtx, aid: int, key: str, value: str, how: str) -> dict[str, Any]:
+    return {
+        "asset_id": aid,
+        "key": key,
+        "value": value[:300],
+        "source": ctx.source,
+        "how": how,
+        "first_run_id": ctx.run_id,
+        "last_run_id": ctx.run_id,
+        "first_seen": ctx.now,
+        "last_seen": ctx.now,
+    }
 
 
 def _write(
