@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Select, select, union
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,8 @@ from ciimap.core.db import Base
 from ciimap.core.errors import Conflict, Invalid, NotFound
 
 MAX_LIMIT = listing.MAX_LIMIT
+#: Filters and prefix search as one ORM statement (defined beside the list engine that also uses it).
+build_query = listing.build_query
 
 
 @dataclass
@@ -54,34 +56,6 @@ def get_spec(name: str) -> EntitySpec:
         return REGISTRY[name]
     except KeyError:
         raise NotFound(f"unknown entity '{name}' (known: {', '.join(sorted(REGISTRY))})") from None
-
-
-def build_query(
-    spec: EntitySpec, *, filters: dict[str, Any] | None = None, q: str | None = None
-) -> Select[Any]:
-    """Filters and prefix search as one ORM statement (for composing: topology, filters with a
-    search). List pages use :mod:`ciimap.core.listing`, which answers from small index queries."""
-    model = spec.model
-    stmt = select(model)
-    for key, value in (filters or {}).items():
-        if value is None:
-            continue
-        if key not in spec.filters:
-            raise Invalid(
-                f"cannot filter {spec.name} by '{key}' (filters: {', '.join(spec.filters) or 'none'})"
-            )
-        stmt = stmt.where(getattr(model, key) == value)
-    if q and q.strip():
-        (lo, hi), orig = listing.search_bounds(q)
-        parts = []
-        for f in spec.search:
-            col = getattr(model, f)
-            for a, b in [(lo, hi)] + ([orig] if orig else []):  # original casing too
-                parts.append(select(model.id).where(col >= a, col < b))  # type: ignore[attr-defined]
-        parts += [select(id_col).where(col >= lo, col < hi) for id_col, col in spec.extra_search]
-        ids = union(*parts).scalar_subquery() if len(parts) > 1 else parts[0].scalar_subquery()
-        stmt = stmt.where(model.id.in_(ids))  # type: ignore[attr-defined]
-    return stmt
 
 
 def list_page(

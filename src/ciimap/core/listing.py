@@ -264,8 +264,6 @@ def _few_matches(
     with_total: bool,
 ) -> tuple[list[int], int | None]:
     """Filters and a search that matches at most COUNT_CAP rows: ``id IN (matches) AND filters``."""
-    from ciimap.core.entity import build_query
-
     base = build_query(spec, filters=filters, q=q).with_only_columns(spec.model.id)
     page = base.order_by(spec.model.id)
     page = page.where(spec.model.id > after) if after is not None else page.offset(offset)
@@ -498,3 +496,29 @@ def page_json(session: Session, spec: Any, **kw: Any) -> bytes:
     if stamps and rows:
         _mark_utc(rows, stamps)
     return pydantic_core.to_json(_page(rows, ids, total, kw))
+
+
+def build_query(spec: Any, *, filters: dict[str, Any] | None = None, q: str | None = None) -> Select[Any]:
+    """Filters and prefix search as one ORM statement (for composing: topology, filters with a
+    search). List pages use :mod:`ciimap.core.listing`, which answers from small index queries."""
+    model = spec.model
+    stmt = select(model)
+    for key, value in (filters or {}).items():
+        if value is None:
+            continue
+        if key not in spec.filters:
+            raise Invalid(
+                f"cannot filter {spec.name} by '{key}' (filters: {', '.join(spec.filters) or 'none'})"
+            )
+        stmt = stmt.where(getattr(model, key) == value)
+    if q and q.strip():
+        (lo, hi), orig = search_bounds(q)
+        parts = []
+        for f in spec.search:
+            col = getattr(model, f)
+            for a, b in [(lo, hi)] + ([orig] if orig else []):  # original casing too
+                parts.append(select(model.id).where(col >= a, col < b))  # type: ignore[attr-defined]
+        parts += [select(id_col).where(col >= lo, col < hi) for id_col, col in spec.extra_search]
+        ids = union(*parts).scalar_subquery() if len(parts) > 1 else parts[0].scalar_subquery()
+        stmt = stmt.where(model.id.in_(ids))  # type: ignore[attr-defined]
+    return stmt

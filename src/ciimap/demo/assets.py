@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-import math
 import random
 from collections.abc import Iterator
 from typing import Any
 
 from ciimap.demo import catalog_org as org
 from ciimap.demo import profiles as pf
+from ciimap.demo.core_assets import build_core
 from ciimap.demo.plan import PER_BLOCK, Plan
 from ciimap.demo.stacks import Port, Soft, stack_for
 
@@ -41,12 +41,6 @@ OUI = {
     "Inspur": "6C:92:BF",
 }
 LIFECYCLE = (("active", 0.93), ("maintenance", 0.02), ("planned", 0.01), ("retired", 0.02), ("missing", 0.02))
-DB_STACKS = {
-    "oracle_db": ("Oracle Database", "19.3.0.0", 1521, "oracle-tns"),
-    "dm8": ("达梦数据库管理系统 DM8", "8.1.2.128", 5236, "dmdb"),
-    "mysql": ("MySQL", "5.7.38", 3306, "mysql"),
-    "kingbase": ("KingbaseES", "V008R006C005", 54321, "kingbase"),
-}
 
 
 class AssetStream:
@@ -278,8 +272,6 @@ class AssetStream:
 
     def chunks(self) -> Iterator[Rows]:
         """Core assets first (one chunk), then random assets in chunks of ``self.chunk``."""
-        from ciimap.demo.core_assets import build_core
-
         build_core(self)
         core = self.ids["asset"]
         if core > self.plan.scale:
@@ -358,8 +350,3 @@ def _cpe(prefix: str | None, version: str | None) -> str | None:
     if not prefix or not version:
         return None
     return f"{prefix}:{version.replace(' ', '_').lower()}:*:*:*:*:*:*:*"
-
-
-def cluster_count(scale: int, kinds: tuple[str, ...], per: int, minimum: int) -> int:
-    share = sum(p.weight for p in pf.PROFILES if p.kind in kinds) / pf.TOTAL_WEIGHT
-    return max(minimum, math.ceil(scale * share / per))

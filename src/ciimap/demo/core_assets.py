@@ -8,6 +8,7 @@ a pair down) from *failed* (all down). A standby also has a ``replica_of`` edge 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from ciimap.demo import profiles as pf
@@ -17,6 +18,18 @@ if TYPE_CHECKING:
     from ciimap.demo.stacks import Port, Soft
 
 LINUX = (pf.RHEL, pf.KYLIN, pf.CENTOS)
+
+DB_STACKS = {
+    "oracle_db": ("Oracle Database", "19.3.0.0", 1521, "oracle-tns"),
+    "dm8": ("达梦数据库管理系统 DM8", "8.1.2.128", 5236, "dmdb"),
+    "mysql": ("MySQL", "5.7.38", 3306, "mysql"),
+    "kingbase": ("KingbaseES", "V008R006C005", 54321, "kingbase"),
+}
+
+
+def cluster_count(scale: int, kinds: tuple[str, ...], per: int, minimum: int) -> int:
+    share = sum(p.weight for p in pf.PROFILES if p.kind in kinds) / pf.TOTAL_WEIGHT
+    return max(minimum, math.ceil(scale * share / per))
 
 
 def _site(stream: AssetStream, zone: str) -> tuple[int | None, str]:
@@ -68,8 +81,6 @@ def _server(
 
 
 def _db(key: str) -> tuple[str, str, int, str]:
-    from ciimap.demo.assets import DB_STACKS
-
     return DB_STACKS[key]
 
 
@@ -136,8 +147,6 @@ def _switch(stream: AssetStream, code: str, zone: str, role_zh: str) -> int:
 
 
 def _clusters(stream: AssetStream) -> None:
-    from ciimap.demo.assets import cluster_count
-
     scale = stream.plan.scale
     for c in range(cluster_count(scale, ("vm",), 300, 2)):
         hosts = [_esx(stream) for _ in range(4)]

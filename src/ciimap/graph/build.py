@@ -20,10 +20,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ciimap.core.audit import AuditLog
+from ciimap.graph import store
+from ciimap.graph.structure import TYPES, Graph, T, uniq
 
-#: Node types, in the order their index ranges are laid out.
-TYPES = ("business_service", "system", "asset", "product", "vendor", "site", "zone", "channel", "sentinel")
-T = {name: code for code, name in enumerate(TYPES)}
+__all__ = ["TYPES", "T", "Graph", "build_graph", "from_needs", "map_version"]
+
 NEED_KINDS = ("depends_on", "runs_on", "hosted_by", "uses")
 CRIT = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 CRIT_NAMES = ("low", "medium", "high", "critical")
@@ -31,73 +32,6 @@ _CRIT_SQL = (
     "CASE criticality WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 "
     "WHEN 'critical' THEN 3 ELSE 1 END"
 )
-
-
-@dataclass
-class Graph:
-    """The dependency graph. Node ``i`` has type ``type_of[i]`` and database id ``dbid[i]``."""
-
-    version: str
-    n: int
-    type_of: np.ndarray
-    dbid: np.ndarray
-    start: dict[str, int]
-    ids: dict[str, np.ndarray]
-    names: dict[str, list[str]]
-    crit: np.ndarray  # criticality code per node, -1 where not applicable
-    cii: np.ndarray  # bool: system flagged CII (for assets: runs a CII system)
-    mlps: np.ndarray  # MLPS level per system node (0 = none)
-    group_parent: np.ndarray
-    group_ptr: np.ndarray  # members of group g: members[group_ptr[g]:group_ptr[g+1]]
-    members: np.ndarray
-    node_gptr: np.ndarray  # groups of node i: node_gptr[i]:node_gptr[i+1] (groups sorted by parent)
-    rev_ptr: np.ndarray  # groups that contain node i: rev_group[rev_ptr[i]:rev_ptr[i+1]]
-    rev_group: np.ndarray
-    group_name: dict[int, str] = field(default_factory=dict)
-    soft: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # per group: degrade-only need
-    products: dict[int, dict[str, object]] = field(default_factory=dict)  # product db id -> attrs
-    vendor_domestic: dict[int, bool] = field(default_factory=dict)
-
-    def index(self, type_: str, db_id: int) -> int | None:
-        """Node index of a database row, or None when it is not in the graph."""
-        arr = self.ids[type_]
-        pos = int(np.searchsorted(arr, db_id))
-        if pos < len(arr) and arr[pos] == db_id:
-            return self.start[type_] + pos
-        return None
-
-    def indices(self, type_: str, db_ids: np.ndarray) -> np.ndarray:
-        """Vectorised :meth:`index`; ids not in the graph are dropped."""
-        arr = self.ids[type_]
-        db_ids = np.asarray(db_ids, dtype=np.int64)
-        pos = np.searchsorted(arr, db_ids)
-        ok = pos < len(arr)
-        ok[ok] = arr[pos[ok]] == db_ids[ok]
-        return (pos[ok] + self.start[type_]).astype(np.int64)
-
-    def type_name(self, i: int) -> str:
-        return TYPES[int(self.type_of[i])]
-
-    def label(self, i: int) -> str | None:
-        """Name of a non-asset node (asset names are looked up on demand: see ``impact.asset_names``)."""
-        t = self.type_name(i)
-        if t == "asset":
-            return None
-        return self.names[t][i - self.start[t]]
-
-    @property
-    def sentinel(self) -> int:
-        """The one node that never fails: the second member of every "soft" (degrade-only) need."""
-        return self.start["sentinel"]
-
-    def mask(self, type_: str) -> slice:
-        return slice(self.start[type_], self.start[type_] + len(self.ids[type_]))
-
-    def groups_of(self, i: int) -> range:
-        return range(int(self.node_gptr[i]), int(self.node_gptr[i + 1]))
-
-    def members_of(self, g: int) -> np.ndarray:
-        return self.members[self.group_ptr[g] : self.group_ptr[g + 1]]
 
 
 # --- map version and cache ---------------------------------------------------------------------
@@ -154,8 +88,6 @@ def build_graph(session: Session, *, use_cache: bool = True) -> Graph:
         g = _cache.get(key)
         if g is not None and g.version == version:
             return g
-        from ciimap.graph import store
-
         g = store.load_or_build(key, version, lambda: _build_current(session, version))
         _cache[key] = g
         return g
@@ -479,8 +411,6 @@ def _replica_roots(g: Graph, pairs: list[tuple[int, int]]) -> dict[int, int]:
 
 def _assemble(g: Graph, needs: _Needs) -> None:
     """Turn (parent, child, or-key) rows into group CSR arrays, forward and reverse."""
-    from ciimap.graph.propagate import uniq
-
     if not needs.parents:
         return
     p = np.concatenate(needs.parents)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ciimap.graph.build import TYPES, Graph
+from ciimap.graph.structure import TYPES, Graph
 
 log = logging.getLogger(__name__)
 
