@@ -128,6 +128,7 @@ def test_in_process_clock_runs_the_tick(lab, dispatched):
 
 def test_procrastinate_periodic_task_runs_the_tick(lab, dispatched):
     """PostgreSQL mode: a procrastinate periodic task (every minute) calls the same tick."""
+    import ciimap.discovery.jobs  # noqa: F401  (its installer adds the periodic task, as in 'ciimap worker')
     from ciimap.core import queue
 
     app = queue.make_app("postgresql+psycopg://nobody@127.0.0.1:1/none")  # never opened here

@@ -237,7 +237,7 @@ def test_job_of_a_dead_worker_is_marked_failed(clean_queue, tmp_path, monkeypatc
             s.add(j)
             s.flush()
             job_id = j.id
-        assert queue.mark_lost([job_id, job_id + 1]) == 1
+        assert jobs.mark_lost([job_id, job_id + 1]) == 1
         assert not upload.exists()  # the lost job's upload folder goes too
     else:
         job_id = _submit(db, {"gate": str(tmp_path / "never")})
@@ -251,7 +251,7 @@ def test_job_of_a_dead_worker_is_marked_failed(clean_queue, tmp_path, monkeypatc
         async def reap():
             app = queue.make_app(db.url)
             async with app.open_async():
-                return await queue.reap_stalled(app, seconds_since_heartbeat=0)
+                return await jobs.reap_stalled(app, seconds_since_heartbeat=0)
 
         assert asyncio.run(reap()) == [job_id]
         with db.engine.connect() as c:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, String, Text, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ciimap.core import uploads
+from ciimap.core import tasks, uploads
 from ciimap.core.audit import Actor, acting_as
 from ciimap.core.db import Base, Database, chunks, get_database, utcnow
 from ciimap.core.errors import CiimapError, NotFound, check_choice, check_range
@@ -301,9 +301,50 @@ def dispatch(job_id: int) -> None:
     if db.is_sqlite:
         _thread_pool().submit(execute, job_id)
     else:
-        from ciimap.core import queue
+        from ciimap.core import queue  # procrastinate: loaded only where PostgreSQL queues jobs
 
         queue.defer(job_id)
+
+
+# --- PostgreSQL: procrastinate tasks (core/queue.py) --------------------------------------------
+
+
+def mark_lost(job_ids: list[int]) -> int:
+    """Fail ciimap jobs still 'running' whose worker is gone, so nobody waits for them forever."""
+    if not job_ids:
+        return 0
+    with get_database().unit_of_work() as s:
+        res = s.execute(
+            update(Job)
+            .where(Job.id.in_(job_ids), Job.status == "running")
+            .values(status="failed", error=tasks.LOST, message=tasks.LOST, finished_at=utcnow())
+        )
+        discard_uploads(s, job_ids)
+        return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def reap_stalled(app: Any, *, seconds_since_heartbeat: float = 60) -> list[int]:
+    """Jobs whose worker stopped sending heartbeats are failed (procrastinate's row and ours)."""
+    from ciimap.core import queue  # procrastinate: loaded only where PostgreSQL queues jobs
+
+    return await queue.reap_stalled(app, on_lost=mark_lost, seconds_since_heartbeat=seconds_since_heartbeat)
+
+
+def _run_job(job_id: int) -> None:
+    execute(job_id)
+
+
+async def _reap(context: Any, timestamp: int) -> None:
+    assert context.app is not None
+    await reap_stalled(context.app)
+
+
+@tasks.installer
+def _install_tasks(app: Any) -> None:
+    """The job runner and, every five minutes, the reaper of jobs whose worker was lost."""
+    app.task(name=tasks.RUN_JOB, queue=tasks.QUEUE)(_run_job)
+    reap = app.task(name=tasks.REAP, queue=tasks.QUEUE, queueing_lock=tasks.REAP, pass_context=True)(_reap)
+    app.periodic(cron="*/5 * * * *", periodic_id="reap-stalled")(reap)
 
 
 def wait(job_id: int, timeout: float = 60.0) -> Job:

@@ -130,4 +130,5 @@ def worker(
         f"ciimap worker: concurrency {concurrency}, queue '{queue.QUEUE}'"
         + (" (burst)" if burst else "; Ctrl-C to stop")
     )
+    jobs.registered()  # every domain's job kinds and procrastinate tasks (scheduled rescans) before the App
     queue.run_worker(concurrency=concurrency, wait=not burst, name=name)

@@ -9,8 +9,10 @@ same database — picks it up and calls :func:`ciimap.core.jobs.execute`. procra
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import procrastinate
@@ -19,14 +21,11 @@ from sqlalchemy import pool, text
 from sqlalchemy.engine import make_url
 
 from ciimap.core.db import get_database, make_engine
+from ciimap.core.tasks import INSTALLERS, LOST, QUEUE, REAP, RUN_JOB, TICK
 
 log = logging.getLogger(__name__)
 
-QUEUE = "ciimap"
-RUN_JOB = "ciimap.run_job"
-TICK = "ciimap.tick_schedules"
-REAP = "ciimap.reap_stalled"
-LOST = "worker lost while running this job (stopped hard or crashed); start it again"
+__all__ = ["LOST", "QUEUE", "REAP", "RUN_JOB", "TICK", "defer", "get_app", "make_app", "run_worker"]
 #: pg advisory lock key so two processes applying the schema at once do not collide.
 _SCHEMA_LOCK = 0x63696D61  # "cima"
 
@@ -39,46 +38,14 @@ def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _run_job(job_id: int) -> None:
-    from ciimap.core import jobs
-
-    jobs.execute(job_id)
-
-
-def _tick_schedules(timestamp: int) -> None:
-    from ciimap.discovery import schedules
-
-    out = schedules.tick()
-    if out["queued"]:
-        log.info("scheduled discovery at %s queued jobs %s", timestamp, out["queued"])
-
-
-def mark_lost(job_ids: list[int]) -> int:
-    """Fail ciimap jobs still 'running' whose worker is gone, so nobody waits for them forever."""
-    from sqlalchemy import update
-
-    from ciimap.core.db import utcnow
-    from ciimap.core.jobs import Job, discard_uploads
-
-    if not job_ids:
-        return 0
-    with get_database().unit_of_work() as s:
-        res = s.execute(
-            update(Job)
-            .where(Job.id.in_(job_ids), Job.status == "running")
-            .values(status="failed", error=LOST, message=LOST, finished_at=utcnow())
-        )
-        discard_uploads(s, job_ids)
-        return int(res.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def reap_stalled(app: procrastinate.App, *, seconds_since_heartbeat: float = 60) -> list[int]:
-    """procrastinate jobs whose worker stopped sending heartbeats: mark them and our rows failed.
+async def reap_stalled(
+    app: procrastinate.App, *, on_lost: Callable[[list[int]], int], seconds_since_heartbeat: float = 60
+) -> list[int]:
+    """procrastinate jobs whose worker stopped sending heartbeats: finish them as failed and hand the
+    ciimap job ids to ``on_lost`` (which fails the job rows: ``jobs.mark_lost``).
 
     Retrying is not safe for scans (half-done work, rate limits), so a person restarts them.
     """
-    import asyncio
-
     manager = app.job_manager
     stalled = await manager.get_stalled_jobs(
         task_name=RUN_JOB, seconds_since_heartbeat=seconds_since_heartbeat
@@ -89,26 +56,18 @@ async def reap_stalled(app: procrastinate.App, *, seconds_since_heartbeat: float
         ids.append(int(str(pj.task_kwargs["job_id"])))
     if ids:
         log.warning("jobs %s lost their worker; marked failed", ids)
-        await asyncio.to_thread(mark_lost, ids)
+        await asyncio.to_thread(on_lost, ids)
     return ids
 
 
-async def _reap_task(context: procrastinate.JobContext, timestamp: int) -> None:
-    assert context.app is not None
-    await reap_stalled(context.app)
-
-
 def make_app(url: str | None = None, *, max_size: int = 4) -> procrastinate.App:
-    """A procrastinate App on the ciimap database with ciimap's tasks registered."""
+    """A procrastinate App on the ciimap database with the tasks of every registered installer."""
     connector = procrastinate.PsycopgConnector(
         conninfo=libpq_url(url or get_database().url), min_size=1, max_size=max_size
     )
     app = procrastinate.App(connector=connector)
-    app.task(name=RUN_JOB, queue=QUEUE)(_run_job)
-    tick = app.task(name=TICK, queue=QUEUE, queueing_lock=TICK)(_tick_schedules)
-    app.periodic(cron="* * * * *", periodic_id="scan-schedules")(tick)
-    reap = app.task(name=REAP, queue=QUEUE, queueing_lock=REAP, pass_context=True)(_reap_task)
-    app.periodic(cron="*/5 * * * *", periodic_id="reap-stalled")(reap)
+    for install in INSTALLERS:
+        install(app)
     return app
 
 
