@@ -204,8 +204,6 @@ def _inventory(s: Any, n: int, out: Seeded) -> None:
     out.first["software_rows"] = [
         (sw.id, sw.asset_id, sw.product_id, sw.system_id, a.system_id) for sw, a in zip(software, assets)
     ]
-    out.first["endpoint_ids"] = [e.id for e in endpoints]
-    out.first["system_ids"] = [x.id for x in systems]
     out.first["vendor_ids"] = [v.id for v in vendors]
     out.first["domestic_products"] = [p.id for p, v in zip(products, vendors) if v.is_domestic]
     out.first["asset_ids"] = [a.id for a in assets]
