@@ -107,3 +107,44 @@ def test_openapi_and_docs_require_login(client, auditor_headers):
     assert "/api/assets" in spec["paths"] and "get" in spec["paths"]["/api/assets"]
     params = {p["name"] for p in spec["paths"]["/api/assets"]["get"]["parameters"]}
     assert {"zone_id", "q", "limit", "after"} <= params
+
+
+#: Served without the checks above, on purpose: the front-end files (no data, the same for everyone).
+UNCHECKED_MOUNTS = {"/static"}
+
+
+def _leaves(routes):  # noqa: ANN001, ANN202
+    for r in routes:
+        if hasattr(r, "effective_route_contexts"):  # an included router (FastAPI >= 0.120)
+            for ctx in r.effective_route_contexts():
+                yield getattr(ctx, "original_route", None) or ctx
+        else:
+            yield r
+
+
+def test_every_route_is_seen_by_the_permission_checks(app):
+    """The checks above enumerate APIRoutes; a plain Starlette route or mount (``router.routes.append``,
+    ``app.add_route``, ``app.mount``) would be served without them, so only /static may be one."""
+    hidden = [
+        f"{type(r).__name__} {getattr(r, 'path', '?')}"
+        for r in _leaves(app.router.routes)
+        if not isinstance(r, APIRoute) and getattr(r, "path", None) not in UNCHECKED_MOUNTS
+    ]
+    assert not hidden, (
+        f"routes the permission checks cannot see (make them APIRoutes with a Reader/...): {hidden}"
+    )
+    assert {getattr(r, "path", None) for r in app.router.routes} >= UNCHECKED_MOUNTS
+
+
+def test_a_plain_route_would_be_reported(app):
+    """Also inside an included router, where the APIRoute walk of the checks above does not look."""
+    from fastapi import APIRouter
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    extra = APIRouter()
+    extra.routes.append(Route("/plain", lambda request: PlainTextResponse("open")))
+    app.include_router(extra, prefix="/api")
+    app.router.routes.append(Route("/top", lambda request: PlainTextResponse("open")))
+    hidden = [r for r in _leaves(app.router.routes) if getattr(r, "path", None) not in UNCHECKED_MOUNTS]
+    assert sorted(type(r).__name__ for r in hidden if not isinstance(r, APIRoute)) == ["Route", "Route"]

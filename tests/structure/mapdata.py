@@ -1,0 +1,344 @@
+"""A map whose every table grows with one factor, for the query-count tests.
+
+``build(db, n)`` writes ``n`` rows of every listed thing (organisations, contacts, sites, zones,
+vendors and their profiles, products, systems, services, scan scopes and schedules, scenarios,
+rollout plans, substitution plans, import runs, jobs, users, advisories) and ``2 n`` assets, each
+with an address, an endpoint, a software row, a change event and a vulnerability finding. Rows go
+through the ORM and the domain services (so the audit hooks and each service's own checks run),
+never through the API: the requests are what the tests count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from ciimap.auth import service as auth
+from ciimap.core.db import Database, utcnow
+from ciimap.core.jobs import Job
+from ciimap.discovery import schedules as scan_schedules
+from ciimap.discovery import service as discovery
+from ciimap.graph import progress as rollouts
+from ciimap.graph import service as graph
+from ciimap.graph.schemas import Selector
+from ciimap.ingest.models import ChangeEvent, ImportRun
+from ciimap.inventory import models as m
+from ciimap.supply import plans as supply_plans
+from ciimap.supply import service as supply
+from ciimap.vulns.models import Advisory, AdvisoryAlias, FeedImport, Finding
+
+
+@dataclass
+class Seeded:
+    """The first id (or name) of each thing, for filling path parameters."""
+
+    first: dict[str, Any] = field(default_factory=dict)
+
+
+def build(db: Database, n: int) -> Seeded:
+    """Fill an empty database with ``n`` of everything (``2 n`` assets); return first ids."""
+    out = Seeded()
+    with db.unit_of_work() as s:
+        _inventory(s, n, out)
+    with db.unit_of_work() as s:
+        _domains(s, n, out)
+    return out
+
+
+def _add(s: Any, objs: list[Any]) -> list[Any]:
+    s.add_all(objs)
+    s.flush()
+    return objs
+
+
+def _inventory(s: Any, n: int, out: Seeded) -> None:
+    orgs = _add(s, [m.Organization(name=f"组织{i}") for i in range(n)])
+    contacts = _add(
+        s,
+        [
+            m.Contact(name=f"联系人{i}", organization_id=orgs[i].id, email=f"c{i}@example.cn")
+            for i in range(n)
+        ],
+    )
+    sites = _add(
+        s,
+        [
+            m.Site(
+                name=f"站点{i}",
+                city="北京",
+                latitude=39.9 + i / 100,
+                longitude=116.4,
+                organization_id=orgs[i].id,
+            )
+            for i in range(n)
+        ],
+    )
+    zones = _add(
+        s,
+        [
+            m.NetworkZone(
+                name=f"区域{i}",
+                kind="dmz" if i % 2 else "production",
+                cidrs=[f"10.{i}.0.0/16"],
+                site_id=sites[i].id,
+                internet_facing=bool(i % 2),
+            )
+            for i in range(n)
+        ],
+    )
+    vendors = _add(
+        s,
+        [
+            m.Vendor(name=f"厂商{i}", country="CN" if i % 2 else "US", is_domestic=bool(i % 2), aliases=[])
+            for i in range(n)
+        ],
+    )
+    products = _add(
+        s,
+        [
+            m.Product(
+                name=f"产品{i}",
+                vendor_id=vendors[i].id,
+                layer="os" if i % 2 else "security",
+                auto_update=not i % 2,
+                update_privilege="kernel" if not i % 2 else "none",
+                update_channel=f"channel{i}",
+            )
+            for i in range(n)
+        ],
+    )
+    systems = _add(
+        s,
+        [
+            m.System(
+                name=f"系统{i}",
+                code=f"SYS-{i}",
+                mlps_level=3,
+                is_cii=not i % 2,
+                criticality="high",
+                owner_id=contacts[i].id,
+            )
+            for i in range(n)
+        ],
+    )
+    services = _add(
+        s,
+        [
+            m.BusinessService(name=f"业务{i}", criticality="critical", owner_id=contacts[i].id)
+            for i in range(n)
+        ],
+    )
+    assets = _add(
+        s,
+        [
+            m.Asset(
+                name=f"host-{i:03d}",
+                hostname=f"host-{i:03d}",
+                kind="server",
+                primary_ip=f"10.{i % n}.0.{i + 1}",
+                ips=[f"10.{i % n}.0.{i + 1}"],
+                site_id=sites[i % n].id,
+                zone_id=zones[i % n].id,
+                system_id=systems[i % n].id,
+                owner_id=contacts[i % n].id,
+                declared=bool(i % 3),
+                lifecycle_status="missing" if i % 5 == 4 else "active",
+                source="seed",
+            )
+            for i in range(2 * n)
+        ],
+    )
+    _add(s, [m.IpAddress(asset_id=a.id, address=a.primary_ip) for a in assets])
+    endpoints = _add(
+        s,
+        [
+            m.ServiceEndpoint(asset_id=a.id, address=a.primary_ip, port=443, name="https", product="nginx")
+            for a in assets
+        ],
+    )
+    software = _add(
+        s,
+        [
+            m.Software(
+                asset_id=a.id,
+                product_id=products[i % n].id,
+                name=f"产品{i % n}",
+                version="1.0",
+                purl=f"pkg:generic/p{i % n}@1.0",
+            )
+            for i, a in enumerate(assets)
+        ],
+    )
+    edges = [
+        m.Edge(src_type="business_service", src_id=services[i].id, dst_type="system", dst_id=systems[i].id)
+        for i in range(n)
+    ]
+    edges += [
+        m.Edge(
+            src_type="system",
+            src_id=a.system_id,
+            dst_type="asset",
+            dst_id=a.id,
+            kind="runs_on",
+            redundancy_group="g",
+        )
+        for a in assets
+    ]
+    edges = _add(s, edges)
+    out.first.update(
+        organizations=orgs[0].id,
+        contacts=contacts[0].id,
+        sites=sites[0].id,
+        zones=zones[0].id,
+        vendors=vendors[0].id,
+        products=products[0].id,
+        systems=systems[0].id,
+        **{"business-services": services[0].id},
+        assets=assets[0].id,
+        endpoints=endpoints[0].id,
+        software=software[0].id,
+        edges=edges[0].id,
+        product_names=[p.name for p in products],
+    )
+    out.first["software_rows"] = [
+        (sw.id, sw.asset_id, sw.product_id, sw.system_id, a.system_id) for sw, a in zip(software, assets)
+    ]
+    out.first["vendor_ids"] = [v.id for v in vendors]
+    out.first["domestic_products"] = [p.id for p, v in zip(products, vendors) if v.is_domestic]
+    out.first["asset_ids"] = [a.id for a in assets]
+
+
+def _domains(s: Any, n: int, out: Seeded) -> None:
+    today = dt.date(2026, 1, 1)
+    for i, vid in enumerate(out.first["vendor_ids"]):
+        supply.set_profile(
+            s,
+            vendor_id=vid,
+            changes={
+                "contract_number": f"HT-{i}",
+                "remote_access": "on_demand" if i % 2 else "none",
+                "nda_signed": bool(i % 2),
+            },
+        )
+    rows = out.first["software_rows"]
+    plan_ids = []
+    for i in range(n):
+        sw_id, _asset, prod, _sys, asset_sys = rows[2 * i]  # even products are foreign
+        cand = out.first["domestic_products"][0] if out.first["domestic_products"] else None
+        p = supply_plans.create_plan(
+            s,
+            data={
+                "system_id": asset_sys,
+                "current_software_id": sw_id,
+                "candidate_product_id": cand,
+                "due_date": (today + dt.timedelta(days=30 * (i + 1))).isoformat(),
+            },
+        )
+        plan_ids.append(p.id)
+    scopes = [
+        discovery.create_scope(s, name=f"scope{i}", cidrs=[f"10.{i}.0.0/16"], allowed_ports="22,443")
+        for i in range(n)
+    ]
+    for i, sc in enumerate(scopes):
+        scan_schedules.create_schedule(
+            s, name=f"sched{i}", scope=sc.name, targets=[f"10.{i}.0.0/24"], ports="443", interval_minutes=60
+        )
+    scenarios = [
+        graph.save_scenario(s, name=f"场景{i}", selectors=[Selector(kind="vendor", ref=f"厂商{i}")])
+        for i in range(n)
+    ]
+    plans = [rollouts.create_plan(s, product=name, version="2.0") for name in out.first["product_names"]]
+    now = utcnow()
+    runs = _add(
+        s,
+        [
+            ImportRun(
+                kind="nmap",
+                scope=f"scope{i}",
+                status="done",
+                started_at=now,
+                finished_at=now,
+                stats={"hosts": 2},
+            )
+            for i in range(n)
+        ],
+    )
+    _add(
+        s,
+        [
+            ChangeEvent(
+                run_id=runs[i % n].id,
+                asset_id=a,
+                kind="asset_added",
+                subject=f"host {a}",
+                after={"x": 1},
+                at=now,
+            )
+            for i, a in enumerate(out.first["asset_ids"])
+        ],
+    )
+    jobs = _add(
+        s,
+        [
+            Job(kind="ingest", status="done", params={"i": i}, result={"ok": True}, progress=1, total=1)
+            for i in range(n)
+        ],
+    )
+    for i in range(n):
+        auth.create_user(s, username=f"user{i}", password="correct-horse-1", role="analyst")
+    feed = _add(s, [FeedImport(kind="osv", source="test", snapshot_date=today, checksum="0" * 64)])[0]
+    advisories = _add(
+        s,
+        [
+            Advisory(
+                advisory_id=f"GHSA-{i:04d}",
+                source="osv",
+                aliases=[f"CVE-2026-{i:04d}"],
+                summary=f"advisory {i}",
+                severity="high",
+                feed_import_id=feed.id,
+            )
+            for i in range(n)
+        ],
+    )
+    _add(
+        s,
+        [
+            AdvisoryAlias(alias=alias, advisory_pk=a.id)
+            for a in advisories
+            for alias in (a.advisory_id, *a.aliases)
+        ],
+    )
+    findings = _add(
+        s,
+        [
+            Finding(
+                target_type="software",
+                target_id=sw_id,
+                software_id=sw_id,
+                asset_id=asset_id,
+                system_id=asset_sys,
+                advisory_pk=advisories[i % n].id,
+                advisory_id=advisories[i % n].advisory_id,
+                cve_ids=list(advisories[i % n].aliases),
+                package=f"pkg:generic/p{prod}",
+                version="1.0",
+                match_kind="purl",
+                score=5.0 + i % 5,
+                priority=f"P{1 + i % 4}",
+                triage_key=f"asset:{asset_id}|pkg:generic/p{prod}|{advisories[i % n].advisory_id}",
+            )
+            for i, (sw_id, asset_id, prod, _sys, asset_sys) in enumerate(rows)
+        ],
+    )
+    out.first.update(
+        plan=plan_ids[0],
+        scope=scopes[0].name,
+        scenario=scenarios[0].name,
+        scenario_b=scenarios[1].name,
+        rollout=plans[0].id,
+        run=runs[0].id,
+        job=jobs[0].id,
+        finding=findings[0].id,
+    )
