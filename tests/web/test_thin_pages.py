@@ -33,6 +33,16 @@ QUERY_CALLS = {"execute", "scalar", "scalars", "query"}
 _MODELS = re.compile(r"^(ciimap\.)?([a-z_]+\.)*models$")
 
 
+def _is_models_string(node: ast.AST) -> bool:
+    """A string such as "vulns.models" (a module name for importlib; a bare "models" is a word)."""
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and "." in node.value
+        and _MODELS.match(node.value) is not None
+    )
+
+
 def problems(source: str, name: str = "<source>") -> list[str]:
     """What in ``source`` breaks the thin-page rule, one line each (empty: none)."""
     out: list[str] = []
@@ -57,9 +67,8 @@ def problems(source: str, name: str = "<source>") -> list[str]:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr in QUERY_CALLS:
                 out.append(f"{where} calls .{node.func.attr}() (run queries in a service)")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if "." in node.value and _MODELS.match(node.value):
-                out.append(f"{where} names the models module '{node.value}'")
+        elif _is_models_string(node):
+            out.append(f"{where} names the models module '{node.value}'")  # type: ignore[attr-defined]
     return out
 
 
