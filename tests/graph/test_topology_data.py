@@ -78,6 +78,7 @@ def test_cli_topology_json_matches_the_api(client, database, auditor_headers):
     r = run(app, ["topology"])
     assert r.exit_code == 0 and "asset" in r.output and "40" in r.output
     assert run(app, ["topology", "--mlps", "9"]).exit_code == 2
+    assert run(app, ["topology", "--site", str(2**31)]).exit_code == 2  # beyond the id column: usage error
 
 
 def test_vulnerability_overlay_marks_assets_by_their_top_active_priority(client, database, auditor_headers):

@@ -9,6 +9,7 @@ import typer
 from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import console, print_json, print_table
+from ciimap.core.schemas import INT32_MAX, INT32_MIN
 from ciimap.graph import progress, rollout, service, topology
 from ciimap.graph.concentration import concentration as concentration_report
 from ciimap.graph.impact import impact as impact_query
@@ -55,8 +56,12 @@ def _show_impact(res: ImpactResult) -> None:
 
 @top.command("topology")
 def topology_cmd(
-    site_id: int | None = typer.Option(None, "--site", help="only assets at this site id"),
-    zone_id: int | None = typer.Option(None, "--zone", help="only assets in this zone id"),
+    site_id: int | None = typer.Option(
+        None, "--site", min=INT32_MIN, max=INT32_MAX, help="only this site id"
+    ),
+    zone_id: int | None = typer.Option(
+        None, "--zone", min=INT32_MIN, max=INT32_MAX, help="only this zone id"
+    ),
     mlps_level: int | None = typer.Option(None, "--mlps", min=1, max=5, help="only systems of this level"),
     q: str | None = typer.Option(None, "--search", "-q", help="assets or systems matching this text"),
     budget: int = typer.Option(3000, min=1, max=topology.MAX_BUDGET, help="at most this many assets"),
