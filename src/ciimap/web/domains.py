@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ciimap.core.labels import labels
+
 
 def module(name: str) -> ModuleType | None:
     """The service module ``ciimap.<name>``, or None while that capability is not installed."""
@@ -208,7 +210,6 @@ def change_feed(session: Session, *, page: int = 1, limit: int = 50) -> dict[str
 
 
 def _asset_labels(session: Session, items: list[Any]) -> None:
-    from ciimap.core.labels import labels
     from ciimap.inventory import service as inv
 
     names = labels(session, inv.ASSETS, {e.asset_id for e in items if e.asset_id})
