@@ -44,8 +44,8 @@ def prepare(scale: int, nodes: int) -> int:
     from ciimap.core.db import get_database
     from ciimap.core.migrate import upgrade
     from ciimap.demo.service import load_demo
+    from ciimap.graph import topology
     from ciimap.models import load_all
-    from ciimap.web import topology
 
     load_all()
     upgrade()

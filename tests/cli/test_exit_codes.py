@@ -142,6 +142,9 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "impact": ["impact", "bogus", "x"],
             "spof": ["spof", "--min-criticality", "bogus"],
             "concentration": ["concentration", "--threshold", "5"],
+            "topology": None,  # its options are bounded (usage errors, exit 2: tests/graph/test_topology_data.py)
+            "overview": None,  # takes no input
+            "sitemap": None,  # takes no input
             "db": None,  # test_db_check_and_schema below
             "user": ["user", "create", "x", "--password", "short"],
             "audit": None,  # test_tampered_audit_trail_exits_1 below

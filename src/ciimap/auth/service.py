@@ -195,6 +195,16 @@ def update_user(
     return user
 
 
+def set_locale(session: Session, *, user_id: int, locale: str) -> None:
+    """Change one user's UI language (the caller's own preference: any role may)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user no longer exists")
+    _check_locale(locale)
+    user.locale = locale
+    session.flush()
+
+
 def live_token_counts(session: Session) -> dict[int, int]:
     """Per user id: API tokens neither revoked nor expired (for the users page)."""
     live = (ApiToken.revoked.is_(False)) & (ApiToken.expires_at.is_(None) | (ApiToken.expires_at > utcnow()))

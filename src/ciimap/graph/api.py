@@ -1,4 +1,4 @@
-"""Graph REST routes under /api/graph: what-if impact, SPOF, concentration, scenarios, rollouts.
+"""Graph REST routes under /api/graph: topology, what-if impact, SPOF, concentration, scenarios, rollouts.
 
 Queries need Reader; saving scenarios and driving rollouts need Writer.
 """
@@ -13,8 +13,8 @@ from fastapi import APIRouter, Query, Response
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid
 from ciimap.core.openapi import NOT_FOUND
-from ciimap.core.schemas import Int32, as_utc
-from ciimap.graph import progress, rollout, service
+from ciimap.core.schemas import Int32, Text, as_utc
+from ciimap.graph import progress, rollout, service, topology
 from ciimap.graph.concentration import concentration
 from ciimap.graph.impact import impact, impact_many
 from ciimap.graph.schemas import (
@@ -29,10 +29,35 @@ from ciimap.graph.schemas import (
     ScenarioRead,
     Selector,
     ServiceSpof,
+    TopologyGraph,
+    TopologyNeighbours,
 )
 from ciimap.graph.spof import spof_report
 
 router = APIRouter(prefix="/graph", tags=["Impact and rollouts"])
+
+
+@router.get("/topology", response_model=TopologyGraph, response_model_exclude_unset=True)
+def get_topology(
+    db: DbSession,
+    principal: Reader,
+    site_id: Int32 | None = None,
+    zone_id: Int32 | None = None,
+    mlps_level: int | None = Query(None, ge=1, le=5),
+    q: Text | None = None,
+    budget: int = Query(3000, ge=1, le=topology.MAX_BUDGET),
+) -> Any:
+    """The security map for a filter (the topology page's data, without overlays): at most ``budget``
+    assets with their systems, services, products and vendors, positioned by the layered layout."""
+    return topology.build(
+        db, site_id=site_id, zone_id=zone_id, mlps_level=mlps_level, q=q or None, budget=budget
+    )
+
+
+@router.get("/topology/neighbours", response_model=TopologyNeighbours, response_model_exclude_unset=True)
+def get_topology_neighbours(db: DbSession, principal: Reader, type: str, id: Int32) -> Any:  # noqa: A002
+    """Direct neighbours of one node (``type`` asset, system, business_service, ...), unpositioned."""
+    return topology.neighbours(db, kind=type, ref=id)
 
 
 @router.get("/impact", response_model=ImpactResult, responses=NOT_FOUND)

@@ -1,4 +1,4 @@
-"""``ciimap impact|spof|concentration`` and the ``ciimap scenarios`` / ``ciimap rollout`` groups."""
+"""``ciimap topology|impact|spof|concentration`` and the ``ciimap scenarios`` / ``ciimap rollout`` groups."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import typer
 from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import console, print_json, print_table
-from ciimap.graph import progress, rollout, service
+from ciimap.core.schemas import INT32_MAX, INT32_MIN
+from ciimap.graph import progress, rollout, service, topology
 from ciimap.graph.concentration import concentration as concentration_report
 from ciimap.graph.impact import impact as impact_query
-from ciimap.graph.schemas import ImpactResult, ScenarioRead, Selector
+from ciimap.graph.schemas import ImpactResult, ScenarioRead, Selector, TopologyGraph
 from ciimap.graph.spof import spof_report
 
 top = typer.Typer()
@@ -51,6 +52,36 @@ def _show_impact(res: ImpactResult) -> None:
         for n in res.services + res.systems
     ]
     print_table(rows, ["status", "type", "name", "CII", "MLPS", "criticality", "path"], title="影响 Impact")
+
+
+@top.command("topology")
+def topology_cmd(
+    site_id: int | None = typer.Option(
+        None, "--site", min=INT32_MIN, max=INT32_MAX, help="only this site id"
+    ),
+    zone_id: int | None = typer.Option(
+        None, "--zone", min=INT32_MIN, max=INT32_MAX, help="only this zone id"
+    ),
+    mlps_level: int | None = typer.Option(None, "--mlps", min=1, max=5, help="only systems of this level"),
+    q: str | None = typer.Option(None, "--search", "-q", help="assets or systems matching this text"),
+    budget: int = typer.Option(3000, min=1, max=topology.MAX_BUDGET, help="at most this many assets"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The security map as nodes and edges (the topology page's data, with its filters)."""
+    with get_database().read_session() as db:
+        graph = topology.build(
+            db, site_id=site_id, zone_id=zone_id, mlps_level=mlps_level, q=q or None, budget=budget
+        )
+    if as_json:
+        print_json(TopologyGraph.model_validate(graph).model_dump(mode="json", exclude_unset=True))
+        return
+    print_table(
+        [{"type": t, "nodes": n} for t, n in sorted(graph["counts"].items())],
+        ["type", "nodes"],
+        title=f"拓扑 Topology — {len(graph['edges'])} edges",
+    )
+    if graph["truncated"]:
+        console.print(f"more than {budget} assets match: raise --budget or narrow the filter")
 
 
 @top.command("impact")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ciimap.core.schemas import ReadSchema, Schema, UtcDateTime
 
@@ -147,3 +147,40 @@ class HaltRequest(Schema):
 class AdvanceRequest(Schema):
     force: bool = False
     note: str | None = None
+
+
+TopologyNodeType = Literal["business_service", "system", "asset", "product", "vendor"]
+
+
+class TopologyNode(BaseModel):
+    """A node of the topology map. Besides these fields it carries its type's attributes: assets
+    ``kind, ip, site, zone, system, missing, unmanaged, criticality, foreign``; systems ``mlps, cii,
+    criticality``; services ``criticality``; products ``layer, foreign, auto_update, vendor``; vendors
+    ``country, foreign``. ``x``/``y`` (preset layout) only in the overview, not in neighbours."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str  # "<type>:<ref>"
+    type: TopologyNodeType
+    ref: int
+    label: str
+    x: float | None = None
+    y: float | None = None
+
+
+class TopologyEdge(BaseModel):
+    id: str
+    source: str
+    target: str
+    kind: str
+    group: str | None = None  # redundancy group: edges leaving one node in one group are alternatives
+
+
+class TopologyNeighbours(BaseModel):
+    nodes: list[TopologyNode]
+    edges: list[TopologyEdge]
+
+
+class TopologyGraph(TopologyNeighbours):
+    truncated: bool  # more assets matched than the budget
+    counts: dict[str, int]  # nodes per type

@@ -1,14 +1,18 @@
-"""Inventory commands: ``ciimap assets list --json`` and the same for every map entity."""
+"""Inventory commands: ``ciimap assets list --json`` and the same for every map entity, and the
+map's figures: ``ciimap overview`` and ``ciimap sitemap``."""
 
 from __future__ import annotations
 
 import typer
 
 from ciimap.core.crud_cli import crud_app
-from ciimap.inventory import service
+from ciimap.core.db import get_database
+from ciimap.core.output import print_json, print_table
+from ciimap.inventory import overview, service
+from ciimap.inventory.schemas import Overview, SiteOnMap
 
 NAME = ""  # mounts each entity as a top-level group (ciimap assets, ciimap systems, ...)
-app = typer.Typer()
+app = typer.Typer()  # top-level commands: overview, sitemap
 
 COLUMNS: dict[str, list[str]] = {
     "organizations": ["id", "name", "sector"],
@@ -25,6 +29,39 @@ COLUMNS: dict[str, list[str]] = {
     "edges": ["id", "src_type", "src_id", "kind", "dst_type", "dst_id", "redundancy_group"],
 }
 
-GROUPS = [(spec.name, crud_app(spec, COLUMNS[spec.name])) for spec in service.SPECS]
+ENTITY_GROUPS = [(spec.name, crud_app(spec, COLUMNS[spec.name])) for spec in service.SPECS]
+GROUPS = [*ENTITY_GROUPS, ("", app)]
 #: Other domains add commands to these groups (e.g. ``ciimap assets why ID`` from ingest).
-APPS: dict[str, typer.Typer] = dict(GROUPS)
+APPS: dict[str, typer.Typer] = dict(ENTITY_GROUPS)
+
+
+@app.command("overview")
+def overview_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Counts and 30-day trends over the whole map (the dashboard's figures)."""
+    with get_database().read_session() as db:
+        data = Overview.model_validate(overview.overview(db)).model_dump(mode="json")
+    if as_json:
+        print_json(data)
+        return
+    print_table(
+        [{"figure": k, "count": v} for k, v in data["counts"].items()],
+        ["figure", "count"],
+        title="总览 Overview",
+    )
+    for name in ("assets_by_kind", "assets_by_lifecycle", "systems_by_mlps"):
+        print_table(
+            [{"value": k, "count": n} for k, n in data["charts"][name]], ["value", "count"], title=name
+        )
+
+
+@app.command("sitemap")
+def sitemap_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every site with its coordinates and its asset, missing-asset and zone counts."""
+    with get_database().read_session() as db:
+        sites = [SiteOnMap.model_validate(x).model_dump(mode="json") for x in overview.site_map(db)]
+    if as_json:
+        print_json(sites)
+        return
+    print_table(
+        sites, ["id", "name", "city", "lat", "lon", "assets", "missing", "zones"], title="站点地图 Site map"
+    )

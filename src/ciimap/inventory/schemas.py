@@ -7,7 +7,7 @@ import datetime as dt
 import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ciimap.core.schemas import Int32, ReadSchema, Schema, UtcDateTime, partial
 
@@ -378,3 +378,50 @@ AssetUpdate = partial(AssetCreate, "AssetUpdate")
 ServiceEndpointUpdate = partial(ServiceEndpointCreate, "ServiceEndpointUpdate")
 SoftwareUpdate = partial(SoftwareCreate, "SoftwareUpdate")
 EdgeUpdate = partial(EdgeCreate, "EdgeUpdate")
+
+
+class OverviewCounts(BaseModel):
+    assets: int
+    unmanaged: int  # found by a scan, not declared in a register
+    missing: int  # lifecycle_status missing: declared but no longer seen
+    systems: int
+    cii_systems: int
+    business_services: int
+    sites: int
+    endpoints: int
+    vendors: int
+    foreign_vendors: int
+    foreign_products: int
+
+
+#: ``[label, count]``; a missing value is labelled "—".
+Series = list[tuple[str, int]]
+
+
+class OverviewCharts(BaseModel):
+    assets_by_kind: Series
+    assets_by_lifecycle: Series
+    assets_by_zone_kind: Series
+    systems_by_mlps: Series  # "L1".."L5"
+    assets_first_seen: Series  # per day (ISO date), the last 30 days, zero-filled
+    unmanaged_first_seen: Series
+
+
+class Overview(BaseModel):
+    """Counts and trends over the whole map (the dashboard's figures)."""
+
+    counts: OverviewCounts
+    charts: OverviewCharts
+
+
+class SiteOnMap(BaseModel):
+    id: int
+    name: str
+    code: str | None
+    kind: str | None
+    city: str | None
+    lat: float | None
+    lon: float | None
+    assets: int
+    missing: int  # assets whose lifecycle_status is missing
+    zones: int

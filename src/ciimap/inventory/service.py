@@ -249,3 +249,13 @@ SPECS = [
     SOFTWARE,
     EDGES,
 ]
+
+
+def edges_touching(
+    session: Session, *, node_type: str, node_id: int, limit: int = 50
+) -> tuple[list[m.Edge], list[m.Edge]]:
+    """Dependencies out of and into one map node (at most ``limit`` each way), for its page."""
+    e = m.Edge
+    out_rows = session.scalars(select(e).where(e.src_type == node_type, e.src_id == node_id).limit(limit))
+    in_rows = session.scalars(select(e).where(e.dst_type == node_type, e.dst_id == node_id).limit(limit))
+    return list(out_rows), list(in_rows)

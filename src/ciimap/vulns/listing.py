@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ciimap.core.db import chunks
 from ciimap.core.errors import Invalid
 from ciimap.inventory.models import Asset, System
 from ciimap.vulns.feeds.common import SEVERITY_ORDER
+from ciimap.vulns.models import PRIORITIES as PRIORITIES  # filter menus (re-exported for the page)
+from ciimap.vulns.models import TRIAGE_STATES as TRIAGE_STATES
 from ciimap.vulns.models import Advisory, AdvisoryAlias, EpssScore, Finding, KevEntry
 
 #: Most severe first, for filter menus.
@@ -131,3 +133,17 @@ def systems_with_findings(session: Session) -> list[tuple[int, str]]:
     ids = select(Finding.system_id).where(Finding.system_id.is_not(None)).distinct()
     stmt = select(System.id, System.name).where(System.id.in_(ids)).order_by(System.name)
     return [(int(i), str(n)) for i, n in session.execute(stmt)]
+
+
+def top_priority_by_asset(session: Session, *, asset_ids: list[int]) -> dict[int, str]:
+    """asset id → the highest priority (P1 first) of its active findings; assets without any are left
+    out. One grouped query per batch of ids (the topology map's vulnerability overlay)."""
+    out: dict[int, str] = {}
+    for part in chunks(sorted(asset_ids)):
+        stmt = (
+            select(Finding.asset_id, func.min(Finding.priority))
+            .where(Finding.asset_id.in_(part), Finding.active.is_(True))
+            .group_by(Finding.asset_id)
+        )
+        out.update((int(aid), str(prio)) for aid, prio in session.execute(stmt) if aid is not None)
+    return out

@@ -11,14 +11,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
-from ciimap.auth.models import User
+from ciimap.auth import service as auth
 from ciimap.core.deps import Admin, DbSession, Reader
-from ciimap.core.errors import NotFound
 from ciimap.core.openapi import NOT_FOUND
 from ciimap.core.schemas import Int32, Text
-from ciimap.web import dashboard, domains, sitemap, topology
+from ciimap.graph import topology
+from ciimap.inventory import overview
+from ciimap.web import dashboard, domains, sitemap
 
 router = APIRouter(prefix="/ui", tags=["Web UI"])
 
@@ -66,7 +66,7 @@ def get_impact(db: DbSession, principal: Reader, type: str, id: Int32) -> dict[s
 
 @router.get("/sites")
 def get_sites(db: DbSession, principal: Reader) -> dict[str, Any]:
-    return {"sites": sitemap.sites(db), "basemap": sitemap.basemap_meta()}
+    return {"sites": overview.site_map(db), "basemap": sitemap.basemap_meta()}
 
 
 @router.get("/dashboard")
@@ -102,13 +102,5 @@ class LocaleIn(BaseModel):
 @router.patch("/locale", status_code=204)
 def set_locale(data: LocaleIn, db: DbSession, principal: Reader) -> Response:
     """Switch the caller's own UI language (any role; it changes only the caller's preference)."""
-    _set_locale(db, principal.user_id, data.locale)
+    auth.set_locale(db, user_id=principal.user_id, locale=data.locale)
     return Response(status_code=204, headers={"HX-Refresh": "true"})
-
-
-def _set_locale(db: Session, user_id: int, locale: str) -> None:
-    user = db.get(User, user_id)
-    if user is None:
-        raise NotFound("user no longer exists")
-    user.locale = locale
-    db.flush()

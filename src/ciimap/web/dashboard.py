@@ -1,92 +1,18 @@
-"""Figures for the dashboard: counts and trends over the map, each one aggregate query.
-
-Cards from other capabilities (findings, change events, SPOF, concentration) come from
-:mod:`ciimap.web.domains`, which only shows what is actually installed — never placeholder numbers.
+"""What the dashboard shows: the map's counts and trends (:mod:`ciimap.inventory.overview`, also
+served by /api/overview and ``ciimap overview``) plus cards from other capabilities (findings, change
+events, SPOF, concentration) from :mod:`ciimap.web.domains` — never placeholder numbers.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ciimap.core.db import utcnow
-from ciimap.inventory import models as m
+from ciimap.inventory import overview
 from ciimap.web import domains
-
-TREND_DAYS = 30
-
-
-def _count(session: Session, model: type, *where: Any) -> int:
-    stmt = select(func.count()).select_from(model)
-    for w in where:
-        stmt = stmt.where(w)
-    return int(session.scalar(stmt) or 0)
-
-
-def _grouped(session: Session, col: Any, model: type, *where: Any) -> list[list[Any]]:
-    stmt = select(col, func.count()).select_from(model)
-    for w in where:
-        stmt = stmt.where(w)
-    rows = session.execute(stmt.group_by(col).order_by(func.count().desc()))
-    return [[("—" if k is None else k), int(n)] for k, n in rows]
-
-
-def counts(session: Session) -> dict[str, int]:
-    a, v = m.Asset, m.Vendor
-    return {
-        "assets": _count(session, a),
-        "unmanaged": _count(session, a, a.declared.is_(False)),
-        "missing": _count(session, a, a.lifecycle_status == "missing"),
-        "systems": _count(session, m.System),
-        "cii_systems": _count(session, m.System, m.System.is_cii.is_(True)),
-        "business_services": _count(session, m.BusinessService),
-        "sites": _count(session, m.Site),
-        "endpoints": _count(session, m.ServiceEndpoint),
-        "vendors": _count(session, v),
-        "foreign_vendors": _count(session, v, v.is_domestic.is_(False)),
-        "foreign_products": int(
-            session.scalar(
-                select(func.count())
-                .select_from(m.Product)
-                .join(v, v.id == m.Product.vendor_id)
-                .where(v.is_domestic.is_(False))
-            )
-            or 0
-        ),
-    }
-
-
-def trend(session: Session, col: Any, model: type, *where: Any, days: int = TREND_DAYS) -> list[list[Any]]:
-    """Rows per day over the last ``days`` days (zero-filled), by ``col`` (a timestamp)."""
-    since = utcnow() - dt.timedelta(days=days)
-    day = func.date(col)
-    stmt = select(day, func.count()).select_from(model).where(col >= since, *where).group_by(day)
-    rows: dict[Any, Any] = dict(session.execute(stmt).all())
-    by_day = {str(k)[:10]: int(v) for k, v in rows.items()}
-    start = since.date()
-    out = []
-    for i in range(days + 1):
-        d = (start + dt.timedelta(days=i)).isoformat()
-        out.append([d, by_day.get(d, 0)])
-    return out
-
-
-def charts(session: Session) -> dict[str, Any]:
-    a, z, s = m.Asset, m.NetworkZone, m.System
-    zone_kind = select(z.kind, func.count()).select_from(a).join(z, z.id == a.zone_id).group_by(z.kind)
-    return {
-        "assets_by_kind": _grouped(session, a.kind, a),
-        "assets_by_lifecycle": _grouped(session, a.lifecycle_status, a),
-        "assets_by_zone_kind": [[k, int(n)] for k, n in session.execute(zone_kind)],
-        "systems_by_mlps": [[f"L{k}" if k else "—", n] for k, n in _grouped(session, s.mlps_level, s)],
-        "assets_first_seen": trend(session, a.first_seen, a),
-        "unmanaged_first_seen": trend(session, a.first_seen, a, a.declared.is_(False)),
-    }
 
 
 def summary(session: Session) -> dict[str, Any]:
     """Everything the dashboard shows, in one JSON-able dict."""
-    return {"counts": counts(session), "charts": charts(session), "domains": domains.dashboard_cards(session)}
+    return {**overview.overview(session), "domains": domains.dashboard_cards(session)}

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ciimap.core.labels import labels
+
 
 def module(name: str) -> ModuleType | None:
     """The service module ``ciimap.<name>``, or None while that capability is not installed."""
@@ -129,27 +131,13 @@ def dashboard_cards(session: Session) -> list[dict[str, Any]]:
 
 
 def annotate_nodes(session: Session, nodes: list[dict[str, Any]]) -> None:
-    """Overlay attributes from installed capabilities: ``vuln`` = the asset's top finding priority.
-
-    One grouped query over the findings table for the visible assets (the vulns service has no
-    per-asset summary function yet; this reads its model directly, batched).
-    """
-    vm = module("vulns.models")
-    finding = getattr(vm, "Finding", None) if vm else None
-    if finding is None:
+    """Overlay attributes from installed capabilities: ``vuln`` = the asset's top finding priority."""
+    vl = module("vulns.listing")
+    if vl is None or not callable(getattr(vl, "top_priority_by_asset", None)):
         return
-    from sqlalchemy import func, select
-
     by_id = {n["ref"]: n for n in nodes if n["type"] == "asset"}
-    ids = sorted(by_id)
-    for i in range(0, len(ids), 900):
-        stmt = (
-            select(finding.asset_id, func.min(finding.priority))
-            .where(finding.asset_id.in_(ids[i : i + 900]), finding.active.is_(True))
-            .group_by(finding.asset_id)
-        )
-        for aid, prio in session.execute(stmt):
-            by_id[aid]["vuln"] = prio
+    for aid, prio in vl.top_priority_by_asset(session, asset_ids=list(by_id)).items():
+        by_id[aid]["vuln"] = prio
 
 
 def impact(session: Session, *, kind: str, ref: int) -> dict[str, Any]:
@@ -223,7 +211,6 @@ def change_feed(session: Session, *, page: int = 1, limit: int = 50) -> dict[str
 
 def _asset_labels(session: Session, items: list[Any]) -> None:
     from ciimap.inventory import service as inv
-    from ciimap.web.entities import labels
 
     names = labels(session, inv.ASSETS, {e.asset_id for e in items if e.asset_id})
     for e in items:

@@ -8,15 +8,16 @@ without new code. Foreign-key labels are resolved with one query per referenced 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, get_args
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ciimap.core import audit, entity
 from ciimap.core.entity import EntitySpec
 from ciimap.core.errors import Invalid
-from ciimap.inventory import models as m
+from ciimap.core.labels import all_labels, labels
+from ciimap.inventory import schemas
+from ciimap.inventory import service as inventory
 
 PAGE_SIZE = 50
 FK_OPTIONS_MAX = 300
@@ -51,16 +52,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 #: Closed vocabularies offered as <select> options in filters.
 VOCAB: dict[str, tuple[str, ...]] = {
-    "assets.kind": m.ASSET_KINDS,
-    "zones.kind": m.ZONE_KINDS,
-    "edges.kind": m.EDGE_KINDS,
-    "lifecycle_status": m.LIFECYCLE,
-    "criticality": m.CRITICALITY,
-    "layer": m.PRODUCT_LAYERS,
-    "update_privilege": m.UPDATE_PRIVILEGE,
-    "state": m.ENDPOINT_STATES,
-    "src_type": m.NODE_TYPES,
-    "dst_type": m.NODE_TYPES,
+    "assets.kind": get_args(schemas.AssetKind),
+    "zones.kind": get_args(schemas.ZoneKind),
+    "edges.kind": get_args(schemas.EdgeKind),
+    "lifecycle_status": get_args(schemas.Lifecycle),
+    "criticality": get_args(schemas.Criticality),
+    "layer": get_args(schemas.Layer),
+    "update_privilege": get_args(schemas.Privilege),
+    "state": get_args(schemas.EndpointState),
+    "src_type": get_args(schemas.NodeType),
+    "dst_type": get_args(schemas.NodeType),
     "protocol": ("tcp", "udp", "sctp"),
 }
 
@@ -106,23 +107,6 @@ def fk_targets(spec: EntitySpec) -> dict[str, EntitySpec]:
 def columns(spec: EntitySpec) -> list[str]:
     fields = list(spec.read.model_fields)
     return [c for c in COLUMNS.get(spec.name, tuple(fields[:8])) if c in fields]
-
-
-def _label_col(spec: EntitySpec) -> Any:
-    model = spec.model
-    for name in ("name", "hostname", "address"):
-        if hasattr(model, name):
-            return getattr(model, name)
-    return model.id  # type: ignore[attr-defined]
-
-
-def labels(session: Session, spec: EntitySpec, ids: set[int]) -> dict[int, str]:
-    """id → display label for one entity, one query."""
-    if not ids:
-        return {}
-    model = spec.model
-    rows = session.execute(select(model.id, _label_col(spec)).where(model.id.in_(sorted(ids))))  # type: ignore[attr-defined]
-    return {i: str(label) for i, label in rows}
 
 
 def resolve_refs(session: Session, spec: EntitySpec, items: list[Any]) -> dict[str, dict[int, str]]:
@@ -175,20 +159,11 @@ def filter_fields(session: Session, spec: EntitySpec) -> list[dict[str, Any]]:
         elif vocab:
             f["options"] = [(v, v) for v in vocab]
         elif key in fks:
-            target = fks[key]
-            # Probe with LIMIT instead of COUNT(*): a 1M-row referenced table must not cost a scan.
-            probe = select(target.model.id).limit(FK_OPTIONS_MAX + 1)  # type: ignore[attr-defined]
-            if len(session.scalars(probe).all()) <= FK_OPTIONS_MAX:
-                f["options"] = sorted(
-                    ((str(i), lbl) for i, lbl in labels_all(session, target).items()), key=lambda o: o[1]
-                )
+            every = all_labels(session, fks[key], at_most=FK_OPTIONS_MAX)
+            if every is not None:
+                f["options"] = sorted(((str(i), lbl) for i, lbl in every.items()), key=lambda o: o[1])
         out.append(f)
     return out
-
-
-def labels_all(session: Session, spec: EntitySpec) -> dict[int, str]:
-    model = spec.model
-    return {i: str(lbl) for i, lbl in session.execute(select(model.id, _label_col(spec)))}  # type: ignore[attr-defined]
 
 
 def list_view(
@@ -235,9 +210,7 @@ def edges_of(session: Session, spec: EntitySpec, obj_id: int, limit: int = 50) -
     t = node_type(spec)
     if t is None:
         return None
-    e = m.Edge
-    out_rows = list(session.scalars(select(e).where(e.src_type == t, e.src_id == obj_id).limit(limit)))
-    in_rows = list(session.scalars(select(e).where(e.dst_type == t, e.dst_id == obj_id).limit(limit)))
+    out_rows, in_rows = inventory.edges_touching(session, node_type=t, node_id=obj_id, limit=limit)
     refs = resolve_refs(session, entity.REGISTRY["edges"], out_rows + in_rows)
     return {"out": out_rows, "in": in_rows, "refs": refs}
 

@@ -1,4 +1,4 @@
-"""Site map data and the optional admin-supplied base map.
+"""The site map's optional admin-supplied base map (its sites come from :mod:`ciimap.inventory.overview`).
 
 ciimap ships no map of China: published maps there must be approved (审图号), so an admin uploads an
 approved GeoJSON base map; without one the sites are drawn by coordinates on a plain plane.
@@ -10,13 +10,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ciimap.config import get_settings
 from ciimap.core import audit
 from ciimap.core.errors import InputFileError, NotFound
-from ciimap.inventory import models as m
 
 MAX_BASEMAP_BYTES = 50 * 1024 * 1024
 GEOMETRY_TYPES = {
@@ -28,46 +26,6 @@ GEOMETRY_TYPES = {
     "MultiPolygon",
     "GeometryCollection",
 }
-
-
-def sites(session: Session) -> list[dict[str, Any]]:
-    """Every site with its coordinates (or None) and its asset and zone counts."""
-    a, z, s = m.Asset, m.NetworkZone, m.Site
-    assets = dict(
-        session.execute(
-            select(a.site_id, func.count()).where(a.site_id.is_not(None)).group_by(a.site_id)
-        ).all()
-    )
-    missing = dict(
-        session.execute(
-            select(a.site_id, func.count())
-            .where(a.site_id.is_not(None), a.lifecycle_status == "missing")
-            .group_by(a.site_id)
-        ).all()
-    )
-    zones = dict(
-        session.execute(
-            select(z.site_id, func.count()).where(z.site_id.is_not(None)).group_by(z.site_id)
-        ).all()
-    )
-    rows = session.execute(
-        select(s.id, s.name, s.code, s.kind, s.city, s.latitude, s.longitude).order_by(s.id)
-    )
-    return [
-        {
-            "id": r.id,
-            "name": r.name,
-            "code": r.code,
-            "kind": r.kind,
-            "city": r.city,
-            "lat": r.latitude,
-            "lon": r.longitude,
-            "assets": int(assets.get(r.id, 0)),
-            "missing": int(missing.get(r.id, 0)),
-            "zones": int(zones.get(r.id, 0)),
-        }
-        for r in rows
-    ]
 
 
 def basemap_path() -> Path:

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid
 from ciimap.vulns import listing, service, triage
-from ciimap.vulns.models import PRIORITIES, TRIAGE_STATES
+from ciimap.vulns.listing import PRIORITIES, TRIAGE_STATES
 from ciimap.web.render import render
 
 router = APIRouter(include_in_schema=False)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 
 from ciimap.core.deps import DbSession, Reader
-from ciimap.inventory import models as m
+from ciimap.inventory import overview
 from ciimap.web import dashboard, sitemap
 from ciimap.web.render import render
 
@@ -21,9 +20,7 @@ def dashboard_page(request: Request, db: DbSession, principal: Reader) -> Any:
 
 
 def _choices(db: DbSession) -> dict[str, Any]:
-    sites = list(db.execute(select(m.Site.id, m.Site.name).order_by(m.Site.name)))
-    zones = list(db.execute(select(m.NetworkZone.id, m.NetworkZone.name).order_by(m.NetworkZone.name)))
-    return {"sites": sites, "zones": zones, "levels": (1, 2, 3, 4, 5)}
+    return {**overview.place_choices(db), "levels": (1, 2, 3, 4, 5)}
 
 
 @router.get("/topology")
@@ -39,5 +36,5 @@ def sitemap_page(request: Request, db: DbSession, principal: Reader) -> Any:
         principal,
         active="sitemap",
         basemap=sitemap.basemap_meta(),
-        sites=sitemap.sites(db),
+        sites=overview.site_map(db),
     )

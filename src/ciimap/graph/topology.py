@@ -1,6 +1,7 @@
 """Graph data for the topology map: business services → systems → assets → products → vendors.
 
-The browser draws what this returns with cytoscape.js using the positions computed here (a "preset"
+One service for the page (/api/ui/topology), the API (/api/graph/topology) and the CLI
+(``ciimap topology --json``). The browser draws what this returns with cytoscape.js using the positions computed here (a "preset"
 layout). A layered layout computed in Python is O(n log n) and lets the browser skip its own layout,
 which is what keeps 5,000 nodes interactive in well under the 3 s budget (see bench/web_topology.py).
 All queries are batched: one per node type and one per edge source, never one per node.
