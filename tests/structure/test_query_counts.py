@@ -78,6 +78,9 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/vulns/findings/{finding_id}": [f"/api/vulns/findings/{first['finding']}"],
         "/api/vulns/where": ["/api/vulns/where?q=CVE-2026-0000", "/api/vulns/where?q=pkg:generic/p1"],
         "/api/ui/topology/neighbours": [f"/api/ui/topology/neighbours?type=system&id={first['systems']}"],
+        "/api/graph/topology/neighbours": [
+            f"/api/graph/topology/neighbours?type=system&id={first['systems']}"
+        ],
         "/api/ui/impact": [f"/api/ui/impact?type=system&id={first['systems']}"],
         "/jobs/{job_id}/progress": [f"/jobs/{first['job']}/progress"],
         "/entities/{name}": [f"/entities/{s}" for s in specs],
