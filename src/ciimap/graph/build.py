@@ -20,13 +20,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ciimap.core.audit import AuditLog
+from ciimap.inventory.models import CRITICALITY, NEED_KINDS
 
 #: Node types, in the order their index ranges are laid out.
 TYPES = ("business_service", "system", "asset", "product", "vendor", "site", "zone", "channel", "sentinel")
 T = {name: code for code, name in enumerate(TYPES)}
-NEED_KINDS = ("depends_on", "runs_on", "hosted_by", "uses")
 CRIT = {"low": 0, "medium": 1, "high": 2, "critical": 3}
-CRIT_NAMES = ("low", "medium", "high", "critical")
+CRIT_NAMES = CRITICALITY
 _CRIT_SQL = (
     "CASE criticality WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 "
     "WHEN 'critical' THEN 3 ELSE 1 END"

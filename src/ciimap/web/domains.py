@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ciimap.vulns.models import PRIORITIES
+
 
 def module(name: str) -> ModuleType | None:
     """The service module ``ciimap.<name>``, or None while that capability is not installed."""
@@ -29,7 +31,6 @@ def has(name: str, attr: str) -> bool:
     return mod is not None and callable(getattr(mod, attr, None))
 
 
-PRIORITIES = ("P1", "P2", "P3", "P4")
 #: Our topology node types → the graph capability's selector kinds.
 SELECTOR_KIND = {
     "business_service": "service",
