@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from ciimap.core.db import IN_BATCH, INSERT_BATCH
+
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "ciimap"
 
@@ -194,8 +196,6 @@ def test_a_batch_size_in_place_is_reported(code: str) -> None:
 
 
 def test_the_in_batch_stays_below_sqlites_parameter_limit() -> None:
-    from ciimap.core.db import IN_BATCH, INSERT_BATCH
-
     assert 100 <= IN_BATCH < 999  # SQLite's host-parameter limit before 3.32, with room for the rest
     assert INSERT_BATCH >= IN_BATCH
 
