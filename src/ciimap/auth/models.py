@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal, get_args
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ciimap.core.db import Base, TimestampMixin
 
-ROLES = ("admin", "analyst", "auditor")
+Role = Literal["admin", "analyst", "auditor"]
+ROLES: tuple[str, ...] = get_args(Role)
 
 
 class User(TimestampMixin, Base):

@@ -4,9 +4,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from ciimap.auth.models import Role
 from ciimap.core.schemas import ReadSchema, Schema, UtcDateTime
-
-Role = Literal["admin", "analyst", "auditor"]
 
 
 class LoginIn(Schema):

@@ -30,8 +30,10 @@ log = logging.getLogger(__name__)
 
 JobFn = Callable[[Session, dict[str, Any], "Progress"], dict[str, Any] | None]
 _REGISTRY: dict[str, JobFn] = {}
-STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+#: A job still to run or running, and one that has ended (STATUSES is the two together).
+ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
+STATUSES = (*ACTIVE, *FINISHED)
 #: Job parameter naming the upload folder the job owns (removed when the job ends).
 UPLOAD_DIR = "upload_dir"
 
@@ -214,7 +216,7 @@ def recover_interrupted() -> list[int]:
     if not db.is_sqlite:
         return []
     with db.unit_of_work() as s:
-        ids = list(s.scalars(select(Job.id).where(Job.status.in_(("queued", "running"))).order_by(Job.id)))
+        ids = list(s.scalars(select(Job.id).where(Job.status.in_(ACTIVE)).order_by(Job.id)))
         if ids:
             s.execute(
                 update(Job)
@@ -357,7 +359,7 @@ def wait(job_id: int, timeout: float = 60.0) -> Job:
             j = s.get(Job, job_id)
             if j is None:
                 raise NotFound(f"job {job_id} does not exist")
-            if j.status in ("succeeded", "failed", "cancelled"):
+            if j.status in FINISHED:
                 s.expunge(j)
                 return j
         if time.monotonic() > deadline:

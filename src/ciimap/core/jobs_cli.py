@@ -54,7 +54,7 @@ def wait_with_progress(job_id: int, *, timeout: float, show: bool = True) -> dic
             if data["status"] == "queued" and time.monotonic() - start > 10 and not get_database().is_sqlite:
                 desc = "queued: waiting for a 'ciimap worker'"
             bar.update(task, completed=min(data["progress"], total), total=total, description=desc)
-            if data["status"] in ("succeeded", "failed", "cancelled"):
+            if data["status"] in jobs.FINISHED:
                 if data["status"] == "succeeded":
                     bar.update(task, completed=total)
                 return data

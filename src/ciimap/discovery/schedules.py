@@ -124,7 +124,7 @@ def _busy(session: Session, job_id: int | None) -> bool:
     if job_id is None:
         return False
     j = session.get(jobs.Job, job_id)
-    return j is not None and j.status in ("queued", "running")
+    return j is not None and j.status in jobs.ACTIVE
 
 
 def _queue_one(session: Session, sched: ScanSchedule, now: dt.datetime) -> int | None:

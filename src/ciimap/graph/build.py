@@ -22,12 +22,11 @@ from sqlalchemy.orm import Session
 from ciimap.core.audit import AuditLog
 from ciimap.graph import store
 from ciimap.graph.structure import TYPES, Graph, T, uniq
+from ciimap.inventory.models import CRITICALITY, NEED_KINDS
 
 __all__ = ["TYPES", "T", "Graph", "build_graph", "from_needs", "map_version"]
-
-NEED_KINDS = ("depends_on", "runs_on", "hosted_by", "uses")
 CRIT = {"low": 0, "medium": 1, "high": 2, "critical": 3}
-CRIT_NAMES = ("low", "medium", "high", "critical")
+CRIT_NAMES = CRITICALITY
 _CRIT_SQL = (
     "CASE criticality WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 "
     "WHEN 'critical' THEN 3 ELSE 1 END"

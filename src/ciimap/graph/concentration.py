@@ -15,6 +15,7 @@ from ciimap.core.errors import Invalid
 from ciimap.graph.build import CRIT, Graph, build_graph
 from ciimap.graph.propagate import Propagation, propagate
 from ciimap.graph.schemas import ConcentrationReport, ConcentrationRow, Finding
+from ciimap.inventory.models import UPDATE_PRIVILEGE
 
 #: Defaults (documented in docs/impact.md). Shares are fractions 0..1.
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -24,7 +25,7 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "critical_services_min": 3,  # relied on by >= 3 high/critical business services -> medium
     "foreign_cii_system_share": 0.3,  # non-domestic vendor under >= 30% of CII systems -> medium
 }
-_PRIV = ("none", "user", "admin", "kernel")
+_PRIV = UPDATE_PRIVILEGE  # lowest first
 
 
 def thresholds(overrides: dict[str, Any] | None) -> dict[str, float]:

@@ -9,6 +9,7 @@ import numpy as np
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ciimap.core.db import chunks
 from ciimap.core.errors import Invalid, NotFound
 from ciimap.graph.build import CRIT_NAMES, TYPES, Graph, build_graph
 from ciimap.graph.propagate import Propagation, path, propagate, uniq
@@ -90,8 +91,7 @@ def asset_names(session: Session, g: Graph, nodes: list[int]) -> dict[int, str]:
     """Names of asset nodes, fetched in batches (asset names are not kept in the graph)."""
     ids = sorted({int(g.dbid[i]) for i in nodes if g.type_name(i) == "asset"})
     out: dict[int, str] = {}
-    for k in range(0, len(ids), 500):
-        chunk = ids[k : k + 500]
+    for chunk in chunks(ids):
         for aid, name in session.execute(select(m.Asset.id, m.Asset.name).where(m.Asset.id.in_(chunk))).all():
             i = g.index("asset", int(aid))
             if i is not None:

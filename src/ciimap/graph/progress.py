@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ciimap.core import audit
 from ciimap.core.audit import current_actor
-from ciimap.core.db import utcnow
+from ciimap.core.db import INSERT_BATCH, chunks, utcnow
 from ciimap.core.errors import Conflict, Invalid, NotFound
 from ciimap.core.schemas import as_utc
 from ciimap.graph.models import RolloutEvent, RolloutMember, RolloutPlan, RolloutRing
@@ -70,8 +70,8 @@ def create_plan(
         session.flush()
         rows.extend({"plan_id": plan.id, "ring_id": ring.id, "asset_id": a} for a in r.members)
         digest.update(f"{r.name}:{','.join(map(str, r.members))};".encode())
-    for k in range(0, len(rows), 10_000):
-        session.execute(insert(RolloutMember), rows[k : k + 10_000])
+    for part in chunks(rows, INSERT_BATCH):
+        session.execute(insert(RolloutMember), part)
     audit.record_bulk(
         session,
         "create",

@@ -271,7 +271,7 @@ def propose(
 
 
 def _rationale(ts: list[Target]) -> dict[str, Any]:
-    crit_names = ("low", "medium", "high", "critical")
+    crit_names = m.CRITICALITY
     return {
         "criticality": {
             c: sum(1 for t in ts if t.crit == k)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ciimap.core.schemas import ReadSchema, Schema, UtcDateTime
+from ciimap.inventory.models import Criticality
 
 SelectorKind = Literal[
     "asset", "product", "product-version", "vendor", "site", "zone", "channel", "system", "service"
@@ -80,7 +81,7 @@ class ConcentrationRow(BaseModel):
 
 
 class Finding(BaseModel):
-    severity: Literal["low", "medium", "high", "critical"]
+    severity: Criticality
     rule: str
     type: str
     id: int

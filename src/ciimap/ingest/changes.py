@@ -8,12 +8,11 @@ from typing import Any
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
+from ciimap.core.db import IN_BATCH
 from ciimap.core.errors import Invalid, check_range
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.models import ChangeEvent, ImportRun, ScopeState
 from ciimap.inventory.models import Asset
-
-_IN = 900
 
 
 def mark_missing(ctx: RunCtx) -> None:
@@ -29,8 +28,8 @@ def mark_missing(ctx: RunCtx) -> None:
         )
     )
     ids = [r[0] for r in rows]
-    for i in range(0, len(ids), _IN):
-        part = ids[i : i + _IN]
+    for i in range(0, len(ids), IN_BATCH):
+        part = ids[i : i + IN_BATCH]
         s.execute(
             update(ScopeState)
             .where(ScopeState.scope == ctx.scope, ScopeState.asset_id.in_(part))

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ciimap.core.db import IN_BATCH
 from ciimap.core.errors import Invalid
 from ciimap.ingest.models import AssetIdentity, LinkDecision
 from ciimap.ingest.records import HostRecord
 
 DEFAULT_KEYS = ("serial", "cloud_id", "mac", "hostname+ip", "ip")
 KNOWN_KEYS = (*DEFAULT_KEYS, "hostname", "name")
-_IN_CHUNK = 900
 
 
 def keys_of(rec: HostRecord, order: Iterable[str]) -> list[tuple[str, str]]:
@@ -84,9 +84,9 @@ def lookup(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str
     """asset_id of every known identity key among ``pairs`` (chunked IN queries)."""
     values = sorted({v for _k, v in pairs})
     out: dict[tuple[str, str], int] = {}
-    for i in range(0, len(values), _IN_CHUNK):
+    for i in range(0, len(values), IN_BATCH):
         stmt = select(AssetIdentity.key, AssetIdentity.value, AssetIdentity.asset_id).where(
-            AssetIdentity.value.in_(values[i : i + _IN_CHUNK])
+            AssetIdentity.value.in_(values[i : i + IN_BATCH])
         )
         for k, v, a in session.execute(stmt):
             if (k, v) in pairs:

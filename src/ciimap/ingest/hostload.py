@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from ciimap.core import bulk
-from ciimap.core.db import chunks
+from ciimap.core.db import IN_BATCH, chunks
 from ciimap.ingest import hostupdate
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.correlate import Match, resolve
@@ -22,6 +22,8 @@ from ciimap.ingest.models import ScopeState
 from ciimap.ingest.records import HostRecord, complete_all
 from ciimap.inventory.models import Asset, ServiceEndpoint
 
+#: Host records per load step (correlate, write, flush change events): bounds the memory of one step
+#: and how often progress moves; not an IN-list size (that is ``core.db.IN_BATCH``).
 CHUNK = 2000
 
 
@@ -124,8 +126,8 @@ def touch(ctx: RunCtx, ids: list[int]) -> None:
     """
     s = ctx.session
     ctx.stats["assets_unchanged"] += len(ids)
-    for i in range(0, len(ids), 900):
-        part = ids[i : i + 900]
+    for i in range(0, len(ids), IN_BATCH):
+        part = ids[i : i + IN_BATCH]
         s.execute(
             update(Asset)
             .where(Asset.id.in_(part))

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from ciimap.core import bulk
+from ciimap.core.db import IN_BATCH
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.correlate import Match
 from ciimap.ingest.models import AssetIdentity, AttributeProvenance, ScanDetail, ScopeState
 from ciimap.ingest.records import HostRecord, PortRecord
 from ciimap.inventory.models import Asset, IpAddress, ServiceEndpoint
 
-_IN = 900
 SCANNERS = ("nmap", "masscan")
 _OBSERVED_ATTRS = ("hostname", "mac", "os_name", "serial", "name")
 #: Asset columns a register declares (registers own these; scanners never overwrite them).
@@ -158,8 +158,8 @@ def insert_rows(
 
 def _by_asset(ctx: RunCtx, model: Any, cols: list[Any], ids: list[int], *extra: Any) -> dict[int, list[Any]]:
     out: dict[int, list[Any]] = defaultdict(list)
-    for i in range(0, len(ids), _IN):
-        stmt = select(model.asset_id, *cols).where(model.asset_id.in_(ids[i : i + _IN]), *extra)
+    for i in range(0, len(ids), IN_BATCH):
+        stmt = select(model.asset_id, *cols).where(model.asset_id.in_(ids[i : i + IN_BATCH]), *extra)
         for row in ctx.session.execute(stmt):
             out[row[0]].append(row)
     return out
@@ -174,7 +174,7 @@ def update_assets(
     s, ids = ctx.session, list(changed)
     assets = {
         r.id: r
-        for i in range(0, len(ids), _IN)
+        for i in range(0, len(ids), IN_BATCH)
         for r in s.execute(
             select(
                 Asset.id,
@@ -188,7 +188,7 @@ def update_assets(
                 Asset.declared,
                 Asset.name,
                 Asset.serial,
-            ).where(Asset.id.in_(ids[i : i + _IN]))
+            ).where(Asset.id.in_(ids[i : i + IN_BATCH]))
         )
     }
     eps = _by_asset(
@@ -326,10 +326,10 @@ def _write(
             rows,
         )
     ids = list(changed)
-    for i in range(0, len(ids), _IN):
+    for i in range(0, len(ids), IN_BATCH):
         s.execute(
             update(AssetIdentity)
-            .where(AssetIdentity.asset_id.in_(ids[i : i + _IN]), AssetIdentity.source == ctx.source)
+            .where(AssetIdentity.asset_id.in_(ids[i : i + IN_BATCH]), AssetIdentity.source == ctx.source)
             .values(last_seen=ctx.now, last_run_id=ctx.run_id)
             .execution_options(synchronize_session=False)
         )

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ciimap.core.db import IN_BATCH
 from ciimap.ingest.records import HostRecord
 from ciimap.inventory.models import Contact, NetworkZone, Site, System
 
@@ -36,7 +37,7 @@ def _ids(session: Session, model: Any, names: set[str], cache: dict[str, int]) -
             cache[name] = obj.id
 
 
-def resolve_refs(session: Session, recs: Iterable[HostRecord], chunk: int = 500) -> Iterator[HostRecord]:
+def resolve_refs(session: Session, recs: Iterable[HostRecord], chunk: int = IN_BATCH) -> Iterator[HostRecord]:
     caches: dict[str, dict[str, int]] = {k: {} for k in REFS}
     it = iter(recs)
     while batch := list(islice(it, chunk)):

@@ -14,11 +14,10 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select, update
 
 from ciimap.core import bulk
+from ciimap.core.db import IN_BATCH
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.records import SoftwareRecord, SoftwareSet
 from ciimap.inventory.models import Edge, Software
-
-_IN = 900
 
 
 def _key(c: SoftwareRecord | Any) -> tuple[str, str | None, str | None]:
@@ -76,12 +75,12 @@ def load(
     _events(ctx, asset_id, system_id, added, removed, baseline=not old)
     gone_ids = [old[k] for k in removed]
     _drop_edges(ctx, list(old.values()))
-    for i in range(0, len(gone_ids), _IN):
-        s.execute(delete(Software).where(Software.id.in_(gone_ids[i : i + _IN])))
-    for i in range(0, len(kept), _IN):
+    for i in range(0, len(gone_ids), IN_BATCH):
+        s.execute(delete(Software).where(Software.id.in_(gone_ids[i : i + IN_BATCH])))
+    for i in range(0, len(kept), IN_BATCH):
         s.execute(
             update(Software)
-            .where(Software.id.in_(kept[i : i + _IN]))
+            .where(Software.id.in_(kept[i : i + IN_BATCH]))
             .values(last_seen=ctx.now)
             .execution_options(synchronize_session=False)
         )
@@ -140,11 +139,11 @@ def _events(
 
 
 def _drop_edges(ctx: RunCtx, ids: list[int]) -> None:
-    for i in range(0, len(ids), _IN):
+    for i in range(0, len(ids), IN_BATCH):
         ctx.session.execute(
             delete(Edge).where(
                 Edge.src_type == "software",
-                Edge.src_id.in_(ids[i : i + _IN]),
+                Edge.src_id.in_(ids[i : i + IN_BATCH]),
                 Edge.kind.in_(("depends_on", "part_of")),
             )
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -21,9 +21,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ciimap.core.db import Base, ObservedMixin, TimestampMixin
 
-# Vocabularies (validated in schemas; stored as plain strings so both databases agree).
-ZONE_KINDS = ("internet", "dmz", "office", "production", "ot", "management", "cloud", "test", "other")
-ASSET_KINDS = (
+# Vocabularies, each declared once: the Literal types validate schemas (API, CLI), the tuples of their
+# values serve filters, forms and SQL; stored as plain strings so both databases agree.
+# tests/test_vocabularies.py fails if one of them is written out again anywhere else in src.
+ZoneKind = Literal["internet", "dmz", "office", "production", "ot", "management", "cloud", "test", "other"]
+AssetKind = Literal[
     "server",
     "workstation",
     "network_device",
@@ -36,24 +38,31 @@ ASSET_KINDS = (
     "mobile",
     "iot",
     "other",
-)
-LIFECYCLE = ("planned", "active", "maintenance", "retired", "missing")
-PRODUCT_LAYERS = ("os", "database", "middleware", "security", "network", "hardware", "application", "other")
-UPDATE_PRIVILEGE = ("none", "user", "admin", "kernel")
-EDGE_KINDS = ("depends_on", "runs_on", "hosted_by", "replica_of", "part_of", "uses", "connects_to")
-NODE_TYPES = (
-    "business_service",
-    "system",
-    "asset",
-    "service_endpoint",
-    "product",
-    "vendor",
-    "software",
-    "site",
-    "zone",
-)
-CRITICALITY = ("low", "medium", "high", "critical")
-ENDPOINT_STATES = ("open", "filtered", "closed", "open|filtered", "closed|filtered", "unfiltered")
+]
+Lifecycle = Literal["planned", "active", "maintenance", "retired", "missing"]
+#: In report order (supply's domestic-substitution tables list the layers this way).
+Layer = Literal["os", "database", "middleware", "network", "security", "hardware", "application", "other"]
+Privilege = Literal["none", "user", "admin", "kernel"]
+EdgeKind = Literal["depends_on", "runs_on", "hosted_by", "replica_of", "part_of", "uses", "connects_to"]
+NodeType = Literal[
+    "business_service", "system", "asset", "service_endpoint", "product", "vendor", "software", "site", "zone"
+]
+#: The four-level scale, lowest first: asset criticality, and the same scale wherever ciimap rates
+#: something (vulnerability severity, supplier risk, finding severity).
+Criticality = Literal["low", "medium", "high", "critical"]
+EndpointState = Literal["open", "filtered", "closed", "open|filtered", "closed|filtered", "unfiltered"]
+
+ZONE_KINDS: tuple[str, ...] = get_args(ZoneKind)
+ASSET_KINDS: tuple[str, ...] = get_args(AssetKind)
+LIFECYCLE: tuple[str, ...] = get_args(Lifecycle)
+PRODUCT_LAYERS: tuple[str, ...] = get_args(Layer)
+UPDATE_PRIVILEGE: tuple[str, ...] = get_args(Privilege)
+EDGE_KINDS: tuple[str, ...] = get_args(EdgeKind)
+#: Edges along which the source needs its target to work (impact and exposure follow them).
+NEED_KINDS: tuple[str, ...] = ("depends_on", "runs_on", "hosted_by", "uses")
+NODE_TYPES: tuple[str, ...] = get_args(NodeType)
+CRITICALITY: tuple[str, ...] = get_args(Criticality)
+ENDPOINT_STATES: tuple[str, ...] = get_args(EndpointState)
 
 
 class Organization(TimestampMixin, Base):

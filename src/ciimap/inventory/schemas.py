@@ -10,31 +10,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ciimap.core.schemas import Int32, ReadSchema, Schema, UtcDateTime, partial
+from ciimap.inventory.models import (
+    AssetKind,
+    Criticality,
+    EdgeKind,
+    EndpointState,
+    Layer,
+    Lifecycle,
+    NodeType,
+    Privilege,
+    ZoneKind,
+)
 
-ZoneKind = Literal["internet", "dmz", "office", "production", "ot", "management", "cloud", "test", "other"]
-AssetKind = Literal[
-    "server",
-    "workstation",
-    "network_device",
-    "security_appliance",
-    "vm",
-    "container",
-    "cloud_resource",
-    "ot_device",
-    "storage",
-    "mobile",
-    "iot",
-    "other",
-]
-Lifecycle = Literal["planned", "active", "maintenance", "retired", "missing"]
-Layer = Literal["os", "database", "middleware", "security", "network", "hardware", "application", "other"]
-Privilege = Literal["none", "user", "admin", "kernel"]
-Criticality = Literal["low", "medium", "high", "critical"]
-EndpointState = Literal["open", "filtered", "closed", "open|filtered", "closed|filtered", "unfiltered"]
-NodeType = Literal[
-    "business_service", "system", "asset", "service_endpoint", "product", "vendor", "software", "site", "zone"
-]
-EdgeKind = Literal["depends_on", "runs_on", "hosted_by", "replica_of", "part_of", "uses", "connects_to"]
 Level = Annotated[int, Field(ge=1, le=5)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ciimap.core.errors import Invalid, NotFound
 from ciimap.inventory import models as inv
 
-LAYERS = ("os", "database", "middleware", "network", "security", "hardware", "application", "other")
+LAYERS = inv.PRODUCT_LAYERS  # in report order
 #: Key for assets that belong to no system: their products are still part of the organisation's picture.
 NO_SYSTEM = None
 

@@ -7,19 +7,26 @@ Vendor and Product live in the inventory; these tables only add facts keyed by `
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ciimap.core.db import Base, TimestampMixin
+from ciimap.inventory.models import CRITICALITY, Criticality
 
+# Vocabularies, each declared once (Literal for the schemas, the tuple of its values for checks and forms).
 #: How a vendor can reach the operator's systems for maintenance (远程运维).
-REMOTE_ACCESS = ("none", "on_demand", "permanent")
+RemoteAccess = Literal["none", "on_demand", "permanent"]
 #: 网络安全审查 state of the vendor's products: not needed, needed but not filed, filed, passed, failed.
-SECURITY_REVIEW = ("not_required", "required", "pending", "passed", "failed")
-RISK_RATING = ("low", "medium", "high", "critical")
-PLAN_STATUS = ("planned", "in_progress", "testing", "done", "cancelled")
+SecurityReview = Literal["not_required", "required", "pending", "passed", "failed"]
+#: Supplier risk: the same four-level scale as asset criticality.
+RiskRating = Criticality
+PlanStatus = Literal["planned", "in_progress", "testing", "done", "cancelled"]
+REMOTE_ACCESS: tuple[str, ...] = get_args(RemoteAccess)
+SECURITY_REVIEW: tuple[str, ...] = get_args(SecurityReview)
+RISK_RATING = CRITICALITY
+PLAN_STATUS: tuple[str, ...] = get_args(PlanStatus)
 
 
 class VendorProfile(TimestampMixin, Base):

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ciimap.core.schemas import Int32, ReadSchema, UtcDateTime
 from ciimap.core.schemas import Schema as _Schema
-
-RemoteAccess = Literal["none", "on_demand", "permanent"]
-SecurityReview = Literal["not_required", "required", "pending", "passed", "failed"]
-RiskRating = Literal["low", "medium", "high", "critical"]
-PlanStatus = Literal["planned", "in_progress", "testing", "done", "cancelled"]
-Layer = Literal["os", "database", "middleware", "security", "network", "hardware", "application", "other"]
+from ciimap.inventory.models import Layer
+from ciimap.supply.models import PlanStatus, RemoteAccess, RiskRating, SecurityReview
 
 
 class Schema(_Schema):

@@ -21,14 +21,23 @@ from sqlalchemy.orm import Session
 
 from ciimap.core import bulk
 from ciimap.core.db import chunks, utcnow
-from ciimap.inventory.models import Asset, BusinessService, Edge, NetworkZone, ServiceEndpoint, System
+from ciimap.inventory.models import (
+    CRITICALITY,
+    NEED_KINDS,
+    Asset,
+    BusinessService,
+    Edge,
+    NetworkZone,
+    ServiceEndpoint,
+    System,
+)
 from ciimap.vulns import scoring, triage
 from ciimap.vulns.feeds.common import SEVERITY_ORDER
 from ciimap.vulns.matching import Hit
 from ciimap.vulns.models import Advisory, AdvisoryAlias, EpssScore, FeedImport, Finding, KevEntry
 
-CRIT_ORDER = ("low", "medium", "high", "critical")
-DEP_KINDS = ("depends_on", "runs_on", "hosted_by", "uses")
+CRIT_ORDER = CRITICALITY
+DEP_KINDS = NEED_KINDS
 
 
 @dataclass

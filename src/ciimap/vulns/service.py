@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ciimap.core import audit, safeio
 from ciimap.core.audit import current_actor
-from ciimap.core.db import chunks
+from ciimap.core.db import INSERT_BATCH, chunks
 from ciimap.core.errors import InputFileError, NotFound, check_choice, check_range
 from ciimap.inventory.models import Asset, ServiceEndpoint, Software
 from ciimap.vulns import listing, matching, persist, triage
@@ -59,7 +59,7 @@ def _replace_table(session: Session, model: Any, rows: list[dict[str, Any]], fi_
     """KEV and EPSS files are complete catalogues: replace the previous import."""
     unique = {r["cve_id"]: {**r, "feed_import_id": fi_id} for r in rows}
     session.execute(delete(model))
-    for part in chunks(list(unique.values()), 5000):
+    for part in chunks(list(unique.values()), INSERT_BATCH):
         session.execute(insert(model), part)
     return len(unique)
 

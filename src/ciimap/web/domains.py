@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ciimap.core.labels import labels
+from ciimap.vulns.listing import PRIORITIES
 
 
 def module(name: str) -> ModuleType | None:
@@ -31,7 +32,6 @@ def has(name: str, attr: str) -> bool:
     return mod is not None and callable(getattr(mod, attr, None))
 
 
-PRIORITIES = ("P1", "P2", "P3", "P4")
 #: Our topology node types → the graph capability's selector kinds.
 SELECTOR_KIND = {
     "business_service": "service",

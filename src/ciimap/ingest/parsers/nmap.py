@@ -16,7 +16,7 @@ from lxml import etree
 
 from ciimap.core.errors import InputFileError
 from ciimap.core.safeio import SHAPE_ERRORS, content_guard, shape_error
-from ciimap.ingest.parsers.xmlsafe import check_prolog, detach, iterparse, read_head
+from ciimap.core.xmlsafe import check_prolog, detach, iterparse, read_head
 from ciimap.ingest.records import HostRecord, PortRecord
 
 #: nmap options that take a separate value (so the value is not mistaken for a target).

@@ -18,6 +18,7 @@ from typing import Any
 from ciimap.core import safeio
 from ciimap.core.errors import CiimapError, InputFileError
 from ciimap.ingest.records import HostRecord
+from ciimap.inventory import models as inv
 
 FIELDS = (
     "name",
@@ -262,10 +263,10 @@ def _record(path: Path, where: str, vals: dict[str, str], cols: dict[str, str]) 
             d[f] = vals[f].strip()
     if vals.get("kind"):
         k = vals["kind"].strip()
-        d["kind"] = KINDS.get(k.lower(), k.lower() if k.lower() in _ASSET_KINDS else "other")
+        d["kind"] = KINDS.get(k.lower(), k.lower() if k.lower() in inv.ASSET_KINDS else "other")
     if vals.get("criticality"):
         c = vals["criticality"].strip().lower()
-        d["criticality"] = CRITICALITY.get(c, c if c in ("low", "medium", "high", "critical") else "medium")
+        d["criticality"] = CRITICALITY.get(c, c if c in inv.CRITICALITY else "medium")
     if vals.get("status"):
         st = vals["status"].strip().lower()
         d["lifecycle_status"] = STATUS.get(
@@ -274,22 +275,6 @@ def _record(path: Path, where: str, vals: dict[str, str], cols: dict[str, str]) 
     if vals.get("tags"):
         d["tags"] = [t for t in _SPLIT.split(vals["tags"]) if t]
     return rec
-
-
-_ASSET_KINDS = (
-    "server",
-    "workstation",
-    "network_device",
-    "security_appliance",
-    "vm",
-    "container",
-    "cloud_resource",
-    "ot_device",
-    "storage",
-    "mobile",
-    "iot",
-    "other",
-)
 
 
 class Register:

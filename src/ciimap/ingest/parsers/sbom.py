@@ -13,7 +13,7 @@ from typing import Any
 
 from ciimap.core.errors import InputFileError
 from ciimap.core.safeio import content_guard, decode_utf8
-from ciimap.ingest.parsers.xmlsafe import safe_parse
+from ciimap.core.xmlsafe import safe_parse
 from ciimap.ingest.records import SoftwareRecord, SoftwareSet
 
 _CDX_KINDS = {

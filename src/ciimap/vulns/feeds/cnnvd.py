@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ciimap.core import xmlsafe
 from ciimap.core.errors import InputFileError
-from ciimap.vulns.feeds import xmlsafe
 from ciimap.vulns.feeds.common import AdvisoryRec, Parsed, newest, parse_dt
 
 SEVERITY = {"超危": "critical", "高危": "high", "中危": "medium", "低危": "low"}
@@ -19,7 +19,7 @@ ID_RE = re.compile(r"^CNNVD-\d{6}-\d+$")
 
 
 def parse(path: Path) -> Parsed:
-    root = xmlsafe.parse(path)
+    root = xmlsafe.parse_dump(path)
     recs = []
     for n, entry in enumerate(xmlsafe.children(root, "entry"), start=1):
         vid = xmlsafe.text(entry, "vuln-id")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ciimap.core import xmlsafe
 from ciimap.core.errors import InputFileError
-from ciimap.vulns.feeds import xmlsafe
 from ciimap.vulns.feeds.common import AdvisoryRec, Parsed, newest, parse_dt
 
 SEVERITY = {
@@ -28,7 +28,7 @@ ID_RE = re.compile(r"^CNVD-\d{4}-\d+$")
 
 
 def parse(path: Path) -> Parsed:
-    root = xmlsafe.parse(path)
+    root = xmlsafe.parse_dump(path)
     recs = []
     for n, v in enumerate(xmlsafe.children(root, "vulnerability"), start=1):
         vid = xmlsafe.text(v, "number")

@@ -17,11 +17,13 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from ciimap.core.db import chunks
+from ciimap.core.db import INSERT_BATCH, chunks
+from ciimap.inventory.models import CRITICALITY
 from ciimap.vulns.models import Advisory as AdvisoryRow
 from ciimap.vulns.models import AdvisoryAlias, AffectedRange, CpeMatch
 
-SEVERITY_ORDER = ("low", "medium", "high", "critical")
+#: Advisory severities, lowest first: the same four-level scale as asset criticality.
+SEVERITY_ORDER = CRITICALITY
 
 
 @dataclass
@@ -140,7 +142,7 @@ def store_advisories(session: Session, recs: list[AdvisoryRec], feed_import_id: 
         )
     new = [_advisory_row(by_id[i], feed_import_id) for i in ids if i not in existing]
     pk_of = dict(existing)
-    for new_part in chunks(new, 2000):
+    for new_part in chunks(new, INSERT_BATCH):
         for pk, aid in session.execute(
             insert(AdvisoryRow).returning(AdvisoryRow.id, AdvisoryRow.advisory_id), new_part
         ):
@@ -155,7 +157,7 @@ def store_advisories(session: Session, recs: list[AdvisoryRec], feed_import_id: 
         ranges.extend({**r, "advisory_pk": pk} for r in rec.ranges)
         cpes.extend({**c, "advisory_pk": pk} for c in rec.cpe_matches)
     for model, rows in ((AdvisoryAlias, aliases), (AffectedRange, ranges), (CpeMatch, cpes)):
-        for row_part in chunks(rows, 5000):
+        for row_part in chunks(rows, INSERT_BATCH):
             session.execute(insert(model), row_part)
     return {
         "advisories": len(ids),

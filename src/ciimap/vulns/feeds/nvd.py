@@ -14,7 +14,15 @@ from typing import Any
 from ciimap.core.errors import InputFileError
 from ciimap.core.safeio import content_guard, decode_utf8, read_maybe_gzip
 from ciimap.vulns import cpe as C
-from ciimap.vulns.feeds.common import AdvisoryRec, Parsed, newest, parse_date, parse_dt, severity_from_score
+from ciimap.vulns.feeds.common import (
+    SEVERITY_ORDER,
+    AdvisoryRec,
+    Parsed,
+    newest,
+    parse_date,
+    parse_dt,
+    severity_from_score,
+)
 
 METRIC_KEYS = ("cvssMetricV40", "cvssMetricV31", "cvssMetricV30", "cvssMetricV2")
 
@@ -81,7 +89,7 @@ def to_record(cve: dict[str, Any], notes: dict[str, int]) -> AdvisoryRec:
         source="nvd",
         aliases=[],
         summary=desc,
-        severity=sev if sev in ("low", "medium", "high", "critical") else severity_from_score(score),
+        severity=sev if sev in SEVERITY_ORDER else severity_from_score(score),
         cvss_vector=vector,
         cvss_score=score,
         published=parse_dt(cve.get("published")),

@@ -1,4 +1,12 @@
-"""Safe, streaming XML: reject DTDs/entities before parsing; iterparse with entities and network off.
+"""Safe XML, the one module every importer and feed uses: no DTD, no entity expansion, no network,
+strict parsing (never lxml's recover mode, which accepts a file cut short).
+
+Two ways in:
+
+- ``iterparse`` / ``safe_parse`` for well-formed documents (nmap, masscan, CycloneDX XML): the prolog is
+  checked first, then lxml parses with entities, DTD loading and network access off;
+- ``parse_dump`` for raw CNNVD/CNVD dumps, which often carry unescaped ``&`` and ``<`` in free text: any
+  DTD or entity declaration is refused, stray ``&`` and ``<`` are escaped, then the same strict parse.
 
 The prolog check is hand-written (a few KB scanned once) because lxml with ``resolve_entities=False``
 silently keeps entity references, while the user must learn the file was refused and where.
@@ -117,14 +125,20 @@ def iterparse(
 
 def syntax_error(path: Path, e: etree.XMLSyntaxError) -> InputFileError:
     """One line naming the file and line/column; "truncated" when the file ends inside an element."""
+    return _syntax_error(path, e, _line_count(path), "malformed XML ({msg})")
+
+
+def _syntax_error(path: Path, e: etree.XMLSyntaxError, extent: tuple[int, int], other: str) -> InputFileError:
+    """``extent``: lines in the document and the length of its last line; ``other``: the message (with
+    ``{msg}``) for an error that is not at the end of the document."""
     line, col = e.position if e.position else (e.lineno, 0)
     msg = str(e.msg or e).split(", line ")[0]
-    lines, last_len = _line_count(path)
+    lines, last_len = extent
     at_eof = line > lines or (line == lines and col >= last_len)  # the error sits where the file stops
     if at_eof or "Premature end" in msg or "end of data" in msg.lower():
         msg = f"truncated XML: the file ends inside an element ({msg})"
     else:
-        msg = f"malformed XML ({msg})"
+        msg = other.format(msg=msg)
     return InputFileError(str(path), msg, position=f"line {line}, column {col}")
 
 
@@ -160,3 +174,65 @@ def safe_parse(path: Path) -> Any:
         return etree.parse(str(path), parser).getroot()
     except etree.XMLSyntaxError as e:
         raise syntax_error(path, e) from None
+
+
+# Raw vulnerability-database dumps (CNNVD, CNVD) -------------------------------------------------------
+
+_BAD_AMP = re.compile(rb"&(?!(?:#\d+|#x[0-9a-fA-F]+|amp|lt|gt|quot|apos);)")
+_NAME = rb"[A-Za-z_][\w.:-]*"
+#: ``<`` starts markup only when a complete tag follows (``<name attr="v">``, ``</name>``, ``<?``, ``<!``).
+_BAD_LT = re.compile(
+    rb"<(?!/?" + _NAME + rb"(?:\s+" + _NAME + rb"\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*\s*/?>|[?!])"
+)
+_DECL = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def parse_dump(path: Path) -> etree._Element:
+    """Whole-document parse of a raw dump: declarations refused, stray ``&``/``<`` escaped, strict."""
+    raw = path.read_bytes()
+    m = _DECL.search(raw)
+    if m:
+        line = raw[: m.start()].count(b"\n") + 1
+        raise InputFileError(str(path), "DTD/entity declarations are not allowed", position=f"line {line}")
+    fixed = _BAD_LT.sub(b"&lt;", _BAD_AMP.sub(b"&amp;", raw))
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        recover=False,
+        huge_tree=False,
+        remove_blank_text=True,
+    )
+    try:  # strict only: recover mode would accept a file cut short, and it is a complete catalogue we want
+        root = etree.fromstring(fixed, parser)
+    except etree.XMLSyntaxError as e:
+        extent = fixed.count(b"\n") + 1, len(fixed.rsplit(b"\n", 1)[-1])
+        raise _syntax_error(path, e, extent, "invalid XML: {msg}") from None
+    if root is None:
+        raise InputFileError(str(path), "empty or unreadable XML document")
+    return root
+
+
+def text(el: etree._Element, *names: str) -> str | None:
+    """First non-empty text among child elements named ``names`` (namespace-agnostic)."""
+    for name in names:
+        for child in el.iter():
+            if (
+                isinstance(child.tag, str)
+                and etree.QName(child).localname == name
+                and (child.text or "").strip()
+            ):
+                return child.text.strip()
+    return None
+
+
+def texts(el: etree._Element, name: str) -> list[str]:
+    return [
+        c.text.strip()
+        for c in el.iter()
+        if isinstance(c.tag, str) and etree.QName(c).localname == name and (c.text or "").strip()
+    ]
+
+
+def children(root: etree._Element, name: str) -> list[etree._Element]:
+    return [c for c in root.iter() if isinstance(c.tag, str) and etree.QName(c).localname == name]
