@@ -25,13 +25,9 @@ SRC = ROOT / "src" / "ciimap"
 
 #: Copies that live in code another change of issue 11 is moving right now (the page queries of
 #: web/topology.py move into a domain service); they import the vocabulary once that lands.
-PENDING: dict[str, str] = {
-    "web/topology.py": "DEPENDENCY_KINDS: EDGE_KINDS in another order, moving with the topology queries",
-}
+PENDING: dict[str, str] = {}
 #: IN-lists sized in place in code that is being moved (same reason as PENDING).
-PENDING_BATCH: dict[str, str] = {
-    "web/domains.py": "findings per asset, 900 per IN list: moving into the vulns service",
-}
+PENDING_BATCH: dict[str, str] = {}
 
 
 def _modules() -> list[tuple[str, ast.Module]]:

@@ -24,7 +24,6 @@ from ciimap.inventory import models as m
 from ciimap.inventory import service as inv
 
 LAYERS = ("business_service", "system", "asset", "product", "vendor")
-DEPENDENCY_KINDS = ("depends_on", "runs_on", "hosted_by", "uses", "part_of", "connects_to", "replica_of")
 MAX_BUDGET = 20_000
 #: Above this many assets, asset→product edges are summarised per system (see _add_products).
 SUMMARISE_ABOVE = 1000  # ids per IN (...) clause: below SQLite's variable limit, cheap on PostgreSQL
