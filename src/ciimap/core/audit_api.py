@@ -7,31 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from ciimap.core import audit
+from ciimap.core.audit_schemas import AuditRead, VerifyRead
 from ciimap.core.deps import Auditor, DbSession
-from ciimap.core.schemas import Offset, Page, ReadSchema, UtcDateTime
+from ciimap.core.schemas import Offset, Page
 
 router = APIRouter(prefix="/audit", tags=["Audit"])
-
-
-class AuditRead(ReadSchema):
-    id: int
-    ts: UtcDateTime
-    actor: str
-    via: str
-    request_id: str | None
-    action: str
-    entity_type: str
-    entity_id: str | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    note: str | None
-    hash: str
-
-
-class VerifyRead(ReadSchema):
-    ok: bool
-    checked: int
-    problems: list[str]
 
 
 @router.get("", response_model=Page[AuditRead])

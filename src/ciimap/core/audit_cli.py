@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ciimap.core import audit
-from ciimap.core.audit_api import AuditRead
+from ciimap.core.audit_schemas import AuditRead
 from ciimap.core.db import get_database
 from ciimap.core.output import print_json, print_table, to_data
 

@@ -8,25 +8,10 @@ from fastapi import APIRouter, Query
 
 from ciimap.core import jobs
 from ciimap.core.deps import DbSession, Reader
-from ciimap.core.schemas import Int32, ReadSchema, UtcDateTime
+from ciimap.core.jobs_schemas import JobRead
+from ciimap.core.schemas import Int32
 
 router = APIRouter(prefix="/jobs", tags=["Jobs"])
-
-
-class JobRead(ReadSchema):
-    id: int
-    kind: str
-    status: str
-    params: dict[str, Any]
-    result: dict[str, Any] | None
-    error: str | None
-    progress: int
-    total: int | None
-    message: str | None
-    created_by: str
-    created_at: UtcDateTime
-    started_at: UtcDateTime | None
-    finished_at: UtcDateTime | None
 
 
 @router.get("", response_model=list[JobRead])

@@ -15,7 +15,7 @@ import typer
 from ciimap.core import jobs
 from ciimap.core.db import get_database
 from ciimap.core.errors import CiimapError, Invalid
-from ciimap.core.jobs_api import JobRead
+from ciimap.core.jobs_schemas import JobRead
 from ciimap.core.output import err_console, print_json, print_table, to_data
 
 app = typer.Typer(help="Background jobs: list, show, wait", no_args_is_help=True)

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from ciimap.core.deps import Admin, DbSession, Reader, Writer
-from ciimap.core.jobs_api import JobRead
+from ciimap.core.jobs_schemas import JobRead
 from ciimap.core.openapi import NOT_FOUND
 from ciimap.discovery import schedules, service
 from ciimap.discovery.schemas import (

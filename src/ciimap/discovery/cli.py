@@ -6,8 +6,8 @@ import typer
 
 from ciimap.core.audit import current_actor
 from ciimap.core.db import get_database
-from ciimap.core.jobs_api import JobRead
 from ciimap.core.jobs_cli import finish, wait_with_progress
+from ciimap.core.jobs_schemas import JobRead
 from ciimap.core.output import err_console, print_json, print_table, to_data
 from ciimap.discovery import schedules, service
 from ciimap.discovery.nmap import PROFILES

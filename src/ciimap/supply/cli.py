@@ -11,7 +11,7 @@ from ciimap.core.crud_cli import payload_from
 from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import console, print_json, print_table, to_data
-from ciimap.supply import export, findings, foreign, plans, service
+from ciimap.supply import findings, foreign, plans, service
 from ciimap.supply.schemas import VendorProfileRead
 
 NAME = "supply"
@@ -183,6 +183,8 @@ def export_cmd(
     if path.suffix.lower() != ".xlsx":
         raise Invalid(f"{path}: the export file must end in .xlsx")
     with get_database().read_session() as db:
+        from ciimap.supply import export  # openpyxl (~0.1 s): only this command needs it
+
         data = export.workbook(db, lang=lang)
     path.write_bytes(data)
     console.print(f"wrote {path} ({len(data)} bytes)")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid
-from ciimap.core.jobs_api import JobRead
+from ciimap.core.jobs_schemas import JobRead
 from ciimap.core.schemas import DateText, Int32, Offset
 from ciimap.vulns import service, vex
 from ciimap.vulns.models import FEED_KINDS
