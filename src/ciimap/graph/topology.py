@@ -126,7 +126,7 @@ def _add_systems(session: Session, g: Graph, ids: set[int]) -> None:
     s = m.System
     for chunk in chunks(sorted(ids)):
         for r in session.execute(
-            select(s.id, s.name, s.mlps_level, s.is_cii, s.criticality).where(s.id.in_(chunk))
+            select(s.id, s.name, s.mlps_level, s.is_cii, s.criticality).where(s.id.in_(chunk)).order_by(s.id)
         ):
             g.nodes[nid("system", r.id)] = _node(
                 "system", r.id, r.name, mlps=r.mlps_level, cii=r.is_cii, criticality=r.criticality
@@ -137,8 +137,12 @@ def _stored_edges(session: Session, g: Graph, kind: str, ids: list[int]) -> list
     e = m.Edge
     out: list[Any] = []
     for chunk in chunks(ids):
-        stmt = select(e.src_type, e.src_id, e.kind, e.dst_type, e.dst_id, e.redundancy_group).where(
-            or_((e.src_type == kind) & e.src_id.in_(chunk), (e.dst_type == kind) & e.dst_id.in_(chunk))
+        stmt = (
+            select(e.src_type, e.src_id, e.kind, e.dst_type, e.dst_id, e.redundancy_group)
+            .where(
+                or_((e.src_type == kind) & e.src_id.in_(chunk), (e.dst_type == kind) & e.dst_id.in_(chunk))
+            )
+            .order_by(e.id)
         )
         out.extend(session.execute(stmt))
     return out
@@ -147,7 +151,7 @@ def _stored_edges(session: Session, g: Graph, kind: str, ids: list[int]) -> list
 def _add_business_services(session: Session, g: Graph, ids: set[int]) -> None:
     b = m.BusinessService
     for chunk in chunks(sorted(ids)):
-        for r in session.execute(select(b.id, b.name, b.criticality).where(b.id.in_(chunk))):
+        for r in session.execute(select(b.id, b.name, b.criticality).where(b.id.in_(chunk)).order_by(b.id)):
             g.nodes[nid("business_service", r.id)] = _node(
                 "business_service", r.id, r.name, criticality=r.criticality
             )
@@ -182,6 +186,7 @@ def _add_products(
             )
             .join(v, v.id == p.vendor_id)
             .where(p.id.in_(chunk))
+            .order_by(p.id)
         )
         for r in session.execute(pstmt):
             foreign = not r.is_domestic
@@ -199,7 +204,7 @@ def _add_products(
     for vid, (name, country, foreign) in vendors.items():
         g.nodes[nid("vendor", vid)] = _node("vendor", vid, name, country=country, foreign=foreign)
     foreign_products = {pid for pid in product_ids if g.nodes.get(nid("product", pid), {}).get("foreign")}
-    for owner, ref, pid in pairs:
+    for owner, ref, pid in sorted(pairs):  # a set: sorted, so the same map always gives the same edges
         if pid in foreign_products and owner == "asset":
             g.nodes[nid("asset", ref)]["foreign"] = True
         system = g.nodes[nid("asset", ref)].get("system") if (summarise and owner == "asset") else None
@@ -234,7 +239,7 @@ def build(
         sq = select(m.System.id)
         if mlps_level is not None:
             sq = sq.where(m.System.mlps_level == mlps_level)
-        system_ids.update(session.scalars(sq.limit(budget)))
+        system_ids.update(session.scalars(sq.order_by(m.System.id).limit(budget)))
     _add_systems(session, g, system_ids)
     _link_stored(session, g, system_ids)
     _add_products(session, g, g.ids("asset"), g.ids("system"), summarise=len(rows) > SUMMARISE_ABOVE)
@@ -273,14 +278,18 @@ def neighbours(session: Session, *, kind: str, ref: int, limit: int = 300) -> di
             {"asset": asset_ids, "system": system_ids, "business_service": service_ids}.get(t, set()).add(i)
         g.add_edge(nid(r.src_type, r.src_id), nid(r.dst_type, r.dst_id), r.kind, r.redundancy_group)
     if kind == "system":
-        asset_ids.update(session.scalars(select(m.Asset.id).where(m.Asset.system_id == ref).limit(limit)))
+        asset_ids.update(
+            session.scalars(
+                select(m.Asset.id).where(m.Asset.system_id == ref).order_by(m.Asset.id).limit(limit)
+            )
+        )
     if kind == "asset":
         asset_ids.add(ref)
     a = m.Asset
     cols = _asset_cols()
     rows: list[Any] = []
     for chunk in chunks(sorted(asset_ids)):
-        rows.extend(session.execute(select(*cols).where(a.id.in_(chunk))))
+        rows.extend(session.execute(select(*cols).where(a.id.in_(chunk)).order_by(a.id)))
     _add_assets(g, rows)
     system_ids.update(r.system_id for r in rows if r.system_id is not None)
     _add_systems(session, g, system_ids)

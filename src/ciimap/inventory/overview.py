@@ -30,7 +30,7 @@ def _grouped(session: Session, col: Any, model: type, *where: Any) -> list[list[
     stmt = select(col, func.count()).select_from(model)
     for w in where:
         stmt = stmt.where(w)
-    rows = session.execute(stmt.group_by(col).order_by(func.count().desc()))
+    rows = session.execute(stmt.group_by(col).order_by(func.count().desc(), col))  # ties: by label
     return [[("—" if k is None else k), int(n)] for k, n in rows]
 
 
@@ -78,7 +78,13 @@ def trend(session: Session, col: Any, model: type, *where: Any, days: int = TREN
 def charts(session: Session) -> dict[str, Any]:
     """Series for the dashboard charts: ``[label, count]`` pairs, trends as ``[day, count]``."""
     a, z, s = m.Asset, m.NetworkZone, m.System
-    zone_kind = select(z.kind, func.count()).select_from(a).join(z, z.id == a.zone_id).group_by(z.kind)
+    zone_kind = (
+        select(z.kind, func.count())
+        .select_from(a)
+        .join(z, z.id == a.zone_id)
+        .group_by(z.kind)
+        .order_by(func.count().desc(), z.kind)
+    )
     return {
         "assets_by_kind": _grouped(session, a.kind, a),
         "assets_by_lifecycle": _grouped(session, a.lifecycle_status, a),
