@@ -52,36 +52,11 @@ def cli_command() -> str:
 
 def _load_demo_with_progress() -> None:
     """First start: load the demo before any server process starts, showing how far it is."""
-    from ciimap.core.output import err_console
+    from ciimap.core.output import with_progress
     from ciimap.demo.service import load_demo
 
     typer.echo("loading the demo operator (first start; nothing is served until it is loaded)...")
-    if err_console.is_terminal:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("演示数据 / demo", total=None)
-
-            def progress(done: int, total: int, message: str) -> None:
-                bar.update(task, completed=done, total=total, description=message)
-
-            result = load_demo(scale=None, seed=42, progress=progress)
-    else:  # a log: one line per phase, not a redrawn bar
-        last = [""]
-
-        def progress(done: int, total: int, message: str) -> None:
-            if message != last[0]:
-                last[0] = message
-                typer.echo(f"  demo: {message}", err=True)
-
-        result = load_demo(scale=None, seed=42, progress=progress)
+    result = with_progress(lambda progress: load_demo(scale=None, seed=42, progress=progress), title="demo")
     typer.echo(f"demo loaded: {result['organization']}, {result['scale']:,} assets in {result['seconds']} s")
 
 

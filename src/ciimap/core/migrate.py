@@ -64,6 +64,7 @@ class SchemaBehind(CiimapError):
     exit_code = 1
 
 
+@lru_cache(maxsize=1)
 def _revisions() -> dict[str, tuple[str, ...]]:
     """revision → its down revisions, read from the migration files' source (no Alembic import)."""
     out: dict[str, tuple[str, ...]] = {}

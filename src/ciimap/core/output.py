@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from rich.console import Console
@@ -12,6 +12,40 @@ from rich.table import Table
 
 console = Console()
 err_console = Console(stderr=True)
+
+T = TypeVar("T")
+#: ``progress(done, total, message)``, as services report it.
+ProgressFn = Callable[[int, int, str], None]
+
+
+def with_progress(run: Callable[[ProgressFn], T], *, title: str, out: Console = err_console) -> T:
+    """Call ``run(progress)`` showing its progress: a bar on a terminal, one line per new message in a log
+    (a redrawn bar would fill a log file with control codes)."""
+    if not out.is_terminal:
+        last = [""]
+
+        def log_line(done: int, total: int, message: str) -> None:
+            if message != last[0]:
+                last[0] = message
+                out.print(f"  {title}: {message}", highlight=False, soft_wrap=True)
+
+        return run(log_line)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(title, total=None)
+
+        def update(done: int, total: int, message: str) -> None:
+            bar.update(task, completed=done, total=total, description=message)
+
+        return run(update)
 
 
 def to_data(obj: Any, schema: type[BaseModel] | None = None) -> Any:

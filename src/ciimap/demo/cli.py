@@ -7,31 +7,14 @@ from typing import Any
 import typer
 
 from ciimap.core.db import get_database
-from ciimap.core.output import console, print_json, print_table
+from ciimap.core.output import console, print_json, print_table, with_progress
 
 NAME = ""
 app = typer.Typer()
 
 
 def _with_progress(run: Any, quiet: bool) -> dict[str, Any]:
-    if quiet:
-        return run(None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("生成演示数据 / generating", total=None)
-
-        def progress(done: int, total: int, message: str) -> None:
-            bar.update(task, completed=done, total=total, description=message)
-
-        return run(progress)
+    return run(None) if quiet else with_progress(run, title="生成演示数据 / generating")
 
 
 @app.command("demo")

@@ -9,7 +9,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from ciimap.core.db import IN_BATCH
-from ciimap.core.errors import Invalid, check_range
+from ciimap.core.errors import check_range
 from ciimap.ingest.context import RunCtx
 from ciimap.ingest.models import ChangeEvent, ImportRun, ScopeState
 from ciimap.inventory.models import Asset
@@ -65,8 +65,7 @@ def list_changes(
     limit: int = 100,
     offset: int = 0,
 ) -> dict[str, Any]:
-    if not 1 <= limit <= 1000:
-        raise Invalid("limit must be between 1 and 1000")
+    check_range("limit", limit, 1, 1000)
     stmt = select(ChangeEvent)
     if run_id is not None:
         stmt = stmt.where(ChangeEvent.run_id == run_id)
