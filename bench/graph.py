@@ -150,7 +150,7 @@ def ours(url: str) -> tuple[dict, object, tuple[str, str]]:
 TWIN = """
 import sys, time
 import psutil
-import ciimap.models as M; M.load_all()
+import ciimap.registry
 from ciimap.core.db import Database, set_database
 from ciimap.graph.build import build_graph
 from ciimap.graph.impact import impact
@@ -321,7 +321,7 @@ def main() -> None:
     )
     a = ap.parse_args()
     url = a.database or f"sqlite:///{ROOT / 'var' / f'bench-graph-{a.scale}.db'}"
-    from ciimap.models import load_all
+    from ciimap.registry import load_all
 
     load_all()
     ensure_demo(url, a.scale)

@@ -110,7 +110,7 @@ CHILD_IMPORT = r"""
 import json, resource, sys, time
 from pathlib import Path
 from ciimap.core.db import Database, set_database, get_database
-from ciimap.models import load_all
+from ciimap.registry import load_all
 load_all()
 url, path = sys.argv[1], Path(sys.argv[2])
 set_database(Database(url))
@@ -191,7 +191,7 @@ def main() -> None:
         else:
             url = f"sqlite:///{tmp}/bench.db"
         from ciimap.core.migrate import upgrade
-        from ciimap.models import load_all
+        from ciimap.registry import load_all
 
         load_all()
         upgrade(url)

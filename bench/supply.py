@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select, text
 
 from ciimap.core.db import Base, Database
 from ciimap.inventory import models as m
-from ciimap.models import load_all
+from ciimap.registry import load_all
 from ciimap.supply import export, findings, foreign, service
 
 LAYERS = ["os", "database", "middleware", "network", "security", "hardware", "application"]

@@ -34,7 +34,7 @@ TARGET_S = 2.0
 def _database(args: argparse.Namespace, tmp: Path) -> tuple[Any, str | None]:
     from ciimap.core.db import Database, set_database
     from ciimap.core.migrate import upgrade
-    from ciimap.models import load_all
+    from ciimap.registry import load_all
 
     load_all()
     dropme = None
@@ -126,6 +126,7 @@ def _timed_match(db: Any) -> tuple[dict[str, Any], float, int]:
 
 def run(args: argparse.Namespace) -> int:
     from ciimap.vulns import service
+    from ciimap.vulns.feed_import import import_feed
 
     with tempfile.TemporaryDirectory() as tmp:
         db, dropme = _database(args, Path(tmp))
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             for kind, path in (("osv", args.osv), ("kev", args.kev)):
                 t0, c0 = time.perf_counter(), time.process_time()
                 with db.unit_of_work() as s:
-                    r = service.import_feed(s, kind=kind, path=path, rematch=False)
+                    r = import_feed(s, kind=kind, path=path, rematch=False)
                 times[kind] = (time.perf_counter() - t0, time.process_time() - c0, r["records"])
             with db.unit_of_work() as s:
                 comps = _components(s, args.size, args.seed)

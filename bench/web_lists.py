@@ -25,7 +25,7 @@ def load(url: str | None, scale: int) -> None:
     os.environ["CIIMAP_DATA_DIR"] = d
     os.environ["CIIMAP_DATABASE_URL"] = url or f"sqlite:///{d}/bench.db"
     from ciimap.core.migrate import upgrade
-    from ciimap.models import load_all
+    from ciimap.registry import load_all
 
     load_all()
     upgrade()

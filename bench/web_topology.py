@@ -45,7 +45,7 @@ def prepare(scale: int, nodes: int) -> int:
     from ciimap.core.migrate import upgrade
     from ciimap.demo.service import load_demo
     from ciimap.graph import topology
-    from ciimap.models import load_all
+    from ciimap.registry import load_all
 
     load_all()
     upgrade()

@@ -44,6 +44,20 @@ def table_changes(
     return out
 
 
+#: Where a refused import leaves its trace: the failed run's record (and the audit chain's head moves
+#: on); every other table stays identical.
+BOOKKEEPING = {"import_run", "audit_log", "audit_head"}
+
+
+def only_failure_recorded(before: dict[str, list[str]], after: dict[str, list[str]], case: str) -> None:
+    """Every table identical but for one failed run's record: rows added to import_run and audit_log."""
+    changes = table_changes(before, after)
+    assert set(changes) <= BOOKKEEPING, (case, {t: c for t, c in changes.items() if t not in BOOKKEEPING})
+    assert not any(c["removed"] for t, c in changes.items() if t != "audit_head"), (case, changes)
+    added = changes.get("import_run", {}).get("added", [])
+    assert len(added) == 1 and "'failed'" in added[0], (case, added)
+
+
 def _deflate_repeated(head: bytes, fill: bytes, size: int, tail: bytes) -> tuple[bytes, int]:
     """Raw deflate data of ``head + fill * size + tail`` and its CRC-32, built in a second or two: a
     block compressed after a full flush refers to nothing before it, so it can be repeated."""

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from ciimap.core.db import Base, Database, set_database
-from ciimap.models import load_all
+from ciimap.registry import load_all
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"

@@ -1,4 +1,8 @@
-"""The FastAPI application: API under /api, web pages at /."""
+"""The FastAPI application: API under /api, web pages at /.
+
+The API's routers and the web pages are listed here as plain imports (:data:`ROUTERS`); importing
+``ciimap.registry`` registers every table and job kind the server runs.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,39 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
-from ciimap import __version__
-from ciimap.core import openapi, uploads
+from ciimap import __version__, registry
+from ciimap.auth import api as auth_api
+from ciimap.core import audit_api, jobs_api, openapi, uploads
 from ciimap.core.asgi import RefuseOversized, SecurityHeaders
 from ciimap.core.deps import Reader, input_without_nul
 from ciimap.core.errors import CiimapError, NotAuthenticated
-from ciimap.plugins import api_routers, web_mount
+from ciimap.discovery import api as discovery_api
+from ciimap.graph import api as graph_api
+from ciimap.ingest import api as ingest_api
+from ciimap.inventory import api as inventory_api
+from ciimap.supply import api as supply_api
+from ciimap.vulns import api as vulns_api
+from ciimap.web import api as web_api
+from ciimap.web import pages
+from ciimap.web.errors import error_page, is_page_path
+
+#: Every API router, mounted under /api (a module's ``router`` may be a list of routers).
+ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
+    auth_api.router,
+    audit_api.router,
+    jobs_api.router,
+    inventory_api.router,
+    ingest_api.router,
+    discovery_api.router,
+    graph_api.router,
+    supply_api.router,
+    vulns_api.router,
+    web_api.router,
+)
 
 
 def _error_json(status: int, message: str, detail: Any = None) -> JSONResponse:
@@ -31,8 +58,6 @@ _HTML_STATUSES = (403, 404)
 
 def _is_page(request: Request) -> bool:
     """A web page (not /api, not /static): errors there are HTML pages, not JSON."""
-    from ciimap.web.errors import is_page_path
-
     return is_page_path(request.url.path)
 
 
@@ -40,12 +65,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CiimapError)
     async def _domain(request: Request, exc: CiimapError) -> Any:
         if isinstance(exc, NotAuthenticated) and not request.url.path.startswith("/api"):
-            from fastapi.responses import RedirectResponse
-
             return RedirectResponse(url=f"/login?next={request.url.path}", status_code=303)
         if exc.http_status in _HTML_STATUSES and _is_page(request):
-            from ciimap.web.errors import error_page
-
             return error_page(request, exc.http_status, exc.message)
         resp = _error_json(exc.http_status, exc.message, exc.detail)
         resp.headers.update(getattr(exc, "headers", None) or {})  # Retry-After on 429
@@ -56,8 +77,6 @@ def _install_error_handlers(app: FastAPI) -> None:
         """Unknown page paths get the HTML 404 page; /api answers with the one error body (an unknown
         route, a wrong method, a body that is not JSON)."""
         if exc.status_code == 404 and _is_page(request):
-            from ciimap.web.errors import error_page
-
             return error_page(request, 404)
         if exc.status_code == 413:  # the request body is over max_body_size (uploads.body_limit)
             return _error_json(413, uploads.too_large_message())
@@ -122,9 +141,11 @@ def create_app() -> FastAPI:
         description="Security map for critical-information-infrastructure operators (挂图作战).",
     )
     _install_error_handlers(app)
-    for router in api_routers():
-        app.include_router(router, prefix="/api")
+    assert registry.JOBS  # the job functions the server runs are registered (imported above)
+    for entry in ROUTERS:
+        for router in entry if isinstance(entry, list) else [entry]:
+            app.include_router(router, prefix="/api")
     app.include_router(_docs_router(app))
-    web_mount(app)
+    pages.mount(app)
     openapi.install(app)
     return app

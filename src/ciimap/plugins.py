@@ -10,21 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import typer
-    from fastapi import APIRouter, FastAPI
-
-#: Modules exposing ``router`` (an APIRouter mounted under /api).
-API_MODULES = [
-    "ciimap.auth.api",
-    "ciimap.core.audit_api",
-    "ciimap.core.jobs_api",
-    "ciimap.inventory.api",
-    "ciimap.ingest.api",
-    "ciimap.discovery.api",
-    "ciimap.graph.api",
-    "ciimap.supply.api",
-    "ciimap.vulns.api",
-    "ciimap.web.api",
-]
 
 #: Modules exposing ``app`` (a Typer app) and ``NAME`` (its command name), or ``GROUPS`` (a list of
 #: (name, app) pairs), for the CLI. ``NAME = ""`` adds ``app``'s commands at the top level.
@@ -39,20 +24,8 @@ CLI_MODULES = [
     "ciimap.graph.cli",
     "ciimap.supply.cli",
     "ciimap.vulns.cli",
+    "ciimap.worker",
 ]
-
-#: Modules exposing ``mount(app)`` for web pages and static files.
-WEB_MODULES = [
-    "ciimap.web.pages",
-]
-
-
-def api_routers() -> list[APIRouter]:
-    out: list[APIRouter] = []
-    for name in API_MODULES:
-        r = importlib.import_module(name).router  # type: ignore[attr-defined]
-        out.extend(r if isinstance(r, list) else [r])
-    return out
 
 
 def cli_apps() -> list[tuple[str, typer.Typer]]:
@@ -65,21 +38,3 @@ def cli_apps() -> list[tuple[str, typer.Typer]]:
         else:
             out.append((mod.NAME, mod.app))
     return out
-
-
-def web_mount(app: FastAPI) -> None:
-    for name in WEB_MODULES:
-        importlib.import_module(name).mount(app)  # type: ignore[attr-defined]
-
-
-#: Modules that register job functions with ``@jobs.job(kind)``.
-JOB_MODULES: list[str] = [
-    "ciimap.ingest.jobs",
-    "ciimap.discovery.jobs",
-    "ciimap.vulns.jobs",
-]
-
-
-def load_job_modules() -> None:
-    for name in JOB_MODULES:
-        importlib.import_module(name)

@@ -31,7 +31,7 @@ print("ok")
 
 def test_concurrent_processes_keep_the_chain(database):
     url = database.url
-    code = "from ciimap.core import audit\nimport ciimap.models\nciimap.models.load_all()\n" + WRITER
+    code = "from ciimap.core import audit\nimport ciimap.registry\n" + WRITER
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", code, url, tag, "60"],

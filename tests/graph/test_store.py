@@ -60,7 +60,7 @@ def test_another_process_maps_the_graph_instead_of_building(database):
     with database.read_session() as s:
         g = build.build_graph(s)
     code = (
-        "import sys; import ciimap.models as M; M.load_all()\n"
+        "import sys; import ciimap.registry\n"
         "from ciimap.core.db import Database, set_database\n"
         "from ciimap.graph import build\n"
         "def refuse(*a, **k): raise SystemExit('built again instead of mapping the stored graph')\n"

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ciimap.ingest import service as ingest
 from ciimap.inventory.models import System
-from ciimap.vulns import service as vulns
+from ciimap.vulns.feed_import import import_feed
 from ciimap.vulns.models import Finding
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -22,7 +22,7 @@ def _findings(db) -> int:
 
 def test_nmap_import_matches_service_cpes(database):
     with database.unit_of_work() as s:
-        vulns.import_feed(s, kind="nvd", path=DATA / "nvd-openssh-redis.json")
+        import_feed(s, kind="nvd", path=DATA / "nvd-openssh-redis.json")
     assert _findings(database) == 0
     with database.unit_of_work() as s:
         out = ingest.import_files(s, kind="nmap", paths=[SHARED / "nmap" / "loopback-sV-O.xml"])
@@ -44,7 +44,7 @@ def test_sbom_import_matches_osv(database, tmp_path):
     for pkg in ("jinja2", "requests", "urllib3"):
         shutil.copytree(SHARED / "osv-pypi" / "vulns" / pkg, osv / pkg)
     with database.unit_of_work() as s:
-        vulns.import_feed(s, kind="osv", path=osv)
+        import_feed(s, kind="osv", path=osv)
         system = System(name="支付系统", mlps_level=3, is_cii=True)
         s.add(system)
         s.flush()

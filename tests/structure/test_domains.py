@@ -86,7 +86,7 @@ def test_every_domain_has_the_standard_files(name: str) -> None:
 
 _PROBE = r"""
 import importlib, json, sys
-from ciimap.models import load_all
+from ciimap.registry import load_all
 from ciimap.core.db import Base
 load_all()
 tables = sorted(Base.metadata.tables)
@@ -120,7 +120,7 @@ def test_every_domain_models_module_is_loaded_by_load_all(name: str, wiring: dic
     own = _tables_of(mod)
     assert own, f"ciimap.{name}.models defines no table"
     missing = sorted(own - set(wiring["tables"]))
-    assert not missing, f"tables of ciimap.{name}.models unknown to ciimap.models.load_all(): {missing}"
+    assert not missing, f"tables of ciimap.{name}.models unknown to ciimap/registry.py (MODELS): {missing}"
 
 
 @pytest.mark.parametrize("name", [d for d in _domains() if (SRC / d / "jobs.py").is_file()])
@@ -132,7 +132,7 @@ def test_every_jobs_module_is_registered(name: str, wiring: dict[str, Any]) -> N
         if callable(obj) and getattr(obj, "__module__", None) == mod.__name__ and not isinstance(obj, type)
     }
     assert fns & set(wiring["jobs"].values()), (
-        f"no job function of {mod.__name__} is registered (plugins: job modules)"
+        f"no job function of {mod.__name__} is registered (ciimap/registry.py: JOBS)"
     )
 
 
@@ -162,7 +162,7 @@ def test_every_api_module_is_mounted(module: str, served: set[Any]) -> None:
     }  # type: ignore[arg-type]
     assert endpoints, f"{module} has no routes"
     missing = sorted(f"{e.__module__}.{e.__qualname__}" for e in endpoints - served)
-    assert not missing, f"routes of {module} not served by create_app() (plugins: API modules): {missing}"
+    assert not missing, f"routes of {module} not served by create_app() (ciimap/app.py: ROUTERS): {missing}"
 
 
 def _reachable(app: typer.Typer, seen: set[int]) -> None:

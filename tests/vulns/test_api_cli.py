@@ -14,6 +14,7 @@ from ciimap.core import jobs
 from ciimap.core.db import Database
 from ciimap.core.errors import InputFileError
 from ciimap.vulns import service
+from ciimap.vulns.feed_import import import_feed
 from ciimap.vulns.models import Finding
 
 from .helpers import DATA, osv_subset, sbom_system
@@ -23,7 +24,7 @@ runner = CliRunner()
 
 def _seed(database: Database, tmp_path: Path) -> int:
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=osv_subset(tmp_path, ("jinja2", "pyyaml")), rematch=False)
+        import_feed(s, kind="osv", path=osv_subset(tmp_path, ("jinja2", "pyyaml")), rematch=False)
         system = sbom_system(s)
         service.match(s)
         return system.id

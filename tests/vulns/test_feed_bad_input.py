@@ -18,8 +18,10 @@ from typer.testing import CliRunner
 
 from badinput import (
     BOMB_BYTES,
+    BOOKKEEPING,
     assert_one_line_refusal,
     gzip_bomb,
+    only_failure_recorded,
     run_cli,
     table_changes,
     table_rows,
@@ -29,7 +31,7 @@ from ciimap.cli import app as cli_app
 from ciimap.core import jobs
 from ciimap.core.db import Database
 from ciimap.core.errors import InputFileError
-from ciimap.vulns import service
+from ciimap.vulns.feed_import import import_feed
 
 from .helpers import DATA, KEV_CSV, KEV_JSON, SHARED, osv_subset
 
@@ -241,7 +243,7 @@ def _seed(database: Database, kind: str, tmp: Path) -> None:
         "cnvd": DATA / "cnvd.xml",
     }[kind]
     with database.unit_of_work() as s:
-        service.import_feed(s, kind=kind, path=good, snapshot_date=None)
+        import_feed(s, kind=kind, path=good, snapshot_date=None)
 
 
 @pytest.mark.parametrize("kind", ["osv", "nvd", "kev", "epss", "cnnvd", "cnvd"])
@@ -252,10 +254,13 @@ def test_bad_feed_corpus_changes_nothing(
     before = table_rows(database)
     for case, path, expected in corpus(kind, tmp_path, bombs):
         with pytest.raises(InputFileError) as e, database.unit_of_work() as s:
-            service.import_feed(s, kind=kind, path=path)
+            import_feed(s, kind=kind, path=path)
         msg = str(e.value)
         assert path.name in msg and "\n" not in msg and expected in msg, (case, msg)
-        assert table_changes(before, table_rows(database)) == {}, case
+        # refused like every import: recorded as a failed run, every other table identical
+        after = table_rows(database)
+        only_failure_recorded(before, after, case)
+        before = after
 
 
 # One real ``ciimap feeds import`` process per feed, backends alternating; the bombs also measure memory.
@@ -281,7 +286,7 @@ def test_cli_refuses_feed_in_one_line_with_exit_1(
         database, "feeds", "import", kind, str(path), cwd=tmp_path, measure=case == "decompression bomb"
     )
     assert expected in assert_one_line_refusal(r, path)
-    assert table_changes(before, table_rows(database)) == {}
+    only_failure_recorded(before, table_rows(database), case)
     if case == "decompression bomb":  # streamed and stopped early: memory never near the 1 GiB inside
         assert r.peak_mb is not None and r.peak_mb < BOMB_BYTES / (1 << 20) / 3, r.peak_mb
 
@@ -294,7 +299,7 @@ def test_shrinking_snapshot_needs_allow_shrink(database: Database, tmp_path: Pat
     r = CliRunner().invoke(cli_app, ["feeds", "import", "kev", str(small)])
     assert r.exit_code == 1 and isinstance(r.exception, InputFileError)
     assert str(r.exception).endswith("import it again with --allow-shrink (API: allow_shrink=true)")
-    assert table_changes(before, table_rows(database)) == {}
+    only_failure_recorded(before, table_rows(database), "shrinking snapshot")
     r = CliRunner().invoke(cli_app, ["feeds", "import", "kev", str(small), "--allow-shrink", "--json"])
     assert r.exit_code == 0, (r.output, r.exception)
     assert json.loads(r.stdout)["records"] == 19
@@ -310,10 +315,10 @@ def test_shrink_threshold_is_configurable(database: Database, tmp_path: Path, mo
         pytest.raises(InputFileError, match="has 2 entries, the stored catalogue 4 \\(below 75%\\)"),
         database.unit_of_work() as s,
     ):
-        service.import_feed(s, kind="epss", path=half)
+        import_feed(s, kind="epss", path=half)
     monkeypatch.setattr(get_settings(), "feed_shrink_min_ratio", 0.5)  # the default: half is not below half
     with database.unit_of_work() as s:
-        assert service.import_feed(s, kind="epss", path=half)["records"] == 2
+        assert import_feed(s, kind="epss", path=half)["records"] == 2
 
 
 def test_unpack_limits_are_configurable(database: Database, tmp_path: Path, monkeypatch: Any) -> None:
@@ -326,7 +331,7 @@ def test_unpack_limits_are_configurable(database: Database, tmp_path: Path, monk
         pytest.raises(InputFileError, match=r"nvd\.json\.gz: refused: expands to more than 0 MB"),
         database.unit_of_work() as s,
     ):
-        service.import_feed(s, kind="nvd", path=nvd_gz)
+        import_feed(s, kind="nvd", path=nvd_gz)
     monkeypatch.setattr(get_settings(), "unpack_max_member_mb", 1024)
     monkeypatch.setattr(get_settings(), "unpack_max_total_mb", 0)
     z = _zip(tmp_path, "osv.zip", {"A.json": b'{"id": "GHSA-aaaa-bbbb-cccc"}'})
@@ -336,7 +341,7 @@ def test_unpack_limits_are_configurable(database: Database, tmp_path: Path, monk
         ),
         database.unit_of_work() as s,
     ):
-        service.import_feed(s, kind="osv", path=z)
+        import_feed(s, kind="osv", path=z)
 
 
 def _run_job(database: Database, job_id: int) -> jobs.Job:
@@ -368,9 +373,10 @@ def test_api_feed_job_refuses_in_one_line_and_allow_shrink(
         assert job.status == "failed" and job.error and "\n" not in job.error and "Traceback" not in job.error
         assert path.name in job.error and expected in job.error, job.error
     changes = table_changes(before, table_rows(database))
-    assert set(changes) <= {"job", "procrastinate_jobs", "procrastinate_events"}, (
-        changes
-    )  # the two jobs, no data
+    # the two jobs and the two failed runs (with their audit records), no data
+    assert set(changes) <= {"job", "procrastinate_jobs", "procrastinate_events", *BOOKKEEPING}, changes
+    failed = changes["import_run"]["added"]
+    assert len(failed) == 2 and all("'failed'" in r for r in failed), failed
     with small.open("rb") as f:
         r = client.post(
             "/api/feeds/kev/import",

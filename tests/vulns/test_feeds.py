@@ -15,6 +15,7 @@ from ciimap.core.audit import AuditLog
 from ciimap.core.db import Database
 from ciimap.core.errors import InputFileError, Invalid
 from ciimap.vulns import service
+from ciimap.vulns.feed_import import import_feed
 from ciimap.vulns.models import (
     Advisory,
     AdvisoryAlias,
@@ -35,7 +36,7 @@ def _count(s, model, *where) -> int:  # noqa: ANN001
 def test_osv_directory_import_records_provenance(database: Database, tmp_path: Path) -> None:
     src = osv_subset(tmp_path, ("jinja2", "numpy"))
     with database.unit_of_work() as s:
-        r = service.import_feed(s, kind="osv", path=src)
+        r = import_feed(s, kind="osv", path=src)
     assert r["records"] == 13  # 5 jinja2 + 8 numpy advisories, as in the files
     newest = max(
         yaml.safe_load(p.read_text())["modified"]
@@ -73,7 +74,7 @@ def test_osv_zip_of_json_equals_directory(database: Database, tmp_path: Path) ->
         for f in sorted((OSV / "pyyaml").glob("*.yaml")):
             zf.writestr(f"pyyaml/{f.stem}.json", json.dumps(yaml.safe_load(f.read_text()), default=str))
     with database.unit_of_work() as s:
-        r = service.import_feed(s, kind="osv", path=z)
+        r = import_feed(s, kind="osv", path=z)
     assert r["records"] == 4
     with database.read_session() as s:
         ids = set(s.scalars(select(Advisory.advisory_id)))
@@ -83,9 +84,9 @@ def test_osv_zip_of_json_equals_directory(database: Database, tmp_path: Path) ->
 def test_reimport_updates_in_place(database: Database, tmp_path: Path) -> None:
     src = osv_subset(tmp_path, ("jinja2",))
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=src)
+        import_feed(s, kind="osv", path=src)
     with database.unit_of_work() as s:
-        r = service.import_feed(s, kind="osv", path=src, snapshot_date=dt.date.today())
+        r = import_feed(s, kind="osv", path=src, snapshot_date=dt.date.today())
     assert (r["new"], r["updated"]) == (0, 5)
     assert "warning" not in r
     with database.read_session() as s:
@@ -99,14 +100,14 @@ def test_bad_osv_file_names_file_and_line_and_writes_nothing(database: Database,
     src = osv_subset(tmp_path, ("jinja2",))
     (src / "jinja2" / "BROKEN.yaml").write_text("id: X\naffected: [\n  - {package: \n", "utf-8")
     with pytest.raises(InputFileError, match=r"BROKEN\.yaml:line \d+"), database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=src)
+        import_feed(s, kind="osv", path=src)
     with database.read_session() as s:
         assert _count(s, Advisory) == 0 and _count(s, FeedImport) == 0
 
 
 def test_nvd_cpe_configurations(database: Database) -> None:
     with database.unit_of_work() as s:
-        r = service.import_feed(s, kind="nvd", path=DATA / "nvd-openssh-redis.json")
+        r = import_feed(s, kind="nvd", path=DATA / "nvd-openssh-redis.json")
     assert r["records"] == 4 and r["cpe_matches"] == 8 and r["snapshot_date"] == "2024-10-10"
     with database.read_session() as s:
         adv = s.scalars(select(Advisory).where(Advisory.advisory_id == "CVE-2023-38408")).one()
@@ -137,17 +138,17 @@ def test_nvd_gzip_is_accepted(database: Database, tmp_path: Path) -> None:
     gz = tmp_path / "nvdcve-2.0-recent.json.gz"
     gz.write_bytes(gzip.compress((DATA / "nvd-openssh-redis.json").read_bytes()))
     with database.unit_of_work() as s:
-        assert service.import_feed(s, kind="nvd", path=gz)["cpe_matches"] == 8
+        assert import_feed(s, kind="nvd", path=gz)["cpe_matches"] == 8
 
 
 def test_kev_json_and_csv_agree(database: Database) -> None:
     with database.unit_of_work() as s:
-        rj = service.import_feed(s, kind="kev", path=KEV_JSON)
+        rj = import_feed(s, kind="kev", path=KEV_JSON)
         ransom_json = _count(s, KevEntry, KevEntry.ransomware.is_(True))
         salt = s.get(KevEntry, "CVE-2020-11651")
         assert salt is not None and salt.vendor_project == "SaltStack" and salt.date_added is not None
     with database.unit_of_work() as s:
-        rc = service.import_feed(s, kind="kev", path=KEV_CSV)
+        rc = import_feed(s, kind="kev", path=KEV_CSV)
         ransom_csv = _count(s, KevEntry, KevEntry.ransomware.is_(True))
     assert rj["records"] == rc["records"] == 1404
     assert rj["snapshot_date"] == "2025-08-25" and rc["snapshot_date"] == "2025-08-25"
@@ -156,7 +157,7 @@ def test_kev_json_and_csv_agree(database: Database) -> None:
 
 def test_epss_header_gives_snapshot(database: Database) -> None:
     with database.unit_of_work() as s:
-        r = service.import_feed(s, kind="epss", path=DATA / "epss.csv")
+        r = import_feed(s, kind="epss", path=DATA / "epss.csv")
         assert s.get(EpssScore, "CVE-2020-11651").epss == pytest.approx(0.9748)
     assert r["records"] == 4 and r["snapshot_date"] == "2024-10-10"
     assert r["notes"]["model_version"] == "v2023.03.01"
@@ -171,12 +172,12 @@ def test_epss_bad_number_names_line(database: Database, tmp_path: Path) -> None:
         pytest.raises(InputFileError, match=r"epss\.csv:line 3: bad EPSS number"),
         database.unit_of_work() as s,
     ):
-        service.import_feed(s, kind="epss", path=bad)
+        import_feed(s, kind="epss", path=bad)
 
 
 def test_cnnvd_raw_dump_with_unescaped_characters(database: Database) -> None:
     with database.unit_of_work() as s:
-        r = service.import_feed(s, kind="cnnvd", path=DATA / "cnnvd-raw.xml")
+        r = import_feed(s, kind="cnnvd", path=DATA / "cnnvd-raw.xml")
     assert r["records"] == 2
     with database.read_session() as s:
         adv = s.scalars(select(Advisory).where(Advisory.advisory_id == "CNNVD-201904-331")).one()
@@ -187,7 +188,7 @@ def test_cnnvd_raw_dump_with_unescaped_characters(database: Database) -> None:
 
 def test_cnvd_and_dtd_rejected(database: Database) -> None:
     with database.unit_of_work() as s:
-        r = service.import_feed(s, kind="cnvd", path=DATA / "cnvd.xml")
+        r = import_feed(s, kind="cnvd", path=DATA / "cnvd.xml")
         adv = s.scalars(select(Advisory).where(Advisory.advisory_id == "CNVD-2020-26543")).one()
         assert adv.aliases == ["CVE-2020-11651"] and adv.severity == "high"
         assert adv.extra["products"][0].startswith("SaltStack Salt <")
@@ -196,14 +197,14 @@ def test_cnvd_and_dtd_rejected(database: Database) -> None:
         pytest.raises(InputFileError, match=r"evil-dtd\.xml:line 2: DTD/entity declarations are not allowed"),
         database.unit_of_work() as s,
     ):
-        service.import_feed(s, kind="cnnvd", path=DATA / "evil-dtd.xml")
+        import_feed(s, kind="cnnvd", path=DATA / "evil-dtd.xml")
 
 
 def test_unknown_kind_and_missing_path(database: Database, tmp_path: Path) -> None:
     with pytest.raises(Invalid, match="unknown feed kind 'rss'"), database.unit_of_work() as s:
-        service.import_feed(s, kind="rss", path=DATA / "epss.csv")
+        import_feed(s, kind="rss", path=DATA / "epss.csv")
     with pytest.raises(InputFileError, match="no such file"), database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=tmp_path / "nope")
+        import_feed(s, kind="osv", path=tmp_path / "nope")
 
 
 @pytest.mark.parametrize(
@@ -252,7 +253,7 @@ def test_osv_cvss_versions(database: Database, tmp_path: Path, severity, vector,
     feed.mkdir()
     (feed / "GHSA-test-cvss-0001.json").write_text(json.dumps(record))
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=feed)
+        import_feed(s, kind="osv", path=feed)
     with database.read_session() as s:
         adv = s.scalar(select(Advisory).where(Advisory.advisory_id == "GHSA-test-cvss-0001"))
         assert adv is not None and adv.cvss_vector == vector

@@ -12,6 +12,7 @@ from sqlalchemy import event, select, update
 from ciimap.core.db import Database
 from ciimap.inventory.models import Software
 from ciimap.vulns import service
+from ciimap.vulns.feed_import import import_feed
 from ciimap.vulns.models import Finding
 
 from .helpers import DATA, KEV_JSON, OSV, asset, endpoint, osv_subset, sbom_system
@@ -55,7 +56,7 @@ def _by_package(s) -> dict[str, set[str]]:  # noqa: ANN001
 
 def test_sbom_matches_hand_verified_advisories(database: Database, tmp_path: Path) -> None:
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=osv_subset(tmp_path), rematch=False)
+        import_feed(s, kind="osv", path=osv_subset(tmp_path), rematch=False)
         sbom_system(s)
         r = service.match(s)
     assert r["components"] == 13
@@ -85,7 +86,7 @@ def test_sbom_matches_hand_verified_advisories(database: Database, tmp_path: Pat
 )
 def test_fixed_versions_do_not_match(database: Database, tmp_path: Path, package: str, fixed: str) -> None:
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=osv_subset(tmp_path), rematch=False)
+        import_feed(s, kind="osv", path=osv_subset(tmp_path), rematch=False)
         sbom_system(s)
         service.match(s)
         sw = s.scalars(select(Software).where(Software.name == package)).one()
@@ -102,7 +103,7 @@ def test_fixed_versions_do_not_match(database: Database, tmp_path: Path, package
 def test_unsorted_osv_events_and_second_interval(database: Database, tmp_path: Path) -> None:
     """PYSEC-2023-192 lists 2.0.0→2.0.6 before 0→1.26.17; both intervals must apply."""
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=osv_subset(tmp_path, ("urllib3",)), rematch=False)
+        import_feed(s, kind="osv", path=osv_subset(tmp_path, ("urllib3",)), rematch=False)
         a = asset(s, "web01")
         for v in ("2.0.3", "2.0.6", "1.26.16", "1.26.17"):
             s.add(Software(asset_id=a.id, name="urllib3", version=v, purl=f"pkg:pypi/urllib3@{v}"))
@@ -114,7 +115,7 @@ def test_unsorted_osv_events_and_second_interval(database: Database, tmp_path: P
 
 def test_pep503_names_and_pep440_equivalent_versions(database: Database, tmp_path: Path) -> None:
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=osv_subset(tmp_path, ("pyyaml",)), rematch=False)
+        import_feed(s, kind="osv", path=osv_subset(tmp_path, ("pyyaml",)), rematch=False)
         a = asset(s, "app01")
         s.add(Software(asset_id=a.id, name="PyYAML", version="5.3.0", purl="pkg:pypi/PyYAML@5.3.0"))
         s.flush()
@@ -126,9 +127,9 @@ def test_pep503_names_and_pep440_equivalent_versions(database: Database, tmp_pat
 def test_kev_and_epss_raise_priority(database: Database, tmp_path: Path) -> None:
     """salt 3000.1 has PYSEC-2020-102 = CVE-2020-11651, which is in the real KEV catalogue."""
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=osv_subset(tmp_path, ("salt",)), rematch=False)
-        service.import_feed(s, kind="kev", path=KEV_JSON, rematch=False)
-        service.import_feed(s, kind="epss", path=DATA / "epss.csv", rematch=False)
+        import_feed(s, kind="osv", path=osv_subset(tmp_path, ("salt",)), rematch=False)
+        import_feed(s, kind="kev", path=KEV_JSON, rematch=False)
+        import_feed(s, kind="epss", path=DATA / "epss.csv", rematch=False)
         a = asset(s, "saltmaster")
         s.add(Software(asset_id=a.id, name="salt", version="3000.1", purl="pkg:pypi/salt@3000.1"))
         s.flush()
@@ -145,8 +146,8 @@ def test_kev_and_epss_raise_priority(database: Database, tmp_path: Path) -> None
 def test_full_pypi_database_and_kev(database: Database) -> None:
     """The whole real OSV PyPI database (2,661 advisories) plus KEV; salt 3000.1 is KEV-listed."""
     with database.unit_of_work() as s:
-        r = service.import_feed(s, kind="osv", path=OSV, rematch=False)
-        service.import_feed(s, kind="kev", path=KEV_JSON, rematch=False)
+        r = import_feed(s, kind="osv", path=OSV, rematch=False)
+        import_feed(s, kind="kev", path=KEV_JSON, rematch=False)
         system = sbom_system(s)
         s.add(Software(system_id=system.id, name="salt", version="3000.1", purl="pkg:pypi/salt@3000.1"))
         s.flush()
@@ -169,7 +170,7 @@ def _openssh(s, version_cpe: str, *, extra: list[str] | None = None):  # noqa: A
 
 def test_nvd_cpe_ranges_exact_versions_and_wildcard_guard(database: Database) -> None:
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="nvd", path=DATA / "nvd-openssh-redis.json", rematch=False)
+        import_feed(s, kind="nvd", path=DATA / "nvd-openssh-redis.json", rematch=False)
         for v in ("9.2p1", "9.3p1", "9.3p2", "9.8"):
             _openssh(s, f"cpe:/a:openbsd:openssh:{v}")
         pg = asset(s, "pg")
@@ -189,7 +190,7 @@ def test_nvd_cpe_ranges_exact_versions_and_wildcard_guard(database: Database) ->
 
 def test_nvd_and_configuration_needs_platform(database: Database) -> None:
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="nvd", path=DATA / "nvd-openssh-redis.json", rematch=False)
+        import_feed(s, kind="nvd", path=DATA / "nvd-openssh-redis.json", rematch=False)
         bare = asset(s, "redis-unknown-os")
         s.add(
             Software(
@@ -227,8 +228,8 @@ def test_nvd_and_configuration_needs_platform(database: Database) -> None:
 
 def test_where_by_alias_package_purl_and_cnnvd(database: Database, tmp_path: Path) -> None:
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=osv_subset(tmp_path, ("jinja2",)), rematch=False)
-        service.import_feed(s, kind="cnnvd", path=DATA / "cnnvd-raw.xml", rematch=False)
+        import_feed(s, kind="osv", path=osv_subset(tmp_path, ("jinja2",)), rematch=False)
+        import_feed(s, kind="cnnvd", path=DATA / "cnnvd-raw.xml", rematch=False)
         sbom_system(s)
         service.match(s)
     with database.read_session() as s:
@@ -248,7 +249,7 @@ def test_match_uses_a_constant_number_of_queries(database: Database, tmp_path: P
     """Batching: 40 or 400 components cost the same number of SQL statements."""
     counts = []
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=osv_subset(tmp_path), rematch=False)
+        import_feed(s, kind="osv", path=osv_subset(tmp_path), rematch=False)
         a = asset(s, "big")
         for n in (40, 400):
             s.execute(update(Finding).values(active=False))
@@ -280,7 +281,7 @@ def test_business_context_from_the_map(database: Database, tmp_path: Path) -> No
     from ciimap.inventory.models import BusinessService, Edge, System
 
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=osv_subset(tmp_path, ("jinja2",)), rematch=False)
+        import_feed(s, kind="osv", path=osv_subset(tmp_path, ("jinja2",)), rematch=False)
         system = System(name="dispatch", mlps_level=4, is_cii=True)
         s.add(system)
         s.flush()

@@ -13,6 +13,7 @@ from ciimap.core.db import Database
 from ciimap.core.errors import Invalid
 from ciimap.inventory.models import Software
 from ciimap.vulns import service, triage
+from ciimap.vulns.feed_import import import_feed
 from ciimap.vulns.models import Finding, Triage
 
 from .helpers import asset, osv_subset
@@ -20,7 +21,7 @@ from .helpers import asset, osv_subset
 
 def _setup(database: Database, tmp_path: Path, version: str = "2.10") -> int:
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=osv_subset(tmp_path, ("jinja2",)), rematch=False)
+        import_feed(s, kind="osv", path=osv_subset(tmp_path, ("jinja2",)), rematch=False)
         a = asset(s, "web01")
         s.add(Software(asset_id=a.id, name="jinja2", version=version, purl=f"pkg:pypi/jinja2@{version}"))
         s.flush()

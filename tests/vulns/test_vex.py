@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ciimap.core.db import Database
 from ciimap.vulns import service, vex
+from ciimap.vulns.feed_import import import_feed
 from ciimap.vulns.models import Finding
 
 from .helpers import DATA, asset, endpoint, osv_subset, sbom_system
@@ -19,8 +20,8 @@ from .helpers import DATA, asset, endpoint, osv_subset, sbom_system
 
 def test_vex_export_is_valid_cyclonedx_15(database: Database, tmp_path: Path) -> None:
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=osv_subset(tmp_path, ("jinja2", "pyyaml")), rematch=False)
-        service.import_feed(s, kind="nvd", path=DATA / "nvd-openssh-redis.json", rematch=False)
+        import_feed(s, kind="osv", path=osv_subset(tmp_path, ("jinja2", "pyyaml")), rematch=False)
+        import_feed(s, kind="nvd", path=DATA / "nvd-openssh-redis.json", rematch=False)
         system = sbom_system(s)
         a = asset(s, "bastion", internet=True, system=system)
         endpoint(s, a, 22, ["cpe:/a:openbsd:openssh:9.2p1"])

@@ -14,6 +14,7 @@ from ciimap.core.audit import AuditLog
 from ciimap.core.db import Database
 from ciimap.inventory.models import Site, Software, System
 from ciimap.vulns import service
+from ciimap.vulns.feed_import import import_feed
 from ciimap.vulns.models import Advisory, AdvisoryAlias, EpssScore, Finding, KevEntry
 from ciimap.web import views_findings
 from conftest import make_user
@@ -30,7 +31,7 @@ def vulnmap(database: Database, tmp_path: Path) -> dict[str, Any]:
     for name in ("admin", "analyst", "auditor"):
         make_user(database, name, name)
     with database.unit_of_work() as s:
-        service.import_feed(s, kind="osv", path=osv_subset(tmp_path, ("jinja2", "pyyaml")), rematch=False)
+        import_feed(s, kind="osv", path=osv_subset(tmp_path, ("jinja2", "pyyaml")), rematch=False)
         site = Site(name="北京数据中心")
         s.add(site)
         s.flush()

@@ -66,9 +66,8 @@ def job(kind: str) -> Callable[[JobFn], JobFn]:
 
 
 def registered() -> dict[str, JobFn]:
-    from ciimap.plugins import load_job_modules
-
-    load_job_modules()
+    """The job kinds registered so far: each domain's ``jobs`` module registers its own when imported
+    (``ciimap.registry`` imports them all; a command that queues a job imports its domain's module)."""
     return dict(_REGISTRY)
 
 

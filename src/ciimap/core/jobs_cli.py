@@ -7,20 +7,18 @@ the database; every worker takes jobs from the same procrastinate queue.
 
 from __future__ import annotations
 
-import logging
 import time
 
 import typer
 
 from ciimap.core import jobs
 from ciimap.core.db import get_database
-from ciimap.core.errors import CiimapError, Invalid
+from ciimap.core.errors import CiimapError
 from ciimap.core.jobs_schemas import JobRead
 from ciimap.core.output import err_console, print_json, print_table, to_data
 
 app = typer.Typer(help="Background jobs: list, show, wait", no_args_is_help=True)
-worker_app = typer.Typer()
-GROUPS = [("jobs", app), ("", worker_app)]
+GROUPS = [("jobs", app)]
 COLUMNS = ["id", "kind", "status", "progress", "total", "message", "created_by", "created_at", "finished_at"]
 
 
@@ -111,24 +109,3 @@ def wait(
 ) -> None:
     """Wait for a job to finish, with a progress bar; exit non-zero when it failed."""
     finish(wait_with_progress(job_id, timeout=timeout, show=not as_json), as_json)
-
-
-@worker_app.command("worker")
-def worker(
-    concurrency: int = typer.Option(2, min=1, max=64, help="jobs run at once by this worker"),
-    burst: bool = typer.Option(False, "--burst", help="exit when the queue is empty"),
-    name: str | None = typer.Option(None, help="worker name shown in procrastinate's tables"),
-) -> None:
-    """Run a PostgreSQL queue worker (any machine that reaches the database may run one)."""
-    if get_database().is_sqlite:
-        raise Invalid("'ciimap worker' needs PostgreSQL; on SQLite jobs run inside the ciimap process itself")
-    from ciimap.core import queue
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    queue.ensure_queue_schema()
-    err_console.print(
-        f"ciimap worker: concurrency {concurrency}, queue '{queue.QUEUE}'"
-        + (" (burst)" if burst else "; Ctrl-C to stop")
-    )
-    jobs.registered()  # every domain's job kinds and procrastinate tasks (scheduled rescans) before the App
-    queue.run_worker(concurrency=concurrency, wait=not burst, name=name)

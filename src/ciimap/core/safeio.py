@@ -22,6 +22,7 @@ and ``tests/vulns/test_feed_bad_input.py``.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import zipfile
 import zlib
@@ -204,6 +205,44 @@ def content_guard(name: str, position: str | None = None) -> Iterator[None]:
         ) from None
     except SHAPE_ERRORS as e:
         raise shape_error(name, e, position) from None
+
+
+def require_input(path: Path, *, directory: bool = False, what: str = "an input") -> None:
+    """The input exists, and is a file (or, where ``directory``, a file or a directory)."""
+    if not path.exists():
+        raise InputFileError(str(path), "no such file or directory")
+    if path.is_dir() and not directory:
+        raise InputFileError(str(path), f"is a directory; {what} is one file")
+    if not (path.is_file() or path.is_dir()):
+        raise InputFileError(str(path), "not a regular file")
+
+
+def _files_below(path: Path) -> list[Path]:
+    return sorted(q for q in path.rglob("*") if q.is_file())
+
+
+def size_of(path: Path) -> int:
+    """Bytes of a file, or of every file below a directory."""
+    if path.is_dir():
+        return sum(q.stat().st_size for q in _files_below(path))
+    return path.stat().st_size
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, or of a directory's relative names and contents in sorted order."""
+    h = hashlib.sha256()
+    if path.is_dir():
+        for q in _files_below(path):
+            h.update(str(q.relative_to(path)).encode())
+            h.update(b"\0")
+            with q.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+    else:
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
 
 
 def require_content(path: Path) -> None:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from ciimap.core import jobs
 from ciimap.core.db import utcnow
-from ciimap.core.errors import CiimapError, Conflict, Invalid, NotFound, OutOfScope
+from ciimap.core.errors import Conflict, Invalid, NotFound, OutOfScope
 from ciimap.discovery import nmap
 from ciimap.discovery import targets as tg
 from ciimap.discovery.models import ScanSchedule, ScanScope
+from ciimap.ingest.service import import_files
 
 ProgressFn = Callable[..., None]
 
@@ -256,10 +257,6 @@ def _import(session: Session, xml: Path, nmap_targets: list[str], progress: Prog
     importer's own "nmap:<sorted targets>" form, so a discovery and a manual import of the same
     targets are compared, and a scan of one host never marks the rest of the scan scope missing.
     """
-    try:
-        from ciimap.ingest.service import import_files
-    except ModuleNotFoundError as e:
-        raise CiimapError(f"cannot import the scan: the nmap importer is not installed ({e.name})") from None
     return dict(
         import_files(
             session,

@@ -8,14 +8,23 @@ from typing import Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
+from ciimap import sources
 from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid, NotFound
 from ciimap.core.schemas import Int32, Offset, Text, check_value
 from ciimap.ingest import changes, decisions
 from ciimap.ingest.models import ImportRun
-from ciimap.ingest.schemas import AssetBrief, ChangePage, ImportQueued, LinkIn, RunRead, UnlinkIn
-from ciimap.ingest.service import KINDS
+from ciimap.ingest.schemas import (
+    AssetBrief,
+    ChangePage,
+    ImportQueued,
+    LinkIn,
+    RunRead,
+    SourceRead,
+    UnlinkIn,
+)
+from ciimap.ingest.service import describe_sources
 
 router = APIRouter(tags=["Asset mapping"])
 
@@ -46,9 +55,8 @@ def upload(
     scope: Text | None = Form(None),
 ) -> Any:
     """Save the uploaded files under data_dir/uploads and queue an ``import`` job (poll /api/jobs/{id})."""
-    if kind not in KINDS:
-        raise Invalid(f"unknown import kind '{kind}' (kinds: {', '.join(KINDS)})")
-    opts = _options(options)
+    source = sources.get(kind, family="assets")
+    opts = source.options(_options(options)).model_dump(mode="json", exclude_unset=True)
     with uploads.store(files).until_queued() as up:
         job = jobs.submit(
             db,
@@ -58,6 +66,12 @@ def upload(
             upload_dir=up.folder,
         )
     return {"job_id": job.id, "kind": kind, "files": [p.name for p in up.paths]}
+
+
+@router.get("/sources", response_model=list[SourceRead])
+def list_sources(principal: Reader) -> Any:
+    """Every import source (asset sources and vulnerability feeds): kind, names, and its options."""
+    return describe_sources()
 
 
 @router.get("/runs", response_model=list[RunRead])

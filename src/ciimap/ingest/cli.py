@@ -10,9 +10,11 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
+from ciimap import sources
 from ciimap.core import jobs
 from ciimap.core.db import get_database
-from ciimap.core.errors import Invalid
+from ciimap.core.errors import Invalid, check_choice
+from ciimap.core.importer import FAMILIES
 from ciimap.core.output import err_console, print_json, print_table, to_data
 from ciimap.ingest import changes, decisions, service
 from ciimap.ingest.schemas import AssetBrief, ChangeRead, RunRead
@@ -35,7 +37,7 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
 
 @top.command("import")
 def import_(
-    kind: str = typer.Argument(..., help="nmap | masscan | register | sbom | osquery"),
+    kind: str = typer.Argument(..., help=" | ".join(sources.kinds("assets"))),
     files: list[Path] = typer.Argument(..., help="files to import (one run)"),
     asset: int | None = typer.Option(None, "--asset", help="attach an SBOM / osquery result to this asset"),
     system: int | None = typer.Option(None, "--system", help="attach an SBOM to this system"),
@@ -51,7 +53,8 @@ def import_(
     ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
-    """Import files as one all-or-nothing run and print what changed."""
+    """Import files as one all-or-nothing run and print what changed ('ciimap sources' lists the kinds)."""
+    source = sources.get(kind, family="assets")
     options: dict[str, Any] = {}
     if asset is not None:
         options["asset_id"] = asset
@@ -79,7 +82,7 @@ def import_(
         )
         with get_database().unit_of_work() as db:
             result = service.import_files(
-                db, kind=kind, paths=files, progress=progress, options=options, scope=scope
+                db, kind=kind, paths=files, progress=progress, options=source.options(options), scope=scope
             )
     if as_json:
         print_json(result)
@@ -112,6 +115,20 @@ def import_(
         ],
         title="import",
     )
+
+
+@top.command("sources")
+def sources_(
+    family: str | None = typer.Option(None, "--family", help="assets | feeds"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Every source ciimap imports: kind, names and options (the registry in ciimap/sources.py)."""
+    check_choice("--family", family, FAMILIES)
+    items = service.describe_sources(family)
+    if as_json:
+        print_json(items)
+    else:
+        print_table(items, ["kind", "family", "label_zh", "label_en", "summary"], title="sources")
 
 
 @top.command("changes")

@@ -25,8 +25,12 @@ class RunCtx:
     baseline: bool
     order: tuple[str, ...]
     decisions: Decisions
-    options: dict[str, Any] = field(default_factory=dict)
     track_scope: bool = True
+    #: Rows are declared by their owner (a register), not observed by a scan or agent.
+    declares: bool = False
+    #: The run's input files (name, path, size, sha256) and per-file notes, as the runner recorded them.
+    files: list[dict[str, Any]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
     stats: Counter[str] = field(default_factory=Counter)
     events: list[dict[str, Any]] = field(default_factory=list)
     _stored_now: Any = None

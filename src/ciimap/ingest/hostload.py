@@ -169,7 +169,7 @@ def asset_row(ctx: RunCtx, rec: HostRecord) -> dict[str, Any]:
         "organization_id": None,
         "lifecycle_status": d.get("lifecycle_status", "active"),
         "criticality": d.get("criticality", "medium"),
-        "declared": ctx.source == "register",
+        "declared": ctx.declares,
         "tags": d.get("tags", []),
         "source": ctx.source,
         "first_seen": ctx.now,

@@ -70,3 +70,15 @@ class ImportQueued(ReadSchema):
     job_id: int
     kind: str
     files: list[str]
+
+
+class SourceRead(Schema):
+    """One import source of the registry (``GET /api/sources``, ``ciimap sources --json``)."""
+
+    kind: str
+    family: str
+    label_zh: str
+    label_en: str
+    summary: str
+    directories: bool
+    options: dict[str, Any] = Field(description="JSON Schema of the source's options")

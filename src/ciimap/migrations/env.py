@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection, pool
 
 from ciimap.core.db import Base, make_engine
-from ciimap.models import load_all
+from ciimap.registry import load_all
 
 load_all()
 config = context.config

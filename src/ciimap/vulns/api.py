@@ -6,13 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
+from ciimap import sources
 from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
-from ciimap.core.errors import Invalid
 from ciimap.core.jobs_schemas import JobRead
 from ciimap.core.schemas import DateText, Int32, Offset
 from ciimap.vulns import service, vex
-from ciimap.vulns.models import FEED_KINDS
 from ciimap.vulns.schemas import (
     FeedImportRead,
     FindingDetail,
@@ -43,8 +42,7 @@ async def import_feed(
     allow_shrink: bool = Form(False),
 ) -> Any:
     """Upload a feed file (OSV as a zip); the import and the re-match run as a job."""
-    if kind not in FEED_KINDS:
-        raise Invalid(f"unknown feed kind '{kind}' (expected one of: {', '.join(FEED_KINDS)})")
+    sources.get(kind, family="feeds")
     up = await uploads.store_async([file])
     with up.until_queued():
         return jobs.submit(

@@ -9,11 +9,12 @@ from typing import Any
 
 import typer
 
+from ciimap import sources
 from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import err_console, print_json, print_table, to_data
 from ciimap.vulns import scoring, service, vex
-from ciimap.vulns.models import FEED_KINDS
+from ciimap.vulns.feed_import import import_feed
 from ciimap.vulns.schemas import FeedImportRead, FindingDetail, FindingRead, TriageRead, WhereRead
 
 feeds_app = typer.Typer(
@@ -53,7 +54,7 @@ def _warn(msg: str | None) -> None:
 
 @feeds_app.command("import")
 def feeds_import(
-    kind: str = typer.Argument(..., help=" | ".join(FEED_KINDS)),
+    kind: str = typer.Argument(..., help=" | ".join(sources.kinds("feeds"))),
     path: Path = typer.Argument(..., help="file, directory or zip"),
     snapshot_date: str | None = typer.Option(None, "--snapshot-date", help="YYYY-MM-DD"),
     no_match: bool = typer.Option(False, "--no-match", help="skip the re-match after import"),
@@ -64,7 +65,7 @@ def feeds_import(
 ) -> None:
     """Import a feed (all-or-nothing), record source/snapshot/checksum, then re-match."""
     with get_database().unit_of_work() as s:
-        r = service.import_feed(
+        r = import_feed(
             s,
             kind=kind,
             path=path,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ciimap.core import jobs
 from ciimap.vulns import service
+from ciimap.vulns.feed_import import import_feed
 
 
 @jobs.job("vulns.match")
@@ -36,7 +37,7 @@ def feed_import_job(session: Session, params: dict[str, Any], progress: jobs.Pro
     """Import an uploaded feed file, then re-match everything (same transaction)."""
     progress(0, 2, f"importing {params['kind']}")
     snap = dt.date.fromisoformat(params["snapshot_date"]) if params.get("snapshot_date") else None
-    result = service.import_feed(
+    result = import_feed(
         session,
         kind=params["kind"],
         path=params["path"],
@@ -44,4 +45,4 @@ def feed_import_job(session: Session, params: dict[str, Any], progress: jobs.Pro
         allow_shrink=bool(params.get("allow_shrink")),
     )
     progress(2, 2, f"{result['records']} records", force=True)
-    return result
+    return dict(result)

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ciimap.core.db import Base, utcnow
 
-FEED_KINDS = ("osv", "nvd", "kev", "epss", "cnnvd", "cnvd")
 TRIAGE_STATES = ("new", "confirmed", "not_affected", "fixed", "risk_accepted")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 

@@ -16,15 +16,11 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from ciimap.core import audit, safeio
-from ciimap.core.audit import current_actor
 from ciimap.core.db import INSERT_BATCH, chunks
 from ciimap.core.errors import InputFileError, NotFound, check_choice, check_range
 from ciimap.inventory.models import Asset, ServiceEndpoint, Software
 from ciimap.vulns import listing, matching, persist, triage
 from ciimap.vulns import versions as V
-from ciimap.vulns.feeds import parser
-from ciimap.vulns.feeds.common import checksum, store_advisories
 from ciimap.vulns.models import (
     PRIORITIES,
     TRIAGE_STATES,
@@ -55,7 +51,7 @@ def stale_warning(kind: str, snapshot: dt.date, today: dt.date | None = None) ->
     return None
 
 
-def _replace_table(session: Session, model: Any, rows: list[dict[str, Any]], fi_id: int) -> int:
+def replace_table(session: Session, model: Any, rows: list[dict[str, Any]], fi_id: int) -> int:
     """KEV and EPSS files are complete catalogues: replace the previous import."""
     unique = {r["cve_id"]: {**r, "feed_import_id": fi_id} for r in rows}
     session.execute(delete(model))
@@ -70,7 +66,7 @@ def shrink_ratio() -> float:
     return get_settings().feed_shrink_min_ratio
 
 
-def _check_shrink(session: Session, model: Any, kind: str, path: Path, rows: list[dict[str, Any]]) -> None:
+def check_shrink(session: Session, model: Any, kind: str, path: Path, rows: list[dict[str, Any]]) -> None:
     """KEV and EPSS imports replace the whole catalogue: refuse a snapshot that would shrink it below
     ``feed_shrink_min_ratio`` of the stored entries (a cut or wrong file), unless allowed."""
     stored = session.scalar(select(func.count()).select_from(model)) or 0
@@ -82,78 +78,6 @@ def _check_shrink(session: Session, model: Any, kind: str, path: Path, rows: lis
             f"catalogue {stored} (below {shrink_ratio():.0%}); nothing was changed. If the file "
             "is complete, import it again with --allow-shrink (API: allow_shrink=true)",
         )
-
-
-def import_feed(
-    session: Session,
-    *,
-    kind: str,
-    path: str | Path,
-    snapshot_date: dt.date | None = None,
-    rematch: bool = True,
-    allow_shrink: bool = False,
-) -> dict[str, Any]:
-    """Parse and store one feed (all-or-nothing in the caller's transaction), then re-match.
-
-    Empty, cut, undecodable and bomb files are refused (one :class:`InputFileError`) before anything
-    is written; so is a KEV/EPSS snapshot that would shrink its catalogue sharply (``allow_shrink``)."""
-    p = Path(path)
-    if not p.exists():
-        raise InputFileError(str(p), "no such file or directory")
-    mod = parser(kind)
-    if p.is_dir() and kind != "osv":
-        raise InputFileError(str(p), f"is a directory; a {kind} feed is one file")
-    safeio.require_content(p)
-    t0 = time.perf_counter()
-    with safeio.content_guard(str(p)):
-        parsed = mod.parse(p)
-    digest = checksum(p)
-    snap = snapshot_date or parsed.snapshot_date or dt.date.today()
-    fi = FeedImport(
-        kind=kind,
-        source=str(p)[:500],
-        snapshot_date=snap,
-        checksum=digest,
-        imported_by=current_actor().name,
-        notes=parsed.notes,
-    )
-    session.add(fi)
-    session.flush()
-    if kind in ("kev", "epss"):
-        model = KevEntry if kind == "kev" else EpssScore
-        if not allow_shrink:
-            _check_shrink(session, model, kind, p, parsed.rows)
-        count = _replace_table(session, model, parsed.rows, fi.id)
-        counts: dict[str, Any] = {"entries": count}
-    else:
-        counts = store_advisories(session, parsed.advisories, fi.id)
-        count = counts["advisories"]
-    fi.record_count, fi.seconds = count, round(time.perf_counter() - t0, 3)
-    audit.record_bulk(
-        session,
-        "import",
-        f"vuln_feed:{kind}",
-        count=count,
-        digest=digest,
-        detail={"feed_import_id": fi.id, "source": fi.source, "snapshot_date": snap.isoformat()},
-    )
-    result: dict[str, Any] = {
-        "feed_import_id": fi.id,
-        "kind": kind,
-        "source": fi.source,
-        "snapshot_date": snap.isoformat(),
-        "checksum": digest,
-        "records": count,
-        "import_seconds": fi.seconds,
-        "notes": parsed.notes,
-        **counts,
-    }
-    warning = stale_warning(kind, snap)
-    if warning:
-        result["warning"] = warning
-    if rematch:
-        result["match"] = match(session)
-    return result
 
 
 def list_feeds(session: Session, *, today: dt.date | None = None) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ from ciimap import __version__
 from ciimap.auth.service import Principal
 from ciimap.config import get_settings
 from ciimap.core import entity
-from ciimap.web import domains
 from ciimap.web.entities import NODE_ENTITY
 from ciimap.web.i18n import Translator, from_accept_language, normalise
 
@@ -58,17 +57,14 @@ def nav(principal: Principal | None, t: Translator) -> list[dict[str, Any]]:
     """Navigation entries the principal may use (auditors see no write actions)."""
     if principal is None:
         return []
-    caps = domains.capabilities()
     items: list[dict[str, Any]] = [
         {"href": "/", "label": t("nav.dashboard"), "key": "dashboard"},
         {"href": "/topology", "label": t("nav.topology"), "key": "topology"},
         {"href": "/sitemap", "label": t("nav.sitemap"), "key": "sitemap"},
+        {"href": "/findings", "label": t("nav.findings"), "key": "findings"},
+        {"href": "/changes", "label": t("nav.changes"), "key": "changes"},
     ]
-    if caps.get("vulns"):
-        items.append({"href": "/findings", "label": t("nav.findings"), "key": "findings"})
-    if caps.get("changes"):
-        items.append({"href": "/changes", "label": t("nav.changes"), "key": "changes"})
-    if caps.get("imports") and principal.can("write"):
+    if principal.can("write"):
         items.append({"href": "/imports", "label": t("nav.imports"), "key": "imports"})
     for group, names in NAV_GROUPS:
         children = [
@@ -128,7 +124,6 @@ def render(
         "active": active,
         "csrf": principal.csrf_token if principal else "",
         "nav": nav(principal, t),
-        "caps": domains.capabilities(),
         "version": __version__,
         "js_messages": t.js(),
     }

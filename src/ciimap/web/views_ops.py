@@ -10,18 +10,21 @@ from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import NotFound
 from ciimap.web import domains
-from ciimap.web.render import render
+from ciimap.web.render import locale_for, render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/imports")
 def imports_page(request: Request, db: DbSession, principal: Writer) -> Any:
-    if not domains.capabilities()["imports"]:
-        raise NotFound("imports are not installed")
     recent = jobs.list_jobs(db, kind="import", limit=15)
     return render(
-        request, "imports.html", principal, active="imports", kinds=domains.import_kinds(), recent=recent
+        request,
+        "imports.html",
+        principal,
+        active="imports",
+        kinds=domains.import_kinds(locale_for(request, principal)),
+        recent=recent,
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from ciimap.core import xmlsafe
 from ciimap.core.errors import InputFileError
 from ciimap.vulns.feeds.common import AdvisoryRec, Parsed, newest, parse_dt
+from ciimap.vulns.feeds.source import FeedSource
 
 SEVERITY = {"超危": "critical", "高危": "high", "中危": "medium", "低危": "low"}
 CVE_RE = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
@@ -51,3 +52,13 @@ def parse(path: Path) -> Parsed:
         snapshot_date=newest(r.modified or r.published for r in recs),
         notes={"without_cve": sum(1 for r in recs if not r.aliases)},
     )
+
+
+class Cnnvd(FeedSource):
+    kind = "cnnvd"
+    label = ("CNNVD 漏洞库", "CNNVD")
+    summary = "CNNVD XML dump (raw dumps with stray & and < accepted); linked to other feeds by CVE"
+    sample = "vulns/cnnvd-raw.xml"
+
+    def parse(self, path: Path) -> Parsed:
+        return parse(path)

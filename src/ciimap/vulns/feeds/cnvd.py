@@ -9,6 +9,7 @@ from pathlib import Path
 from ciimap.core import xmlsafe
 from ciimap.core.errors import InputFileError
 from ciimap.vulns.feeds.common import AdvisoryRec, Parsed, newest, parse_dt
+from ciimap.vulns.feeds.source import FeedSource
 
 SEVERITY = {
     "高": "high",
@@ -70,3 +71,13 @@ def parse(path: Path) -> Parsed:
         snapshot_date=newest(r.published for r in recs),
         notes={"without_cve": sum(1 for r in recs if not r.aliases)},
     )
+
+
+class Cnvd(FeedSource):
+    kind = "cnvd"
+    label = ("CNVD 漏洞库", "CNVD")
+    summary = "CNVD XML (CVE references, severity, products, patch); linked to other feeds by CVE"
+    sample = "vulns/cnvd.xml"
+
+    def parse(self, path: Path) -> Parsed:
+        return parse(path)

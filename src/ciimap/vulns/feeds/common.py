@@ -1,4 +1,4 @@
-"""What every feed parser shares: the parsed-advisory record, checksums, dates and the bulk writer.
+"""What every feed parser shares: the parsed-advisory record, dates and the bulk writer.
 
 Parsers turn a file into plain records; :func:`store_advisories` writes them with a handful of bulk
 statements (upsert advisories by id, then replace their aliases, ranges and CPE matches), so the
@@ -8,10 +8,8 @@ PyPI OSV database loads in seconds on both SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -52,21 +50,6 @@ class Parsed:
     rows: list[dict[str, Any]] = field(default_factory=list)  # KEV/EPSS rows
     snapshot_date: dt.date | None = None
     notes: dict[str, Any] = field(default_factory=dict)
-
-
-def checksum(path: Path) -> str:
-    """SHA-256 of a file, or of a directory's relative names and contents in sorted order."""
-    h = hashlib.sha256()
-    if path.is_dir():
-        for p in sorted(q for q in path.rglob("*") if q.is_file()):
-            h.update(str(p.relative_to(path)).encode())
-            h.update(b"\0")
-            h.update(p.read_bytes())
-    else:
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
 
 
 def parse_dt(value: Any) -> dt.datetime | None:

@@ -11,6 +11,8 @@ from typing import Any
 from ciimap.core.errors import InputFileError
 from ciimap.core.safeio import decode_utf8, read_maybe_gzip
 from ciimap.vulns.feeds.common import Parsed, parse_date
+from ciimap.vulns.feeds.source import FeedSource
+from ciimap.vulns.models import EpssScore
 
 
 def _header(line: str) -> dict[str, str]:
@@ -76,3 +78,14 @@ def _rows(path: Path, reader: csv.DictReader[str], first: int, score_date: Any) 
             {"cve_id": r["cve"].strip().upper(), "epss": epss, "percentile": pct, "score_date": score_date}
         )
     return rows
+
+
+class Epss(FeedSource):
+    kind = "epss"
+    label = ("EPSS 利用预测评分", "EPSS scores")
+    summary = "FIRST EPSS daily CSV, plain or gzip (replaces the stored scores)"
+    sample = "vulns/epss.csv"
+    replaces = EpssScore
+
+    def parse(self, path: Path) -> Parsed:
+        return parse(path)

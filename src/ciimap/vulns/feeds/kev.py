@@ -12,6 +12,8 @@ from typing import Any
 from ciimap.core.errors import InputFileError
 from ciimap.core.safeio import content_guard, decode_utf8
 from ciimap.vulns.feeds.common import Parsed, parse_date
+from ciimap.vulns.feeds.source import FeedSource
+from ciimap.vulns.models import KevEntry
 
 
 def _row(e: dict[str, Any]) -> dict[str, Any]:
@@ -101,3 +103,14 @@ def parse(path: Path) -> Parsed:
     if raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         return _from_json(path, raw)
     return _from_csv(path, raw)
+
+
+class Kev(FeedSource):
+    kind = "kev"
+    label = ("CISA 已知被利用漏洞 KEV", "CISA KEV catalogue")
+    summary = "CISA Known Exploited Vulnerabilities catalogue, JSON or CSV (replaces the stored catalogue)"
+    sample = "vulns/kev-sample.json"
+    replaces = KevEntry
+
+    def parse(self, path: Path) -> Parsed:
+        return parse(path)

@@ -23,6 +23,7 @@ from ciimap.vulns.feeds.common import (
     parse_dt,
     severity_from_score,
 )
+from ciimap.vulns.feeds.source import FeedSource
 
 METRIC_KEYS = ("cvssMetricV40", "cvssMetricV31", "cvssMetricV30", "cvssMetricV2")
 
@@ -124,3 +125,13 @@ def parse(path: Path) -> Parsed:
             recs.append(to_record(cve, notes))
     snap = parse_date(doc.get("timestamp")) or newest(r.modified for r in recs)
     return Parsed(advisories=recs, snapshot_date=snap, notes=notes)
+
+
+class Nvd(FeedSource):
+    kind = "nvd"
+    label = ("NVD CVE 数据", "NVD CVE data")
+    summary = "NVD CVE API 2.0 JSON (CVEs with CVSS and CPE applicability)"
+    sample = "vulns/nvd-openssh-redis.json"
+
+    def parse(self, path: Path) -> Parsed:
+        return parse(path)

@@ -27,6 +27,7 @@ from ciimap.vulns.feeds.common import (
     severity_from_score,
     worst_severity,
 )
+from ciimap.vulns.feeds.source import FeedSource
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SUFFIXES = (".json", ".yaml", ".yml")
@@ -177,3 +178,14 @@ def parse(path: Path) -> Parsed:
     if not recs:
         raise InputFileError(str(path), "no OSV records found (expected *.json or *.yaml files)")
     return Parsed(advisories=recs, snapshot_date=newest(r.modified for r in recs), notes=notes)
+
+
+class OSV(FeedSource):
+    kind = "osv"
+    label = ("OSV 漏洞库", "OSV advisories")
+    summary = "OSV advisories: a directory or zip of JSON/YAML records (e.g. the PyPI advisory database)"
+    sample = "vulns/osv-jinja2"
+    directories = True
+
+    def parse(self, path: Path) -> Parsed:
+        return parse(path)
