@@ -125,7 +125,6 @@ def _timed_match(db: Any) -> tuple[dict[str, Any], float, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ciimap.vulns import service
     from ciimap.vulns.feed_import import import_feed
 
     with tempfile.TemporaryDirectory() as tmp:
