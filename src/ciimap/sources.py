@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ciimap.core.errors import Invalid
 from ciimap.core.importer import AnyImporter
+from ciimap.ingest.sources.ipneigh import IpNeigh
 from ciimap.ingest.sources.masscan import Masscan
 from ciimap.ingest.sources.nmap import Nmap
 from ciimap.ingest.sources.osquery import Osquery
@@ -29,6 +30,7 @@ SOURCES: tuple[AnyImporter, ...] = (
     Register(),
     Sbom(),
     Osquery(),
+    IpNeigh(),
     # family "feeds": ciimap feeds import KIND PATH
     OSV(),
     Nvd(),

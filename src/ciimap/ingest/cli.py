@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,20 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def _named_options(pairs: list[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs; a VALUE that is JSON (a number, list, object, true/false) is taken as such."""
+    out: dict[str, Any] = {}
+    for p in pairs:
+        name, sep, raw = p.partition("=")
+        if not sep or not name.strip():
+            raise Invalid(f"--option '{p}': expected NAME=VALUE")
+        try:
+            out[name.strip()] = json.loads(raw)
+        except ValueError:
+            out[name.strip()] = raw
+    return out
+
+
 @top.command("import")
 def import_(
     kind: str = typer.Argument(..., help=" | ".join(sources.kinds("assets"))),
@@ -51,6 +66,9 @@ def import_(
     keys: str | None = typer.Option(
         None, "--keys", help="identity keys, strongest first, e.g. serial,mac,ip"
     ),
+    option: list[str] = typer.Option(
+        [], "--option", "-o", help="any option of the source as NAME=VALUE (see 'ciimap sources --json')"
+    ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """Import files as one all-or-nothing run and print what changed ('ciimap sources' lists the kinds)."""
@@ -66,6 +84,7 @@ def import_(
         options["encoding"] = encoding
     if keys:
         options["identity_keys"] = [k.strip() for k in keys.split(",") if k.strip()]
+    options.update(_named_options(option))
     bar = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -121,9 +140,13 @@ def import_(
 def sources_(
     family: str | None = typer.Option(None, "--family", help="assets | feeds"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    markdown: bool = typer.Option(False, "--markdown", help="the table of docs/importing.md"),
 ) -> None:
     """Every source ciimap imports: kind, names and options (the registry in ciimap/sources.py)."""
     check_choice("--family", family, FAMILIES)
+    if markdown:
+        typer.echo(service.sources_markdown(), nl=False)
+        return
     items = service.describe_sources(family)
     if as_json:
         print_json(items)

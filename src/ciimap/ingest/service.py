@@ -152,3 +152,11 @@ def describe_sources(family: str | None = None) -> list[dict[str, Any]]:
         for s in sources.SOURCES
         if family is None or s.family == family
     ]
+
+
+def sources_markdown() -> str:
+    """The registry as the Markdown table in docs/importing.md (``ciimap sources --markdown``)."""
+    rows = ["| kind | family | 名称 | name | what it reads |", "|---|---|---|---|---|"]
+    for src in sources.SOURCES:
+        rows.append(f"| `{src.kind}` | {src.family} | {src.label[0]} | {src.label[1]} | {src.summary} |")
+    return "\n".join(rows) + "\n"
