@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "ciimap.graph.models",
     "ciimap.supply.models",
     "ciimap.vulns.models",
+    "ciimap.compliance.models",
 ]
 
 

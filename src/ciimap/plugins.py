@@ -23,6 +23,7 @@ API_MODULES = [
     "ciimap.graph.api",
     "ciimap.supply.api",
     "ciimap.vulns.api",
+    "ciimap.compliance.api",
     "ciimap.web.api",
 ]
 
@@ -39,6 +40,7 @@ CLI_MODULES = [
     "ciimap.graph.cli",
     "ciimap.supply.cli",
     "ciimap.vulns.cli",
+    "ciimap.compliance.cli",
 ]
 
 #: Modules exposing ``mount(app)`` for web pages and static files.
