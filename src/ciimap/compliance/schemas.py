@@ -97,6 +97,25 @@ class AdvanceIn(Schema):
     filing_date: dt.date | None = None
     police_unit: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
+    @model_validator(mode="after")
+    def _fields_of_the_step(self) -> AdvanceIn:
+        filing = {
+            "filing_number": self.filing_number,
+            "filing_date": self.filing_date,
+            "police_unit": self.police_unit,
+        }
+        if self.to == "filed":
+            missing = [k for k, v in filing.items() if v is None]
+            if missing:
+                raise ValueError(f"filing needs {', '.join(missing)}")
+        elif any(v is not None for v in filing.values()):
+            raise ValueError("filing_number, filing_date and police_unit go with to=filed only")
+        if self.authority is not None and self.to != "approved":
+            raise ValueError("authority goes with to=approved only")
+        if self.skip_approval and self.to != "filed":
+            raise ValueError("skip_approval goes with to=filed only")
+        return self
+
 
 class Step(BaseModel):
     state: GradingState

@@ -577,21 +577,8 @@ def advance(session: Session, *, grading_id: int, data: AdvanceIn) -> Grading:
             f"grading {g.id}: approval by the competent authority (主管部门核准) comes before filing; "
             "skip it (--skip-approval, skip_approval) only when the organisation has no 主管部门"
         )
-    if data.skip_approval and not (g.state == "review" and to == "filed"):
+    if data.skip_approval and g.state != "review":
         raise Invalid("skip_approval only applies when filing straight from review")
-    filing = {
-        "filing_number": data.filing_number,
-        "filing_date": data.filing_date,
-        "police_unit": data.police_unit,
-    }
-    if to != "filed" and any(v is not None for v in filing.values()):
-        raise Invalid("filing_number, filing_date and police_unit go with --to filed only")
-    if to != "approved" and data.authority is not None:
-        raise Invalid("authority goes with --to approved only")
-    if to == "filed":
-        missing = [k for k, v in filing.items() if v is None]
-        if missing:
-            raise Invalid(f"filing needs {', '.join(missing)}")
     on = data.on or (data.filing_date if to == "filed" else None) or _today()
     _not_future("the step date (on)", on)
     if data.filing_date is not None:
