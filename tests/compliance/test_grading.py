@@ -48,7 +48,8 @@ def test_a_new_grading_is_a_draft_with_levels_rationale_and_who(database, gmap) 
 
 
 def test_the_workflow_runs_in_order_and_filing_updates_the_system(database, gmap) -> None:
-    gid = new_grading(database, gmap["office"], graded_on=dt.date(2026, 12, 1))
+    with acting_as(Actor("alice")):
+        gid = new_grading(database, gmap["office"], graded_on=dt.date(2026, 12, 1))
     with acting_as(Actor("bob")):
         _advance(database, gid, "review", on=dt.date(2026, 12, 2), note="专家组意见：同意第三级")
     with acting_as(Actor("carol")):
@@ -57,7 +58,7 @@ def test_the_workflow_runs_in_order_and_filing_updates_the_system(database, gmap
         g = _advance(database, gid, "filed", **FILING)
     assert g["state"] == "filed" and g["current"] is True and g["authority"] == "国家能源局"
     assert [(st["state"], st["on"], st["by"]) for st in g["steps"]] == [
-        ("draft", "2026-12-01", "system"),
+        ("draft", "2026-12-01", "alice"),
         ("review", "2026-12-02", "bob"),
         ("approved", "2026-12-03", "carol"),
         ("filed", TODAY.isoformat(), "dave"),

@@ -50,7 +50,10 @@ def _validated(schema: type[BaseModel], **values: Any) -> Any:
     try:
         return schema.model_validate({k: v for k, v in values.items() if v is not None})
     except ValidationError as e:
-        raise Invalid(format_validation_error(e)) from None
+        # a rule across options (no field in the location) reads best without pydantic's prefixes
+        raise Invalid(
+            format_validation_error(e).removeprefix("input: ").replace("Value error, ", "")
+        ) from None
 
 
 def _day(value: dt.datetime | None) -> dt.date | None:

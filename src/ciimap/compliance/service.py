@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ciimap.compliance.models import (
@@ -237,8 +238,8 @@ def resolve_system(session: Session, ref: str | int) -> inv.System:
     raise NotFound(f"system '{text}' does not exist")
 
 
-def _get(session: Session, grading_id: int) -> Grading:
-    g = session.get(Grading, grading_id)
+def _get(session: Session, grading_id: int, *, lock: bool = False) -> Grading:
+    g = session.get(Grading, grading_id, with_for_update=lock)
     if g is None:
         raise NotFound(f"grading {grading_id} does not exist")
     return g
@@ -498,7 +499,8 @@ def _apply(g: Grading, judgement: Judgement, object_type: str, rule: tuple[int, 
 def create_grading(session: Session, *, data: GradingIn) -> Grading:
     """Start a grading round (初步定级) for a system. A system has at most one open round: a re-grading
     starts once the previous round is filed or withdrawn, and the previous rounds stay as history."""
-    system = session.get(inv.System, data.system_id)
+    # the system row is locked (PostgreSQL) so that two gradings of one system are started one after the other
+    system = session.get(inv.System, data.system_id, with_for_update=True)
     if system is None:
         raise NotFound(f"system {data.system_id} does not exist")
     graded_on = data.graded_on or _today()
@@ -525,14 +527,19 @@ def create_grading(session: Session, *, data: GradingIn) -> Grading:
     )
     _apply(g, data, data.object_type, rule)
     session.add(g)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same round started at the same time elsewhere (unique system, round)
+        raise Conflict(
+            f"system '{system.name}': another grading round was started at the same time"
+        ) from None
     return g
 
 
 def update_grading(session: Session, *, grading_id: int, changes: GradingUpdate) -> Grading:
     """Change a draft (judgements, object type, extensions, notes, grading date); levels, rationale and
     deadline are recomputed. Once in review the round is fixed: re-grade instead."""
-    g = _get(session, grading_id)
+    g = _get(session, grading_id, lock=True)
     if g.state != "draft":
         raise Conflict(
             f"grading {g.id} is {g.state}: only a draft can be changed (start a re-grading instead)"
@@ -566,7 +573,7 @@ def update_grading(session: Session, *, grading_id: int, changes: GradingUpdate)
 def advance(session: Session, *, grading_id: int, data: AdvanceIn) -> Grading:
     """One workflow step, with who and when. Filing needs the filing number, date and police unit, and
     writes the level and filing onto the system (audited) so the rest of the map sees it."""
-    g = _get(session, grading_id)
+    g = _get(session, grading_id, lock=True)  # one step at a time (PostgreSQL)
     to = data.to
     allowed = NEXT.get(g.state, ())
     if to not in allowed:
