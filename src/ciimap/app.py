@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 
 from ciimap import __version__, registry
 from ciimap.auth import api as auth_api
+from ciimap.compliance import api as compliance_api
 from ciimap.core import audit_api, jobs_api, openapi, uploads
 from ciimap.core.asgi import RefuseOversized, SecurityHeaders
 from ciimap.core.deps import Reader, input_without_nul
@@ -42,6 +43,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     graph_api.router,
     supply_api.router,
     vulns_api.router,
+    compliance_api.router,
     web_api.router,
 )
 

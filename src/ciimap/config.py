@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     #: A KEV or EPSS snapshot with fewer entries than this share of the stored catalogue is refused
     #: unless ``--allow-shrink`` (API: ``allow_shrink``) is given: a cut file must not empty the catalogue.
     feed_shrink_min_ratio: float = 0.5
+    #: Filing deadline of a grading (公安机关备案), counted from its grading date: ``<N>_working_days``
+    #: (Saturdays and Sundays skipped; public holidays are not known) or ``<N>_calendar_days``. The 2020
+    #: guidance says 10 working days, the 2007 measures 30 days [verify]: docs/compliance-grading.md.
+    grading_filing_due: str = "10_working_days"
+    #: A JSON file that replaces the built-in GB/T 22240-2020 grading matrix (same format).
+    grading_matrix: Path | None = None
 
     @property
     def is_sqlite(self) -> bool:

@@ -24,6 +24,7 @@ CLI_MODULES = [
     "ciimap.graph.cli",
     "ciimap.supply.cli",
     "ciimap.vulns.cli",
+    "ciimap.compliance.cli",
     "ciimap.worker",
 ]
 

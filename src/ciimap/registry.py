@@ -15,6 +15,7 @@ from types import ModuleType
 
 from ciimap.auth import models as auth_models
 from ciimap.core import audit as core_audit
+from ciimap.compliance import models as compliance_models
 from ciimap.core import jobs as core_jobs
 from ciimap.discovery import jobs as discovery_jobs
 from ciimap.discovery import models as discovery_models
@@ -37,6 +38,7 @@ MODELS: tuple[ModuleType, ...] = (
     graph_models,
     supply_models,
     vulns_models,
+    compliance_models,
 )
 
 #: Modules registering job functions (``@jobs.job``) and procrastinate tasks (``@tasks.installer``).

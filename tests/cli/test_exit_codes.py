@@ -157,6 +157,8 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "supply": ["supply", "export", str(files / "out.txt")],
             "feeds": ["feeds", "import", "kev", str(not_kev)],
             "vulns": ["vulns", "list", "--priority", "bogus"],
+            "grading": ["grading", "advance", "1", "--to", "review", "--filing-number", "x"],
+            "compliance": None,  # `compliance grade` takes bounded options only (usage errors, exit 2)
         }
     )
     return cases

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ciimap.auth import service as auth
+from ciimap.compliance import service as grading
+from ciimap.compliance.schemas import AdvanceIn, GradingIn
 from ciimap.core.db import Database, utcnow
 from ciimap.core.jobs import Job
 from ciimap.discovery import schedules as scan_schedules
@@ -205,6 +207,7 @@ def _inventory(s: Any, n: int, out: Seeded) -> None:
         (sw.id, sw.asset_id, sw.product_id, sw.system_id, a.system_id) for sw, a in zip(software, assets)
     ]
     out.first["vendor_ids"] = [v.id for v in vendors]
+    out.first["system_ids"] = [x.id for x in systems]
     out.first["domestic_products"] = [p.id for p, v in zip(products, vendors) if v.is_domestic]
     out.first["asset_ids"] = [a.id for a in assets]
 
@@ -332,7 +335,35 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
             for i, (sw_id, asset_id, prod, _sys, asset_sys) in enumerate(rows)
         ],
     )
+    gradings = []
+    for i, sys_id in enumerate(out.first["system_ids"]):
+        g = grading.create_grading(
+            s,
+            data=GradingIn(
+                system_id=sys_id,
+                s_object="order",
+                s_degree="serious",
+                a_object="rights",
+                a_degree="serious",
+                graded_on=today,
+            ),
+        )
+        if i % 2:
+            grading.advance(s, grading_id=g.id, data=AdvanceIn(to="review", on=today))
+            grading.advance(
+                s,
+                grading_id=g.id,
+                data=AdvanceIn(
+                    to="filed",
+                    skip_approval=True,
+                    filing_number=f"F-{i}",
+                    filing_date=today + dt.timedelta(days=5),
+                    police_unit="公安局",
+                ),
+            )
+        gradings.append(g.id)
     out.first.update(
+        grading=gradings[0],
         plan=plan_ids[0],
         scope=scopes[0].name,
         scenario=scenarios[0].name,

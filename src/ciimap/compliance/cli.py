@@ -1,0 +1,311 @@
+"""``ciimap grading ...`` (定级 and 备案 per system) and ``ciimap compliance grade`` (the level of two
+judgements, nothing stored)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import typer
+from pydantic import BaseModel, ValidationError
+
+from ciimap.compliance import service
+from ciimap.compliance.models import (
+    EXTENSIONS,
+    LABELS,
+    AdvanceTo,
+    GradingState,
+    HarmDegree,
+    HarmObject,
+    ObjectType,
+)
+from ciimap.compliance.schemas import AdvanceIn, GradeResult, GradingIn, GradingRead, GradingUpdate, Judgement
+from ciimap.core.db import get_database
+from ciimap.core.entity import format_validation_error
+from ciimap.core.errors import Invalid
+from ciimap.core.output import print_json, print_table, to_data
+from ciimap.core.schemas import INT32_MAX
+
+app = typer.Typer(help="Grading and filing (定级备案, GB/T 22240-2020) per system", no_args_is_help=True)
+compliance_app = typer.Typer(help="Compliance (等级保护 + 关基保护)", no_args_is_help=True)
+GROUPS = [("grading", app), ("compliance", compliance_app)]
+
+JSON_OPT = typer.Option(False, "--json", help="machine-readable output")
+DATE = ["%Y-%m-%d"]
+S_OBJECT = typer.Option(..., "--s-object", help="S: object harmed: rights | order | national")
+S_DEGREE = typer.Option(..., "--s-degree", help="S: degree: general | serious | especially_serious")
+A_OBJECT = typer.Option(..., "--a-object", help="A: object harmed: rights | order | national")
+A_DEGREE = typer.Option(..., "--a-degree", help="A: degree: general | serious | especially_serious")
+
+
+def _extensions(values: list[str] | None) -> list[str] | None:
+    """``--extension``: Typer has no choices for list options, so they are checked here (usage error, exit 2)."""
+    for v in values or []:
+        if v not in EXTENSIONS:
+            raise typer.BadParameter(f"{v!r} is not one of {', '.join(EXTENSIONS)}")
+    return values
+
+
+def _validated(schema: type[BaseModel], **values: Any) -> Any:
+    try:
+        return schema.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as e:
+        # a rule across options (no field in the location) reads best without pydantic's prefixes
+        raise Invalid(
+            format_validation_error(e).removeprefix("input: ").replace("Value error, ", "")
+        ) from None
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None
+
+
+def _show(row: dict[str, Any], as_json: bool) -> None:
+    data = to_data(row, GradingRead)
+    if as_json:
+        print_json(data)
+        return
+    for key in (
+        "id",
+        "system",
+        "round",
+        "state",
+        "level",
+        "s_level",
+        "a_level",
+        "object_type",
+        "extensions",
+        "graded_on",
+        "filing_due",
+        "due_status",
+        "filing_number",
+        "filing_date",
+        "police_unit",
+        "matrix",
+    ):
+        typer.echo(f"{key}: {data[key]}")
+    typer.echo(f"rationale: {data['rationale_zh']}")
+    typer.echo(f"           {data['rationale_en']}")
+    if data["notes"]:
+        typer.echo(f"notes: {data['notes']}")
+    for step in data["steps"]:
+        typer.echo(
+            f"step: {step['on']} {step['state']} ({LABELS[step['state']][0]}) by {step['by']}"
+            + (f": {step['note']}" if step["note"] else "")
+        )
+    for w in data["warnings"]:
+        typer.echo(f"warning: {w['zh']} / {w['en']}")
+
+
+def _table(rows: list[dict[str, Any]], title: str) -> None:
+    flat = [
+        {
+            **r,
+            "level": f"{r['level']} (S{r['s_level']}A{r['a_level']})",
+            "warnings": "; ".join(w["code"] for w in r["warnings"]),
+        }
+        for r in rows
+    ]
+    print_table(
+        flat,
+        [
+            "id",
+            "system",
+            "round",
+            "state",
+            "level",
+            "graded_on",
+            "filing_due",
+            "due_status",
+            "filing_number",
+            "warnings",
+        ],
+        title=title,
+    )
+
+
+@compliance_app.command("grade")
+def grade_cmd(
+    s_object: HarmObject = S_OBJECT,
+    s_degree: HarmDegree = S_DEGREE,
+    a_object: HarmObject = A_OBJECT,
+    a_degree: HarmDegree = A_DEGREE,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """S level, A level and final level = max(S, A) by GB/T 22240-2020, with the rationale. Nothing is stored."""
+    result = service.grade(
+        Judgement(s_object=s_object, s_degree=s_degree, a_object=a_object, a_degree=a_degree)
+    )
+    if as_json:
+        print_json(to_data(result, GradeResult))
+        return
+    typer.echo(f"level {result.level} (S{result.s_level}A{result.a_level}), {result.matrix}")
+    typer.echo(result.rationale_zh)
+    typer.echo(result.rationale_en)
+
+
+@app.command("matrix")
+def matrix_cmd(as_json: bool = JSON_OPT) -> None:
+    """The grading matrix in force (built-in GB/T 22240-2020, or the file in CIIMAP_GRADING_MATRIX)."""
+    info = service.matrix_info()
+    if as_json:
+        print_json(info)
+        return
+    rows = [
+        {"object": f"{o} {LABELS[o][0]}", **{d: lv for d, lv in row.items()}}
+        for o, row in info["levels"].items()
+    ]
+    print_table(
+        rows,
+        ["object", *next(iter(info["levels"].values()))],
+        title=f"{info['id']}@{info['version']} ({info['source']})",
+    )
+
+
+@app.command("new")
+def new(
+    system: str = typer.Argument(..., help="system id, name or code"),
+    s_object: HarmObject = S_OBJECT,
+    s_degree: HarmDegree = S_DEGREE,
+    a_object: HarmObject = A_OBJECT,
+    a_degree: HarmDegree = A_DEGREE,
+    object_type: ObjectType = typer.Option(
+        "information_system",
+        "--object-type",
+        help="information_system | network_infrastructure | data_resource",
+    ),
+    extension: list[str] = typer.Option(
+        [], "--extension", callback=_extensions, help="cloud | mobile | iot | ics | big_data (repeatable)"
+    ),
+    notes: str | None = typer.Option(None, "--notes", help="your own reasoning"),
+    graded_on: dt.datetime | None = typer.Option(
+        None, "--graded-on", formats=DATE, help="grading date (default today)"
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Start a grading round (初步定级) for a system; a re-grading once the previous round is filed."""
+    with get_database().unit_of_work() as db:
+        sys_ = service.resolve_system(db, system)
+        data = _validated(
+            GradingIn,
+            system_id=sys_.id,
+            s_object=s_object,
+            s_degree=s_degree,
+            a_object=a_object,
+            a_degree=a_degree,
+            object_type=object_type,
+            extensions=list(extension),
+            notes=notes,
+            graded_on=_day(graded_on),
+        )
+        row = service.describe(db, grading_id=service.create_grading(db, data=data).id)
+    _show(row, as_json)
+
+
+@app.command("edit")
+def edit(
+    grading_id: int = typer.Argument(..., min=1, max=INT32_MAX, help="grading id"),
+    s_object: HarmObject | None = typer.Option(None, "--s-object"),
+    s_degree: HarmDegree | None = typer.Option(None, "--s-degree"),
+    a_object: HarmObject | None = typer.Option(None, "--a-object"),
+    a_degree: HarmDegree | None = typer.Option(None, "--a-degree"),
+    object_type: ObjectType | None = typer.Option(None, "--object-type"),
+    extension: list[str] | None = typer.Option(
+        None, "--extension", callback=_extensions, help="replaces the extensions (repeatable)"
+    ),
+    notes: str | None = typer.Option(None, "--notes"),
+    graded_on: dt.datetime | None = typer.Option(None, "--graded-on", formats=DATE),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Change a draft grading; levels, rationale and deadline are recomputed."""
+    changes = _validated(
+        GradingUpdate,
+        s_object=s_object,
+        s_degree=s_degree,
+        a_object=a_object,
+        a_degree=a_degree,
+        object_type=object_type,
+        extensions=list(extension) if extension else None,
+        notes=notes,
+        graded_on=_day(graded_on),
+    )
+    with get_database().unit_of_work() as db:
+        row = service.describe(
+            db, grading_id=service.update_grading(db, grading_id=grading_id, changes=changes).id
+        )
+    _show(row, as_json)
+
+
+@app.command("advance")
+def advance(
+    grading_id: int = typer.Argument(..., min=1, max=INT32_MAX, help="grading id"),
+    to: AdvanceTo = typer.Option(..., "--to", help="review | approved | filed | withdrawn"),
+    on: dt.datetime | None = typer.Option(None, "--on", formats=DATE, help="day of the step (default today)"),
+    note: str | None = typer.Option(None, "--note", help="expert opinion, approval reference, reason..."),
+    authority: str | None = typer.Option(None, "--authority", help="主管部门 (with --to approved)"),
+    skip_approval: bool = typer.Option(
+        False, "--skip-approval", help="file straight from review: no 主管部门"
+    ),
+    filing_number: str | None = typer.Option(None, "--filing-number", help="备案证明编号"),
+    filing_date: dt.datetime | None = typer.Option(None, "--filing-date", formats=DATE),
+    police_unit: str | None = typer.Option(None, "--police-unit", help="受理备案的公安机关"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Advance a grading: review (专家评审) → approved (主管部门核准) → filed (公安机关备案); or withdrawn."""
+    data = _validated(
+        AdvanceIn,
+        to=to,
+        on=_day(on),
+        note=note,
+        authority=authority,
+        skip_approval=skip_approval,
+        filing_number=filing_number,
+        filing_date=_day(filing_date),
+        police_unit=police_unit,
+    )
+    with get_database().unit_of_work() as db:
+        row = service.describe(db, grading_id=service.advance(db, grading_id=grading_id, data=data).id)
+    _show(row, as_json)
+
+
+@app.command("list")
+def list_cmd(
+    system: str | None = typer.Option(None, "--system", help="system id, name or code"),
+    state: GradingState | None = typer.Option(
+        None, "--state", help="draft | review | approved | filed | withdrawn"
+    ),
+    current: bool = typer.Option(False, "--current", help="only each system's current (latest filed) round"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Every grading round (history included), with deadlines and warnings."""
+    with get_database().read_session() as db:
+        system_id = service.resolve_system(db, system).id if system is not None else None
+        rows = service.list_gradings(db, system_id=system_id, state=state, current_only=current)
+    if as_json:
+        print_json([to_data(r, GradingRead) for r in rows])
+        return
+    _table(rows, f"定级 Gradings: {len(rows)}")
+
+
+@app.command("show")
+def show(
+    grading_id: int = typer.Argument(..., min=1, max=INT32_MAX, help="grading id"), as_json: bool = JSON_OPT
+) -> None:
+    """One grading with its rationale, steps (who, when) and warnings."""
+    with get_database().read_session() as db:
+        row = service.describe(db, grading_id=grading_id)
+    _show(row, as_json)
+
+
+@app.command("due")
+def due(
+    within: int = typer.Option(30, "--within", min=0, max=3650, help="days ahead (overdue ones always)"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Filings (备案) overdue or due within N days, soonest first, with warnings."""
+    with get_database().read_session() as db:
+        rows = service.due(db, within_days=within)
+    if as_json:
+        print_json([to_data(r, GradingRead) for r in rows])
+        return
+    _table(rows, f"备案期限 Filings due: {len(rows)}")
