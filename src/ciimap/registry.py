@@ -14,8 +14,8 @@ from __future__ import annotations
 from types import ModuleType
 
 from ciimap.auth import models as auth_models
-from ciimap.core import audit as core_audit
 from ciimap.compliance import models as compliance_models
+from ciimap.core import audit as core_audit
 from ciimap.core import jobs as core_jobs
 from ciimap.discovery import jobs as discovery_jobs
 from ciimap.discovery import models as discovery_models
