@@ -16,7 +16,7 @@ from typing import Any
 
 from ciimap.compliance.catalogs import yamlio
 from ciimap.compliance.catalogs.model import Catalog
-from ciimap.compliance.catalogs.parse import parse_catalog
+from ciimap.compliance.catalogs.parse import parse_catalog, to_document
 from ciimap.config import get_settings
 from ciimap.core.errors import InputFileError, NotFound
 
@@ -86,3 +86,18 @@ def load_catalog(catalog_id: str) -> Catalog:
 def list_catalogs() -> list[dict[str, Any]]:
     """A header per catalog (id, standard, names, version, data version, dates, parts, item count)."""
     return [c.header() for _id, c in sorted(catalogs().items())]
+
+
+def catalog_yaml(cat: Catalog) -> str:
+    """The catalog as a ``ciimap-catalog/1`` file (what :func:`read_catalog` reads back equal)."""
+    return yamlio.dump(to_document(cat))
+
+
+def install(cat: Catalog, folder: Path | None = None) -> Path:
+    """Save a catalog (e.g. one imported from CISO Assistant) among the organisation's own, where
+    :func:`load_catalog` finds it; an existing file for the same id is replaced."""
+    target = folder or user_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{cat.id}.yaml"
+    path.write_text(catalog_yaml(cat), encoding="utf-8")
+    return path
