@@ -161,7 +161,7 @@ def import_library(doc: Any, name: str, *, catalog_id: str | None = None) -> Cat
     """A CISO Assistant library document as a validated :class:`Catalog`."""
     lib = _mapping(name, doc, "a CISO Assistant library", None)
     for key in ("urn", "ref_id", "name", "objects"):
-        if not lib.get(key):
+        if lib.get(key) is None or lib[key] == "":
             raise InputFileError(
                 name, f"not a CISO Assistant library: '{key}' is missing", position="library"
             )
