@@ -218,3 +218,27 @@ def test_import_reads_the_file_safely(tmp_path: Path) -> None:
         ciso.import_file(path)
     with pytest.raises(InputFileError, match="no such file"):
         ciso.import_file(tmp_path / "missing.yaml")
+
+
+BAD_VALUES: list[Any] = [None, 0, -1, True, "", "x", [], ["L9"], {}, {"a": 1}, 3.5]
+
+
+def test_any_wrong_value_anywhere_is_one_input_error_never_a_traceback() -> None:
+    """Every field of the library, the framework, each node and the ciimap block set to each wrong
+    value: the import either succeeds or raises one InputFileError, nothing else."""
+    lib = ciso.export_library(load_catalog("39204-2022"))
+    lib["objects"]["framework"]["requirement_nodes"] = _nodes(lib)[:12]
+    targets: list[dict[str, Any]] = [lib, lib["objects"]["framework"], lib["ciimap"], *_nodes(lib)[:6]]
+    tried = 0
+    for t_index, target in enumerate(targets):
+        for key in list(target):
+            for bad in BAD_VALUES:
+                mutated = copy.deepcopy(lib)
+                where = [mutated, mutated["objects"]["framework"], mutated["ciimap"], *_nodes(mutated)[:6]]
+                where[t_index][key] = bad
+                tried += 1
+                try:
+                    ciso.import_library(mutated, "lib.yaml")
+                except InputFileError as e:
+                    assert "\n" not in str(e) and str(e).startswith("lib.yaml")
+    assert tried > 300

@@ -189,3 +189,27 @@ def test_organisation_catalogs_are_found_and_may_replace_a_shipped_one(tmp_path:
     _write(own, doc, "39204-again.yaml")
     with pytest.raises(InputFileError, match="catalog id 39204-2022 is also defined in"):
         load_catalog("39204-2022")
+
+
+BAD_VALUES: list[Any] = [None, 0, -1, True, "", "x", [], [7], {}, {"a": 1}, 3.5]
+
+
+def test_any_wrong_value_anywhere_is_one_input_error_never_a_traceback() -> None:
+    def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
+        part = doc["parts"][0]
+        cat = part["categories"][0]
+        cp = cat["control_points"][0]
+        return [doc, doc["name"], part, cat, cp, cp["items"][0], cp["items"][1]]
+
+    tried = 0
+    for t_index, target in enumerate(targets(ORG)):
+        for key in list(target):
+            for bad in BAD_VALUES:
+                doc = copy.deepcopy(ORG)
+                targets(doc)[t_index][key] = bad
+                tried += 1
+                try:
+                    parse_catalog(doc, "cat.yaml")
+                except InputFileError as e:
+                    assert "\n" not in str(e) and str(e).startswith("cat.yaml")
+    assert tried > 300

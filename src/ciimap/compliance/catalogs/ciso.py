@@ -27,6 +27,7 @@ from ciimap.compliance.catalogs import yamlio
 from ciimap.compliance.catalogs.model import LEVELS, Catalog, Item, Names
 from ciimap.compliance.catalogs.parse import FORMAT, parse_catalog
 from ciimap.core.errors import InputFileError
+from ciimap.core.safeio import content_guard
 
 _TAG = re.compile(r"(?:S/A/G|tag)\s*[:：]\s*([SAG])\b")
 _KIND = re.compile(r"kind\s*[:：]\s*(technical|management)\b")
@@ -158,7 +159,13 @@ def import_file(path: Path, catalog_id: str | None = None) -> Catalog:
 
 
 def import_library(doc: Any, name: str, *, catalog_id: str | None = None) -> Catalog:
-    """A CISO Assistant library document as a validated :class:`Catalog`."""
+    """A CISO Assistant library document as a validated :class:`Catalog` (odd values anywhere: one
+    :class:`InputFileError`, never a traceback)."""
+    with content_guard(name):
+        return _import(doc, name, catalog_id)
+
+
+def _import(doc: Any, name: str, catalog_id: str | None) -> Catalog:
     lib = _mapping(name, doc, "a CISO Assistant library", None)
     for key in ("urn", "ref_id", "name", "objects"):
         if lib.get(key) is None or lib[key] == "":
@@ -177,7 +184,8 @@ def import_library(doc: Any, name: str, *, catalog_id: str | None = None) -> Cat
     document = _header(lib, fw, block, locale, catalog_id)
     document["parts"] = _parts(name, nodes, block, locale)
     if block.get("chapters"):
-        document["chapters"] = {int(k): v for k, v in dict(block["chapters"]).items()}
+        chapters = _mapping(name, block["chapters"], "'ciimap.chapters'", "library")
+        document["chapters"] = {int(k): v for k, v in chapters.items()}
         _drop_refs(document)
     cat = parse_catalog(document, name)
     if block.get("chapters"):
@@ -267,7 +275,9 @@ def _parts(
     name: str, nodes: list[dict[str, Any]], block: dict[str, Any], locale: str
 ) -> list[dict[str, Any]]:
     by_urn = {n["urn"]: n for n in nodes}
-    part_info = {p.get("key"): p for p in block.get("parts") or [] if isinstance(p, dict)}
+    raw_parts = block.get("parts")
+    raw_info: list[Any] = raw_parts if isinstance(raw_parts, list) else []
+    part_info = {p["key"]: p for p in raw_info if isinstance(p, dict) and isinstance(p.get("key"), str)}
     parts: dict[str, dict[str, Any]] = {}
     for i, n in enumerate(nodes):
         if not n["assessable"]:

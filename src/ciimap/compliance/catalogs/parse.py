@@ -32,6 +32,7 @@ from ciimap.compliance.catalogs.model import (
     Part,
 )
 from ciimap.core.errors import InputFileError
+from ciimap.core.safeio import content_guard
 
 FORMAT = "ciimap-catalog/1"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -88,7 +89,12 @@ def _date(ctx: _Ctx, m: Mapping[str, Any], key: str) -> date | None:
 
 def parse_catalog(doc: Any, name: str) -> Catalog:
     """Validate a catalog document and build the :class:`Catalog` (refs derived, ids checked)."""
-    ctx = _Ctx(name)
+    with content_guard(name):  # a shape the checks below missed is still one line, not a traceback
+        return _parse(doc, _Ctx(name))
+
+
+def _parse(doc: Any, ctx: _Ctx) -> Catalog:
+    name = ctx.name
     head = _mapping(ctx, doc, "a catalog file", None)
     if head.get("format") != FORMAT:
         ctx.fail(f"not a ciimap catalog ('format' must be {FORMAT!r}, got {head.get('format')!r})", "header")
