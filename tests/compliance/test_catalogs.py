@@ -206,3 +206,9 @@ def test_cii_catalog_has_the_six_activities() -> None:
     assert [li.id for li in items_for(cat, 2)] == ids
     points = {it.summary.zh for it in cat.items}
     assert any("2人以上" in s for s in points) and any("30学时" in s for s in points)
+
+
+def test_items_and_catalogs_are_hashable(mlps) -> None:
+    assert len(set(mlps.items)) == len(mlps.items)
+    assert len({li.item for li in items_for(mlps, 3)}) == 211
+    assert hash(mlps) == hash(load_catalog(MLPS))

@@ -122,7 +122,7 @@ def _nodes(cat: Catalog, slug: str) -> list[dict[str, Any]]:
     base = f"urn:ciimap:risk:req_node:{slug}"
     out: list[dict[str, Any]] = []
     for p in cat.parts:
-        p_urn = f"{base}:{_slug(p.key)}"
+        p_urn = f"{base}:part:{_slug(p.key)}"  # never equal to an item urn (one segment after base)
         out.append(_node(p_urn, 1, None, p.key, p.name))
         for ci, c in enumerate(p.categories, 1):
             c_urn = f"{p_urn}:c{ci}"

@@ -41,7 +41,7 @@ class Item:
     kind: str
     tag: str
     levels: tuple[int, ...]
-    refs: dict[int, str]
+    refs: dict[int, str] = field(hash=False)  # level -> clause reference (hash: the key decides)
     summary: Names
 
     def ref_at(self, level: int) -> str:
@@ -127,7 +127,7 @@ class Catalog:
     source_note: str
     verify: tuple[str, ...]
     #: level -> chapter number when references are derived per level (GB/T 22239), else None.
-    chapters: dict[int, int] | None
+    chapters: dict[int, int] | None = field(hash=False)
     parts: tuple[Part, ...]
     source: str = ""
     _by_key: dict[str, Item] = field(default_factory=dict, repr=False, compare=False)
