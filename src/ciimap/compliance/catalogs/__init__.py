@@ -8,7 +8,7 @@ Pure Python, no database: ``load_catalog``/``list_catalogs`` read the YAML shipp
 
 from ciimap.compliance.catalogs.model import Catalog, Category, ControlPoint, Item, LevelItem, Names, Part
 from ciimap.compliance.catalogs.registry import list_catalogs, load_catalog, read_catalog
-from ciimap.compliance.catalogs.select import Counts, counts, items_for
+from ciimap.compliance.catalogs.select import Counts, counts, items_for, listing
 
 __all__ = [
     "Catalog",
@@ -21,6 +21,7 @@ __all__ = [
     "Part",
     "counts",
     "items_for",
+    "listing",
     "list_catalogs",
     "load_catalog",
     "read_catalog",

@@ -15,7 +15,7 @@ import typer
 
 from ciimap.compliance.catalogs import ciso, registry, yamlio
 from ciimap.compliance.catalogs.parse import FORMAT, parse_catalog
-from ciimap.compliance.catalogs.select import items_for
+from ciimap.compliance.catalogs.select import listing
 from ciimap.core.errors import check_choice
 from ciimap.core.output import console, print_json, print_table
 
@@ -37,10 +37,7 @@ def catalog(
 ) -> None:
     """The requirement items that apply at a level (S items at the S level, A items at the A level)."""
     cat = registry.load_catalog(standard)
-    rows = [
-        li.as_dict()
-        for li in items_for(cat, level, extension, s_level, a_level, parts=[part] if part else None)
-    ]
+    rows = listing(cat, level, part=part, extensions=extension, s_level=s_level, a_level=a_level)
     if as_json:
         print_json(rows)
         return

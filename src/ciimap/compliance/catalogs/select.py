@@ -118,3 +118,18 @@ def counts(cat: Catalog, level: int, part: str = "general") -> Counts:
         by_category=dict(by_cat),
         by_control_point=dict(by_cp),
     )
+
+
+def listing(
+    cat: Catalog,
+    level: int,
+    *,
+    part: str | None = None,
+    extensions: Iterable[str] = (),
+    s_level: int | None = None,
+    a_level: int | None = None,
+) -> list[dict[str, object]]:
+    """The applicable items as plain dicts (``id``, ``category``, ``control_point``, ...): what the CLI's
+    ``catalog --json`` prints and an API route returns."""
+    parts = [part] if part else None
+    return [li.as_dict() for li in items_for(cat, level, extensions, s_level, a_level, parts=parts)]
