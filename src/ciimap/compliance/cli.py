@@ -10,6 +10,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from ciimap.compliance import service
+from ciimap.compliance.catalogs import commands as catalog_commands
 from ciimap.compliance.models import (
     EXTENSIONS,
     LABELS,
@@ -29,6 +30,7 @@ from ciimap.core.schemas import INT32_MAX
 app = typer.Typer(help="Grading and filing (定级备案, GB/T 22240-2020) per system", no_args_is_help=True)
 compliance_app = typer.Typer(help="Compliance (等级保护 + 关基保护)", no_args_is_help=True)
 GROUPS = [("grading", app), ("compliance", compliance_app)]
+catalog_commands.register(compliance_app)  # catalog, catalogs, catalog-export, catalog-import
 
 JSON_OPT = typer.Option(False, "--json", help="machine-readable output")
 DATE = ["%Y-%m-%d"]
