@@ -1,15 +1,15 @@
-"""Where each domain plugs its API routers, CLI apps and web pages in.
+"""Where each domain plugs its API routers, job functions and web pages in (its CLI commands: the
+``COMMANDS`` table in ``cli.py``).
 
-Adding a capability = one line per list here; app.py and cli.py stay untouched.
+Adding a capability = one line per list here and one per command in cli.py; app.py stays untouched.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import typer
     from fastapi import APIRouter, FastAPI
 
 #: Modules exposing ``router`` (an APIRouter mounted under /api).
@@ -26,21 +26,6 @@ API_MODULES = [
     "ciimap.web.api",
 ]
 
-#: Modules exposing ``app`` (a Typer app) and ``NAME`` (its command name), or ``GROUPS`` (a list of
-#: (name, app) pairs), for the CLI. ``NAME = ""`` adds ``app``'s commands at the top level.
-CLI_MODULES = [
-    "ciimap.auth.cli",
-    "ciimap.core.audit_cli",
-    "ciimap.core.jobs_cli",
-    "ciimap.inventory.cli",
-    "ciimap.demo.cli",
-    "ciimap.ingest.cli",
-    "ciimap.discovery.cli",
-    "ciimap.graph.cli",
-    "ciimap.supply.cli",
-    "ciimap.vulns.cli",
-]
-
 #: Modules exposing ``mount(app)`` for web pages and static files.
 WEB_MODULES = [
     "ciimap.web.pages",
@@ -52,18 +37,6 @@ def api_routers() -> list[APIRouter]:
     for name in API_MODULES:
         r = importlib.import_module(name).router  # type: ignore[attr-defined]
         out.extend(r if isinstance(r, list) else [r])
-    return out
-
-
-def cli_apps() -> list[tuple[str, typer.Typer]]:
-    out: list[tuple[str, typer.Typer]] = []
-    for name in CLI_MODULES:
-        mod: Any = importlib.import_module(name)
-        groups = getattr(mod, "GROUPS", None)
-        if groups is not None:
-            out.extend(groups)
-        else:
-            out.append((mod.NAME, mod.app))
     return out
 
 

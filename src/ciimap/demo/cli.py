@@ -9,8 +9,8 @@ import typer
 from ciimap.core.db import get_database
 from ciimap.core.output import console, print_json, print_table, with_progress
 
-NAME = ""
 app = typer.Typer()
+GROUPS = [("", app)]
 
 
 def _with_progress(run: Any, quiet: bool) -> dict[str, Any]:
