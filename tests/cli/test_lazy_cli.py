@@ -180,3 +180,35 @@ def test_a_group_command_loads_only_its_module(tmp_path: Path) -> None:
     loaded = _loaded("--database", f"sqlite:///{tmp_path}/x.db", "assets", "--help")
     assert "ciimap.inventory.cli" in loaded
     assert not [m for m in loaded if m.startswith(("ciimap.ingest", "ciimap.vulns", "ciimap.graph"))], loaded
+
+
+def test_a_command_runs_with_garbage_collection_on(tmp_path: Path) -> None:
+    """``main`` pauses the collector only while a command's modules load; the command itself runs with it on
+    (a long import must not grow without bound), and the start-up objects are frozen out of its passes."""
+    probe = (
+        "import functools, gc, json, sys\n"
+        "from ciimap.inventory import cli as inv\n"
+        "seen = {}\n"
+        "cb = inv.app.registered_commands[0].callback\n"
+        "@functools.wraps(cb)\n"
+        "def spy(*a, **k):\n"
+        "    seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count())\n"
+        "    return cb(*a, **k)\n"
+        "inv.app.registered_commands[0].callback = spy\n"
+        "from ciimap.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(seen), file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, "--database", f"sqlite:///{tmp_path}/x.db", "overview", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    seen = json.loads(out.stderr.strip().splitlines()[-1])
+    assert seen["enabled"] is True
+    assert seen["frozen"] > 10_000
