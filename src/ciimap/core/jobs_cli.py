@@ -12,7 +12,7 @@ import time
 
 import typer
 
-from ciimap.core import jobs
+from ciimap.core import jobs, queue
 from ciimap.core.db import get_database
 from ciimap.core.errors import CiimapError, Invalid
 from ciimap.core.jobs_schemas import JobRead
@@ -122,7 +122,6 @@ def worker(
     """Run a PostgreSQL queue worker (any machine that reaches the database may run one)."""
     if get_database().is_sqlite:
         raise Invalid("'ciimap worker' needs PostgreSQL; on SQLite jobs run inside the ciimap process itself")
-    from ciimap.core import queue
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     queue.ensure_queue_schema()

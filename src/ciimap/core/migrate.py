@@ -17,6 +17,7 @@ from sqlalchemy import event
 
 from ciimap.core.db import Database, get_database
 from ciimap.core.errors import CiimapError
+from ciimap.core.queue import ensure_queue_schema
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -38,7 +39,6 @@ def upgrade(url: str | None = None) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), "heads")
-    from ciimap.core.queue import ensure_queue_schema  # PostgreSQL: procrastinate's job-queue tables
 
     ensure_queue_schema(url)
 

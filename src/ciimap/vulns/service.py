@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from ciimap.config import get_settings
 from ciimap.core import audit, safeio
 from ciimap.core.audit import current_actor
 from ciimap.core.db import INSERT_BATCH, chunks
@@ -42,8 +43,6 @@ ADVISORY_RE = re.compile(r"^[A-Z][A-Z0-9]*-[A-Za-z0-9][A-Za-z0-9:._-]*$")
 
 
 def stale_days() -> int:
-    from ciimap.config import get_settings
-
     return get_settings().feed_stale_days
 
 
@@ -65,8 +64,6 @@ def _replace_table(session: Session, model: Any, rows: list[dict[str, Any]], fi_
 
 
 def shrink_ratio() -> float:
-    from ciimap.config import get_settings
-
     return get_settings().feed_shrink_min_ratio
 
 
