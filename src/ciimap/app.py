@@ -12,9 +12,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from ciimap import __version__
+from ciimap.auth.deps import authenticate
 from ciimap.core import openapi, uploads
 from ciimap.core.asgi import RefuseOversized, SecurityHeaders
-from ciimap.core.deps import Reader, input_without_nul
+from ciimap.core.deps import Reader, input_without_nul, use_authenticator
 from ciimap.core.errors import CiimapError, NotAuthenticated
 from ciimap.plugins import api_routers, web_mount
 
@@ -111,6 +112,7 @@ class _App(FastAPI):
 
 
 def create_app() -> FastAPI:
+    use_authenticator(authenticate)  # who the caller is: the auth domain's answer
     app = _App(
         title="ciimap",
         version=__version__,

@@ -16,8 +16,9 @@ from fastapi.staticfiles import StaticFiles
 
 from ciimap.auth import login as login_service
 from ciimap.auth import service as auth
+from ciimap.auth.deps import SESSION_COOKIE
 from ciimap.config import get_settings
-from ciimap.core.deps import SESSION_COOKIE, DbSession, Reader
+from ciimap.core.deps import DbSession, Reader
 from ciimap.core.errors import NotAuthenticated, TooManyAttempts
 from ciimap.web import views_entities, views_findings, views_map, views_ops, views_users
 from ciimap.web.render import render
