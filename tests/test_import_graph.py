@@ -181,3 +181,10 @@ def test_allow_list_has_no_stale_entries():
     stale += [e for e in data["core_to_domain"] if e["to"] not in edges.get(e["from"], set())]
     assert not stale, f"remove these from tests/import_allowlist.json: {stale}"
     assert all(e.get("why") for key in data for e in data[key]), "every entry says why"
+
+
+def test_at_most_ten_imports_inside_functions():
+    """Issue 11: the whole package has at most ten imports inside functions, each with its reason."""
+    _, inner = import_graph()
+    found = sorted((m, t) for m, ts in inner.items() for t in ts)
+    assert len(found) <= 10, f"{len(found)} imports inside functions (at most 10): {found}"

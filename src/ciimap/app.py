@@ -17,10 +17,11 @@ from starlette.types import ASGIApp
 
 from ciimap import __version__, registry
 from ciimap.auth import api as auth_api
+from ciimap.auth.deps import authenticate
 from ciimap.compliance import api as compliance_api
 from ciimap.core import audit_api, jobs_api, openapi, uploads
 from ciimap.core.asgi import RefuseOversized, SecurityHeaders
-from ciimap.core.deps import Reader, input_without_nul
+from ciimap.core.deps import Reader, input_without_nul, use_authenticator
 from ciimap.core.errors import CiimapError, NotAuthenticated
 from ciimap.discovery import api as discovery_api
 from ciimap.graph import api as graph_api
@@ -132,6 +133,7 @@ class _App(FastAPI):
 
 
 def create_app() -> FastAPI:
+    use_authenticator(authenticate)  # who the caller is: the auth domain's answer
     app = _App(
         title="ciimap",
         version=__version__,

@@ -16,8 +16,8 @@ from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import err_console
 
-NAME = ""
 app = typer.Typer()
+GROUPS = [("", app)]
 
 
 @app.command("worker")

@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import select, update
 
 from ciimap.auth import service
+from ciimap.auth.deps import CSRF_HEADER, SESSION_COOKIE
 from ciimap.auth.models import ApiToken, User
-from ciimap.core.deps import CSRF_HEADER, SESSION_COOKIE
 
 
 def test_password_is_argon2_and_token_is_hashed(database, client):

@@ -193,7 +193,7 @@ def test_upload_over_the_limit_is_413_and_leaves_no_folder(database, small_clien
 
 def test_imports_page_upload_over_the_limit(database, small_client, data_dir):
     from ciimap.auth import service
-    from ciimap.core.deps import CSRF_HEADER, SESSION_COOKIE
+    from ciimap.auth.deps import CSRF_HEADER, SESSION_COOKIE
 
     with database.unit_of_work() as s:
         secret, csrf = service.create_session(

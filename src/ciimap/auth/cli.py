@@ -10,8 +10,8 @@ from ciimap.core import audit
 from ciimap.core.db import get_database
 from ciimap.core.output import print_json, print_table, to_data
 
-NAME = "user"
 app = typer.Typer(help="Users, roles and API tokens", no_args_is_help=True)
+GROUPS = [("user", app)]
 
 
 @app.command("create")

@@ -9,8 +9,8 @@ from ciimap.core.audit_schemas import AuditRead
 from ciimap.core.db import get_database
 from ciimap.core.output import print_json, print_table, to_data
 
-NAME = "audit"
 app = typer.Typer(help="Audit trail (hash-chained)", no_args_is_help=True)
+GROUPS = [("audit", app)]
 
 
 @app.command("verify")

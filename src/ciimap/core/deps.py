@@ -1,24 +1,17 @@
-"""FastAPI dependencies: the per-request unit of work and the authenticated principal."""
+"""FastAPI dependencies: the per-request unit of work, input checks and the authenticated principal with a
+permission (``Reader``, ``Writer``, ``Admin``, ``Auditor``: every route takes one)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from ciimap.auth import service as auth
-from ciimap.auth.service import Principal
-from ciimap.core.audit import Actor, bind_actor, set_actor
 from ciimap.core.db import get_database
-from ciimap.core.errors import Invalid, NotAuthenticated
+from ciimap.core.errors import Invalid
 from ciimap.core.schemas import NUL_MESSAGE
-
-SESSION_COOKIE = "ciimap_session"
-CSRF_HEADER = "X-CSRF-Token"
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def get_db() -> Iterator[Session]:
@@ -49,35 +42,42 @@ async def input_without_nul(request: Request) -> None:
             raise Invalid(f"{name.replace(chr(0), '?')}: {NUL_MESSAGE}")
 
 
-def _authenticate(request: Request, db: Session) -> Principal:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        principal = auth.principal_from_token(db, header[7:].strip())
-    else:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if not cookie:
-            raise NotAuthenticated("authentication required (log in or send 'Authorization: Bearer <token>')")
-        principal = auth.principal_from_session(db, cookie)
-        if request.method not in SAFE_METHODS:
-            auth.check_csrf(
-                principal, request.headers.get(CSRF_HEADER) or request.state.__dict__.get("csrf_form")
-            )
-    request.state.principal = principal
-    actor = Actor(
-        principal.username,
-        request_id=request.headers.get("x-request-id") or uuid.uuid4().hex[:16],
-        via="api" if request.url.path.startswith("/api") else "web",
-    )
-    set_actor(actor)
-    bind_actor(db, actor)
-    return principal
+class Principal(Protocol):
+    """The authenticated caller a route receives. The auth domain's ``Principal`` is one; which callers
+    exist and how a request proves who it is are the auth domain's (``auth/deps.py``), plugged in by
+    :func:`use_authenticator` where the app is built."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def locale(self) -> str: ...
+    @property
+    def csrf_token(self) -> str | None: ...
+    def can(self, permission: str) -> bool: ...
+    def require(self, permission: str) -> None: ...
+
+
+#: ``authenticate(request, session)``: the caller, or ``NotAuthenticated``.
+Authenticator = Callable[[Request, Session], Principal]
+_authenticator: list[Authenticator] = []
+
+
+def use_authenticator(authenticate: Authenticator) -> None:
+    """Make ``authenticate`` the one that every route's principal dependency calls (``create_app``)."""
+    _authenticator[:] = [authenticate]
 
 
 def requires(permission: str) -> Callable[..., Principal]:
     """Dependency: the caller is authenticated and its role has ``permission``."""
 
     def dep(request: Request, db: DbSession) -> Principal:
-        principal = _authenticate(request, db)
+        if not _authenticator:
+            raise RuntimeError("no authenticator: create_app() installs the auth domain's")
+        principal = _authenticator[0](request, db)
         principal.require(permission)
         return principal
 

@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, String, Text, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ciimap.core import tasks, uploads
+from ciimap.config import get_settings
+from ciimap.core import queue, tasks, uploads
 from ciimap.core.audit import Actor, acting_as
 from ciimap.core.db import Base, Database, chunks, get_database, utcnow
 from ciimap.core.errors import CiimapError, NotFound, check_choice, check_range
@@ -235,8 +236,6 @@ def _thread_pool() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            from ciimap.config import get_settings
-
             _pool = ThreadPoolExecutor(
                 max_workers=get_settings().job_threads, thread_name_prefix="ciimap-job"
             )
@@ -302,8 +301,6 @@ def dispatch(job_id: int) -> None:
     if db.is_sqlite:
         _thread_pool().submit(execute, job_id)
     else:
-        from ciimap.core import queue  # procrastinate: loaded only where PostgreSQL queues jobs
-
         queue.defer(job_id)
 
 
@@ -326,8 +323,6 @@ def mark_lost(job_ids: list[int]) -> int:
 
 async def reap_stalled(app: Any, *, seconds_since_heartbeat: float = 60) -> list[int]:
     """Jobs whose worker stopped sending heartbeats are failed (procrastinate's row and ours)."""
-    from ciimap.core import queue  # procrastinate: loaded only where PostgreSQL queues jobs
-
     return await queue.reap_stalled(app, on_lost=mark_lost, seconds_since_heartbeat=seconds_since_heartbeat)
 
 

@@ -1,4 +1,4 @@
-"""``ciimap jobs list|show|wait`` and ``ciimap worker`` (the PostgreSQL queue worker).
+"""``ciimap jobs list|show|wait`` (the PostgreSQL queue worker, ``ciimap worker``, is ciimap/worker.py).
 
 On SQLite, jobs run on threads inside the process that queued them (the web server or the CLI
 command), so no worker is needed. On PostgreSQL, run ``ciimap worker`` on any machine that reaches

@@ -7,16 +7,17 @@ and reading the revisions from the migration files' source is ~100x cheaper than
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
 from sqlalchemy import event
 
 from ciimap.core.db import Database, get_database
 from ciimap.core.errors import CiimapError
+from ciimap.core.queue import ensure_queue_schema
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -38,7 +39,6 @@ def upgrade(url: str | None = None) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), "heads")
-    from ciimap.core.queue import ensure_queue_schema  # PostgreSQL: procrastinate's job-queue tables
 
     ensure_queue_schema(url)
 
@@ -64,14 +64,19 @@ class SchemaBehind(CiimapError):
     exit_code = 1
 
 
-@lru_cache(maxsize=1)
-def _revisions() -> dict[str, tuple[str, ...]]:
-    """revision → its down revisions, read from the migration files' source (no Alembic import)."""
-    out: dict[str, tuple[str, ...]] = {}
-    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+#: ``revision = "0002"`` / ``down_revision: str | None = "0001"`` on one line, as Alembic writes them.
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _revision_values(source: str) -> dict[str, Any]:
+    """``revision`` and ``down_revision`` of a migration file: from its one-line assignments (a regular
+    expression: ~50x cheaper than parsing the file, and every command pays it), else from its syntax tree."""
+    try:
+        return {m[1]: ast.literal_eval(m[2]) for m in _ASSIGNMENT.finditer(source)}
+    except (ValueError, SyntaxError):  # a value spread over several lines
         values: dict[str, Any] = {}
         target: ast.expr
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        for node in ast.parse(source).body:
             if isinstance(node, ast.AnnAssign) and node.value is not None:
                 target, value = node.target, node.value
             elif isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -80,6 +85,15 @@ def _revisions() -> dict[str, tuple[str, ...]]:
                 continue
             if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
                 values[target.id] = ast.literal_eval(value)
+        return values
+
+
+@lru_cache(maxsize=1)
+def _revisions() -> dict[str, tuple[str, ...]]:
+    """revision → its down revisions, read from the migration files' source (no Alembic import)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        values = _revision_values(path.read_text(encoding="utf-8"))
         if "revision" in values:
             down = values.get("down_revision")
             out[values["revision"]] = (
@@ -138,28 +152,3 @@ def _known(current: set[str]) -> bool:
     """True when every current revision is one of ours (so upgrading is safe: never a downgrade of a
     database a newer ciimap migrated)."""
     return current <= set(_revisions())
-
-
-def register(app: typer.Typer) -> None:
-    db_app = typer.Typer(help="Database schema", no_args_is_help=True)
-
-    @db_app.command("upgrade")
-    def _upgrade() -> None:
-        """Apply all migrations."""
-        upgrade()
-        typer.echo("database is up to date")
-
-    @db_app.command("check")
-    def _check() -> None:
-        """Fail if models and migrations differ."""
-        check()
-        typer.echo("models match migrations")
-
-    @db_app.command("revision")
-    def _revision(message: str) -> None:
-        """Autogenerate a migration from model changes (developers)."""
-        from alembic import command
-
-        command.revision(alembic_config(), message=message, autogenerate=True)
-
-    app.add_typer(db_app, name="db")

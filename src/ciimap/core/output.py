@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 console = Console()
 err_console = Console(stderr=True)
@@ -49,9 +51,11 @@ def with_progress(run: Callable[[ProgressFn], T], *, title: str, out: Console = 
 
 
 def to_data(obj: Any, schema: type[BaseModel] | None = None) -> Any:
+    """``obj`` as JSON-ready data: validated by ``schema``, or dumped when it is a pydantic model (duck-typed,
+    so that importing this module, as ``ciimap --help`` does, does not load pydantic)."""
     if schema is not None:
         return schema.model_validate(obj).model_dump(mode="json")
-    if isinstance(obj, BaseModel):
+    if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="json")
     return obj
 

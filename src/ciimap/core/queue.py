@@ -5,6 +5,9 @@ task ``ciimap.run_job(job_id)``; any ``ciimap worker`` — on this machine or an
 same database — picks it up and calls :func:`ciimap.core.jobs.execute`. procrastinate's own tables
 (``procrastinate_*``) live next to ciimap's and are created by :func:`ensure_queue_schema`, which
 ``ciimap db upgrade`` / ``ciimap serve`` call. Scheduled rescans use a procrastinate periodic task.
+
+procrastinate (~70 ms to import) is imported by the functions that talk to the queue, so every module may
+import this one at its top (``core.jobs`` does) without slowing a command that never queues a job.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import procrastinate
-from procrastinate.schema import SchemaManager
 from sqlalchemy import pool, text
 from sqlalchemy.engine import make_url
 
 from ciimap.core.db import get_database, make_engine
 from ciimap.core.tasks import INSTALLERS, LOST, QUEUE, REAP, RUN_JOB, TICK
+
+if TYPE_CHECKING:
+    import procrastinate
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +50,15 @@ async def reap_stalled(
 
     Retrying is not safe for scans (half-done work, rate limits), so a person restarts them.
     """
+    from procrastinate.jobs import Status
+
     manager = app.job_manager
     stalled = await manager.get_stalled_jobs(
         task_name=RUN_JOB, seconds_since_heartbeat=seconds_since_heartbeat
     )
     ids = []
     for pj in stalled:
-        await manager.finish_job(pj, status=procrastinate.jobs.Status.FAILED, delete_job=False)
+        await manager.finish_job(pj, status=Status.FAILED, delete_job=False)
         ids.append(int(str(pj.task_kwargs["job_id"])))
     if ids:
         log.warning("jobs %s lost their worker; marked failed", ids)
@@ -62,6 +68,8 @@ async def reap_stalled(
 
 def make_app(url: str | None = None, *, max_size: int = 4) -> procrastinate.App:
     """A procrastinate App on the ciimap database with the tasks of every registered installer."""
+    import procrastinate
+
     connector = procrastinate.PsycopgConnector(
         conninfo=libpq_url(url or get_database().url), min_size=1, max_size=max_size
     )
@@ -104,6 +112,8 @@ def ensure_queue_schema(url: str | None = None) -> bool:
     url = url or get_database().url
     if not url.startswith("postgresql"):
         return False
+    from procrastinate.schema import SchemaManager
+
     engine = make_engine(url, poolclass=pool.NullPool)
     try:
         with engine.begin() as conn:

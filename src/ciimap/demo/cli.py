@@ -7,10 +7,12 @@ from typing import Any
 import typer
 
 from ciimap.core.db import get_database
+from ciimap.core.migrate import upgrade
 from ciimap.core.output import console, print_json, print_table, with_progress
+from ciimap.demo import service
 
-NAME = ""
 app = typer.Typer()
+GROUPS = [("", app)]
 
 
 def _with_progress(run: Any, quiet: bool) -> dict[str, Any]:
@@ -29,9 +31,6 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="machine-readable summary"),
 ) -> None:
     """Load a realistic synthetic CII operator (某市轨道交通集团) into an empty map."""
-    from ciimap.core.migrate import upgrade
-    from ciimap.demo import service
-
     upgrade()
 
     def run(progress: Any) -> dict[str, Any]:

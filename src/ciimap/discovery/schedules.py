@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ciimap.core import jobs
-from ciimap.core.db import utcnow
+from ciimap.core.audit import Actor, acting_as
+from ciimap.core.db import get_database, utcnow
 from ciimap.core.errors import CiimapError, Conflict, Invalid, NotFound
 from ciimap.discovery import service
 from ciimap.discovery.models import ScanSchedule
@@ -174,8 +175,5 @@ def run_due(session: Session, *, now: dt.datetime | None = None) -> list[int]:
 
 def tick() -> dict[str, Any]:
     """One scheduler tick in its own unit of work (called by procrastinate or APScheduler)."""
-    from ciimap.core.audit import Actor, acting_as
-    from ciimap.core.db import get_database
-
     with acting_as(Actor("scheduler", via="job")), get_database().unit_of_work() as s:
         return {"queued": run_due(s)}

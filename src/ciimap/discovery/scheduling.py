@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ciimap.discovery import schedules
+
 log = logging.getLogger(__name__)
 _scheduler: Any = None
 
 
 def _tick() -> None:
-    from ciimap.discovery import schedules
-
     try:
         out = schedules.tick()
         if out["queued"]:

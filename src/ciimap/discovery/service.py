@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ciimap.config import get_settings
 from ciimap.core import jobs
 from ciimap.core.db import utcnow
 from ciimap.core.errors import Conflict, Invalid, NotFound, OutOfScope
@@ -218,8 +219,6 @@ def request_discovery(
 
 
 def _xml_path(job_id: int | None) -> Path:
-    from ciimap.config import get_settings
-
     d = Path(get_settings().data_dir) / "discovery"
     d.mkdir(parents=True, exist_ok=True)
     stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
@@ -273,8 +272,6 @@ def run_discovery(
     session: Session, *, params: dict[str, Any], progress: ProgressFn, job_id: int | None = None
 ) -> dict[str, Any]:
     """Re-check the scope, run nmap with the fixed profile, import the XML through ingest."""
-    from ciimap.config import get_settings
-
     checked = plan(
         session,
         targets=params["targets"],

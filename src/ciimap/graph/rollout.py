@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ciimap.core.errors import Invalid, NotFound
 from ciimap.graph.build import CRIT, Graph, _lookup, build_graph
+from ciimap.graph.impact import _ids_by_ref
 from ciimap.graph.propagate import propagate
 from ciimap.graph.spof import descendants
 from ciimap.inventory import models as m
@@ -78,7 +79,6 @@ def _products(session: Session, g: Graph, product: str | None, channel: str | No
         if not ids:
             raise NotFound(f"no product uses update channel '{channel}'")
         return sorted(ids), f"channel {channel}"
-    from ciimap.graph.impact import _ids_by_ref
 
     pid = _ids_by_ref(session, "product", str(product))[0]
     return [pid], f"product {g.products[pid]['name']}"

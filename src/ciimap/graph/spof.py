@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ciimap.graph.build import Graph
+from ciimap.core.errors import Invalid, NotFound
+from ciimap.graph.build import CRIT, CRIT_NAMES, Graph, build_graph
+from ciimap.graph.impact import asset_names
 from ciimap.graph.propagate import _gather, uniq
+from ciimap.graph.schemas import NodeRef, ServiceSpof
 
 
 def descendants(g: Graph, roots: np.ndarray, *, hard_only: bool = False) -> np.ndarray:
@@ -131,11 +134,6 @@ def spof_report(
     graph: Graph | None = None,
 ) -> list:
     """SPOFs of one business service, or of every service at ``min_criticality`` or above."""
-    from ciimap.core.errors import Invalid, NotFound
-    from ciimap.graph.build import CRIT, CRIT_NAMES, build_graph
-    from ciimap.graph.impact import asset_names
-    from ciimap.graph.schemas import NodeRef, ServiceSpof
-
     g = graph or build_graph(session)
     if min_criticality not in CRIT:
         raise Invalid(f"criticality must be one of {', '.join(CRIT)}")

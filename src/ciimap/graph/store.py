@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ciimap.config import get_settings
 from ciimap.graph.structure import TYPES, Graph
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,6 @@ FORMAT = 1
 
 
 def root(url: str) -> Path:
-    from ciimap.config import get_settings
-
     digest = hashlib.sha256(url.encode()).hexdigest()[:16]  # the URL may carry a password: never stored
     return Path(get_settings().data_dir) / "graph" / digest
 

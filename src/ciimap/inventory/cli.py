@@ -11,7 +11,6 @@ from ciimap.core.output import print_json, print_table
 from ciimap.inventory import overview, service
 from ciimap.inventory.schemas import Overview, SiteOnMap
 
-NAME = ""  # mounts each entity as a top-level group (ciimap assets, ciimap systems, ...)
 app = typer.Typer()  # top-level commands: overview, sitemap
 
 COLUMNS: dict[str, list[str]] = {
@@ -29,10 +28,10 @@ COLUMNS: dict[str, list[str]] = {
     "edges": ["id", "src_type", "src_id", "kind", "dst_type", "dst_id", "redundancy_group"],
 }
 
-ENTITY_GROUPS = [(spec.name, crud_app(spec, COLUMNS[spec.name])) for spec in service.SPECS]
-GROUPS = [*ENTITY_GROUPS, ("", app)]
-#: Other domains add commands to these groups (e.g. ``ciimap assets why ID`` from ingest).
-APPS: dict[str, typer.Typer] = dict(ENTITY_GROUPS)
+#: One group per map entity (``ciimap assets``, ``ciimap systems``, ...): list/get/create/update/delete.
+#: Other domains add commands to a group from their own module (``ciimap assets why``: ingest/assets_cli.py),
+#: listed in ``ciimap.cli.SUBCOMMANDS``.
+GROUPS = [*((spec.name, crud_app(spec, COLUMNS[spec.name])) for spec in service.SPECS), ("", app)]
 
 
 @app.command("overview")

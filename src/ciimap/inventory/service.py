@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ciimap.core.entity import EntitySpec, register
+from ciimap.core.errors import Invalid
 from ciimap.inventory import models as m
 from ciimap.inventory import schemas as s
 
@@ -42,8 +43,6 @@ def _sync_asset_addresses(session: Session, asset: m.Asset, data: dict[str, Any]
 
 def _check_edge_ends(session: Session, edge: m.Edge, data: dict[str, Any]) -> None:
     """Edges are polymorphic (no foreign keys), so both ends are checked here."""
-    from ciimap.core.errors import Invalid
-
     for end in ("src", "dst"):
         typ, oid = getattr(edge, f"{end}_type"), getattr(edge, f"{end}_id")
         model = NODE_MODELS[typ]

@@ -14,12 +14,12 @@ from ciimap.core.output import console, print_json, print_table, to_data
 from ciimap.supply import findings, foreign, plans, service
 from ciimap.supply.schemas import VendorProfileRead
 
-NAME = "supply"
 app = typer.Typer(
     help="Supply-chain register (供应链安全): vendors, foreign products, substitution", no_args_is_help=True
 )
 plans_app = typer.Typer(help="Domestic substitution plans (国产化替代)", no_args_is_help=True)
 app.add_typer(plans_app, name="plans")
+GROUPS = [("supply", app)]
 
 JSON_OPT = typer.Option(False, "--json", help="machine-readable output")
 

@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ciimap.config import get_settings
 from ciimap.core.errors import Invalid
 
 SEVERITY_BASE = {"critical": 9.5, "high": 8.0, "medium": 5.5, "low": 3.0}
@@ -48,8 +49,6 @@ class ScoringConfig:
 @lru_cache
 def load_config(path: str | None = None) -> ScoringConfig:
     """Defaults, overridden by a JSON file when one is configured (unknown keys are an error)."""
-    from ciimap.config import get_settings
-
     p = Path(path or os.environ.get("CIIMAP_VULN_SCORING") or get_settings().data_dir / "vuln_scoring.json")
     if not p.is_file():
         return ScoringConfig()

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from ciimap.config import get_settings
 from ciimap.core.db import INSERT_BATCH, chunks
 from ciimap.core.errors import InputFileError, NotFound, check_choice, check_range
 from ciimap.inventory.models import Asset, ServiceEndpoint, Software
@@ -38,8 +39,6 @@ ADVISORY_RE = re.compile(r"^[A-Z][A-Z0-9]*-[A-Za-z0-9][A-Za-z0-9:._-]*$")
 
 
 def stale_days() -> int:
-    from ciimap.config import get_settings
-
     return get_settings().feed_stale_days
 
 
@@ -61,8 +60,6 @@ def replace_table(session: Session, model: Any, rows: list[dict[str, Any]], fi_i
 
 
 def shrink_ratio() -> float:
-    from ciimap.config import get_settings
-
     return get_settings().feed_shrink_min_ratio
 
 

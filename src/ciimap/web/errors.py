@@ -11,9 +11,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from ciimap.auth import service as auth
+from ciimap.auth.deps import SESSION_COOKIE
 from ciimap.auth.service import Principal
 from ciimap.core.db import get_database
-from ciimap.core.deps import SESSION_COOKIE
 from ciimap.core.errors import CiimapError
 from ciimap.web.render import render
 

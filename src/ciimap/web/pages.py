@@ -16,9 +16,11 @@ from fastapi.staticfiles import StaticFiles
 
 from ciimap.auth import login as login_service
 from ciimap.auth import service as auth
+from ciimap.auth.deps import SESSION_COOKIE
 from ciimap.config import get_settings
-from ciimap.core.deps import SESSION_COOKIE, DbSession, Reader
+from ciimap.core.deps import DbSession, Reader
 from ciimap.core.errors import NotAuthenticated, TooManyAttempts
+from ciimap.web import views_entities, views_findings, views_map, views_ops, views_users
 from ciimap.web.render import render
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -93,8 +95,6 @@ def logout(request: Request, db: DbSession, principal: Reader) -> Any:
 
 def mount(app: FastAPI) -> None:
     """Static files and the page routers (called by ciimap.plugins.web_mount)."""
-    from ciimap.web import views_entities, views_findings, views_map, views_ops, views_users
-
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(router)
     app.include_router(views_map.router)

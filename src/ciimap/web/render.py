@@ -13,9 +13,9 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from ciimap import __version__
-from ciimap.auth.service import Principal
 from ciimap.config import get_settings
 from ciimap.core import entity
+from ciimap.core.deps import Principal
 from ciimap.web.entities import NODE_ENTITY
 from ciimap.web.i18n import Translator, from_accept_language, normalise
 

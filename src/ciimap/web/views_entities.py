@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from ciimap.core import entity
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Conflict, Invalid
-from ciimap.web import entities, forms
+from ciimap.web import domains, entities, forms
 from ciimap.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -108,8 +108,6 @@ def detail_page(request: Request, name: str, obj_id: int, db: DbSession, princip
     view = entities.detail_view(db, spec, obj_id, with_history=principal.can("audit"))
     extra = {}
     if name == "assets":
-        from ciimap.web import domains
-
         extra = domains.asset_extras(db, obj_id)
     return render(
         request,

@@ -15,8 +15,7 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 
 from ciimap.auth import service as auth
-from ciimap.auth.service import Principal
-from ciimap.core.deps import Admin, DbSession
+from ciimap.core.deps import Admin, DbSession, Principal
 from ciimap.core.errors import Conflict, Invalid
 from ciimap.web.i18n import Translator
 from ciimap.web.render import locale_for, render
