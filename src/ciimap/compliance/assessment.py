@@ -498,9 +498,18 @@ def get_result(session: Session, *, result_id: int) -> dict[str, Any]:
     obj = session.get(TestObject, r.object_id)
     assert item is not None and obj is not None
     out = _result_out(r, item, obj)
-    out["evidence"] = list(
-        session.scalars(select(Evidence).where(Evidence.result_id == r.id).order_by(Evidence.id))
-    )
+    out["evidence"] = [
+        {
+            "id": e.id,
+            "result_id": e.result_id,
+            "filename": e.filename,
+            "sha256": e.sha256,
+            "size": e.size,
+            "uploaded_by": e.uploaded_by,
+            "created_at": e.created_at,
+        }
+        for e in session.scalars(select(Evidence).where(Evidence.result_id == r.id).order_by(Evidence.id))
+    ]
     out["links"] = links_of(session, "result", [r.id]).get(r.id, [])
     return out
 
@@ -761,11 +770,13 @@ def _risks(session: Session, assessment_id: int) -> list[dict[str, Any]]:
 def _risk_counts(session: Session, assessment_id: int) -> Counter[str]:
     return Counter(
         dict(
-            session.execute(
-                select(Risk.level, func.count())
-                .where(Risk.assessment_id == assessment_id)
-                .group_by(Risk.level)
-            ).tuples()
+            list(
+                session.execute(
+                    select(Risk.level, func.count())
+                    .where(Risk.assessment_id == assessment_id)
+                    .group_by(Risk.level)
+                ).tuples()
+            )
         )
     )
 
@@ -849,19 +860,29 @@ def describe(session: Session, *, assessment_id: int) -> dict[str, Any]:
         raise NotFound(f"assessment {assessment_id} does not exist")
     out = _out(*row)
     counts = dict(
-        session.execute(
-            select(ItemResult.result, func.count())
-            .where(ItemResult.assessment_id == assessment_id)
-            .group_by(ItemResult.result)
-        ).tuples()
+        list(
+            session.execute(
+                select(ItemResult.result, func.count())
+                .where(ItemResult.assessment_id == assessment_id)
+                .group_by(ItemResult.result)
+            ).tuples()
+        )
     )
     out["results"] = {code: int(counts.get(code, 0)) for code in RESULT_CODES}
     out["unset"] = out["items"] * out["objects"] - sum(out["results"].values())
-    out["test_objects"] = list(
-        session.scalars(
+    out["test_objects"] = [
+        {
+            "id": o.id,
+            "assessment_id": o.assessment_id,
+            "kind": o.kind,
+            "asset_id": o.asset_id,
+            "name": o.name,
+            "description": o.description,
+        }
+        for o in session.scalars(
             select(TestObject).where(TestObject.assessment_id == assessment_id).order_by(TestObject.id)
         )
-    )
+    ]
     out["risks"] = _risks(session, assessment_id)
     return out
 
