@@ -159,7 +159,29 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "feeds": ["feeds", "import", "kev", str(not_kev)],
             "vulns": ["vulns", "list", "--priority", "bogus"],
             "grading": ["grading", "advance", "1", "--to", "review", "--filing-number", "x"],
-            "compliance": None,  # `compliance grade` takes bounded options only (usage errors, exit 2)
+            "compliance": [
+                "compliance",
+                "conclude",
+                "--score",
+                "100.5",
+                "--high-risks",
+                "0",
+                "--medium-risks",
+                "0",
+            ],
+            "assess": [
+                "assess",
+                "result",
+                "1",
+                "22239-2019:8.1.4.1.a",
+                "--object",
+                "1",
+                "--result",
+                "pass",
+                "--link",
+                "moon:1",
+            ],
+            "rectify": ["rectify", "new", "--result", "1", "--risk", "1"],
         }
     )
     return cases
@@ -182,7 +204,10 @@ def test_refused_input_exits_1_in_every_group(database, run_cli, tmp_path):
         res = run(*argv)
         assert res["rc"] == 1, (group, argv, res)
         _one_line_error(res)
-        if group not in ("import", "feeds"):  # a refused import records its failed run (tests/*/test_*bad_input)
+        if group not in (
+            "import",
+            "feeds",
+        ):  # a refused import records its failed run (tests/*/test_*bad_input)
             assert _audit_count(database) == before, (group, argv)  # refused input changed nothing
 
 

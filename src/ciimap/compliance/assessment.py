@@ -54,7 +54,7 @@ from ciimap.compliance.schemas import (
 )
 from ciimap.config import get_settings
 from ciimap.core import audit, uploads
-from ciimap.core.db import utcnow
+from ciimap.core.db import INSERT_BATCH, chunks, utcnow
 from ciimap.core.errors import Conflict, Invalid, NotFound, TooLarge, check_choice
 from ciimap.inventory import models as inv
 from ciimap.vulns.models import Finding
@@ -593,15 +593,10 @@ def bulk_set(session: Session, *, assessment_id: int, data: BulkIn) -> dict[str,
                 unchanged += 1
             else:
                 changed.append(old.id)
-    if new_rows:
-        session.execute(insert(ItemResult), new_rows)
-    if changed:
-        for start in range(0, len(changed), 1000):
-            session.execute(
-                update(ItemResult)
-                .where(ItemResult.id.in_(changed[start : start + 1000]))
-                .values(**values, updated_at=now)
-            )
+    for rows in chunks(new_rows, INSERT_BATCH):
+        session.execute(insert(ItemResult), rows)
+    for batch in chunks(changed):
+        session.execute(update(ItemResult).where(ItemResult.id.in_(batch)).values(**values, updated_at=now))
     digest = hashlib.sha256(f"{a.id}|{values}|{sorted(item_ids)}|{sorted(obj_ids)}".encode()).hexdigest()
     if new_rows or changed:
         audit.record_bulk(

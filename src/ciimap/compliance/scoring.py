@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ciimap.compliance.models import RESULT_CODES
 from ciimap.config import get_settings
 from ciimap.core.entity import format_validation_error
 from ciimap.core.errors import InputFileError, Invalid
@@ -163,7 +164,7 @@ def score(
     p = profile or load_profile()
     values = p.spec.values
     per_item: dict[int, list[float]] = defaultdict(list)
-    counts = {code: 0 for code in ("pass", "partial", "fail", "na")}
+    counts = dict.fromkeys(RESULT_CODES, 0)
     for row_id, code in results:
         counts[code] += 1
         if code != "na":
