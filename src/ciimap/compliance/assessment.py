@@ -913,30 +913,22 @@ def items(
         q = q.where(AssessmentItem.category == category)
     item_rows = list(session.execute(q.order_by(AssessmentItem.ordinal)))
     rq = select(
-        ItemResult.id,
         ItemResult.item_row_id,
+        ItemResult.id,
         ItemResult.object_id,
         ItemResult.result,
         ItemResult.method,
         ItemResult.assessor,
         ItemResult.notes,
-        ItemResult.updated_at,
     ).where(ItemResult.assessment_id == a.id)
     if object_id is not None:
         rq = rq.where(ItemResult.object_id == object_id)
     cells: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for r in session.execute(rq.order_by(ItemResult.item_row_id, ItemResult.object_id)):
-        cells[r.item_row_id].append(
-            {
-                "id": r.id,
-                "object_id": r.object_id,
-                "result": r.result,
-                "method": r.method,
-                "assessor": r.assessor,
-                "notes": r.notes,
-                "updated_at": r.updated_at,
-            }
-        )
+    keys = ("id", "object_id", "result", "method", "assessor", "notes")
+    for row_id, *cell in session.execute(
+        rq.order_by(ItemResult.item_row_id, ItemResult.object_id)
+    ).tuples():
+        cells[row_id].append(dict(zip(keys, cell, strict=True)))
     n_objects = None
     if result == "unset":
         n_objects = (

@@ -408,7 +408,7 @@ class RiskRead(BaseModel):
 
 
 class CellRead(BaseModel):
-    """A result in the workspace grid."""
+    """A result in the workspace grid (its evidence, links and times: ``GET /results/{id}``)."""
 
     id: int
     object_id: int
@@ -416,7 +416,6 @@ class CellRead(BaseModel):
     method: Method | None
     assessor: str | None
     notes: str | None
-    updated_at: UtcDateTime
 
 
 class ItemRow(BaseModel):
