@@ -174,3 +174,25 @@ def test_a_later_pass_on_the_same_item_and_object_verifies_open_items(database, 
         )
     assert bulk["verified_rectifications"] == [r_room]
     assert _show(database, r_room)["status"] == "verified"
+
+
+def test_a_bulk_pass_that_leaves_a_fail_in_place_verifies_nothing(database, amap) -> None:
+    first = new_assessment(database, amap["l3"], started_on=dt.date(2025, 11, 1))
+    obj = add_object(database, first, asset_id=amap["a1"])
+    rect = _new(database, result_id=_set(database, first, obj, "fail")["id"])
+    second = new_assessment(database, amap["l3"], include_assets=True)
+    with database.read_session() as s:
+        obj2 = next(
+            o["id"]
+            for o in assessment.describe(s, assessment_id=second)["test_objects"]
+            if o["asset_id"] == amap["a1"]
+        )
+    _set(database, second, obj2, "fail")  # still failing on re-assessment
+    with database.unit_of_work() as s:
+        kept = assessment.bulk_set(s, assessment_id=second, data=BulkIn(result="pass", only_unset=True))
+    assert kept["verified_rectifications"] == [] and kept["created"] == 211 * 2 - 1
+    assert _show(database, rect)["status"] == "open"
+    with database.unit_of_work() as s:
+        fixed = assessment.bulk_set(s, assessment_id=second, data=BulkIn(result="pass", items=[ITEM]))
+    assert fixed["verified_rectifications"] == [rect] and fixed["updated"] == 1
+    assert _show(database, rect)["status"] == "verified"

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -406,38 +406,47 @@ def add_object(session: Session, *, assessment_id: int, data: TestObjectIn) -> T
 
 
 def _verify_rectifications(
-    session: Session, a: Assessment, item: AssessmentItem, obj: TestObject
+    session: Session, a: Assessment, pairs: list[tuple[AssessmentItem, TestObject]]
 ) -> list[int]:
-    """A 符合 result of a later assessment verifies the open rectifications of the same system, item and
-    object (an asset by id, another object by name); each change is audited."""
-    same_object = (
-        Rectification.object_asset_id == obj.asset_id
-        if obj.asset_id is not None
-        else and_(Rectification.object_asset_id.is_(None), Rectification.object_name == obj.name)
-    )
+    """符合 results of a later assessment verify the open rectifications of the same system, item and
+    object (an asset by id, another object by name); each change is audited. One query for any number
+    of pairs (a bulk set)."""
+    if not pairs:
+        return []
     earlier = select(Assessment.id).where(
         Assessment.system_id == a.system_id, Assessment.started_on <= a.started_on
     )
-    rows = list(
-        session.scalars(
-            select(Rectification).where(
-                Rectification.system_id == a.system_id,
-                Rectification.item_key == item.item_key,
-                Rectification.status.in_(RECT_OPEN),
-                Rectification.assessment_id != a.id,
-                Rectification.assessment_id.in_(earlier),
-                same_object,
-            )
-        )
+    keys = sorted({item.item_key for item, _ in pairs})
+    q = select(Rectification).where(
+        Rectification.system_id == a.system_id,
+        Rectification.status.in_(RECT_OPEN),
+        Rectification.assessment_id != a.id,
+        Rectification.assessment_id.in_(earlier),
     )
-    for r in rows:
+    if len(keys) == 1:  # one result saved: the indexed (system, item_key, status) lookup
+        q = q.where(Rectification.item_key == keys[0])
+    wanted: dict[tuple[str, int | None, str | None], tuple[AssessmentItem, TestObject]] = {}
+    for item, obj in pairs:
+        ident = (item.item_key, obj.asset_id, None if obj.asset_id is not None else obj.name)
+        wanted[ident] = (item, obj)
+    verified: list[int] = []
+    for r in session.scalars(q.order_by(Rectification.id)):
+        if r.item_key is None:
+            continue
+        hit = wanted.get(
+            (r.item_key, r.object_asset_id, None if r.object_asset_id is not None else r.object_name)
+        )
+        if hit is None:
+            continue
+        item, obj = hit
         r.status = "verified"
         r.verified_on = grading._today()
         r.verified_by_assessment_id = a.id
         r.verification_note = (
             f"复测符合 / verified: assessment {a.id} ({a.cycle}), {item.item_id} on '{obj.name}'"
         )
-    return [r.id for r in rows]
+        verified.append(r.id)
+    return verified
 
 
 def _result_out(
@@ -483,7 +492,7 @@ def set_result(session: Session, *, assessment_id: int, data: ResultIn) -> dict[
         ) from None
     if data.links:
         _add_links(session, "result", r.id, data.links)
-    verified = _verify_rectifications(session, a, item, obj) if data.result == "pass" else []
+    verified = _verify_rectifications(session, a, [(item, obj)]) if data.result == "pass" else []
     session.flush()
     out = _result_out(r, item, obj, verified)
     out["links"] = links_of(session, "result", [r.id]).get(r.id, []) if data.links else []
@@ -572,10 +581,13 @@ def bulk_set(session: Session, *, assessment_id: int, data: BulkIn) -> dict[str,
     now = utcnow()
     new_rows: list[dict[str, Any]] = []
     changed: list[int] = []
+    written: list[tuple[AssessmentItem, TestObject]] = []  # pairs that now hold this result
     unchanged = 0
     for it in items:
         for o in objs:
             old = existing.get((it.id, o.id))
+            if old is None or not data.only_unset:
+                written.append((it, o))
             if old is None:
                 new_rows.append(
                     {
@@ -615,10 +627,8 @@ def bulk_set(session: Session, *, assessment_id: int, data: BulkIn) -> dict[str,
             },
         )
     verified: list[int] = []
-    if data.result == "pass" and (new_rows or changed):
-        for it in items:
-            for o in objs:
-                verified += _verify_rectifications(session, a, it, o)
+    if data.result == "pass":
+        verified = _verify_rectifications(session, a, written)
     session.flush()
     return {
         "assessment_id": a.id,
@@ -925,9 +935,7 @@ def items(
         rq = rq.where(ItemResult.object_id == object_id)
     cells: dict[int, list[dict[str, Any]]] = defaultdict(list)
     keys = ("id", "object_id", "result", "method", "assessor", "notes")
-    for row_id, *cell in session.execute(
-        rq.order_by(ItemResult.item_row_id, ItemResult.object_id)
-    ).tuples():
+    for row_id, *cell in session.execute(rq.order_by(ItemResult.item_row_id, ItemResult.object_id)).tuples():
         cells[row_id].append(dict(zip(keys, cell, strict=True)))
     n_objects = None
     if result == "unset":
