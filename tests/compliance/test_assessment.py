@@ -317,3 +317,14 @@ def test_the_workspace_of_unset_items_and_one_object(database, amap) -> None:
     with pytest.raises(Invalid), database.read_session() as s:
         assessment.items(s, assessment_id=aid, result="bogus")
     assert o2 != o1
+
+
+def test_another_catalog_can_be_assessed_and_an_unknown_one_is_404(database, amap) -> None:
+    cii = load_catalog("39204-2022")
+    aid = new_assessment(database, amap["l3"], catalog="39204-2022", kind="external", body="关保测评机构")
+    with database.read_session() as s:
+        d = assessment.describe(s, assessment_id=aid)
+    assert (d["catalog"], d["items"]) == ("39204-2022", len(items_for(cii, 3)))
+    with pytest.raises(NotFound, match="no catalog"):
+        new_assessment(database, amap["l4"], catalog="nope")
+    assert count(database, Assessment) == 1

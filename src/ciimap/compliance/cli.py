@@ -1,5 +1,6 @@
 """``ciimap grading ...`` (定级 and 备案 per system) and ``ciimap compliance grade`` (the level of two
-judgements, nothing stored)."""
+judgements, nothing stored). The ``assess`` and ``rectify`` groups and ``compliance conclude`` live in
+``assess_cli.py`` and are listed in ``GROUPS`` here."""
 
 from __future__ import annotations
 
