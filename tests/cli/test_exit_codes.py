@@ -159,7 +159,29 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "feeds": ["feeds", "import", "kev", str(not_kev)],
             "vulns": ["vulns", "list", "--priority", "bogus"],
             "grading": ["grading", "advance", "1", "--to", "review", "--filing-number", "x"],
-            "compliance": None,  # `compliance grade` takes bounded options only (usage errors, exit 2)
+            "compliance": [
+                "compliance",
+                "conclude",
+                "--score",
+                "100.5",
+                "--high-risks",
+                "0",
+                "--medium-risks",
+                "0",
+            ],
+            "assess": [
+                "assess",
+                "result",
+                "1",
+                "22239-2019:8.1.4.1.a",
+                "--object",
+                "1",
+                "--result",
+                "pass",
+                "--link",
+                "moon:1",
+            ],
+            "rectify": ["rectify", "new", "--result", "1", "--risk", "1"],
         }
     )
     return cases

@@ -2,7 +2,8 @@
 
 ``build(db, n)`` writes ``n`` rows of every listed thing (organisations, contacts, sites, zones,
 vendors and their profiles, products, systems, services, scan scopes and schedules, scenarios,
-rollout plans, substitution plans, import runs, jobs, users, advisories) and ``2 n`` assets, each
+rollout plans, substitution plans, import runs, jobs, users, advisories, gradings, assessments with
+results, risks, rectifications and evidence) and ``2 n`` assets, each
 with an address, an endpoint, a software row, a change event and a vulnerability finding. Rows go
 through the ORM and the domain services (so the audit hooks and each service's own checks run),
 never through the API: the requests are what the tests count.
@@ -11,12 +12,23 @@ never through the API: the requests are what the tests count.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ciimap.auth import service as auth
+from ciimap.compliance import assessment, rectification
 from ciimap.compliance import service as grading
-from ciimap.compliance.schemas import AdvanceIn, GradingIn
+from ciimap.compliance.schemas import (
+    AdvanceIn,
+    AssessmentIn,
+    GradingIn,
+    RectificationIn,
+    ResultIn,
+    RiskIn,
+    TestObjectIn,
+)
 from ciimap.core.db import Database, utcnow
 from ciimap.core.jobs import Job
 from ciimap.discovery import schedules as scan_schedules
@@ -362,7 +374,13 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
                 ),
             )
         gradings.append(g.id)
+    assessments, results, risks, rects, evidence = _assessments(s, out)
     out.first.update(
+        assessment=assessments[0],
+        result=results[0],
+        risk=risks[0],
+        rectification=rects[0],
+        evidence=evidence[0],
         grading=gradings[0],
         plan=plan_ids[0],
         scope=scopes[0].name,
@@ -373,3 +391,55 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
         job=jobs[0].id,
         finding=findings[0].id,
     )
+
+
+def _assessments(s: Any, out: Seeded) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+    """An assessment per system (its assets and a document as test objects), a failed and a passed
+    result on each object with links, a high risk, a rectification with links and an evidence file."""
+    ids: tuple[list[int], list[int], list[int], list[int], list[int]] = ([], [], [], [], [])
+    aids, rids, risk_ids, rect_ids, ev_ids = ids
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, sys_id in enumerate(out.first["system_ids"]):
+            a = assessment.create_assessment(s, data=AssessmentIn(system_id=sys_id, include_assets=True))
+            assessment.add_object(s, assessment_id=a.id, data=TestObjectIn(name=f"制度{i}", kind="document"))
+            objects = assessment.describe(s, assessment_id=a.id)["test_objects"]
+            for obj in objects:
+                links = [{"target_type": "asset", "target_id": obj["asset_id"]}] if obj["asset_id"] else []
+                fail = assessment.set_result(
+                    s,
+                    assessment_id=a.id,
+                    data=ResultIn(
+                        item="22239-2019:8.1.4.1.a", object_id=obj["id"], result="fail", links=links
+                    ),
+                )
+                assessment.set_result(
+                    s,
+                    assessment_id=a.id,
+                    data=ResultIn(item="22239-2019:8.1.4.1.b", object_id=obj["id"], result="pass"),
+                )
+                rids.append(fail["id"])
+                rect = rectification.create(
+                    s,
+                    data=RectificationIn(
+                        result_id=fail["id"],
+                        owner="运维部",
+                        links=[{"target_type": "system", "target_id": sys_id}],
+                    ),
+                )
+                rect_ids.append(rect.id)
+                f = Path(tmp) / f"e{fail['id']}.txt"
+                f.write_text(f"evidence {fail['id']}", "utf-8")
+                ev_ids.append(assessment.attach_evidence(s, result_id=fail["id"], source=f).id)
+            risk = assessment.add_risk(
+                s,
+                assessment_id=a.id,
+                data=RiskIn(
+                    level="high",
+                    description=f"风险{i}",
+                    item="22239-2019:8.1.4.1.a",
+                    links=[{"target_type": "system", "target_id": sys_id}],
+                ),
+            )
+            risk_ids.append(risk["id"])
+            aids.append(a.id)
+    return ids

@@ -77,6 +77,20 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/supply/plans/{plan_id}": [f"/api/supply/plans/{first['plan']}"],
         "/api/vulns/findings/{finding_id}": [f"/api/vulns/findings/{first['finding']}"],
         "/api/compliance/gradings/{grading_id}": [f"/api/compliance/gradings/{first['grading']}"],
+        "/api/compliance/assessments/{assessment_id}": [f"/api/compliance/assessments/{first['assessment']}"],
+        "/api/compliance/assessments/{assessment_id}/items": [
+            f"/api/compliance/assessments/{first['assessment']}/items",
+            f"/api/compliance/assessments/{first['assessment']}/items?result=unset",
+        ],
+        "/api/compliance/assessments/{assessment_id}/score": [
+            f"/api/compliance/assessments/{first['assessment']}/score"
+        ],
+        "/api/compliance/results/{result_id}": [f"/api/compliance/results/{first['result']}"],
+        "/api/compliance/evidence/{evidence_id}": [f"/api/compliance/evidence/{first['evidence']}"],
+        "/api/compliance/rectifications/{rectification_id}": [
+            f"/api/compliance/rectifications/{first['rectification']}"
+        ],
+        "/api/compliance/conclude": ["/api/compliance/conclude?score=85&high_risks=0&medium_risks=1"],
         "/api/compliance/grade": [
             "/api/compliance/grade?s_object=rights&s_degree=especially_serious&a_object=order&a_degree=general"
         ],

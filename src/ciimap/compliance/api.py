@@ -4,19 +4,50 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import FileResponse
 
-from ciimap.compliance import service
-from ciimap.compliance.models import GradingState, HarmDegree, HarmObject
+from ciimap.compliance import assessment, rectification, scoring, service
+from ciimap.compliance.models import (
+    AssessmentKind,
+    AssessmentState,
+    GradingState,
+    HarmDegree,
+    HarmObject,
+    RectStatus,
+)
 from ciimap.compliance.schemas import (
     AdvanceIn,
+    AssessmentDetail,
+    AssessmentIn,
+    AssessmentRead,
+    BulkIn,
+    BulkRead,
+    CloseIn,
+    ConcludeRead,
+    EvidenceRead,
     GradeResult,
     GradingIn,
     GradingRead,
     GradingUpdate,
+    ItemRow,
     Judgement,
+    LinkIn,
+    LinkRead,
     MatrixRead,
+    ProgressRead,
+    RectificationIn,
+    RectificationRead,
+    RectificationUpdate,
+    ResultIn,
+    ResultRead,
+    RiskIn,
+    RiskRead,
+    ScoreRead,
+    TestObjectIn,
+    TestObjectRead,
 )
+from ciimap.core import uploads
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.openapi import NOT_FOUND
 from ciimap.core.schemas import Int32
@@ -104,3 +135,252 @@ def update_grading(grading_id: Int32, db: DbSession, principal: Writer, changes:
 )
 def advance(grading_id: Int32, db: DbSession, principal: Writer, data: AdvanceIn) -> Any:
     return service.describe(db, grading_id=service.advance(db, grading_id=grading_id, data=data).id)
+
+
+# --- assessments (测评), scoring, rectification (整改) ------------------------------------------------------
+
+
+@router.get(
+    "/conclude", response_model=ConcludeRead, summary="测评结论 of a score and risk counts (nothing stored)"
+)
+def conclude(
+    principal: Reader,
+    score: float = Query(..., description="overall score, 0–100"),
+    high_risks: int = Query(..., ge=0, le=100000),
+    medium_risks: int = Query(..., ge=0, le=100000),
+) -> Any:
+    return scoring.conclude(score, high_risks, medium_risks)
+
+
+@router.get(
+    "/scoring/profile", summary="The scoring profile in force (built-in or CIIMAP_COMPLIANCE_SCORING_PROFILE)"
+)
+def scoring_profile(principal: Reader) -> Any:
+    return scoring.profile_info()
+
+
+@router.get(
+    "/assessments", response_model=list[AssessmentRead], responses=NOT_FOUND, summary="Assessments (测评)"
+)
+def list_assessments(
+    db: DbSession,
+    principal: Reader,
+    system_id: Int32 | None = None,
+    state: AssessmentState | None = None,
+    kind: AssessmentKind | None = None,
+) -> Any:
+    return assessment.list_assessments(db, system_id=system_id, state=state, kind=kind)
+
+
+@router.post(
+    "/assessments",
+    response_model=AssessmentDetail,
+    status_code=201,
+    responses=NOT_FOUND,
+    summary="Start an assessment: the applicable items are chosen by the system's level, S/A and extensions",
+)
+def create_assessment(db: DbSession, principal: Writer, data: AssessmentIn) -> Any:
+    return assessment.describe(db, assessment_id=assessment.create_assessment(db, data=data).id)
+
+
+@router.get(
+    "/assessments/{assessment_id}",
+    response_model=AssessmentDetail,
+    responses=NOT_FOUND,
+    summary="One assessment: counts, test objects, risk register",
+)
+def get_assessment(assessment_id: Int32, db: DbSession, principal: Reader) -> Any:
+    return assessment.describe(db, assessment_id=assessment_id)
+
+
+@router.get(
+    "/assessments/{assessment_id}/items",
+    response_model=list[ItemRow],
+    responses=NOT_FOUND,
+    summary="The workspace: items with their results per test object",
+)
+def assessment_items(
+    assessment_id: Int32,
+    db: DbSession,
+    principal: Reader,
+    category: str | None = Query(None, max_length=60),
+    result: str | None = Query(None, description="pass | partial | fail | na | unset"),
+    object_id: Int32 | None = None,
+) -> Any:
+    return assessment.items(
+        db, assessment_id=assessment_id, category=category, result=result, object_id=object_id
+    )
+
+
+@router.get(
+    "/assessments/{assessment_id}/score",
+    response_model=ScoreRead,
+    responses=NOT_FOUND,
+    summary="Control-point and overall scores, risk counts and the conclusion they give",
+)
+def assessment_score(assessment_id: Int32, db: DbSession, principal: Reader) -> Any:
+    return assessment.score(db, assessment_id=assessment_id)
+
+
+@router.post(
+    "/assessments/{assessment_id}/objects",
+    response_model=TestObjectRead,
+    status_code=201,
+    responses=NOT_FOUND,
+    summary="Add a test object (测评对象): an asset or a named object",
+)
+def add_object(assessment_id: Int32, db: DbSession, principal: Writer, data: TestObjectIn) -> Any:
+    return assessment.add_object(db, assessment_id=assessment_id, data=data)
+
+
+@router.put(
+    "/assessments/{assessment_id}/results",
+    response_model=ResultRead,
+    responses=NOT_FOUND,
+    summary="Save one item × test object result",
+)
+def set_result(assessment_id: Int32, db: DbSession, principal: Writer, data: ResultIn) -> Any:
+    return assessment.set_result(db, assessment_id=assessment_id, data=data)
+
+
+@router.post(
+    "/assessments/{assessment_id}/results/bulk",
+    response_model=BulkRead,
+    responses=NOT_FOUND,
+    summary="One result for many items × test objects (one transaction)",
+)
+def bulk_set(assessment_id: Int32, db: DbSession, principal: Writer, data: BulkIn) -> Any:
+    return assessment.bulk_set(db, assessment_id=assessment_id, data=data)
+
+
+@router.post(
+    "/assessments/{assessment_id}/risks",
+    response_model=RiskRead,
+    status_code=201,
+    responses=NOT_FOUND,
+    summary="Add a risk to the register (high / medium / low)",
+)
+def add_risk(assessment_id: Int32, db: DbSession, principal: Writer, data: RiskIn) -> Any:
+    return assessment.add_risk(db, assessment_id=assessment_id, data=data)
+
+
+@router.delete(
+    "/assessments/{assessment_id}/risks/{risk_id}",
+    status_code=204,
+    responses=NOT_FOUND,
+    summary="Remove a risk",
+)
+def delete_risk(assessment_id: Int32, risk_id: Int32, db: DbSession, principal: Writer) -> None:
+    assessment.delete_risk(db, assessment_id=assessment_id, risk_id=risk_id)
+
+
+@router.post(
+    "/assessments/{assessment_id}/close",
+    response_model=AssessmentDetail,
+    responses=NOT_FOUND,
+    summary="Close: score, risk counts and conclusion are kept, results fixed",
+)
+def close_assessment(assessment_id: Int32, db: DbSession, principal: Writer, data: CloseIn) -> Any:
+    assessment.close(db, assessment_id=assessment_id, closed_on=data.closed_on)
+    return assessment.describe(db, assessment_id=assessment_id)
+
+
+@router.get("/results/{result_id}", response_model=ResultRead, responses=NOT_FOUND, summary="One result")
+def get_result(result_id: Int32, db: DbSession, principal: Reader) -> Any:
+    return assessment.get_result(db, result_id=result_id)
+
+
+@router.post(
+    "/results/{result_id}/evidence",
+    response_model=EvidenceRead,
+    status_code=201,
+    responses=NOT_FOUND,
+    summary="Upload an evidence file (stored with its SHA-256; over CIIMAP_MAX_UPLOAD_MB: 413)",
+)
+def add_evidence(result_id: Int32, db: DbSession, principal: Writer, file: UploadFile = File(...)) -> Any:
+    up = uploads.store([file])
+    try:
+        return assessment.attach_evidence(db, result_id=result_id, source=up.paths[0], filename=file.filename)
+    finally:
+        uploads.discard(up.folder)
+
+
+@router.get("/evidence/{evidence_id}", responses=NOT_FOUND, summary="Download an evidence file")
+def get_evidence(evidence_id: Int32, db: DbSession, principal: Reader) -> Any:
+    path, name = assessment.evidence_file(db, evidence_id=evidence_id)
+    return FileResponse(path, filename=name, media_type="application/octet-stream")
+
+
+@router.post(
+    "/links", response_model=LinkRead, status_code=201, responses=NOT_FOUND, summary="Link to a map record"
+)
+def add_link(db: DbSession, principal: Writer, data: LinkIn) -> Any:
+    return assessment.add_link(db, data=data)
+
+
+@router.delete("/links/{link_id}", status_code=204, responses=NOT_FOUND, summary="Remove a link")
+def remove_link(link_id: Int32, db: DbSession, principal: Writer) -> None:
+    assessment.remove_link(db, link_id=link_id)
+
+
+@router.get(
+    "/rectifications",
+    response_model=list[RectificationRead],
+    responses=NOT_FOUND,
+    summary="Rectification items (整改)",
+)
+def list_rectifications(
+    db: DbSession,
+    principal: Reader,
+    system_id: Int32 | None = None,
+    assessment_id: Int32 | None = None,
+    status: RectStatus | None = None,
+    overdue: bool = False,
+) -> Any:
+    return rectification.list_rectifications(
+        db, system_id=system_id, assessment_id=assessment_id, status=status, overdue=overdue
+    )
+
+
+@router.get(
+    "/rectifications/progress",
+    response_model=list[ProgressRead],
+    responses=NOT_FOUND,
+    summary="整改进度 per system",
+)
+def rectification_progress(db: DbSession, principal: Reader, system_id: Int32 | None = None) -> Any:
+    return rectification.progress(db, system_id=system_id)
+
+
+@router.get(
+    "/rectifications/{rectification_id}",
+    response_model=RectificationRead,
+    responses=NOT_FOUND,
+    summary="One rectification item",
+)
+def get_rectification(rectification_id: Int32, db: DbSession, principal: Reader) -> Any:
+    return rectification.describe(db, rectification_id=rectification_id)
+
+
+@router.post(
+    "/rectifications",
+    response_model=RectificationRead,
+    status_code=201,
+    responses=NOT_FOUND,
+    summary="A rectification of a 不符合 / 部分符合 result or a high or medium risk",
+)
+def create_rectification(db: DbSession, principal: Writer, data: RectificationIn) -> Any:
+    return rectification.describe(db, rectification_id=rectification.create(db, data=data).id)
+
+
+@router.patch(
+    "/rectifications/{rectification_id}",
+    response_model=RectificationRead,
+    responses=NOT_FOUND,
+    summary="Change owner, plan, due date or status",
+)
+def update_rectification(
+    rectification_id: Int32, db: DbSession, principal: Writer, changes: RectificationUpdate
+) -> Any:
+    rectification.update(db, rectification_id=rectification_id, changes=changes)
+    return rectification.describe(db, rectification_id=rectification_id)

@@ -1,5 +1,6 @@
 """``ciimap grading ...`` (定级 and 备案 per system) and ``ciimap compliance grade`` (the level of two
-judgements, nothing stored)."""
+judgements, nothing stored). The ``assess`` and ``rectify`` groups and ``compliance conclude`` live in
+``assess_cli.py`` and are listed in ``GROUPS`` here."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import typer
 from pydantic import BaseModel, ValidationError
 
-from ciimap.compliance import service
+from ciimap.compliance import assess_cli, service
 from ciimap.compliance.catalogs import commands as catalog_commands
 from ciimap.compliance.models import (
     EXTENSIONS,
@@ -29,8 +30,14 @@ from ciimap.core.schemas import INT32_MAX
 
 app = typer.Typer(help="Grading and filing (定级备案, GB/T 22240-2020) per system", no_args_is_help=True)
 compliance_app = typer.Typer(help="Compliance (等级保护 + 关基保护)", no_args_is_help=True)
-GROUPS = [("grading", app), ("compliance", compliance_app)]
+GROUPS = [
+    ("grading", app),
+    ("compliance", compliance_app),
+    ("assess", assess_cli.assess_app),
+    ("rectify", assess_cli.rectify_app),
+]
 catalog_commands.register(compliance_app)  # catalog, catalogs, catalog-export, catalog-import
+assess_cli.register(compliance_app)  # conclude
 
 JSON_OPT = typer.Option(False, "--json", help="machine-readable output")
 DATE = ["%Y-%m-%d"]

@@ -11,10 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, get_args
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ciimap.core.db import Base, TimestampMixin
+from ciimap.core.db import Base, TimestampMixin, utcnow
 
 # Vocabularies, each declared once (Literal for the schemas and the CLI, the tuple of its values for checks).
 #: 受侵害的客体: 公民、法人和其他组织的合法权益 / 社会秩序、公共利益 / 国家安全.
@@ -113,3 +126,254 @@ class Grading(TimestampMixin, Base):
     filing_number: Mapped[str | None] = mapped_column(String(64))
     filing_date: Mapped[dt.date | None] = mapped_column(Date)
     police_unit: Mapped[str | None] = mapped_column(String(200))
+
+
+# --- assessment (测评), scoring and rectification (整改): docs/compliance-assessment.md -----------------
+
+#: 测评结论 per item and test object (GB/T 28448-2019): 符合 / 部分符合 / 不符合 / 不适用 (not scored).
+ResultCode = Literal["pass", "partial", "fail", "na"]
+#: 测评方法: 访谈 / 核查 / 测试.
+Method = Literal["interview", "check", "test"]
+#: 自行测评 (self-assessment) or 等级测评 by an outside body (its name in ``body``).
+AssessmentKind = Literal["self", "external"]
+AssessmentState = Literal["open", "closed"]
+#: 测评对象: an asset of the map, or a named non-asset object (a policy document, a room, a person...).
+ObjectKind = Literal["asset", "document", "room", "person", "other"]
+#: 风险等级 of a risk in an assessment's register (高 / 中 / 低).
+RiskLevel = Literal["high", "medium", "low"]
+#: 整改 status: ``verified`` (checked fixed, by hand or by a later assessment) and ``cancelled`` are final.
+RectStatus = Literal["open", "in_progress", "done", "verified", "cancelled"]
+#: Map records a result, a risk or a rectification can point at (``supplier`` = a vendor row).
+LinkTarget = Literal["asset", "finding", "supplier", "system", "contact"]
+#: What carries links.
+LinkOwner = Literal["result", "risk", "rectification"]
+#: 测评结论 of an assessment (2021 report template): 优 / 良 / 中 / 差.
+Conclusion = Literal["优", "良", "中", "差"]
+
+RESULT_CODES: tuple[str, ...] = get_args(ResultCode)
+METHODS: tuple[str, ...] = get_args(Method)
+ASSESSMENT_KINDS: tuple[str, ...] = get_args(AssessmentKind)
+ASSESSMENT_STATES: tuple[str, ...] = get_args(AssessmentState)
+OBJECT_KINDS: tuple[str, ...] = get_args(ObjectKind)
+RISK_LEVELS: tuple[str, ...] = get_args(RiskLevel)
+RECT_STATUSES: tuple[str, ...] = get_args(RectStatus)
+LINK_TARGETS: tuple[str, ...] = get_args(LinkTarget)
+LINK_OWNERS: tuple[str, ...] = get_args(LinkOwner)
+CONCLUSIONS: tuple[str, ...] = get_args(Conclusion)
+#: Rectifications still to be worked on (a later 符合 result verifies them).
+RECT_OPEN: tuple[str, ...] = ("open", "in_progress", "done")
+#: Results that can become a rectification item.
+RECTIFIABLE: tuple[str, ...] = ("fail", "partial")
+
+LABELS.update(
+    {
+        "pass": ("符合", "compliant"),
+        "partial": ("部分符合", "partially compliant"),
+        "fail": ("不符合", "non-compliant"),
+        "na": ("不适用", "not applicable"),
+        "interview": ("访谈", "interview"),
+        "check": ("核查", "inspection"),
+        "test": ("测试", "testing"),
+        "self": ("自行测评", "self-assessment"),
+        "external": ("等级测评机构测评", "assessment by an outside body"),
+        "open": ("进行中", "open"),
+        "closed": ("已完成", "closed"),
+        "high": ("高风险", "high risk"),
+        "medium": ("中风险", "medium risk"),
+        "low": ("低风险", "low risk"),
+        "in_progress": ("整改中", "in progress"),
+        "done": ("已完成整改", "done"),
+        "verified": ("已验证", "verified"),
+        "cancelled": ("已取消", "cancelled"),
+    }
+)
+
+
+class Assessment(TimestampMixin, Base):
+    """测评: one assessment of a system in one cycle, against the items chosen when it was created."""
+
+    __tablename__ = "compliance_assessment"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("system_id", "cycle", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("system.id", ondelete="CASCADE"), index=True)
+    #: The filed grading the levels were taken from (None: from the system's mlps_* fields).
+    grading_id: Mapped[int | None] = mapped_column(ForeignKey("compliance_grading.id", ondelete="SET NULL"))
+    #: "2026" (yearly), "2026-H2" (half-yearly), "2026-Q1" (quarterly): see ``assessment.cycle_label``.
+    cycle: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="self")
+    #: 测评机构 (kind ``external``).
+    body: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    catalog: Mapped[str] = mapped_column(String(40))
+    catalog_version: Mapped[str] = mapped_column(String(40))
+    level: Mapped[int] = mapped_column(Integer)
+    s_level: Mapped[int] = mapped_column(Integer)
+    a_level: Mapped[int] = mapped_column(Integer)
+    extensions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: "grading" or "system": where the levels came from.
+    level_source: Mapped[str] = mapped_column(String(16))
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    #: The next assessment is due by then (cycle rule of the level).
+    next_due: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: Set when closed: the score, conclusion, risk counts and the scoring profile used.
+    score: Mapped[float | None] = mapped_column(Float)
+    conclusion: Mapped[str | None] = mapped_column(String(4))
+    high_risks: Mapped[int | None] = mapped_column(Integer)
+    medium_risks: Mapped[int | None] = mapped_column(Integer)
+    profile: Mapped[str | None] = mapped_column(String(100))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class AssessmentItem(Base):
+    """An item selected for an assessment (a snapshot of the catalog at creation; written in bulk)."""
+
+    __tablename__ = "compliance_assessment_item"
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "item_id"),
+        Index("ix_compliance_assessment_item_key", "assessment_id", "item_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        # named: the conventional name is longer than PostgreSQL's 63 characters
+        ForeignKey(
+            "compliance_assessment.id", ondelete="CASCADE", name="fk_compliance_assessment_item_assessment"
+        )
+    )
+    ordinal: Mapped[int] = mapped_column(Integer)
+    #: The id at the level it applies at ("22239-2019:8.1.4.1.a") and the stable key of the item.
+    item_id: Mapped[str] = mapped_column(String(80))
+    item_key: Mapped[str] = mapped_column(String(80))
+    level: Mapped[int] = mapped_column(Integer)
+    part: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(60))
+    control_point: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(16))
+
+
+class TestObject(TimestampMixin, Base):
+    """测评对象: an asset of the system (``asset_id``) or a named object (document, room...)."""
+
+    __tablename__ = "compliance_test_object"
+    __test__ = False  # not a pytest class
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "name"),
+        UniqueConstraint("assessment_id", "asset_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("compliance_assessment.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class ItemResult(TimestampMixin, Base):
+    """The result of one item on one test object, with method, assessor and notes."""
+
+    __tablename__ = "compliance_item_result"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("item_row_id", "object_id"),
+        Index("ix_compliance_item_result_assessment_id", "assessment_id"),
+        Index("ix_compliance_item_result_object_id", "object_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("compliance_assessment.id", ondelete="CASCADE"))
+    item_row_id: Mapped[int] = mapped_column(ForeignKey("compliance_assessment_item.id", ondelete="CASCADE"))
+    object_id: Mapped[int] = mapped_column(ForeignKey("compliance_test_object.id", ondelete="CASCADE"))
+    result: Mapped[str] = mapped_column(String(8))
+    method: Mapped[str | None] = mapped_column(String(16))
+    assessor: Mapped[str | None] = mapped_column(String(100))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Evidence(Base):
+    """An evidence file of a result, stored once by content under ``data_dir/evidence/``."""
+
+    __tablename__ = "compliance_evidence"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(
+        ForeignKey("compliance_item_result.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Link(Base):
+    """A result, risk or rectification pointing at a map record (asset, finding, supplier...)."""
+
+    __tablename__ = "compliance_link"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("owner_type", "owner_id", "target_type", "target_id"),
+        Index("ix_compliance_link_target", "target_type", "target_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_type: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    target_type: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Risk(TimestampMixin, Base):
+    """风险: an entry of an assessment's risk register (high and medium ones count in the conclusion)."""
+
+    __tablename__ = "compliance_risk"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("compliance_assessment.id", ondelete="CASCADE"), index=True
+    )
+    item_row_id: Mapped[int | None] = mapped_column(
+        ForeignKey("compliance_assessment_item.id", ondelete="SET NULL")
+    )
+    object_id: Mapped[int | None] = mapped_column(
+        ForeignKey("compliance_test_object.id", ondelete="SET NULL")
+    )
+    level: Mapped[str] = mapped_column(String(8))
+    description: Mapped[str] = mapped_column(Text)
+    #: 缓解措施: what lowers the risk (T/ISEAA 001-2020 judges high risks with them).
+    compensating: Mapped[str | None] = mapped_column(Text)
+
+
+class Rectification(TimestampMixin, Base):
+    """整改: work to fix a 不符合 / 部分符合 result or a high risk, until verified."""
+
+    __tablename__ = "compliance_rectification"
+    __audited__ = True
+    __table_args__ = (Index("ix_compliance_rectification_system_item", "system_id", "item_key", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("system.id", ondelete="CASCADE"))
+    assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("compliance_assessment.id", ondelete="SET NULL")
+    )
+    result_id: Mapped[int | None] = mapped_column(
+        ForeignKey("compliance_item_result.id", ondelete="SET NULL"), index=True
+    )
+    risk_id: Mapped[int | None] = mapped_column(ForeignKey("compliance_risk.id", ondelete="SET NULL"))
+    #: The item and test object it is about: a later assessment's 符合 on the same pair verifies it.
+    item_key: Mapped[str | None] = mapped_column(String(80))
+    item_id: Mapped[str | None] = mapped_column(String(80))
+    object_asset_id: Mapped[int | None] = mapped_column(Integer)
+    object_name: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    owner_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"))
+    owner_text: Mapped[str | None] = mapped_column(String(200))
+    plan: Mapped[str | None] = mapped_column(Text)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    verification_note: Mapped[str | None] = mapped_column(Text)
+    verified_on: Mapped[dt.date | None] = mapped_column(Date)
+    verified_by_assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey(
+            "compliance_assessment.id", ondelete="SET NULL", name="fk_compliance_rectification_verified_by"
+        )
+    )

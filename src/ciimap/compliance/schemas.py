@@ -12,11 +12,21 @@ from ciimap.compliance.models import (
     HARM_DEGREES,
     HARM_OBJECTS,
     AdvanceTo,
+    AssessmentKind,
+    AssessmentState,
+    Conclusion,
     Extension,
     GradingState,
     HarmDegree,
     HarmObject,
+    LinkOwner,
+    LinkTarget,
+    Method,
+    ObjectKind,
     ObjectType,
+    RectStatus,
+    ResultCode,
+    RiskLevel,
 )
 from ciimap.core.schemas import Int32, ReadSchema, Schema, UtcDateTime
 
@@ -202,3 +212,339 @@ class MatrixFile(BaseModel):
 class MatrixRead(MatrixFile):
     #: "built-in" or the path of the file that replaced it (CIIMAP_GRADING_MATRIX).
     source: str
+
+
+# --- assessment (测评), scoring and rectification (整改) ------------------------------------------------
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Note = Annotated[str, Field(max_length=4000)]
+ItemRef = Annotated[str, Field(min_length=1, max_length=80)]
+Cycle = Annotated[str, Field(pattern=r"^\d{4}(-(H[12]|Q[1-4]))?$")]
+
+
+class LinkRef(Schema):
+    """A map record: ``asset``, ``finding``, ``supplier`` (a vendor), ``system`` or ``contact`` by id."""
+
+    target_type: LinkTarget
+    target_id: Int32
+
+
+class AssessmentIn(Schema):
+    system_id: Int32
+    kind: AssessmentKind = "self"
+    #: 测评机构: needed for ``external``.
+    body: Name | None = None
+    #: Default: the cycle of ``started_on`` by the level's rule (``2026``, ``2026-H2``).
+    cycle: Cycle | None = None
+    #: Default: today.
+    started_on: dt.date | None = None
+    catalog: Annotated[str, Field(min_length=1, max_length=40)] = "22239-2019"
+    notes: Note | None = None
+    #: Add every asset of the system as a test object.
+    include_assets: bool = False
+
+    @model_validator(mode="after")
+    def _body(self) -> AssessmentIn:
+        if self.kind == "external" and not self.body:
+            raise ValueError("an assessment by an outside body (kind external) needs the body's name")
+        if self.kind == "self" and self.body:
+            raise ValueError("body goes with kind external only")
+        return self
+
+
+class TestObjectIn(Schema):
+    """An asset of the map (``asset_id``) or a named object (``name`` with a ``kind``)."""
+
+    __test__ = False
+    asset_id: Int32 | None = None
+    name: Name | None = None
+    kind: ObjectKind | None = None
+    description: Note | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> TestObjectIn:
+        if self.asset_id is None and not self.name:
+            raise ValueError("give asset_id or a name")
+        if self.asset_id is not None and self.kind not in (None, "asset"):
+            raise ValueError("an object with asset_id is of kind asset")
+        if self.asset_id is None and self.kind == "asset":
+            raise ValueError("kind asset needs asset_id")
+        return self
+
+
+class ResultIn(Schema):
+    """One item × test object: ``item`` is the item's id (``22239-2019:8.1.4.1.a``) or its stable key."""
+
+    item: ItemRef
+    object_id: Int32
+    result: ResultCode
+    method: Method | None = None
+    assessor: Annotated[str, Field(max_length=100)] | None = None
+    notes: Note | None = None
+    links: Annotated[list[LinkRef], Field(max_length=50)] = []
+
+
+class BulkIn(Schema):
+    """One result for many items × objects: the items named (or all, narrowed by category / control
+    point) on the objects named (or all)."""
+
+    result: ResultCode
+    method: Method | None = None
+    assessor: Annotated[str, Field(max_length=100)] | None = None
+    notes: Note | None = None
+    items: Annotated[list[ItemRef], Field(max_length=5000)] | None = None
+    category: Annotated[str, Field(max_length=60)] | None = None
+    control_point: Annotated[str, Field(max_length=60)] | None = None
+    object_ids: Annotated[list[Int32], Field(max_length=5000)] | None = None
+    #: Leave pairs that have a result alone.
+    only_unset: bool = False
+
+
+class RiskIn(Schema):
+    level: RiskLevel
+    description: Annotated[str, Field(min_length=1, max_length=4000)]
+    item: ItemRef | None = None
+    object_id: Int32 | None = None
+    compensating: Note | None = None
+    links: Annotated[list[LinkRef], Field(max_length=50)] = []
+
+
+class LinkIn(LinkRef):
+    owner_type: LinkOwner
+    owner_id: Int32
+
+
+class CloseIn(Schema):
+    #: Default: today.
+    closed_on: dt.date | None = None
+
+
+class RectificationIn(Schema):
+    """A rectification of a 不符合 / 部分符合 result (``result_id``) or of a high or medium risk (``risk_id``)."""
+
+    result_id: Int32 | None = None
+    risk_id: Int32 | None = None
+    title: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    #: The owner: a contact of the map, or free text.
+    owner_contact_id: Int32 | None = None
+    owner: Name | None = None
+    plan: Note | None = None
+    due_date: dt.date | None = None
+    links: Annotated[list[LinkRef], Field(max_length=50)] = []
+
+    @model_validator(mode="after")
+    def _source(self) -> RectificationIn:
+        if (self.result_id is None) == (self.risk_id is None):
+            raise ValueError("give exactly one of result_id and risk_id")
+        return self
+
+
+class RectificationUpdate(Schema):
+    status: RectStatus | None = None
+    title: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    owner_contact_id: Int32 | None = None
+    owner: Name | None = None
+    plan: Note | None = None
+    due_date: dt.date | None = None
+    verification_note: Note | None = None
+
+
+class LinkRead(ReadSchema):
+    id: int
+    owner_type: LinkOwner
+    owner_id: int
+    target_type: LinkTarget
+    target_id: int
+
+
+class EvidenceRead(ReadSchema):
+    id: int
+    result_id: int
+    filename: str
+    sha256: str
+    size: int
+    uploaded_by: str
+    created_at: UtcDateTime
+
+
+class ResultRead(BaseModel):
+    id: int
+    assessment_id: int
+    item_id: str
+    item_key: str
+    object_id: int
+    object: str
+    result: ResultCode
+    result_zh: str
+    method: Method | None
+    assessor: str | None
+    notes: str | None
+    updated_at: UtcDateTime
+    #: Rectification items a 符合 result verified (ids).
+    verified_rectifications: list[int] = []
+    evidence: list[EvidenceRead] = []
+    links: list[LinkRead] = []
+
+
+class TestObjectRead(ReadSchema):
+    __test__ = False
+    id: int
+    assessment_id: int
+    kind: ObjectKind
+    asset_id: int | None
+    name: str
+    description: str | None
+
+
+class RiskRead(BaseModel):
+    id: int
+    assessment_id: int
+    level: RiskLevel
+    item_id: str | None
+    object_id: int | None
+    description: str
+    compensating: str | None
+    links: list[LinkRead] = []
+
+
+class CellRead(BaseModel):
+    """A result in the workspace grid (its evidence, links and times: ``GET /results/{id}``)."""
+
+    id: int
+    object_id: int
+    result: ResultCode
+    method: Method | None
+    assessor: str | None
+    notes: str | None
+
+
+class ItemRow(BaseModel):
+    """An item of an assessment with its results on each test object."""
+
+    id: str
+    key: str
+    level: int
+    part: str
+    category: str
+    control_point: str
+    kind: str
+    #: Mean over the test objects (0–1; None: nothing scored yet or 不适用 everywhere).
+    score: float | None
+    results: list[CellRead]
+
+
+class AssessmentRead(BaseModel):
+    id: int
+    system_id: int
+    system: str
+    grading_id: int | None
+    cycle: str
+    kind: AssessmentKind
+    body: str | None
+    state: AssessmentState
+    catalog: str
+    catalog_version: str
+    level: int
+    s_level: int
+    a_level: int
+    extensions: list[str]
+    level_source: str
+    started_on: dt.date
+    next_due: dt.date
+    closed_on: dt.date | None
+    score: float | None
+    conclusion: Conclusion | None
+    high_risks: int | None
+    medium_risks: int | None
+    profile: str | None
+    notes: str | None
+    items: int
+    objects: int
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class AssessmentDetail(AssessmentRead):
+    #: Results by code (pass, partial, fail, na) and the item × object pairs without a result.
+    results: dict[str, int]
+    unset: int
+    test_objects: list[TestObjectRead]
+    risks: list[RiskRead]
+
+
+class ControlPointScore(BaseModel):
+    part: str
+    category: str
+    control_point: str
+    items: int
+    items_scored: int
+    score: float | None
+
+
+class ScoreRead(BaseModel):
+    assessment_id: int
+    profile: str
+    score: float | None
+    #: What the score and the risk register give now (None while nothing is scored).
+    conclusion: Conclusion | None
+    high_risks: int
+    medium_risks: int
+    results: dict[str, int]
+    items_scored: int
+    items_total: int
+    control_points: list[ControlPointScore]
+
+
+class ConcludeRead(BaseModel):
+    conclusion: Conclusion
+    score: float
+    high_risks: int
+    medium_risks: int
+    profile: str
+
+
+class BulkRead(BaseModel):
+    assessment_id: int
+    result: ResultCode
+    created: int
+    updated: int
+    unchanged: int
+    verified_rectifications: list[int]
+
+
+class RectificationRead(BaseModel):
+    id: int
+    system_id: int
+    system: str
+    assessment_id: int | None
+    result_id: int | None
+    risk_id: int | None
+    item_key: str | None
+    item_id: str | None
+    object_asset_id: int | None
+    object_name: str | None
+    title: str
+    owner_contact_id: int | None
+    owner: str | None
+    plan: str | None
+    due_date: dt.date | None
+    overdue: bool
+    status: RectStatus
+    verification_note: str | None
+    verified_on: dt.date | None
+    verified_by_assessment_id: int | None
+    links: list[LinkRead] = []
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class ProgressRead(BaseModel):
+    """整改进度 of one system."""
+
+    system_id: int
+    system: str
+    total: int
+    by_status: dict[str, int]
+    overdue: int
+    #: verified / (all but cancelled), as a percentage (None when there is nothing to do).
+    percent_verified: float | None
