@@ -111,6 +111,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "vulns": ("Vulnerability findings, priorities and triage", "ciimap.vulns.cli"),
     "grading": ("Grading and filing (定级备案, GB/T 22240-2020) per system", "ciimap.compliance.cli"),
     "compliance": ("Compliance (等级保护 + 关基保护)", "ciimap.compliance.cli"),
+    "assess": (
+        "Assessments (测评): items × test objects, results, evidence, scores",
+        "ciimap.compliance.cli",
+    ),
+    "rectify": ("Rectification (整改) of 不符合 / 部分符合 results and risks", "ciimap.compliance.cli"),
 }
 
 #: Commands that other domains add to a group, loaded only when they run: group → name → (one-line help,
