@@ -104,3 +104,37 @@ def update_grading(grading_id: Int32, db: DbSession, principal: Writer, changes:
 )
 def advance(grading_id: Int32, db: DbSession, principal: Writer, data: AdvanceIn) -> Any:
     return service.describe(db, grading_id=service.advance(db, grading_id=grading_id, data=data).id)
+
+
+# --- evidence from the map (docs/compliance-evidence.md) ----------------------------------------------
+
+from ciimap.compliance import evidence  # noqa: E402  (appended section: kept apart from the routes above)
+from ciimap.compliance.schemas import EvidenceSummary, SystemEvidence  # noqa: E402
+
+
+@router.get(
+    "/evidence",
+    response_model=EvidenceSummary,
+    summary="Evidence from the map: the result each rule proposes, per system (nothing stored)",
+)
+def evidence_summary(
+    db: DbSession,
+    principal: Reader,
+    fresh: bool = Query(False, description="recompute even when the map has not changed"),
+) -> Any:
+    return evidence.summary(db, fresh=fresh)
+
+
+@router.get(
+    "/systems/{system_id}/evidence",
+    response_model=SystemEvidence,
+    responses=NOT_FOUND,
+    summary="Evidence from the map for one system: proposed results with the records behind them",
+)
+def system_evidence(
+    system_id: Int32,
+    db: DbSession,
+    principal: Reader,
+    fresh: bool = Query(False, description="recompute even when the map has not changed"),
+) -> Any:
+    return evidence.for_system(db, system_id=system_id, fresh=fresh)

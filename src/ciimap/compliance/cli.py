@@ -311,3 +311,55 @@ def due(
         print_json([to_data(r, GradingRead) for r in rows])
         return
     _table(rows, f"备案期限 Filings due: {len(rows)}")
+
+
+# --- evidence from the map (docs/compliance-evidence.md) ----------------------------------------------
+
+from ciimap.compliance import evidence  # noqa: E402  (appended section: kept apart from the commands above)
+from ciimap.compliance.schemas import EvidenceSummary, SystemEvidence  # noqa: E402
+
+
+@compliance_app.command("evidence")
+def evidence_cmd(
+    system: str | None = typer.Argument(None, help="system id, name or code"),
+    all_systems: bool = typer.Option(False, "--all", help="a summary line per system"),
+    fresh: bool = typer.Option(False, "--fresh", help="recompute even when the map has not changed"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Evidence from the map: the result each rule proposes (符合/部分符合/不符合/无证据) with the
+    records behind it. Nothing is stored: an assessor confirms or overrides the proposals."""
+    if all_systems == (system is not None):
+        raise typer.BadParameter("give a SYSTEM or --all (one of the two)")
+    with get_database().read_session() as db:
+        if all_systems:
+            data = to_data(evidence.summary(db, fresh=fresh), EvidenceSummary)
+        else:
+            sid = service.resolve_system(db, system or "").id
+            data = to_data(evidence.for_system(db, system_id=sid, fresh=fresh), SystemEvidence)
+    if as_json:
+        print_json(data)
+        return
+    if all_systems:
+        rows = [
+            {
+                "id": r["system"]["id"],
+                "system": r["system"]["name"],
+                "level": r["system"]["level"],
+                "cii": "CII" if r["system"]["is_cii"] else "",
+                **{code: evidence.rules.PROPOSED_ZH[res] for code, res in r["results"].items()},
+            }
+            for r in data["systems"]
+        ]
+        print_table(rows, ["id", "system", "level", "cii", *evidence.rules.RULE_CODES], title="证据 Evidence")
+        return
+    s = data["system"]
+    typer.echo(f"{s['name']} (id {s['id']}, level {s['level'] or '-'}{', CII' if s['is_cii'] else ''})")
+    for p in data["proposals"]:
+        typer.echo(f"\n[{p['result_zh']} {p['result']}] {p['title_zh']} / {p['title_en']}")
+        typer.echo(f"  {p['explanation_zh']}")
+        typer.echo(f"  {p['explanation_en']}")
+        typer.echo("  items: " + (", ".join(i["id"] for i in p["items"]) or "-"))
+        for r in p["records"][:10]:
+            typer.echo(f"  - {r['type']} {r['id']}: {r['label']} ({r['why']})")
+        if p["records_total"] > 10:
+            typer.echo(f"  ... {p['records_total'] - 10} more (--json lists up to {len(p['records'])})")
