@@ -30,6 +30,9 @@ from ciimap.config import get_settings
 from ciimap.core.db import chunks
 from ciimap.core.entity import format_validation_error
 from ciimap.core.errors import InputFileError, NotFound
+from ciimap.graph.propagate import path, propagate
+from ciimap.graph.spof import killer_sets
+from ciimap.graph.structure import Graph
 from ciimap.ingest.models import ScopeState
 from ciimap.inventory import models as inv
 from ciimap.supply import foreign
@@ -603,12 +606,9 @@ def cleartext(ctx: Ctx) -> dict[int, Outcome]:
 # --- 5. redundancy of CII systems: single points of failure ---------------------------------------------
 
 
-def redundancy(ctx: Ctx, graph: Any) -> dict[int, Outcome]:
+def redundancy(ctx: Ctx, graph: Graph) -> dict[int, Outcome]:
     """For CII systems only: assets whose single failure makes the system fail (graph/spof.py), with
     the dependency path; the redundancy groups the system's needs have."""
-    from ciimap.graph.propagate import path, propagate
-    from ciimap.graph.spof import killer_sets
-
     cii = [sid for sid, is_cii in ctx.systems.items() if is_cii]
     if not cii:
         return {}
