@@ -39,29 +39,29 @@ MLPS_CATALOG = "22239-2019"
 CII_CATALOG = "39204-2022"
 
 
+#: The map's tables whose highest id is part of the version (rows written without an audit record:
+#: tests, scripts; every other change is audited).
+_TABLES = (inv.System, inv.Asset, inv.ServiceEndpoint, inv.Software, inv.Edge, inv.Vendor, inv.Product)
+
+
 def _today() -> dt.date:
     return dt.date.today()
 
 
 def version(session: Session) -> str:
-    """The cache key: a few index lookups (max of primary keys, one row by primary key)."""
-    newest = session.scalar(select(func.max(AuditLog.id))) or 0
-    chained = session.scalar(select(AuditLog.hash).where(AuditLog.id == newest)) or ""
+    """The cache key: one statement of index lookups (the highest ids, the newest audit record's hash)."""
+    tops: list[Any] = [AuditLog, Job, Finding, FeedImport, *_TABLES]
+    newest = select(func.max(AuditLog.id)).scalar_subquery()
+    chained = select(AuditLog.hash).where(AuditLog.id == newest).scalar_subquery()
+    row = session.execute(select(chained, *(select(func.max(t.id)).scalar_subquery() for t in tops))).one()
     parts = [
-        str(newest),
-        chained,
-        str(session.scalar(select(func.max(Job.id))) or 0),
-        str(session.scalar(select(func.max(Finding.id))) or 0),
-        str(session.scalar(select(func.max(FeedImport.id))) or 0),
-        # highest ids of the map's big tables: rows written without an audit record (tests, scripts)
-        *(str(session.scalar(select(func.max(t.id))) or 0) for t in _TABLES),
+        *(str(v or 0) for v in row),
         _today().isoformat(),
         rules.load_settings().stamp,
     ]
     return hashlib.sha256(":".join(parts).encode()).hexdigest()[:32]
 
 
-_TABLES = (inv.System, inv.Asset, inv.ServiceEndpoint, inv.Software, inv.Edge, inv.Vendor, inv.Product)
 _cache: dict[str, tuple[str, dict[str, Any]]] = {}
 _lock = threading.Lock()
 
