@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -228,26 +228,85 @@ def rec(type_: str, id_: int | str, label: str | None, why: str, **extra: Any) -
 
 @dataclass
 class Ctx:
-    """What every rule needs: the session, the settings, today, and the systems (id -> is_cii)."""
+    """What every rule needs: the session, the settings, today, the systems (id -> is_cii), and the
+    figures several rules share (computed once, on first use)."""
 
     session: Session
     settings: RulesFile
     today: dt.date
     systems: dict[int, bool]
     limit: int
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    def internet_zones(self) -> dict[int, str]:
+        """Internet-facing zones (id -> name): a small table."""
+        if "zones" not in self.memo:
+            z = inv.NetworkZone
+            rows = self.session.execute(select(z.id, z.name).where(z.internet_facing.is_(True)))
+            self.memo["zones"] = {int(i): str(n) for i, n in rows}
+        return cast(dict[int, str], self.memo["zones"])
+
+    def assets(self) -> dict[int, dict[str, int]]:
+        """One grouped pass over the live assets of every system: how many, how many of the
+        endpoint-protection kinds, how many in internet-facing zones."""
+        if "assets" not in self.memo:
+            a = inv.Asset
+            zones = sorted(self.internet_zones())
+            kinds = self.settings.rules.endpoint_protection.kinds
+            stmt = (
+                select(
+                    a.system_id,
+                    func.count(),
+                    _sum(a.kind.in_(kinds)),
+                    _sum(a.zone_id.in_(zones)) if zones else func.sum(0),
+                )
+                .where(_live_assets())
+                .group_by(a.system_id)
+            )
+            self.memo["assets"] = {
+                int(sid): {"assets": int(n), "scoped": int(k or 0), "internet": int(z or 0)}
+                for sid, n, k, z in self.session.execute(stmt)
+            }
+        return cast(dict[int, dict[str, int]], self.memo["assets"])
+
+    def asset_count(self, sid: int, what: str = "assets") -> int:
+        return self.assets().get(sid, {}).get(what, 0)
+
+    def scanned(self) -> set[int]:
+        """Systems with an open port on a live asset: one statement, an EXISTS per system that stops at
+        the first such port (indexes on asset.system_id and service_endpoint.asset_id)."""
+        if "scanned" not in self.memo:
+            sy, a, e = inv.System, inv.Asset, inv.ServiceEndpoint
+            has = (
+                exists()
+                .where(
+                    a.system_id == sy.id,
+                    a.lifecycle_status != "retired",
+                    e.asset_id == a.id,
+                    e.state == "open",
+                )
+                .correlate(sy)
+            )
+            self.memo["scanned"] = {int(i) for i in self.session.scalars(select(sy.id).where(has))}
+        return cast(set[int], self.memo["scanned"])
 
 
 Per = dict[int, list[Any]]
 
 
-def _sampled(ctx: Ctx, stmt: Any, sys_col: Any, order_col: Any) -> Per:
-    """Rows of ``stmt`` (system id first), at most ``limit`` per system: one windowed statement."""
-    rn = func.row_number().over(partition_by=sys_col, order_by=order_col).label("rn")
-    sub = stmt.add_columns(rn).subquery()
-    out: Per = defaultdict(list)
-    for row in ctx.session.execute(select(sub).where(sub.c.rn <= ctx.limit)):
-        out[int(row[0])].append(row)
-    return out
+def _per_system(rows: Iterable[Any], limit: int, key: Any = None) -> tuple[Per, dict[int, int]]:
+    """Rows (system id first, then the record's id) grouped by system: the first ``limit`` by id, and
+    how many there are. Matching rows are fetched once and counted here, so a rule reads the table once
+    instead of once to count and once to list."""
+    every: dict[int, list[Any]] = defaultdict(list)
+    for r in rows:
+        every[int(r[0])].append(r)
+    out: Per = {}
+    counts: dict[int, int] = {}
+    for sid, rs in every.items():
+        rs.sort(key=key or (lambda r: r[1]))
+        out[sid], counts[sid] = rs[:limit], len(rs)
+    return out, counts
 
 
 def _counts(ctx: Ctx, stmt: Any) -> dict[int, int]:
@@ -259,9 +318,17 @@ def _live_assets() -> Any:
     return and_(a.system_id.is_not(None), a.lifecycle_status != "retired")
 
 
-def _asset_totals(ctx: Ctx) -> dict[int, int]:
-    a = inv.Asset
-    return _counts(ctx, select(a.system_id, func.count()).where(_live_assets()).group_by(a.system_id))
+def _asset_names(ctx: Ctx, ids: Iterable[int]) -> dict[int, str]:
+    """Names of a few assets (the records listed), by primary key in batches."""
+    out: dict[int, str] = {}
+    for part in chunks(sorted(set(ids))):
+        out.update(
+            (int(k), str(v))
+            for k, v in ctx.session.execute(
+                select(inv.Asset.id, inv.Asset.name).where(inv.Asset.id.in_(part))
+            )
+        )
+    return out
 
 
 def _sum(cond: Any) -> Any:
@@ -274,50 +341,43 @@ def _sum(cond: Any) -> Any:
 
 def asset_register(ctx: Ctx) -> dict[int, Outcome]:
     """Unmanaged (observed, not declared), missing (no longer seen by a scope that saw them) and never
-    observed (declared only) assets of each system, against its assets and how many scans saw."""
+    observed (declared only) assets of each system, against its assets and how many scans saw.
+
+    One pass over the live assets returns the undeclared, missing and unobserved ones (a probe of the
+    scope_state index each); they are classified and counted here (ingest/changes.py's definitions)."""
     a, seen = inv.Asset, exists().where(ScopeState.asset_id == inv.Asset.id)
     rule = ctx.settings.rules.asset_register
-    total = _asset_totals(ctx)
-    observed = _counts(
-        ctx, select(a.system_id, func.count()).where(_live_assets(), seen).group_by(a.system_id)
-    )
-    unmanaged = a.declared.is_(False) & seen & (a.lifecycle_status != "missing")
-    missing = a.lifecycle_status == "missing"
-    ghost = a.declared.is_(True) & ~seen
-    bad = select(a.system_id, a.id, a.name, a.declared, a.lifecycle_status, seen.label("seen")).where(
-        _live_assets(), or_(unmanaged, missing, ghost)
-    )
-    rows = _sampled(ctx, bad, a.system_id, a.id)
-    per_kind: dict[tuple[int, str], int] = {}
-    kind = (
-        select(a.system_id, _sum(unmanaged), _sum(missing), _sum(ghost))
-        .where(_live_assets(), or_(unmanaged, missing, ghost))
-        .group_by(a.system_id)
-    )
-    for sid, u, m, g in ctx.session.execute(kind):
-        per_kind.update(
-            {
-                (sid, "unmanaged"): int(u or 0),
-                (sid, "missing"): int(m or 0),
-                (sid, "never_observed"): int(g or 0),
-            }
+    any_scan = ctx.session.scalar(select(ScopeState.id).limit(1)) is not None
+    flagged: list[tuple[int, int, str, str]] = []
+    unseen: dict[int, int] = defaultdict(int)
+    if any_scan:
+        stmt = select(a.system_id, a.id, a.name, a.declared, a.lifecycle_status, seen.label("seen")).where(
+            _live_assets(), or_(a.declared.is_(False), a.lifecycle_status == "missing", ~seen)
         )
+        for row in ctx.session.execute(stmt):
+            sid, aid, name, declared, life, was_seen = cast(tuple[int, int, str, bool, str, bool], tuple(row))
+            if not was_seen:
+                unseen[int(sid)] += 1
+            if life == "missing":
+                flagged.append((int(sid), int(aid), name, "missing"))
+            elif not declared and was_seen:
+                flagged.append((int(sid), int(aid), name, "unmanaged"))
+            elif declared and not was_seen:
+                flagged.append((int(sid), int(aid), name, "never_observed"))
+    rows, _n = _per_system(flagged, ctx.limit)
+    kinds: dict[tuple[int, str], int] = defaultdict(int)
+    for sid, _aid, _name, why in flagged:
+        kinds[(sid, why)] += 1
     out: dict[int, Outcome] = {}
     for sid in ctx.systems:
-        n, obs = total.get(sid, 0), observed.get(sid, 0)
+        n = ctx.asset_count(sid)
+        obs = n - unseen.get(sid, 0) if any_scan else 0
         c = {
             "assets": n,
             "observed": obs,
-            **{k: per_kind.get((sid, k), 0) for k in ("unmanaged", "missing", "never_observed")},
+            **{k: kinds.get((sid, k), 0) for k in ("unmanaged", "missing", "never_observed")},
         }
-        recs = []
-        for r in rows.get(sid, []):
-            why = (
-                "missing"
-                if r.lifecycle_status == "missing"
-                else ("unmanaged" if not r.declared else "never_observed")
-            )
-            recs.append(rec("asset", r.id, r.name, why))
+        recs = [rec("asset", aid, name, why) for _sid, aid, name, why in rows.get(sid, [])]
         if n == 0 or obs == 0:
             out[sid] = Outcome(
                 "no_evidence",
@@ -328,11 +388,6 @@ def asset_register(ctx: Ctx) -> dict[int, Outcome]:
             )
             continue
         worse = c["unmanaged"] + c["missing"]
-        detail_zh = f"未登记{c['unmanaged']}台、失联{c['missing']}台、登记但从未观测{c['never_observed']}台（共{n}台，已观测{obs}台）"
-        detail_en = (
-            f"{c['unmanaged']} unmanaged, {c['missing']} missing, {c['never_observed']} declared but never observed "
-            f"(of {n} assets, {obs} observed)"
-        )
         if worse and worse / n >= rule.fail_share:
             result = "fail"
         elif worse or c["never_observed"]:
@@ -348,6 +403,14 @@ def asset_register(ctx: Ctx) -> dict[int, Outcome]:
                 recs,
             )
         else:
+            detail_zh = (
+                f"未登记{c['unmanaged']}台、失联{c['missing']}台、登记但从未观测{c['never_observed']}台"
+                f"（共{n}台，已观测{obs}台）"
+            )
+            detail_en = (
+                f"{c['unmanaged']} unmanaged, {c['missing']} missing, {c['never_observed']} declared but never "
+                f"observed (of {n} assets, {obs} observed)"
+            )
             out[sid] = Outcome(
                 result,
                 f"资产清单与扫描不一致：{detail_zh}",
@@ -364,7 +427,7 @@ def asset_register(ctx: Ctx) -> dict[int, Outcome]:
 def overdue_vulns(ctx: Ctx) -> dict[int, Outcome]:
     """Active findings still open (new/confirmed) whose due date has passed, by priority."""
     rule = ctx.settings.rules.overdue_vulns
-    f, a = Finding, inv.Asset
+    f = Finding
     prios = sorted(set(rule.fail_priorities) | set(rule.partial_priorities), key=PRIORITIES.index)
     overdue = and_(
         f.system_id.is_not(None),
@@ -373,19 +436,14 @@ def overdue_vulns(ctx: Ctx) -> dict[int, Outcome]:
         f.priority.in_(prios),
         f.due_date < ctx.today,
     )
-    per: dict[tuple[int, str], int] = {}
-    for sid, prio, n in ctx.session.execute(
-        select(f.system_id, f.priority, func.count()).where(overdue).group_by(f.system_id, f.priority)
-    ):
-        per[(int(sid or 0), str(prio))] = int(n)
-    stmt = (
-        select(f.system_id, f.id, f.advisory_id, f.priority, f.due_date, f.asset_id, a.name.label("asset"))
-        .outerjoin(a, a.id == f.asset_id)
-        .where(overdue)
-    )
-    rows = _sampled(ctx, stmt, f.system_id, (f.priority, f.due_date, f.id))
+    stmt = select(f.system_id, f.id, f.advisory_id, f.priority, f.due_date, f.asset_id).where(overdue)
+    found = ctx.session.execute(stmt).all()
+    per: dict[tuple[int, str], int] = defaultdict(int)
+    for r in found:
+        per[(int(r[0] or 0), str(r[3]))] += 1
+    rows, _n = _per_system(found, ctx.limit, key=lambda r: (r[3], r[4], r[1]))
+    names = _asset_names(ctx, {r[5] for rs in rows.values() for r in rs if r[5] is not None})
     have_feeds = ctx.session.scalar(select(Advisory.id).limit(1)) is not None
-    total = _asset_totals(ctx)
     open_now = _counts(
         ctx,
         select(f.system_id, func.count())
@@ -400,7 +458,7 @@ def overdue_vulns(ctx: Ctx) -> dict[int, Outcome]:
             rec(
                 "finding",
                 r.id,
-                f"{r.advisory_id} @ {r.asset or '-'}",
+                f"{r.advisory_id} @ {names.get(r.asset_id, '-')}",
                 f"{r.priority} overdue since {r.due_date}",
                 priority=r.priority,
                 due_date=str(r.due_date),
@@ -419,7 +477,7 @@ def overdue_vulns(ctx: Ctx) -> dict[int, Outcome]:
                 c,
                 recs,
             )
-        elif not have_feeds or not total.get(sid, 0) and not c["open_findings"]:
+        elif not have_feeds or not ctx.asset_count(sid) and not c["open_findings"]:
             out[sid] = Outcome(
                 "no_evidence",
                 "未导入漏洞库或系统没有资产，无法判断漏洞修复情况",
@@ -444,79 +502,61 @@ def _endpoint_label(r: Any) -> str:
     return f"{where}:{r.port}/{r.protocol} {r.service or ''}".strip()
 
 
-def _endpoints(ctx: Ctx, cond: Any, *extra_cols: Any, internet: bool = False) -> tuple[Per, dict[int, int]]:
-    e, a, z = inv.ServiceEndpoint, inv.Asset, inv.NetworkZone
-    base = select(
-        a.system_id,
-        e.id,
-        e.address,
-        e.port,
-        e.protocol,
-        e.name.label("service"),
-        e.asset_id,
-        a.name.label("asset"),
-        a.primary_ip,
-        *extra_cols,
-    ).join(a, a.id == e.asset_id)
-    where = and_(_live_assets(), e.state == "open", cond)
-    cnt = select(a.system_id, func.count()).select_from(e).join(a, a.id == e.asset_id)
-    if internet:
-        base = base.join(z, z.id == a.zone_id).add_columns(z.id.label("zone_id"), z.name.label("zone"))
-        cnt = cnt.join(z, z.id == a.zone_id)
-        where = and_(where, z.internet_facing.is_(True))
-    return _sampled(ctx, base.where(where), a.system_id, e.id), _counts(
-        ctx, cnt.where(where).group_by(a.system_id)
-    )
-
-
-def _observed_endpoints(ctx: Ctx) -> dict[int, int]:
+def _endpoints(ctx: Ctx, cond: Any) -> list[Any]:
+    """Open endpoints on live assets that meet ``cond`` (system id and endpoint id first). ``cond``
+    narrows by an indexed column (port, service name, the asset's zone), so only matching rows are read."""
     e, a = inv.ServiceEndpoint, inv.Asset
-    return _counts(
-        ctx,
-        select(a.system_id, func.count())
-        .select_from(e)
+    stmt = (
+        select(
+            a.system_id,
+            e.id,
+            e.address,
+            e.port,
+            e.protocol,
+            e.name.label("service"),
+            e.tunnel,
+            e.asset_id,
+            a.name.label("asset"),
+            a.primary_ip,
+            a.zone_id,
+        )
         .join(a, a.id == e.asset_id)
-        .where(_live_assets(), e.state == "open")
-        .group_by(a.system_id),
+        .where(_live_assets(), e.state == "open", cond)
     )
+    return list(ctx.session.execute(stmt))
 
 
 def management_ports(ctx: Ctx) -> dict[int, Outcome]:
     """Open management/file-sharing ports (the list is data) on assets in internet-facing zones."""
-    e, a, z = inv.ServiceEndpoint, inv.Asset, inv.NetworkZone
+    e, a = inv.ServiceEndpoint, inv.Asset
     ports = sorted({p.port for p in ctx.settings.rules.management_ports.ports})
-    rows, counts = _endpoints(ctx, and_(e.protocol == "tcp", e.port.in_(ports)), internet=True)
-    seen = _observed_endpoints(ctx)
-    exposed = _counts(
-        ctx,
-        select(a.system_id, func.count())
-        .join(z, z.id == a.zone_id)
-        .where(_live_assets(), z.internet_facing.is_(True))
-        .group_by(a.system_id),
+    zones = ctx.internet_zones()
+    found = (
+        _endpoints(ctx, and_(a.zone_id.in_(sorted(zones)), e.protocol == "tcp", e.port.in_(ports)))
+        if zones
+        else []
     )
+    rows, counts = _per_system(found, ctx.limit)
+    scanned = ctx.scanned()
     out: dict[int, Outcome] = {}
     for sid in ctx.systems:
         n = counts.get(sid, 0)
-        c = {
-            "open_management_ports": n,
-            "assets_in_internet_zones": exposed.get(sid, 0),
-            "open_endpoints": seen.get(sid, 0),
-        }
+        c = {"open_management_ports": n, "assets_in_internet_zones": ctx.asset_count(sid, "internet")}
         recs: list[dict[str, Any]] = []
-        zones: dict[int, str] = {}
+        shown: dict[int, str] = {}
         for r in rows.get(sid, []):
             recs.append(
                 rec(
                     "endpoint",
                     r.id,
                     _endpoint_label(r),
-                    f"port {r.port} open in internet-facing zone {r.zone}",
+                    f"port {r.port} open in internet-facing zone {zones[r.zone_id]}",
                     asset_id=r.asset_id,
                     zone_id=r.zone_id,
                 )
             )
-            zones[r.zone_id] = r.zone
-        recs += [rec("zone", zid, name, "internet-facing zone") for zid, name in sorted(zones.items())]
+            shown[r.zone_id] = zones[r.zone_id]
+        recs += [rec("zone", zid, name, "internet-facing zone") for zid, name in sorted(shown.items())]
         if n:
             out[sid] = Outcome(
                 "fail",
@@ -525,7 +565,7 @@ def management_ports(ctx: Ctx) -> dict[int, Outcome]:
                 c,
                 recs,
             )
-        elif not c["open_endpoints"]:
+        elif sid not in scanned:
             out[sid] = Outcome(
                 "no_evidence", "系统资产没有端口扫描结果", "no scanned ports on the system's assets", c
             )
@@ -543,24 +583,22 @@ def cleartext(ctx: Ctx) -> dict[int, Outcome]:
     """telnet/ftp/r-services (data) anywhere on the system's assets; plain HTTP (not a TLS port, no ssl tunnel)."""
     e = inv.ServiceEndpoint
     rule = ctx.settings.rules.cleartext
-    plain = [s.lower() for s in rule.fail_services]
-    http = [s.lower() for s in rule.http_services]
-    name = func.lower(e.name)
-    is_http = and_(name.in_(http), func.coalesce(e.tunnel, "") != "ssl", e.port.not_in(rule.tls_ports))
-    rows, counts = _endpoints(ctx, or_(name.in_(plain), is_http))
-    fails = _counts(
-        ctx,
-        select(inv.Asset.system_id, func.count())
-        .select_from(e)
-        .join(inv.Asset, inv.Asset.id == e.asset_id)
-        .where(_live_assets(), e.state == "open", name.in_(plain))
-        .group_by(inv.Asset.system_id),
-    )
-    seen = _observed_endpoints(ctx)
+    plain = set(rule.fail_services)
+    found = [
+        r
+        for r in _endpoints(ctx, e.name.in_(sorted(plain | set(rule.http_services))))
+        if r.service in plain or (r.tunnel != "ssl" and r.port not in rule.tls_ports)
+    ]
+    rows, counts = _per_system(found, ctx.limit)
+    fails: dict[int, int] = defaultdict(int)
+    for r in found:
+        if r.service in plain:
+            fails[int(r[0])] += 1
+    scanned = ctx.scanned()
     out: dict[int, Outcome] = {}
     for sid in ctx.systems:
         n, f = counts.get(sid, 0), fails.get(sid, 0)
-        c = {"cleartext_login": f, "plain_http": n - f, "open_endpoints": seen.get(sid, 0)}
+        c = {"cleartext_login": f, "plain_http": n - f}
         recs = [
             rec(
                 "endpoint",
@@ -589,15 +627,15 @@ def cleartext(ctx: Ctx) -> dict[int, Outcome]:
                 c,
                 recs,
             )
-        elif not c["open_endpoints"]:
+        elif sid not in scanned:
             out[sid] = Outcome(
                 "no_evidence", "系统资产没有端口扫描结果", "no scanned ports on the system's assets", c
             )
         else:
             out[sid] = Outcome(
                 "pass",
-                f"已扫描的{c['open_endpoints']}个开放端口中没有明文登录服务或明文HTTP",
-                f"none of the {c['open_endpoints']} open ports scanned is a clear-text login service or plain HTTP",
+                "已扫描的开放端口中没有明文登录服务或明文HTTP",
+                "no open port scanned is a clear-text login service or plain HTTP",
                 c,
             )
     return out
@@ -714,23 +752,28 @@ def endpoint_protection(ctx: Ctx) -> dict[int, Outcome]:
         covered_by.append(s.name.in_(names))
     covered = exists().where(s.asset_id == a.id, or_(*covered_by)) if covered_by else None
     inventoried = exists().where(s.asset_id == a.id)
-    scope = and_(_live_assets(), a.kind.in_(rule.kinds))
-    tallies: dict[int, dict[str, int]] = defaultdict(lambda: {"assets": 0, "covered": 0, "no_inventory": 0})
-    cov_col = _sum(covered) if covered is not None else func.sum(0)
-    stmt = select(a.system_id, func.count(), cov_col, _sum(~inventoried)).where(scope).group_by(a.system_id)
-    for sid, n, cv, ni in ctx.session.execute(stmt):
-        tallies[int(sid)] = {"assets": int(n), "covered": int(cv or 0), "no_inventory": int(ni or 0)}
-    bad = ~inventoried if covered is None else ~covered
-    rows = _sampled(
-        ctx,
-        select(a.system_id, a.id, a.name, a.kind, inventoried.label("inv")).where(scope, bad),
-        a.system_id,
-        a.id,
+    # one pass over the assets of those kinds: the uncovered ones, and whether they have any software at all
+    stmt = select(a.system_id, a.id, a.name, a.kind, inventoried.label("inv")).where(
+        _live_assets(), a.kind.in_(rule.kinds), *([~covered] if covered is not None else [])
     )
+    found = list(ctx.session.execute(stmt))
+    rows, uncovered = _per_system(found, ctx.limit)
+    no_inv: dict[int, int] = defaultdict(int)
+    for r in found:
+        if not r.inv:
+            no_inv[int(r[0] or 0)] += 1
+    tallies = {
+        sid: {
+            "assets": ctx.asset_count(sid, "scoped"),
+            "covered": ctx.asset_count(sid, "scoped") - uncovered.get(sid, 0),
+            "no_inventory": no_inv.get(sid, 0),
+        }
+        for sid in ctx.systems
+    }
     out: dict[int, Outcome] = {}
     kinds = "/".join(rule.kinds)
     for sid in ctx.systems:
-        t = tallies.get(sid, {"assets": 0, "covered": 0, "no_inventory": 0})
+        t = tallies[sid]
         n, cv, ni = t["assets"], t["covered"], t["no_inventory"]
         missing = n - cv - ni
         c = {**t, "without_agent": missing}
