@@ -22,7 +22,7 @@ from typing import Any, Literal, cast, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from ciimap.compliance.catalogs import load_catalog, yamlio
@@ -253,15 +253,18 @@ class Ctx:
             a = inv.Asset
             zones = sorted(self.internet_zones())
             kinds = self.settings.rules.endpoint_protection.kinds
+            # grouped by ``system_id + 0``: SQLite then reads the table in order (3x faster than walking
+            # the system_id index and fetching each row); the same plan on PostgreSQL
+            sys_key = a.system_id + literal_column("0")
             stmt = (
                 select(
-                    a.system_id,
+                    sys_key,
                     func.count(),
                     _sum(a.kind.in_(kinds)),
                     _sum(a.zone_id.in_(zones)) if zones else func.sum(0),
                 )
-                .where(_live_assets())
-                .group_by(a.system_id)
+                .where(func.coalesce(a.system_id, 0) != 0, a.lifecycle_status != "retired")
+                .group_by(sys_key)
             )
             self.memo["assets"] = {
                 int(sid): {"assets": int(n), "scoped": int(k or 0), "internet": int(z or 0)}
@@ -497,33 +500,33 @@ def overdue_vulns(ctx: Ctx) -> dict[int, Outcome]:
 # --- 3 and 4. endpoints: management ports in internet-facing zones, clear-text services ---------------
 
 
-def _endpoint_label(r: Any) -> str:
-    where = r.address or r.primary_ip or r.asset
-    return f"{where}:{r.port}/{r.protocol} {r.service or ''}".strip()
-
-
 def _endpoints(ctx: Ctx, cond: Any) -> list[Any]:
-    """Open endpoints on live assets that meet ``cond`` (system id and endpoint id first). ``cond``
-    narrows by an indexed column (port, service name, the asset's zone), so only matching rows are read."""
+    """Open endpoints on live assets that meet ``cond``: (system id, endpoint id, port, service, tunnel,
+    asset id, zone id). ``cond`` narrows by an indexed column (port, service name, the asset's zone), so
+    only matching rows are read; the columns stay few because there may be many."""
     e, a = inv.ServiceEndpoint, inv.Asset
     stmt = (
-        select(
-            a.system_id,
-            e.id,
-            e.address,
-            e.port,
-            e.protocol,
-            e.name.label("service"),
-            e.tunnel,
-            e.asset_id,
-            a.name.label("asset"),
-            a.primary_ip,
-            a.zone_id,
-        )
+        select(a.system_id, e.id, e.port, e.name, e.tunnel, e.asset_id, a.zone_id)
         .join(a, a.id == e.asset_id)
         .where(_live_assets(), e.state == "open", cond)
     )
-    return list(ctx.session.execute(stmt))
+    return list(ctx.session.execute(stmt).tuples())
+
+
+def _endpoint_labels(ctx: Ctx, rows: Per) -> dict[int, str]:
+    """``address:port/protocol service`` of the endpoints listed (a few per system), by primary key."""
+    e, a = inv.ServiceEndpoint, inv.Asset
+    ids = sorted(int(r[1]) for rs in rows.values() for r in rs)
+    out: dict[int, str] = {}
+    for part in chunks(ids):
+        stmt = (
+            select(e.id, e.address, a.primary_ip, a.name, e.port, e.protocol, e.name)
+            .join(a, a.id == e.asset_id)
+            .where(e.id.in_(part))
+        )
+        for eid, addr, ip, asset, port, proto, service in ctx.session.execute(stmt):
+            out[int(eid)] = f"{addr or ip or asset}:{port}/{proto} {service or ''}".strip()
+    return out
 
 
 def management_ports(ctx: Ctx) -> dict[int, Outcome]:
@@ -537,6 +540,7 @@ def management_ports(ctx: Ctx) -> dict[int, Outcome]:
         else []
     )
     rows, counts = _per_system(found, ctx.limit)
+    labels = _endpoint_labels(ctx, rows)
     scanned = ctx.scanned()
     out: dict[int, Outcome] = {}
     for sid in ctx.systems:
@@ -544,18 +548,18 @@ def management_ports(ctx: Ctx) -> dict[int, Outcome]:
         c = {"open_management_ports": n, "assets_in_internet_zones": ctx.asset_count(sid, "internet")}
         recs: list[dict[str, Any]] = []
         shown: dict[int, str] = {}
-        for r in rows.get(sid, []):
+        for _sid, eid, port, _service, _tunnel, aid, zid in rows.get(sid, []):
             recs.append(
                 rec(
                     "endpoint",
-                    r.id,
-                    _endpoint_label(r),
-                    f"port {r.port} open in internet-facing zone {zones[r.zone_id]}",
-                    asset_id=r.asset_id,
-                    zone_id=r.zone_id,
+                    eid,
+                    labels.get(eid),
+                    f"port {port} open in internet-facing zone {zones[zid]}",
+                    asset_id=aid,
+                    zone_id=zid,
                 )
             )
-            shown[r.zone_id] = zones[r.zone_id]
+            shown[zid] = zones[zid]
         recs += [rec("zone", zid, name, "internet-facing zone") for zid, name in sorted(shown.items())]
         if n:
             out[sid] = Outcome(
@@ -587,12 +591,13 @@ def cleartext(ctx: Ctx) -> dict[int, Outcome]:
     found = [
         r
         for r in _endpoints(ctx, e.name.in_(sorted(plain | set(rule.http_services))))
-        if r.service in plain or (r.tunnel != "ssl" and r.port not in rule.tls_ports)
+        if r[3] in plain or (r[4] != "ssl" and r[2] not in rule.tls_ports)
     ]
     rows, counts = _per_system(found, ctx.limit)
+    labels = _endpoint_labels(ctx, rows)
     fails: dict[int, int] = defaultdict(int)
     for r in found:
-        if r.service in plain:
+        if r[3] in plain:
             fails[int(r[0])] += 1
     scanned = ctx.scanned()
     out: dict[int, Outcome] = {}
@@ -602,14 +607,12 @@ def cleartext(ctx: Ctx) -> dict[int, Outcome]:
         recs = [
             rec(
                 "endpoint",
-                r.id,
-                _endpoint_label(r),
-                "clear-text login service"
-                if (r.service or "").lower() in plain
-                else "plain HTTP (may carry a login)",
-                asset_id=r.asset_id,
+                eid,
+                labels.get(eid),
+                "clear-text login service" if service in plain else "plain HTTP (may carry a login)",
+                asset_id=aid,
             )
-            for r in rows.get(sid, [])
+            for _sid, eid, _port, service, _tunnel, aid, _zid in rows.get(sid, [])
         ]
         if f:
             out[sid] = Outcome(
