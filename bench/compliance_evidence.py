@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -116,10 +118,13 @@ def measure(url: str) -> dict[str, float]:
         n_assets = s.execute(text("SELECT COUNT(*) FROM asset")).scalar()
         n_systems = s.execute(text("SELECT COUNT(*) FROM system")).scalar()
         print(f"map: {n_assets:,} assets, {n_systems} systems")
+        t = time.perf_counter()
+        build_graph(s, use_cache=False)
+        out["graph_s"] = time.perf_counter() - t
         clear_cache()
         evidence.clear_cache()
         t = time.perf_counter()
-        data = evidence.summary(s)
+        data = evidence.summary(s)  # builds the graph (data dir is a fresh temp dir) and stores it
         out["cold_s"] = time.perf_counter() - t
         t = time.perf_counter()
         evidence.summary(s, fresh=True)
@@ -152,6 +157,8 @@ def main() -> None:
     ap.add_argument("--db", help="directory of the SQLite file (kept and reused)")
     ap.add_argument("--pg", help="PostgreSQL URL of an empty (or previously loaded) database")
     args = ap.parse_args()
+    # the graph store lives in the data dir: a fresh one, so that "cold" really builds the graph
+    os.environ["CIIMAP_DATA_DIR"] = data_dir = tempfile.mkdtemp(prefix="ciimap-evidence-data-")
     tmp = None
     if args.pg:
         url = args.pg
@@ -162,16 +169,16 @@ def main() -> None:
     ensure_demo(url, args.scale)
     add_coverage_and_findings(url)
     res = measure(url)
-    print(f"cold (graph built, every rule, every system): {res['cold_s']:.2f} s")
+    print(f"dependency graph build alone (shared with topology, impact, SPOF): {res['graph_s']:.2f} s")
+    print(f"cold (graph built and stored, every rule, every system): {res['cold_s']:.2f} s")
     print(f"after a map change (graph cached, every rule, every system): {res['graph_cached_s']:.2f} s")
     print(f"every system again, cached (one request each): {res['cached_all_systems_s'] * 1000:.0f} ms")
     for code in ("asset_register", "overdue_vulns", "management_ports", "cleartext", "redundancy",
                  "endpoint_protection", "supply_chain"):  # fmt: skip
         print(f"  {code}: {res[f'rule_{code}_s']:.2f} s")
     print("target: < 10 s for every system on the 1M-asset demo")
+    shutil.rmtree(data_dir, ignore_errors=True)
     if tmp:
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
 
 
