@@ -182,7 +182,10 @@ def test_refused_input_exits_1_in_every_group(database, run_cli, tmp_path):
         res = run(*argv)
         assert res["rc"] == 1, (group, argv, res)
         _one_line_error(res)
-        if group not in ("import", "feeds"):  # a refused import records its failed run (tests/*/test_*bad_input)
+        if group not in (
+            "import",
+            "feeds",
+        ):  # a refused import records its failed run (tests/*/test_*bad_input)
             assert _audit_count(database) == before, (group, argv)  # refused input changed nothing
 
 

@@ -77,7 +77,9 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/supply/plans/{plan_id}": [f"/api/supply/plans/{first['plan']}"],
         "/api/vulns/findings/{finding_id}": [f"/api/vulns/findings/{first['finding']}"],
         "/api/compliance/gradings/{grading_id}": [f"/api/compliance/gradings/{first['grading']}"],
-        "/api/compliance/systems/{system_id}/evidence": [f"/api/compliance/systems/{first['systems']}/evidence"],
+        "/api/compliance/systems/{system_id}/evidence": [
+            f"/api/compliance/systems/{first['systems']}/evidence"
+        ],
         "/api/compliance/grade": [
             "/api/compliance/grade?s_object=rights&s_degree=especially_serious&a_object=order&a_degree=general"
         ],

@@ -37,6 +37,7 @@ from ciimap.vulns.models import FeedImport, Finding
 #: The catalogs proposals are made for: GB/T 22239 for every graded system, GB/T 39204 for CII systems.
 MLPS_CATALOG = "22239-2019"
 CII_CATALOG = "39204-2022"
+CATALOGS = (MLPS_CATALOG, CII_CATALOG)
 
 
 #: The map's tables whose highest id is part of the version (rows written without an audit record:
@@ -142,9 +143,15 @@ def _current(session: Session, *, fresh: bool = False) -> tuple[str, dict[str, A
 
 @lru_cache(maxsize=256)
 def _items(
-    level: int | None, s: int | None, a: int | None, extensions: tuple[str, ...], is_cii: bool, stamp: str
+    level: int | None,
+    s: int | None,
+    a: int | None,
+    extensions: tuple[str, ...],
+    is_cii: bool,
+    stamp: tuple[Any, ...],
 ) -> dict[str, dict[str, Any]]:
-    """key -> item as it applies to a system of this grading (empty for an ungraded system)."""
+    """key -> item as it applies to a system of this grading (empty for an ungraded system). ``stamp``
+    names the rules file and the catalogs' versions, so a replaced catalog is read again."""
     if not level:
         return {}
     out: dict[str, dict[str, Any]] = {}
@@ -178,7 +185,7 @@ def _proposals(info: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any
         info["a_level"],
         tuple(info["extensions"]),
         info["is_cii"],
-        settings.stamp,
+        (settings.stamp, *((c.id, c.source, c.version, c.data_version) for c in map(load_catalog, CATALOGS))),
     )
     out = []
     for code in rules.RULE_CODES:

@@ -668,16 +668,7 @@ def redundancy(ctx: Ctx, graph: Graph) -> dict[int, Outcome]:
     spofs: dict[int, list[int]] = {}
     for r in roots.tolist():
         spofs[int(g.dbid[r])] = sorted(x for x in sets.get(r, ()) if g.type_name(x) == "asset")
-    shown = {x for xs in spofs.values() for x in xs[: ctx.limit]}
-    names: dict[int, str] = {}
-    ids = sorted(int(g.dbid[x]) for x in shown)
-    for part in chunks(ids):
-        names.update(
-            (int(k), str(v))
-            for k, v in ctx.session.execute(
-                select(inv.Asset.id, inv.Asset.name).where(inv.Asset.id.in_(part))
-            )
-        )
+    names = _asset_names(ctx, {int(g.dbid[x]) for xs in spofs.values() for x in xs[: ctx.limit]})
     out: dict[int, Outcome] = {}
     for r in roots.tolist():
         sid = int(g.dbid[r])
