@@ -434,8 +434,19 @@ def test_bad_rules_file_is_one_line_naming_file_and_place(setting, tmp_path: Pat
         rules.load_settings()
 
 
-def test_api_roles_and_errors(client, emap, auditor_headers, analyst_headers) -> None:
+def _rows(db: Database) -> dict[str, int]:
+    from sqlalchemy import inspect, text
+
+    with db.engine.connect() as c:
+        return {
+            t: int(c.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one())
+            for t in inspect(c).get_table_names()
+        }
+
+
+def test_api_roles_and_errors(database, client, emap, auditor_headers, analyst_headers) -> None:
     url = f"/api/compliance/systems/{emap['bad']}/evidence"
+    before = _rows(database)
     assert client.get(url).status_code == 401
     assert client.get("/api/compliance/evidence").status_code == 401
     r = client.get(url, headers=auditor_headers)
@@ -449,6 +460,8 @@ def test_api_roles_and_errors(client, emap, auditor_headers, analyst_headers) ->
     )
     rows = client.get("/api/compliance/evidence", headers=auditor_headers).json()["systems"]
     assert [r["system"]["name"] for r in rows] == ["BAD", "EMPTY", "GOOD", "MID"]
+    after = _rows(database)
+    assert {t: n for t, n in after.items() if n != before[t]} == {}  # proposals are never stored
 
 
 def test_cli_system_and_all(database, emap) -> None:
