@@ -109,6 +109,7 @@ def _prepare(
 def _settle() -> None:
     """Let in-process job threads finish (they write through the process-wide database, which the next
     test replaces) and drop caches keyed by a URL the next test reuses with restarted ids."""
+    from ciimap.compliance import evidence
     from ciimap.core import jobs
     from ciimap.graph import build
 
@@ -117,6 +118,7 @@ def _settle() -> None:
     if pool is not None:
         pool.shutdown(wait=True)
     build.clear_cache()
+    evidence.clear_cache()
 
 
 def _empty(db: Database) -> None:

@@ -219,6 +219,7 @@ def test_not_found_exits_3(database, run_cli):
         ["vulns", "show", "999"],
         ["impact", "vendor", "no-such-vendor"],
         ["rollout", "start", "999"],
+        ["compliance", "evidence", "424242"],
     ):
         res = run(*argv)
         assert res["rc"] == 3, (argv, res)

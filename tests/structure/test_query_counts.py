@@ -91,6 +91,9 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
             f"/api/compliance/rectifications/{first['rectification']}"
         ],
         "/api/compliance/conclude": ["/api/compliance/conclude?score=85&high_risks=0&medium_risks=1"],
+        "/api/compliance/systems/{system_id}/evidence": [
+            f"/api/compliance/systems/{first['systems']}/evidence"
+        ],
         "/api/compliance/grade": [
             "/api/compliance/grade?s_object=rights&s_degree=especially_serious&a_object=order&a_degree=general"
         ],

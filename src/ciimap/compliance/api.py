@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
-from ciimap.compliance import assessment, rectification, scoring, service
+from ciimap.compliance import assessment, evidence, rectification, scoring, service
 from ciimap.compliance.models import (
     AssessmentKind,
     AssessmentState,
@@ -26,6 +26,7 @@ from ciimap.compliance.schemas import (
     CloseIn,
     ConcludeRead,
     EvidenceRead,
+    EvidenceSummary,
     GradeResult,
     GradingIn,
     GradingRead,
@@ -44,6 +45,7 @@ from ciimap.compliance.schemas import (
     RiskIn,
     RiskRead,
     ScoreRead,
+    SystemEvidence,
     TestObjectIn,
     TestObjectRead,
 )
@@ -384,3 +386,34 @@ def update_rectification(
 ) -> Any:
     rectification.update(db, rectification_id=rectification_id, changes=changes)
     return rectification.describe(db, rectification_id=rectification_id)
+
+
+# --- evidence from the map (docs/compliance-evidence.md) ----------------------------------------------
+
+
+@router.get(
+    "/evidence",
+    response_model=EvidenceSummary,
+    summary="Evidence from the map: the result each rule proposes, per system (nothing stored)",
+)
+def evidence_summary(
+    db: DbSession,
+    principal: Reader,
+    fresh: bool = Query(False, description="recompute even when the map has not changed"),
+) -> Any:
+    return evidence.summary(db, fresh=fresh)
+
+
+@router.get(
+    "/systems/{system_id}/evidence",
+    response_model=SystemEvidence,
+    responses=NOT_FOUND,
+    summary="Evidence from the map for one system: proposed results with the records behind them",
+)
+def system_evidence(
+    system_id: Int32,
+    db: DbSession,
+    principal: Reader,
+    fresh: bool = Query(False, description="recompute even when the map has not changed"),
+) -> Any:
+    return evidence.for_system(db, system_id=system_id, fresh=fresh)

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from pydantic import BaseModel, ValidationError
 
-from ciimap.compliance import assess_cli, service
+from ciimap.compliance import assess_cli, evidence, service
 from ciimap.compliance.catalogs import commands as catalog_commands
 from ciimap.compliance.models import (
     EXTENSIONS,
@@ -21,7 +21,16 @@ from ciimap.compliance.models import (
     HarmObject,
     ObjectType,
 )
-from ciimap.compliance.schemas import AdvanceIn, GradeResult, GradingIn, GradingRead, GradingUpdate, Judgement
+from ciimap.compliance.schemas import (
+    AdvanceIn,
+    EvidenceSummary,
+    GradeResult,
+    GradingIn,
+    GradingRead,
+    GradingUpdate,
+    Judgement,
+    SystemEvidence,
+)
 from ciimap.core.db import get_database
 from ciimap.core.entity import format_validation_error
 from ciimap.core.errors import Invalid
@@ -318,3 +327,52 @@ def due(
         print_json([to_data(r, GradingRead) for r in rows])
         return
     _table(rows, f"备案期限 Filings due: {len(rows)}")
+
+
+# --- evidence from the map (docs/compliance-evidence.md) ----------------------------------------------
+
+
+@compliance_app.command("evidence")
+def evidence_cmd(
+    system: str | None = typer.Argument(None, help="system id, name or code"),
+    all_systems: bool = typer.Option(False, "--all", help="a summary line per system"),
+    fresh: bool = typer.Option(False, "--fresh", help="recompute even when the map has not changed"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Evidence from the map: the result each rule proposes (符合/部分符合/不符合/无证据) with the
+    records behind it. Nothing is stored: an assessor confirms or overrides the proposals."""
+    if all_systems == (system is not None):
+        raise typer.BadParameter("give a SYSTEM or --all (one of the two)")
+    with get_database().read_session() as db:
+        if all_systems:
+            data = to_data(evidence.summary(db, fresh=fresh), EvidenceSummary)
+        else:
+            sid = service.resolve_system(db, system or "").id
+            data = to_data(evidence.for_system(db, system_id=sid, fresh=fresh), SystemEvidence)
+    if as_json:
+        print_json(data)
+        return
+    if all_systems:
+        rows = [
+            {
+                "id": r["system"]["id"],
+                "system": r["system"]["name"],
+                "level": r["system"]["level"],
+                "cii": "CII" if r["system"]["is_cii"] else "",
+                **{code: evidence.rules.PROPOSED_ZH[res] for code, res in r["results"].items()},
+            }
+            for r in data["systems"]
+        ]
+        print_table(rows, ["id", "system", "level", "cii", *evidence.rules.RULE_CODES], title="证据 Evidence")
+        return
+    s = data["system"]
+    typer.echo(f"{s['name']} (id {s['id']}, level {s['level'] or '-'}{', CII' if s['is_cii'] else ''})")
+    for p in data["proposals"]:
+        typer.echo(f"\n[{p['result_zh']} {p['result']}] {p['title_zh']} / {p['title_en']}")
+        typer.echo(f"  {p['explanation_zh']}")
+        typer.echo(f"  {p['explanation_en']}")
+        typer.echo("  items: " + (", ".join(i["id"] for i in p["items"]) or "-"))
+        for r in p["records"][:10]:
+            typer.echo(f"  - {r['type']} {r['id']}: {r['label']} ({r['why']})")
+        if p["records_total"] > 10:
+            typer.echo(f"  ... {p['records_total'] - 10} more (--json lists up to {len(p['records'])})")

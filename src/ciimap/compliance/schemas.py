@@ -548,3 +548,81 @@ class ProgressRead(BaseModel):
     overdue: int
     #: verified / (all but cancelled), as a percentage (None when there is nothing to do).
     percent_verified: float | None
+
+
+# --- evidence from the map (compliance/evidence.py; docs/compliance-evidence.md) ---------------------
+
+
+class EvidenceRecord(BaseModel):
+    """A map record behind a proposal (``asset``, ``endpoint``, ``finding``, ``zone``, ``supplier``,
+    ``product``, ``redundancy_group``) and what it showed; some carry more (``path``, ``asset_id``...)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    id: int | str
+    label: str
+    why: str
+
+
+class EvidenceItem(BaseModel):
+    """A catalog item as it applies to the system (``id`` at its level; ``key`` the stable key)."""
+
+    id: str
+    key: str
+    catalog: str
+    category: str
+    category_en: str
+    control_point: str
+    control_point_en: str
+    summary_zh: str
+    summary_en: str
+
+
+class EvidenceProposal(BaseModel):
+    rule: str
+    title_zh: str
+    title_en: str
+    items: list[EvidenceItem]
+    #: pass (符合) / partial (部分符合) / fail (不符合) / no_evidence (无证据): a proposal, never a stored result
+    result: str
+    result_zh: str
+    explanation_zh: str
+    explanation_en: str
+    counts: dict[str, int]
+    records: list[EvidenceRecord]
+    records_total: int
+
+
+class EvidenceSystem(BaseModel):
+    id: int
+    name: str
+    code: str | None
+    level: int | None
+    s_level: int | None
+    a_level: int | None
+    is_cii: bool
+    extensions: list[str]
+
+
+class SystemEvidence(BaseModel):
+    system: EvidenceSystem
+    graded: bool
+    #: the map version the proposals were computed for (they are recomputed when it changes)
+    version: str
+    rules_source: str
+    counts: dict[str, int]
+    proposals: list[EvidenceProposal]
+
+
+class EvidenceSummaryRow(BaseModel):
+    system: EvidenceSystem
+    graded: bool
+    results: dict[str, str]
+    items: int
+    counts: dict[str, int]
+
+
+class EvidenceSummary(BaseModel):
+    version: str
+    rules_source: str
+    systems: list[EvidenceSummaryRow]
