@@ -25,6 +25,7 @@ CLI_MODULES = [
     "ciimap.supply.cli",
     "ciimap.vulns.cli",
     "ciimap.compliance.cli",
+    "ciimap.alerts.cli",
     "ciimap.worker",
 ]
 

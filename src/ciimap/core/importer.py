@@ -37,9 +37,10 @@ from sqlalchemy.orm import Session
 from ciimap.core.errors import Invalid
 
 #: Which command imports a source and which run history it joins: ``assets`` (``ciimap import``:
-#: scans, registers, SBOMs, agents), ``feeds`` (``ciimap feeds import``: vulnerability knowledge).
-Family = Literal["assets", "feeds"]
-FAMILIES: tuple[str, ...] = ("assets", "feeds")
+#: scans, registers, SBOMs, agents), ``feeds`` (``ciimap feeds import``: vulnerability knowledge),
+#: ``alerts`` (``ciimap alerts import``: sensors' alerts and logs).
+Family = Literal["assets", "feeds", "alerts"]
+FAMILIES: tuple[str, ...] = ("assets", "feeds", "alerts")
 
 
 class ImportOptions(BaseModel):

@@ -138,7 +138,7 @@ def import_(
 
 @top.command("sources")
 def sources_(
-    family: str | None = typer.Option(None, "--family", help="assets | feeds"),
+    family: str | None = typer.Option(None, "--family", help="assets | feeds | alerts"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
     markdown: bool = typer.Option(False, "--markdown", help="the table of docs/importing.md"),
 ) -> None:
