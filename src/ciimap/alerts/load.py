@@ -79,7 +79,9 @@ def _rows(ctx: AlertCtx, chunk: list[AlertRecord], conf: dict[str, Any]) -> list
     m = ctx.mapper
     ips = [(parse_ip(r.src_ip), parse_ip(r.dest_ip)) for r in chunk]
     addresses = {a for pair in ips for a, _ip in pair if a is not None}
-    hosts = {k for r, (_s, d) in zip(chunk, ips, strict=True) if r.host and d[0] is None for k in host_keys(r.host)}
+    hosts = {
+        k for r, (_s, d) in zip(chunk, ips, strict=True) if r.host and d[0] is None for k in host_keys(r.host)
+    }
     m.prepare(addresses, hosts)
     sides: list[tuple[Side, Side]] = []
     for r, ((sa, sip), (da, dip)) in zip(chunk, ips, strict=True):
@@ -87,10 +89,12 @@ def _rows(ctx: AlertCtx, chunk: list[AlertRecord], conf: dict[str, Any]) -> list
         host = r.host.strip().lower() if r.host and da is None else None
         sides.append((m.side(sa, sip, at, None, "ip"), m.side(da, dip, at, host, r.host_by)))
     matched = {s.asset_id for pair in sides for s in pair if s.asset_id is not None}
-    with_cves = {s.asset_id for r, pair in zip(chunk, sides, strict=True) if r.cves for s in pair if s.asset_id}
+    with_cves = {
+        s.asset_id for r, pair in zip(chunk, sides, strict=True) if r.cves for s in pair if s.asset_id
+    }
     m.context(matched, with_cves)
     out = []
-    for r, (src, dst), ((sa, _), (da, _)) in zip(chunk, sides, strict=True):
+    for r, (src, dst), ((sa, _), (da, _)) in zip(chunk, sides, ips, strict=True):
         out.append(_row(ctx, r, src, dst, sa, da, conf))
     return out
 

@@ -40,6 +40,21 @@ from ciimap.vulns.models import Finding
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 NET = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: Internal address space (RFC 1918, loopback, link-local, IPv6 ULA): Python's ``is_private`` also
+#: counts the documentation and benchmark ranges, which are not an operator's hosts.
+INTERNAL = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    )
+)
 #: Finding states that count as open (a CVE the alert names that is still to be dealt with).
 OPEN_FINDING = ("new", "confirmed")
 
@@ -109,6 +124,8 @@ class Mapper:
         for part in chunks(sorted(new)):
             for stmt, col in queries:
                 for addr, asset_id, first in self.session.execute(stmt.where(col.in_(part))):
+                    if addr is None:
+                        continue
                     seen = found[addr]
                     t = _utc(first)
                     if asset_id not in seen or t < seen[asset_id]:
@@ -124,7 +141,9 @@ class Mapper:
         hostname, name = func.lower(Asset.hostname), func.lower(Asset.name)
         for part in chunks(sorted(new)):
             rows = self.session.execute(
-                select(Asset.id, hostname, name).where(or_(hostname.in_(part), name.in_(part))).order_by(Asset.id)
+                select(Asset.id, hostname, name)
+                .where(or_(hostname.in_(part), name.in_(part)))
+                .order_by(Asset.id)
             )
             for asset_id, h, n in rows:
                 for key in (h, n):
@@ -143,7 +162,8 @@ class Mapper:
                 Finding.asset_id.in_(part), Finding.active.is_(True), Finding.status.in_(OPEN_FINDING)
             )
             for asset_id, ids in self.session.execute(stmt):
-                cves[asset_id].update(ids or [])
+                if asset_id is not None:
+                    cves[asset_id].update(ids or [])
             for a, found in cves.items():
                 self.open_cves[a] = frozenset(found)
 
@@ -155,7 +175,10 @@ class Mapper:
             systems: dict[int, set[int]] = {a: ({s} if s else set()) for a, _c, s, _z in rows}
             for sys_id, asset_id in self.session.execute(
                 select(Edge.src_id, Edge.dst_id).where(
-                    Edge.src_type == "system", Edge.dst_type == "asset", Edge.kind.in_(NEED_KINDS), Edge.dst_id.in_(part)
+                    Edge.src_type == "system",
+                    Edge.dst_type == "asset",
+                    Edge.kind.in_(NEED_KINDS),
+                    Edge.dst_id.in_(part),
                 )
             ):
                 systems.setdefault(asset_id, set()).add(sys_id)
@@ -167,7 +190,7 @@ class Mapper:
                 svc = services.get(("asset", asset_id), {}) | {
                     k: v for s in mine for k, v in services.get(("system", s), {}).items()
                 }
-                levels = [sys_info[s][0] for s in mine if s in sys_info and sys_info[s][0] is not None]
+                levels = [lvl for s in mine if (lvl := sys_info.get(s, (None, False))[0]) is not None]
                 self.assets[asset_id] = AssetInfo(
                     zone_id=zone_id,
                     systems=mine,
@@ -212,7 +235,7 @@ class Mapper:
         """The most specific zone holding the address, and whether the address is internal."""
         found = self._zone_of.get(addr)
         if found is None:
-            zone_id, internal = None, ip.is_private
+            zone_id, internal = None, any(ip.version == n.version and ip in n for n in INTERNAL)
             for net, zid, inside in self.zones:
                 if ip.version == net.version and ip in net:
                     zone_id, internal = zid, internal or inside

@@ -108,8 +108,11 @@ class Context:
 
 def raise_by(ctx: Context, cves: list[str], conf: dict[str, Any]) -> tuple[float, list[str]]:
     """The factors' sum for one side and the reasons, in the order of the formula."""
-    score, why = 0.0, []
-    for name, value in (("asset_criticality", ctx.criticality), ("service_criticality", ctx.service_criticality)):
+    score, why = 0.0, list[str]()
+    for name, value in (
+        ("asset_criticality", ctx.criticality),
+        ("service_criticality", ctx.service_criticality),
+    ):
         pts = float(conf[name].get(value or "", 0.0))
         if pts:
             score, why = score + pts, [*why, f"{name}:{value}"]
@@ -126,9 +129,11 @@ def raise_by(ctx: Context, cves: list[str], conf: dict[str, Any]) -> tuple[float
     return score, why
 
 
-def priority(severity: str, sides: list[Context], cves: list[str], conf: dict[str, Any]) -> tuple[str, list[str]]:
+def priority(
+    severity: str, sides: list[Context], cves: list[str], conf: dict[str, Any]
+) -> tuple[str, list[str]]:
     """The severity raised by the more important of the matched sides (see the module's formula)."""
-    best, reasons = 0.0, []
+    best, reasons = 0.0, list[str]()
     for ctx in sides:
         score, why = raise_by(ctx, cves, conf)
         if score > best:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from ciimap.alerts import load
+from ciimap.alerts import load as loader
 from ciimap.alerts.records import AlertRecord
 from ciimap.alerts.severity import Scales, scales
 from ciimap.alerts.sources.lines import MAX_LINE, Line, LineStats, json_objects, read_lines
@@ -32,7 +32,9 @@ from ciimap.core.importer import Importer, ImportOptions, Reading, Run
 
 class AlertOptions(ImportOptions):
     timezone: str | None = Field(
-        None, max_length=64, description="zone of times written without one (default: the site's, Asia/Shanghai)"
+        None,
+        max_length=64,
+        description="zone of times written without one (default: the site's, Asia/Shanghai)",
     )
     year: int | None = Field(
         None, ge=1990, le=2100, description="year of RFC 3164 dates (default: inferred from the import time)"
@@ -83,7 +85,7 @@ def rejected(line: Line, reason: str) -> AlertRecord:
     return AlertRecord(time=None, raw=line.text, line_no=line.no, reject=reason[:300])
 
 
-class AlertSource(Importer[AlertOptions, AlertRecord, load.AlertCtx, AlertResult]):
+class AlertSource(Importer[AlertOptions, AlertRecord, loader.AlertCtx, AlertResult]):
     family = "alerts"
     Options = AlertOptions
     #: JSON sources: pretty-printed objects spanning lines are read as one (see ``lines.json_objects``).
@@ -131,7 +133,9 @@ class AlertSource(Importer[AlertOptions, AlertRecord, load.AlertCtx, AlertResult
                 raise self._refusal(name, held[0], f"the first {HOLD} lines")
         if not proven:
             if not held:
-                raise InputFileError(name, f"no {self.format_name} lines (only blank lines): nothing was imported")
+                raise InputFileError(
+                    name, f"no {self.format_name} lines (only blank lines): nothing was imported"
+                )
             raise self._refusal(name, held[0], "no line")
         reading.meta.update(
             {
@@ -151,16 +155,16 @@ class AlertSource(Importer[AlertOptions, AlertRecord, load.AlertCtx, AlertResult
             position=f"line {first.line_no}",
         )
 
-    def open(self, run: Run, options: AlertOptions) -> load.AlertCtx:
-        return load.AlertCtx.start(run, self.kind)
+    def open(self, run: Run, options: AlertOptions) -> loader.AlertCtx:
+        return loader.AlertCtx.start(run, self.kind)
 
-    def load(self, ctx: load.AlertCtx, records: Iterable[AlertRecord], options: AlertOptions) -> None:
-        load.load(ctx, records)
+    def load(self, ctx: loader.AlertCtx, records: Iterable[AlertRecord], options: AlertOptions) -> None:
+        loader.load(ctx, records)
 
-    def stats(self, ctx: load.AlertCtx) -> dict[str, Any]:
+    def stats(self, ctx: loader.AlertCtx) -> dict[str, Any]:
         return dict(ctx.counts)
 
-    def finish(self, ctx: load.AlertCtx, options: AlertOptions) -> AlertResult:
+    def finish(self, ctx: loader.AlertCtx, options: AlertOptions) -> AlertResult:
         run = ctx.run
         skipped = sum(sum(m.get("skipped", {}).values()) for m in run.meta.values() if isinstance(m, dict))
         ctx.counts["skipped"] = skipped

@@ -87,7 +87,9 @@ def cef_record(line: Line, p: Parser, cef: Cef, head: syslog_header.Header | Non
         raw=line.text,
         line_no=line.no,
         event="log",
-        sensor=cef.ext.get("dvchost") or (head.host if head else None) or f"{cef.vendor} {cef.product}".strip(),
+        sensor=cef.ext.get("dvchost")
+        or (head.host if head else None)
+        or f"{cef.vendor} {cef.product}".strip(),
         rule_id=cef.signature or None,
         rule_name=cef.name or None,
         raw_severity=cef.severity[:32] or None,
@@ -105,7 +107,9 @@ def cef_record(line: Line, p: Parser, cef: Cef, head: syslog_header.Header | Non
 class CefSource(AlertSource):
     kind = "cef"
     label = ("CEF 事件", "CEF events")
-    summary = "ArcSight CEF lines, alone or inside syslog (IDS/OT monitors, SIEM exports); severity 0-10 or words"
+    summary = (
+        "ArcSight CEF lines, alone or inside syslog (IDS/OT monitors, SIEM exports); severity 0-10 or words"
+    )
     sample = "alerts/cef.log"
     format_name = "CEF"
 

@@ -34,9 +34,7 @@ def _severity(p: Parser, f: Fields | None, pri: int | None) -> tuple[str, str | 
 class Syslog(AlertSource):
     kind = "syslog"
     label = ("Syslog 日志（含防火墙）", "Syslog (incl. firewalls)")
-    summary = (
-        "syslog files: RFC 5424/3164, Cisco ASA, FortiGate, Palo Alto, Huawei USG, Junos, iptables (addresses extracted)"
-    )
+    summary = "syslog files: RFC 5424/3164, Cisco ASA, FortiGate, Palo Alto, Huawei USG, Junos, iptables (addresses extracted)"
     sample = "alerts/syslog.log"
     format_name = "syslog"
 

@@ -8,7 +8,12 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
 #: RFC 3164 ``Mmm dd hh:mm:ss`` (day space-padded), optionally with a year (Cisco ``Mmm dd yyyy``),
 #: fractions and a trailing ``:`` (ASA).
 BSD = re.compile(
@@ -40,9 +45,13 @@ class Clock:
         try:
             if m["year"] or self.year:
                 year = int(m["year"] or self.year or 0)
-                return dt.datetime(year, month, int(m["day"]), int(m["h"]), int(m["m"]), int(m["s"]), tzinfo=self.zone)
+                return dt.datetime(
+                    year, month, int(m["day"]), int(m["h"]), int(m["m"]), int(m["s"]), tzinfo=self.zone
+                )
             ref = self.reference.astimezone(self.zone)
-            t = dt.datetime(ref.year, month, int(m["day"]), int(m["h"]), int(m["m"]), int(m["s"]), tzinfo=self.zone)
+            t = dt.datetime(
+                ref.year, month, int(m["day"]), int(m["h"]), int(m["m"]), int(m["s"]), tzinfo=self.zone
+            )
         except ValueError:  # 31 Feb, hour 25, or 29 Feb of a common year
             return None
         if t - ref > dt.timedelta(days=1):  # "Dec 31" read in January is last year's
@@ -52,7 +61,13 @@ class Clock:
     def numeric(self, m: re.Match[str]) -> dt.datetime | None:
         try:
             return dt.datetime(
-                int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["m"]), int(m["s"]), tzinfo=self.zone
+                int(m["y"]),
+                int(m["mo"]),
+                int(m["d"]),
+                int(m["h"]),
+                int(m["m"]),
+                int(m["s"]),
+                tzinfo=self.zone,
             )
         except ValueError:
             return None

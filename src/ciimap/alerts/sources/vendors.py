@@ -31,12 +31,31 @@ _FROM_PORT = re.compile(rf"\bfrom ({_IP})(?: port (\d{{1,5}}))?")
 _PROTO = re.compile(r"\b(tcp|udp|icmp|icmp6|sctp|gre|esp)\b", re.IGNORECASE)
 _KV = re.compile(r'([A-Za-z][\w.-]{0,40})=("(?:[^"\\]|\\.)*"|[^\s,;]*)')
 _IANA = {"1": "icmp", "6": "tcp", "17": "udp", "47": "gre", "50": "esp", "58": "icmp6", "132": "sctp"}
-_PA_TYPES = {"TRAFFIC", "THREAT", "SYSTEM", "CONFIG", "HIP-MATCH", "CORRELATION", "USERID", "DECRYPTION", "URL"}
+_PA_TYPES = {
+    "TRAFFIC",
+    "THREAT",
+    "SYSTEM",
+    "CONFIG",
+    "HIP-MATCH",
+    "CORRELATION",
+    "USERID",
+    "DECRYPTION",
+    "URL",
+}
 
 #: key=value names (lower case, '-' and '_' dropped) that carry the five-tuple, per vendor.
 KEYS = {
     "src_ip": ("srcip", "sourceip", "src", "sip", "srcaddr", "sourceaddress", "srcipaddr"),
-    "dest_ip": ("dstip", "destinationip", "dst", "dip", "dstaddr", "destinationaddress", "destip", "dstipaddr"),
+    "dest_ip": (
+        "dstip",
+        "destinationip",
+        "dst",
+        "dip",
+        "dstaddr",
+        "destinationaddress",
+        "destip",
+        "dstipaddr",
+    ),
     "src_port": ("srcport", "sourceport", "spt", "sport"),
     "dest_port": ("dstport", "destinationport", "dpt", "dport", "destport"),
     "proto": ("proto", "protocol", "protocolid"),
@@ -62,7 +81,10 @@ class Fields:
 
 
 def key_values(text: str) -> dict[str, str]:
-    return {k: (v[1:-1] if v.startswith('"') and v.endswith('"') and len(v) > 1 else v) for k, v in _KV.findall(text)}
+    return {
+        k: (v[1:-1] if v.startswith('"') and v.endswith('"') and len(v) > 1 else v)
+        for k, v in _KV.findall(text)
+    }
 
 
 def _proto(v: str | None) -> str | None:
@@ -146,7 +168,12 @@ def _junos(msg: str, tag: str | None) -> Fields:
     f = Fields(vendor="junos", rule_id=tag)
     a = _JUNOS_ARROW.search(msg)
     if a:
-        f.src_ip, f.src_port, f.dest_ip, f.dest_port = a.group(1), port(a.group(2)), a.group(3), port(a.group(4))
+        f.src_ip, f.src_port, f.dest_ip, f.dest_port = (
+            a.group(1),
+            port(a.group(2)),
+            a.group(3),
+            port(a.group(4)),
+        )
     else:
         five_tuple(f, key_values(msg))
     f.rule_name = msg.strip()[:500]

@@ -13,7 +13,7 @@ from alembic import op
 revision = "alr1"
 down_revision = "0001"
 branch_labels = ("alerts",)
-depends_on = "0002"  # import_run (ingest)
+depends_on = None
 
 
 def upgrade() -> None:
@@ -50,9 +50,6 @@ def upgrade() -> None:
         sa.Column("reject", sa.String(length=300), nullable=True),
         sa.Column("line_no", sa.Integer(), nullable=True),
         sa.Column("run_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["import_run.id"], name=op.f("fk_alert_run_id_import_run"), ondelete="CASCADE"
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert")),
     )
     op.create_index("ix_alert_time_id", "alert", ["time", "id"], unique=False)
