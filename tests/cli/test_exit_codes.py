@@ -138,7 +138,7 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "changes": ["changes", "--limit", "0"],
             "unmanaged": None,
             "ghosts": None,
-            "sources": ["sources", "--family", "alerts"],
+            "sources": ["sources", "--family", "bogus"],
             "discover": ["discover", "not-a-target"],
             "impact": ["impact", "bogus", "x"],
             "spof": ["spof", "--min-criticality", "bogus"],
@@ -160,6 +160,7 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "vulns": ["vulns", "list", "--priority", "bogus"],
             "grading": ["grading", "advance", "1", "--to", "review", "--filing-number", "x"],
             "compliance": None,  # `compliance grade` takes bounded options only (usage errors, exit 2)
+            "alerts": ["alerts", "list", "--severity", "bogus"],
         }
     )
     return cases
@@ -182,7 +183,10 @@ def test_refused_input_exits_1_in_every_group(database, run_cli, tmp_path):
         res = run(*argv)
         assert res["rc"] == 1, (group, argv, res)
         _one_line_error(res)
-        if group not in ("import", "feeds"):  # a refused import records its failed run (tests/*/test_*bad_input)
+        if group not in (
+            "import",
+            "feeds",
+        ):  # a refused import records its failed run (tests/*/test_*bad_input)
             assert _audit_count(database) == before, (group, argv)  # refused input changed nothing
 
 

@@ -23,8 +23,9 @@ from ciimap.inventory.models import CRITICALITY, NEED_KINDS, Asset, BusinessServ
 from ciimap.sources import kinds
 
 
-def _system_assets(system_ids: Any) -> Select[Any]:
-    return union(
+def _system_assets(system_ids: Any) -> list[Select[Any]]:
+    """The assets of systems: their ``system_id`` members and the assets they need through an edge."""
+    return [
         select(Asset.id).where(Asset.system_id.in_(system_ids)),
         select(Edge.dst_id).where(
             Edge.src_type == "system",
@@ -32,16 +33,13 @@ def _system_assets(system_ids: Any) -> Select[Any]:
             Edge.dst_type == "asset",
             Edge.kind.in_(NEED_KINDS),
         ),
-    )  # type: ignore[return-value]
+    ]
 
 
-def _service_assets(service_id: int) -> Select[Any]:
+def _service_assets(service_id: int) -> Any:
     needs = (Edge.src_type == "business_service", Edge.src_id == service_id, Edge.kind.in_(NEED_KINDS))
     systems = select(Edge.dst_id).where(*needs, Edge.dst_type == "system")
-    return union(
-        select(Edge.dst_id).where(*needs, Edge.dst_type == "asset"),
-        _system_assets(systems),
-    )  # type: ignore[return-value]
+    return union(select(Edge.dst_id).where(*needs, Edge.dst_type == "asset"), *_system_assets(systems))
 
 
 def _either(ids: Any) -> Any:
@@ -75,7 +73,7 @@ def list_alerts(
     if asset_id is not None:
         stmt = stmt.where(or_(Alert.src_asset_id == asset_id, Alert.dest_asset_id == asset_id))
     if system_id is not None:
-        stmt = stmt.where(_either(_system_assets([system_id])))
+        stmt = stmt.where(_either(union(*_system_assets([system_id]))))
     if service_id is not None:
         stmt = stmt.where(_either(_service_assets(service_id)))
     if zone_id is not None:

@@ -89,11 +89,12 @@ def read_lines(path: Path, stats: LineStats, on_bytes: Callable[[int], None]) ->
 
 def json_objects(lines: Iterator[Line]) -> Iterator[Line]:
     """JSON lines, and pretty-printed objects too: a line that is only ``{`` starts an object that runs
-    to the next line that is only ``}`` (bounded by :data:`MAX_LINE`); it counts as one line, its first."""
+    to the next line that is only ``}`` in the first column (bounded by :data:`MAX_LINE`); it counts
+    as one line, its first."""
     pending: list[Line] = []
     size = 0
     for line in lines:
-        stripped = line.text.strip()
+        stripped = line.text.rstrip()
         if pending:
             pending.append(line)
             size += len(line.text)
