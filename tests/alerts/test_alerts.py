@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+
 from typer.testing import CliRunner
 
 from ciimap.alerts import service
@@ -23,8 +24,8 @@ from ciimap.ingest.models import ImportRun
 from ciimap.ingest.service import import_files
 from ciimap.inventory.models import Asset, BusinessService, Edge, IpAddress, NetworkZone, System
 from ciimap.vulns.models import Advisory, FeedImport, Finding
-from tests.conftest import SHARED
 
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 OWN = Path(__file__).resolve().parents[1] / "data" / "alerts"
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 

@@ -10,15 +10,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+
 from ciimap import sources
 from ciimap.alerts.records import AlertRecord
 from ciimap.alerts.sources.lines import MAX_LINE
 from ciimap.alerts.sources.times import BSD, Clock
-from ciimap.core.errors import Invalid, InputFileError
+from ciimap.core.errors import InputFileError, Invalid
 from ciimap.core.importer import Reading
-from tests.conftest import SHARED
 
 ALERTS = SHARED / "alerts"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 OWN = Path(__file__).resolve().parents[1] / "data" / "alerts"
 
 
