@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-
 from typer.testing import CliRunner
 
 from ciimap.alerts import service

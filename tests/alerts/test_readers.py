@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-
 from ciimap import sources
 from ciimap.alerts.records import AlertRecord
 from ciimap.alerts.sources.lines import MAX_LINE
@@ -18,8 +17,8 @@ from ciimap.alerts.sources.times import BSD, Clock
 from ciimap.core.errors import InputFileError, Invalid
 from ciimap.core.importer import Reading
 
-ALERTS = SHARED / "alerts"
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+ALERTS = SHARED / "alerts"
 OWN = Path(__file__).resolve().parents[1] / "data" / "alerts"
 
 
