@@ -91,7 +91,8 @@ def test_syslog_import_maps_addresses_zones_systems_and_services(database: Datab
         assert "cii" in asa.priority_reasons and "service_criticality:critical" in asa.priority_reasons
         built = rows["ASA-302013"]  # 10.20.2.15: in the DMZ's CIDR (the most specific zone), no asset
         assert (built.dest_asset_id, built.dest_zone_id, built.dest_matched_by) == (None, ids["dmz"], "cidr")
-        assert built.time == result_time(s, result["run_id"])  # no time in the line: the import's
+        run = s.get(ImportRun, result["run_id"])
+        assert built.time == run.started_at  # no time in the line: the import's
         sshd = rows["sshd"]  # no destination address: the HOSTNAME is the attacked host
         assert (sshd.dest_asset_id, sshd.dest_matched_by, sshd.src_ip) == (
             ids["web"],
@@ -101,12 +102,6 @@ def test_syslog_import_maps_addresses_zones_systems_and_services(database: Datab
         candidates = {c["ip"]: c for c in service.unmanaged(s)}
         assert set(candidates) == {"10.20.2.15", "10.20.3.7", "10.20.1.55"}
         assert candidates["10.20.2.15"]["alerts"] == 2 and candidates["10.20.2.15"]["zone_id"] == ids["dmz"]
-
-
-def result_time(s: Any, run_id: int) -> dt.datetime:
-    run = s.get(ImportRun, run_id)
-    started = run.started_at
-    return started if started.tzinfo or s.bind.dialect.name != "sqlite" else started
 
 
 def test_asset_by_ip_as_of_the_alert_time(database: Database, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ciimap.alerts.mapping import Mapper, Side, host_keys, parse_ip
+from ciimap.alerts.mapping import AssetInfo, Mapper, Side, host_keys, parse_ip
 from ciimap.alerts.models import Alert
 from ciimap.alerts.records import AlertRecord
 from ciimap.alerts.severity import Context, priority, scales
@@ -15,6 +15,8 @@ from ciimap.core import bulk
 from ciimap.core.db import chunks
 from ciimap.core.importer import Run
 
+#: Entries of the run's memos of parsed addresses and priorities (cleared when full: bounded memory).
+MEMO = 200_000
 #: Alerts mapped and written per bulk insert (bounds memory for files of millions of lines).
 CHUNK = 5000
 COLUMNS = (
@@ -60,6 +62,9 @@ class AlertCtx:
         default_factory=lambda: {"events": 0, "rejected": 0, "mapped": 0, "candidates": 0, "skipped": 0}
     )
     candidates: set[str] = field(default_factory=set)
+    #: Per run: parsed addresses and priorities repeat (few attackers and assets, many alerts).
+    ips: dict[Any, tuple[str | None, Any]] = field(default_factory=dict)
+    priorities: dict[tuple[Any, ...], tuple[str, list[str]]] = field(default_factory=dict)
 
     @classmethod
     def start(cls, run: Run, kind: str) -> AlertCtx:
@@ -77,7 +82,17 @@ def load(ctx: AlertCtx, records: Iterable[AlertRecord]) -> None:
 
 def _rows(ctx: AlertCtx, chunk: list[AlertRecord], conf: dict[str, Any]) -> list[tuple[Any, ...]]:
     m = ctx.mapper
-    ips = [(parse_ip(r.src_ip), parse_ip(r.dest_ip)) for r in chunk]
+    memo = ctx.ips
+
+    def ip(v: str | None) -> tuple[str | None, Any]:
+        found = memo.get(v)
+        if found is None:
+            if len(memo) > MEMO:
+                memo.clear()
+            found = memo[v] = parse_ip(v)
+        return found
+
+    ips = [(ip(r.src_ip), ip(r.dest_ip)) for r in chunk]
     addresses = {a for pair in ips for a, _ip in pair if a is not None}
     hosts = {
         k for r, (_s, d) in zip(chunk, ips, strict=True) if r.host and d[0] is None for k in host_keys(r.host)
@@ -109,7 +124,7 @@ def _row(
         c["events"] += 1
     systems: set[int] = set()
     services: set[int] = set()
-    contexts: list[Context] = []
+    matched: list[tuple[int, AssetInfo]] = []
     for side, addr in ((src, sa), (dst, da)):
         if side.asset_id is None:
             if side.internal and addr is not None:
@@ -122,11 +137,18 @@ def _row(
             side.zone_id = info.zone_id
         systems.update(info.systems)
         services.update(info.services)
-        ctx_open = m.open_cves.get(side.asset_id, frozenset())
-        contexts.append(info.context if not ctx_open else replace(info.context, open_cves=ctx_open))
+        matched.append((side.asset_id, info))
     if src.asset_id is not None or dst.asset_id is not None:
         c["mapped"] += 1
-    prio, reasons = priority(r.severity, contexts, r.cves, conf) if r.reject is None else ("low", [])
+    prio, reasons = "low", list[str]()
+    if r.reject is None:
+        key = (r.severity, src.asset_id, dst.asset_id, *r.cves)
+        found = ctx.priorities.get(key)
+        if found is None:
+            if len(ctx.priorities) > MEMO:
+                ctx.priorities.clear()
+            found = ctx.priorities[key] = priority(r.severity, _contexts(m, matched), r.cves, conf)
+        prio, reasons = found
     return (
         r.time or ctx.run.started_at,
         ctx.kind,
@@ -159,6 +181,14 @@ def _row(
         r.line_no,
         ctx.run.run_id,
     )
+
+
+def _contexts(m: Mapper, matched: list[tuple[int, AssetInfo]]) -> list[Context]:
+    out = []
+    for asset_id, info in matched:
+        open_cves = m.open_cves.get(asset_id, frozenset())
+        out.append(info.context if not open_cves else replace(info.context, open_cves=open_cves))
+    return out
 
 
 def _cut(v: str | None, n: int) -> str | None:
