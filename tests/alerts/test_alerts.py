@@ -17,6 +17,8 @@ from ciimap.alerts import service
 from ciimap.alerts.models import Alert
 from ciimap.alerts.severity import Context, priority, scales
 from ciimap.cli import app as cli_app
+from ciimap.config import get_settings
+from ciimap.core import jobs
 from ciimap.core.db import Database
 from ciimap.core.errors import InputFileError
 from ciimap.ingest.models import ImportRun
@@ -276,34 +278,55 @@ def test_listing_filters(database: Database) -> None:
         assert len(service.list_alerts(s, limit=2, offset=1)) == 2
 
 
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
+    """Capture dispatched job ids; the test runs them with the real ``jobs.execute``."""
+    monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
+    ids: list[int] = []
+    monkeypatch.setattr(jobs, "dispatch", ids.append)
+    return ids
+
+
 def test_api_roles_and_routes(
-    client: Any, database: Database, admin_headers: Any, analyst_headers: Any, auditor_headers: Any
+    client: Any,
+    database: Database,
+    admin_headers: Any,
+    analyst_headers: Any,
+    auditor_headers: Any,
+    queued: list[int],
 ) -> None:
-    _map(database)
-    _import(database, "suricata", OWN / "suricata-eve.json")
-    r = client.get("/api/alerts", headers=auditor_headers)
-    assert r.status_code == 200 and len(r.json()) == 2
-    item = r.json()[0]
-    for key in ("src_ip", "dest_ip", "src_asset_id", "dest_asset_id", "severity", "intel_matches"):
-        assert key in item
-    one = client.get(f"/api/alerts/{item['id']}", headers=auditor_headers).json()
-    assert one["raw"] and one["mapping"]["src"]["ip"] == item["src_ip"]
-    assert client.get("/api/alerts/999999", headers=auditor_headers).status_code == 404
-    assert client.get("/api/alerts?severity=bogus", headers=auditor_headers).status_code == 422
-    assert client.get("/api/alerts").status_code == 401
-    files = [("files", ("eve.json", (OWN / "suricata-eve.json").read_bytes()))]
+    ids = _map(database)
+    files = [("files", ("eve.json", (OWN / "syslog.log").read_bytes()))]
     assert (
         client.post(
-            "/api/alerts/import", headers=auditor_headers, data={"kind": "suricata"}, files=files
+            "/api/alerts/import", headers=auditor_headers, data={"kind": "syslog"}, files=files
         ).status_code
         == 403
     )
     r = client.post("/api/alerts/import", headers=analyst_headers, data={"kind": "nmap"}, files=files)
     assert r.status_code == 422 and "unknown alert source kind 'nmap'" in r.json()["error"]
-    r = client.post("/api/alerts/import", headers=analyst_headers, data={"kind": "suricata"}, files=files)
+    bad = {"kind": "syslog", "options": '{"timezone": "Mars/Olympus"}'}
+    r = client.post("/api/alerts/import", headers=analyst_headers, data=bad, files=files)
+    assert r.status_code == 422 and "unknown time zone" in r.json()["error"]
+    r = client.post("/api/alerts/import", headers=analyst_headers, data={"kind": "syslog"}, files=files)
     assert r.status_code == 202, r.text
-    job = client.get(f"/api/jobs/{r.json()['job_id']}", headers=admin_headers)
-    assert job.status_code == 200
+    jobs.execute(queued[-1])
+    job = client.get(f"/api/jobs/{r.json()['job_id']}", headers=admin_headers).json()
+    assert job["status"] == "succeeded" and (job["result"]["events"], job["result"]["rejected"]) == (12, 0)
+
+    assert client.get("/api/alerts").status_code == 401
+    r = client.get("/api/alerts", headers=auditor_headers, params={"asset_id": ids["web"]})
+    assert r.status_code == 200 and len(r.json()) == 4
+    item = r.json()[0]
+    for key in ("src_ip", "dest_ip", "src_asset_id", "dest_asset_id", "severity", "intel_matches"):
+        assert key in item
+    assert item["dest_asset_id"] == ids["web"] and item["intel_matches"] == []
+    one = client.get(f"/api/alerts/{item['id']}", headers=auditor_headers).json()
+    assert one["raw"] and one["mapping"]["dest"]["asset"] == {"id": ids["web"], "name": "web-01"}
+    assert client.get("/api/alerts/999999", headers=auditor_headers).status_code == 404
+    assert client.get("/api/alerts?severity=bogus", headers=auditor_headers).status_code == 422
+    cands = client.get("/api/alerts/unmanaged", headers=auditor_headers).json()
+    assert {c["ip"] for c in cands} == {"10.20.2.15", "10.20.3.7", "10.20.1.55"}
 
 
 def test_cli_import_and_list_json(database: Database) -> None:
