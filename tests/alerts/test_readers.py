@@ -252,3 +252,32 @@ def test_a_file_of_another_format_is_one_error(tmp_path: Path, kind: str, sample
     with pytest.raises(InputFileError) as e:
         read(kind, path)
     assert e.value.position == "line 1" and "not " in e.value.message and "\n" not in e.value.message
+
+
+def test_cef_bad_header_is_rejected_and_escapes_are_read(tmp_path: Path) -> None:
+    f = tmp_path / "cef.log"
+    f.write_text(
+        "CEF:0|Vendor|Prod\\|uct|1.0|100|Port scan|7|src=10.0.0.1 dst=10.0.0.2 dpt=502 msg=a b\\=c rt=1735689600000\n"
+        "May 18 16:02:00 host CEF:0|only|three\n"
+        "CEF:x|a|b|c|d|e|f|g\n"
+    )
+    recs, meta = read("cef", f)
+    assert (meta["events"], meta["rejected"]) == (1, 2)
+    ok = recs[0]
+    assert (ok.rule_id, ok.rule_name, ok.severity, ok.src_ip, ok.dest_ip, ok.dest_port) == (
+        "100",
+        "Port scan",
+        "high",
+        "10.0.0.1",
+        "10.0.0.2",
+        502,
+    )
+    assert ok.sensor == "Vendor Prod|uct" and ok.time == dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    assert "2 of its 7" in (recs[1].reject or "") and "version 'x'" in (recs[2].reject or "")
+
+
+def test_a_file_of_blank_lines_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "blank.log"
+    f.write_text("\n   \n\n")
+    with pytest.raises(InputFileError, match="only blank lines"):
+        read("syslog", f)

@@ -55,6 +55,8 @@ INTERNAL = tuple(
         "::1/128",
     )
 )
+#: Addresses cached per run before the cache is emptied (memory stays flat on huge files).
+CACHE = 200_000
 #: Finding states that count as open (a CVE the alert names that is still to be dealt with).
 OPEN_FINDING = ("new", "confirmed")
 
@@ -110,6 +112,9 @@ class Mapper:
     # --- one chunk ---------------------------------------------------------------------------------
 
     def prepare(self, addresses: set[str], hosts: set[str]) -> None:
+        if len(self.by_ip) > CACHE:  # attackers' addresses are unbounded: keep memory flat
+            self.by_ip.clear()
+            self._zone_of.clear()
         self._addresses({a for a in addresses if a not in self.by_ip})
         self._hosts({h for h in hosts if h not in self.by_host})
 

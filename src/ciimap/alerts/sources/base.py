@@ -69,8 +69,8 @@ class AlertResult(TypedDict):
 class Parser:
     """Per-file parsing state a source's ``parse`` receives: the clock and the severity scales."""
 
-    def __init__(self, clock: Clock, scales: Scales, name: str) -> None:
-        self.clock, self.scales, self.name = clock, scales, name
+    def __init__(self, clock: Clock, scales: Scales) -> None:
+        self.clock, self.scales = clock, scales
         self.skipped: dict[str, int] = {}
 
     def skip(self, why: str) -> None:
@@ -101,24 +101,28 @@ class AlertSource(Importer[AlertOptions, AlertRecord, loader.AlertCtx, AlertResu
         zone = ZoneInfo(options.timezone or get_settings().site_timezone)
         return Clock(zone=zone, reference=dt.datetime.now(dt.UTC), year=options.year)
 
+    def _record(self, line: Line, p: Parser) -> AlertRecord | None:
+        rec = rejected(line, line.problem) if line.problem else self.parse(line, p)
+        if rec is not None and rec.reject is not None and line.cut:
+            rec.reject = f"line cut at {MAX_LINE} bytes; {rec.reject}"[:300]
+        return rec
+
     def read(self, reading: Reading, options: AlertOptions) -> Iterator[AlertRecord]:
+        """Every line as a record; rejected lines before the first line of this format are held back
+        (at most :data:`HOLD`), so a file of another format is refused before anything is loaded."""
         name = str(reading.path)
-        p = Parser(self.clock(options), scales(), name)
+        p = Parser(self.clock(options), scales())
         stats = LineStats()
         lines: Iterable[Line] = read_lines(reading.path, stats, reading.on_bytes)
         if self.json_lines:
             lines = json_objects(iter(lines))
-        accepted = refused = 0
-        held: list[AlertRecord] = []  # rejected lines before the first line of this format
+        counts = {"events": 0, "rejected": 0}
+        held: list[AlertRecord] = []
         proven = False
         for line in lines:
-            rec = rejected(line, line.problem) if line.problem else self.parse(line, p)
-            if rec is not None and rec.reject is not None:
-                refused += 1
-                if line.cut:
-                    rec.reject = f"line cut at {MAX_LINE} bytes; {rec.reject}"[:300]
-            elif rec is not None:
-                accepted += 1
+            rec = self._record(line, p)
+            if rec is not None:
+                counts["rejected" if rec.reject else "events"] += 1
             if not proven and (rec is None or rec.reject is None):
                 proven = True
                 yield from held
@@ -140,8 +144,7 @@ class AlertSource(Importer[AlertOptions, AlertRecord, loader.AlertCtx, AlertResu
         reading.meta.update(
             {
                 "lines": stats.lines,
-                "events": accepted,
-                "rejected": refused,
+                **counts,
                 "blank": stats.blank,
                 "cut": stats.cut,
                 "skipped": dict(sorted(p.skipped.items())),
