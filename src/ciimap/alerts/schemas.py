@@ -6,20 +6,22 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ciimap.alerts.models import AlertEvent, MatchedBy
 from ciimap.core.schemas import ReadSchema, UtcDateTime
+from ciimap.inventory.models import Criticality
 
 
 class AlertRead(ReadSchema):
     id: int
     time: UtcDateTime
     kind: str
-    event: str
+    event: AlertEvent
     sensor: str | None
     rule_id: str | None
     rule_name: str | None
     raw_severity: str | None
-    severity: str
-    priority: str
+    severity: Criticality
+    priority: Criticality
     priority_reasons: list[str]
     src_ip: str | None
     src_port: int | None
@@ -31,8 +33,8 @@ class AlertRead(ReadSchema):
     dest_asset_id: int | None
     src_zone_id: int | None
     dest_zone_id: int | None
-    src_matched_by: str | None
-    dest_matched_by: str | None
+    src_matched_by: MatchedBy | None
+    dest_matched_by: MatchedBy | None
     system_ids: list[int]
     service_ids: list[int]
     reject: str | None
@@ -42,20 +44,6 @@ class AlertRead(ReadSchema):
         description="indicator values the alert matched; always empty until threat intelligence is imported "
         "(a later slice of issue 14)",
     )
-
-
-class Node(BaseModel):
-    id: int
-    name: str
-
-
-class SideRead(BaseModel):
-    ip: str | None
-    port: int | None
-    asset: Node | None
-    zone: Node | None
-    matched_by: str | None
-    internal: bool
 
 
 class AlertDetail(AlertRead):

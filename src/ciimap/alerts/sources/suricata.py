@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ciimap.alerts.models import ALERT_EVENTS
 from ciimap.alerts.records import AlertRecord
 from ciimap.alerts.sources.base import AlertSource, Parser, rejected
 from ciimap.alerts.sources.common import cves_in, json_object, port, text
 from ciimap.alerts.sources.lines import Line
 
-KEPT = ("alert", "drop", "anomaly")
+#: The event types kept (the alert events but ``log``, which is the other sources').
+KEPT = tuple(e for e in ALERT_EVENTS if e != "log")
 
 
 def _signature_severity(alert: dict[str, Any]) -> Any:
