@@ -241,9 +241,10 @@ def test_malformed_lines_are_stored_raw_and_a_wrong_file_is_refused(
 ) -> None:
     f = tmp_path / "mixed.json"
     good = (SHARED / "alerts" / "suricata" / "telegraf_test3.json").read_text().strip()
-    f.write_text(good + "\n{broken\n")
+    nul = '{"timestamp":"2026-01-01T00:00:00+0000","event_type":"alert","alert":{"signature":"a\\u0000b"}}'
+    f.write_text(good + "\n{broken\n" + nul + "\n")
     result = _import(database, "suricata", f)
-    assert (result["events"], result["rejected"]) == (1, 1)
+    assert (result["events"], result["rejected"]) == (2, 1)
     with database.read_session() as s:
         bad = s.scalars(select(Alert).where(Alert.reject.is_not(None))).one()
         assert (bad.raw, bad.line_no) == ("{broken", 2) and "invalid JSON" in (bad.reject or "")
@@ -252,7 +253,8 @@ def test_malformed_lines_are_stored_raw_and_a_wrong_file_is_refused(
     with database.read_session() as s:
         runs = s.scalars(select(ImportRun).order_by(ImportRun.id)).all()
         assert [r.status for r in runs] == ["succeeded", "failed"]
-        assert len(s.scalars(select(Alert)).all()) == 2  # the refused file wrote nothing
+        assert len(s.scalars(select(Alert)).all()) == 3  # the refused file wrote nothing
+        assert s.scalars(select(Alert.rule_name).where(Alert.line_no == 3)).one() == "ab"
 
 
 def test_listing_filters(database: Database) -> None:

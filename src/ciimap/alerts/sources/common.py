@@ -27,9 +27,10 @@ def port(value: Any) -> int | None:
 
 
 def text(value: Any) -> str | None:
+    """A JSON value as text; NUL (``\u0000`` in the JSON) dropped, since PostgreSQL text cannot hold it."""
     if value is None or isinstance(value, dict | list):
         return None
-    return str(value)
+    return str(value).replace("\x00", "")
 
 
 def json_object(raw: str) -> tuple[dict[str, Any] | None, str | None]:
