@@ -281,3 +281,28 @@ def test_a_file_of_blank_lines_is_refused(tmp_path: Path) -> None:
     f.write_text("\n   \n\n")
     with pytest.raises(InputFileError, match="only blank lines"):
         read("syslog", f)
+
+
+def test_asa_outbound_and_junos_structured_and_ipv6(tmp_path: Path) -> None:
+    f = tmp_path / "fw.log"
+    f.write_text(
+        "%ASA-6-302013: Built outbound TCP connection 9 for outside:8.8.8.8/53 (8.8.8.8/53) "
+        "to inside:10.0.0.5/51000 (10.0.0.5/51000)\n"
+        "<14>1 2026-10-05T10:00:00+08:00 srx-02 RT_FLOW - RT_FLOW_SESSION_CREATE [junos@2636.1.1.1.2.40 "
+        'source-address="10.0.0.7" source-port="40000" destination-address="10.0.9.9" destination-port="102" '
+        'protocol-id="6"]\n'
+    )
+    asa, junos = read("syslog", f)[0]
+    assert (asa.src_ip, asa.src_port, asa.dest_ip, asa.dest_port) == ("10.0.0.5", 51000, "8.8.8.8", 53)
+    assert (junos.rule_id, junos.src_ip, junos.src_port, junos.dest_ip, junos.dest_port, junos.proto) == (
+        "RT_FLOW",
+        "10.0.0.7",
+        40000,
+        "10.0.9.9",
+        102,
+        "tcp",
+    )
+    from ciimap.alerts.mapping import parse_ip
+
+    assert parse_ip("0000:0000:0000:0000:0000:0000:0000:0001")[0] == "::1"
+    assert parse_ip("not an address") == (None, None)

@@ -45,7 +45,7 @@ class Syslog(AlertSource):
             cef, _why = parse_cef(h.msg[at:])
             if cef is not None:
                 return cef_record(line, p, cef, h)
-        f = extract(h.msg, h.app)
+        f = extract(f"{h.msg} {h.sd}" if h.sd else h.msg, h.app)  # Junos writes its fields as SD
         when = h.time
         if when is None and f is not None and f.when:
             m = NUMERIC.match(f.when)
