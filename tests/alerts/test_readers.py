@@ -196,6 +196,16 @@ def test_rfc3164_year_and_zone_inference() -> None:
     assert m and forced.bsd(m) == dt.datetime(2019, 12, 31, 23, 0, tzinfo=zone)
 
 
+def test_implausible_years_are_rejected_not_crashing(tmp_path: Path) -> None:
+    f = tmp_path / "eve.json"
+    line = '{{"timestamp":"{t}","event_type":"alert","src_ip":"10.0.0.1","alert":{{"severity":1}}}}'
+    f.write_text(
+        "\n".join(line.format(t=t) for t in ("2026-01-01T00:00:00+0800", "0001-01-01T00:00:00+0800"))
+    )
+    recs, meta = read("suricata", f)
+    assert (meta["events"], meta["rejected"]) == (1, 1) and "no readable timestamp" in (recs[1].reject or "")
+
+
 def test_timezone_option(tmp_path: Path) -> None:
     f = tmp_path / "a.log"
     f.write_text(

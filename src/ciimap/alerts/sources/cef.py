@@ -18,7 +18,7 @@ from ciimap.alerts.sources import header as syslog_header
 from ciimap.alerts.sources.base import AlertSource, Parser, rejected
 from ciimap.alerts.sources.common import cves_in, port
 from ciimap.alerts.sources.lines import Line
-from ciimap.alerts.sources.times import BSD, Clock
+from ciimap.alerts.sources.times import BSD, Clock, sane
 from ciimap.alerts.sources.vendors import Fields, five_tuple
 
 _PIPE = re.compile(r"(?<!\\)\|")
@@ -67,7 +67,10 @@ def cef_time(ext: dict[str, str], clock: Clock) -> dt.datetime | None:
             continue
         if v.isdigit():
             try:
-                return dt.datetime.fromtimestamp(int(v) / 1000, dt.UTC)
+                t = sane(dt.datetime.fromtimestamp(int(v) / 1000, dt.UTC))
+                if t is not None:
+                    return t
+                continue
             except (OverflowError, ValueError, OSError):
                 continue
         m = BSD.match(v)

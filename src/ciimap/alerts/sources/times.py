@@ -23,6 +23,15 @@ BSD = re.compile(
 NUMERIC = re.compile(r"(?P<y>\d{4})[/-](?P<mo>\d\d)[/-](?P<d>\d\d)[ T](?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)")
 
 
+#: Years a sensor's clock can plausibly show; anything else is a broken or hostile line (and year 1 with
+#: a +08:00 offset cannot even be converted to UTC).
+YEARS = range(1970, 2200)
+
+
+def sane(t: dt.datetime | None) -> dt.datetime | None:
+    return t if t is not None and t.year in YEARS else None
+
+
 @dataclass(frozen=True)
 class Clock:
     """The site's zone, the reference time for year inference, and a forced year (an option)."""
@@ -36,7 +45,7 @@ class Clock:
             t = dt.datetime.fromisoformat(text.strip())
         except ValueError:
             return None
-        return t if t.tzinfo else t.replace(tzinfo=self.zone)
+        return sane(t if t.tzinfo else t.replace(tzinfo=self.zone))
 
     def bsd(self, m: re.Match[str]) -> dt.datetime | None:
         month = MONTHS.get(m["mon"].lower())
@@ -45,6 +54,8 @@ class Clock:
         try:
             if m["year"] or self.year:
                 year = int(m["year"] or self.year or 0)
+                if year not in YEARS:
+                    return None
                 return dt.datetime(
                     year, month, int(m["day"]), int(m["h"]), int(m["m"]), int(m["s"]), tzinfo=self.zone
                 )
@@ -59,6 +70,8 @@ class Clock:
         return t
 
     def numeric(self, m: re.Match[str]) -> dt.datetime | None:
+        if int(m["y"]) not in YEARS:
+            return None
         try:
             return dt.datetime(
                 int(m["y"]),
