@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from ciimap import __version__, registry
+from ciimap.alerts import api as alerts_api
 from ciimap.auth import api as auth_api
 from ciimap.auth.deps import authenticate
 from ciimap.compliance import api as compliance_api
@@ -45,6 +46,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     supply_api.router,
     vulns_api.router,
     compliance_api.router,
+    alerts_api.router,
     web_api.router,
 )
 

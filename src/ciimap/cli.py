@@ -115,6 +115,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Assessments (测评): items × test objects, results, evidence, scores",
         "ciimap.compliance.cli",
     ),
+    "alerts": (
+        "Alerts from sensors (Suricata, Wazuh, syslog, CEF) on the map (监测)",
+        "ciimap.alerts.cli",
+    ),
     "rectify": ("Rectification (整改) of 不符合 / 部分符合 results and risks", "ciimap.compliance.cli"),
 }
 

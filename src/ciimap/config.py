@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     #: Number of in-process job worker threads (SQLite mode).
     job_threads: int = 2
+    #: Time zone of the site's devices: alert lines without a zone (RFC 3164 syslog, Huawei, FortiGate)
+    #: are read in it (``ciimap alerts import -o timezone=...`` overrides it per import).
+    site_timezone: str = "Asia/Shanghai"
     #: Days after which an imported feed counts as stale.
     feed_stale_days: int = 14
     #: Login throttling: failed logins per username (and per client address) before a wait is imposed.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from ciimap.alerts import models as alerts_models
 from ciimap.auth import models as auth_models
 from ciimap.compliance import models as compliance_models
 from ciimap.core import audit as core_audit
@@ -39,6 +40,7 @@ MODELS: tuple[ModuleType, ...] = (
     supply_models,
     vulns_models,
     compliance_models,
+    alerts_models,
 )
 
 #: Modules registering job functions (``@jobs.job``) and procrastinate tasks (``@tasks.installer``).

@@ -8,6 +8,10 @@ validation, the import page and the docs all take their list of kinds from here
 
 from __future__ import annotations
 
+from ciimap.alerts.sources.cef import CefSource
+from ciimap.alerts.sources.suricata import Suricata
+from ciimap.alerts.sources.syslog import Syslog
+from ciimap.alerts.sources.wazuh import Wazuh
 from ciimap.core.errors import Invalid
 from ciimap.core.importer import AnyImporter
 from ciimap.ingest.sources.ipneigh import IpNeigh
@@ -38,10 +42,15 @@ SOURCES: tuple[AnyImporter, ...] = (
     Epss(),
     Cnnvd(),
     Cnvd(),
+    # family "alerts": ciimap alerts import KIND FILE...
+    Suricata(),
+    Wazuh(),
+    Syslog(),
+    CefSource(),
 )
 
 _BY_KIND: dict[str, AnyImporter] = {s.kind: s for s in SOURCES}
-_NOUN = {"assets": "import", "feeds": "feed"}
+_NOUN = {"assets": "import", "feeds": "feed", "alerts": "alert source"}
 
 
 def kinds(family: str | None = None) -> tuple[str, ...]:

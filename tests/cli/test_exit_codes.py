@@ -138,7 +138,7 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "changes": ["changes", "--limit", "0"],
             "unmanaged": None,
             "ghosts": None,
-            "sources": ["sources", "--family", "alerts"],
+            "sources": ["sources", "--family", "bogus"],
             "discover": ["discover", "not-a-target"],
             "impact": ["impact", "bogus", "x"],
             "spof": ["spof", "--min-criticality", "bogus"],
@@ -182,6 +182,7 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
                 "moon:1",
             ],
             "rectify": ["rectify", "new", "--result", "1", "--risk", "1"],
+            "alerts": ["alerts", "list", "--severity", "bogus"],
         }
     )
     return cases

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ciimap.alerts.models import Alert
 from ciimap.auth import service as auth
 from ciimap.compliance import assessment, rectification
 from ciimap.compliance import service as grading
@@ -374,6 +375,25 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
                 ),
             )
         gradings.append(g.id)
+    alerts = _add(
+        s,
+        [
+            Alert(
+                time=now - dt.timedelta(minutes=i),
+                kind="suricata",
+                event="alert",
+                severity="high",
+                priority="critical",
+                src_ip=f"10.9.{i // 250}.{i % 250}",
+                src_internal=True,
+                dest_asset_id=a,
+                system_ids=[sys] if sys else [],
+                raw="{}",
+                run_id=runs[i % n].id,
+            )
+            for i, (_sw, a, _prod, _sys, sys) in enumerate(rows)
+        ],
+    )
     assessments, results, risks, rects, evidence = _assessments(s, out)
     out.first.update(
         assessment=assessments[0],
@@ -381,6 +401,7 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
         risk=risks[0],
         rectification=rects[0],
         evidence=evidence[0],
+        alert=alerts[0].id,
         grading=gradings[0],
         plan=plan_ids[0],
         scope=scopes[0].name,

@@ -88,7 +88,11 @@ def test_reader_runs_no_statement(database: Database, kind: str) -> None:
 
 def test_cli_help_lists_the_registry() -> None:
     runner = CliRunner()
-    for args, family in ((["import", "--help"], "assets"), (["feeds", "import", "--help"], "feeds")):
+    for args, family in (
+        (["import", "--help"], "assets"),
+        (["feeds", "import", "--help"], "feeds"),
+        (["alerts", "import", "--help"], "alerts"),
+    ):
         out = re.sub(r"[\s│|]+", " ", runner.invoke(cli_app, args).output)  # the help box wraps lines
         assert " ".join(sources.kinds(family)) in out, out
 

@@ -25,6 +25,7 @@ a new source is ``docs/development/adding-an-importer.md``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,9 +38,10 @@ from sqlalchemy.orm import Session
 from ciimap.core.errors import Invalid
 
 #: Which command imports a source and which run history it joins: ``assets`` (``ciimap import``:
-#: scans, registers, SBOMs, agents), ``feeds`` (``ciimap feeds import``: vulnerability knowledge).
-Family = Literal["assets", "feeds"]
-FAMILIES: tuple[str, ...] = ("assets", "feeds")
+#: scans, registers, SBOMs, agents), ``feeds`` (``ciimap feeds import``: vulnerability knowledge),
+#: ``alerts`` (``ciimap alerts import``: sensors' alerts and logs).
+Family = Literal["assets", "feeds", "alerts"]
+FAMILIES: tuple[str, ...] = ("assets", "feeds", "alerts")
 
 
 class ImportOptions(BaseModel):
@@ -145,6 +147,22 @@ class Importer(ABC, Generic[O, R, C, Res]):
     def stats(self, ctx: C) -> dict[str, Any]:
         """Counters stored with the run (``ImportRun.stats``)."""
         return {}
+
+
+def named_options(pairs: Sequence[str]) -> dict[str, Any]:
+    """Options given as ``NAME=VALUE`` on a command line (``-o``); a VALUE that is JSON (a number,
+    list, object, true/false) is taken as such, anything else as text. The source's ``Options``
+    model validates them."""
+    out: dict[str, Any] = {}
+    for p in pairs:
+        name, sep, raw = p.partition("=")
+        if not sep or not name.strip():
+            raise Invalid(f"--option '{p}': expected NAME=VALUE")
+        try:
+            out[name.strip()] = json.loads(raw)
+        except ValueError:
+            out[name.strip()] = raw
+    return out
 
 
 #: The type every registry entry has (the four type parameters differ per family).

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from ciimap import sources
 from ciimap.core import jobs
 from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid, check_choice
-from ciimap.core.importer import FAMILIES
+from ciimap.core.importer import FAMILIES, named_options
 from ciimap.core.output import err_console, print_json, print_table, to_data
 from ciimap.ingest import changes, service
 from ciimap.ingest.schemas import AssetBrief, ChangeRead, RunRead
@@ -32,20 +31,6 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
             raise Invalid(f"--map '{p}': expected COLUMN=field")
         col, field = p.split("=", 1)
         out[col.strip()] = field.strip()
-    return out
-
-
-def _named_options(pairs: list[str]) -> dict[str, Any]:
-    """``NAME=VALUE`` pairs; a VALUE that is JSON (a number, list, object, true/false) is taken as such."""
-    out: dict[str, Any] = {}
-    for p in pairs:
-        name, sep, raw = p.partition("=")
-        if not sep or not name.strip():
-            raise Invalid(f"--option '{p}': expected NAME=VALUE")
-        try:
-            out[name.strip()] = json.loads(raw)
-        except ValueError:
-            out[name.strip()] = raw
     return out
 
 
@@ -83,7 +68,7 @@ def import_(
         options["encoding"] = encoding
     if keys:
         options["identity_keys"] = [k.strip() for k in keys.split(",") if k.strip()]
-    options.update(_named_options(option))
+    options.update(named_options(option))
     bar = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -137,7 +122,7 @@ def import_(
 
 @top.command("sources")
 def sources_(
-    family: str | None = typer.Option(None, "--family", help="assets | feeds"),
+    family: str | None = typer.Option(None, "--family", help="assets | feeds | alerts"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
     markdown: bool = typer.Option(False, "--markdown", help="the table of docs/importing.md"),
 ) -> None:

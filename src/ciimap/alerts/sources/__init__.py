@@ -1,0 +1,1 @@
+"""Alert sources: one module per sensor format, each an ``AlertSource`` (see ``base.py``)."""
