@@ -25,14 +25,27 @@ from ciimap.compliance.catalogs import load_catalog
 from ciimap.compliance.models import (
     CONCLUSIONS,
     GRADING_STATES,
+    METHODS,
     OPEN_STATES,
     RECT_OPEN,
+    RESULT_CODES,
     Assessment,
     Grading,
     Rectification,
 )
 from ciimap.core.errors import NotFound
 from ciimap.inventory import models as inv
+
+__all__ = [
+    "CONCLUSION_KEYS",
+    "METHODS",
+    "RESULT_CODES",
+    "cards",
+    "for_system",
+    "overview",
+    "system_status",
+    "workspace",
+]
 
 #: Tally key of systems without a (closed) assessment / without a grading round.
 NONE = "none"

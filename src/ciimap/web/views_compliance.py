@@ -13,7 +13,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from ciimap.compliance import overview
-from ciimap.compliance.models import CONCLUSIONS, METHODS, RESULT_CODES
 from ciimap.core.deps import DbSession, Reader
 from ciimap.core.schemas import Int32
 from ciimap.web.render import locale_for, render
@@ -32,7 +31,6 @@ def compliance_page(request: Request, db: DbSession, principal: Reader) -> Any:
         principal,
         active="compliance",
         data=overview.overview(db),
-        conclusions=CONCLUSIONS,
         conclusion_key=overview.CONCLUSION_KEYS,
     )
 
@@ -70,9 +68,9 @@ def workspace_page(request: Request, assessment_id: Int32, db: DbSession, princi
             "keys": RESULT_KEYS,
             "items": {it["key"]: _item_js(it, zh) for it in data["items"]},
         },
-        results=RESULT_CODES,
+        results=overview.RESULT_CODES,
         result_keys=RESULT_KEYS,
-        methods=METHODS,
+        methods=overview.METHODS,
         conclusion_key=overview.CONCLUSION_KEYS,
     )
 
