@@ -226,3 +226,23 @@ def test_assessment_workspace_keyboard_entry_is_saved(page: Any, sqlite_database
     page.reload()
     page.wait_for_selector(row)
     assert page.inner_text(cell0) == "部分符合" and page.inner_text(cell1) == "不符合"
+    # bulk: the rows of one control point, only the cells without a result, to 不适用
+    wait_js(page, "!!window.ciimap")
+    page.select_option("#ws-cp", "身份鉴别")
+    shown = page.locator("#ws-grid tbody tr:not([hidden])").count()
+    assert 0 < shown < 20 and page.is_visible(row)
+    page.select_option("#ws-bulk-result", "na")
+    page.once("dialog", lambda d: d.accept())
+    page.click("#ws-bulk")
+    wait_js(page, "!!document.getElementById('ws-status').textContent")
+    grid = page.request.get(f"{base}/api/compliance/assessments/{aid}/items").json()
+    cp = [r for r in grid if r["control_point"] == "身份鉴别"]
+    assert len(cp) == shown and all(len(r["results"]) == len(ids["objects"]) for r in cp)
+    kept = {c["object_id"]: c["result"] for r in cp if r["id"] == PROPOSED_ITEM for c in r["results"]}
+    assert kept[obj0] == "partial" and kept[obj1] == "fail"  # only unset cells were set
+    assert {c["result"] for r in cp for c in r["results"]} == {"na", "partial", "fail"}
+    assert page.inner_text(f'{row} td[data-object="{ids["objects"][2]}"]') == "不适用"
+    page.goto(f"{base}/compliance")  # the overview links the open assessment and the system page
+    page.click(f'#cmp-systems tr[data-system="{ids["scada"]}"] a[href="/compliance/systems/{ids["scada"]}"]')
+    page.wait_for_selector("#cmp-rectifications tr[data-rectification]")
+    shot(page, "compliance-system")
