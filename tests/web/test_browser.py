@@ -188,3 +188,61 @@ def test_login_dashboard_topology_whatif_import_and_language(page: Any) -> None:
     wait_js(page, "document.documentElement.lang === 'en'")
     assert "Dashboard" in page.inner_text(".sidebar")
     shot(page, "09-english")
+
+
+def test_assessment_workspace_keyboard_entry_is_saved(page: Any, sqlite_database: Any) -> None:
+    """On the workspace: a digit sets the focused cell's result, j/k/h/l move, ``a`` accepts the map's
+    proposal; every change is saved through the API (re-fetched) and shown after a reload."""
+    from web.compliance_seed import PROPOSED_ITEM, build
+
+    ids = build(sqlite_database)
+    base, aid = page.base, ids["open"]
+    obj0, obj1 = ids["objects"][0], ids["objects"][1]
+    page.goto(f"{base}/login?next=/compliance/assessments/{aid}")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "correct-horse-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/compliance/assessments/{aid}")
+    page.wait_for_load_state("networkidle")
+    row = f'#ws-grid tr[data-item-id="{PROPOSED_ITEM}"]'
+    page.wait_for_selector(row)
+    wait_js(page, "!!(window.ciimap && document.getElementById('ws-data'))")
+    cell0, cell1 = f'{row} td[data-object="{obj0}"]', f'{row} td[data-object="{obj1}"]'
+    page.click(cell0)
+    wait_js(page, "!document.getElementById('ws-focus').hidden")
+    assert "telnet" in page.inner_text("#ws-proposal-text")  # the map's proposal beside the item
+    page.keyboard.press("2")  # 部分符合; the focus moves down a row
+    wait_js(page, f"document.querySelector('{cell0}').dataset.saved === 'true'")
+    page.keyboard.press("k")  # back up
+    page.keyboard.press("l")  # right: the next test object
+    wait_js(page, f"document.activeElement === document.querySelector('{cell1}')")
+    page.keyboard.press("a")  # accept the proposal: 不符合
+    wait_js(page, f"document.querySelector('{cell1}').dataset.saved === 'true'")
+    assert page.inner_text(cell0) == "部分符合" and page.inner_text(cell1) == "不符合"
+    shot(page, "compliance-workspace")
+    grid = page.request.get(f"{base}/api/compliance/assessments/{aid}/items?result=fail").json()
+    saved = {c["object_id"]: c["result"] for r in grid if r["id"] == PROPOSED_ITEM for c in r["results"]}
+    assert saved == {obj0: "partial", obj1: "fail"}
+    page.reload()
+    page.wait_for_selector(row)
+    assert page.inner_text(cell0) == "部分符合" and page.inner_text(cell1) == "不符合"
+    # bulk: the rows of one control point, only the cells without a result, to 不适用
+    wait_js(page, "!!window.ciimap")
+    page.select_option("#ws-cp", "身份鉴别")
+    shown = page.locator("#ws-grid tbody tr:not([hidden])").count()
+    assert 0 < shown < 20 and page.is_visible(row)
+    page.select_option("#ws-bulk-result", "na")
+    page.once("dialog", lambda d: d.accept())
+    page.click("#ws-bulk")
+    wait_js(page, "!!document.getElementById('ws-status').textContent")
+    grid = page.request.get(f"{base}/api/compliance/assessments/{aid}/items").json()
+    cp = [r for r in grid if r["control_point"] == "身份鉴别"]
+    assert len(cp) == shown and all(len(r["results"]) == len(ids["objects"]) for r in cp)
+    kept = {c["object_id"]: c["result"] for r in cp if r["id"] == PROPOSED_ITEM for c in r["results"]}
+    assert kept[obj0] == "partial" and kept[obj1] == "fail"  # only unset cells were set
+    assert {c["result"] for r in cp for c in r["results"]} == {"na", "partial", "fail"}
+    assert page.inner_text(f'{row} td[data-object="{ids["objects"][2]}"]') == "不适用"
+    page.goto(f"{base}/compliance")  # the overview links the open assessment and the system page
+    page.click(f'#cmp-systems tr[data-system="{ids["scada"]}"] a[href="/compliance/systems/{ids["scada"]}"]')
+    page.wait_for_selector("#cmp-rectifications tr[data-rectification]")
+    shot(page, "compliance-system")

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
-from ciimap.compliance import assessment, evidence, rectification, scoring, service
+from ciimap.compliance import assessment, evidence, overview, rectification, scoring, service
 from ciimap.compliance.models import (
     AssessmentKind,
     AssessmentState,
@@ -77,6 +77,15 @@ def grade(
     return service.grade(
         Judgement(s_object=s_object, s_degree=s_degree, a_object=a_object, a_degree=a_degree)
     )
+
+
+@router.get(
+    "/overview",
+    summary="Compliance overview: per system level, filing state, latest conclusion and score trend, "
+    "open and overdue rectifications; tallies by level, filing state and conclusion",
+)
+def get_overview(db: DbSession, principal: Reader) -> dict[str, Any]:
+    return overview.overview(db)
 
 
 @router.get(

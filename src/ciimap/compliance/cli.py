@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from pydantic import BaseModel, ValidationError
 
-from ciimap.compliance import assess_cli, evidence, service
+from ciimap.compliance import assess_cli, evidence, overview, service
 from ciimap.compliance.catalogs import commands as catalog_commands
 from ciimap.compliance.models import (
     EXTENSIONS,
@@ -327,6 +327,38 @@ def due(
         print_json([to_data(r, GradingRead) for r in rows])
         return
     _table(rows, f"备案期限 Filings due: {len(rows)}")
+
+
+@compliance_app.command("overview")
+def overview_cmd(as_json: bool = JSON_OPT) -> None:
+    """Compliance overview: per system level, filing state, latest conclusion and score (trend), open
+    and overdue rectifications (the data of the /compliance page and GET /api/compliance/overview)."""
+    with get_database().read_session() as db:
+        data = overview.overview(db)
+    if as_json:
+        print_json(to_data(data))
+        return
+    rows = [
+        {
+            "id": r["id"],
+            "system": r["name"],
+            "level": r["level"],
+            "cii": "CII" if r["is_cii"] else "",
+            "filing": LABELS[r["grading"]["state"]][0] if r["grading"] else "",
+            "conclusion": (r["latest"] or {}).get("conclusion"),
+            "score": " → ".join(f"{t['score']:.1f}" for t in r["trend"] if t["score"] is not None),
+            "rect_open": r["rectifications"]["open"],
+            "rect_overdue": r["rectifications"]["overdue"],
+        }
+        for r in data["systems"]
+    ]
+    cols = ["id", "system", "level", "cii", "filing", "conclusion", "score", "rect_open", "rect_overdue"]
+    print_table(rows, cols, title="合规总览 Compliance overview")
+    c = data["counts"]
+    typer.echo(
+        f"systems {c['systems']}, graded {c['graded']}, filed {c['filed']}, assessed {c['assessed']}, "
+        f"rectifications open {c['open_rectifications']} (overdue {c['overdue_rectifications']})"
+    )
 
 
 # --- evidence from the map (docs/compliance-evidence.md) ----------------------------------------------

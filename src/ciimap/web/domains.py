@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ciimap import sources
+from ciimap.compliance import overview as compliance
 from ciimap.core import jobs
 from ciimap.core.db import utcnow
 from ciimap.core.errors import Invalid
@@ -87,17 +88,48 @@ def _graph_cards(session: Session) -> list[dict[str, Any]]:
     return out
 
 
+def _compliance_cards(session: Session) -> list[dict[str, Any]]:
+    """Systems by latest conclusion (``parts``: label keys ``dash.part.<key>`` with counts) and the
+    overdue rectification items."""
+    c = compliance.cards(session)
+    parts = [[compliance.CONCLUSION_KEYS[k], n] for k, n in c["by_conclusion"].items()]
+    return [
+        {
+            "key": "compliance",
+            "value": f"{c['assessed']:,}",
+            "href": "/compliance",
+            "parts": parts,
+            "tone": "warn" if c["by_conclusion"]["差"] else "",
+        },
+        {
+            "key": "rect_overdue",
+            "value": f"{c['overdue_rectifications']:,} / {c['open_rectifications']:,}",
+            "href": "/compliance",
+            "parts": [["systems", c["systems_overdue"]]],
+            "tone": "bad" if c["overdue_rectifications"] else "",
+        },
+    ]
+
+
 def dashboard_cards(session: Session) -> list[dict[str, Any]]:
     """Cards from the other domains: ``{"key", "value", "href", "series"?}`` — none are invented."""
     cards = [c for c in (_findings_card(session), _changes_card(session)) if c]
-    return cards + _graph_cards(session)
+    return cards + _graph_cards(session) + _compliance_cards(session)
 
 
 def annotate_nodes(session: Session, nodes: list[dict[str, Any]]) -> None:
-    """Overlay attributes from the other domains: ``vuln`` = the asset's top finding priority."""
+    """Overlay attributes from the other domains: ``vuln`` = the asset's top finding priority; on
+    systems ``cmp`` = the latest assessment conclusion (excellent/good/fair/poor) and ``rect_overdue``
+    = overdue rectification items."""
     by_id = {n["ref"]: n for n in nodes if n["type"] == "asset"}
     for aid, prio in top_priority_by_asset(session, asset_ids=list(by_id)).items():
         by_id[aid]["vuln"] = prio
+    systems = {n["ref"]: n for n in nodes if n["type"] == "system"}
+    for sid, st in compliance.system_status(session, list(systems)).items():
+        if st["conclusion"]:
+            systems[sid]["cmp"] = compliance.CONCLUSION_KEYS[st["conclusion"]]
+        if st["overdue"]:
+            systems[sid]["rect_overdue"] = st["overdue"]
 
 
 def impact(session: Session, *, kind: str, ref: int) -> dict[str, Any]:

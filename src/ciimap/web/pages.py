@@ -20,7 +20,14 @@ from ciimap.auth.deps import SESSION_COOKIE
 from ciimap.config import get_settings
 from ciimap.core.deps import DbSession, Reader
 from ciimap.core.errors import NotAuthenticated, TooManyAttempts
-from ciimap.web import views_entities, views_findings, views_map, views_ops, views_users
+from ciimap.web import (
+    views_compliance,
+    views_entities,
+    views_findings,
+    views_map,
+    views_ops,
+    views_users,
+)
 from ciimap.web.render import render
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -102,3 +109,4 @@ def mount(app: FastAPI) -> None:
     app.include_router(views_ops.router)
     app.include_router(views_users.router)
     app.include_router(views_findings.router)
+    app.include_router(views_compliance.router)

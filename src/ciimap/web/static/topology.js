@@ -28,6 +28,11 @@
     { selector: ".ov-vuln-P1", style: { "background-color": "#b3261e" } },
     { selector: ".ov-vuln-P2", style: { "background-color": "#e8801a" } },
     { selector: ".ov-vuln-P3", style: { "background-color": "#c9a227" } },
+    { selector: ".ov-cmp-excellent", style: { "background-color": "#1e8e3e" } },
+    { selector: ".ov-cmp-good", style: { "background-color": "#7cb342" } },
+    { selector: ".ov-cmp-fair", style: { "background-color": "#e8801a" } },
+    { selector: ".ov-cmp-poor", style: { "background-color": "#b3261e" } },
+    { selector: ".ov-cmp-overdue", style: { "border-width": 4, "border-color": "#b3261e", "border-style": "double" } },
     { selector: ".dim", style: { opacity: 0.12 } },
     { selector: ".failed", style: { "background-color": "#d62b20", opacity: 1, "border-width": 2, "border-color": "#7a0f09", "z-index": 9 } },
     { selector: ".degraded", style: { "background-color": "#f08c1e", opacity: 1, "z-index": 8 } },
@@ -96,11 +101,16 @@
     const on = {};
     document.querySelectorAll("[data-overlay]").forEach((cb) => (on[cb.dataset.overlay] = cb.checked));
     cy.batch(() => {
-      cy.nodes().removeClass("ov-missing ov-unmanaged ov-foreign ov-vuln-P1 ov-vuln-P2 ov-vuln-P3");
+      cy.nodes().removeClass("ov-missing ov-unmanaged ov-foreign ov-vuln-P1 ov-vuln-P2 ov-vuln-P3 " +
+        "ov-cmp-excellent ov-cmp-good ov-cmp-fair ov-cmp-poor ov-cmp-overdue");
       if (on.missing) cy.nodes("[?missing]").addClass("ov-missing");
       if (on.unmanaged) cy.nodes("[?unmanaged]").addClass("ov-unmanaged");
       if (on.foreign) cy.nodes("[?foreign]").addClass("ov-foreign");
       if (on.vuln) cy.nodes("[vuln]").forEach((n) => n.addClass("ov-vuln-" + n.data("vuln")));
+      if (on.cmp) {
+        cy.nodes("[cmp]").forEach((n) => n.addClass("ov-cmp-" + n.data("cmp")));
+        cy.nodes("[rect_overdue]").addClass("ov-cmp-overdue");
+      }
     });
   }
   // Zoom and pan from the server's coordinates: cheaper than fit(), which measures every element.
