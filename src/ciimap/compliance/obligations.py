@@ -341,10 +341,12 @@ def _violations(post: KeyPost, sharing: int, rules: Rules) -> list[str]:
     return out
 
 
-def list_posts(session: Session, *, organization_id: int | None = None) -> list[dict[str, Any]]:
+def list_posts(
+    session: Session, *, organization_id: int | None = None, _read: Any = None
+) -> list[dict[str, Any]]:
     """Key posts with their responsible person, the people sharing the duty and the rule's violations."""
     rules = load_rules()
-    posts, members, names = _posts(session)
+    posts, members, names = _read if _read is not None else _posts(session)
     out = []
     for p, org, sysname in posts:
         if organization_id is not None and p.organization_id != organization_id:
@@ -379,9 +381,9 @@ def describe_post(session: Session, *, post_id: int) -> dict[str, Any]:
     return next(p for p in list_posts(session) if p["id"] == post_id)
 
 
-def _key_posts(session: Session, rules: Rules) -> list[dict[str, Any]]:
+def _key_posts(session: Session, rules: Rules, read: Any) -> list[dict[str, Any]]:
     out = []
-    for p in list_posts(session):
+    for p in list_posts(session, _read=read):
         ok = not p["violations"]
         out.append(
             _row(
@@ -405,9 +407,9 @@ def _key_posts(session: Session, rules: Rules) -> list[dict[str, Any]]:
     return out
 
 
-def _staff(session: Session) -> dict[int, str]:
+def _staff(read: Any) -> dict[int, str]:
     """Every person on a key post (responsible or sharing the duty): contact id → name."""
-    _posts_, members, names = _posts(session)
+    _posts_, members, names = read
     staff = {
         p.responsible_id: names[p.responsible_id] for p, _o, _s in _posts_ if p.responsible_id is not None
     }
@@ -494,13 +496,15 @@ def obligations(
         rows += _assessments(session, today, rules, system_id)
     if "filing" in want:
         rows += _filings(session, today, rules, system_id)
-    if system_id is None and "training" in want:
-        rows += _trainings(session, years, today, rules, _staff(session))
+    read = _posts(session) if system_id is None and want & {"training", "key_post"} else None
+    if read is not None and "training" in want:
+        rows += _trainings(session, years, today, rules, _staff(read))
     if dated_only:
         rows = [r for r in rows if start <= r["due_on"] <= end]
     rows.sort(key=lambda r: (r["due_on"], OBLIGATION_KINDS.index(r["kind"]), r["key"]))
     if not dated_only and "key_post" in want:
-        rows += [r for r in _key_posts(session, rules) if system_id is None or r["system_id"] == system_id]
+        posts = _key_posts(session, rules, read if read is not None else _posts(session))
+        rows += [r for r in posts if system_id is None or r["system_id"] == system_id]
     return [r for r in rows if state is None or r["state"] == state]
 
 
