@@ -598,7 +598,11 @@ def create_post(session: Session, *, data: KeyPostIn) -> KeyPost:
         description=data.description,
     )
     session.add(post)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"key post '{data.name}' was just created") from None
     for cid in dict.fromkeys(data.members):
         add_member(session, post_id=post.id, contact_id=cid)
     return post
@@ -646,7 +650,11 @@ def add_member(session: Session, *, post_id: int, contact_id: int) -> KeyPostMem
         raise Conflict(f"{c.name} already shares the duty of '{post.name}'")
     m = KeyPostMember(post_id=post_id, contact_id=contact_id)
     session.add(m)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"{c.name} was just added to '{post.name}'") from None
     return m
 
 
