@@ -120,6 +120,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ciimap.alerts.cli",
     ),
     "rectify": ("Rectification (整改) of 不符合 / 部分符合 results and risks", "ciimap.compliance.cli"),
+    "obligations": (
+        "CII obligations (关基保护义务) and their calendar: due dates and states",
+        "ciimap.compliance.cli",
+    ),
+    "keyposts": ("Key posts (关键岗位): responsible person and staff", "ciimap.compliance.cli"),
+    "training": ("Training (培训) of key-post staff: sessions and hours", "ciimap.compliance.cli"),
 }
 
 #: Commands that other domains add to a group, loaded only when they run: group → name → (one-line help,

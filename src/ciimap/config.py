@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     assessment_cycles: str = "1:24,2:24,3:12,4:6"
     #: A JSON file that replaces the built-in scoring profile of assessments (docs/compliance-assessment.md).
     compliance_scoring_profile: Path | None = None
+    #: A JSON file that replaces the built-in CII obligation rules (yearly test, key posts: 2 people sharing
+    #: the duty, training: 30 hours a year; docs/compliance-obligations.md).
+    compliance_obligation_rules: Path | None = None
 
     @property
     def is_sqlite(self) -> bool:

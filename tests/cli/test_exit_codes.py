@@ -183,6 +183,9 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             ],
             "rectify": ["rectify", "new", "--result", "1", "--risk", "1"],
             "alerts": ["alerts", "list", "--severity", "bogus"],
+            "obligations": ["obligations", "calendar", "--from", "2026-12-31", "--to", "2026-01-01"],
+            "keyposts": ["keyposts", "add", "x" * 201],
+            "training": ["training", "add", "1", "--on", "2026-01-05", "--hours", "0", "--topic", "演练"],
         }
     )
     return cases
@@ -221,6 +224,8 @@ def test_not_found_exits_3(database, run_cli):
         ["impact", "vendor", "no-such-vendor"],
         ["rollout", "start", "999"],
         ["compliance", "evidence", "424242"],
+        ["keyposts", "member-add", "424242", "1"],
+        ["training", "list", "--contact", "424242"],
     ):
         res = run(*argv)
         assert res["rc"] == 3, (argv, res)

@@ -19,16 +19,19 @@ from typing import Any
 
 from ciimap.alerts.models import Alert
 from ciimap.auth import service as auth
-from ciimap.compliance import assessment, rectification
+from ciimap.compliance import assessment, obligations, rectification
 from ciimap.compliance import service as grading
 from ciimap.compliance.schemas import (
     AdvanceIn,
     AssessmentIn,
+    DoneIn,
     GradingIn,
+    KeyPostIn,
     RectificationIn,
     ResultIn,
     RiskIn,
     TestObjectIn,
+    TrainingIn,
 )
 from ciimap.core.db import Database, utcnow
 from ciimap.core.jobs import Job
@@ -221,6 +224,7 @@ def _inventory(s: Any, n: int, out: Seeded) -> None:
     ]
     out.first["vendor_ids"] = [v.id for v in vendors]
     out.first["system_ids"] = [x.id for x in systems]
+    out.first["contact_ids"] = [c.id for c in contacts]
     out.first["domestic_products"] = [p.id for p, v in zip(products, vendors) if v.is_domestic]
     out.first["asset_ids"] = [a.id for a in assets]
 
@@ -395,6 +399,7 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
         ],
     )
     assessments, results, risks, rects, evidence = _assessments(s, out)
+    _obligations(s, out, today, assessments)
     out.first.update(
         assessment=assessments[0],
         result=results[0],
@@ -412,6 +417,33 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
         job=jobs[0].id,
         finding=findings[0].id,
     )
+
+
+def _obligations(s: Any, out: Seeded, today: dt.date, assessments: list[int]) -> None:
+    """A key post per contact (the next two contacts share its duty), two training sessions per
+    contact, and the recorded yearly test of every CII system (with its assessment)."""
+    contacts = out.first["contact_ids"]
+    n = len(contacts)
+    for i, cid in enumerate(contacts):
+        members = [c for c in dict.fromkeys(contacts[(i + k) % n] for k in (1, 2)) if c != cid]
+        obligations.create_post(s, data=KeyPostIn(name=f"关键岗位{i}", responsible_id=cid, members=members))
+        for k in range(2):
+            obligations.add_training(
+                s,
+                data=TrainingIn(
+                    contact_id=cid, held_on=today - dt.timedelta(days=k * 40), hours=8, topic="培训"
+                ),
+                today=today,
+            )
+    for sys_id, aid in zip(out.first["system_ids"], assessments, strict=True):
+        if s.get(m.System, sys_id).is_cii:
+            obligations.record_done(
+                s,
+                data=DoneIn(
+                    system_id=sys_id, period="2025", done_on=dt.date(2025, 12, 20), assessment_id=aid
+                ),
+                today=today,
+            )
 
 
 def _assessments(s: Any, out: Seeded) -> tuple[list[int], list[int], list[int], list[int], list[int]]:

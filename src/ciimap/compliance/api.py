@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
-from ciimap.compliance import assessment, evidence, overview, rectification, scoring, service
+from ciimap.compliance import (
+    assessment,
+    evidence,
+    obligations,
+    overview,
+    rectification,
+    scoring,
+    service,
+)
 from ciimap.compliance.models import (
     AssessmentKind,
     AssessmentState,
     GradingState,
     HarmDegree,
     HarmObject,
+    ObligationKind,
+    ObligationState,
     RectStatus,
 )
 from ciimap.compliance.schemas import (
@@ -25,6 +36,8 @@ from ciimap.compliance.schemas import (
     BulkRead,
     CloseIn,
     ConcludeRead,
+    DoneIn,
+    DoneRead,
     EvidenceRead,
     EvidenceSummary,
     GradeResult,
@@ -33,9 +46,13 @@ from ciimap.compliance.schemas import (
     GradingUpdate,
     ItemRow,
     Judgement,
+    KeyPostIn,
+    KeyPostRead,
+    KeyPostUpdate,
     LinkIn,
     LinkRead,
     MatrixRead,
+    ObligationRead,
     ProgressRead,
     RectificationIn,
     RectificationRead,
@@ -48,6 +65,8 @@ from ciimap.compliance.schemas import (
     SystemEvidence,
     TestObjectIn,
     TestObjectRead,
+    TrainingIn,
+    TrainingRead,
 )
 from ciimap.core import uploads
 from ciimap.core.deps import DbSession, Reader, Writer
@@ -426,3 +445,118 @@ def system_evidence(
     fresh: bool = Query(False, description="recompute even when the map has not changed"),
 ) -> Any:
     return evidence.for_system(db, system_id=system_id, fresh=fresh)
+
+
+# --- CII obligations and calendar (docs/compliance-obligations.md) -------------------------------------
+
+AS_OF = Query(None, description="the day the states are computed for (default: today)")
+
+
+def _today(as_of: dt.date | None) -> dt.date:
+    return as_of if as_of is not None else dt.date.today()
+
+
+@router.get(
+    "/obligations",
+    response_model=list[ObligationRead],
+    responses=NOT_FOUND,
+    summary="CII obligations with due date and state (derived from the map and recorded)",
+)
+def list_obligations(
+    db: DbSession,
+    principal: Reader,
+    state: ObligationState | None = Query(None),
+    kind: ObligationKind | None = Query(None),
+    system_id: Int32 | None = Query(None),
+    as_of: dt.date | None = AS_OF,
+) -> Any:
+    return obligations.obligations(db, today=_today(as_of), state=state, kind=kind, system_id=system_id)
+
+
+@router.get(
+    "/calendar",
+    response_model=list[ObligationRead],
+    summary="Every dated obligation due in a range, by due date, with its state",
+)
+def obligation_calendar(
+    db: DbSession,
+    principal: Reader,
+    start: dt.date | None = Query(None, alias="from", description="default: 1 January last year"),
+    end: dt.date | None = Query(None, alias="to", description="default: a year from today"),
+    as_of: dt.date | None = AS_OF,
+) -> Any:
+    return obligations.calendar(db, today=_today(as_of), start=start, end=end)
+
+
+@router.post(
+    "/obligations/done",
+    response_model=DoneRead,
+    status_code=201,
+    responses=NOT_FOUND,
+    summary="Record that a CII system's yearly security test and risk assessment was done",
+)
+def record_done(db: DbSession, principal: Writer, data: DoneIn) -> Any:
+    return obligations.record_done(db, data=data, today=dt.date.today())
+
+
+@router.get("/keyposts", response_model=list[KeyPostRead], summary="Key posts (关键岗位) and their staffing")
+def list_keyposts(db: DbSession, principal: Reader, organization_id: Int32 | None = Query(None)) -> Any:
+    return obligations.list_posts(db, organization_id=organization_id)
+
+
+@router.post(
+    "/keyposts", response_model=KeyPostRead, status_code=201, responses=NOT_FOUND, summary="A key post"
+)
+def create_keypost(db: DbSession, principal: Writer, data: KeyPostIn) -> Any:
+    return obligations.describe_post(db, post_id=obligations.create_post(db, data=data).id)
+
+
+@router.patch(
+    "/keyposts/{post_id}", response_model=KeyPostRead, responses=NOT_FOUND, summary="Change a key post"
+)
+def update_keypost(post_id: Int32, db: DbSession, principal: Writer, changes: KeyPostUpdate) -> Any:
+    obligations.update_post(db, post_id=post_id, changes=changes)
+    return obligations.describe_post(db, post_id=post_id)
+
+
+@router.put(
+    "/keyposts/{post_id}/members/{contact_id}",
+    response_model=KeyPostRead,
+    responses=NOT_FOUND,
+    summary="A person shares the duty of a key post",
+)
+def add_keypost_member(post_id: Int32, contact_id: Int32, db: DbSession, principal: Writer) -> Any:
+    obligations.add_member(db, post_id=post_id, contact_id=contact_id)
+    return obligations.describe_post(db, post_id=post_id)
+
+
+@router.delete(
+    "/keyposts/{post_id}/members/{contact_id}",
+    status_code=204,
+    responses=NOT_FOUND,
+    summary="A person no longer shares the duty of a key post",
+)
+def remove_keypost_member(post_id: Int32, contact_id: Int32, db: DbSession, principal: Writer) -> None:
+    obligations.remove_member(db, post_id=post_id, contact_id=contact_id)
+
+
+@router.get("/training", response_model=list[TrainingRead], responses=NOT_FOUND, summary="Training sessions")
+def list_training(
+    db: DbSession,
+    principal: Reader,
+    contact_id: Int32 | None = Query(None),
+    year: int | None = Query(None, ge=1900, le=2199),
+) -> Any:
+    return obligations.list_training(db, contact_id=contact_id, year=year)
+
+
+@router.post(
+    "/training",
+    response_model=TrainingRead,
+    status_code=201,
+    responses=NOT_FOUND,
+    summary="A training session",
+)
+def add_training(db: DbSession, principal: Writer, data: TrainingIn) -> Any:
+    t = obligations.add_training(db, data=data, today=dt.date.today())
+    return next(r for r in obligations.list_training(db, contact_id=t.contact_id) if r["id"] == t.id)

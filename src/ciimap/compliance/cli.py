@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from pydantic import BaseModel, ValidationError
 
-from ciimap.compliance import assess_cli, evidence, overview, service
+from ciimap.compliance import assess_cli, evidence, obligations_cli, overview, service
 from ciimap.compliance.catalogs import commands as catalog_commands
 from ciimap.compliance.models import (
     EXTENSIONS,
@@ -44,6 +44,9 @@ GROUPS = [
     ("compliance", compliance_app),
     ("assess", assess_cli.assess_app),
     ("rectify", assess_cli.rectify_app),
+    ("obligations", obligations_cli.obligations_app),
+    ("keyposts", obligations_cli.keyposts_app),
+    ("training", obligations_cli.training_app),
 ]
 catalog_commands.register(compliance_app)  # catalog, catalogs, catalog-export, catalog-import
 assess_cli.register(compliance_app)  # conclude

@@ -377,3 +377,97 @@ class Rectification(TimestampMixin, Base):
             "compliance_assessment.id", ondelete="SET NULL", name="fk_compliance_rectification_verified_by"
         )
     )
+
+
+# --- CII obligations (关基保护义务): docs/compliance-obligations.md -------------------------------------------
+# Derived obligations (assessment cycles, filing deadlines, key-post staffing, training hours) are computed
+# from the tables above and below, never stored; only what users record is: key posts and their staff,
+# training sessions, and the completion of the yearly CII security test and risk assessment.
+
+#: 义务类型: 年度检测评估 (2021 regulation Art. 17), 等级测评周期, 定级备案期限, 关键岗位, 培训学时.
+ObligationKind = Literal["cii_test", "mlps_assessment", "filing", "key_post", "training"]
+#: 义务状态: by the day asked about (``due``: inside the rules' due window, not yet overdue).
+ObligationState = Literal["upcoming", "due", "overdue", "done"]
+#: Kinds whose completion is recorded by hand (the others complete themselves from the map).
+RecordedKind = Literal["cii_test"]
+
+OBLIGATION_KINDS: tuple[str, ...] = get_args(ObligationKind)
+OBLIGATION_STATES: tuple[str, ...] = get_args(ObligationState)
+RECORDED_KINDS: tuple[str, ...] = get_args(RecordedKind)
+
+LABELS.update(
+    {
+        "cii_test": ("年度安全检测和风险评估", "yearly security test and risk assessment"),
+        "mlps_assessment": ("等级测评", "MLPS assessment"),
+        "filing": ("定级备案", "grading filing"),
+        "key_post": ("关键岗位人员配备", "key post staffing"),
+        "training": ("关键岗位培训学时", "key-post training hours"),
+        "upcoming": ("未到期", "upcoming"),
+        "due": ("即将到期", "due"),
+        "overdue": ("已逾期", "overdue"),
+    }
+)
+
+
+class KeyPost(TimestampMixin, Base):
+    """关键岗位: a post with a named responsible person and the people sharing its duty (GB/T 39204-2022)."""
+
+    __tablename__ = "compliance_key_post"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id", ondelete="SET NULL"))
+    system_id: Mapped[int | None] = mapped_column(ForeignKey("system.id", ondelete="SET NULL"))
+    #: 负责人: the named person responsible for the post.
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class KeyPostMember(Base):
+    """A person sharing the duty of a key post (the responsible person is not counted here)."""
+
+    __tablename__ = "compliance_key_post_member"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("post_id", "contact_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("compliance_key_post.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Training(TimestampMixin, Base):
+    """培训: one training session of one person (hours count towards the yearly minimum)."""
+
+    __tablename__ = "compliance_training"
+    __audited__ = True
+    __table_args__ = (Index("ix_compliance_training_contact_held", "contact_id", "held_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"))
+    held_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    hours: Mapped[float] = mapped_column(Float)
+    topic: Mapped[str] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class ObligationDone(Base):
+    """Evidence that a recorded obligation was met: the kind, the system and period, who, when, a note
+    and optionally the assessment that did it. One row per obligation (a derived obligation is never a row)."""
+
+    __tablename__ = "compliance_obligation_done"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("kind", "system_id", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    system_id: Mapped[int] = mapped_column(ForeignKey("system.id", ondelete="CASCADE"))
+    #: The period the obligation is for ("2026" for a yearly one).
+    period: Mapped[str] = mapped_column(String(16))
+    done_on: Mapped[dt.date] = mapped_column(Date)
+    done_by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    assessment_id: Mapped[int | None] = mapped_column(
+        # named: the conventional name is longer than PostgreSQL's 63 characters
+        ForeignKey(
+            "compliance_assessment.id", ondelete="SET NULL", name="fk_compliance_obligation_done_assessment"
+        )
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -24,6 +24,9 @@ from ciimap.compliance.models import (
     Method,
     ObjectKind,
     ObjectType,
+    ObligationKind,
+    ObligationState,
+    RecordedKind,
     RectStatus,
     ResultCode,
     RiskLevel,
@@ -626,3 +629,156 @@ class EvidenceSummary(BaseModel):
     version: str
     rules_source: str
     systems: list[EvidenceSummaryRow]
+
+
+# --- CII obligations (docs/compliance-obligations.md) -------------------------------------------------------
+
+
+class ObligationRulesFile(BaseModel):
+    """The obligation rules file (built in: ``compliance/rules/cii-obligations-2021.json``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    class CiiTest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        source: str | None = None
+        every_months: Annotated[int, Ge(12), Le(12)] = 12
+        due: Literal["year_end"] = "year_end"
+
+    class KeyPostRule(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        source: str | None = None
+        min_sharing: Annotated[int, Ge(0), Le(100)]
+        needs_responsible: bool = True
+
+    class TrainingRule(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        source: str | None = None
+        min_hours: Annotated[float, Ge(0), Le(2000)]
+        period: Literal["calendar_year"] = "calendar_year"
+
+    id: Annotated[str, Field(min_length=1, max_length=60)]
+    version: Annotated[str, Field(min_length=1, max_length=30)]
+    title: str | None = None
+    note: str | None = None
+    due_window_days: Annotated[int, Ge(0), Le(366)]
+    cii_test: CiiTest
+    key_post: KeyPostRule
+    training: TrainingRule
+
+
+class KeyPostIn(Schema):
+    name: Name
+    organization_id: Int32 | None = None
+    system_id: Int32 | None = None
+    #: 负责人 (a contact).
+    responsible_id: Int32 | None = None
+    description: Note | None = None
+    #: People sharing the duty (contacts; the responsible person is not one of them).
+    members: Annotated[list[Int32], Field(max_length=100)] = []
+
+
+class KeyPostUpdate(Schema):
+    name: Name | None = None
+    organization_id: Int32 | None = None
+    system_id: Int32 | None = None
+    responsible_id: Int32 | None = None
+    description: Note | None = None
+
+
+class PersonRead(BaseModel):
+    id: int
+    name: str
+
+
+class KeyPostRead(BaseModel):
+    id: int
+    name: str
+    organization_id: int | None
+    organization: str | None
+    system_id: int | None
+    system: str | None
+    responsible: PersonRead | None
+    members: list[PersonRead]
+    sharing: int
+    min_sharing: int
+    #: Why the post breaks the rule (empty: staffed as required).
+    violations: list[str]
+    description: str | None
+
+
+class TrainingIn(Schema):
+    contact_id: Int32
+    held_on: dt.date
+    hours: Annotated[float, Field(gt=0, le=24 * 14)]
+    topic: Annotated[str, Field(min_length=1, max_length=300)]
+    notes: Note | None = None
+
+
+class TrainingRead(BaseModel):
+    id: int
+    contact_id: int
+    person: str
+    held_on: dt.date
+    hours: float
+    topic: str
+    notes: str | None
+
+
+class DoneIn(Schema):
+    """Evidence that a recorded obligation (the yearly CII test) was met."""
+
+    kind: RecordedKind = "cii_test"
+    system_id: Int32
+    #: The year it is for ("2026").
+    period: Annotated[str, Field(pattern=r"^(19|20|21)\d\d$")]
+    done_on: dt.date
+    #: Who did it (default: the user recording it).
+    done_by: Name | None = None
+    note: Note | None = None
+    assessment_id: Int32 | None = None
+
+
+class DoneRead(ReadSchema):
+    id: int
+    kind: RecordedKind
+    system_id: int
+    period: str
+    done_on: dt.date
+    done_by: str
+    note: str | None
+    assessment_id: int | None
+
+
+class ObligationRead(BaseModel):
+    """One obligation, derived from the map or recorded, in the state it has on the day asked about."""
+
+    #: Stable key: ``cii_test:system:5:2026``, ``training:contact:3:2026``, ``key_post:post:2``...
+    key: str
+    kind: ObligationKind
+    title_zh: str
+    title_en: str
+    state: ObligationState
+    #: None for a standing obligation (key-post staffing), which is not on the calendar.
+    due_on: dt.date | None
+    days_left: int | None
+    period: str | None
+    system_id: int | None
+    system: str | None
+    organization_id: int | None
+    contact_id: int | None
+    person: str | None
+    post_id: int | None
+    #: Evidence of completion: when, who, a note and the assessment that did it.
+    done_on: dt.date | None
+    done_by: str | None
+    note: str | None
+    assessment_id: int | None
+    #: Training: hours so far, the minimum, the pro-rata share due by the day asked about and whether
+    #: the person keeps up with it. Key posts: the people sharing the duty.
+    hours: float | None = None
+    required: float | None = None
+    expected: float | None = None
+    on_track: bool | None = None
+    #: The rule it follows ("CII obligations 2026-12-03", "CIIMAP_ASSESSMENT_CYCLES"...).
+    rule: str
