@@ -116,6 +116,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ciimap.compliance.cli",
     ),
     "rectify": ("Rectification (整改) of 不符合 / 部分符合 results and risks", "ciimap.compliance.cli"),
+    "report": (
+        "Reports: grading (定级报告), assessment summary, rectification plan (DOCX, PDF, XLSX)",
+        "ciimap.compliance.cli",
+    ),
 }
 
 #: Commands that other domains add to a group, loaded only when they run: group → name → (one-line help,

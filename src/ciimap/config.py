@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     assessment_cycles: str = "1:24,2:24,3:12,4:6"
     #: A JSON file that replaces the built-in scoring profile of assessments (docs/compliance-assessment.md).
     compliance_scoring_profile: Path | None = None
+    #: The CJK font (TTF, OTF or TTC) PDF reports embed; unset: fonts-noto-cjk's (docs/compliance-reports.md).
+    report_font: Path | None = None
 
     @property
     def is_sqlite(self) -> bool:

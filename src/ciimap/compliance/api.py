@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
-from ciimap.compliance import assessment, evidence, rectification, scoring, service
+from ciimap.compliance import assessment, evidence, rectification, reports, scoring, service
 from ciimap.compliance.models import (
     AssessmentKind,
     AssessmentState,
@@ -417,3 +418,33 @@ def system_evidence(
     fresh: bool = Query(False, description="recompute even when the map has not changed"),
 ) -> Any:
     return evidence.for_system(db, system_id=system_id, fresh=fresh)
+
+
+# --- reports (issue 12 item 8: docs/compliance-reports.md) -----------------------------------------------
+
+
+@router.get(
+    "/reports/{kind}/{ref_id}",
+    response_class=Response,
+    responses={
+        **NOT_FOUND,
+        200: {
+            "description": "The report file (Content-Disposition names it, RFC 5987 for Chinese names)",
+            "content": {media: {} for media in reports.MEDIA_TYPES.values()},
+        },
+    },
+    summary="A report as DOCX, PDF or XLSX: grading (id of a grading), assessment (of an assessment), "
+    "rectification (of a system)",
+)
+def get_report(
+    kind: reports.ReportKind,
+    ref_id: Int32,
+    db: DbSession,
+    principal: Reader,
+    fmt: reports.ReportFormat = Query(..., alias="format"),
+    lang: reports.ReportLang = Query("zh"),
+) -> Response:
+    data, name, media = reports.render(db, kind=kind, ref_id=ref_id, fmt=fmt, lang=lang)
+    fallback = f"{kind}-{ref_id}.{fmt}"  # for clients that do not read filename*
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    return Response(data, media_type=media, headers={"Content-Disposition": disposition})
