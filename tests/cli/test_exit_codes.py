@@ -182,6 +182,8 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
                 "moon:1",
             ],
             "rectify": ["rectify", "new", "--result", "1", "--risk", "1"],
+            # the grading report has no XLSX form: refused before anything is read or written
+            "report": ["report", "grading", "1", "--format", "xlsx", "-o", str(files / "report.xlsx")],
         }
     )
     return cases

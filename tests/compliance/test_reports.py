@@ -13,6 +13,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 from typer.testing import CliRunner
 
 from ciimap.cli import app as cli_app
@@ -26,7 +27,7 @@ from .conftest import TODAY
 
 runner = CliRunner()
 ITEM = "22239-2019:8.1.4.1.a"  # 安全计算环境 / 身份鉴别 a
-INJECTION = "=HYPERLINK(\"http://x\",\"click\")"
+INJECTION = '=HYPERLINK("http://x","click")'
 
 
 def _data(db: Database) -> dict[str, Any]:
@@ -40,11 +41,15 @@ def _data(db: Database) -> dict[str, Any]:
         failed = assessment.set_result(
             s,
             assessment_id=aid,
-            data=ResultIn(item=ITEM, object_id=o1, result="fail", method="test", assessor="李四", notes=INJECTION),
+            data=ResultIn(
+                item=ITEM, object_id=o1, result="fail", method="test", assessor="李四", notes=INJECTION
+            ),
         )
         assessment.set_result(s, assessment_id=aid, data=ResultIn(item=ITEM, object_id=o2, result="pass"))
         assessment.add_risk(
-            s, assessment_id=aid, data=RiskIn(level="high", description="口令可被暴力破解", item=ITEM, object_id=o1)
+            s,
+            assessment_id=aid,
+            data=RiskIn(level="high", description="口令可被暴力破解", item=ITEM, object_id=o1),
         )
         r = rectification.create(
             s,
@@ -77,19 +82,37 @@ def _docx(data: bytes) -> tuple[list[str], list[list[list[str]]]]:
 
 
 def _pdf(data: bytes) -> tuple[str, set[str]]:
-    """The text (whitespace and NULs removed: pypdf spaces CJK glyphs, and reads fpdf2's two-byte
-    ToUnicode entries with a leading NUL) and the embedded fonts of a PDF."""
+    """The text of a PDF and its embedded fonts. The text is read through each font's ToUnicode map from
+    the content streams' show-text operators (pypdf's own extract_text mis-reads fpdf2's maps once a
+    font has a few hundred glyphs); whitespace is dropped."""
     reader = PdfReader(io.BytesIO(data))
-    text = re.sub(r"[\s\x00]+", "", "".join(p.extract_text() for p in reader.pages))
+    text: list[str] = []
     embedded = set()
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
+        fonts = page["/Resources"]["/Font"]
+        maps: dict[str, dict[int, str]] = {}
+        for key, ref in fonts.items():
+            font = ref.get_object()
+            cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1").split("endcodespacerange")[1]
+            pairs = re.findall(r"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]+)>", cmap)
+            maps[key] = {int(a, 16): bytes.fromhex(b).decode("utf-16-be") for a, b in pairs}
             for desc in font.get("/DescendantFonts", []):
                 fd = desc.get_object()["/FontDescriptor"]
                 if any(k in fd for k in ("/FontFile", "/FontFile2", "/FontFile3")):
                     embedded.add(str(font["/BaseFont"]))
-    return text, embedded
+        current: dict[int, str] = {}
+        for operands, op in ContentStream(page.get_contents(), reader).operations:
+            if op == b"Tf":
+                current = maps[operands[0]]
+            elif op in (b"Tj", b"TJ"):
+                for s in operands[0] if op == b"TJ" else [operands[0]]:
+                    if isinstance(s, (bytes, str)):
+                        raw = s.original_bytes if hasattr(s, "original_bytes") else bytes(s, "latin-1")
+                        text.extend(
+                            current.get(int.from_bytes(raw[i : i + 2], "big"), "?")
+                            for i in range(0, len(raw) - 1, 2)
+                        )
+    return re.sub(r"\s+", "", "".join(text)), embedded
 
 
 def test_grading_report_docx_and_pdf_in_chinese_and_english(database, rmap) -> None:
@@ -104,14 +127,20 @@ def test_grading_report_docx_and_pdf_in_chinese_and_english(database, rmap) -> N
     assert ["系统服务安全（A）", "公民、法人和其他组织的合法权益", "严重损害", "第二级"] in rows
     assert ["备案证明编号", "F-1"] in rows and ["受理公安机关", "公安局"] in rows
     workflow = next(t for t in tables if t[0] == ["环节", "日期", "经办人", "备注"])
-    assert [r[:2] for r in workflow[-2:]] == [["专家评审", TODAY.isoformat()], ["公安机关备案", TODAY.isoformat()]]
+    assert [r[:2] for r in workflow[-2:]] == [
+        ["专家评审", TODAY.isoformat()],
+        ["公安机关备案", TODAY.isoformat()],
+    ]
     en, name_en, _ = _render(database, "grading", rmap["grading"], "docx", "en")
     headings_en, tables_en = _docx(en)
     assert name_en == "grading-report-云平台-round-1.docx"
     assert headings_en[:2] == ["MLPS grading report", "1. The system"]
-    assert ["Business information security (S)", "social order and public interest", "serious harm", "level 3"] in [
-        r for t in tables_en for r in t
-    ]
+    assert [
+        "Business information security (S)",
+        "social order and public interest",
+        "serious harm",
+        "level 3",
+    ] in [r for t in tables_en for r in t]
     pdf, name, media = _render(database, "grading", rmap["grading"], "pdf")
     assert name.endswith(".pdf") and media == "application/pdf" and pdf.startswith(b"%PDF")
     text, fonts = _pdf(pdf)
@@ -130,7 +159,11 @@ def test_assessment_summary_docx_pdf_and_item_results_xlsx(database, rmap) -> No
     items = next(t for t in tables if t[0][0] == "测评项编号")
     assert len(items) == 1 + 211 * 2  # every item × both test objects
     failed = next(r for r in items if r[0] == ITEM and r[5] == "不符合")
-    assert failed[1:3] == ["安全计算环境", "身份鉴别"] and failed[4] == "db-1" and failed[6:8] == ["测试", "李四"]
+    assert (
+        failed[1:3] == ["安全计算环境", "身份鉴别"]
+        and failed[4] == "db-1"
+        and failed[6:8] == ["测试", "李四"]
+    )
     assert failed[3]  # the item's summary from the catalog
     categories = next(t for t in tables if t[0] == ["安全类", "控制点数", "测评项数", "综合得分"])
     assert sum(int(r[2]) for r in categories[1:]) == 211
@@ -163,7 +196,10 @@ def test_assessment_summary_docx_pdf_and_item_results_xlsx(database, rmap) -> No
     assert name_en == "assessment-report-调度系统-2026.xlsx"
     ws_en = load_workbook(io.BytesIO(en))["Item results"]
     row = next(r for r in ws_en.iter_rows(values_only=True) if r[0] == ITEM and r[5] == "non-compliant")
-    assert row[1:3] == ("Computing environment security", "Identification and authentication") or row[1] != "安全计算环境"
+    assert (
+        row[1:3] == ("Computing environment security", "Identification and authentication")
+        or row[1] != "安全计算环境"
+    )
 
 
 def test_rectification_plan_in_three_formats(database, rmap) -> None:
@@ -206,7 +242,9 @@ def test_api_streams_the_file_with_roles_404_and_a_chinese_file_name(
     assert client.get(url, params={"format": "xlsx"}).status_code == 401
     res = client.get(url, params={"format": "xlsx"}, headers=auditor_headers)  # a reader
     assert res.status_code == 200, res.text
-    assert res.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
+    assert res.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    )
     disposition = res.headers["content-disposition"]
     assert f"filename*=UTF-8''{quote('测评报告-调度系统-2026.xlsx')}" in disposition
     assert f'filename="assessment-{rmap["assessment"]}.xlsx"' in disposition
@@ -219,10 +257,10 @@ def test_api_streams_the_file_with_roles_404_and_a_chinese_file_name(
     assert res.status_code == 200 and _docx(res.content)[0][0] == "MLPS grading report"
     assert client.get(url, params={"format": "pdf"}, headers=auditor_headers).content.startswith(b"%PDF")
     for bad, status in [
-        (f"/api/compliance/reports/grading/{rmap['grading']}?format=xlsx", 400),
-        (f"/api/compliance/reports/rectification/999999?format=pdf", 404),
-        (f"/api/compliance/reports/assessment/999999?format=docx", 404),
-        (f"/api/compliance/reports/nothing/1?format=pdf", 422),
+        (f"/api/compliance/reports/grading/{rmap['grading']}?format=xlsx", 422),
+        ("/api/compliance/reports/rectification/999999?format=pdf", 404),
+        ("/api/compliance/reports/assessment/999999?format=docx", 404),
+        ("/api/compliance/reports/nothing/1?format=pdf", 422),
         (f"{url}?format=odt", 422),
         (f"{url}?format=pdf&lang=fr", 422),
         (url, 422),
@@ -245,15 +283,37 @@ def test_cli_writes_each_report_and_refuses_bad_input(database, rmap, tmp_path) 
     assert _docx(out.read_bytes())[0][0] == "网络安全等级保护定级报告"
     out = tmp_path / "a.xlsx"
     rc, _ = _cli(
-        database, "report", "assessment", str(rmap["assessment"]), "--format", "xlsx", "-o", str(out), "--lang", "en"
+        database,
+        "report",
+        "assessment",
+        str(rmap["assessment"]),
+        "--format",
+        "xlsx",
+        "-o",
+        str(out),
+        "--lang",
+        "en",
     )
     assert rc == 0 and load_workbook(out).sheetnames == ["Item results", "Risks"]
     out = tmp_path / "r.docx"
     rc, _ = _cli(database, "report", "rectification", str(rmap["l3"]), "--format", "docx", "-o", str(out))
     assert rc == 0 and out.stat().st_size > 0
-    assert _cli(database, "report", "grading", "999999", "--format", "pdf", "-o", str(tmp_path / "x.pdf"))[0] == 3
-    assert _cli(database, "report", "grading", str(rmap["grading"]), "--format", "xlsx", "-o", str(tmp_path / "x"))[0] == 1
+    assert (
+        _cli(database, "report", "grading", "999999", "--format", "pdf", "-o", str(tmp_path / "x.pdf"))[0]
+        == 3
+    )
+    assert (
+        _cli(
+            database, "report", "grading", str(rmap["grading"]), "--format", "xlsx", "-o", str(tmp_path / "x")
+        )[0]
+        == 1
+    )
     assert _cli(database, "report", "assessment", str(rmap["assessment"]), "-o", str(tmp_path / "x"))[0] == 2
     missing_dir = tmp_path / "no" / "such" / "dir.docx"
-    assert _cli(database, "report", "rectification", str(rmap["l3"]), "--format", "docx", "-o", str(missing_dir))[0] == 1
+    assert (
+        _cli(
+            database, "report", "rectification", str(rmap["l3"]), "--format", "docx", "-o", str(missing_dir)
+        )[0]
+        == 1
+    )
     assert not (tmp_path / "x.pdf").exists() and not (tmp_path / "x").exists()
