@@ -51,17 +51,22 @@ def run(url: str, objects: int, repeat: int) -> None:
         )
     print(f"{url.split('://')[0]}: 211 items x {objects} objects, {len(item_ids[::7])} items failed")
     for fmt in ("docx", "pdf", "xlsx"):
-        times = []
+        times, cpu = [], []
         size = 0
         for _ in range(repeat):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             with db.read_session() as s:
                 data, _name, _media = reports.render(s, kind="assessment", ref_id=aid, fmt=fmt)
             times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
             size = len(data)
         verdict = "ok" if max(times) < TARGET_S else "MISSED"
         runs = ", ".join(f"{x:.2f}" for x in times)
-        print(f"{fmt:<5} {runs} s ({size / 1024:.0f} KiB)  target < {TARGET_S:.0f} s: {verdict}")
+        cpus = ", ".join(f"{x:.2f}" for x in cpu)
+        # CPU time too: on a shared machine the wall time says as much about the neighbours
+        print(
+            f"{fmt:<5} wall {runs} s, cpu {cpus} s ({size / 1024:.0f} KiB)  target < {TARGET_S:.0f} s: {verdict}"
+        )
     db.engine.dispose()
 
 

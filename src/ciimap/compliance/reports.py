@@ -210,6 +210,9 @@ class Table:
     widths: list[float]
     #: The worksheet name when written as XLSX (None: not part of the spreadsheet).
     sheet: str | None = None
+    #: Leading columns that repeat over consecutive rows (an item's id, names and summary over its test
+    #: objects): the PDF prints them once per run, which halves its layout work on the item table.
+    repeat: int = 0
 
 
 @dataclass
@@ -523,6 +526,7 @@ def assessment_doc(session: Session, assessment_id: int, lang: str) -> Doc:
             rows=item_rows,
             widths=[3.2, 2.2, 2.2, 5, 2.5, 1.6, 1.2, 1.4, 3.5],
             sheet="测评项结果" if lang == "zh" else "Item results",
+            repeat=4,
         )
     )
     doc.h(_t("sec.risks", lang))
@@ -727,8 +731,7 @@ def to_pdf(doc: Doc) -> bytes:
     pdf = FPDF(orientation="L" if doc.landscape else "P", format="A4")
     pdf.set_auto_page_break(True, margin=12)
     pdf.set_margins(12, 12, 12)
-    pdf.add_font("cjk", fname=path, collection_font_number=index)
-    pdf.add_font("cjk", style="B", fname=path, collection_font_number=index)  # headings: same face
+    pdf.add_font("cjk", fname=path, collection_font_number=index)  # one face: a bold one is a second subset
     pdf.set_title(doc.title)
     pdf.add_page()
     pdf.set_font("cjk", size=16)
@@ -748,7 +751,7 @@ def to_pdf(doc: Doc) -> bytes:
             if kind == "kv":
                 headers, rows, widths = None, [[k, v] for k, v in body], [1.0, 2.5]
             else:
-                headers, rows, widths = body.headers, body.rows, body.widths
+                headers, rows, widths = body.headers, _runs(body.rows, body.repeat), body.widths
             if not rows and headers is None:
                 continue
             with pdf.table(
@@ -764,6 +767,18 @@ def to_pdf(doc: Doc) -> bytes:
                     table.row(row)
         pdf.ln(1)
     return bytes(pdf.output())
+
+
+def _runs(rows: list[list[str]], repeat: int) -> list[list[str]]:
+    """Rows with their first ``repeat`` cells blank where they equal the row above's."""
+    if not repeat:
+        return rows
+    out, previous = [], None
+    for row in rows:
+        head = row[:repeat]
+        out.append(([""] * repeat if head == previous else head) + row[repeat:])
+        previous = head
+    return out
 
 
 def to_xlsx(doc: Doc) -> bytes:
