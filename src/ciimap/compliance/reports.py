@@ -29,6 +29,7 @@ from ciimap.compliance import assessment, rectification
 from ciimap.compliance import service as grading
 from ciimap.compliance.catalogs import load_catalog
 from ciimap.compliance.models import LABELS, LEVEL_ZH, RECT_STATUSES, RESULT_CODES
+from ciimap.config import get_settings
 from ciimap.core.errors import Invalid, NotFound
 from ciimap.inventory import models as inv
 
@@ -707,8 +708,6 @@ def _font(path: str) -> tuple[str, int]:
 
 def font_path() -> str:
     """The CJK font the PDF embeds: CIIMAP_REPORT_FONT, else the first of :data:`FONT_CANDIDATES` found."""
-    from ciimap.config import get_settings
-
     configured = get_settings().report_font
     if configured is not None:
         if not Path(configured).is_file():
