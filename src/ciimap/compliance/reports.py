@@ -739,6 +739,8 @@ def to_pdf(doc: Doc) -> bytes:
     heading = FontFace(emphasis="", fill_color=(230, 235, 242))
     for kind, body in doc.blocks:
         if kind == "h":
+            if pdf.will_page_break(30):  # no heading alone at the foot of a page
+                pdf.add_page()
             pdf.ln(2)
             pdf.set_font("cjk", size=12)
             pdf.multi_cell(0, 7, body, new_x="LMARGIN", new_y="NEXT")
