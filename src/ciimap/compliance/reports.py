@@ -724,7 +724,7 @@ def font_path() -> str:
 
 def to_pdf(doc: Doc) -> bytes:
     from fpdf import FPDF
-    from fpdf.fonts import FontFace
+    from fpdf.fonts import FontFace, TTFFont
 
     path, index = _font(font_path())
     pdf = FPDF(orientation="L" if doc.landscape else "P", format="A4")
@@ -733,7 +733,9 @@ def to_pdf(doc: Doc) -> bytes:
     pdf.add_font("cjk", fname=path, collection_font_number=index)  # one face: a bold one is a second subset
     # Keep the font's own bounding boxes in the subset: recomputing them from every embedded glyph's
     # outline (hhea, vhea, CFF) was a third of the PDF's time; the whole font's boxes bound the subset too.
-    pdf.fonts["cjk"].ttfont.recalcBBoxes = False
+    face = pdf.fonts["cjk"]
+    if isinstance(face, TTFFont):
+        face.ttfont.recalcBBoxes = False
     pdf.set_title(doc.title)
     pdf.add_page()
     pdf.set_font("cjk", size=16)
