@@ -19,7 +19,7 @@ test: sysdeps-test venv static lint typecheck  ## lint, types, then the whole su
 	CIIMAP_TEST_PG_URL=$$url $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 # System tools, each installed on its own only when missing (scripts/sysdeps.sh says which failed and why):
-# nmap for discovery and node/npm for the front-end build; PostgreSQL, Chromium and CJK fonts for the tests.
+# nmap for discovery, node/npm for the front-end build, CJK fonts for PDF reports; PostgreSQL and Chromium for the tests.
 sysdeps:
 	@scripts/sysdeps.sh run
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install the system tools ciimap needs, each on its own and only when it is missing.
 # usage: scripts/sysdeps.sh run|test
-#   run:  nmap (live discovery), node + npm (front-end packages at build time)
-#   test: the above, plus PostgreSQL server binaries, Chromium and CJK fonts (browser tests)
+#   run:  nmap (live discovery), node + npm (front-end packages at build time), CJK fonts (PDF reports)
+#   test: the above, plus PostgreSQL server binaries and Chromium (browser tests)
 # A working node/npm is never touched: many machines ship Node.js from outside Debian, and Debian's
 # npm package conflicts with it. When apt cannot install a tool, one line says which and why.
 set -uo pipefail
@@ -51,11 +51,12 @@ elif ! have npm; then
   failed=1
 fi
 
+# CJK fonts: the PDF reports embed one (ciimap.compliance.reports), the browser tests render with them
+if ! installed fonts-noto-cjk; then
+  apt_install "CJK fonts" fonts-noto-cjk fontconfig
+fi
 if [ "$mode" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install "PostgreSQL server" postgresql
   have chromium || apt_install chromium chromium
-  if ! installed fonts-noto-cjk; then
-    apt_install "CJK fonts" fonts-noto-cjk fontconfig
-  fi
 fi
 exit $failed

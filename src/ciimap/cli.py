@@ -126,6 +126,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "keyposts": ("Key posts (关键岗位): responsible person and staff", "ciimap.compliance.cli"),
     "training": ("Training (培训) of key-post staff: sessions and hours", "ciimap.compliance.cli"),
+    "report": (
+        "Reports: grading (定级报告), assessment summary, rectification plan (DOCX, PDF, XLSX)",
+        "ciimap.compliance.cli",
+    ),
 }
 
 #: Commands that other domains add to a group, loaded only when they run: group → name → (one-line help,

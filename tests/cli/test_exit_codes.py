@@ -186,6 +186,8 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "obligations": ["obligations", "calendar", "--from", "2026-12-31", "--to", "2026-01-01"],
             "keyposts": ["keyposts", "add", "x" * 201],
             "training": ["training", "add", "1", "--on", "2026-01-05", "--hours", "0", "--topic", "演练"],
+            # the grading report has no XLSX form: refused before anything is read or written
+            "report": ["report", "grading", "1", "--format", "xlsx", "-o", str(files / "report.xlsx")],
         }
     )
     return cases

@@ -12,8 +12,19 @@ from alembic.script import ScriptDirectory
 from ciimap.core import migrate
 
 #: Loaded only by the commands that use them: the web stack (serve), Alembic (db commands, an upgrade),
-#: the PostgreSQL queue (worker, deferring a job), openpyxl (the XLSX export).
-HEAVY = ("fastapi", "starlette", "alembic", "procrastinate", "uvicorn", "openpyxl")
+#: the PostgreSQL queue (worker, deferring a job), openpyxl (the XLSX exports), python-docx, fpdf2 and
+#: fontTools (the reports).
+HEAVY = (
+    "fastapi",
+    "starlette",
+    "alembic",
+    "procrastinate",
+    "uvicorn",
+    "openpyxl",
+    "docx",
+    "fpdf",
+    "fontTools",
+)
 
 
 def test_importing_the_cli_loads_no_heavy_library():

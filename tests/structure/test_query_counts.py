@@ -91,6 +91,11 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/compliance/rectifications/{rectification_id}": [
             f"/api/compliance/rectifications/{first['rectification']}"
         ],
+        "/api/compliance/reports/{kind}/{ref_id}": [
+            f"/api/compliance/reports/grading/{first['grading']}?format=docx",
+            f"/api/compliance/reports/assessment/{first['assessment']}?format=xlsx",
+            f"/api/compliance/reports/rectification/{first['systems']}?format=docx",
+        ],
         "/api/compliance/conclude": ["/api/compliance/conclude?score=85&high_risks=0&medium_risks=1"],
         "/api/compliance/systems/{system_id}/evidence": [
             f"/api/compliance/systems/{first['systems']}/evidence"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from ciimap.compliance import (
     assessment,
@@ -14,6 +15,7 @@ from ciimap.compliance import (
     obligations,
     overview,
     rectification,
+    reports,
     scoring,
     service,
 )
@@ -560,3 +562,33 @@ def list_training(
 def add_training(db: DbSession, principal: Writer, data: TrainingIn) -> Any:
     t = obligations.add_training(db, data=data, today=dt.date.today())
     return next(r for r in obligations.list_training(db, contact_id=t.contact_id) if r["id"] == t.id)
+
+
+# --- reports (issue 12 item 8: docs/compliance-reports.md) -----------------------------------------------
+
+
+@router.get(
+    "/reports/{kind}/{ref_id}",
+    response_class=Response,
+    responses={
+        **NOT_FOUND,
+        200: {
+            "description": "The report file (Content-Disposition names it, RFC 5987 for Chinese names)",
+            "content": {media: {} for media in reports.MEDIA_TYPES.values()},
+        },
+    },
+    summary="A report as DOCX, PDF or XLSX: grading (id of a grading), assessment (of an assessment), "
+    "rectification (of a system)",
+)
+def get_report(
+    kind: reports.ReportKind,
+    ref_id: Int32,
+    db: DbSession,
+    principal: Reader,
+    fmt: reports.ReportFormat = Query(..., alias="format"),
+    lang: reports.ReportLang = Query("zh"),
+) -> Response:
+    data, name, media = reports.render(db, kind=kind, ref_id=ref_id, fmt=fmt, lang=lang)
+    fallback = f"{kind}-{ref_id}.{fmt}"  # for clients that do not read filename*
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    return Response(data, media_type=media, headers={"Content-Disposition": disposition})

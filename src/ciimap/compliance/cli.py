@@ -5,12 +5,13 @@ judgements, nothing stored). The ``assess`` and ``rectify`` groups and ``complia
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import typer
 from pydantic import BaseModel, ValidationError
 
-from ciimap.compliance import assess_cli, evidence, obligations_cli, overview, service
+from ciimap.compliance import assess_cli, evidence, obligations_cli, overview, reports, service
 from ciimap.compliance.catalogs import commands as catalog_commands
 from ciimap.compliance.models import (
     EXTENSIONS,
@@ -411,3 +412,57 @@ def evidence_cmd(
             typer.echo(f"  - {r['type']} {r['id']}: {r['label']} ({r['why']})")
         if p["records_total"] > 10:
             typer.echo(f"  ... {p['records_total'] - 10} more (--json lists up to {len(p['records'])})")
+
+
+# --- ciimap report ... (issue 12 item 8: docs/compliance-reports.md) ------------------------------------
+
+report_app = typer.Typer(
+    help="Reports: grading (定级报告), assessment summary, rectification plan (DOCX, PDF, XLSX)",
+    no_args_is_help=True,
+)
+GROUPS.append(("report", report_app))
+REPORT_OUT = typer.Option(..., "-o", "--output", help="the file to write")
+REPORT_LANG = typer.Option("zh", "--lang", help="zh (default) or en")
+
+
+def _write_report(kind: str, ref_id: int, fmt: str, out: Path, lang: str) -> None:
+    with get_database().read_session() as db:
+        data, name, _media = reports.render(db, kind=kind, ref_id=ref_id, fmt=fmt, lang=lang)
+    try:
+        out.write_bytes(data)
+    except OSError as e:
+        raise Invalid(f"{out}: cannot write the report: {e.strerror or e}") from None
+    typer.echo(f"wrote {out} ({len(data)} bytes; {name})")
+
+
+@report_app.command("grading")
+def report_grading(
+    grading_id: int = typer.Argument(..., min=1, max=INT32_MAX, help="grading id"),
+    fmt: str = typer.Option(..., "--format", help="docx | pdf"),
+    out: Path = REPORT_OUT,
+    lang: str = REPORT_LANG,
+) -> None:
+    """定级报告: the system, the S/A judgements with rationale, the level, the workflow and the filing."""
+    _write_report("grading", grading_id, fmt, out, lang)
+
+
+@report_app.command("assessment")
+def report_assessment(
+    assessment_id: int = typer.Argument(..., min=1, max=INT32_MAX, help="assessment id"),
+    fmt: str = typer.Option(..., "--format", help="docx | pdf | xlsx (the item results and risks)"),
+    out: Path = REPORT_OUT,
+    lang: str = REPORT_LANG,
+) -> None:
+    """测评报告 summary: scores per category and control point, item results, risks, conclusion."""
+    _write_report("assessment", assessment_id, fmt, out, lang)
+
+
+@report_app.command("rectification")
+def report_rectification(
+    system_id: int = typer.Argument(..., min=1, max=INT32_MAX, help="system id"),
+    fmt: str = typer.Option(..., "--format", help="docx | pdf | xlsx"),
+    out: Path = REPORT_OUT,
+    lang: str = REPORT_LANG,
+) -> None:
+    """整改计划 of a system: items, owners, due dates, status and progress."""
+    _write_report("rectification", system_id, fmt, out, lang)
