@@ -23,6 +23,7 @@ from ciimap.core import audit_api, jobs_api, openapi, uploads
 from ciimap.core.asgi import RefuseOversized, SecurityHeaders
 from ciimap.core.deps import Reader, input_without_nul, use_authenticator
 from ciimap.core.errors import CiimapError, NotAuthenticated
+from ciimap.crypto import api as crypto_api
 from ciimap.discovery import api as discovery_api
 from ciimap.graph import api as graph_api
 from ciimap.ingest import api as ingest_api
@@ -45,6 +46,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     supply_api.router,
     vulns_api.router,
     compliance_api.router,
+    crypto_api.router,
     web_api.router,
 )
 

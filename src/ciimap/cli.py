@@ -116,6 +116,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ciimap.compliance.cli",
     ),
     "rectify": ("Rectification (整改) of 不符合 / 部分符合 results and risks", "ciimap.compliance.cli"),
+    "crypto": ("Commercial cryptography (商用密码): inventory, flags, 密评 score", "ciimap.crypto.cli"),
 }
 
 #: Commands that other domains add to a group, loaded only when they run: group → name → (one-line help,

@@ -130,7 +130,18 @@ if __name__ == "__main__":  # record: python tests/crypto/servers.py OUT.xml
 
     with tempfile.TemporaryDirectory() as d, serve("127.0.0.5", 18443, 18022, Path(d)):
         subprocess.run(
-            ["nmap", "-n", "-Pn", "-p", "18443,18022", "-sV", "--script", "ssl-cert,ssl-enum-ciphers,ssh2-enum-algos",
-             "-oX", sys.argv[1], "127.0.0.5"],
+            [
+                "nmap",
+                "-n",
+                "-Pn",
+                "-p",
+                "18443,18022",
+                "-sV",
+                "--script",
+                "ssl-cert,ssl-enum-ciphers,ssh2-enum-algos",
+                "-oX",
+                sys.argv[1],
+                "127.0.0.5",
+            ],
             check=True,
         )

@@ -64,7 +64,11 @@ def _flag(path: str, where: str, obj: dict[str, Any], key: str) -> bool:
 def object_score(obj: Any, *, profile: str, path: str = "-", where: str = "object") -> float:
     """One test object's score (D/A/K with Ra, Rk and compensation, or a score already computed)."""
     if isinstance(obj, bool) or not isinstance(obj, (int, float, dict)):
-        raise _bad(path, where, f"an object is a number or {{d, a, k, ...}}, not {json.dumps(obj, ensure_ascii=False)}")
+        raise _bad(
+            path,
+            where,
+            f"an object is a number or {{d, a, k, ...}}, not {json.dumps(obj, ensure_ascii=False)}",
+        )
     if not isinstance(obj, dict):
         v = float(obj)
         if profile == "2021" and v not in SCORES_2021:
@@ -74,7 +78,9 @@ def object_score(obj: Any, *, profile: str, path: str = "-", where: str = "objec
         return round_half_up(v, 4)
     unknown = set(obj) - {"d", "a", "k", "ra", "rk", "compensation", "name", "note"}
     if unknown:
-        raise _bad(path, where, f"unknown key(s) {', '.join(sorted(unknown))} (known: d, a, k, ra, rk, compensation)")
+        raise _bad(
+            path, where, f"unknown key(s) {', '.join(sorted(unknown))} (known: d, a, k, ra, rk, compensation)"
+        )
     d, a, k = (_flag(path, where, obj, key) for key in ("d", "a", "k"))
     ra, rk = obj.get("ra", 1), obj.get("rk", 1)
     if isinstance(ra, bool) or not isinstance(ra, (int, float)) or float(ra) not in RA_VALUES:
@@ -82,7 +88,9 @@ def object_score(obj: Any, *, profile: str, path: str = "-", where: str = "objec
     if isinstance(rk, bool) or not isinstance(rk, (int, float)) or not 0 < float(rk) <= 1:
         raise _bad(path, where, f"Rk {json.dumps(rk)} is not allowed (a number above 0, at most 1)")
     comp = obj.get("compensation")
-    if comp is not None and (isinstance(comp, bool) or not isinstance(comp, (int, float)) or not 0 <= comp <= 1):
+    if comp is not None and (
+        isinstance(comp, bool) or not isinstance(comp, (int, float)) or not 0 <= comp <= 1
+    ):
         raise _bad(path, where, f"compensation {json.dumps(comp)} is not a score 0..1")
     ra_d, rk_d = Decimal(str(ra)), Decimal(str(rk))
     if profile == "2021":
@@ -108,7 +116,7 @@ def score(doc: Any, *, profile: str = "2023", path: str = "-") -> dict[str, Any]
     if profile not in PROFILES:
         raise _bad(path, "profile", f"unknown profile '{profile}' (choose: {', '.join(PROFILES)})")
     if not isinstance(doc, dict):
-        raise _bad(path, "top level", "expected a JSON object {\"level\": 1-4, \"units\": [...]}")
+        raise _bad(path, "top level", 'expected a JSON object {"level": 1-4, "units": [...]}')
     level = doc.get("level")
     if isinstance(level, bool) or level not in (1, 2, 3, 4):
         raise _bad(path, "level", f"level {json.dumps(level, ensure_ascii=False)} is not 1, 2, 3 or 4")
@@ -127,7 +135,9 @@ def score(doc: Any, *, profile: str = "2023", path: str = "-") -> dict[str, Any]
         layer, name = u.get("layer"), u.get("name")
         if layer not in LAYER_WEIGHTS:
             raise _bad(
-                path, where, f"unknown layer {json.dumps(layer, ensure_ascii=False)} (known: {', '.join(LAYER_WEIGHTS)})"
+                path,
+                where,
+                f"unknown layer {json.dumps(layer, ensure_ascii=False)} (known: {', '.join(LAYER_WEIGHTS)})",
             )
         key = (layer, name)
         if key not in table:
@@ -148,7 +158,9 @@ def score(doc: Any, *, profile: str = "2023", path: str = "-") -> dict[str, Any]
                 s = RESULTS[res]
             else:
                 raise _bad(
-                    path, where, f"result {json.dumps(res, ensure_ascii=False)} is not 符合, 部分符合, 不符合 or 不适用"
+                    path,
+                    where,
+                    f"result {json.dumps(res, ensure_ascii=False)} is not 符合, 部分符合, 不符合 or 不适用",
                 )
         else:
             objs = u["objects"]
@@ -166,7 +178,9 @@ def score(doc: Any, *, profile: str = "2023", path: str = "-") -> dict[str, Any]
     for layer, pairs in by_layer.items():
         wsum = sum(Decimal(str(w)) for w, _ in pairs)
         layers[layer] = (
-            round_half_up(sum(Decimal(str(w)) * Decimal(str(s)) for w, s in pairs) / wsum, 4) if pairs else None
+            round_half_up(sum(Decimal(str(w)) * Decimal(str(s)) for w, s in pairs) / wsum, 4)
+            if pairs
+            else None
         )
     return {"total": _total(layers), "layers": layers, "units": out_units}
 
@@ -201,5 +215,7 @@ def score_file(path: Path, *, profile: str = "2023") -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputFileError(str(path), f"not JSON: {e.msg}", position=f"line {e.lineno} column {e.colno}") from None
+        raise InputFileError(
+            str(path), f"not JSON: {e.msg}", position=f"line {e.lineno} column {e.colno}"
+        ) from None
     return score(doc, profile=profile, path=str(path))
