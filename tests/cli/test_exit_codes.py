@@ -182,6 +182,7 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
                 "moon:1",
             ],
             "rectify": ["rectify", "new", "--result", "1", "--risk", "1"],
+            "crypto": ["crypto", "add-product", "--name", "x", "--certificate-no", "1", "--layer", "moon"],
         }
     )
     return cases
