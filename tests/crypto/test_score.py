@@ -57,7 +57,14 @@ def test_issue_example_by_hand(run) -> None:
     doc = {
         "level": 3,
         "units": [
-            {"layer": APP, "name": "重要数据存储机密性", "objects": [{"d": True, "a": False, "k": True, "ra": 0.5, "rk": 1}, {"d": True, "a": True, "k": True}]},
+            {
+                "layer": APP,
+                "name": "重要数据存储机密性",
+                "objects": [
+                    {"d": True, "a": False, "k": True, "ra": 0.5, "rk": 1},
+                    {"d": True, "a": True, "k": True},
+                ],
+            },
             {"layer": "管理制度", "name": "具备密码应用安全管理制度", "result": "符合"},
         ],
     }
@@ -111,8 +118,22 @@ def test_2021_profile_refuses_scores_outside_its_set(run) -> None:
     [
         ([{"layer": APP, "name": "数据加密", "objects": [1]}], 3, "数据加密"),
         ([{"layer": APP, "name": "不可否认性", "objects": [1]}], 2, "not assessed at level 2"),
-        ([{"layer": APP, "name": "不可否认性", "objects": [{"d": True, "a": False, "k": True, "ra": 0.3}]}], 3, "Ra 0.3"),
-        ([{"layer": APP, "name": "不可否认性", "objects": [{"d": True, "a": True, "k": False, "rk": 2}]}], 3, "Rk 2"),
+        (
+            [
+                {
+                    "layer": APP,
+                    "name": "不可否认性",
+                    "objects": [{"d": True, "a": False, "k": True, "ra": 0.3}],
+                }
+            ],
+            3,
+            "Ra 0.3",
+        ),
+        (
+            [{"layer": APP, "name": "不可否认性", "objects": [{"d": True, "a": True, "k": False, "rk": 2}]}],
+            3,
+            "Rk 2",
+        ),
         ([{"layer": "其他", "name": "不可否认性", "objects": [1]}], 3, "其他"),
         ([{"layer": "管理制度", "name": "密钥管理规则", "result": "基本符合"}], 3, "基本符合"),
         ([{"layer": APP, "name": "不可否认性", "objects": [1]}], 5, "level 5"),

@@ -10,6 +10,7 @@ import typer
 from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import print_json, print_table
+from ciimap.crypto import scoring, service
 
 app = typer.Typer(
     help="Commercial cryptography (商用密码): inventory, flags, 密评 score", no_args_is_help=True
@@ -25,8 +26,6 @@ def score(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Score one system's 密评 results by the quantitative rule. Nothing is stored."""
-    from ciimap.crypto import scoring  # noqa: PLC0415 - only this command needs it (no database)
-
     result = scoring.score_file(input_, profile=profile)
     if as_json:
         print_json(result)
@@ -39,8 +38,6 @@ def inventory(
     system: int | None = typer.Option(None, "--system", help="only this system id"), as_json: bool = JSON_OPT
 ) -> None:
     """Algorithms, certificates, libraries and manual entries per system and layer."""
-    from ciimap.crypto import service  # noqa: PLC0415 - keeps `crypto score` free of the database
-
     with get_database().unit_of_work() as db:
         data = service.inventory(db, system_id=system)
     if as_json:
@@ -65,8 +62,6 @@ def flags(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Weak settings (old TLS, weak suites, small RSA keys, SHA-1, expiry) and missing GM algorithms."""
-    from ciimap.crypto import service  # noqa: PLC0415 - keeps `crypto score` free of the database
-
     with get_database().unit_of_work() as db:
         data = service.flags(db, expiring_days=expiring_days)
     if as_json:
@@ -85,8 +80,6 @@ def _date(v: str | None) -> dt.date | None:
 
 
 def _add(kind: str, **kw: object) -> None:
-    from ciimap.crypto import service  # noqa: PLC0415 - keeps `crypto score` free of the database
-
     with get_database().unit_of_work() as db:
         row = service.add_manual(db, kind=kind, **kw)  # type: ignore[arg-type]
     print_json(row)
