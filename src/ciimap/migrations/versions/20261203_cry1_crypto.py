@@ -32,7 +32,9 @@ def upgrade() -> None:
         sa.Column("gm", sa.Boolean(), nullable=False),
         sa.Column("facts", sa.JSON(), nullable=False),
         sa.Column("warning", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["asset_id"], ["asset.id"], name=op.f("fk_crypto_item_asset_id_asset"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["asset_id"], ["asset.id"], name=op.f("fk_crypto_item_asset_id_asset"), ondelete="CASCADE"
+        ),
         sa.ForeignKeyConstraint(
             ["system_id"], ["system.id"], name=op.f("fk_crypto_item_system_id_system"), ondelete="SET NULL"
         ),
