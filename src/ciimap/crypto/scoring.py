@@ -189,7 +189,8 @@ def _group(layers: dict[str, float | None], names: tuple[str, ...]) -> Decimal |
     present = [(Decimal(LAYER_WEIGHTS[n]), Decimal(str(layers[n]))) for n in names if layers[n] is not None]
     if not present:
         return None
-    return sum(w * s for w, s in present) / sum(w for w, _ in present)
+    num = sum((w * s for w, s in present), Decimal(0))
+    return num / sum((w for w, _ in present), Decimal(0))
 
 
 def _total(layers: dict[str, float | None]) -> float | None:
@@ -199,7 +200,8 @@ def _total(layers: dict[str, float | None]) -> float | None:
     if tech is None and mgmt is None:
         return None
     if tech is None:
-        return round_half_up(100 * mgmt, 2)  # type: ignore[operator]
+        assert mgmt is not None
+        return round_half_up(100 * mgmt, 2)
     if mgmt is None:
         return round_half_up(100 * tech, 2)
     return round_half_up(70 * tech + 30 * mgmt, 2)
