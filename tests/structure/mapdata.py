@@ -31,12 +31,12 @@ from ciimap.compliance.schemas import (
 )
 from ciimap.core.db import Database, utcnow
 from ciimap.core.jobs import Job
+from ciimap.crypto import service as crypto
 from ciimap.discovery import schedules as scan_schedules
 from ciimap.discovery import service as discovery
 from ciimap.graph import progress as rollouts
 from ciimap.graph import service as graph
 from ciimap.graph.schemas import Selector
-from ciimap.crypto import service as crypto
 from ciimap.ingest.models import ChangeEvent, ImportRun, ScanDetail
 from ciimap.inventory import models as m
 from ciimap.supply import plans as supply_plans
