@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ciimap.crypto import service
 from ciimap.crypto.models import CryptoItem
 from ciimap.ingest import service as ingest
+from ciimap.ingest.models import ScanDetail
 from ciimap.inventory.models import Asset, Software, System
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "crypto"
@@ -139,3 +140,59 @@ def test_api_roles_and_4xx(database, client, analyst_headers, auditor_headers):
         == 404
     )
     assert client.get("/api/crypto/inventory?system_id=999999", headers=auditor_headers).status_code == 404
+
+
+# ssl-enum-ciphers as nmap 7.93 prints it for an old server (shape of the recorded loopback run)
+OLD_TLS = """
+  SSLv3:
+    ciphers:
+      TLS_RSA_WITH_RC4_128_SHA (rsa 1024) - C
+    compressors:
+      NULL
+    cipher preference: server
+  TLSv1.0:
+    ciphers:
+      TLS_RSA_WITH_3DES_EDE_CBC_SHA (rsa 1024) - C
+      TLS_RSA_EXPORT_WITH_RC4_40_MD5 (rsa 512) - F
+      TLS_RSA_WITH_NULL_SHA (rsa 1024) - F
+    compressors:
+      NULL
+    cipher preference: server
+  TLSv1.2:
+    ciphers:
+      TLS_RSA_WITH_AES_128_GCM_SHA256 (rsa 1024) - A
+    compressors:
+      NULL
+    cipher preference: server
+|_  least strength: F"""
+SHA1_CERT = """Subject: commonName=old.example.cn
+Issuer: commonName=old.example.cn
+Public Key type: rsa
+Public Key bits: 1024
+Signature Algorithm: sha1WithRSAEncryption
+Not valid before: 2015-01-01T00:00:00
+Not valid after:  2035-01-01T00:00:00
+MD5:   00
+SHA-1: 00"""
+
+
+def test_weak_protocols_suites_keys_and_signatures_are_flagged(database):
+    with database.unit_of_work() as s:
+        sysm = System(name="老系统", mlps_level=2)
+        s.add(sysm)
+        s.flush()
+        a = Asset(name="old", kind="server", system_id=sysm.id)
+        s.add(a)
+        s.flush()
+        scripts = [["tcp", 443, "ssl-enum-ciphers", OLD_TLS, None], ["tcp", 443, "ssl-cert", SHA1_CERT, None]]
+        s.add(ScanDetail(asset_id=a.id, source="nmap", run_id=1, data={"port_scripts": scripts}))
+        s.flush()
+        got = service.flags(s, today=dt.date(2026, 12, 5))
+    msgs = {(f["code"], f["message"]) for f in got}
+    assert {("weak_protocol", "SSLv3 offered"), ("weak_protocol", "TLSv1.0 offered")} <= msgs
+    assert ("weak_protocol", "TLSv1.2 offered") not in msgs
+    weak_algs = {m.split()[-2] for c, m in msgs if c == "weak_cipher"}
+    assert {"RC4", "3DES", "NULL", "EXPORT", "MD5"} <= weak_algs
+    assert ("weak_key", "RSA key of 1024 bits (< 2048)") in msgs
+    assert ("weak_signature", "certificate signed with SHA-1") in msgs
+    assert "no_gm" not in {c for c, _ in msgs}  # level 2: GM not required by the rule

@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ciimap.core import bulk
@@ -20,6 +20,9 @@ from ciimap.crypto import parse
 from ciimap.crypto.models import LAYER_NAMES, LAYERS, MANUAL_KINDS, CryptoItem, CryptoManual, CryptoState
 from ciimap.ingest.models import ScanDetail
 from ciimap.inventory.models import Asset, Software, System
+
+#: The one row of ``crypto_state``.
+STATE_ID = 1
 
 
 @cache
@@ -126,9 +129,16 @@ def _library(name: str, purl: str | None) -> tuple[str, dict[str, Any]] | None:
 def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
     """Rebuild the derived inventory when the cache key changed (or ``force``); never commits."""
     key = cache_key(session)
-    state = session.scalar(select(CryptoState).limit(1))
+    state = session.get(CryptoState, STATE_ID)
     if state is not None and state.key == key and not force:
         return {"refreshed": False, "key": key}
+    if session.get_bind().dialect.name == "postgresql":
+        # one rebuild at a time; whoever waited sees the rebuilt state and returns
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('ciimap.crypto.refresh'))"))
+        state = session.get(CryptoState, STATE_ID, populate_existing=True)
+        key = cache_key(session)
+        if state is not None and state.key == key and not force:
+            return {"refreshed": False, "key": key}
     session.execute(delete(CryptoItem))
     rows: list[dict[str, Any]] = []
     q = (
@@ -167,7 +177,7 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
     if rows:
         bulk.insert_rows(session, CryptoItem.__table__, rows)
     if state is None:
-        session.add(CryptoState(key=key, refreshed_at=utcnow()))
+        session.add(CryptoState(id=STATE_ID, key=key, refreshed_at=utcnow()))
     else:
         state.key, state.refreshed_at = key, utcnow()
     session.flush()
@@ -276,7 +286,7 @@ def flags(
             out.append(_flag("unreadable", i.warning, **where))
         if i.kind == "tls":
             for v in i.facts.get("versions", {}):
-                if v.replace("TLSv1", "TLSv1.0") in weak["protocols"] or v in weak["protocols"]:
+                if v in weak["protocols"]:
                     out.append(_flag("weak_protocol", f"{v} offered", **where))
             bad = sorted(set(i.algorithms) & set(weak["algorithms"]))
             for a in bad:
