@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from ciimap.core.deps import DbSession, Reader, Writer
+from ciimap.core.openapi import NOT_FOUND
 from ciimap.core.schemas import Int32
 from ciimap.crypto import service
 from ciimap.crypto.schemas import ManualCreate
@@ -14,7 +15,11 @@ from ciimap.crypto.schemas import ManualCreate
 router = APIRouter(prefix="/crypto", tags=["Crypto"])
 
 
-@router.get("/inventory", summary="Crypto inventory per system and layer (rebuilt when imports changed)")
+@router.get(
+    "/inventory",
+    responses=NOT_FOUND,
+    summary="Crypto inventory per system and layer (rebuilt when imports changed)",
+)
 def inventory(db: DbSession, principal: Reader, system_id: Int32 | None = None) -> Any:
     return service.inventory(db, system_id=system_id)
 
@@ -24,6 +29,8 @@ def flags(db: DbSession, principal: Reader, expiring_days: int | None = Query(No
     return service.flags(db, expiring_days=expiring_days)
 
 
-@router.post("/manual", status_code=201, summary="Record a certified product, key or certificate")
+@router.post(
+    "/manual", status_code=201, responses=NOT_FOUND, summary="Record a certified product, key or certificate"
+)
 def add_manual(body: ManualCreate, db: DbSession, principal: Writer) -> Any:
     return service.add_manual(db, **body.model_dump())
