@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from ciimap.cli import main
+from ciimap.config import get_settings
+from ciimap.core.errors import OutOfScope
 from ciimap.crypto import parse, service
 from ciimap.discovery import nmap
+from ciimap.discovery import service as discovery
 from ciimap.ingest import service as ingest
-from ciimap.ingest.parsers import nmap as nmap_parser
 from ciimap.inventory.models import Asset, System
 
 from .servers import serve
@@ -37,20 +38,48 @@ def test_crypto_profile_argv(tmp_path: Path) -> None:
 
 @pytest.mark.nmap
 @pytest.mark.skipif(shutil.which("nmap") is None, reason="needs the nmap binary")
-def test_live_crypto_profile_on_loopback(tmp_path: Path) -> None:
-    """Real nmap with the crypto profile's flags against the loopback TLS and SSH services."""
-    xml = tmp_path / "scan.xml"
-    argv = nmap.build_argv(
-        nmap="nmap", targets=["127.0.0.6"], profile="crypto", ports="28443,28022", rate=1000, xml=xml
-    )
-    with serve("127.0.0.6", 28443, 28022, tmp_path):
-        subprocess.run([*argv[:1], "-Pn", *argv[1:]], check=True, capture_output=True, timeout=300)
-    (host,) = list(nmap_parser.NmapXml(xml))
-    host.complete()
-    got = {row[2]: row for row in host.detail["port_scripts"]}
-    assert parse.parse_ssl_cert(got["ssl-cert"][3], got["ssl-cert"][4])["key_bits"] == 2048
-    assert "TLSv1.2" in parse.parse_ssl_enum_ciphers(got["ssl-enum-ciphers"][3])["versions"]
-    assert "arcfour" in parse.parse_ssh2_enum_algos(got["ssh2-enum-algos"][3])["encryption_algorithms"]
+def test_discover_crypto_profile_feeds_the_inventory(sqlite_database, tmp_path: Path, monkeypatch) -> None:
+    """Real nmap through discovery (scope check, crypto profile, import) against loopback TLS and SSH,
+    then the crypto inventory reads the kept script output. SQLite only: the scan, not the store, is
+    under test (the inventory itself runs on both databases above)."""
+    monkeypatch.setenv("CIIMAP_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    db = sqlite_database
+    with db.unit_of_work() as s:
+        discovery.create_scope(s, name="lab", cidrs=["127.0.0.0/29"], max_rate=1000, actor="admin")
+    params = {
+        "targets": ["127.0.0.6"],
+        "scope": "lab",
+        "profile": "crypto",
+        "ports": "28443,28022",
+        "rate": 1000,
+    }
+    try:
+        with serve("127.0.0.6", 28443, 28022, tmp_path), db.unit_of_work() as s:
+            out = discovery.run_discovery(s, params=params, progress=lambda *a: None)
+    finally:
+        get_settings.cache_clear()
+    assert "ssl-cert,ssl-enum-ciphers,ssh2-enum-algos" in out["argv"]
+    with db.unit_of_work() as s:
+        inv = service.inventory(s)
+    layers = inv["systems"][0]["layers"]
+    cert = next(i for i in layers["network"]["items"] if i["kind"] == "certificate")
+    assert cert["port"] == 28443 and cert["facts"]["key_bits"] == 2048
+    assert "TLSv1.2" in next(i for i in layers["network"]["items"] if i["kind"] == "tls")["facts"]["versions"]
+    assert "RC4" in layers["device"]["algorithms"]  # the SSH endpoint offers arcfour
+
+
+def test_discover_crypto_profile_stays_inside_scopes(database) -> None:
+    with database.unit_of_work() as s:
+        discovery.create_scope(s, name="lab", cidrs=["127.0.0.0/29"], max_rate=1000, actor="admin")
+        with pytest.raises(OutOfScope):
+            discovery.plan(s, targets=["10.0.0.1"], scope="lab", profile="crypto", ports=None, rate=None)
+        assert (
+            discovery.plan(s, targets=["127.0.0.6"], scope="lab", profile="crypto", ports=None, rate=None)[
+                "profile"
+            ]
+            == "crypto"
+        )
 
 
 def test_sm2_certificate_counts_as_gm(database) -> None:
