@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import Text, cast, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ciimap.core import bulk
@@ -144,6 +144,7 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
     q = (
         select(ScanDetail.asset_id, Asset.system_id, ScanDetail.data)
         .join(Asset, Asset.id == ScanDetail.asset_id)
+        .where(cast(ScanDetail.data, Text).contains('"port_scripts"'))  # skip hosts without kept scripts
         .order_by(ScanDetail.id)
         .execution_options(yield_per=2000)
     )
