@@ -130,6 +130,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Reports: grading (定级报告), assessment summary, rectification plan (DOCX, PDF, XLSX)",
         "ciimap.compliance.cli",
     ),
+    "crypto": ("Commercial cryptography (商用密码): inventory, flags, 密评 score", "ciimap.crypto.cli"),
 }
 
 #: Commands that other domains add to a group, loaded only when they run: group → name → (one-line help,

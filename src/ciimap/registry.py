@@ -18,6 +18,7 @@ from ciimap.auth import models as auth_models
 from ciimap.compliance import models as compliance_models
 from ciimap.core import audit as core_audit
 from ciimap.core import jobs as core_jobs
+from ciimap.crypto import models as crypto_models
 from ciimap.discovery import jobs as discovery_jobs
 from ciimap.discovery import models as discovery_models
 from ciimap.graph import models as graph_models
@@ -41,6 +42,7 @@ MODELS: tuple[ModuleType, ...] = (
     vulns_models,
     compliance_models,
     alerts_models,
+    crypto_models,
 )
 
 #: Modules registering job functions (``@jobs.job``) and procrastinate tasks (``@tasks.installer``).

@@ -188,6 +188,7 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "training": ["training", "add", "1", "--on", "2026-01-05", "--hours", "0", "--topic", "演练"],
             # the grading report has no XLSX form: refused before anything is read or written
             "report": ["report", "grading", "1", "--format", "xlsx", "-o", str(files / "report.xlsx")],
+            "crypto": ["crypto", "add-product", "--name", "x", "--certificate-no", "1", "--layer", "moon"],
         }
     )
     return cases

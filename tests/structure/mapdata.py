@@ -35,12 +35,13 @@ from ciimap.compliance.schemas import (
 )
 from ciimap.core.db import Database, utcnow
 from ciimap.core.jobs import Job
+from ciimap.crypto import service as crypto
 from ciimap.discovery import schedules as scan_schedules
 from ciimap.discovery import service as discovery
 from ciimap.graph import progress as rollouts
 from ciimap.graph import service as graph
 from ciimap.graph.schemas import Selector
-from ciimap.ingest.models import ChangeEvent, ImportRun
+from ciimap.ingest.models import ChangeEvent, ImportRun, ScanDetail
 from ciimap.inventory import models as m
 from ciimap.supply import plans as supply_plans
 from ciimap.supply import service as supply
@@ -61,7 +62,47 @@ def build(db: Database, n: int) -> Seeded:
         _inventory(s, n, out)
     with db.unit_of_work() as s:
         _domains(s, n, out)
+    with db.unit_of_work() as s:
+        _crypto(s, out)
     return out
+
+
+_TLS = (
+    "\n  TLSv1.0: \n    ciphers: \n      TLS_RSA_WITH_3DES_EDE_CBC_SHA (rsa 2048) - C\n|_  least strength: C"
+)
+_SSH = (
+    "\n  kex_algorithms: (1)\n      diffie-hellman-group14-sha1\n  encryption_algorithms: (1)\n      sm4-ctr"
+)
+
+
+def _crypto(s: Any, out: Seeded) -> None:
+    """Crypto evidence on every asset (scan detail with TLS and SSH script output) and one
+    manual product per system (the crypto inventory is derived from these)."""
+    rows = [
+        ScanDetail(
+            asset_id=aid,
+            source="nmap",
+            run_id=1,
+            data={
+                "port_scripts": [
+                    ["tcp", 443, "ssl-enum-ciphers", _TLS, None],
+                    ["tcp", 22, "ssh2-enum-algos", _SSH, None],
+                ]
+            },
+        )
+        for aid in out.first["asset_ids"]
+    ]
+    _add(s, rows)
+    for sid in out.first["system_ids"]:
+        crypto.add_manual(
+            s,
+            kind="product",
+            layer="network",
+            name="VPN",
+            system_id=sid,
+            algorithm="SM2",
+            certificate_no="GM1",
+        )
 
 
 def _add(s: Any, objs: list[Any]) -> list[Any]:

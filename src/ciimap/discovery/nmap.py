@@ -19,7 +19,11 @@ PROFILES: dict[str, tuple[list[str], str]] = {
     "discovery": (["-sn"], "2m"),
     "services": (["-sV"], "15m"),
     "full": (["-sV", "-O", "--osscan-limit"], "60m"),
+    # certificates, TLS versions and suites, SSH algorithms for the crypto inventory (docs/crypto.md)
+    "crypto": (["-sV", "--script", "ssl-cert,ssl-enum-ciphers,ssh2-enum-algos"], "30m"),
 }
+#: The usual TLS/SSH ports the crypto profile scans when no ports are given.
+CRYPTO_PORTS = "22,443,465,636,853,989,990,993,995,2222,3389,5061,6443,8443,9443"
 DEFAULT_TOP_PORTS = "1000"
 _PCT = re.compile(r"About (\d+(?:\.\d+)?)% done")
 _PHASE = re.compile(r"^(.*?) Timing: About")
@@ -58,7 +62,13 @@ def build_argv(
     elif ports:
         argv += ["-p", ports]
     else:
-        argv += ["-p-"] if profile == "full" else ["--top-ports", DEFAULT_TOP_PORTS]
+        argv += (
+            ["-p-"]
+            if profile == "full"
+            else ["-p", CRYPTO_PORTS]
+            if profile == "crypto"
+            else ["--top-ports", DEFAULT_TOP_PORTS]
+        )
     for t in targets:
         if t.startswith("-"):  # defence in depth: targets are validated addresses
             raise Invalid(f"target '{t}' looks like an option")

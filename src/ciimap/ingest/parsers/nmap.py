@@ -96,9 +96,21 @@ def targets_from_args(args: str | None) -> list[str]:
     return out
 
 
-def _ports(ports_el: Any) -> tuple[list[PortRecord], dict[str, Any]]:
+#: Port scripts whose raw output is kept in ``scan_detail.data["port_scripts"]`` (the crypto inventory
+#: reads them: ``docs/crypto.md``); ``ssl-cert`` also keeps the certificate's PEM when nmap wrote it.
+KEPT_PORT_SCRIPTS = frozenset({"ssl-cert", "ssl-enum-ciphers", "ssh2-enum-algos", "sslv2", "ssh-hostkey"})
+
+
+def _kept_script(p: Any, c: Any) -> list[Any]:
+    """``[protocol, port, script id, output, pem or None]`` of one kept port script."""
+    pem = next((e.text for e in c.iter("elem") if e.get("key") == "pem"), None)
+    return [p.get("protocol", "tcp"), int(p.get("portid", "0")), c.get("id"), c.get("output", ""), pem]
+
+
+def _ports(ports_el: Any) -> tuple[list[PortRecord], dict[str, Any], list[list[Any]]]:
     out: list[PortRecord] = []
     extra: dict[str, Any] = {}
+    kept: list[list[Any]] = []
     for p in ports_el:
         if p.tag == "extraports":
             extra[p.get("state", "?")] = int(p.get("count", "0"))
@@ -119,8 +131,10 @@ def _ports(ports_el: Any) -> tuple[list[PortRecord], dict[str, Any]]:
                 rec.cpes = [e.text for e in c if e.tag == "cpe" and e.text]
             elif tag == "script":
                 rec.scripts.append((c.get("id", ""), c.get("output", "")))
+                if c.get("id") in KEPT_PORT_SCRIPTS:
+                    kept.append(_kept_script(p, c))
         out.append(rec)
-    return out, extra
+    return out, extra, kept
 
 
 def _os(os_el: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -266,9 +280,11 @@ def _complete(rec: HostRecord, h: Any) -> None:
         if tag == "status":
             rec.detail["status_reason"] = c.get("reason")
         elif tag == "ports":
-            rec.ports, extra = _ports(c)
+            rec.ports, extra, kept = _ports(c)
             if extra:
                 rec.detail["extraports"] = extra
+            if kept:
+                rec.detail["port_scripts"] = kept
         elif tag == "os":
             matches, best = _os(c)
             if matches:

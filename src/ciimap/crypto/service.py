@@ -1,0 +1,406 @@
+"""The crypto inventory: rebuilt from imported scan detail and SBOM software when its cache key
+changes (recompute on demand), manual entries, and the flags (weak settings, missing GM algorithms)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from sqlalchemy import Text, cast, delete, func, select, text
+from sqlalchemy.orm import Session
+
+from ciimap.core import bulk
+from ciimap.core.db import utcnow
+from ciimap.core.errors import Invalid, NotFound, check_choice
+from ciimap.crypto import parse
+from ciimap.crypto.models import LAYER_NAMES, LAYERS, MANUAL_KINDS, CryptoItem, CryptoManual, CryptoState
+from ciimap.ingest.models import ScanDetail
+from ciimap.inventory.models import Asset, Software, System
+
+#: The one row of ``crypto_state``.
+STATE_ID = 1
+
+
+@cache
+def rules() -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load(
+        resources.files("ciimap.crypto").joinpath("rules.yaml").read_text("utf-8")
+    )
+    return doc
+
+
+def cache_key(session: Session) -> str:
+    """Changes whenever an import writes scan detail or software (ids only grow; deletes lower counts)."""
+    d = session.execute(
+        select(func.count(ScanDetail.id), func.max(ScanDetail.run_id), func.max(ScanDetail.id))
+    ).one()
+    s = session.execute(
+        select(func.count(Software.id), func.max(Software.id), func.max(Software.updated_at))
+    ).one()
+    a = session.execute(select(func.max(Asset.updated_at))).scalar()
+    return f"d{d[0]}:{d[1]}:{d[2]}|s{s[0]}:{s[1]}:{s[2]}|a{a}"
+
+
+def _items_from_scripts(asset_id: int, system_id: int | None, data: dict[str, Any]) -> list[dict[str, Any]]:
+    layers = rules()["layers"]
+    out: list[dict[str, Any]] = []
+    for proto, port, sid, output, pem in data.get("port_scripts") or []:
+        base = {
+            "asset_id": asset_id,
+            "system_id": system_id,
+            "protocol": proto,
+            "port": port,
+            "source": f"nmap:{sid}",
+        }
+        if sid == "ssl-cert":
+            facts = parse.parse_ssl_cert(output or "", pem)
+            algs = sorted(
+                set(parse.algorithms(str(facts.get("key_type") or "")))
+                | set(parse.algorithms(str(facts.get("signature_algorithm") or "")))
+            )
+            out.append(
+                {
+                    **base,
+                    "layer": layers["certificate"],
+                    "kind": "certificate",
+                    "name": str(facts.get("subject") or "(unreadable certificate)")[:300],
+                    "algorithms": algs,
+                    "gm": any(parse.is_gm(x) for x in algs),
+                    "facts": facts,
+                    "warning": facts.get("warning"),
+                }
+            )
+        elif sid == "ssl-enum-ciphers":
+            facts = parse.parse_ssl_enum_ciphers(output or "")
+            algs = sorted(
+                {
+                    a
+                    for suites in facts["versions"].values()
+                    for c in suites
+                    for a in parse.algorithms(c["suite"])
+                }
+            )
+            out.append(
+                {
+                    **base,
+                    "layer": layers["tls"],
+                    "kind": "tls",
+                    "name": " ".join(facts["versions"]) or "TLS",
+                    "algorithms": algs,
+                    "gm": any(parse.is_gm(x) for x in algs),
+                    "facts": facts,
+                    "warning": None if facts["versions"] else "no TLS version in the script output",
+                }
+            )
+        elif sid == "ssh2-enum-algos":
+            facts = parse.parse_ssh2_enum_algos(output or "")
+            names = [n for k, v in facts.items() if k != "compression_algorithms" for n in v]
+            algs = sorted({a for n in names for a in parse.algorithms(n)})
+            out.append(
+                {
+                    **base,
+                    "layer": layers["ssh"],
+                    "kind": "ssh",
+                    "name": "SSH",
+                    "algorithms": algs,
+                    "gm": any(parse.is_gm(x) for x in algs),
+                    "facts": facts,
+                    "warning": None if facts else "no algorithm list in the script output",
+                }
+            )
+    return out
+
+
+def _library(name: str, purl: str | None) -> tuple[str, dict[str, Any]] | None:
+    libs = rules()["libraries"]
+    cands = [name.lower()]
+    if purl:
+        cands.append(purl.split("@")[0].rsplit("/", 1)[-1].lower())
+    for c in cands:
+        if c in libs:
+            return c, libs[c]
+    return None
+
+
+def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
+    """Rebuild the derived inventory when the cache key changed (or ``force``); never commits."""
+    key = cache_key(session)
+    state = session.get(CryptoState, STATE_ID)
+    if state is not None and state.key == key and not force:
+        return {"refreshed": False, "key": key}
+    if session.get_bind().dialect.name == "postgresql":
+        # one rebuild at a time; whoever waited sees the rebuilt state and returns
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('ciimap.crypto.refresh'))"))
+        state = session.get(CryptoState, STATE_ID, populate_existing=True)
+        key = cache_key(session)
+        if state is not None and state.key == key and not force:
+            return {"refreshed": False, "key": key}
+    session.execute(delete(CryptoItem))
+    rows: list[dict[str, Any]] = []
+    q = (
+        select(ScanDetail.asset_id, Asset.system_id, ScanDetail.data)
+        .join(Asset, Asset.id == ScanDetail.asset_id)
+        .where(cast(ScanDetail.data, Text).contains('"port_scripts"'))  # skip hosts without kept scripts
+        .order_by(ScanDetail.id)
+        .execution_options(yield_per=2000)
+    )
+    for aid, sid, data in session.execute(q):
+        if isinstance(data, dict) and data.get("port_scripts"):
+            rows.extend(_items_from_scripts(aid, sid, data))
+    layer = rules()["layers"]["library"]
+    sq = select(
+        Software.asset_id, Software.system_id, Asset.system_id, Software.name, Software.version, Software.purl
+    ).outerjoin(Asset, Asset.id == Software.asset_id)
+    for aid, own_sys, asset_sys, name, version, purl in session.execute(sq):
+        hit = _library(name, purl)
+        if hit:
+            lib, spec = hit
+            rows.append(
+                {
+                    "asset_id": aid,
+                    "system_id": own_sys or asset_sys,
+                    "protocol": None,
+                    "port": None,
+                    "source": "sbom",
+                    "layer": layer,
+                    "kind": "library",
+                    "name": f"{name} {version or ''}".strip()[:300],
+                    "algorithms": list(spec["algorithms"]),
+                    "gm": bool(spec["gm"]),
+                    "facts": {"library": lib, "version": version, "purl": purl},
+                    "warning": None,
+                }
+            )
+    if rows:
+        bulk.insert_rows(session, CryptoItem.__table__, rows)
+    if state is None:
+        session.add(CryptoState(id=STATE_ID, key=key, refreshed_at=utcnow()))
+    else:
+        state.key, state.refreshed_at = key, utcnow()
+    session.flush()
+    return {"refreshed": True, "key": key, "items": len(rows)}
+
+
+def _item_dict(i: CryptoItem) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "asset_id": i.asset_id,
+        "system_id": i.system_id,
+        "layer": i.layer,
+        "kind": i.kind,
+        "source": i.source,
+        "protocol": i.protocol,
+        "port": i.port,
+        "name": i.name,
+        "algorithms": i.algorithms,
+        "gm": i.gm,
+        "facts": i.facts,
+        "warning": i.warning,
+    }
+
+
+def _manual_dict(m: CryptoManual) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "kind": m.kind,
+        "system_id": m.system_id,
+        "asset_id": m.asset_id,
+        "layer": m.layer,
+        "name": m.name,
+        "algorithm": m.algorithm,
+        "key_bits": m.key_bits,
+        "certificate_no": m.certificate_no,
+        "not_after": m.not_after.isoformat() if m.not_after else None,
+        "note": m.note,
+    }
+
+
+def inventory(session: Session, *, system_id: int | None = None) -> dict[str, Any]:
+    """Per system and layer: algorithms (GM or not), certificates, libraries, manual entries."""
+    refresh(session)
+    q = select(CryptoItem).order_by(CryptoItem.id)
+    mq = select(CryptoManual).order_by(CryptoManual.id)
+    if system_id is not None:
+        if session.get(System, system_id) is None:
+            raise NotFound(f"system {system_id} not found")
+        q, mq = q.where(CryptoItem.system_id == system_id), mq.where(CryptoManual.system_id == system_id)
+    systems: dict[int | None, dict[str, Any]] = {}
+
+    def bucket(sid: int | None, layer: str) -> dict[str, Any]:
+        s = systems.setdefault(sid, {"system_id": sid, "layers": {}})
+        return s["layers"].setdefault(
+            layer,
+            {"name": LAYER_NAMES.get(layer, layer), "algorithms": [], "gm": False, "items": [], "manual": []},
+        )
+
+    warnings: list[dict[str, Any]] = []
+    for i in session.scalars(q):
+        b = bucket(i.system_id, i.layer)
+        b["items"].append(_item_dict(i))
+        b["algorithms"] = sorted(set(b["algorithms"]) | set(i.algorithms))
+        b["gm"] = b["gm"] or i.gm
+        if i.warning:
+            warnings.append({"item_id": i.id, "asset_id": i.asset_id, "port": i.port, "warning": i.warning})
+    for m in session.scalars(mq):
+        b = bucket(m.system_id, m.layer)
+        b["manual"].append(_manual_dict(m))
+        if m.algorithm:
+            algs = parse.algorithms(m.algorithm) or [m.algorithm]
+            b["algorithms"] = sorted(set(b["algorithms"]) | set(algs))
+            b["gm"] = b["gm"] or any(parse.is_gm(a) for a in algs)
+    names = dict(
+        session.execute(select(System.id, System.name).where(System.id.in_([k for k in systems if k]))).all()
+    )
+    out = []
+    for sid, s in sorted(systems.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
+        s["system"] = names.get(sid) if sid else None
+        s["gm"] = any(layer["gm"] for layer in s["layers"].values())
+        out.append(s)
+    return {"systems": out, "warnings": warnings}
+
+
+def _flag(code: str, message: str, **where: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, **where}
+
+
+def flags(
+    session: Session, *, expiring_days: int | None = None, today: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """Weak settings and missing national algorithms (the rules are ``rules.yaml``)."""
+    refresh(session)
+    weak = rules()["weak"]
+    days = weak["expiring_days"] if expiring_days is None else expiring_days
+    if days < 0 or days > 3650:
+        raise Invalid(f"expiring days {days} is outside 0..3650")
+    now = dt.datetime.combine(today or dt.date.today(), dt.time(), tzinfo=dt.UTC)
+    out: list[dict[str, Any]] = []
+    gm_by_system: dict[int, bool] = defaultdict(bool)
+    for i in session.scalars(select(CryptoItem).order_by(CryptoItem.id)):
+        where = {"system_id": i.system_id, "asset_id": i.asset_id, "port": i.port, "item_id": i.id}
+        if i.system_id is not None:
+            gm_by_system[i.system_id] |= i.gm
+        if i.warning:
+            out.append(_flag("unreadable", i.warning, **where))
+        if i.kind == "tls":
+            for v in i.facts.get("versions", {}):
+                if v in weak["protocols"]:
+                    out.append(_flag("weak_protocol", f"{v} offered", **where))
+            bad = sorted(set(i.algorithms) & set(weak["algorithms"]))
+            for a in bad:
+                out.append(_flag("weak_cipher", f"cipher suites with {a} offered", **where))
+        elif i.kind == "ssh":
+            for a in sorted(set(i.algorithms) & set(weak["algorithms"])):
+                out.append(_flag("weak_cipher", f"SSH offers {a}", **where))
+        elif i.kind == "certificate" and not i.warning:
+            out.extend(_cert_flags(i.facts, weak, days, now, where))
+    for m in session.scalars(select(CryptoManual).where(CryptoManual.kind.in_(("certificate", "key")))):
+        where = {"system_id": m.system_id, "asset_id": m.asset_id, "port": None, "manual_id": m.id}
+        facts = {
+            "key_type": (m.algorithm or "").lower(),
+            "key_bits": m.key_bits,
+            "not_after": dt.datetime.combine(m.not_after, dt.time(), tzinfo=dt.UTC).isoformat()
+            if m.not_after
+            else None,
+        }
+        out.extend(_cert_flags(facts, weak, days, now, where))
+        if m.system_id is not None and m.algorithm:
+            gm_by_system[m.system_id] |= any(parse.is_gm(a) for a in parse.algorithms(m.algorithm))
+    for m in session.scalars(
+        select(CryptoManual).where(CryptoManual.kind == "product", CryptoManual.system_id.is_not(None))
+    ):
+        if m.algorithm and m.system_id is not None:
+            gm_by_system[m.system_id] |= any(parse.is_gm(a) for a in parse.algorithms(m.algorithm))
+    need = int(rules()["gm_required_from_level"])
+    for sid, name, level in session.execute(
+        select(System.id, System.name, System.mlps_level).where(System.mlps_level >= need).order_by(System.id)
+    ):
+        if not gm_by_system.get(sid):
+            out.append(
+                _flag(
+                    "no_gm",
+                    f"system {name} (level {level}) shows no national (GM) algorithm; protected transmission "
+                    f"is required from level {need} [verify]",
+                    system_id=sid,
+                    asset_id=None,
+                    port=None,
+                )
+            )
+    return out
+
+
+def _cert_flags(
+    facts: dict[str, Any], weak: dict[str, Any], days: int, now: dt.datetime, where: dict[str, Any]
+) -> list[dict[str, Any]]:
+    out = []
+    if (
+        str(facts.get("key_type") or "").lower() == "rsa"
+        and facts.get("key_bits")
+        and facts["key_bits"] < weak["min_rsa_bits"]
+    ):
+        out.append(
+            _flag("weak_key", f"RSA key of {facts['key_bits']} bits (< {weak['min_rsa_bits']})", **where)
+        )
+    sig = parse.algorithms(str(facts.get("signature_algorithm") or ""))
+    for a in sorted(set(sig) & set(weak["signature_algorithms"])):
+        out.append(_flag("weak_signature", f"certificate signed with {a}", **where))
+    if facts.get("not_after"):
+        end = dt.datetime.fromisoformat(facts["not_after"])
+        if end < now:
+            out.append(_flag("expired", f"certificate expired on {end.date().isoformat()}", **where))
+        elif end < now + dt.timedelta(days=days):
+            out.append(
+                _flag(
+                    "expiring",
+                    f"certificate expires on {end.date().isoformat()} (within {days} days)",
+                    **where,
+                )
+            )
+    return out
+
+
+def add_manual(
+    session: Session,
+    *,
+    kind: str,
+    layer: str,
+    name: str,
+    system_id: int | None = None,
+    asset_id: int | None = None,
+    algorithm: str | None = None,
+    key_bits: int | None = None,
+    certificate_no: str | None = None,
+    not_after: dt.date | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Record a certified product, a key or a certificate no scan sees (audited)."""
+    check_choice("kind", kind, MANUAL_KINDS)
+    check_choice("layer", layer, LAYERS)
+    if not name.strip():
+        raise Invalid("name must not be empty")
+    if system_id is not None and session.get(System, system_id) is None:
+        raise NotFound(f"system {system_id} not found")
+    if asset_id is not None and session.get(Asset, asset_id) is None:
+        raise NotFound(f"asset {asset_id} not found")
+    if kind == "product" and not certificate_no:
+        raise Invalid("a certified crypto product needs its certificate number (商用密码产品认证证书编号)")
+    if key_bits is not None and not 0 < key_bits <= 65536:
+        raise Invalid(f"key bits {key_bits} is outside 1..65536")
+    m = CryptoManual(
+        kind=kind,
+        layer=layer,
+        name=name.strip(),
+        system_id=system_id,
+        asset_id=asset_id,
+        algorithm=algorithm,
+        key_bits=key_bits,
+        certificate_no=certificate_no,
+        not_after=not_after,
+        note=note,
+    )
+    session.add(m)
+    session.flush()
+    return _manual_dict(m)
