@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, union, update
+from sqlalchemy import insert, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from ciimap.alerts.mapping import service_assets, system_assets
@@ -146,17 +146,12 @@ def after_chunk(
         attacker = r[i_src] or ""
         sid = state.matcher.match(r[i_kind], r[i_rule], target_asset, r[i_dst], r[i_src])
         if sid is not None:
-            suppressed.append({"b_id": alert_id, "b_sid": sid})
+            suppressed.append({"id": alert_id, "suppression_id": sid})
         key: Key = (r[i_kind], r[i_rule] or "", target_asset, "" if target_asset else target_ip, attacker)
         items.append((aware(r[i_time]), alert_id, key, r, sid is not None))
     if suppressed:
         state.counts["suppressed"] += len(suppressed)
-        session.execute(
-            update(Alert.__table__)
-            .where(Alert.__table__.c.id == bindparam("b_id"))
-            .values(suppression_id=bindparam("b_sid")),
-            suppressed,
-        )
+        session.execute(update(Alert), suppressed)
     if not items:
         return
     items.sort(key=lambda x: (x[0], x[1]))
@@ -172,28 +167,28 @@ def after_chunk(
     )
     if len(rules) <= 500:
         stmt = stmt.where(AlertGroup.rule_id.in_(rules))
-    for g in session.scalars(stmt):
-        key = (g.kind, g.rule_id, g.target_asset_id, g.target_ip, g.attacker_ip)
+    for row in session.scalars(stmt):
+        key = (row.kind, row.rule_id, row.target_asset_id, row.target_ip, row.attacker_ip)
         if key[1] not in rules:
             continue
         existing[key].append(
             {
-                "id": g.id,
-                "first_seen": aware(g.first_seen),
-                "last_seen": aware(g.last_seen),
-                "count": g.count,
-                "open_count": g.open_count,
-                "severity": g.severity,
-                "priority": g.priority,
-                "sample_ids": list(g.sample_ids or []),
-                "system_ids": list(g.system_ids or []),
-                "service_ids": list(g.service_ids or []),
+                "id": row.id,
+                "first_seen": aware(row.first_seen),
+                "last_seen": aware(row.last_seen),
+                "count": row.count,
+                "open_count": row.open_count,
+                "severity": row.severity,
+                "priority": row.priority,
+                "sample_ids": list(row.sample_ids or []),
+                "system_ids": list(row.system_ids or []),
+                "service_ids": list(row.service_ids or []),
                 "_changed": False,
             }
         )
     created: list[dict[str, Any]] = []
     for t, alert_id, key, r, is_suppressed in items:
-        found = None
+        found: dict[str, Any] | None = None
         for g in existing[key]:
             if g["first_seen"] - win <= t <= g["last_seen"] + win and (
                 found is None or g["last_seen"] > found["last_seen"]
@@ -205,7 +200,7 @@ def after_chunk(
                 "rule_id": key[1],
                 "rule_name": r[i_name],
                 "target_asset_id": key[2],
-                "target_ip": r[i_dst] or "",
+                "target_ip": key[3],
                 "attacker_ip": key[4],
                 "zone_id": r[i_zone],
                 "first_seen": t,

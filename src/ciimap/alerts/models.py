@@ -110,7 +110,7 @@ class AlertGroup(Base):
     rule_id: Mapped[str] = mapped_column(String(64))
     rule_name: Mapped[str | None] = mapped_column(String(500))
     target_asset_id: Mapped[int | None] = mapped_column(Integer)
-    #: The target address ('' when the alert named none); kept also when an asset matched.
+    #: The target address when no asset matched ('' when an asset matched or the alert named none).
     target_ip: Mapped[str] = mapped_column(String(45))
     attacker_ip: Mapped[str] = mapped_column(String(45))
     zone_id: Mapped[int | None] = mapped_column(Integer)

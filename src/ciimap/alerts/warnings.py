@@ -224,7 +224,8 @@ def _open_p1(session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | No
             Finding.priority == "P1",
         )
     ):
-        p1[asset_id].update(cves or [])
+        if asset_id is not None:
+            p1[asset_id].update(cves or [])
     hits: dict[int, Hit] = {}
     for r in rows:
         named = set(r.cves) & p1.get(r.dest_asset_id, set())
@@ -310,12 +311,12 @@ def _record(session: Session, rule: Rule, hits: list[Hit]) -> tuple[int, int]:
         return 0, 0
     live: dict[str, AlertWarning] = {}
     scopes = [h.scope for h in hits]
-    for w in session.scalars(
+    for found in session.scalars(
         select(AlertWarning).where(
             AlertWarning.rule == rule.id, AlertWarning.state != "closed", AlertWarning.scope.in_(scopes)
         )
     ):
-        live[w.scope] = w
+        live[found.scope] = found
     opened = updated = 0
     for h in hits:
         first, last = h.rows[0], h.rows[-1]
@@ -415,17 +416,19 @@ def list_warnings(
 
 
 def get_warning(session: Session, *, warning_id: int) -> dict[str, Any]:
-    w = session.get(AlertWarning, warning_id)
-    if w is None:
+    return to_dict(_get(session, warning_id))
+
+
+def _get(session: Session, warning_id: int) -> AlertWarning:
+    found = session.get(AlertWarning, warning_id)
+    if found is None:
         raise NotFound(f"warning {warning_id} does not exist")
-    return to_dict(w)
+    return found
 
 
 def acknowledge(session: Session, *, warning_id: int) -> dict[str, Any]:
     """open → acknowledged (still deduplicated: later hits update it)."""
-    w = session.get(AlertWarning, warning_id)
-    if w is None:
-        raise NotFound(f"warning {warning_id} does not exist")
+    w = _get(session, warning_id)
     if w.state != "open":
         raise Conflict(f"warning {warning_id} is {w.state}: only an open warning can be acknowledged")
     w.state = "acknowledged"
@@ -437,9 +440,7 @@ def acknowledge(session: Session, *, warning_id: int) -> dict[str, Any]:
 
 def close(session: Session, *, warning_id: int) -> dict[str, Any]:
     """open/acknowledged → closed (the next hit of the rule on this scope opens a new warning)."""
-    w = session.get(AlertWarning, warning_id)
-    if w is None:
-        raise NotFound(f"warning {warning_id} does not exist")
+    w = _get(session, warning_id)
     if w.state == "closed":
         raise Conflict(f"warning {warning_id} is already closed")
     w.state = "closed"
