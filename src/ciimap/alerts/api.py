@@ -25,6 +25,7 @@ from ciimap.alerts.schemas import (
 from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid
+from ciimap.core.openapi import NOT_FOUND
 from ciimap.core.schemas import Int32, Offset, Text, check_value
 
 router = APIRouter(prefix="/alerts", tags=["Alerts"])
@@ -119,7 +120,7 @@ def list_suppressions(db: DbSession, principal: Reader, active: bool | None = No
     return suppress.list_(db, active=active)
 
 
-@router.post("/suppressions", response_model=SuppressionRead, status_code=201)
+@router.post("/suppressions", response_model=SuppressionRead, status_code=201, responses=NOT_FOUND)
 def add_suppression(body: SuppressionCreate, db: DbSession, principal: Writer) -> Any:
     """Suppress one rule on one target (asset or address), optionally from one attacker (audited)."""
     return suppress.add(db, **body.model_dump())
