@@ -160,14 +160,15 @@ def after_chunk(
     kinds = {k[2][0] for k in items}
     rules = {k[2][1] for k in items}
     existing: dict[Key, list[dict[str, Any]]] = defaultdict(list)
-    stmt = select(AlertGroup).where(
+    # Columns, not entities: nothing piles up in the session's identity map over a long run.
+    stmt = select(*(c for c in AlertGroup.__table__.c if c.name != "rule_name")).where(
         AlertGroup.kind.in_(kinds),
         AlertGroup.last_seen >= lo,
         AlertGroup.first_seen <= hi,
     )
     if len(rules) <= 500:
         stmt = stmt.where(AlertGroup.rule_id.in_(rules))
-    for row in session.scalars(stmt):
+    for row in session.execute(stmt):
         key = (row.kind, row.rule_id, row.target_asset_id, row.target_ip, row.attacker_ip)
         if key[1] not in rules:
             continue

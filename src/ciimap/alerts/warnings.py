@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter, defaultdict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,17 +122,54 @@ def load_rules(path: Path | None = None) -> RulesFile:
 
 @dataclass
 class Hit:
+    """What a rule found on one scope, accumulated row by row (rows are streamed, never all held)."""
+
     scope: str
-    rows: list[Any] = field(default_factory=list)
+    known_last_id: int = 0
     details: dict[str, Any] = field(default_factory=dict)
+    count: int = 0
+    new: int = 0
+    first: tuple[dt.datetime, int] | None = None
+    last: tuple[dt.datetime, int] | None = None
+    max_id: int = 0
+    assets: set[int] = field(default_factory=set)
+    systems: set[int] = field(default_factory=set)
+    services: set[int] = field(default_factory=set)
+
+    def add(self, r: Any) -> None:
+        t = (aware(r.time), r.id)
+        self.count += 1
+        if r.id > self.known_last_id:
+            self.new += 1
+        if self.first is None or t < self.first:
+            self.first = t
+        if self.last is None or t > self.last:
+            self.last = t
+        self.max_id = max(self.max_id, r.id)
+        self.assets.update(x for x in (r.dest_asset_id, r.src_asset_id) if x is not None)
+        self.systems.update(r.system_ids or [])
+        self.services.update(r.service_ids or [])
+
+
+class Hits:
+    """The rule's hits by scope, knowing the live (not closed) warnings' last alert ids."""
+
+    def __init__(self, live: dict[str, AlertWarning]) -> None:
+        self.live = live
+        self.by_scope: dict[str, Hit] = {}
+
+    def get(self, scope: str, **details: Any) -> Hit:
+        hit = self.by_scope.get(scope)
+        if hit is None:
+            w = self.live.get(scope)
+            hit = self.by_scope[scope] = Hit(scope, known_last_id=w.last_alert_id if w else 0)
+        hit.details.update(details)
+        return hit
 
 
 _COLS = (
     Alert.id,
     Alert.time,
-    Alert.kind,
-    Alert.rule_id,
-    Alert.severity,
     Alert.src_ip,
     Alert.dest_asset_id,
     Alert.src_asset_id,
@@ -140,11 +178,18 @@ _COLS = (
     Alert.cves,
     Alert.intel_matches,
 )
+#: Rows fetched per round trip while streaming a rule's alerts.
+YIELD = 5000
 
 
 def _rows(
-    session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | None, extra: list[Any]
-) -> list[Any]:
+    session: Session,
+    rule: Rule,
+    lo: dt.datetime,
+    hi: dt.datetime | None,
+    extra: list[Any],
+    order: tuple[Any, ...] = (),
+) -> Iterator[Any]:
     stmt = select(*_COLS).where(
         Alert.reject.is_(None), Alert.suppression_id.is_(None), Alert.time >= lo, *extra
     )
@@ -156,69 +201,82 @@ def _rows(
         stmt = stmt.where(Alert.rule_id == rule.rule_id)
     if rule.source:
         stmt = stmt.where(Alert.kind == rule.source)
-    return list(session.execute(stmt.order_by(Alert.time, Alert.id)))
+    stmt = stmt.order_by(*order, Alert.time, Alert.id).execution_options(yield_per=YIELD)
+    yield from session.execute(stmt)
 
 
-def _sliding(rows: list[Any], win: dt.timedelta, enough: Any) -> list[Any]:
-    """The rows that belong to at least one window of ``win`` in which ``enough(window)`` holds."""
-    marked: dict[int, Any] = {}
-    q: deque[Any] = deque()
+def _windows(
+    hits: Hits,
+    rows: Iterator[Any],
+    part: str,
+    win: dt.timedelta,
+    distinct: str | None,
+    enough: int,
+    prefix: str,
+) -> None:
+    """Rows ordered by ``part`` then time: every row inside a window of ``win`` (per ``part`` value)
+    holding at least ``enough`` rows — or ``enough`` distinct ``distinct`` values — joins the hit of
+    that value. Memory: one window at a time."""
+    current: Any = object()
+    q: deque[tuple[int, Any]] = deque()
+    values: Counter[Any] = Counter()
+    seq = marked = 0
     for r in rows:
+        key = getattr(r, part)
+        if key != current:
+            current, seq, marked = key, 0, 0
+            q.clear()
+            values.clear()
+        seq += 1
         t = aware(r.time)
-        q.append(r)
-        while aware(q[0].time) < t - win:
-            q.popleft()
-        if enough(q):
-            for x in q:
-                marked[x.id] = x
-    return sorted(marked.values(), key=lambda x: (aware(x.time), x.id))
+        q.append((seq, r))
+        if distinct:
+            values[getattr(r, distinct)] += 1
+        while aware(q[0][1].time) < t - win:
+            _, old = q.popleft()
+            if distinct:
+                v = getattr(old, distinct)
+                values[v] -= 1
+                if not values[v]:
+                    del values[v]
+        if (len(values) if distinct else len(q)) >= enough:
+            hit = hits.get(f"{prefix}:{key}")
+            for s, x in q:
+                if s > marked:
+                    hit.add(x)
+            marked = seq
 
 
-def _threshold(session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | None) -> list[Hit]:
+def _threshold(hits: Hits, session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | None) -> None:
     win = dt.timedelta(seconds=rule.window)
-    by_asset: dict[int, list[Any]] = defaultdict(list)
-    for r in _rows(session, rule, lo - win, hi, [Alert.dest_asset_id.is_not(None)]):
-        by_asset[r.dest_asset_id].append(r)
-    hits = []
-    for asset_id, rows in by_asset.items():
-        got = _sliding(rows, win, lambda q: len(q) >= rule.count)
-        if got:
-            hits.append(Hit(f"asset:{asset_id}", got, {"count": rule.count, "window": rule.window}))
-    return hits
+    rows = _rows(session, rule, lo - win, hi, [Alert.dest_asset_id.is_not(None)], (Alert.dest_asset_id,))
+    _windows(hits, rows, "dest_asset_id", win, None, rule.count, "asset")
+    for h in hits.by_scope.values():
+        h.details.update(count=rule.count, window=rule.window)
 
 
-def _spread(session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | None) -> list[Hit]:
+def _spread(hits: Hits, session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | None) -> None:
     win = dt.timedelta(seconds=rule.window)
-    by_src: dict[str, list[Any]] = defaultdict(list)
     extra = [Alert.src_ip.is_not(None), Alert.dest_asset_id.is_not(None)]
-    for r in _rows(session, rule, lo - win, hi, extra):
-        by_src[r.src_ip].append(r)
-    hits = []
-    for src, rows in by_src.items():
-        got = _sliding(rows, win, lambda q: len(Counter(x.dest_asset_id for x in q)) >= rule.assets)
-        if got:
-            assets = sorted({x.dest_asset_id for x in got})
-            hits.append(Hit(f"attacker:{src}", got, {"attacker_ip": src, "assets": len(assets)}))
-    return hits
+    rows = _rows(session, rule, lo - win, hi, extra, (Alert.src_ip,))
+    _windows(hits, rows, "src_ip", win, "dest_asset_id", rule.assets, "attacker")
+    for h in hits.by_scope.values():
+        h.details.update(attacker_ip=h.scope.split(":", 1)[1], assets=len(h.assets))
 
 
 def _non_empty(col: Any) -> Any:
     return cast(col, String) != "[]"
 
 
-def _open_p1(session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | None) -> list[Hit]:
-    rows = [
-        r
-        for r in _rows(session, rule, lo, hi, [Alert.dest_asset_id.is_not(None), _non_empty(Alert.cves)])
-        if r.cves
-    ]
-    if not rows:
-        return []
-    assets = sorted({r.dest_asset_id for r in rows})
+def _open_p1(hits: Hits, session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | None) -> None:
+    extra = [Alert.dest_asset_id.is_not(None), _non_empty(Alert.cves)]
+    assets = select(Alert.dest_asset_id).where(Alert.time >= lo, *extra)
+    if hi is not None:
+        assets = assets.where(Alert.time <= hi)
     p1: dict[int, set[str]] = defaultdict(set)
     for asset_id, cves in session.execute(
         select(Finding.asset_id, Finding.cve_ids).where(
-            Finding.asset_id.in_(assets),
+            Finding.asset_id.in_(assets.distinct()),
             Finding.active.is_(True),
             Finding.status.in_(OPEN_FINDING),
             Finding.priority == "P1",
@@ -226,38 +284,31 @@ def _open_p1(session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | No
     ):
         if asset_id is not None:
             p1[asset_id].update(cves or [])
-    hits: dict[int, Hit] = {}
-    for r in rows:
-        named = set(r.cves) & p1.get(r.dest_asset_id, set())
+    if not p1:
+        return
+    for r in _rows(session, rule, lo, hi, [*extra, Alert.dest_asset_id.in_(sorted(p1))]):
+        named = set(r.cves or []) & p1.get(r.dest_asset_id, set())
         if named:
-            hit = hits.setdefault(r.dest_asset_id, Hit(f"asset:{r.dest_asset_id}", details={"cves": []}))
-            hit.rows.append(r)
-            hit.details["cves"] = sorted(set(hit.details["cves"]) | named)
-    return list(hits.values())
+            hit = hits.get(f"asset:{r.dest_asset_id}")
+            hit.details["cves"] = sorted(set(hit.details.get("cves", [])) | named)
+            hit.add(r)
 
 
-def _kev(session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | None) -> list[Hit]:
-    rows = [r for r in _rows(session, rule, lo, hi, [_non_empty(Alert.cves)]) if r.cves]
-    if not rows:
-        return []
-    named = sorted({c for r in rows for c in r.cves})
-    kev = set(session.scalars(select(KevEntry.cve_id).where(KevEntry.cve_id.in_(named))))
-    hits: dict[str, Hit] = {}
-    for r in rows:
-        for cve in sorted(set(r.cves) & kev):
-            hits.setdefault(cve, Hit(f"cve:{cve}", details={"cve": cve})).rows.append(r)
-    return list(hits.values())
+def _kev(hits: Hits, session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | None) -> None:
+    kev: dict[str, bool] = {}
+    for r in _rows(session, rule, lo, hi, [_non_empty(Alert.cves)]):
+        unknown = [c for c in r.cves or [] if c not in kev]
+        if unknown:
+            found = set(session.scalars(select(KevEntry.cve_id).where(KevEntry.cve_id.in_(unknown))))
+            kev.update({c: c in found for c in unknown})
+        for cve in sorted({c for c in r.cves or [] if kev[c]}):
+            hits.get(f"cve:{cve}", cve=cve).add(r)
 
 
-def _indicator(session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | None) -> list[Hit]:
-    rows = [r for r in _rows(session, rule, lo, hi, [_non_empty(Alert.intel_matches)]) if r.intel_matches]
-    hits: dict[str, Hit] = {}
-    for r in rows:
-        for value in sorted(set(r.intel_matches)):
-            hits.setdefault(value, Hit(f"indicator:{value}"[:200], details={"indicator": value})).rows.append(
-                r
-            )
-    return list(hits.values())
+def _indicator(hits: Hits, session: Session, rule: Rule, lo: dt.datetime, hi: dt.datetime | None) -> None:
+    for r in _rows(session, rule, lo, hi, [_non_empty(Alert.intel_matches)]):
+        for value in sorted(set(r.intel_matches or [])):
+            hits.get(f"indicator:{value}"[:200], indicator=value).add(r)
 
 
 _KINDS = {
@@ -298,7 +349,14 @@ def evaluate(
         lo = aware(newest) - DEFAULT_LOOKBACK
     opened = updated = 0
     for rule in rules.rules:
-        hits = _KINDS[rule.kind](session, rule, lo, hi)
+        live = {
+            w.scope: w
+            for w in session.scalars(
+                select(AlertWarning).where(AlertWarning.rule == rule.id, AlertWarning.state != "closed")
+            )
+        }
+        hits = Hits(live)
+        _KINDS[rule.kind](hits, session, rule, lo, hi)
         o, u = _record(session, rule, hits)
         opened += o
         updated += u
@@ -306,24 +364,12 @@ def evaluate(
     return {"rules": len(rules.rules), "opened": opened, "updated": updated}
 
 
-def _record(session: Session, rule: Rule, hits: list[Hit]) -> tuple[int, int]:
-    if not hits:
-        return 0, 0
-    live: dict[str, AlertWarning] = {}
-    scopes = [h.scope for h in hits]
-    for found in session.scalars(
-        select(AlertWarning).where(
-            AlertWarning.rule == rule.id, AlertWarning.state != "closed", AlertWarning.scope.in_(scopes)
-        )
-    ):
-        live[found.scope] = found
+def _record(session: Session, rule: Rule, hits: Hits) -> tuple[int, int]:
     opened = updated = 0
-    for h in hits:
-        first, last = h.rows[0], h.rows[-1]
-        assets = {x for r in h.rows for x in (r.dest_asset_id, r.src_asset_id) if x is not None}
-        systems = {x for r in h.rows for x in r.system_ids or []}
-        services = {x for r in h.rows for x in r.service_ids or []}
-        w = live.get(h.scope)
+    for h in hits.by_scope.values():
+        if h.first is None or h.last is None:
+            continue
+        w = hits.live.get(h.scope)
         if w is None:
             session.add(
                 AlertWarning(
@@ -332,29 +378,28 @@ def _record(session: Session, rule: Rule, hits: list[Hit]) -> tuple[int, int]:
                     level=rule.level,
                     title=rule.title,
                     scope=h.scope,
-                    asset_ids=sorted(assets),
-                    system_ids=sorted(systems),
-                    service_ids=sorted(services),
-                    first_alert_id=first.id,
-                    last_alert_id=max(r.id for r in h.rows),
-                    first_alert_at=aware(first.time),
-                    last_alert_at=aware(last.time),
-                    count=len(h.rows),
+                    asset_ids=sorted(h.assets),
+                    system_ids=sorted(h.systems),
+                    service_ids=sorted(h.services),
+                    first_alert_id=h.first[1],
+                    last_alert_id=h.max_id,
+                    first_alert_at=h.first[0],
+                    last_alert_at=h.last[0],
+                    count=h.count,
                     details=h.details,
                     state="open",
                 )
             )
             opened += 1
             continue
-        new = [r for r in h.rows if r.id > w.last_alert_id]
-        if not new:
+        if not h.new:
             continue
-        w.count += len(new)
-        w.last_alert_id = max(r.id for r in new)
-        w.last_alert_at = max(aware(w.last_alert_at), aware(last.time))
-        w.asset_ids = sorted(set(w.asset_ids or []) | assets)
-        w.system_ids = sorted(set(w.system_ids or []) | systems)
-        w.service_ids = sorted(set(w.service_ids or []) | services)
+        w.count += h.new
+        w.last_alert_id = max(w.last_alert_id, h.max_id)
+        w.last_alert_at = max(aware(w.last_alert_at), h.last[0])
+        w.asset_ids = sorted(set(w.asset_ids or []) | h.assets)
+        w.system_ids = sorted(set(w.system_ids or []) | h.systems)
+        w.service_ids = sorted(set(w.service_ids or []) | h.services)
         w.details = {**(w.details or {}), **h.details}
         updated += 1
     return opened, updated
