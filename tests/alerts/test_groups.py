@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from tests.alerts.test_alerts import _map
 from typer.testing import CliRunner
 
-from ciimap.alerts import groups, suppress, warnings
+from ciimap.alerts import groups, load, suppress, warnings
 from ciimap.alerts.models import Alert, AlertGroup, AlertSuppression, AlertWarning
 from ciimap.cli import app as cli_app
 from ciimap.core.audit import AuditLog
@@ -551,3 +551,34 @@ def test_cli_json(database: Database, tmp_path: Path) -> None:
     assert [x["zh"] for x in run("warnings", "levels", "--json")] == ["红", "橙", "黄", "蓝"]
     with database.read_session() as s:
         assert s.scalars(select(AlertGroup.id)).first() is not None
+
+
+def test_groups_are_maintained_per_chunk_not_per_alert(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Across chunk boundaries alerts join the right groups, and the statements on alert_group grow
+    with the chunks, not with the alerts (20 alerts per chunk cost what 1 does)."""
+    _more_assets(database)
+    monkeypatch.setattr(load, "CHUNK", 20)
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "alert_group" in statement:
+            seen.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        # 60 alerts, 3 chunks: 20 new groups (one per attacker) in chunk 1, joined by chunks 2 and 3
+        rows = [(i // 20, 7, 3, f"198.51.100.{i % 20}", WEB) for i in range(60)]
+        _import(database, _eve(tmp_path / "a.json", rows))
+        few = len(seen)
+        seen.clear()
+        # 60 alerts, 3 chunks, 60 distinct groups
+        rows = [(500 + i // 20, 8, 3, f"192.0.2.{i}", WEB) for i in range(60)]
+        _import(database, _eve(tmp_path / "b.json", rows))
+        many = len(seen)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    got = _groups(database, limit=1000)
+    assert sorted({g["count"] for g in got if g["rule_id"] == "7"}) == [3] and len(got) == 80
+    assert 0 < few <= 3 * 3 and 0 < many <= 3 * 3
