@@ -73,14 +73,15 @@ class Alert(Base):
     #: Why the line could not be read; NULL for an accepted alert.
     reject: Mapped[str | None] = mapped_column(String(300))
     line_no: Mapped[int | None] = mapped_column(Integer)
+    #: Active threat-intelligence indicator values the alert names (addresses; for JSON lines also DNS
+    #: names, URLs, file hashes): filled as alerts load and by the retro-hunt after an intel import.
+    intel_matches: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: The import run (``import_run.id``); no foreign key, so the alerts branch of the migrations needs
     #: no other domain's.
     run_id: Mapped[int] = mapped_column(Integer)
     #: The suppression (``alert_suppression.id``) that matched the alert at load time: the alert is kept
     #: and counted, but left out of groups' open counts and of warnings. NULL: not suppressed.
     suppression_id: Mapped[int | None] = mapped_column(Integer)
-    #: Indicator values the alert matched (threat intelligence fills it; empty until then).
-    intel_matches: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 #: Warning levels (预警级别), most severe first: 红 red, 橙 orange, 黄 yellow, 蓝 blue (docs/alerts.md).

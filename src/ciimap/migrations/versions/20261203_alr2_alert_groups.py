@@ -1,7 +1,7 @@
-"""alerts: groups, scoped suppressions, early warnings (预警); alert.suppression_id and intel_matches
+"""alerts: groups, scoped suppressions, early warnings (预警); alert.suppression_id
 
 Revision ID: alr2
-Revises: alr1
+Revises: alri
 Create Date: 2026-12-03 19:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "alr2"
-down_revision = "alr1"
+down_revision = "alri"
 branch_labels = None
 depends_on = None
 
@@ -26,7 +26,6 @@ def _ts() -> list[sa.Column]:
 def upgrade() -> None:
     with op.batch_alter_table("alert") as b:
         b.add_column(sa.Column("suppression_id", sa.Integer(), nullable=True))
-        b.add_column(sa.Column("intel_matches", sa.JSON(), nullable=False, server_default="[]"))
     op.create_table(
         "alert_group",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -106,5 +105,4 @@ def downgrade() -> None:
     op.drop_index("ix_alert_group_key", table_name="alert_group")
     op.drop_table("alert_group")
     with op.batch_alter_table("alert") as b:
-        b.drop_column("intel_matches")
         b.drop_column("suppression_id")
