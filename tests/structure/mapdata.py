@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ciimap.alerts.models import Alert
+from ciimap.alerts.models import Alert, AlertGroup, AlertSuppression, AlertWarning
 from ciimap.auth import service as auth
 from ciimap.compliance import assessment, obligations, rectification
 from ciimap.compliance import service as grading
@@ -439,6 +439,53 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
             for i, (_sw, a, _prod, _sys, sys) in enumerate(rows)
         ],
     )
+    _add(
+        s,
+        [
+            AlertGroup(
+                kind="suricata",
+                rule_id=str(i % 7),
+                target_asset_id=a,
+                target_ip="",
+                attacker_ip=f"10.9.{i // 250}.{i % 250}",
+                first_seen=now - dt.timedelta(minutes=i),
+                last_seen=now - dt.timedelta(minutes=i),
+                count=1,
+                open_count=1,
+                severity="high",
+                priority="critical",
+                sample_ids=[alerts[i].id],
+                system_ids=[sys] if sys else [],
+            )
+            for i, (_sw, a, _prod, _sys, sys) in enumerate(rows)
+        ],
+    )
+    _add(
+        s,
+        [
+            AlertSuppression(rule_id=str(i), asset_id=a, reason="noisy", created_by="t")
+            for i, (_sw, a, _prod, _sys, _s2) in enumerate(rows)
+        ],
+    )
+    warns = _add(
+        s,
+        [
+            AlertWarning(
+                rule="alert-burst",
+                rule_kind="threshold",
+                level="blue",
+                title="burst",
+                scope=f"asset:{a}",
+                asset_ids=[a],
+                first_alert_id=alerts[i].id,
+                last_alert_id=alerts[i].id,
+                first_alert_at=now,
+                last_alert_at=now,
+                count=1,
+            )
+            for i, (_sw, a, _prod, _sys, _s2) in enumerate(rows)
+        ],
+    )
     assessments, results, risks, rects, evidence = _assessments(s, out)
     _obligations(s, out, today, assessments)
     out.first.update(
@@ -448,6 +495,7 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
         rectification=rects[0],
         evidence=evidence[0],
         alert=alerts[0].id,
+        warning=warns[0].id,
         grading=gradings[0],
         plan=plan_ids[0],
         scope=scopes[0].name,

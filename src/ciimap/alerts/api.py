@@ -9,11 +9,23 @@ from typing import Any
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from ciimap import sources
-from ciimap.alerts import service
-from ciimap.alerts.schemas import AlertDetail, AlertImportQueued, AlertRead, CandidateRead
+from ciimap.alerts import groups, service, suppress, warnings
+from ciimap.alerts.schemas import (
+    AlertDetail,
+    AlertImportQueued,
+    AlertRead,
+    CandidateRead,
+    GroupRead,
+    SuppressionCreate,
+    SuppressionRead,
+    WarningEvaluated,
+    WarningLevelRead,
+    WarningRead,
+)
 from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid
+from ciimap.core.openapi import NOT_FOUND
 from ciimap.core.schemas import Int32, Offset, Text, check_value
 
 router = APIRouter(prefix="/alerts", tags=["Alerts"])
@@ -74,6 +86,93 @@ def unmanaged(
 ) -> Any:
     """Internal addresses seen in alerts that match no asset (unmanaged-asset candidates)."""
     return service.unmanaged(db, limit=limit, offset=offset)
+
+
+@router.get("/groups", response_model=list[GroupRead])
+def list_groups(
+    db: DbSession,
+    principal: Reader,
+    severity: str | None = None,
+    system_id: Int32 | None = None,
+    service_id: Int32 | None = None,
+    zone_id: Int32 | None = None,
+    since: dt.datetime | None = None,
+    open_only: bool = False,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: Offset = 0,
+) -> Any:
+    """Alert groups, newest last_seen first (what the console shows instead of raw lines)."""
+    return groups.list_groups(
+        db,
+        severity=severity,
+        system_id=system_id,
+        service_id=service_id,
+        zone_id=zone_id,
+        since=since,
+        open_only=open_only,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/suppressions", response_model=list[SuppressionRead])
+def list_suppressions(db: DbSession, principal: Reader, active: bool | None = None) -> Any:
+    return suppress.list_(db, active=active)
+
+
+@router.post("/suppressions", response_model=SuppressionRead, status_code=201, responses=NOT_FOUND)
+def add_suppression(body: SuppressionCreate, db: DbSession, principal: Writer) -> Any:
+    """Suppress one rule on one target (asset or address), optionally from one attacker (audited)."""
+    return suppress.add(db, **body.model_dump())
+
+
+@router.delete("/suppressions/{suppression_id}", response_model=SuppressionRead)
+def remove_suppression(suppression_id: Int32, db: DbSession, principal: Writer) -> Any:
+    return suppress.remove(db, suppression_id=suppression_id)
+
+
+@router.get("/warnings", response_model=list[WarningRead])
+def list_warnings(
+    db: DbSession,
+    principal: Reader,
+    state: str | None = None,
+    level: str | None = None,
+    rule: Text | None = None,
+    since: dt.datetime | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: Offset = 0,
+) -> Any:
+    """Early warnings (预警), newest last alert first."""
+    return warnings.list_warnings(
+        db, state=state, level=level, rule=rule, since=since, limit=limit, offset=offset
+    )
+
+
+@router.get("/warnings/levels", response_model=list[WarningLevelRead])
+def warning_levels(principal: Reader) -> Any:
+    """红 / 橙 / 黄 / 蓝 and what each means."""
+    return warnings.levels()
+
+
+@router.post("/warnings/evaluate", response_model=WarningEvaluated)
+def evaluate_warnings(db: DbSession, principal: Writer, since: dt.datetime | None = None) -> Any:
+    """Evaluate the warning rules now (default: the day before the newest alert)."""
+    return warnings.evaluate(db, since=since)
+
+
+@router.get("/warnings/{warning_id}", response_model=WarningRead)
+def get_warning(warning_id: Int32, db: DbSession, principal: Reader) -> Any:
+    return warnings.get_warning(db, warning_id=warning_id)
+
+
+@router.post("/warnings/{warning_id}/ack", response_model=WarningRead)
+def ack_warning(warning_id: Int32, db: DbSession, principal: Writer) -> Any:
+    return warnings.acknowledge(db, warning_id=warning_id)
+
+
+@router.post("/warnings/{warning_id}/close", response_model=WarningRead)
+def close_warning(warning_id: Int32, db: DbSession, principal: Writer) -> Any:
+    return warnings.close(db, warning_id=warning_id)
 
 
 @router.get("/{alert_id}", response_model=AlertDetail)

@@ -1,14 +1,17 @@
-"""``ciimap alerts import|list|show|unmanaged``."""
+"""``ciimap alerts import|list|show|unmanaged|groups|suppress|warnings``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import typer
+from pydantic import BaseModel
 
 from ciimap import sources
-from ciimap.alerts import service
+from ciimap.alerts import groups, service, suppress, warnings
+from ciimap.alerts.schemas import GroupRead, SuppressionRead, WarningRead
 from ciimap.core.db import get_database
 from ciimap.core.importer import named_options
 from ciimap.core.output import print_json, print_table
@@ -113,3 +116,193 @@ def unmanaged(
         print_json(items)
         return
     print_table(items, ["ip", "alerts", "first_seen", "last_seen", "zone_id"], title="unmanaged candidates")
+
+
+def _dump(schema: type[BaseModel], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [schema.model_validate(x).model_dump(mode="json") for x in items]
+
+
+@app.command("groups")
+def groups_(
+    severity: str | None = typer.Option(None, help="the group's highest: low | medium | high | critical"),
+    system: int | None = typer.Option(None, "--system"),
+    service_id: int | None = typer.Option(None, "--service"),
+    zone: int | None = typer.Option(None, "--zone"),
+    since: dt.datetime | None = typer.Option(None, "--since", help="groups seen at/after this time (ISO)"),
+    open_only: bool = typer.Option(False, "--open", help="hide groups whose alerts are all suppressed"),
+    limit: int = typer.Option(100, min=1, max=100000),
+    offset: int = typer.Option(0, min=0),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Alert groups (rule × target × attacker within the window), newest last_seen first."""
+    with get_database().read_session() as db:
+        items = groups.list_groups(
+            db,
+            severity=severity,
+            system_id=system,
+            service_id=service_id,
+            zone_id=zone,
+            since=since,
+            open_only=open_only,
+            limit=limit,
+            offset=offset,
+        )
+    data = _dump(GroupRead, items)
+    if as_json:
+        print_json(data)
+        return
+    cols = [
+        "id",
+        "last_seen",
+        "count",
+        "open_count",
+        "severity",
+        "priority",
+        "rule_name",
+        "target_ip",
+        "attacker_ip",
+    ]
+    print_table(data, cols, title="alert groups")
+
+
+suppress_app = typer.Typer(help="Scoped suppressions: one rule on one asset or address", no_args_is_help=True)
+app.add_typer(suppress_app, name="suppress")
+
+
+@suppress_app.command("add")
+def suppress_add(
+    rule: str = typer.Option(..., "--rule", help="the source's rule id (signature id, Wazuh rule id...)"),
+    reason: str = typer.Option(..., "--reason"),
+    asset: int | None = typer.Option(None, "--asset", help="the target asset"),
+    address: str | None = typer.Option(None, "--address", help="the target address (unmapped target)"),
+    attacker: str | None = typer.Option(None, "--attacker", help="only from this source address"),
+    kind: str | None = typer.Option(None, "--kind", help=" | ".join(sources.kinds("alerts"))),
+    expires: dt.datetime | None = typer.Option(None, "--expires", help="when it stops applying (ISO)"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Suppress a rule on exactly one target (--asset or --address); audited."""
+    with get_database().unit_of_work() as db:
+        item = suppress.add(
+            db,
+            rule_id=rule,
+            reason=reason,
+            asset_id=asset,
+            address=address,
+            attacker_ip=attacker,
+            kind=kind,
+            expires_at=expires,
+        )
+    data = _dump(SuppressionRead, [item])
+    if as_json:
+        print_json(data[0])
+        return
+    print_table(data, _SUPPRESSION_COLS, title="suppression added")
+
+
+_SUPPRESSION_COLS = ["id", "rule_id", "asset_id", "address", "attacker_ip", "expires_at", "active", "reason"]
+
+
+@suppress_app.command("list")
+def suppress_list(
+    active: bool | None = typer.Option(None, "--active/--expired", help="only active / expired ones"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Suppressions, newest first."""
+    with get_database().read_session() as db:
+        data = _dump(SuppressionRead, suppress.list_(db, active=active))
+    if as_json:
+        print_json(data)
+        return
+    print_table(data, _SUPPRESSION_COLS, title="suppressions")
+
+
+@suppress_app.command("remove")
+def suppress_remove(
+    suppression_id: int, as_json: bool = typer.Option(False, "--json", help="machine-readable output")
+) -> None:
+    """Delete a suppression (audited); alerts it flagged stay flagged."""
+    with get_database().unit_of_work() as db:
+        data = _dump(SuppressionRead, [suppress.remove(db, suppression_id=suppression_id)])
+    if as_json:
+        print_json(data[0])
+        return
+    print_table(data, _SUPPRESSION_COLS, title="suppression removed")
+
+
+warnings_app = typer.Typer(help="Early warnings (预警): 红 / 橙 / 黄 / 蓝", no_args_is_help=True)
+app.add_typer(warnings_app, name="warnings")
+_WARNING_COLS = ["id", "level_zh", "level", "rule", "scope", "count", "last_alert_at", "state", "title"]
+
+
+@warnings_app.command("list")
+def warnings_list(
+    state: str | None = typer.Option(None, help="open | acknowledged | closed"),
+    level: str | None = typer.Option(None, help="red | orange | yellow | blue"),
+    rule: str | None = typer.Option(None, "--rule"),
+    since: dt.datetime | None = typer.Option(None, "--since", help="last alert at/after this time (ISO)"),
+    limit: int = typer.Option(100, min=1, max=100000),
+    offset: int = typer.Option(0, min=0),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Warnings, newest last alert first."""
+    with get_database().read_session() as db:
+        items = warnings.list_warnings(
+            db, state=state, level=level, rule=rule, since=since, limit=limit, offset=offset
+        )
+    data = _dump(WarningRead, items)
+    if as_json:
+        print_json(data)
+        return
+    print_table(data, _WARNING_COLS, title="warnings")
+
+
+def _transition(which: str, warning_id: int, as_json: bool) -> None:
+    with get_database().unit_of_work() as db:
+        fn = warnings.acknowledge if which == "ack" else warnings.close
+        data = _dump(WarningRead, [fn(db, warning_id=warning_id)])
+    if as_json:
+        print_json(data[0])
+        return
+    print_table(data, _WARNING_COLS)
+
+
+@warnings_app.command("ack")
+def warnings_ack(
+    warning_id: int, as_json: bool = typer.Option(False, "--json", help="machine-readable output")
+) -> None:
+    """Acknowledge an open warning (it stays deduplicated)."""
+    _transition("ack", warning_id, as_json)
+
+
+@warnings_app.command("close")
+def warnings_close(
+    warning_id: int, as_json: bool = typer.Option(False, "--json", help="machine-readable output")
+) -> None:
+    """Close a warning (the rule's next hit on the same scope opens a new one)."""
+    _transition("close", warning_id, as_json)
+
+
+@warnings_app.command("evaluate")
+def warnings_evaluate(
+    since: dt.datetime | None = typer.Option(
+        None, "--since", help="alerts at/after this time (default: the day before the newest alert)"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Evaluate the warning rules over stored alerts now."""
+    with get_database().unit_of_work() as db:
+        result = warnings.evaluate(db, since=since)
+    if as_json:
+        print_json(result)
+        return
+    print_table([result], ["rules", "opened", "updated"], title="warnings evaluate")
+
+
+@warnings_app.command("levels")
+def warnings_levels(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
+    """The warning levels and what each means."""
+    data = warnings.levels()
+    if as_json:
+        print_json(data)
+        return
+    print_table(data, ["level", "zh", "meaning"], title="warning levels")

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ciimap.alerts.groups import GroupState, after_chunk
 from ciimap.alerts.mapping import AssetInfo, Mapper, Side, host_keys, parse_ip
 from ciimap.alerts.models import Alert
 from ciimap.alerts.records import AlertRecord
@@ -65,10 +66,17 @@ class AlertCtx:
     #: Per run: parsed addresses and priorities repeat (few attackers and assets, many alerts).
     ips: dict[Any, tuple[str | None, Any]] = field(default_factory=dict)
     priorities: dict[tuple[Any, ...], tuple[str, list[str]]] = field(default_factory=dict)
+    #: Grouping and suppression state of the run (alerts/groups.py).
+    groups: GroupState | None = None
 
     @classmethod
     def start(cls, run: Run, kind: str) -> AlertCtx:
-        return cls(run=run, kind=kind, mapper=Mapper.start(run.session))
+        return cls(
+            run=run,
+            kind=kind,
+            mapper=Mapper.start(run.session),
+            groups=GroupState.start(run.session, run.run_id),
+        )
 
 
 def load(ctx: AlertCtx, records: Iterable[AlertRecord]) -> None:
@@ -77,6 +85,8 @@ def load(ctx: AlertCtx, records: Iterable[AlertRecord]) -> None:
     for chunk in chunks(records, CHUNK):
         rows = _rows(ctx, chunk, conf)
         bulk.insert_tuples(ctx.run.session, table, COLUMNS, rows)
+        if ctx.groups is not None:
+            after_chunk(ctx.run.session, ctx.groups, COLUMNS, rows)
     ctx.counts["candidates"] = len(ctx.candidates)
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from ciimap.alerts.severity import Context
@@ -292,3 +292,22 @@ def parse_ip(value: Any) -> tuple[str | None, IP | None]:
     except ValueError:
         return None, None
     return str(ip), ip
+
+
+def system_assets(system_ids: Any) -> list[Select[Any]]:
+    """The assets of systems: their ``system_id`` members and the assets they need through an edge."""
+    return [
+        select(Asset.id).where(Asset.system_id.in_(system_ids)),
+        select(Edge.dst_id).where(
+            Edge.src_type == "system",
+            Edge.src_id.in_(system_ids),
+            Edge.dst_type == "asset",
+            Edge.kind.in_(NEED_KINDS),
+        ),
+    ]
+
+
+def service_assets(service_id: int) -> Any:
+    needs = (Edge.src_type == "business_service", Edge.src_id == service_id, Edge.kind.in_(NEED_KINDS))
+    systems = select(Edge.dst_id).where(*needs, Edge.dst_type == "system")
+    return union(select(Edge.dst_id).where(*needs, Edge.dst_type == "asset"), *system_assets(systems))

@@ -13,33 +13,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, union, union_all
+from sqlalchemy import func, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
+from ciimap.alerts.mapping import service_assets, system_assets
 from ciimap.alerts.models import Alert
 from ciimap.alerts.schemas import AlertDetail, AlertRead
 from ciimap.core.errors import NotFound, check_choice
-from ciimap.inventory.models import CRITICALITY, NEED_KINDS, Asset, BusinessService, Edge, NetworkZone, System
+from ciimap.inventory.models import CRITICALITY, Asset, BusinessService, NetworkZone, System
 from ciimap.sources import kinds
-
-
-def _system_assets(system_ids: Any) -> list[Select[Any]]:
-    """The assets of systems: their ``system_id`` members and the assets they need through an edge."""
-    return [
-        select(Asset.id).where(Asset.system_id.in_(system_ids)),
-        select(Edge.dst_id).where(
-            Edge.src_type == "system",
-            Edge.src_id.in_(system_ids),
-            Edge.dst_type == "asset",
-            Edge.kind.in_(NEED_KINDS),
-        ),
-    ]
-
-
-def _service_assets(service_id: int) -> Any:
-    needs = (Edge.src_type == "business_service", Edge.src_id == service_id, Edge.kind.in_(NEED_KINDS))
-    systems = select(Edge.dst_id).where(*needs, Edge.dst_type == "system")
-    return union(select(Edge.dst_id).where(*needs, Edge.dst_type == "asset"), *_system_assets(systems))
 
 
 def _either(ids: Any) -> Any:
@@ -73,9 +55,9 @@ def list_alerts(
     if asset_id is not None:
         stmt = stmt.where(or_(Alert.src_asset_id == asset_id, Alert.dest_asset_id == asset_id))
     if system_id is not None:
-        stmt = stmt.where(_either(union(*_system_assets([system_id]))))
+        stmt = stmt.where(_either(union(*system_assets([system_id]))))
     if service_id is not None:
-        stmt = stmt.where(_either(_service_assets(service_id)))
+        stmt = stmt.where(_either(service_assets(service_id)))
     if zone_id is not None:
         stmt = stmt.where(or_(Alert.src_zone_id == zone_id, Alert.dest_zone_id == zone_id))
     if since is not None:

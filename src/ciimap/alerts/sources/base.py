@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 
 from ciimap.alerts import load as loader
+from ciimap.alerts import warnings
 from ciimap.alerts.records import AlertRecord
 from ciimap.alerts.severity import Scales, scales
 from ciimap.alerts.sources.lines import MAX_LINE, Line, LineStats, json_objects, read_lines
@@ -171,6 +172,11 @@ class AlertSource(Importer[AlertOptions, AlertRecord, loader.AlertCtx, AlertResu
         run = ctx.run
         skipped = sum(sum(m.get("skipped", {}).values()) for m in run.meta.values() if isinstance(m, dict))
         ctx.counts["skipped"] = skipped
+        if ctx.groups is not None:
+            ctx.counts.update(ctx.groups.counts)
+        found = warnings.evaluate(run.session, run_id=run.run_id)
+        ctx.counts["warnings_opened"] = found["opened"]
+        ctx.counts["warnings_updated"] = found["updated"]
         digest = hashlib.sha256("".join(f["sha256"] for f in run.files).encode()).hexdigest()
         audit.record_bulk(
             run.session,

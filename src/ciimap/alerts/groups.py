@@ -1,0 +1,299 @@
+"""Alert groups: what the console shows instead of raw lines.
+
+An alert joins the group with the same key — (source kind, rule id), the target (its destination
+asset, else its destination address) and the attacker (source address) — whose span it falls within
+the window of: ``first_seen - window <= time <= last_seen + window`` (rolling: each alert extends the
+span, so a steady trickle stays one group; a pause longer than the window starts a new group). The
+window is ``$CIIMAP_ALERT_GROUP_WINDOW`` seconds (default 3600).
+
+Groups are maintained set-based while alerts load: per chunk of the loader, one query reads the ids
+the chunk was given, one reads the groups the chunk may join; then one executemany updates the joined
+groups and one inserts the new ones (and one marks suppressed alerts, if any). No query per alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, or_, select, union, update
+from sqlalchemy.orm import Session
+
+from ciimap.alerts.mapping import service_assets, system_assets
+from ciimap.alerts.models import Alert, AlertGroup, AlertSuppression
+from ciimap.core.db import utcnow
+from ciimap.core.errors import Invalid, check_choice
+from ciimap.inventory.models import CRITICALITY
+
+#: Alert ids kept on a group (the first ones; drill down with ``alerts list`` for the rest).
+SAMPLES = 5
+DEFAULT_WINDOW = 3600
+
+
+def window() -> dt.timedelta:
+    raw = os.environ.get("CIIMAP_ALERT_GROUP_WINDOW", "")
+    if not raw:
+        return dt.timedelta(seconds=DEFAULT_WINDOW)
+    try:
+        seconds = int(raw)
+    except ValueError:
+        seconds = -1
+    if seconds <= 0:
+        raise Invalid(f"CIIMAP_ALERT_GROUP_WINDOW: a positive number of seconds, not {raw!r}")
+    return dt.timedelta(seconds=seconds)
+
+
+def aware(t: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive UTC times."""
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+@dataclass
+class Matcher:
+    """The suppressions active at load time, indexed by rule id (few rules, many alerts)."""
+
+    by_rule: dict[str, list[AlertSuppression]]
+
+    @classmethod
+    def load(cls, session: Session) -> Matcher:
+        now = utcnow()
+        rows = session.scalars(
+            select(AlertSuppression).where(
+                or_(AlertSuppression.expires_at.is_(None), AlertSuppression.expires_at > now)
+            )
+        )
+        by_rule: dict[str, list[AlertSuppression]] = defaultdict(list)
+        for s in rows:
+            by_rule[s.rule_id].append(s)
+        return cls(by_rule=dict(by_rule))
+
+    def match(
+        self, kind: str, rule_id: str | None, asset_id: int | None, address: str | None, attacker: str | None
+    ) -> int | None:
+        """The id of the first suppression covering this alert's rule on this target, else None."""
+        if not rule_id:
+            return None
+        for s in self.by_rule.get(rule_id, ()):
+            if s.kind is not None and s.kind != kind:
+                continue
+            if s.asset_id is not None:
+                if s.asset_id != asset_id:
+                    continue
+            elif s.address != address:
+                continue
+            if s.attacker_ip is not None and s.attacker_ip != attacker:
+                continue
+            return s.id
+        return None
+
+
+Key = tuple[str, str, int | None, str, str]
+
+
+@dataclass
+class GroupState:
+    """Per import run: the last alert id seen, the active suppressions and the window."""
+
+    run_id: int
+    matcher: Matcher
+    window: dt.timedelta
+    last_id: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: {"suppressed": 0, "groups_new": 0})
+
+    @classmethod
+    def start(cls, session: Session, run_id: int, win: dt.timedelta | None = None) -> GroupState:
+        return cls(run_id=run_id, matcher=Matcher.load(session), window=win or window())
+
+
+def _higher(a: str, b: str) -> str:
+    return a if CRITICALITY.index(a) >= CRITICALITY.index(b) else b
+
+
+def after_chunk(
+    session: Session, state: GroupState, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Flag suppressed alerts and fold the chunk's accepted alerts into groups (rows just inserted, in
+    ``columns`` order)."""
+    if not rows:
+        return
+    ids = list(
+        session.scalars(
+            select(Alert.id)
+            .where(Alert.run_id == state.run_id, Alert.id > state.last_id)
+            .order_by(Alert.id)
+            .limit(len(rows))
+        )
+    )
+    if len(ids) != len(rows):  # pragma: no cover - the rows were inserted by this transaction
+        raise RuntimeError(f"alert groups: {len(rows)} rows inserted, {len(ids)} found")
+    state.last_id = ids[-1]
+    c = {name: i for i, name in enumerate(columns)}
+    i_time, i_kind, i_rule, i_name = c["time"], c["kind"], c["rule_id"], c["rule_name"]
+    i_sev, i_prio, i_src, i_dst = c["severity"], c["priority"], c["src_ip"], c["dest_ip"]
+    i_asset, i_zone, i_rej = c["dest_asset_id"], c["dest_zone_id"], c["reject"]
+    i_sys, i_svc = c["system_ids"], c["service_ids"]
+    suppressed: list[dict[str, Any]] = []
+    items: list[tuple[dt.datetime, int, Key, tuple[Any, ...], bool]] = []
+    for alert_id, r in zip(ids, rows, strict=True):
+        if r[i_rej] is not None:
+            continue
+        target_asset = r[i_asset]
+        target_ip = r[i_dst] or ""
+        attacker = r[i_src] or ""
+        sid = state.matcher.match(r[i_kind], r[i_rule], target_asset, r[i_dst], r[i_src])
+        if sid is not None:
+            suppressed.append({"id": alert_id, "suppression_id": sid})
+        key: Key = (r[i_kind], r[i_rule] or "", target_asset, "" if target_asset else target_ip, attacker)
+        items.append((aware(r[i_time]), alert_id, key, r, sid is not None))
+    if suppressed:
+        state.counts["suppressed"] += len(suppressed)
+        session.execute(update(Alert), suppressed)
+    if not items:
+        return
+    items.sort(key=lambda x: (x[0], x[1]))
+    win = state.window
+    lo, hi = items[0][0] - win, items[-1][0] + win
+    kinds = {k[2][0] for k in items}
+    rules = {k[2][1] for k in items}
+    existing: dict[Key, list[dict[str, Any]]] = defaultdict(list)
+    # Columns, not entities: nothing piles up in the session's identity map over a long run.
+    stmt = select(*(c for c in AlertGroup.__table__.c if c.name != "rule_name")).where(
+        AlertGroup.kind.in_(kinds),
+        AlertGroup.last_seen >= lo,
+        AlertGroup.first_seen <= hi,
+    )
+    if len(rules) <= 500:
+        stmt = stmt.where(AlertGroup.rule_id.in_(rules))
+    for row in session.execute(stmt):
+        key = (row.kind, row.rule_id, row.target_asset_id, row.target_ip, row.attacker_ip)
+        if key[1] not in rules:
+            continue
+        existing[key].append(
+            {
+                "id": row.id,
+                "first_seen": aware(row.first_seen),
+                "last_seen": aware(row.last_seen),
+                "count": row.count,
+                "open_count": row.open_count,
+                "severity": row.severity,
+                "priority": row.priority,
+                "sample_ids": list(row.sample_ids or []),
+                "system_ids": list(row.system_ids or []),
+                "service_ids": list(row.service_ids or []),
+                "_changed": False,
+            }
+        )
+    created: list[dict[str, Any]] = []
+    for t, alert_id, key, r, is_suppressed in items:
+        found: dict[str, Any] | None = None
+        for g in existing[key]:
+            if g["first_seen"] - win <= t <= g["last_seen"] + win and (
+                found is None or g["last_seen"] > found["last_seen"]
+            ):
+                found = g
+        if found is None:
+            found = {
+                "kind": key[0],
+                "rule_id": key[1],
+                "rule_name": r[i_name],
+                "target_asset_id": key[2],
+                "target_ip": key[3],
+                "attacker_ip": key[4],
+                "zone_id": r[i_zone],
+                "first_seen": t,
+                "last_seen": t,
+                "count": 0,
+                "open_count": 0,
+                "severity": r[i_sev],
+                "priority": r[i_prio],
+                "sample_ids": [],
+                "system_ids": [],
+                "service_ids": [],
+            }
+            existing[key].append(found)
+            created.append(found)
+        found["first_seen"] = min(found["first_seen"], t)
+        found["last_seen"] = max(found["last_seen"], t)
+        found["count"] += 1
+        if not is_suppressed:
+            found["open_count"] += 1
+        found["severity"] = _higher(found["severity"], r[i_sev])
+        found["priority"] = _higher(found["priority"], r[i_prio])
+        if len(found["sample_ids"]) < SAMPLES:
+            found["sample_ids"].append(alert_id)
+        for col, i in (("system_ids", i_sys), ("service_ids", i_svc)):
+            if r[i] and not set(r[i]) <= set(found[col]):
+                found[col] = sorted(set(found[col]) | set(r[i]))
+        if "_changed" in found:
+            found["_changed"] = True
+    changed = [
+        {k: v for k, v in g.items() if k != "_changed"}
+        for groups in existing.values()
+        for g in groups
+        if g.get("_changed")
+    ]
+    if changed:
+        session.execute(update(AlertGroup), changed)
+    if created:
+        state.counts["groups_new"] += len(created)
+        session.execute(insert(AlertGroup), created)
+
+
+def list_groups(
+    session: Session,
+    *,
+    severity: str | None = None,
+    system_id: int | None = None,
+    service_id: int | None = None,
+    zone_id: int | None = None,
+    since: dt.datetime | None = None,
+    open_only: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Groups, newest ``last_seen`` first. System and service filters use the current map (like
+    ``alerts list``); ``severity`` is the group's highest; ``open_only`` hides fully suppressed groups."""
+    check_choice("severity", severity, CRITICALITY)
+    stmt = select(AlertGroup)
+    if severity:
+        stmt = stmt.where(AlertGroup.severity == severity)
+    if system_id is not None:
+        stmt = stmt.where(AlertGroup.target_asset_id.in_(union(*system_assets([system_id]))))
+    if service_id is not None:
+        stmt = stmt.where(AlertGroup.target_asset_id.in_(service_assets(service_id)))
+    if zone_id is not None:
+        stmt = stmt.where(AlertGroup.zone_id == zone_id)
+    if since is not None:
+        stmt = stmt.where(AlertGroup.last_seen >= aware(since))
+    if open_only:
+        stmt = stmt.where(AlertGroup.open_count > 0)
+    rows = session.scalars(
+        stmt.order_by(AlertGroup.last_seen.desc(), AlertGroup.id.desc()).limit(limit).offset(offset)
+    )
+    return [
+        {
+            "id": g.id,
+            "kind": g.kind,
+            "rule_id": g.rule_id or None,
+            "rule_name": g.rule_name,
+            "target_asset_id": g.target_asset_id,
+            "target_ip": g.target_ip or None,
+            "attacker_ip": g.attacker_ip or None,
+            "zone_id": g.zone_id,
+            "first_seen": aware(g.first_seen),
+            "last_seen": aware(g.last_seen),
+            "count": g.count,
+            "open_count": g.open_count,
+            "suppressed_count": g.count - g.open_count,
+            "severity": g.severity,
+            "priority": g.priority,
+            "sample_ids": list(g.sample_ids or []),
+            "system_ids": list(g.system_ids or []),
+            "service_ids": list(g.service_ids or []),
+        }
+        for g in rows
+    ]
