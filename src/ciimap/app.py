@@ -27,6 +27,7 @@ from ciimap.core.errors import CiimapError, NotAuthenticated
 from ciimap.discovery import api as discovery_api
 from ciimap.graph import api as graph_api
 from ciimap.ingest import api as ingest_api
+from ciimap.intel import api as intel_api
 from ciimap.inventory import api as inventory_api
 from ciimap.supply import api as supply_api
 from ciimap.vulns import api as vulns_api
@@ -47,6 +48,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     vulns_api.router,
     compliance_api.router,
     alerts_api.router,
+    intel_api.router,
     web_api.router,
 )
 

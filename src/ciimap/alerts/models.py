@@ -73,6 +73,9 @@ class Alert(Base):
     #: Why the line could not be read; NULL for an accepted alert.
     reject: Mapped[str | None] = mapped_column(String(300))
     line_no: Mapped[int | None] = mapped_column(Integer)
+    #: Active threat-intelligence indicator values the alert names (addresses; for JSON lines also DNS
+    #: names, URLs, file hashes): filled as alerts load and by the retro-hunt after an intel import.
+    intel_matches: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: The import run (``import_run.id``); no foreign key, so the alerts branch of the migrations needs
     #: no other domain's.
     run_id: Mapped[int] = mapped_column(Integer)
