@@ -70,10 +70,10 @@ def observables(raw: str) -> set[str]:
     out: set[str] = set()
     for path in NAME_PATHS:
         out.update(str(v).strip().lower().rstrip(".") for v in _get(doc, path) if isinstance(v, str))
-    for path in HASH_PATHS:
-        out.update(str(v).strip().lower() for v in _get(doc, path) if isinstance(v, str))
-    for path in URL_PATHS:
-        out.update(str(v).strip() for v in _get(doc, path) if isinstance(v, str) and "://" in v)
+    for hpath in HASH_PATHS:
+        out.update(str(v).strip().lower() for v in _get(doc, hpath) if isinstance(v, str))
+    for upath in URL_PATHS:
+        out.update(str(v).strip() for v in _get(doc, upath) if isinstance(v, str) and "://" in v)
     http = doc.get("http") if isinstance(doc, dict) else None
     if isinstance(http, dict) and isinstance(http.get("hostname"), str) and isinstance(http.get("url"), str):
         scheme = "https" if doc.get("dest_port") == 443 else "http"

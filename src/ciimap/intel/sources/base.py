@@ -46,6 +46,7 @@ class IntelResult(TypedDict):
     cves: list[str]
     retro_hunt: dict[str, int]
     warnings: list[str]
+    stats: dict[str, int]
     meta: dict[str, Any]
 
 
@@ -129,5 +130,6 @@ class IntelSource(Importer[IntelOptions, IntelRecord, IntelCtx, IntelResult]):
             "cves": sorted(ctx.cves),
             "retro_hunt": ctx.retro,
             "warnings": warnings,
+            "stats": self.stats(ctx),
             "meta": run.meta,
         }

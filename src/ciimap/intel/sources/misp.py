@@ -60,7 +60,7 @@ class Misp(IntelSource):
     kind = "misp"
     label = ("MISP 情报事件", "MISP event")
     summary = "MISP event JSON (export or feed file): address, domain, URL and hash attributes"
-    sample = "tests/data/intel/misp-xorist.json"
+    sample = "intel/misp-xorist.json"
     format_name = "a MISP event"
 
     def parse(self, path: Path, doc: Any, meta: dict[str, Any]) -> Iterator[IntelRecord]:

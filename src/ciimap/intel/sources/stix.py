@@ -19,6 +19,7 @@ from stix2patterns.exceptions import ParseException
 from stix2patterns.v21.pattern import Pattern
 
 from ciimap.core.errors import InputFileError
+from ciimap.intel.models import TLP_LEVELS
 from ciimap.intel.records import IntelRecord, normalise
 from ciimap.intel.sources.base import IntelSource
 
@@ -92,7 +93,7 @@ class Stix(IntelSource):
     kind = "stix"
     label = ("STIX 2.1 情报", "STIX 2.1 bundle")
     summary = "STIX 2.1 bundle (JSON): indicators with address, domain, URL and file-hash patterns"
-    sample = "tests/data/intel/stix-c2-with-coa.json"
+    sample = "intel/stix-c2-with-coa.json"
     format_name = "a STIX 2.1 bundle"
 
     def parse(self, path: Path, doc: Any, meta: dict[str, Any]) -> Iterator[IntelRecord]:
@@ -161,5 +162,4 @@ class Stix(IntelSource):
 
 def _rank(level: str) -> int:
     """The strictest TLP wins when an object carries several."""
-    order = ("clear", "green", "amber", "amber+strict", "red")
-    return order.index(level) if level in order else -1
+    return TLP_LEVELS.index(level) if level in TLP_LEVELS else -1
