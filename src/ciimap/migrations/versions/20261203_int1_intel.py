@@ -1,4 +1,4 @@
-"""intel: threat-intelligence indicators (STIX, MISP) and the alerts' intel_matches
+"""intel: threat-intelligence indicators (STIX, MISP)
 
 Revision ID: int1
 Revises: 0001
@@ -13,8 +13,7 @@ from alembic import op
 revision = "int1"
 down_revision = "0001"
 branch_labels = ("intel",)
-#: The alert table gains its matches here, so the intel branch comes after the alerts branch's first step.
-depends_on = "alr1"
+depends_on = None
 
 
 def upgrade() -> None:
@@ -47,11 +46,7 @@ def upgrade() -> None:
         "ix_intel_indicator_source_ref", "intel_indicator", ["source", "source_ref"], unique=False
     )
     op.create_index("ix_intel_indicator_run_id", "intel_indicator", ["run_id"], unique=False)
-    with op.batch_alter_table("alert") as batch:
-        batch.add_column(sa.Column("intel_matches", sa.JSON(), nullable=False, server_default="[]"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("alert") as batch:
-        batch.drop_column("intel_matches")
     op.drop_table("intel_indicator")
