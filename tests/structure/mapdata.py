@@ -38,6 +38,7 @@ from ciimap.graph import progress as rollouts
 from ciimap.graph import service as graph
 from ciimap.graph.schemas import Selector
 from ciimap.ingest.models import ChangeEvent, ImportRun
+from ciimap.intel.models import Indicator
 from ciimap.inventory import models as m
 from ciimap.supply import plans as supply_plans
 from ciimap.supply import service as supply
@@ -390,8 +391,26 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
                 system_ids=[sys] if sys else [],
                 raw="{}",
                 run_id=runs[i % n].id,
+                intel_matches=[f"10.9.{i // 250}.{i % 250}"],
             )
             for i, (_sw, a, _prod, _sys, sys) in enumerate(rows)
+        ],
+    )
+    indicators = _add(
+        s,
+        [
+            Indicator(
+                type="ip",
+                value=f"10.9.{i // 250}.{i % 250}",
+                source="stix",
+                source_ref=f"indicator--{i}",
+                tlp="amber",
+                labels=["malicious-activity"],
+                cves=[f"CVE-2026-{j:04d}" for j in range(n)],  # every advisory: each has findings
+                raw={"type": "indicator"},
+                run_id=runs[i % n].id,
+            )
+            for i in range(len(rows))
         ],
     )
     assessments, results, risks, rects, evidence = _assessments(s, out)
@@ -402,6 +421,7 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
         rectification=rects[0],
         evidence=evidence[0],
         alert=alerts[0].id,
+        indicator=indicators[0].id,
         grading=gradings[0],
         plan=plan_ids[0],
         scope=scopes[0].name,

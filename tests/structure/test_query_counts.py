@@ -77,6 +77,7 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/supply/plans/{plan_id}": [f"/api/supply/plans/{first['plan']}"],
         "/api/vulns/findings/{finding_id}": [f"/api/vulns/findings/{first['finding']}"],
         "/api/alerts/{alert_id}": [f"/api/alerts/{first['alert']}"],
+        "/api/intel/indicators/{indicator_id}": [f"/api/intel/indicators/{first['indicator']}"],
         "/api/compliance/gradings/{grading_id}": [f"/api/compliance/gradings/{first['grading']}"],
         "/api/compliance/assessments/{assessment_id}": [f"/api/compliance/assessments/{first['assessment']}"],
         "/api/compliance/assessments/{assessment_id}/items": [
