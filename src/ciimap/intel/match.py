@@ -96,12 +96,18 @@ def known(session: Session, values: set[str]) -> set[str]:
 
 def matches(session: Session, alerts: Sequence[tuple[str | None, str | None, str]]) -> list[list[str]]:
     """For each ``(src address, dest address, raw line)`` of a chunk, the active indicator values it
-    names (sorted). Lines are searched for names, URLs and hashes only when such indicators exist."""
-    named: list[set[str]] = [{a for a in (s, d) if a} for s, d, _raw in alerts]
-    others = session.scalar(
-        select(Indicator.id).where(active(), Indicator.type.in_(("domain", "url", "hash"))).limit(1)
-    )
-    if others is not None:
+    names (sorted): one query per matched type for whether any such indicator is active (index
+    look-ups), then one for the chunk's values. Lines are searched for names, URLs and hashes only
+    when such indicators exist."""
+    present = {
+        t
+        for t in MATCHED_TYPES
+        if session.scalar(select(Indicator.id).where(Indicator.type == t, active()).limit(1)) is not None
+    }
+    if not present:  # no intelligence (yet): nothing to ask per alert
+        return [[] for _ in alerts]
+    named: list[set[str]] = [{a for a in (s, d) if a} if "ip" in present else set() for s, d, _raw in alerts]
+    if present - {"ip"}:
         for names, (_s, _d, raw) in zip(named, alerts, strict=True):
             names |= observables(raw)
     hits = known(session, set().union(*named)) if named else set()

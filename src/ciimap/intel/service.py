@@ -104,13 +104,26 @@ def retro_hunt(session: Session, *, run_id: int) -> dict[str, int]:
     side, then one executemany per chunk of matched alerts); returns ``{"alerts": N}`` — alerts whose
     ``intel_matches`` gained a value. Domain, URL and hash indicators match alerts as they arrive only
     (stored alerts keep no extracted names)."""
-    new = select(Indicator.value).where(Indicator.run_id == run_id, Indicator.type == "ip", active())
-    sides = [
-        select(Alert.id.label("id"), col.label("value"), Alert.intel_matches.label("m")).where(
-            col.in_(new), Alert.reject.is_(None)
-        )
-        for col in (Alert.src_ip, Alert.dest_ip)
-    ]
+    values = select(Indicator.value).where(Indicator.run_id == run_id, Indicator.type == "ip", active())
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite: IN (subquery) builds a transient index on the values and scans the alerts once;
+        # a join plans a nested loop over the subquery (bench/intel_retrohunt.py: 0.1 s against 250 s).
+        sides = [
+            select(Alert.id.label("id"), col.label("value"), Alert.intel_matches.label("m")).where(
+                col.in_(values), Alert.reject.is_(None)
+            )
+            for col in (Alert.src_ip, Alert.dest_ip)
+        ]
+    else:
+        # PostgreSQL: a hash join on the distinct values (IN (subquery) was planned as a plain subplan
+        # per alert: 0.07 s against 97 s at 10,000 × 100,000).
+        new = values.distinct().subquery()
+        sides = [
+            select(Alert.id.label("id"), col.label("value"), Alert.intel_matches.label("m"))
+            .join(new, new.c.value == col)
+            .where(Alert.reject.is_(None))
+            for col in (Alert.src_ip, Alert.dest_ip)
+        ]
     found: dict[int, tuple[set[str], list[str]]] = {}
     for alert_id, value, old in session.execute(union_all(*sides)):
         entry = found.setdefault(alert_id, (set(old or []), list(old or [])))
