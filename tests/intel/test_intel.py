@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from typer.testing import CliRunner
 
 from ciimap.alerts.models import Alert
@@ -368,3 +368,38 @@ def test_cli_import_list_show_json(database: Database) -> None:
     assert r.exit_code == 0 and json.loads(r.output)["id"] == items[0]["id"]
     r = runner.invoke(cli_app, ["intel", "list", "--type", "bogus", "--json"])
     assert r.exit_code == 1 and "type must be one of" in str(r.exception)
+
+
+def test_loader_matching_is_set_based(database: Database, tmp_path: Path) -> None:
+    """The alert loader asks about indicators a fixed number of times per chunk, whatever the number
+    of alerts and addresses in it."""
+    _import(database, "stix", INTEL / "stix-mixed.json")
+
+    def eve(n: int) -> Path:
+        f = tmp_path / f"eve-{n}.json"
+        lines = [
+            json.dumps({**HTTP_ALERT, "src_ip": f"10.1.{i // 250}.{i % 250}", "dest_ip": "179.60.192.3"})
+            for i in range(n)
+        ]
+        f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return f
+
+    def statements(path: Path) -> int:
+        seen: list[str] = []
+
+        def count(*args: Any) -> None:
+            if "FROM intel_indicator" in args[2]:
+                seen.append(args[2])
+
+        event.listen(database.engine, "before_cursor_execute", count)
+        try:
+            _import(database, "suricata", path)
+        finally:
+            event.remove(database.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    few, many = statements(eve(3)), statements(eve(300))
+    assert few == many and 0 < many <= 5
+    with database.read_session() as s:
+        rows = s.scalars(select(Alert.intel_matches).where(Alert.dest_ip == "179.60.192.3")).all()
+    assert len(rows) == 303 and all("179.60.192.3" in r and "www.eicar.org" in r for r in rows)
