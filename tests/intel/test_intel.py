@@ -99,7 +99,7 @@ def test_misp_reader_the_real_event_and_composite_types(tmp_path: Path) -> None:
                 "Event": {
                     "info": "测试事件",
                     "uuid": "4f1d2c3b-0000-4000-8000-000000000001",
-                    "Tag": [{"name": "tlp:amber"}],
+                    "Tag": [{"name": "tlp:ex:chr"}, {"name": "tlp:amber"}],
                     "Attribute": [
                         {
                             "type": "domain|ip",
@@ -135,6 +135,7 @@ def test_misp_reader_the_real_event_and_composite_types(tmp_path: Path) -> None:
         ("hash", "a" * 64, "red"),
     }
     assert all(r.cves == ["CVE-2021-44228"] for r in records)
+    assert all("tlp:ex:chr" in r.labels for r in records)  # not a TLP level: kept as a label
     # expiry: 30 days after the attribute's time, or after the import when it has none
     jan = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     assert {r.valid_until for r in records if r.valid_from == jan} == {jan + dt.timedelta(days=30)}
@@ -403,3 +404,14 @@ def test_loader_matching_is_set_based(database: Database, tmp_path: Path) -> Non
     with database.read_session() as s:
         rows = s.scalars(select(Alert.intel_matches).where(Alert.dest_ip == "179.60.192.3")).all()
     assert len(rows) == 303 and all("179.60.192.3" in r and "www.eicar.org" in r for r in rows)
+
+
+def test_an_unknown_tlp_marking_is_no_level(tmp_path: Path) -> None:
+    doc = json.loads((INTEL / "stix-mixed.json").read_text(encoding="utf-8"))
+    for o in doc["objects"]:
+        if o["type"] == "marking-definition":
+            o["name"] = "TLP:PURPLE"
+    f = tmp_path / "b.json"
+    f.write_text(json.dumps(doc), encoding="utf-8")
+    records, _meta = _read(Stix(), f)
+    assert {r.tlp for r in records if r.value == "www.eicar.org"} == {None}

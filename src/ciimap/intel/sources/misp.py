@@ -16,6 +16,7 @@ from pymisp import MISPAttribute, MISPEvent
 from pymisp.exceptions import PyMISPError
 
 from ciimap.core.errors import InputFileError
+from ciimap.intel.models import TLP_LEVELS
 from ciimap.intel.records import IntelRecord, normalise
 from ciimap.intel.sources.base import IntelSource
 
@@ -45,8 +46,9 @@ def _tlp(tags: list[Any]) -> str | None:
     for t in tags:
         name = str(getattr(t, "name", "")).strip().lower()
         if name.startswith("tlp:"):
-            level = name[4:]
-            return {"white": "clear"}.get(level, level)
+            level = {"white": "clear"}.get(name[4:], name[4:])
+            if level in TLP_LEVELS:  # not e.g. MISP's tlp:ex:chr (kept among the labels)
+                return level
     return None
 
 
@@ -83,7 +85,7 @@ class Misp(IntelSource):
                 attributes.extend(obj.attributes)
             event_tlp = _tlp(event.tags)
             producer = str(event.Orgc.name)[:255] if getattr(event, "Orgc", None) is not None else None
-            labels_event = [t.name for t in event.tags if not str(t.name).lower().startswith("tlp:")]
+            labels_event = [t.name for t in event.tags if _tlp([t]) is None]
             for a in attributes:
                 if a.type == "vulnerability" and str(a.value).upper().startswith("CVE-"):
                     cves.add(str(a.value).strip().upper())

@@ -50,7 +50,8 @@ def _tlp_of_definition(obj: dict[str, Any]) -> str | None:
         level = str(obj.get("name", "")).lower().removeprefix("tlp:")
         if not str(obj.get("name", "")).upper().startswith("TLP:"):
             return None
-    return {"white": "clear"}.get(level, level) if level else None
+    level = {"white": "clear"}.get(level, level)
+    return level if level in TLP_LEVELS else None
 
 
 def _cves(obj: dict[str, Any]) -> set[str]:
