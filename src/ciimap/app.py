@@ -28,6 +28,7 @@ from ciimap.crypto import api as crypto_api
 from ciimap.discovery import api as discovery_api
 from ciimap.graph import api as graph_api
 from ciimap.ingest import api as ingest_api
+from ciimap.intel import api as intel_api
 from ciimap.inventory import api as inventory_api
 from ciimap.supply import api as supply_api
 from ciimap.vulns import api as vulns_api
@@ -49,6 +50,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     compliance_api.router,
     alerts_api.router,
     crypto_api.router,
+    intel_api.router,
     web_api.router,
 )
 

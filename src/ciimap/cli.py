@@ -119,6 +119,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Alerts from sensors (Suricata, Wazuh, syslog, CEF) on the map (监测)",
         "ciimap.alerts.cli",
     ),
+    "intel": ("Threat intelligence (威胁情报): STIX 2.1 and MISP indicators", "ciimap.intel.cli"),
     "rectify": ("Rectification (整改) of 不符合 / 部分符合 results and risks", "ciimap.compliance.cli"),
     "obligations": (
         "CII obligations (关基保护义务) and their calendar: due dates and states",

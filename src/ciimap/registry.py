@@ -24,6 +24,7 @@ from ciimap.discovery import models as discovery_models
 from ciimap.graph import models as graph_models
 from ciimap.ingest import jobs as ingest_jobs
 from ciimap.ingest import models as ingest_models
+from ciimap.intel import models as intel_models
 from ciimap.inventory import models as inventory_models
 from ciimap.supply import models as supply_models
 from ciimap.vulns import jobs as vulns_jobs
@@ -43,6 +44,7 @@ MODELS: tuple[ModuleType, ...] = (
     compliance_models,
     alerts_models,
     crypto_models,
+    intel_models,
 )
 
 #: Modules registering job functions (``@jobs.job``) and procrastinate tasks (``@tasks.installer``).

@@ -20,6 +20,8 @@ from ciimap.ingest.sources.nmap import Nmap
 from ciimap.ingest.sources.osquery import Osquery
 from ciimap.ingest.sources.register import Register
 from ciimap.ingest.sources.sbom import Sbom
+from ciimap.intel.sources.misp import Misp
+from ciimap.intel.sources.stix import Stix
 from ciimap.vulns.feeds.cnnvd import Cnnvd
 from ciimap.vulns.feeds.cnvd import Cnvd
 from ciimap.vulns.feeds.epss import Epss
@@ -47,10 +49,13 @@ SOURCES: tuple[AnyImporter, ...] = (
     Wazuh(),
     Syslog(),
     CefSource(),
+    # family "intel": ciimap intel import KIND FILE...
+    Stix(),
+    Misp(),
 )
 
 _BY_KIND: dict[str, AnyImporter] = {s.kind: s for s in SOURCES}
-_NOUN = {"assets": "import", "feeds": "feed", "alerts": "alert source"}
+_NOUN = {"assets": "import", "feeds": "feed", "alerts": "alert source", "intel": "intelligence source"}
 
 
 def kinds(family: str | None = None) -> tuple[str, ...]:

@@ -42,6 +42,7 @@ from ciimap.graph import progress as rollouts
 from ciimap.graph import service as graph
 from ciimap.graph.schemas import Selector
 from ciimap.ingest.models import ChangeEvent, ImportRun, ScanDetail
+from ciimap.intel.models import Indicator
 from ciimap.inventory import models as m
 from ciimap.supply import plans as supply_plans
 from ciimap.supply import service as supply
@@ -435,6 +436,7 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
                 system_ids=[sys] if sys else [],
                 raw="{}",
                 run_id=runs[i % n].id,
+                intel_matches=[f"10.9.{i // 250}.{i % 250}"],
             )
             for i, (_sw, a, _prod, _sys, sys) in enumerate(rows)
         ],
@@ -484,6 +486,21 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
                 count=1,
             )
             for i, (_sw, a, _prod, _sys, _s2) in enumerate(rows)
+    indicators = _add(
+        s,
+        [
+            Indicator(
+                type="ip",
+                value=f"10.9.{i // 250}.{i % 250}",
+                source="stix",
+                source_ref=f"indicator--{i}",
+                tlp="amber",
+                labels=["malicious-activity"],
+                cves=[f"CVE-2026-{j:04d}" for j in range(n)],  # every advisory: each has findings
+                raw={"type": "indicator"},
+                run_id=runs[i % n].id,
+            )
+            for i in range(len(rows))
         ],
     )
     assessments, results, risks, rects, evidence = _assessments(s, out)
@@ -496,6 +513,7 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
         evidence=evidence[0],
         alert=alerts[0].id,
         warning=warns[0].id,
+        indicator=indicators[0].id,
         grading=gradings[0],
         plan=plan_ids[0],
         scope=scopes[0].name,

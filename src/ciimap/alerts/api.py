@@ -63,7 +63,7 @@ def list_alerts(
     limit: int = Query(100, ge=1, le=1000),
     offset: Offset = 0,
 ) -> Any:
-    """Alerts newest first; ``intel_matches`` stays empty until threat intelligence exists."""
+    """Alerts newest first, with the threat-intelligence values each matched (``intel_matches``)."""
     return service.list_alerts(
         db,
         severity=severity,

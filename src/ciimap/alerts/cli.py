@@ -64,7 +64,7 @@ def list_(
     offset: int = typer.Option(0, min=0),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
-    """Alerts newest first (intel_matches stays empty until threat intelligence exists)."""
+    """Alerts newest first, with the threat-intelligence values each matched (intel_matches)."""
     with get_database().read_session() as db:
         items = service.list_alerts(
             db,

@@ -15,6 +15,7 @@ from ciimap.alerts.severity import Context, priority, scales
 from ciimap.core import bulk
 from ciimap.core.db import chunks
 from ciimap.core.importer import Run
+from ciimap.intel import match as intel
 
 #: Entries of the run's memos of parsed addresses and priorities (cleared when full: bounded memory).
 MEMO = 200_000
@@ -51,6 +52,7 @@ COLUMNS = (
     "reject",
     "line_no",
     "run_id",
+    "intel_matches",
 )
 
 
@@ -118,9 +120,12 @@ def _rows(ctx: AlertCtx, chunk: list[AlertRecord], conf: dict[str, Any]) -> list
         s.asset_id for r, pair in zip(chunk, sides, strict=True) if r.cves for s in pair if s.asset_id
     }
     m.context(matched, with_cves)
+    hits = intel.matches(
+        ctx.run.session, [(sa, da, r.raw) for r, ((sa, _), (da, _)) in zip(chunk, ips, strict=True)]
+    )
     out = []
-    for r, (src, dst), ((sa, _), (da, _)) in zip(chunk, sides, ips, strict=True):
-        out.append(_row(ctx, r, src, dst, sa, da, conf))
+    for r, (src, dst), ((sa, _), (da, _)), hit in zip(chunk, sides, ips, hits, strict=True):
+        out.append((*_row(ctx, r, src, dst, sa, da, conf), hit))
     return out
 
 

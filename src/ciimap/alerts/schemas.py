@@ -41,8 +41,7 @@ class AlertRead(ReadSchema):
     run_id: int
     intel_matches: list[str] = Field(
         default_factory=list,
-        description="indicator values the alert matched; always empty until threat intelligence is imported "
-        "(a later slice of issue 14)",
+        description="active threat-intelligence indicator values the alert names (docs/intel.md)",
     )
 
 

@@ -39,9 +39,10 @@ from ciimap.core.errors import Invalid
 
 #: Which command imports a source and which run history it joins: ``assets`` (``ciimap import``:
 #: scans, registers, SBOMs, agents), ``feeds`` (``ciimap feeds import``: vulnerability knowledge),
-#: ``alerts`` (``ciimap alerts import``: sensors' alerts and logs).
-Family = Literal["assets", "feeds", "alerts"]
-FAMILIES: tuple[str, ...] = ("assets", "feeds", "alerts")
+#: ``alerts`` (``ciimap alerts import``: sensors' alerts and logs), ``intel`` (``ciimap intel import``:
+#: threat intelligence, STIX and MISP).
+Family = Literal["assets", "feeds", "alerts", "intel"]
+FAMILIES: tuple[str, ...] = ("assets", "feeds", "alerts", "intel")
 
 
 class ImportOptions(BaseModel):

@@ -122,7 +122,7 @@ def import_(
 
 @top.command("sources")
 def sources_(
-    family: str | None = typer.Option(None, "--family", help="assets | feeds | alerts"),
+    family: str | None = typer.Option(None, "--family", help="assets | feeds | alerts | intel"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
     markdown: bool = typer.Option(False, "--markdown", help="the table of docs/importing.md"),
 ) -> None:
