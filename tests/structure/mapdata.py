@@ -486,6 +486,8 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
                 count=1,
             )
             for i, (_sw, a, _prod, _sys, _s2) in enumerate(rows)
+        ],
+    )
     indicators = _add(
         s,
         [
