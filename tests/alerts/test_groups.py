@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select, update
-from tests.alerts.test_alerts import _map
+from .test_alerts import _map
 from typer.testing import CliRunner
 
 from ciimap.alerts import groups, load, suppress, warnings
