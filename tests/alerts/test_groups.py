@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select, update
-from .test_alerts import _map
 from typer.testing import CliRunner
 
 from ciimap.alerts import groups, load, suppress, warnings
@@ -23,6 +22,8 @@ from ciimap.core.errors import CiimapError, Conflict, InputFileError, Invalid, N
 from ciimap.ingest.service import import_files
 from ciimap.inventory.models import Asset
 from ciimap.vulns.models import Advisory, FeedImport, Finding, KevEntry
+
+from .test_alerts import _map
 
 T = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 X, Y, Z = "203.0.113.5", "198.51.100.9", "192.0.2.77"
