@@ -10,6 +10,7 @@ from ciimap import sources
 from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.jobs_schemas import JobRead
+from ciimap.core.openapi import NOT_FOUND
 from ciimap.core.schemas import DateText, Int32, Offset
 from ciimap.vulns import service, vex
 from ciimap.vulns.schemas import (
@@ -117,7 +118,7 @@ def triage(finding_id: Int32, body: TriageIn, db: DbSession, principal: Writer) 
     )
 
 
-@vulns.get("/where", response_model=WhereRead)
+@vulns.get("/where", response_model=WhereRead, responses=NOT_FOUND)
 def where(q: str, db: DbSession, principal: Reader) -> Any:
     """Where is this advisory (any alias) or package[@version] / purl used?"""
     return service.where(db, query=q)
