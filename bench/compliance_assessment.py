@@ -7,7 +7,9 @@ objects (211 items × 50 objects = 10,550 pairs), fills every pair in one bulk s
 - **save**: one item result saved the way the API does it (one unit of work: ``set_result`` and the
   commit, audit entry included), ``--saves`` times on random pairs;
 - **load**: what the workspace request does: ``items`` (every item with its 50 results) serialised to
-  JSON through the response schema, plus ``describe`` and ``score``, ``--loads`` times.
+  JSON through the response schema, plus ``describe`` and ``score``, ``--loads`` times;
+- **page**: the assessment workspace page itself (``GET /compliance/assessments/{id}``, HTML with every
+  cell), through the app with a logged-in user, ``--loads`` times after one warm-up request.
 
 Prints p50/p95/max per kind.
 
@@ -101,10 +103,35 @@ def run(url: str, objects: int, saves: int, loads: int, seed: int) -> None:
             assessment.score(s, assessment_id=aid)
         size = len(rows_json.dump_json(rows_json.validate_python(rows)))
         load_ms.append((time.perf_counter() - t) * 1000)
+    page_ms = _page(db, aid, loads)
     _report("save", save_ms, SAVE_TARGET_MS)
     _report("load", load_ms, LOAD_TARGET_MS)
+    _report("page", page_ms, LOAD_TARGET_MS)
     print(f"workspace JSON: {size / 1024:.0f} KiB")
     db.engine.dispose()
+
+
+def _page(db: Any, aid: int, loads: int) -> list[float]:
+    from fastapi.testclient import TestClient
+
+    from ciimap.app import create_app
+    from ciimap.auth import service as auth
+
+    with db.unit_of_work() as s:
+        user = auth.create_user(s, username="bench", password="bench-password-1", role="analyst")
+        _tok, secret = auth.create_token(s, user, "bench")
+    headers = {"Authorization": f"Bearer {secret}"}
+    out: list[float] = []
+    with TestClient(create_app()) as client:
+        r = client.get(f"/compliance/assessments/{aid}", headers=headers)
+        assert r.status_code == 200, r.status_code
+        for _ in range(loads):
+            t = time.perf_counter()
+            r = client.get(f"/compliance/assessments/{aid}", headers=headers)
+            out.append((time.perf_counter() - t) * 1000)
+            assert r.status_code == 200
+    print(f"workspace page: {len(r.content) / 1024:.0f} KiB of HTML")
+    return out
 
 
 def main() -> None:
