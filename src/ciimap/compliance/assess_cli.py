@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from pydantic import BaseModel, ValidationError
 
 from ciimap.compliance import assessment, rectification, scoring, service
+from ciimap.compliance.cli_options import DATE, JSON_OPT, day, validated
 from ciimap.compliance.models import (
     LABELS,
     LINK_TARGETS,
@@ -44,7 +44,6 @@ from ciimap.compliance.schemas import (
     TestObjectRead,
 )
 from ciimap.core.db import get_database
-from ciimap.core.entity import format_validation_error
 from ciimap.core.errors import Invalid
 from ciimap.core.output import print_json, print_table, to_data
 from ciimap.core.schemas import INT32_MAX
@@ -56,31 +55,15 @@ rectify_app = typer.Typer(
     help="Rectification (整改) of 不符合 / 部分符合 results and risks", no_args_is_help=True
 )
 
-JSON_OPT = typer.Option(False, "--json", help="machine-readable output")
-DATE = ["%Y-%m-%d"]
 ID = typer.Argument(..., min=1, max=INT32_MAX, help="assessment id")
 LINK_OPT = typer.Option(
     [], "--link", help=f"map record as TYPE:ID ({' | '.join(LINK_TARGETS)}), repeatable", show_default=False
 )
 
 
-def _validated(schema: type[BaseModel], **values: Any) -> Any:
-    """Options checked by the schema: one line, exit 1 (as ``ciimap grading``)."""
-    try:
-        return schema.model_validate({k: v for k, v in values.items() if v is not None})
-    except ValidationError as e:
-        raise Invalid(
-            format_validation_error(e).removeprefix("input: ").replace("Value error, ", "")
-        ) from None
-
-
 def register(compliance_app: typer.Typer) -> None:
     """``ciimap compliance conclude``."""
     compliance_app.command("conclude")(conclude_cmd)
-
-
-def _day(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value is not None else None
 
 
 def _links(values: list[str] | None) -> list[dict[str, Any]]:
@@ -133,13 +116,13 @@ def new(
     """Start an assessment; the applicable items come from the system's filed grading (or mlps_* fields)."""
     with get_database().unit_of_work() as db:
         sys_ = service.resolve_system(db, system)
-        data = _validated(
+        data = validated(
             AssessmentIn,
             system_id=sys_.id,
             kind=kind,
             body=body,
             cycle=cycle,
-            started_on=_day(started_on),
+            started_on=day(started_on),
             catalog=catalog,
             notes=notes,
             include_assets=assets,
@@ -223,7 +206,7 @@ def object_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Add a test object (测评对象)."""
-    data = _validated(TestObjectIn, asset_id=asset, name=name, kind=kind, description=description)
+    data = validated(TestObjectIn, asset_id=asset, name=name, kind=kind, description=description)
     with get_database().unit_of_work() as db:
         obj = assessment.add_object(db, assessment_id=assessment_id, data=data)
         out = to_data(obj, TestObjectRead)
@@ -248,7 +231,7 @@ def result_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Save one item × test object result."""
-    data = _validated(
+    data = validated(
         ResultIn,
         item=item,
         object_id=object_id,
@@ -285,7 +268,7 @@ def bulk_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """One result for many items × test objects (one transaction)."""
-    data = _validated(
+    data = validated(
         BulkIn,
         result=result,
         items=list(item) if item else None,
@@ -332,7 +315,7 @@ def risk_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Add a risk to the assessment's register (high and medium ones count in the conclusion)."""
-    data = _validated(
+    data = validated(
         RiskIn,
         level=level,
         description=description,
@@ -373,7 +356,7 @@ def close_cmd(
 ) -> None:
     """Close an assessment: score, risk counts and conclusion are kept; results are fixed."""
     with get_database().unit_of_work() as db:
-        assessment.close(db, assessment_id=assessment_id, closed_on=_day(closed_on))
+        assessment.close(db, assessment_id=assessment_id, closed_on=day(closed_on))
         row = assessment.describe(db, assessment_id=assessment_id)
     _show(row, as_json)
 
@@ -435,7 +418,7 @@ def rect_new(
     as_json: bool = JSON_OPT,
 ) -> None:
     """A rectification item of a result or a risk."""
-    data = _validated(
+    data = validated(
         RectificationIn,
         result_id=result,
         risk_id=risk,
@@ -443,7 +426,7 @@ def rect_new(
         owner_contact_id=owner_contact,
         owner=owner,
         plan=plan,
-        due_date=_day(due),
+        due_date=day(due),
         links=_links(link),
     )
     with get_database().unit_of_work() as db:
@@ -512,14 +495,14 @@ def rect_update(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Change status, owner, plan or due date (verified needs --verification-note)."""
-    changes = _validated(
+    changes = validated(
         RectificationUpdate,
         status=status,
         title=title,
         owner_contact_id=owner_contact,
         owner=owner,
         plan=plan,
-        due_date=_day(due),
+        due_date=day(due),
         verification_note=verification_note,
     )
     with get_database().unit_of_work() as db:

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from pydantic import BaseModel, ValidationError
 
 from ciimap.compliance import assess_cli, evidence, obligations_cli, overview, reports, service
 from ciimap.compliance.catalogs import commands as catalog_commands
+from ciimap.compliance.cli_options import DATE, JSON_OPT, day, validated
 from ciimap.compliance.models import (
     EXTENSIONS,
     LABELS,
@@ -33,7 +33,6 @@ from ciimap.compliance.schemas import (
     SystemEvidence,
 )
 from ciimap.core.db import get_database
-from ciimap.core.entity import format_validation_error
 from ciimap.core.errors import Invalid
 from ciimap.core.output import print_json, print_table, to_data
 from ciimap.core.schemas import INT32_MAX
@@ -52,8 +51,6 @@ GROUPS = [
 catalog_commands.register(compliance_app)  # catalog, catalogs, catalog-export, catalog-import
 assess_cli.register(compliance_app)  # conclude
 
-JSON_OPT = typer.Option(False, "--json", help="machine-readable output")
-DATE = ["%Y-%m-%d"]
 S_OBJECT = typer.Option(..., "--s-object", help="S: object harmed: rights | order | national")
 S_DEGREE = typer.Option(..., "--s-degree", help="S: degree: general | serious | especially_serious")
 A_OBJECT = typer.Option(..., "--a-object", help="A: object harmed: rights | order | national")
@@ -66,20 +63,6 @@ def _extensions(values: list[str] | None) -> list[str] | None:
         if v not in EXTENSIONS:
             raise typer.BadParameter(f"{v!r} is not one of {', '.join(EXTENSIONS)}")
     return values
-
-
-def _validated(schema: type[BaseModel], **values: Any) -> Any:
-    try:
-        return schema.model_validate({k: v for k, v in values.items() if v is not None})
-    except ValidationError as e:
-        # a rule across options (no field in the location) reads best without pydantic's prefixes
-        raise Invalid(
-            format_validation_error(e).removeprefix("input: ").replace("Value error, ", "")
-        ) from None
-
-
-def _day(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value is not None else None
 
 
 def _show(row: dict[str, Any], as_json: bool) -> None:
@@ -208,7 +191,7 @@ def new(
     """Start a grading round (初步定级) for a system; a re-grading once the previous round is filed."""
     with get_database().unit_of_work() as db:
         sys_ = service.resolve_system(db, system)
-        data = _validated(
+        data = validated(
             GradingIn,
             system_id=sys_.id,
             s_object=s_object,
@@ -218,7 +201,7 @@ def new(
             object_type=object_type,
             extensions=list(extension),
             notes=notes,
-            graded_on=_day(graded_on),
+            graded_on=day(graded_on),
         )
         row = service.describe(db, grading_id=service.create_grading(db, data=data).id)
     _show(row, as_json)
@@ -240,7 +223,7 @@ def edit(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Change a draft grading; levels, rationale and deadline are recomputed."""
-    changes = _validated(
+    changes = validated(
         GradingUpdate,
         s_object=s_object,
         s_degree=s_degree,
@@ -249,7 +232,7 @@ def edit(
         object_type=object_type,
         extensions=list(extension) if extension else None,
         notes=notes,
-        graded_on=_day(graded_on),
+        graded_on=day(graded_on),
     )
     with get_database().unit_of_work() as db:
         row = service.describe(
@@ -274,15 +257,15 @@ def advance(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Advance a grading: review (专家评审) → approved (主管部门核准) → filed (公安机关备案); or withdrawn."""
-    data = _validated(
+    data = validated(
         AdvanceIn,
         to=to,
-        on=_day(on),
+        on=day(on),
         note=note,
         authority=authority,
         skip_approval=skip_approval,
         filing_number=filing_number,
-        filing_date=_day(filing_date),
+        filing_date=day(filing_date),
         police_unit=police_unit,
     )
     with get_database().unit_of_work() as db:

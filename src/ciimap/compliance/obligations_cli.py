@@ -8,9 +8,9 @@ import datetime as dt
 from typing import Any
 
 import typer
-from pydantic import BaseModel, ValidationError
 
 from ciimap.compliance import obligations, service
+from ciimap.compliance.cli_options import DATE, JSON_OPT, day, validated
 from ciimap.compliance.models import ObligationKind, ObligationState
 from ciimap.compliance.schemas import (
     DoneIn,
@@ -23,8 +23,6 @@ from ciimap.compliance.schemas import (
     TrainingRead,
 )
 from ciimap.core.db import get_database
-from ciimap.core.entity import format_validation_error
-from ciimap.core.errors import Invalid
 from ciimap.core.output import print_json, print_table, to_data
 from ciimap.core.schemas import INT32_MAX
 
@@ -34,26 +32,10 @@ obligations_app = typer.Typer(
 keyposts_app = typer.Typer(help="Key posts (关键岗位): responsible person and staff", no_args_is_help=True)
 training_app = typer.Typer(help="Training (培训) of key-post staff: sessions and hours", no_args_is_help=True)
 
-JSON_OPT = typer.Option(False, "--json", help="machine-readable output")
-DATE = ["%Y-%m-%d"]
 AS_OF = typer.Option(None, "--as-of", formats=DATE, help="the day states are computed for (default today)")
 POST = typer.Argument(..., min=1, max=INT32_MAX, help="key post id")
 CONTACT = typer.Argument(..., min=1, max=INT32_MAX, help="contact id")
 COLUMNS = ["due_on", "state", "kind", "title_zh", "done_on", "done_by"]
-
-
-def _validated(schema: type[BaseModel], **values: Any) -> Any:
-    """Options checked by the schema: one line, exit 1."""
-    try:
-        return schema.model_validate({k: v for k, v in values.items() if v is not None})
-    except ValidationError as e:
-        raise Invalid(
-            format_validation_error(e).removeprefix("input: ").replace("Value error, ", "")
-        ) from None
-
-
-def _day(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value is not None else None
 
 
 def _today(value: dt.datetime | None) -> dt.date:
@@ -95,7 +77,7 @@ def calendar_cmd(
 ) -> None:
     """Every dated obligation due in the range, by due date, with its state."""
     with get_database().read_session() as db:
-        rows = obligations.calendar(db, today=_today(as_of), start=_day(start), end=_day(end))
+        rows = obligations.calendar(db, today=_today(as_of), start=day(start), end=day(end))
     _print(rows, as_json, f"义务日历 Calendar: {len(rows)}")
 
 
@@ -113,11 +95,11 @@ def done_cmd(
     today = dt.date.today()
     with get_database().unit_of_work() as db:
         sys_ = service.resolve_system(db, system)
-        data = _validated(
+        data = validated(
             DoneIn,
             system_id=sys_.id,
             period=str(year),
-            done_on=_day(done_on) or today,
+            done_on=day(done_on) or today,
             done_by=by,
             note=note,
             assessment_id=assessment,
@@ -157,7 +139,7 @@ def post_add(
     """Create a key post with its responsible person and the people sharing its duty."""
     with get_database().unit_of_work() as db:
         system_id = service.resolve_system(db, system).id if system is not None else None
-        data = _validated(
+        data = validated(
             KeyPostIn,
             name=name,
             responsible_id=responsible,
@@ -179,7 +161,7 @@ def post_set(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Rename a key post, change its responsible person or description."""
-    data = _validated(KeyPostUpdate, name=name, responsible_id=responsible, description=description)
+    data = validated(KeyPostUpdate, name=name, responsible_id=responsible, description=description)
     with get_database().unit_of_work() as db:
         obligations.update_post(db, post_id=post_id, changes=data)
         row = obligations.describe_post(db, post_id=post_id)
@@ -244,7 +226,7 @@ def training_add(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Record a training session of one person."""
-    data = _validated(
+    data = validated(
         TrainingIn, contact_id=contact_id, held_on=held_on.date(), hours=hours, topic=topic, notes=notes
     )
     with get_database().unit_of_work() as db:
