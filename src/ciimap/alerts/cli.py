@@ -15,7 +15,7 @@ from ciimap.alerts.schemas import GroupRead, SuppressionRead, WarningRead
 from ciimap.core.db import get_database
 from ciimap.core.importer import named_options
 from ciimap.core.output import print_json, print_table
-from ciimap.ingest import service as runner
+from ciimap.ingest.cli import run_import
 
 app = typer.Typer(
     help="Alerts from sensors (Suricata, Wazuh, syslog, CEF) on the map (监测)", no_args_is_help=True
@@ -38,8 +38,7 @@ def import_(
     options = named_options(option)
     if timezone:
         options["timezone"] = timezone
-    with get_database().unit_of_work() as db:
-        result = runner.import_files(db, kind=kind, paths=files, options=source.options(options))
+    result = run_import(kind, files, source.options(options))
     if as_json:
         print_json(result)
         return

@@ -34,6 +34,29 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def run_import(kind: str, files: list[Path], options: Any, *, scope: str | None = None) -> Any:
+    """One import run through the one runner, with a progress bar on stderr: what every
+    ``... import KIND FILE...`` command does (assets, alerts, intelligence)."""
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(f"{kind} import", total=None)
+        progress = jobs.Progress(
+            None, callback=lambda done, total, _m: bar.update(task, completed=done, total=total)
+        )
+        with get_database().unit_of_work() as db:
+            return service.import_files(
+                db, kind=kind, paths=files, progress=progress, options=options, scope=scope
+            )
+
+
 @top.command("import")
 def import_(
     kind: str = typer.Argument(..., help=" | ".join(sources.kinds("assets"))),
@@ -69,24 +92,7 @@ def import_(
     if keys:
         options["identity_keys"] = [k.strip() for k in keys.split(",") if k.strip()]
     options.update(named_options(option))
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    )
-    with bar:
-        task = bar.add_task(f"{kind} import", total=None)
-        progress = jobs.Progress(
-            None, callback=lambda done, total, _m: bar.update(task, completed=done, total=total)
-        )
-        with get_database().unit_of_work() as db:
-            result = service.import_files(
-                db, kind=kind, paths=files, progress=progress, options=source.options(options), scope=scope
-            )
+    result = run_import(kind, files, source.options(options), scope=scope)
     if as_json:
         print_json(result)
         return

@@ -10,7 +10,7 @@ from ciimap import sources
 from ciimap.core.db import get_database
 from ciimap.core.importer import named_options
 from ciimap.core.output import print_json, print_table
-from ciimap.ingest import service as runner
+from ciimap.ingest.cli import run_import
 from ciimap.intel import service
 
 app = typer.Typer(help="Threat intelligence (威胁情报): STIX 2.1 and MISP indicators", no_args_is_help=True)
@@ -32,8 +32,7 @@ def import_(
     options = named_options(option)
     if valid_days is not None:
         options["valid_days"] = valid_days
-    with get_database().unit_of_work() as db:
-        result = runner.import_files(db, kind=kind, paths=files, options=source.options(options))
+    result = run_import(kind, files, source.options(options))
     if as_json:
         print_json(result)
         return
