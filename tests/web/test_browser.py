@@ -246,3 +246,73 @@ def test_assessment_workspace_keyboard_entry_is_saved(page: Any, sqlite_database
     page.click(f'#cmp-systems tr[data-system="{ids["scada"]}"] a[href="/compliance/systems/{ids["scada"]}"]')
     page.wait_for_selector("#cmp-rectifications tr[data-rectification]")
     shot(page, "compliance-system")
+
+
+def test_grading_form_and_rectification_from_the_system_page(page: Any, sqlite_database: Any) -> None:
+    """The system page's forms in a browser: the S/A judgements preview the level and rationale, saving
+    starts the grading round, the workflow form moves it to 专家评审;
+    a rectification item is created from a 部分符合 result and then edited."""
+    from ciimap.inventory import models as m
+    from web.compliance_seed import build
+
+    ids = build(sqlite_database)
+    with sqlite_database.unit_of_work() as s:
+        s.get(m.System, ids["office"]).is_cii = True
+    base = page.base
+    page.goto(f"{base}/login?next=/compliance/systems/{ids['office']}")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "correct-horse-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/compliance/systems/{ids['office']}")
+    form = "#cmp-grading-form form"
+    wait_js(page, "document.getElementById('cmp-grading-form').open")  # open: the system has no level yet
+    page.select_option(f"{form} select[name=s_object]", "order")
+    page.select_option(f"{form} select[name=s_degree]", "serious")
+    page.select_option(f"{form} select[name=a_object]", "rights")
+    page.select_option(f"{form} select[name=a_degree]", "general")
+    wait_js(page, "document.querySelector('#cmp-grade-preview [data-level]')?.dataset.level === '3'")
+    assert "第三级" in page.inner_text("#cmp-grade-preview")
+    page.check(f"{form} input[name=extensions][value=cloud]")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("#cmp-gradings tr[data-grading]")  # the page reloads with the new round
+    row = page.locator("#cmp-gradings tr[data-grading]").first
+    assert "初步定级" in row.inner_text() and "第三级" in row.inner_text()
+    shot(page, "compliance-grading-form")
+    gid = row.get_attribute("data-grading")
+    page.click(f'details[data-advance="{gid}"] summary')
+    page.select_option(f'details[data-advance="{gid}"] select[name=to]', "review")
+    page.click(f'details[data-advance="{gid}"] button[type=submit]')
+    wait_js(page, f"document.querySelector('tr[data-grading=\"{gid}\"]')?.innerText.includes('专家评审')")
+    g = page.request.get(f"{base}/api/compliance/gradings/{gid}").json()
+    assert (g["state"], g["level"], g["extensions"]) == ("review", 3, ["cloud"])
+    # bad input stays on the page as one message
+    page.click(f'details[data-advance="{gid}"] summary')
+    page.select_option(f'details[data-advance="{gid}"] select[name=to]', "approved")
+    page.fill(f'details[data-advance="{gid}"] input[name=filing_number]', "X-1")
+    page.click(f'details[data-advance="{gid}"] button[type=submit]')
+    page.wait_for_selector(f'details[data-advance="{gid}"] .form-result .alert-error')
+    # a rectification item on the system with results
+    page.goto(f"{base}/compliance/systems/{ids['scada']}")
+    before = page.locator("#cmp-rectifications tr[data-rectification]").count()
+    page.click("#cmp-rect-form summary")
+    rect = "#cmp-rect-form form"
+    page.fill(f"{rect} input[name=owner]", "安全部")
+    page.fill(f"{rect} textarea[name=plan]", "启用双因素认证")
+    page.fill(f"{rect} input[name=due_date]", "2030-06-30")
+    page.click(f"{rect} button[type=submit]")
+    wait_js(
+        page,
+        f"document.querySelectorAll('#cmp-rectifications tr[data-rectification]').length === {before + 1}",
+    )
+    made = page.locator("#cmp-rectifications tr[data-rectification]", has_text="启用双因素认证")
+    assert (
+        "安全部" in made.inner_text() and "2030-06-30" in made.inner_text() and "待整改" in made.inner_text()
+    )
+    rid = made.get_attribute("data-rectification")
+    page.click(f'details[data-edit="{rid}"] summary')
+    page.select_option(f'details[data-edit="{rid}"] select[name=status]', "in_progress")
+    page.click(f'details[data-edit="{rid}"] button[type=submit]')
+    wait_js(page, f"document.querySelector('tr[data-rectification=\"{rid}\"]')?.innerText.includes('整改中')")
+    r = page.request.get(f"{base}/api/compliance/rectifications/{rid}").json()
+    assert (r["status"], r["owner"], r["plan"]) == ("in_progress", "安全部", "启用双因素认证")
+    shot(page, "compliance-rectification-form")

@@ -19,6 +19,7 @@ from ciimap.compliance.models import (
     RECT_OPEN,
     RECT_STATUSES,
     RECTIFIABLE,
+    Assessment,
     AssessmentItem,
     ItemResult,
     Rectification,
@@ -244,3 +245,53 @@ def progress(session: Session, *, system_id: int | None = None) -> list[dict[str
         entry["percent_verified"] = round(100 * by["verified"] / todo, 1) if todo else None
         rows.append(entry)
     return rows
+
+
+def candidates(session: Session, *, system_id: int, limit: int = 500) -> dict[str, list[dict[str, Any]]]:
+    """What can still become a rectification item on a system (the page's form offers these): the
+    不符合 / 部分符合 results and the high / medium risks of its assessments that have no open item, newest
+    assessment first, at most ``limit`` of each. Two statements."""
+    if session.get(inv.System, system_id) is None:
+        raise NotFound(f"system {system_id} does not exist")
+    a, r, it, ob, rk, rc = Assessment, ItemResult, AssessmentItem, TestObject, Risk, Rectification
+    taken = select(rc.id).where(rc.status.in_(RECT_OPEN))
+    results = session.execute(
+        select(r.id, r.result, it.item_id, it.category, it.control_point, ob.name, a.cycle)
+        .join(a, a.id == r.assessment_id)
+        .join(it, it.id == r.item_row_id)
+        .join(ob, ob.id == r.object_id)
+        .where(
+            a.system_id == system_id,
+            r.result.in_(RECTIFIABLE),
+            ~taken.where(rc.result_id == r.id).exists(),
+        )
+        .order_by(a.id.desc(), it.ordinal, ob.id)
+        .limit(limit)
+    )
+    risks = session.execute(
+        select(rk.id, rk.level, rk.description, a.cycle)
+        .join(a, a.id == rk.assessment_id)
+        .where(
+            a.system_id == system_id, rk.level.in_(RISK_LEVELS), ~taken.where(rc.risk_id == rk.id).exists()
+        )
+        .order_by(a.id.desc(), rk.id)
+        .limit(limit)
+    )
+    return {
+        "results": [
+            {
+                "result_id": i,
+                "result": res,
+                "item_id": item_id,
+                "category": cat,
+                "control_point": cp,
+                "object_name": obj,
+                "cycle": cycle,
+            }
+            for i, res, item_id, cat, cp, obj, cycle in results
+        ],
+        "risks": [
+            {"risk_id": i, "level": level, "description": desc, "cycle": cycle}
+            for i, level, desc, cycle in risks
+        ],
+    }

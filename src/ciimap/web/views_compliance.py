@@ -4,16 +4,41 @@ Thin: the data comes from :mod:`ciimap.compliance.overview` (also served by
 ``GET /api/compliance/overview`` and ``ciimap compliance overview``); the workspace saves through the
 compliance API (``PUT /api/compliance/assessments/{id}/results``, ``POST .../results/bulk``) from
 ``static/js/compliance.js`` with the session's CSRF token.
+
+The system page's htmx forms (grading, workflow steps, a new assessment, rectification items) post
+here: the form strings go through the API's input schemas and the same services (audited there); a
+bad value is one message next to the form (422), nothing of the request is kept.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
 
-from ciimap.compliance import overview
-from ciimap.core.deps import DbSession, Reader
+from ciimap.compliance import assessment, overview, rectification
+from ciimap.compliance import service as grading
+from ciimap.compliance.catalogs import registry as catalog_registry
+from ciimap.compliance.models import (
+    EXTENSIONS,
+    HARM_DEGREES,
+    HARM_OBJECTS,
+    OBJECT_TYPES,
+    RECT_STATUSES,
+)
+from ciimap.compliance.schemas import (
+    AdvanceIn,
+    AssessmentIn,
+    GradingIn,
+    Judgement,
+    RectificationIn,
+    RectificationUpdate,
+)
+from ciimap.core.deps import DbSession, Reader, Writer
+from ciimap.core.entity import format_validation_error
+from ciimap.core.errors import Conflict, Invalid
 from ciimap.core.schemas import Int32
 from ciimap.web.render import locale_for, render
 
@@ -37,14 +62,162 @@ def compliance_page(request: Request, db: DbSession, principal: Reader) -> Any:
 
 @router.get("/compliance/systems/{system_id}")
 def system_page(request: Request, system_id: Int32, db: DbSession, principal: Reader) -> Any:
+    data = overview.for_system(db, system_id=system_id)
+    forms = None
+    if principal.can("write"):
+        forms = {
+            "objects": HARM_OBJECTS,
+            "degrees": HARM_DEGREES,
+            "object_types": OBJECT_TYPES,
+            "extensions": EXTENSIONS,
+            "next": grading.NEXT,
+            "catalogs": sorted(catalog_registry.catalogs()),
+            "rect_statuses": RECT_STATUSES,
+            "candidates": rectification.candidates(db, system_id=system_id),
+            "open_grading": any(g["state"] in grading.NEXT for g in data["gradings"]),
+        }
     return render(
         request,
         "compliance/system.html",
         principal,
         active="compliance",
-        data=overview.for_system(db, system_id=system_id),
+        data=data,
+        forms=forms,
         conclusion_key=overview.CONCLUSION_KEYS,
     )
+
+
+# --- the system page's forms (htmx) ---------------------------------------------------------------
+
+
+def _given(form: FormData, *names: str) -> dict[str, Any]:
+    """The non-empty form fields among ``names`` (an empty field is "not given")."""
+    out: dict[str, Any] = {}
+    for name in names:
+        value = str(form.get(name) or "").strip()
+        if value:
+            out[name] = value
+    return out
+
+
+def _refused(request: Request, principal: Any, db: Any, e: Exception) -> Any:
+    """The reason next to the form (422); nothing of this request is kept."""
+    db.rollback()
+    msg = format_validation_error(e) if isinstance(e, ValidationError) else getattr(e, "message", str(e))
+    return render(request, "partials/message.html", principal, status_code=422, error=msg)
+
+
+def _done(to: str | None = None) -> Response:
+    return Response(status_code=204, headers={"HX-Redirect": to} if to else {"HX-Refresh": "true"})
+
+
+@router.get("/compliance/grade-preview")
+def grade_preview(request: Request, principal: Reader) -> Any:
+    """The levels and rationale of the judgements chosen on the grading form (nothing stored)."""
+    try:
+        j = Judgement.model_validate(
+            _given(request.query_params, "s_object", "s_degree", "a_object", "a_degree")  # type: ignore[arg-type]
+        )
+    except ValidationError:
+        return render(request, "compliance/_grade_preview.html", principal, result=None)
+    return render(
+        request,
+        "compliance/_grade_preview.html",
+        principal,
+        result=grading.grade(j, object_type=request.query_params.get("object_type") or None),
+    )
+
+
+@router.post("/compliance/systems/{system_id}/gradings")
+async def start_grading(request: Request, system_id: Int32, db: DbSession, principal: Writer) -> Any:
+    """初步定级: a new grading round from the S/A judgements (levels, rationale and warnings computed)."""
+    form = await request.form()
+    try:
+        data = GradingIn.model_validate(
+            {
+                "system_id": system_id,
+                **_given(
+                    form, "s_object", "s_degree", "a_object", "a_degree", "object_type", "notes", "graded_on"
+                ),
+                "extensions": [str(x) for x in form.getlist("extensions")],
+            }
+        )
+        grading.create_grading(db, data=data)
+    except (ValidationError, Invalid, Conflict) as e:
+        return _refused(request, principal, db, e)
+    return _done()
+
+
+@router.post("/compliance/gradings/{grading_id}/advance")
+async def advance_grading(request: Request, grading_id: Int32, db: DbSession, principal: Writer) -> Any:
+    """One workflow step: 专家评审, 主管部门核准, 公安机关备案 (number, date, police unit) or withdrawal."""
+    form = await request.form()
+    try:
+        data = AdvanceIn.model_validate(
+            {
+                **_given(
+                    form, "to", "on", "note", "authority", "filing_number", "filing_date", "police_unit"
+                ),
+                "skip_approval": form.get("skip_approval") in ("on", "true", "1"),
+            }
+        )
+        grading.advance(db, grading_id=grading_id, data=data)
+    except (ValidationError, Invalid, Conflict) as e:
+        return _refused(request, principal, db, e)
+    return _done()
+
+
+@router.post("/compliance/systems/{system_id}/assessments")
+async def start_assessment(request: Request, system_id: Int32, db: DbSession, principal: Writer) -> Any:
+    """A new assessment (测评) of the system for a cycle; then its workspace."""
+    form = await request.form()
+    try:
+        data = AssessmentIn.model_validate(
+            {
+                "system_id": system_id,
+                **_given(form, "kind", "body", "cycle", "started_on", "catalog", "notes"),
+                "include_assets": form.get("include_assets") in ("on", "true", "1"),
+            }
+        )
+        a = assessment.create_assessment(db, data=data)
+    except (ValidationError, Invalid, Conflict) as e:
+        return _refused(request, principal, db, e)
+    return _done(f"/compliance/assessments/{a.id}")
+
+
+@router.post("/compliance/systems/{system_id}/rectifications")
+async def new_rectification(request: Request, system_id: Int32, db: DbSession, principal: Writer) -> Any:
+    """A rectification item (整改) of a 不符合 / 部分符合 result or a high / medium risk of the system."""
+    form = await request.form()
+    kind, _sep, ref = str(form.get("source") or "").partition(":")
+    try:
+        if kind not in ("result", "risk") or not ref.isdigit():
+            raise Invalid("source: choose a result or a risk to rectify")
+        data = RectificationIn.model_validate(
+            {f"{kind}_id": int(ref), **_given(form, "title", "owner", "plan", "due_date")}
+        )
+        rect = rectification.create(db, data=data)
+        if rect.system_id != system_id:
+            raise Invalid(f"{kind} {ref} belongs to another system")
+    except (ValidationError, Invalid, Conflict) as e:
+        return _refused(request, principal, db, e)
+    return _done()
+
+
+@router.post("/compliance/rectifications/{rectification_id}/edit")
+async def edit_rectification(
+    request: Request, rectification_id: Int32, db: DbSession, principal: Writer
+) -> Any:
+    """Owner, plan, due date, status and verification of a rectification item."""
+    form = await request.form()
+    try:
+        changes = RectificationUpdate.model_validate(
+            _given(form, "status", "title", "owner", "plan", "due_date", "verification_note")
+        )
+        rectification.update(db, rectification_id=rectification_id, changes=changes)
+    except (ValidationError, Invalid, Conflict) as e:
+        return _refused(request, principal, db, e)
+    return _done()
 
 
 @router.get("/compliance/assessments/{assessment_id}")
