@@ -23,10 +23,13 @@ from ciimap.ingest.models import ScopeState
 from ciimap.inventory import models as m
 from ciimap.supply.models import VendorProfile
 from ciimap.vulns.models import Advisory, Finding
+from ciimap.web.i18n import Translator
 
 from .conftest import TODAY
 
 runner = CliRunner()
+#: Records hold reason codes: the tests read them rendered through the English catalog.
+EN = Translator("en")
 _targets = itertools.count(1)
 
 
@@ -233,7 +236,7 @@ def _rule(data: dict[str, Any], code: str) -> dict[str, Any] | None:
 
 
 def _recs(p: dict[str, Any], type_: str) -> dict[Any, str]:
-    return {r["id"]: r["why"] for r in p["records"] if r["type"] == type_}
+    return {r["id"]: EN(f"cmp.why.{r['reason']}", **r["params"]) for r in p["records"] if r["type"] == type_}
 
 
 def _results(db: Database, ids: dict[str, int], code: str) -> dict[str, str | None]:
@@ -328,7 +331,7 @@ def test_redundancy_of_cii_systems(database, emap) -> None:
     }
     bad = _rule(_get(database, emap["bad"]), "redundancy")
     spof = [r for r in bad["records"] if r["type"] == "asset"]
-    assert [(r["id"], r["label"], r["why"]) for r in spof] == [
+    assert [(r["id"], r["label"], EN(f"cmp.why.{r['reason']}", **r["params"])) for r in spof] == [
         (emap["a1"], "bad-web", "single point of failure")
     ]
     assert [(n["type"], n["id"]) for n in spof[0]["path"]] == [("system", emap["bad"]), ("asset", emap["a1"])]
@@ -480,6 +483,36 @@ def test_cli_system_and_all(database, emap) -> None:
         "EMPTY": "no_evidence",
     }
     r = runner.invoke(cli_app, ["compliance", "evidence", str(emap["mid"])])
-    assert r.exit_code == 0 and "[部分符合 partial]" in r.output and "mid-3 (never_observed)" in r.output
+    assert (
+        r.exit_code == 0
+        and "[部分符合 partial]" in r.output
+        and "mid-3 (已登记但从未被扫描或代理观测到 / never_observed)" in r.output
+    )
     assert runner.invoke(cli_app, ["compliance", "evidence"]).exit_code == 2  # neither a system nor --all
     assert runner.invoke(cli_app, ["compliance", "evidence", "BAD", "--all"]).exit_code == 2
+
+
+def test_reasons_are_message_keys_rendered_in_both_languages(database, emap, client, auditor_headers) -> None:
+    """Records hold a reason code and its parameters, no language; the API renders them through the web
+    catalogs (``why`` English, ``why_zh`` Chinese) and the Chinese page shows the Chinese text."""
+    data = _get(database, emap["bad"])
+    recs = [r for p in data["proposals"] for r in p["records"]]
+    assert recs and all("why" not in r and r["reason"] in rules.REASONS for r in recs)
+    body = client.get(f"/api/compliance/systems/{emap['bad']}/evidence", headers=auditor_headers).json()
+    cleartext = next(p for p in body["proposals"] if p["rule"] == "cleartext")
+    tel = next(r for r in cleartext["records"] if r["id"] == emap["e_tel"])
+    assert (tel["reason"], tel["params"], tel["why"], tel["why_zh"]) == (
+        "cleartext_login",
+        {},
+        "clear-text login service",
+        "明文登录服务",
+    )
+    ports = next(p for p in body["proposals"] if p["rule"] == "management_ports")
+    rdp = next(r for r in ports["records"] if r["id"] == emap["e_rdp"])
+    assert rdp["reason"] == "management_port" and rdp["params"] == {"port": 3389, "zone": "DMZ"}
+    assert (
+        rdp["why_zh"] == "互联网区域“DMZ”开放端口3389"
+        and rdp["why"] == "port 3389 open in internet-facing zone DMZ"
+    )
+    result = runner.invoke(cli_app, ["compliance", "evidence", str(emap["bad"])])
+    assert result.exit_code == 0 and "明文登录服务 / clear-text login service" in result.output

@@ -255,3 +255,14 @@ def test_read_only_users_get_no_forms_and_cannot_post(client: Any, database: Dat
     )
     assert r.status_code == 403
     assert _count(database, Grading, Grading.system_id == cmap["office"]) == 0
+
+
+def test_evidence_reasons_in_the_page_language(client: Any, database: Database, cmap: dict) -> None:
+    csrf = login(client, "auditor")
+    html = client.get(f"/compliance/systems/{cmap['scada']}").text
+    assert '<span class="muted" data-reason="cleartext_login">明文登录服务</span>' in html
+    assert "clear-text login service" not in html
+    r = client.patch("/api/ui/locale", json={"locale": "en"}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 204
+    html = client.get(f"/compliance/systems/{cmap['scada']}").text
+    assert '<span class="muted" data-reason="cleartext_login">clear-text login service</span>' in html

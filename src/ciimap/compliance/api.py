@@ -74,6 +74,10 @@ from ciimap.core import uploads
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.openapi import NOT_FOUND
 from ciimap.core.schemas import Int32
+from ciimap.web.i18n import Translator
+
+#: Each evidence record's reason, rendered through the web catalogs: ``why`` English, ``why_zh`` Chinese.
+REASON_TEXT = {"why": Translator("en"), "why_zh": Translator("zh-CN")}
 
 router = APIRouter(prefix="/compliance", tags=["Compliance"])
 
@@ -446,7 +450,7 @@ def system_evidence(
     principal: Reader,
     fresh: bool = Query(False, description="recompute even when the map has not changed"),
 ) -> Any:
-    return evidence.for_system(db, system_id=system_id, fresh=fresh)
+    return evidence.with_reasons(evidence.for_system(db, system_id=system_id, fresh=fresh), REASON_TEXT)
 
 
 # --- CII obligations and calendar (docs/compliance-obligations.md) -------------------------------------

@@ -36,6 +36,10 @@ from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import print_json, print_table, to_data
 from ciimap.core.schemas import INT32_MAX
+from ciimap.web.i18n import Translator
+
+#: Evidence records' reasons rendered through the web catalogs (as the API does).
+REASON_TEXT = {"why": Translator("en"), "why_zh": Translator("zh-CN")}
 
 app = typer.Typer(help="Grading and filing (定级备案, GB/T 22240-2020) per system", no_args_is_help=True)
 compliance_app = typer.Typer(help="Compliance (等级保护 + 关基保护)", no_args_is_help=True)
@@ -367,7 +371,8 @@ def evidence_cmd(
             data = to_data(evidence.summary(db, fresh=fresh), EvidenceSummary)
         else:
             sid = service.resolve_system(db, system or "").id
-            data = to_data(evidence.for_system(db, system_id=sid, fresh=fresh), SystemEvidence)
+            found = evidence.for_system(db, system_id=sid, fresh=fresh)
+            data = to_data(evidence.with_reasons(found, REASON_TEXT), SystemEvidence)
     if as_json:
         print_json(data)
         return
@@ -392,7 +397,7 @@ def evidence_cmd(
         typer.echo(f"  {p['explanation_en']}")
         typer.echo("  items: " + (", ".join(i["id"] for i in p["items"]) or "-"))
         for r in p["records"][:10]:
-            typer.echo(f"  - {r['type']} {r['id']}: {r['label']} ({r['why']})")
+            typer.echo(f"  - {r['type']} {r['id']}: {r['label']} ({r['why_zh']} / {r['why']})")
         if p["records_total"] > 10:
             typer.echo(f"  ... {p['records_total'] - 10} more (--json lists up to {len(p['records'])})")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -228,6 +229,21 @@ def for_system(session: Session, *, system_id: int, fresh: bool = False) -> dict
         "counts": _tally(proposals),
         "proposals": proposals,
     }
+
+
+def with_reasons(data: dict[str, Any], translate: Mapping[str, Callable[..., str]]) -> dict[str, Any]:
+    """``data`` (of :func:`for_system`) with each record's reason rendered: for every ``field -> t`` of
+    ``translate``, ``record[field] = t("cmp.why.<reason>", **params)``. The API, the CLI and the pages
+    pass the web catalogs' translators (``why`` English, ``why_zh`` Chinese); the proposals themselves
+    hold reason codes and parameters only. The cached proposals are not changed (copies)."""
+    proposals = []
+    for p in data["proposals"]:
+        records = [
+            {**r, **{f: t(f"cmp.why.{r['reason']}", **r["params"]) for f, t in translate.items()}}
+            for r in p["records"]
+        ]
+        proposals.append({**p, "records": records})
+    return {**data, "proposals": proposals}
 
 
 def summary(session: Session, *, fresh: bool = False) -> dict[str, Any]:

@@ -221,9 +221,52 @@ class Outcome:
         }
 
 
-def rec(type_: str, id_: int | str, label: str | None, why: str, **extra: Any) -> dict[str, Any]:
-    """One record behind a proposal: its type and id (for a link), label and what it showed."""
-    return {"type": type_, "id": id_, "label": label or f"{type_} {id_}", "why": why, **extra}
+#: What a record can show: message keys ``cmp.why.<reason>`` of the web catalogs (zh-CN, en), rendered
+#: with the record's ``params`` by the API, CLI and pages (:func:`ciimap.compliance.evidence.with_reasons`).
+REASONS: tuple[str, ...] = (
+    "unmanaged",
+    "missing",
+    "never_observed",
+    "finding_overdue",
+    "management_port",
+    "internet_zone",
+    "cleartext_login",
+    "plain_http",
+    "spof",
+    "redundancy_group",
+    "no_agent",
+    "no_inventory",
+    "vendor_unregistered",
+    "review_failed",
+    "review_required",
+    "review_pending",
+    "remote_without_nda",
+    "foreign_privileged_update",
+    "privileged_update",
+    "foreign_product",
+    "vendor_registered",
+)
+
+
+def rec(
+    type_: str,
+    id_: int | str,
+    label: str | None,
+    reason: str,
+    params: dict[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One record behind a proposal: its type and id (for a link), label, and what it showed as a reason
+    code (one of :data:`REASONS`) with its parameters: no language in the data."""
+    assert reason in REASONS, reason
+    return {
+        "type": type_,
+        "id": id_,
+        "label": label or f"{type_} {id_}",
+        "reason": reason,
+        "params": params or {},
+        **extra,
+    }
 
 
 @dataclass
@@ -508,7 +551,8 @@ def overdue_vulns(ctx: Ctx) -> dict[int, Outcome]:
                 "finding",
                 r.id,
                 f"{r.advisory_id} @ {names.get(r.asset_id, '-')}",
-                f"{r.priority} overdue since {r.due_date}",
+                "finding_overdue",
+                {"priority": r.priority, "due_date": str(r.due_date)},
                 priority=r.priority,
                 due_date=str(r.due_date),
                 asset_id=r.asset_id,
@@ -600,13 +644,14 @@ def management_ports(ctx: Ctx) -> dict[int, Outcome]:
                     "endpoint",
                     eid,
                     labels.get(eid),
-                    f"port {port} open in internet-facing zone {zones[zid]}",
+                    "management_port",
+                    {"port": port, "zone": zones[zid]},
                     asset_id=aid,
                     zone_id=zid,
                 )
             )
             shown[zid] = zones[zid]
-        recs += [rec("zone", zid, name, "internet-facing zone") for zid, name in sorted(shown.items())]
+        recs += [rec("zone", zid, name, "internet_zone") for zid, name in sorted(shown.items())]
         if n:
             out[sid] = Outcome(
                 "fail",
@@ -660,7 +705,7 @@ def cleartext(ctx: Ctx) -> dict[int, Outcome]:
                 "endpoint",
                 eid,
                 labels.get(eid),
-                "clear-text login service" if service in plain else "plain HTTP (may carry a login)",
+                "cleartext_login" if service in plain else "plain_http",
                 asset_id=aid,
             )
             for _sid, eid, _port, service, _tunnel, aid, _zid, *_w in rows.get(sid, [])
@@ -739,11 +784,8 @@ def redundancy(ctx: Ctx, graph: Graph) -> dict[int, Outcome]:
                     }
                     for i in p
                 ]
-            recs.append(rec("asset", int(g.dbid[x]), label, "single point of failure", path=chain))
-        recs += [
-            rec("redundancy_group", grp, grp, "redundancy group of the system's needs")
-            for grp in sorted(groups.get(sid, ()))
-        ]
+            recs.append(rec("asset", int(g.dbid[x]), label, "spof", path=chain))
+        recs += [rec("redundancy_group", grp, grp, "redundancy_group") for grp in sorted(groups.get(sid, ()))]
         if r not in needs:
             out[sid] = Outcome(
                 "no_evidence",
@@ -832,7 +874,7 @@ def endpoint_protection(ctx: Ctx) -> dict[int, Outcome]:
                 "asset",
                 r.id,
                 r.name,
-                "no endpoint-protection software" if r.inv else "no software inventory",
+                "no_agent" if r.inv else "no_inventory",
                 kind=r.kind,
             )
             for r in rows.get(sid, [])
@@ -919,23 +961,19 @@ def supply_chain(ctx: Ctx) -> dict[int, Outcome]:
         for vid, p in sorted(vendors.items()):
             prof = profiles.get(vid)
             if prof is None:
-                partial.append(
-                    rec("supplier", vid, p.vendor, "not in the supplier register (no vendor profile)")
-                )
+                partial.append(rec("supplier", vid, p.vendor, "vendor_unregistered"))
             else:
                 if prof.security_review == "failed":
-                    fail.append(rec("supplier", vid, p.vendor, "cybersecurity review failed"))
+                    fail.append(rec("supplier", vid, p.vendor, "review_failed"))
                 elif is_cii and prof.security_review in ("required", "pending"):
-                    partial.append(
-                        rec("supplier", vid, p.vendor, f"cybersecurity review {prof.security_review}")
-                    )
+                    partial.append(rec("supplier", vid, p.vendor, f"review_{prof.security_review}"))
                 if prof.remote_access != "none" and not prof.nda_signed:
                     partial.append(
                         rec(
                             "supplier",
                             vid,
                             p.vendor,
-                            "remote maintenance without a confidentiality agreement",
+                            "remote_without_nda",
                         )
                     )
         for p in ps:
@@ -946,7 +984,8 @@ def supply_chain(ctx: Ctx) -> dict[int, Outcome]:
                         "product",
                         p.id,
                         f"{p.vendor} {p.name}",
-                        f"foreign vendor pushes {p.update_privilege}-level updates to a CII system",
+                        "foreign_privileged_update",
+                        {"privilege": p.update_privilege},
                         vendor_id=p.vendor_id,
                     )
                 )
@@ -956,7 +995,8 @@ def supply_chain(ctx: Ctx) -> dict[int, Outcome]:
                         "product",
                         p.id,
                         f"{p.vendor} {p.name}",
-                        f"automatic {p.update_privilege}-level updates outside the operator's change control",
+                        "privileged_update",
+                        {"privilege": p.update_privilege},
                         vendor_id=p.vendor_id,
                     )
                 )
@@ -966,7 +1006,8 @@ def supply_chain(ctx: Ctx) -> dict[int, Outcome]:
                         "product",
                         p.id,
                         f"{p.vendor} {p.name}",
-                        f"foreign product ({p.country or '?'}, layer {p.layer}) on a CII system",
+                        "foreign_product",
+                        {"country": p.country or "?", "layer": p.layer},
                         vendor_id=p.vendor_id,
                     )
                 )
@@ -1006,6 +1047,6 @@ def supply_chain(ctx: Ctx) -> dict[int, Outcome]:
                 f"系统使用的{len(vendors)}家厂商均已登记，无审查问题、无特权自动更新",
                 f"all {len(vendors)} vendors the system uses are registered, with no review issue and no privileged auto-update",
                 c,
-                [rec("supplier", vid, p.vendor, "registered vendor") for vid, p in sorted(vendors.items())],
+                [rec("supplier", vid, p.vendor, "vendor_registered") for vid, p in sorted(vendors.items())],
             )
     return out

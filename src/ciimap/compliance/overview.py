@@ -22,12 +22,18 @@ from sqlalchemy.orm import Session
 from ciimap.compliance import assessment, evidence, rectification
 from ciimap.compliance import service as grading
 from ciimap.compliance.catalogs import load_catalog
+from ciimap.compliance.catalogs import registry as catalog_registry
 from ciimap.compliance.models import (
     CONCLUSIONS,
+    EXTENSIONS,
     GRADING_STATES,
+    HARM_DEGREES,
+    HARM_OBJECTS,
     METHODS,
+    OBJECT_TYPES,
     OPEN_STATES,
     RECT_OPEN,
+    RECT_STATUSES,
     RESULT_CODES,
     Assessment,
     Grading,
@@ -213,6 +219,22 @@ def overview(session: Session) -> dict[str, Any]:
         "by_filing": {k: by_filing[k] for k in [*GRADING_STATES, NONE] if by_filing[k]},
         "by_conclusion": {k: by_conclusion[k] for k in [*CONCLUSIONS, NONE]},
         "systems": rows,
+    }
+
+
+def form_choices(session: Session, *, system_id: int) -> dict[str, Any]:
+    """What the system page's write forms offer: the vocabularies (judgements, object types, extensions,
+    rectification states), each grading state's next steps, the catalogs, and the results and risks
+    that can still become rectification items."""
+    return {
+        "objects": HARM_OBJECTS,
+        "degrees": HARM_DEGREES,
+        "object_types": OBJECT_TYPES,
+        "extensions": EXTENSIONS,
+        "next": grading.NEXT,
+        "catalogs": sorted(catalog_registry.catalogs()),
+        "rect_statuses": RECT_STATUSES,
+        "candidates": rectification.candidates(session, system_id=system_id),
     }
 
 

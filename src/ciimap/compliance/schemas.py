@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -564,7 +564,12 @@ class EvidenceRecord(BaseModel):
     type: str
     id: int | str
     label: str
+    #: What the record showed: a message key ``cmp.why.<reason>`` with its parameters ...
+    reason: str
+    params: dict[str, Any]
+    #: ... rendered through the web catalogs (English, Chinese).
     why: str
+    why_zh: str
 
 
 class EvidenceItem(BaseModel):

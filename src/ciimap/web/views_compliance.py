@@ -20,14 +20,6 @@ from starlette.datastructures import FormData
 
 from ciimap.compliance import assessment, overview, rectification
 from ciimap.compliance import service as grading
-from ciimap.compliance.catalogs import registry as catalog_registry
-from ciimap.compliance.models import (
-    EXTENSIONS,
-    HARM_DEGREES,
-    HARM_OBJECTS,
-    OBJECT_TYPES,
-    RECT_STATUSES,
-)
 from ciimap.compliance.schemas import (
     AdvanceIn,
     AssessmentIn,
@@ -40,6 +32,7 @@ from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.entity import format_validation_error
 from ciimap.core.errors import Conflict, Invalid
 from ciimap.core.schemas import Int32
+from ciimap.web.i18n import Translator
 from ciimap.web.render import locale_for, render
 
 router = APIRouter(include_in_schema=False)
@@ -66,14 +59,7 @@ def system_page(request: Request, system_id: Int32, db: DbSession, principal: Re
     forms = None
     if principal.can("write"):
         forms = {
-            "objects": HARM_OBJECTS,
-            "degrees": HARM_DEGREES,
-            "object_types": OBJECT_TYPES,
-            "extensions": EXTENSIONS,
-            "next": grading.NEXT,
-            "catalogs": sorted(catalog_registry.catalogs()),
-            "rect_statuses": RECT_STATUSES,
-            "candidates": rectification.candidates(db, system_id=system_id),
+            **overview.form_choices(db, system_id=system_id),
             "open_grading": any(g["state"] in grading.NEXT for g in data["gradings"]),
         }
     return render(
@@ -251,6 +237,7 @@ def workspace_page(request: Request, assessment_id: Int32, db: DbSession, princi
 def _item_js(it: dict[str, Any], zh: bool) -> dict[str, Any]:
     """What the side panel of the workspace shows for an item (in the page's language)."""
     p = it["proposal"]
+    t = Translator("zh-CN" if zh else "en")
     return {
         "id": it["id"],
         "summary": it["summary_zh"] if zh else it["summary_en"],
@@ -260,7 +247,9 @@ def _item_js(it: dict[str, Any], zh: bool) -> dict[str, Any]:
             "result": p["result"],
             "title": p["title_zh"] if zh else p["title_en"],
             "text": p["explanation_zh"] if zh else p["explanation_en"],
-            "records": [f"{r['label']} ({r['why']})" for r in p["records"][:10]],
+            "records": [
+                f"{r['label']} ({t('cmp.why.' + r['reason'], **r['params'])})" for r in p["records"][:10]
+            ],
             "records_total": p["records_total"],
         },
     }
