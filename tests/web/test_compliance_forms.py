@@ -266,3 +266,28 @@ def test_evidence_reasons_in_the_page_language(client: Any, database: Database, 
     assert r.status_code == 204
     html = client.get(f"/compliance/systems/{cmap['scada']}").text
     assert '<span class="muted" data-reason="cleartext_login">clear-text login service</span>' in html
+
+
+def test_obligations_calendar_page(client: Any, database: Database, cmap: dict) -> None:
+    """Item 7's calendar view: the dated obligations by month with their state, linked from the overview;
+    the CII system's yearly test and risk assessment is on it."""
+    csrf = login(client, "auditor")
+    assert 'href="/compliance/obligations"' in client.get("/compliance").text
+    page = client.get("/compliance/obligations")
+    assert page.status_code == 200
+    html = page.text
+    months = re.findall(r'<section class="panel" data-month="(\d{4}-\d{2})">', html)
+    assert months and months == sorted(months)
+    rows = re.findall(r'<tr data-obligation="([^"]+)" data-state="(\w+)">(.*?)</tr>', html, re.S)
+    assert any("年度检测评估" in body and "调度系统" in body for _k, _s, body in rows)
+    states = {st for _k, st, _b in rows}
+    assert states <= {"upcoming", "due", "overdue", "done"}
+    overdue = re.search(
+        r'data-card="obl-overdue"><div class="card-label">已逾期</div><div class="card-value">(\d+)<', html
+    )
+    assert overdue is not None
+    api = client.get("/api/compliance/obligations", headers={"X-CSRF-Token": csrf}).json()
+    assert int(overdue.group(1)) == sum(1 for r in api if r["state"] == "overdue")
+    client.patch("/api/ui/locale", json={"locale": "en"}, headers={"X-CSRF-Token": csrf})
+    html = client.get("/compliance/obligations").text
+    assert "CII obligations calendar" in html and "yearly test and risk assessment" in html

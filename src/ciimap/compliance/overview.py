@@ -13,13 +13,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from ciimap.compliance import assessment, evidence, rectification
+from ciimap.compliance import assessment, evidence, obligations, rectification
 from ciimap.compliance import service as grading
 from ciimap.compliance.catalogs import load_catalog
 from ciimap.compliance.catalogs import registry as catalog_registry
@@ -31,6 +32,7 @@ from ciimap.compliance.models import (
     HARM_OBJECTS,
     METHODS,
     OBJECT_TYPES,
+    OBLIGATION_STATES,
     OPEN_STATES,
     RECT_OPEN,
     RECT_STATUSES,
@@ -219,6 +221,29 @@ def overview(session: Session) -> dict[str, Any]:
         "by_filing": {k: by_filing[k] for k in [*GRADING_STATES, NONE] if by_filing[k]},
         "by_conclusion": {k: by_conclusion[k] for k in [*CONCLUSIONS, NONE]},
         "systems": rows,
+    }
+
+
+def obligation_calendar(session: Session, *, today: dt.date, months: int = 12) -> dict[str, Any]:
+    """The obligations page: every dated obligation from the start of last month to ``months`` ahead
+    (obligations.calendar), grouped by month, with how many are overdue and due; and the standing
+    key-post obligations (staffed by 2 or more people) with their state."""
+    start = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    end = assessment.add_months(today, months)
+    rows = obligations.calendar(session, today=today, start=start, end=end)
+    by_month: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_month.setdefault(r["due_on"].strftime("%Y-%m"), []).append(r)
+    posts = obligations.obligations(session, today=today, kind="key_post")
+    every = obligations.obligations(session, today=today)
+    counts = Counter(r["state"] for r in every)
+    return {
+        "today": today,
+        "start": start,
+        "end": end,
+        "months": [{"month": k, "rows": v} for k, v in by_month.items()],
+        "key_posts": posts,
+        "counts": {st: counts.get(st, 0) for st in OBLIGATION_STATES},
     }
 
 

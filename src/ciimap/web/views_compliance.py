@@ -12,6 +12,7 @@ bad value is one message next to the form (422), nothing of the request is kept.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -50,6 +51,18 @@ def compliance_page(request: Request, db: DbSession, principal: Reader) -> Any:
         active="compliance",
         data=overview.overview(db),
         conclusion_key=overview.CONCLUSION_KEYS,
+    )
+
+
+@router.get("/compliance/obligations")
+def obligations_page(request: Request, db: DbSession, principal: Reader) -> Any:
+    """CII obligations as a calendar: by month, each with its due date and state (overdue first to see)."""
+    return render(
+        request,
+        "compliance/obligations.html",
+        principal,
+        active="compliance",
+        data=overview.obligation_calendar(db, today=dt.date.today()),
     )
 
 
