@@ -1,6 +1,5 @@
-"""Evidence rules aggregate in the database (issue 12 performance), both databases: a rule fetches the
-records it lists (``record_limit`` per system) and one counting row per system, never every matching
-row, and its counts stay complete; the supply-chain pairs are the ones supply/foreign.py's usage finds."""
+"""The supply-chain rule's (system, product) pairs (issue 12 performance), both databases: the ones
+supply/foreign.py's usage finds, aggregated in the database, and kept until the map changes."""
 
 from __future__ import annotations
 
@@ -14,8 +13,9 @@ from ciimap.compliance import evidence_rules as rules
 from ciimap.core.db import Database
 from ciimap.inventory import models as m
 from ciimap.supply import foreign
+from ciimap.vulns.models import Advisory
 
-from .test_evidence import _add, _endpoint, _seen, build
+from .test_evidence import _add, _endpoint, _finding, _seen, build
 
 MANY = 20
 LIMIT = 2
@@ -62,34 +62,6 @@ def _ctx(s: Any) -> tuple[rules.Ctx, _Counting]:
     return ctx, counting
 
 
-@pytest.mark.parametrize(
-    ("code", "count", "ids_of"),
-    [
-        ("cleartext", "cleartext_login", "endpoints"),
-        ("asset_register", "unmanaged", "assets"),
-        ("endpoint_protection", "no_inventory", "assets"),
-    ],
-)
-def test_rule_fetches_the_listed_records_only_and_counts_all(database, crowded, code, count, ids_of) -> None:
-    with database.read_session() as s:
-        ctx, counting = _ctx(s)
-        out = getattr(rules, code)(ctx)
-        full_ctx, _c = _ctx(s)
-        full_ctx.limit = 10_000
-        full = getattr(rules, code)(full_ctx)
-    bad = out[crowded["ids"]["bad"]]
-    assert {sid: o.counts for sid, o in out.items()} == {sid: o.counts for sid, o in full.items()}
-    assert {sid: o.result for sid, o in out.items()} == {sid: o.result for sid, o in full.items()}
-    bound = (LIMIT + 1) * len(ctx.systems)  # the records listed and one counting row per system
-    assert counting.largest <= bound < MANY
-    assert bad.counts[count] >= MANY  # complete, not capped at the limit
-    listed = [r["id"] for r in bad.records if r["type"] in ("asset", "endpoint")]
-    assert len(listed) == LIMIT
-    every = [r["id"] for r in full[crowded["ids"]["bad"]].records if r["type"] in ("asset", "endpoint")]
-    assert set(crowded[ids_of]) <= set(every)
-    assert listed == sorted(every)[:LIMIT]  # the first by id, as before
-
-
 def test_supply_chain_pairs_are_those_of_the_usage_paths(database, crowded) -> None:
     with database.read_session() as s:
         ctx, _c = _ctx(s)
@@ -99,3 +71,24 @@ def test_supply_chain_pairs_are_those_of_the_usage_paths(database, crowded) -> N
         assert got  # the evidence map's systems use products
         products = {int(p) for p in s.scalars(select(m.Product.id))}
     assert {p for _s, p in got} <= products
+
+
+def test_supply_chain_pairs_are_kept_until_the_map_changes(database, crowded) -> None:
+    """A change outside the map (a finding) reuses the pairs; a product installed on a system's asset
+    (the map changed) is seen."""
+    rules.clear_cache()
+    with database.read_session() as s:
+        first = rules.product_pairs(_ctx(s)[0])
+    with database.unit_of_work() as s:
+        adv = _add(s, Advisory(advisory_id="CVE-2099-0002", source="nvd"))
+        _finding(s, adv, s.get(m.Asset, crowded["assets"][0]), "P1", dt.date(2020, 1, 1))
+    with database.read_session() as s:
+        assert rules.product_pairs(_ctx(s)[0]) is first
+    with database.unit_of_work() as s:
+        vendor = _add(s, m.Vendor(name="NewCo"))
+        product = _add(s, m.Product(name="NewDB", vendor_id=vendor.id))
+        _add(s, m.Software(asset_id=crowded["assets"][0], name="newdb", product_id=product.id))
+        pid = product.id
+    with database.read_session() as s:
+        again = rules.product_pairs(_ctx(s)[0])
+    assert again is not first and again == first | {(crowded["ids"]["bad"], pid)}

@@ -71,6 +71,7 @@ _lock = threading.Lock()
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+        rules.clear_cache()
 
 
 def _systems(session: Session) -> dict[int, dict[str, Any]]:

@@ -30,6 +30,7 @@ from ciimap.config import get_settings
 from ciimap.core.db import chunks
 from ciimap.core.entity import format_validation_error
 from ciimap.core.errors import InputFileError, NotFound
+from ciimap.graph.build import map_version
 from ciimap.graph.propagate import path, propagate
 from ciimap.graph.spof import killer_sets
 from ciimap.graph.structure import Graph
@@ -355,45 +356,6 @@ def _per_system(rows: Iterable[Any], limit: int, key: Any = None) -> tuple[Per, 
     return out, counts
 
 
-def _top(
-    ctx: Ctx,
-    sys_col: Any,
-    cols: list[Any],
-    where: list[Any],
-    sums: dict[str, Any],
-    listed: Any = None,
-) -> tuple[Per, dict[int, dict[str, int]]]:
-    """One statement, aggregated in the database: per system, the first ``ctx.limit`` matching rows by
-    their id (``cols[0]``) that meet ``listed`` (default: all), and the complete counts (``n``: every
-    matching row; one per ``sums`` condition). Window functions (SQLite ≥ 3.25, PostgreSQL): only the
-    rows listed and one counting row per system reach Python, however many rows match. Rows are
-    ``(system id, *cols, ...)``."""
-    flag = case((listed, 1), else_=0) if listed is not None else literal_column("1")
-    inner = (
-        select(
-            sys_col.label("sid"),
-            *cols,
-            flag.label("listed"),
-            func.row_number().over(partition_by=[sys_col, flag], order_by=cols[0]).label("rn"),
-            func.row_number().over(partition_by=sys_col, order_by=cols[0]).label("first"),
-            func.count().over(partition_by=sys_col).label("n"),
-            *(_sum(cond).over(partition_by=sys_col).label(k) for k, cond in sums.items()),
-        )
-        .where(*where)
-        .subquery()
-    )
-    stmt = select(inner).where(or_(and_(inner.c.listed == 1, inner.c.rn <= ctx.limit), inner.c.first == 1))
-    rows: Per = defaultdict(list)
-    counts: dict[int, dict[str, int]] = {}
-    for r in ctx.session.execute(stmt):
-        sid = int(r.sid)
-        if r.first == 1:
-            counts[sid] = {"n": int(r.n), **{k: int(getattr(r, k) or 0) for k in sums}}
-        if r.listed == 1 and r.rn <= ctx.limit:
-            rows[sid].append(r)
-    return {sid: sorted(rs, key=lambda r: r[1]) for sid, rs in rows.items()}, counts
-
-
 def _counts(ctx: Ctx, stmt: Any) -> dict[int, int]:
     return {int(s): int(n) for s, n in ctx.session.execute(stmt) if s is not None}
 
@@ -433,33 +395,26 @@ def asset_register(ctx: Ctx) -> dict[int, Outcome]:
     a, seen = inv.Asset, exists().where(ScopeState.asset_id == inv.Asset.id)
     rule = ctx.settings.rules.asset_register
     any_scan = ctx.session.scalar(select(ScopeState.id).limit(1)) is not None
-    rows: Per = {}
-    tallies: dict[int, dict[str, int]] = {}
+    flagged: list[tuple[int, int, str, str]] = []
+    unseen: dict[int, int] = defaultdict(int)
     if any_scan:
-        sub = (
-            select(a.system_id, a.id, a.name, a.declared, a.lifecycle_status, seen.label("seen"))
-            .where(_live_assets(), or_(a.declared.is_(False), a.lifecycle_status == "missing", ~seen))
-            .subquery()
+        stmt = select(a.system_id, a.id, a.name, a.declared, a.lifecycle_status, seen.label("seen")).where(
+            _live_assets(), or_(a.declared.is_(False), a.lifecycle_status == "missing", ~seen)
         )
-        missing = sub.c.lifecycle_status == "missing"
-        unmanaged = and_(~missing, sub.c.declared.is_(False), sub.c.seen.is_(True))
-        never = and_(~missing, sub.c.declared.is_(True), sub.c.seen.is_(False))
-        why = case((missing, "missing"), (unmanaged, "unmanaged"), (never, "never_observed"), else_=None)
-        rows, tallies = _top(
-            ctx,
-            sub.c.system_id,
-            [sub.c.id, sub.c.name, why.label("why")],
-            [],
-            {
-                "unseen": sub.c.seen.is_(False),
-                "missing": missing,
-                "unmanaged": unmanaged,
-                "never_observed": never,
-            },
-            listed=or_(missing, unmanaged, never),
-        )
-    unseen = {sid: t["unseen"] for sid, t in tallies.items()}
-    kinds = {(sid, k): t[k] for sid, t in tallies.items() for k in ("unmanaged", "missing", "never_observed")}
+        for row in ctx.session.execute(stmt):
+            sid, aid, name, declared, life, was_seen = cast(tuple[int, int, str, bool, str, bool], tuple(row))
+            if not was_seen:
+                unseen[int(sid)] += 1
+            if life == "missing":
+                flagged.append((int(sid), int(aid), name, "missing"))
+            elif not declared and was_seen:
+                flagged.append((int(sid), int(aid), name, "unmanaged"))
+            elif declared and not was_seen:
+                flagged.append((int(sid), int(aid), name, "never_observed"))
+    rows, _n = _per_system(flagged, ctx.limit)
+    kinds: dict[tuple[int, str], int] = defaultdict(int)
+    for sid, _aid, _name, why in flagged:
+        kinds[(sid, why)] += 1
     out: dict[int, Outcome] = {}
     for sid in ctx.systems:
         n = ctx.asset_count(sid)
@@ -469,7 +424,7 @@ def asset_register(ctx: Ctx) -> dict[int, Outcome]:
             "observed": obs,
             **{k: kinds.get((sid, k), 0) for k in ("unmanaged", "missing", "never_observed")},
         }
-        recs = [rec("asset", r.id, r.name, r.why) for r in rows.get(sid, [])]
+        recs = [rec("asset", aid, name, why) for _sid, aid, name, why in rows.get(sid, [])]
         if n == 0 or obs == 0:
             out[sid] = Outcome(
                 "no_evidence",
@@ -676,25 +631,20 @@ def management_ports(ctx: Ctx) -> dict[int, Outcome]:
 
 def cleartext(ctx: Ctx) -> dict[int, Outcome]:
     """telnet/ftp/r-services (data) anywhere on the system's assets; plain HTTP (not a TLS port, no ssl tunnel)."""
-    e, a = inv.ServiceEndpoint, inv.Asset
+    e = inv.ServiceEndpoint
     rule = ctx.settings.rules.cleartext
     plain = set(rule.fail_services)
-    login = e.name.in_(sorted(plain))
-    http = and_(
-        e.name.in_(sorted(set(rule.http_services) - plain)),
-        func.coalesce(e.tunnel, "") != "ssl",
-        e.port.not_in(rule.tls_ports),
-    )
-    rows, tallies = _top(
-        ctx,
-        a.system_id,
-        [e.id, e.port, e.name, e.tunnel, e.asset_id, a.zone_id],
-        [e.asset_id == a.id, _live_assets(), e.state == "open", or_(login, http)],
-        {"fails": login},
-    )
-    counts = {sid: t["n"] for sid, t in tallies.items()}
-    fails = {sid: t["fails"] for sid, t in tallies.items()}
+    found = [
+        r
+        for r in _endpoints(ctx, e.name.in_(sorted(plain | set(rule.http_services))))
+        if r[3] in plain or (r[4] != "ssl" and r[2] not in rule.tls_ports)
+    ]
+    rows, counts = _per_system(found, ctx.limit)
     labels = _endpoint_labels(ctx, rows)
+    fails: dict[int, int] = defaultdict(int)
+    for r in found:
+        if r[3] in plain:
+            fails[int(r[0])] += 1
     scanned = ctx.scanned()
     out: dict[int, Outcome] = {}
     for sid in ctx.systems:
@@ -708,7 +658,7 @@ def cleartext(ctx: Ctx) -> dict[int, Outcome]:
                 "cleartext_login" if service in plain else "plain_http",
                 asset_id=aid,
             )
-            for _sid, eid, _port, service, _tunnel, aid, _zid, *_w in rows.get(sid, [])
+            for _sid, eid, _port, service, _tunnel, aid, _zid in rows.get(sid, [])
         ]
         if f:
             out[sid] = Outcome(
@@ -840,20 +790,15 @@ def endpoint_protection(ctx: Ctx) -> dict[int, Outcome]:
     covered = exists().where(s.asset_id == a.id, or_(*covered_by)) if covered_by else None
     inventoried = exists().where(s.asset_id == a.id)
     # one pass over the assets of those kinds: the uncovered ones, and whether they have any software at all
-    sub = (
-        select(a.system_id, a.id, a.name, a.kind, inventoried.label("inv"))
-        .where(_live_assets(), a.kind.in_(rule.kinds), *([~covered] if covered is not None else []))
-        .subquery()
+    stmt = select(a.system_id, a.id, a.name, a.kind, inventoried.label("inv")).where(
+        _live_assets(), a.kind.in_(rule.kinds), *([~covered] if covered is not None else [])
     )
-    rows, found = _top(
-        ctx,
-        sub.c.system_id,
-        [sub.c.id, sub.c.name, sub.c.kind, sub.c.inv],
-        [],
-        {"no_inv": sub.c.inv.is_(False)},
-    )
-    uncovered = {sid: t["n"] for sid, t in found.items()}
-    no_inv = {sid: t["no_inv"] for sid, t in found.items()}
+    found = list(ctx.session.execute(stmt))
+    rows, uncovered = _per_system(found, ctx.limit)
+    no_inv: dict[int, int] = defaultdict(int)
+    for r in found:
+        if not r.inv:
+            no_inv[int(r[0] or 0)] += 1
     tallies = {
         sid: {
             "assets": ctx.asset_count(sid, "scoped"),
@@ -916,14 +861,29 @@ def endpoint_protection(ctx: Ctx) -> dict[int, Outcome]:
 # --- 7. supply chain ---------------------------------------------------------------------------
 
 
-def product_pairs(ctx: Ctx) -> set[tuple[int, int]]:
+#: product_pairs per database: (map version, pairs). The pairs depend on the map's tables only (software,
+#: assets, edges), so a change elsewhere (findings, triage, jobs) reuses them.
+_pairs: dict[str, tuple[str, frozenset[tuple[int, int]]]] = {}
+
+
+def clear_cache() -> None:
+    _pairs.clear()
+
+
+def product_pairs(ctx: Ctx) -> frozenset[tuple[int, int]]:
     """(system id, product id) for every product a system uses: installed on one of its live assets,
     in its SBOM, or wired to it by an edge (supply/foreign.py's three paths).
 
     Only the distinct pairs, aggregated in the database (``SELECT DISTINCT``), without the per-pair
     asset counts (``count(DISTINCT asset.id)``) of foreign.usage that the rule does not need: the
     installed path joins millions of software rows to their assets, and every row fetched into Python
-    costs more than the database's sort (measured with bench/compliance_evidence.py)."""
+    costs more than the database's sort (measured with bench/compliance_evidence.py). Kept per map
+    version (graph/build.py's fingerprint of the map's tables, the one the dependency graph is cached
+    under): recomputed when the map changes, not when findings or triage do."""
+    key, ver = str(ctx.session.get_bind().engine.url), map_version(ctx.session)
+    hit = _pairs.get(key)
+    if hit is not None and hit[0] == ver:
+        return hit[1]
     a, s, e = inv.Asset, inv.Software, inv.Edge
     stmts = [
         select(a.system_id, s.product_id)
@@ -935,9 +895,13 @@ def product_pairs(ctx: Ctx) -> set[tuple[int, int]]:
         .distinct(),
         select(e.src_id, e.dst_id).where(e.src_type == "system", e.dst_type == "product").distinct(),
     ]
-    out: set[tuple[int, int]] = set()
-    for stmt in stmts:
-        out.update((int(x), int(y)) for x, y in ctx.session.execute(stmt) if x is not None and y is not None)
+    out = frozenset(
+        (int(x), int(y))
+        for stmt in stmts
+        for x, y in ctx.session.execute(stmt)
+        if x is not None and y is not None
+    )
+    _pairs[key] = (ver, out)
     return out
 
 
