@@ -8,8 +8,11 @@ Loads ``ciimap demo --scale N --seed 1`` (in a child process, so its memory does
 what the demo does not write, as a benchmark fixture (Core bulk inserts, no audit records): scan
 coverage (``scope_state`` for 95 % of the assets, so the register rule has unmanaged/never-observed
 assets to find) and one advisory with findings on 10 % of the assets (P1-P4, half of them overdue).
-Then times: the cold computation (dependency graph built), the computation with the graph cached
-(what a map change costs), a cached call (what every later request costs), and each rule alone.
+Then times: the cold computation (dependency graph built, supply-chain pairs computed: what a change of
+the map costs), the recomputation after a change outside the map (findings, triage: the graph and the
+supply-chain pairs, both kept per map version, are reused), a cached call (what every later request
+costs), and each rule alone (from scratch). CPU time of this process is printed beside the wall time:
+SQLite runs in the process, so on a loaded machine the CPU time is the steadier figure.
 Target (issue 12): proposals for every system on the 1M-asset demo < 10 s.
 """
 
@@ -123,12 +126,12 @@ def measure(url: str) -> dict[str, float]:
         out["graph_s"] = time.perf_counter() - t
         clear_cache()
         evidence.clear_cache()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         data = evidence.summary(s)  # builds the graph (data dir is a fresh temp dir) and stores it
-        out["cold_s"] = time.perf_counter() - t
-        t = time.perf_counter()
+        out["cold_s"], out["cold_cpu"] = time.perf_counter() - t, time.process_time() - c
+        t, c = time.perf_counter(), time.process_time()
         evidence.summary(s, fresh=True)
-        out["graph_cached_s"] = time.perf_counter() - t
+        out["graph_cached_s"], out["graph_cached_cpu"] = time.perf_counter() - t, time.process_time() - c
         t = time.perf_counter()
         for row in data["systems"]:
             evidence.for_system(s, system_id=row["system"]["id"])
@@ -137,11 +140,12 @@ def measure(url: str) -> dict[str, float]:
         systems = {int(i): bool(c) for i, c in s.execute(text("SELECT id, is_cii FROM system"))}
         ctx = rules.Ctx(session=s, settings=settings.data, today=dt.date.today(), systems=systems, limit=50)
         g = build_graph(s)
+        rules.clear_cache()  # each rule from scratch (the supply-chain pairs too)
         for code in rules.RULE_CODES:
             fn = getattr(rules, code)
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             fn(ctx, g) if code == "redundancy" else fn(ctx)
-            out[f"rule_{code}_s"] = time.perf_counter() - t
+            out[f"rule_{code}_s"], out[f"rule_{code}_cpu"] = time.perf_counter() - t, time.process_time() - c
         tally: dict[str, int] = {}
         for row in data["systems"]:
             for res in row["results"].values():
@@ -170,13 +174,23 @@ def main() -> None:
     add_coverage_and_findings(url)
     res = measure(url)
     print(f"dependency graph build alone (shared with topology, impact, SPOF): {res['graph_s']:.2f} s")
-    print(f"cold (graph built and stored, every rule, every system): {res['cold_s']:.2f} s")
-    print(f"after a map change (graph cached, every rule, every system): {res['graph_cached_s']:.2f} s")
+    print(
+        f"cold, or after a map change (graph built and stored, every rule, every system): {res['cold_s']:.2f} s"
+        f" (CPU {res['cold_cpu']:.2f} s)"
+    )
+    print(
+        "after a change outside the map (graph and supply-chain pairs reused, every rule, every system): "
+        f"{res['graph_cached_s']:.2f} s (CPU {res['graph_cached_cpu']:.2f} s)"
+    )
     print(f"every system again, cached (one request each): {res['cached_all_systems_s'] * 1000:.0f} ms")
     for code in ("asset_register", "overdue_vulns", "management_ports", "cleartext", "redundancy",
                  "endpoint_protection", "supply_chain"):  # fmt: skip
-        print(f"  {code}: {res[f'rule_{code}_s']:.2f} s")
-    print("target: < 10 s for every system on the 1M-asset demo")
+        print(f"  {code}: {res[f'rule_{code}_s']:.2f} s (CPU {res[f'rule_{code}_cpu']:.2f} s)")
+    target = 10.0
+    print(
+        f"target: < {target:.0f} s for every system on the 1M-asset demo; ratio (after a change outside the map) "
+        f"{res['graph_cached_s'] / target:.2f}, (cold) {res['cold_s'] / target:.2f}"
+    )
     shutil.rmtree(data_dir, ignore_errors=True)
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)
