@@ -262,6 +262,8 @@ def test_evidence_reasons_in_the_page_language(client: Any, database: Database, 
     html = client.get(f"/compliance/systems/{cmap['scada']}").text
     assert '<span class="muted" data-reason="cleartext_login">明文登录服务</span>' in html
     assert "clear-text login service" not in html
+    # the open assessment's workspace is where proposals are confirmed or overridden
+    assert f'<a id="cmp-confirm-link" href="/compliance/assessments/{cmap["open"]}">在2026测评工作台' in html
     r = client.patch("/api/ui/locale", json={"locale": "en"}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 204
     html = client.get(f"/compliance/systems/{cmap['scada']}").text
