@@ -10,11 +10,12 @@ import typer
 from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import print_json, print_table
-from ciimap.crypto import scoring, service
+from ciimap.crypto import assess_cli, scoring, service
 
 app = typer.Typer(
     help="Commercial cryptography (商用密码): inventory, flags, 密评 score", no_args_is_help=True
 )
+app.add_typer(assess_cli.app, name="assess")
 GROUPS = [("crypto", app)]
 JSON_OPT = typer.Option(False, "--json", help="machine-readable output")
 
