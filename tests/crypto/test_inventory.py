@@ -196,3 +196,33 @@ def test_weak_protocols_suites_keys_and_signatures_are_flagged(database):
     assert ("weak_key", "RSA key of 1024 bits (< 2048)") in msgs
     assert ("weak_signature", "certificate signed with SHA-1") in msgs
     assert "no_gm" not in {c for c, _ in msgs}  # level 2: GM not required by the rule
+
+
+def test_every_system_summary_matches_the_detail_and_malformed_certificates_are_kept(database):
+    """The set-based summary of every system agrees with the per-system detail; a certificate nmap printed
+    but nothing reads is kept as raw text, listed as a warning and flagged ``unreadable`` (never dropped)."""
+    sid = _map(database)
+    bad_pem = "-----BEGIN CERTIFICATE-----\nMIIBroken\n-----END CERTIFICATE-----\n"
+    with database.unit_of_work() as s:
+        aid = s.scalars(select(Asset.id)).first()
+        s.add(
+            ScanDetail(
+                asset_id=aid,
+                source="bench",
+                run_id=99,
+                data={"port_scripts": [["tcp", 8443, "ssl-cert", "Subject: ???", bad_pem]]},
+            )
+        )
+    with database.unit_of_work() as s:
+        detail = service.inventory(s, system_id=sid)["systems"][0]
+        every = service.inventory(s)
+        flags = service.flags(s, today=dt.date(2026, 12, 5))
+        raw = s.scalars(select(CryptoItem).where(CryptoItem.port == 8443)).one()
+    (summary,) = [x for x in every["systems"] if x["system_id"] == sid]
+    for layer, d in detail["layers"].items():
+        assert summary["layers"][layer]["algorithms"] == d["algorithms"]
+        assert summary["layers"][layer]["gm"] == d["gm"]
+        assert sum(summary["layers"][layer]["counts"].values()) == len(d["items"])
+    assert raw.warning and "MIIBroken" in raw.facts["raw"]
+    assert any(w["item_id"] == raw.id for w in every["warnings"])
+    assert any(f["code"] == "unreadable" and f["item_id"] == raw.id for f in flags)

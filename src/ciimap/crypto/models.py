@@ -53,6 +53,22 @@ class CryptoItem(Base):
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: Set when the evidence did not read (e.g. a certificate kept as raw text in ``facts["raw"]``).
     warning: Mapped[str | None] = mapped_column(Text)
+    #: A certificate's expiry (expired / expiring flags are a range query on it, not a scan of ``facts``).
+    not_after: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CryptoFlag(Base):
+    """A flag that does not depend on the date (weak protocol, suite, key or signature; unreadable),
+    computed with the inventory rebuild so that listing flags is one query."""
+
+    __tablename__ = "crypto_flag"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("crypto_item.id", ondelete="CASCADE"), index=True)
+    system_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    asset_id: Mapped[int | None] = mapped_column(Integer)
+    port: Mapped[int | None] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(String(300))
 
 
 class CryptoState(Base):

@@ -4,20 +4,29 @@ changes (recompute on demand), manual entries, and the flags (weak settings, mis
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import Text, cast, delete, func, select, text
+from sqlalchemy import Text, case, cast, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ciimap.core import bulk
 from ciimap.core.db import utcnow
 from ciimap.core.errors import Invalid, NotFound, check_choice
 from ciimap.crypto import parse
-from ciimap.crypto.models import LAYER_NAMES, LAYERS, MANUAL_KINDS, CryptoItem, CryptoManual, CryptoState
+from ciimap.crypto.models import (
+    LAYER_NAMES,
+    LAYERS,
+    MANUAL_KINDS,
+    CryptoFlag,
+    CryptoItem,
+    CryptoManual,
+    CryptoState,
+)
 from ciimap.ingest.models import ScanDetail
 from ciimap.inventory.models import Asset, Software, System
 
@@ -45,73 +54,124 @@ def cache_key(session: Session) -> str:
     return f"d{d[0]}:{d[1]}:{d[2]}|s{s[0]}:{s[1]}:{s[2]}|a{a}"
 
 
-def _items_from_scripts(asset_id: int, system_id: int | None, data: dict[str, Any]) -> list[dict[str, Any]]:
+def _items_from_scripts(
+    asset_id: int,
+    system_id: int | None,
+    data: dict[str, Any],
+    memo: dict[Any, dict[str, Any] | None] | None = None,
+) -> list[dict[str, Any]]:
+    """Items of one host's kept scripts; ``memo`` caches the parse of identical output (most hosts of a fleet
+    share their TLS and SSH configuration), so a rebuild parses each distinct output once."""
+    out: list[dict[str, Any]] = []
+    memo = {} if memo is None else memo
+    for proto, port, sid, output, pem in data.get("port_scripts") or []:
+        key = (sid, output, pem)
+        if key not in memo:
+            memo[key] = _parse_script(sid, output, pem)
+        parsed = memo[key]
+        if parsed is not None:
+            base = {
+                "asset_id": asset_id,
+                "system_id": system_id,
+                "protocol": proto,
+                "port": port,
+                "source": f"nmap:{sid}",
+            }
+            out.append({**base, **parsed})
+    return out
+
+
+def _parse_script(sid: str, output: str | None, pem: str | None) -> dict[str, Any] | None:
     layers = rules()["layers"]
     out: list[dict[str, Any]] = []
-    for proto, port, sid, output, pem in data.get("port_scripts") or []:
-        base = {
-            "asset_id": asset_id,
-            "system_id": system_id,
-            "protocol": proto,
-            "port": port,
-            "source": f"nmap:{sid}",
-        }
-        if sid == "ssl-cert":
-            facts = parse.parse_ssl_cert(output or "", pem)
-            algs = sorted(
-                set(parse.algorithms(str(facts.get("key_type") or "")))
-                | set(parse.algorithms(str(facts.get("signature_algorithm") or "")))
-            )
-            out.append(
-                {
-                    **base,
-                    "layer": layers["certificate"],
-                    "kind": "certificate",
-                    "name": str(facts.get("subject") or "(unreadable certificate)")[:300],
-                    "algorithms": algs,
-                    "gm": any(parse.is_gm(x) for x in algs),
-                    "facts": facts,
-                    "warning": facts.get("warning"),
-                }
-            )
-        elif sid == "ssl-enum-ciphers":
-            facts = parse.parse_ssl_enum_ciphers(output or "")
-            algs = sorted(
-                {
-                    a
-                    for suites in facts["versions"].values()
-                    for c in suites
-                    for a in parse.algorithms(c["suite"])
-                }
-            )
-            out.append(
-                {
-                    **base,
-                    "layer": layers["tls"],
-                    "kind": "tls",
-                    "name": " ".join(facts["versions"]) or "TLS",
-                    "algorithms": algs,
-                    "gm": any(parse.is_gm(x) for x in algs),
-                    "facts": facts,
-                    "warning": None if facts["versions"] else "no TLS version in the script output",
-                }
-            )
-        elif sid == "ssh2-enum-algos":
-            facts = parse.parse_ssh2_enum_algos(output or "")
-            names = [n for k, v in facts.items() if k != "compression_algorithms" for n in v]
-            algs = sorted({a for n in names for a in parse.algorithms(n)})
-            out.append(
-                {
-                    **base,
-                    "layer": layers["ssh"],
-                    "kind": "ssh",
-                    "name": "SSH",
-                    "algorithms": algs,
-                    "gm": any(parse.is_gm(x) for x in algs),
-                    "facts": facts,
-                    "warning": None if facts else "no algorithm list in the script output",
-                }
-            )
+    base: dict[str, Any] = {}
+    if sid == "ssl-cert":
+        facts = parse.parse_ssl_cert(output or "", pem)
+        algs = sorted(
+            set(parse.algorithms(str(facts.get("key_type") or "")))
+            | set(parse.algorithms(str(facts.get("signature_algorithm") or "")))
+        )
+        out.append(
+            {
+                **base,
+                "layer": layers["certificate"],
+                "kind": "certificate",
+                "name": str(facts.get("subject") or "(unreadable certificate)")[:300],
+                "algorithms": algs,
+                "gm": any(parse.is_gm(x) for x in algs),
+                "facts": facts,
+                "warning": facts.get("warning"),
+            }
+        )
+    elif sid == "ssl-enum-ciphers":
+        facts = parse.parse_ssl_enum_ciphers(output or "")
+        algs = sorted(
+            {a for suites in facts["versions"].values() for c in suites for a in parse.algorithms(c["suite"])}
+        )
+        out.append(
+            {
+                **base,
+                "layer": layers["tls"],
+                "kind": "tls",
+                "name": " ".join(facts["versions"]) or "TLS",
+                "algorithms": algs,
+                "gm": any(parse.is_gm(x) for x in algs),
+                "facts": facts,
+                "warning": None if facts["versions"] else "no TLS version in the script output",
+            }
+        )
+    elif sid == "ssh2-enum-algos":
+        facts = parse.parse_ssh2_enum_algos(output or "")
+        names = [n for k, v in facts.items() if k != "compression_algorithms" for n in v]
+        algs = sorted({a for n in names for a in parse.algorithms(n)})
+        out.append(
+            {
+                **base,
+                "layer": layers["ssh"],
+                "kind": "ssh",
+                "name": "SSH",
+                "algorithms": algs,
+                "gm": any(parse.is_gm(x) for x in algs),
+                "facts": facts,
+                "warning": None if facts else "no algorithm list in the script output",
+            }
+        )
+    if not out:
+        return None
+    item = out[0]
+    item["not_after"] = _not_after(item)
+    item["static_flags"] = _static_flags(item)
+    return item
+
+
+def _not_after(item: dict[str, Any]) -> dt.datetime | None:
+    if item["kind"] != "certificate" or item["warning"] or not item["facts"].get("not_after"):
+        return None
+    end = dt.datetime.fromisoformat(item["facts"]["not_after"])
+    return end if end.tzinfo else end.replace(tzinfo=dt.UTC)
+
+
+def _static_flags(item: dict[str, Any]) -> list[tuple[str, str]]:
+    """(code, message) of the flags that do not depend on the date."""
+    weak = rules()["weak"]
+    out: list[tuple[str, str]] = []
+    if item["warning"]:
+        out.append(("unreadable", item["warning"]))
+    if item["kind"] == "tls":
+        out += [
+            ("weak_protocol", f"{v} offered")
+            for v in item["facts"].get("versions", {})
+            if v in weak["protocols"]
+        ]
+        bad = sorted(set(item["algorithms"]) & set(weak["algorithms"]))
+        out += [("weak_cipher", f"cipher suites with {a} offered") for a in bad]
+    elif item["kind"] == "ssh":
+        out += [
+            ("weak_cipher", f"SSH offers {a}")
+            for a in sorted(set(item["algorithms"]) & set(weak["algorithms"]))
+        ]
+    elif item["kind"] == "certificate" and not item["warning"]:
+        out += [(f["code"], f["message"]) for f in _key_flags(item["facts"], weak, {})]
     return out
 
 
@@ -139,6 +199,7 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
         key = cache_key(session)
         if state is not None and state.key == key and not force:
             return {"refreshed": False, "key": key}
+    session.execute(delete(CryptoFlag))
     session.execute(delete(CryptoItem))
     rows: list[dict[str, Any]] = []
     q = (
@@ -148,9 +209,10 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
         .order_by(ScanDetail.id)
         .execution_options(yield_per=2000)
     )
+    memo: dict[Any, dict[str, Any] | None] = {}
     for aid, sid, data in session.execute(q):
         if isinstance(data, dict) and data.get("port_scripts"):
-            rows.extend(_items_from_scripts(aid, sid, data))
+            rows.extend(_items_from_scripts(aid, sid, data, memo))
     layer = rules()["layers"]["library"]
     sq = select(
         Software.asset_id, Software.system_id, Asset.system_id, Software.name, Software.version, Software.purl
@@ -173,16 +235,39 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
                     "gm": bool(spec["gm"]),
                     "facts": {"library": lib, "version": version, "purl": purl},
                     "warning": None,
+                    "not_after": None,
+                    "static_flags": [],
                 }
             )
-    if rows:
-        bulk.insert_rows(session, CryptoItem.__table__, rows)
+    _store(session, rows)
     if state is None:
         session.add(CryptoState(id=STATE_ID, key=key, refreshed_at=utcnow()))
     else:
         state.key, state.refreshed_at = key, utcnow()
     session.flush()
     return {"refreshed": True, "key": key, "items": len(rows)}
+
+
+def _store(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Items with explicit ids (only the rebuild writes this table) and their date-free flags."""
+    flags: list[dict[str, Any]] = []
+    for n, row in enumerate(rows, start=1):
+        row["id"] = n
+        for code, message in row.pop("static_flags"):
+            flags.append(
+                {
+                    "item_id": n,
+                    "system_id": row["system_id"],
+                    "asset_id": row["asset_id"],
+                    "port": row["port"],
+                    "code": code,
+                    "message": message[:300],
+                }
+            )
+    if rows:
+        bulk.insert_rows(session, CryptoItem.__table__, rows)
+    if flags:
+        bulk.insert_rows(session, CryptoFlag.__table__, flags)
 
 
 def _item_dict(i: CryptoItem) -> dict[str, Any]:
@@ -220,8 +305,11 @@ def _manual_dict(m: CryptoManual) -> dict[str, Any]:
 
 
 def inventory(session: Session, *, system_id: int | None = None) -> dict[str, Any]:
-    """Per system and layer: algorithms (GM or not), certificates, libraries, manual entries."""
+    """Per system and layer: algorithms (GM or not), certificates, libraries, manual entries. For every
+    system at once (no ``system_id``) the items are summed up set-based (counts per kind), not listed."""
     refresh(session)
+    if system_id is None:
+        return _summary(session)
     q = select(CryptoItem).order_by(CryptoItem.id)
     mq = select(CryptoManual).order_by(CryptoManual.id)
     if system_id is not None:
@@ -263,6 +351,59 @@ def inventory(session: Session, *, system_id: int | None = None) -> dict[str, An
     return {"systems": out, "warnings": warnings}
 
 
+def _summary(session: Session) -> dict[str, Any]:
+    """Every system's layers: counts per kind, algorithms and GM, by grouped and DISTINCT queries."""
+    systems: dict[int | None, dict[str, Any]] = {}
+
+    def bucket(sid: int | None, layer: str) -> dict[str, Any]:
+        s = systems.setdefault(sid, {"system_id": sid, "layers": {}})
+        return s["layers"].setdefault(
+            layer,
+            {
+                "name": LAYER_NAMES.get(layer, layer),
+                "algorithms": [],
+                "gm": False,
+                "counts": {},
+                "manual": [],
+            },
+        )
+
+    gm = func.max(case((CryptoItem.gm.is_(True), 1), else_=0))
+    q = select(CryptoItem.system_id, CryptoItem.layer, CryptoItem.kind, func.count(), gm).group_by(
+        CryptoItem.system_id, CryptoItem.layer, CryptoItem.kind
+    )
+    for sid, layer, kind, n, any_gm in session.execute(q).tuples():
+        b = bucket(sid, layer)
+        b["counts"][kind] = int(n)
+        b["gm"] = b["gm"] or bool(any_gm)
+    algs = select(CryptoItem.system_id, CryptoItem.layer, cast(CryptoItem.algorithms, Text)).distinct()
+    for sid, layer, text_algs in session.execute(algs).tuples():
+        b = bucket(sid, layer)
+        b["algorithms"] = sorted(set(b["algorithms"]) | set(json.loads(text_algs or "[]")))
+    for m in session.scalars(select(CryptoManual).order_by(CryptoManual.id)):
+        b = bucket(m.system_id, m.layer)
+        b["manual"].append(_manual_dict(m))
+        if m.algorithm:
+            found = parse.algorithms(m.algorithm) or [m.algorithm]
+            b["algorithms"] = sorted(set(b["algorithms"]) | set(found))
+            b["gm"] = b["gm"] or any(parse.is_gm(a) for a in found)
+    wq = select(CryptoItem.id, CryptoItem.asset_id, CryptoItem.port, CryptoItem.warning).where(
+        CryptoItem.warning.is_not(None)
+    )
+    warnings = [
+        {"item_id": i, "asset_id": a, "port": p, "warning": w} for i, a, p, w in session.execute(wq).tuples()
+    ]
+    names = dict(
+        session.execute(select(System.id, System.name).where(System.id.in_([k for k in systems if k]))).all()
+    )
+    out = []
+    for sid, s in sorted(systems.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
+        s["system"] = names.get(sid) if sid else None
+        s["gm"] = any(layer["gm"] for layer in s["layers"].values())
+        out.append(s)
+    return {"systems": out, "warnings": warnings}
+
+
 def _flag(code: str, message: str, **where: Any) -> dict[str, Any]:
     return {"code": code, "message": message, **where}
 
@@ -277,26 +418,22 @@ def flags(
     if days < 0 or days > 3650:
         raise Invalid(f"expiring days {days} is outside 0..3650")
     now = dt.datetime.combine(today or dt.date.today(), dt.time(), tzinfo=dt.UTC)
-    out: list[dict[str, Any]] = []
+    cols = (CryptoFlag.code, CryptoFlag.message, CryptoFlag.system_id, CryptoFlag.asset_id, CryptoFlag.port)
+    out: list[dict[str, Any]] = [
+        _flag(code, msg, system_id=sys_id, asset_id=aid, port=port, item_id=iid)
+        for code, msg, sys_id, aid, port, iid in session.execute(
+            select(*cols, CryptoFlag.item_id).order_by(CryptoFlag.item_id, CryptoFlag.id)
+        ).tuples()
+    ]
+    out += _expiry_flags(session, days, now)
     gm_by_system: dict[int, bool] = defaultdict(bool)
-    for i in session.scalars(select(CryptoItem).order_by(CryptoItem.id)):
-        where = {"system_id": i.system_id, "asset_id": i.asset_id, "port": i.port, "item_id": i.id}
-        if i.system_id is not None:
-            gm_by_system[i.system_id] |= i.gm
-        if i.warning:
-            out.append(_flag("unreadable", i.warning, **where))
-        if i.kind == "tls":
-            for v in i.facts.get("versions", {}):
-                if v in weak["protocols"]:
-                    out.append(_flag("weak_protocol", f"{v} offered", **where))
-            bad = sorted(set(i.algorithms) & set(weak["algorithms"]))
-            for a in bad:
-                out.append(_flag("weak_cipher", f"cipher suites with {a} offered", **where))
-        elif i.kind == "ssh":
-            for a in sorted(set(i.algorithms) & set(weak["algorithms"])):
-                out.append(_flag("weak_cipher", f"SSH offers {a}", **where))
-        elif i.kind == "certificate" and not i.warning:
-            out.extend(_cert_flags(i.facts, weak, days, now, where))
+    for (sys_id,) in session.execute(
+        select(CryptoItem.system_id)
+        .where(CryptoItem.gm.is_(True), CryptoItem.system_id.is_not(None))
+        .distinct()
+    ):
+        if sys_id is not None:
+            gm_by_system[sys_id] = True
     for m in session.scalars(select(CryptoManual).where(CryptoManual.kind.in_(("certificate", "key")))):
         where = {"system_id": m.system_id, "asset_id": m.asset_id, "port": None, "manual_id": m.id}
         facts = {
@@ -332,9 +469,47 @@ def flags(
     return out
 
 
+def _expiry_flags(session: Session, days: int, now: dt.datetime) -> list[dict[str, Any]]:
+    """Expired and expiring certificates: a range query on ``crypto_item.not_after``."""
+    q = (
+        select(
+            CryptoItem.id, CryptoItem.system_id, CryptoItem.asset_id, CryptoItem.port, CryptoItem.not_after
+        )
+        .where(CryptoItem.not_after < now + dt.timedelta(days=days))
+        .order_by(CryptoItem.id)
+    )
+    out = []
+    for iid, sys_id, aid, port, end in session.execute(q).tuples():
+        if end is None:
+            continue
+        end = end if end.tzinfo else end.replace(tzinfo=dt.UTC)
+        where = {"system_id": sys_id, "asset_id": aid, "port": port, "item_id": iid}
+        out.extend(_expiry(end, days, now, where))
+    return out
+
+
+def _expiry(end: dt.datetime, days: int, now: dt.datetime, where: dict[str, Any]) -> list[dict[str, Any]]:
+    if end < now:
+        return [_flag("expired", f"certificate expired on {end.date().isoformat()}", **where)]
+    if end < now + dt.timedelta(days=days):
+        return [
+            _flag(
+                "expiring", f"certificate expires on {end.date().isoformat()} (within {days} days)", **where
+            )
+        ]
+    return []
+
+
 def _cert_flags(
     facts: dict[str, Any], weak: dict[str, Any], days: int, now: dt.datetime, where: dict[str, Any]
 ) -> list[dict[str, Any]]:
+    out = _key_flags(facts, weak, where)
+    if facts.get("not_after"):
+        out.extend(_expiry(dt.datetime.fromisoformat(facts["not_after"]), days, now, where))
+    return out
+
+
+def _key_flags(facts: dict[str, Any], weak: dict[str, Any], where: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     if (
         str(facts.get("key_type") or "").lower() == "rsa"
@@ -347,18 +522,6 @@ def _cert_flags(
     sig = parse.algorithms(str(facts.get("signature_algorithm") or ""))
     for a in sorted(set(sig) & set(weak["signature_algorithms"])):
         out.append(_flag("weak_signature", f"certificate signed with {a}", **where))
-    if facts.get("not_after"):
-        end = dt.datetime.fromisoformat(facts["not_after"])
-        if end < now:
-            out.append(_flag("expired", f"certificate expired on {end.date().isoformat()}", **where))
-        elif end < now + dt.timedelta(days=days):
-            out.append(
-                _flag(
-                    "expiring",
-                    f"certificate expires on {end.date().isoformat()} (within {days} days)",
-                    **where,
-                )
-            )
     return out
 
 
