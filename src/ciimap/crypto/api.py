@@ -22,8 +22,9 @@ router = APIRouter(prefix="/crypto", tags=["Crypto"])
     responses=NOT_FOUND,
     summary="Crypto inventory per system and layer (rebuilt when imports changed)",
 )
-def inventory(db: DbSession, principal: Reader, system_id: Int32 | None = None) -> Any:
-    return service.inventory(db, system_id=system_id)
+def inventory(db: DbSession, principal: Reader, system_id: Int32 | None = None, detail: bool = True) -> Any:
+    """``detail=false``: every system's layers as counts per kind (set-based), not every item."""
+    return service.inventory(db, system_id=system_id, detail=detail)
 
 
 @router.get("/flags", summary="Weak crypto settings and systems without national (GM) algorithms")

@@ -36,11 +36,13 @@ def score(
 
 @app.command("inventory")
 def inventory(
-    system: int | None = typer.Option(None, "--system", help="only this system id"), as_json: bool = JSON_OPT
+    system: int | None = typer.Option(None, "--system", help="only this system id"),
+    summary: bool = typer.Option(False, "--summary", help="counts per kind instead of every item (fast)"),
+    as_json: bool = JSON_OPT,
 ) -> None:
     """Algorithms, certificates, libraries and manual entries per system and layer."""
     with get_database().unit_of_work() as db:
-        data = service.inventory(db, system_id=system)
+        data = service.inventory(db, system_id=system, detail=not summary)
     if as_json:
         print_json(data)
         return

@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import Text, case, cast, delete, func, select, text
+from sqlalchemy import Text, case, cast, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ciimap.core import bulk
@@ -217,6 +217,11 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
     sq = select(
         Software.asset_id, Software.system_id, Asset.system_id, Software.name, Software.version, Software.purl
     ).outerjoin(Asset, Asset.id == Software.asset_id)
+    libs = list(rules()["libraries"])
+    # only candidate rows leave the database: a library name, or a purl naming one (checked again below)
+    sq = sq.where(
+        or_(func.lower(Software.name).in_(libs), *(Software.purl.ilike(f"%/{lib}@%") for lib in libs))
+    )
     for aid, own_sys, asset_sys, name, version, purl in session.execute(sq):
         hit = _library(name, purl)
         if hit:
@@ -304,11 +309,11 @@ def _manual_dict(m: CryptoManual) -> dict[str, Any]:
     }
 
 
-def inventory(session: Session, *, system_id: int | None = None) -> dict[str, Any]:
+def inventory(session: Session, *, system_id: int | None = None, detail: bool = True) -> dict[str, Any]:
     """Per system and layer: algorithms (GM or not), certificates, libraries, manual entries. For every
-    system at once (no ``system_id``) the items are summed up set-based (counts per kind), not listed."""
+    system at once ``detail=False`` sums the items up set-based (counts per kind) instead of listing them."""
     refresh(session)
-    if system_id is None:
+    if system_id is None and not detail:
         return _summary(session)
     q = select(CryptoItem).order_by(CryptoItem.id)
     mq = select(CryptoManual).order_by(CryptoManual.id)
