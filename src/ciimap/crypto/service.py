@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import Text, case, cast, delete, func, or_, select, text
+from sqlalchemy import Text, case, cast, delete, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from ciimap.core import bulk
@@ -414,7 +414,11 @@ def _flag(code: str, message: str, **where: Any) -> dict[str, Any]:
 
 
 def flags(
-    session: Session, *, expiring_days: int | None = None, today: dt.date | None = None
+    session: Session,
+    *,
+    expiring_days: int | None = None,
+    today: dt.date | None = None,
+    system_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Weak settings and missing national algorithms (the rules are ``rules.yaml``)."""
     refresh(session)
@@ -427,10 +431,12 @@ def flags(
     out: list[dict[str, Any]] = [
         _flag(code, msg, system_id=sys_id, asset_id=aid, port=port, item_id=iid)
         for code, msg, sys_id, aid, port, iid in session.execute(
-            select(*cols, CryptoFlag.item_id).order_by(CryptoFlag.item_id, CryptoFlag.id)
+            select(*cols, CryptoFlag.item_id)
+            .where(CryptoFlag.system_id == system_id if system_id is not None else true())
+            .order_by(CryptoFlag.item_id, CryptoFlag.id)
         ).tuples()
     ]
-    out += _expiry_flags(session, days, now)
+    out += _expiry_flags(session, days, now, system_id)
     gm_by_system: dict[int, bool] = defaultdict(bool)
     for (sys_id,) in session.execute(
         select(CryptoItem.system_id)
@@ -471,10 +477,14 @@ def flags(
                     port=None,
                 )
             )
+    if system_id is not None:  # manual entries and no_gm were computed for all (few rows)
+        out = [f for f in out if f["system_id"] == system_id]
     return out
 
 
-def _expiry_flags(session: Session, days: int, now: dt.datetime) -> list[dict[str, Any]]:
+def _expiry_flags(
+    session: Session, days: int, now: dt.datetime, system_id: int | None
+) -> list[dict[str, Any]]:
     """Expired and expiring certificates: a range query on ``crypto_item.not_after``."""
     q = (
         select(
@@ -483,6 +493,8 @@ def _expiry_flags(session: Session, days: int, now: dt.datetime) -> list[dict[st
         .where(CryptoItem.not_after < now + dt.timedelta(days=days))
         .order_by(CryptoItem.id)
     )
+    if system_id is not None:
+        q = q.where(CryptoItem.system_id == system_id)
     out = []
     for iid, sys_id, aid, port, end in session.execute(q).tuples():
         if end is None:
