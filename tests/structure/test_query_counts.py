@@ -117,6 +117,8 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/ui/impact": [f"/api/ui/impact?type=system&id={first['systems']}"],
         "/jobs/{job_id}/progress": [f"/jobs/{first['job']}/progress"],
         "/compliance/systems/{system_id}": [f"/compliance/systems/{first['systems']}"],
+        "/crypto/systems/{system_id}": [f"/crypto/systems/{first['systems']}"],
+        "/crypto/assessments/{assessment_id}": [f"/crypto/assessments/{first['crypto_assessment']}"],
         "/compliance/assessments/{assessment_id}": [f"/compliance/assessments/{first['assessment']}"],
         "/entities/{name}": [f"/entities/{s}" for s in specs],
         "/entities/{name}/new": [f"/entities/{s}/new" for s in specs],
