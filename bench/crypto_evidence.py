@@ -166,8 +166,39 @@ def measure(url: str) -> dict[str, float]:
             out[label] = time.perf_counter() - t
         print(f"{label}: {len(inv['systems']):,} systems, {len(flags):,} flags in {out[label]:.2f} s")
     out["cold_total_s"] = out["rebuild_s"] + out["evidence_after_import_s"]
+    reimport(db, 0.01)
+    with db.unit_of_work() as s:
+        t = time.perf_counter()
+        r = service.refresh(s)
+        inv = service.inventory(s, detail=False)
+        flags = service.flags(s)
+        out["after_reimport_s"] = time.perf_counter() - t
+    print(
+        f"after a re-import of 1 % of the endpoints: {r.get('parsed', 0):,} items parsed again "
+        f"(full={r.get('full')}), evidence in {out['after_reimport_s']:.2f} s"
+    )
     db.engine.dispose()
     return out
+
+
+def reimport(db: Any, share: float) -> None:
+    """A later import run rewrites the script output of ``share`` of the endpoints (new run id)."""
+    from sqlalchemy import func, update
+
+    from ciimap.ingest.models import ScanDetail
+
+    with db.unit_of_work() as s:
+        run = (s.scalar(select(func.max(ScanDetail.run_id))) or 0) + 1
+        ids = list(
+            s.scalars(
+                select(ScanDetail.id).where(ScanDetail.source == "bench-crypto").order_by(ScanDetail.id)
+            )
+        )
+        rng = random.Random(run)
+        real = samples()
+        for sd_id in rng.sample(ids, max(1, int(len(ids) * share))):
+            data = {"port_scripts": port_scripts(sd_id, rng, real)}
+            s.execute(update(ScanDetail).where(ScanDetail.id == sd_id).values(run_id=run, data=data))
 
 
 def main() -> None:
@@ -188,8 +219,10 @@ def main() -> None:
     add_endpoints(url, args.endpoints)
     m = measure(url)
     print(
-        f"cold (rebuild + evidence) {m['cold_total_s']:.2f} s, warm {m['evidence_warm_s']:.2f} s; "
-        f"target {TARGET_S:.0f} s: ratio cold {m['cold_total_s'] / TARGET_S:.2f}, warm {m['evidence_warm_s'] / TARGET_S:.2f}"
+        f"cold (full rebuild + evidence) {m['cold_total_s']:.2f} s, after a 1 % re-import "
+        f"{m['after_reimport_s']:.2f} s, warm {m['evidence_warm_s']:.2f} s; target {TARGET_S:.0f} s: ratio cold "
+        f"{m['cold_total_s'] / TARGET_S:.2f}, re-import {m['after_reimport_s'] / TARGET_S:.2f}, "
+        f"warm {m['evidence_warm_s'] / TARGET_S:.2f}"
     )
     if tmp:
         print(f"(database left in {tmp})")

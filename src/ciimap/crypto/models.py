@@ -78,6 +78,10 @@ class CryptoState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
     refreshed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Scan detail rows and the largest import run seen by the last rebuild: a later run is applied
+    #: incrementally (its hosts parsed again); fewer rows (deletions) rebuild everything.
+    scan_rows: Mapped[int | None] = mapped_column(Integer)
+    scan_run: Mapped[int | None] = mapped_column(Integer)
 
 
 class CryptoManual(TimestampMixin, Base):

@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import Text, case, cast, delete, func, or_, select, text, true
+from sqlalchemy import Text, case, cast, delete, func, or_, select, text, true, update
 from sqlalchemy.orm import Session
 
 from ciimap.core import bulk
@@ -199,9 +199,9 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
         key = cache_key(session)
         if state is not None and state.key == key and not force:
             return {"refreshed": False, "key": key}
-    session.execute(delete(CryptoFlag))
-    session.execute(delete(CryptoItem))
-    rows: list[dict[str, Any]] = []
+    counts = session.execute(select(func.count(ScanDetail.id), func.max(ScanDetail.run_id))).one()
+    scan_rows, scan_run = int(counts[0]), counts[1]
+    full = force or state is None or state.scan_run is None or scan_rows < (state.scan_rows or 0)
     q = (
         select(ScanDetail.asset_id, Asset.system_id, ScanDetail.data)
         .join(Asset, Asset.id == ScanDetail.asset_id)
@@ -209,6 +209,24 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
         .order_by(ScanDetail.id)
         .execution_options(yield_per=2000)
     )
+    if full:
+        session.execute(delete(CryptoFlag))
+        session.execute(delete(CryptoItem))
+        first_id = 1
+    else:
+        # incremental: only hosts whose scan detail an import wrote since (a larger run id) are parsed again;
+        # SBOM libraries are re-derived (a filtered query); moved assets get their system set-based
+        assert state is not None
+        changed = select(ScanDetail.asset_id).where(ScanDetail.run_id > state.scan_run).distinct()
+        stale = select(CryptoItem.id).where(
+            or_(CryptoItem.asset_id.in_(changed), CryptoItem.kind == "library")
+        )
+        session.execute(delete(CryptoFlag).where(CryptoFlag.item_id.in_(stale)))
+        session.execute(delete(CryptoItem).where(CryptoItem.id.in_(stale)))
+        _resync_systems(session)
+        q = q.where(ScanDetail.asset_id.in_(changed))
+        first_id = (session.scalar(select(func.max(CryptoItem.id))) or 0) + 1
+    rows: list[dict[str, Any]] = []
     memo: dict[Any, dict[str, Any] | None] = {}
     for aid, sid, data in session.execute(q):
         if isinstance(data, dict) and data.get("port_scripts"):
@@ -244,19 +262,38 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
                     "static_flags": [],
                 }
             )
-    _store(session, rows)
+    _store(session, rows, first_id)
     if state is None:
-        session.add(CryptoState(id=STATE_ID, key=key, refreshed_at=utcnow()))
-    else:
-        state.key, state.refreshed_at = key, utcnow()
+        state = CryptoState(id=STATE_ID, key=key)
+        session.add(state)
+    state.key, state.refreshed_at, state.scan_rows, state.scan_run = key, utcnow(), scan_rows, scan_run or 0
     session.flush()
-    return {"refreshed": True, "key": key, "items": len(rows)}
+    total = session.scalar(select(func.count(CryptoItem.id))) if not full else len(rows)
+    return {"refreshed": True, "key": key, "items": total, "parsed": len(rows), "full": full}
 
 
-def _store(session: Session, rows: list[dict[str, Any]]) -> None:
+def _resync_systems(session: Session) -> None:
+    """Items and flags follow their asset's system (one UPDATE each, only rows whose system changed)."""
+    asset_system = select(Asset.system_id).where(Asset.id == CryptoItem.asset_id).scalar_subquery()
+    session.execute(
+        update(CryptoItem)
+        .where(CryptoItem.asset_id.is_not(None), CryptoItem.system_id.is_distinct_from(asset_system))
+        .values(system_id=asset_system)
+        .execution_options(synchronize_session=False)
+    )
+    item_system = select(CryptoItem.system_id).where(CryptoItem.id == CryptoFlag.item_id).scalar_subquery()
+    session.execute(
+        update(CryptoFlag)
+        .where(CryptoFlag.system_id.is_distinct_from(item_system))
+        .values(system_id=item_system)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _store(session: Session, rows: list[dict[str, Any]], first_id: int) -> None:
     """Items with explicit ids (only the rebuild writes this table) and their date-free flags."""
     flags: list[dict[str, Any]] = []
-    for n, row in enumerate(rows, start=1):
+    for n, row in enumerate(rows, start=first_id):
         row["id"] = n
         for code, message in row.pop("static_flags"):
             flags.append(

@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("crypto_state", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("scan_rows", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("scan_run", sa.Integer(), nullable=True))
     with op.batch_alter_table("crypto_item", schema=None) as batch_op:
         batch_op.add_column(sa.Column("not_after", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_crypto_item_not_after"), ["not_after"], unique=False)
@@ -148,4 +151,7 @@ def downgrade() -> None:
     with op.batch_alter_table("crypto_item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_crypto_item_not_after"))
         batch_op.drop_column("not_after")
+    with op.batch_alter_table("crypto_state", schema=None) as batch_op:
+        batch_op.drop_column("scan_run")
+        batch_op.drop_column("scan_rows")
     # ### end Alembic commands ###

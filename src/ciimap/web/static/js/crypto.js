@@ -13,13 +13,13 @@
   function parseLine(line) {
     const parts = line.split(":");
     const dak = parts[1] || "";
-    if (parts.length < 2 || !/^[01yn]{3}$/i.test(dak)) throw new Error(C.t("js.cry_bad_line", { line }));
+    if (parts.length < 2 || !/^[01yn]{3}$/i.test(dak)) throw new Error(C.t("cry_bad_line", { line }));
     const on = (c) => c === "1" || c.toLowerCase() === "y";
     const obj = { name: parts[0].trim(), d: on(dak[0]), a: on(dak[1]), k: on(dak[2]) };
     for (const kv of parts.slice(2)) {
       const [key, value] = kv.split("=");
       if (!(key in NAMES) || value === undefined || value === "" || isNaN(Number(value))) {
-        throw new Error(C.t("js.cry_bad_line", { line }));
+        throw new Error(C.t("cry_bad_line", { line }));
       }
       obj[NAMES[key]] = Number(value);
     }
@@ -41,7 +41,7 @@
       const r = await C.api("/api/crypto/assessments/" + ws.assessment_id + "/units", {
         method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) });
       row.querySelector(".cry-score").textContent = r.score === null ? "—" : r.score.toFixed(4);
-      say(C.t("js.cry_saved", { unit: payload.unit, score: r.score === null ? "—" : r.score }));
+      say(C.t("cry_saved", { unit: payload.unit, score: r.score === null ? "—" : r.score }));
       const total = await C.api("/api/crypto/assessments/" + ws.assessment_id);
       const el = document.getElementById("cry-total");
       if (el && total.score.total !== null) el.textContent = total.score.total.toFixed(2);
