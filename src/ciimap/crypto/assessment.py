@@ -6,6 +6,7 @@ compliance domain (item_key ``39786:<layer>/<unit>``); a later 符合 verifies i
 from __future__ import annotations
 
 from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from ciimap.compliance import rectification
 from ciimap.core.errors import InputFileError, Invalid, NotFound
 from ciimap.crypto import profiles, scoring
 from ciimap.crypto.models import CryptoAssessment, CryptoTestObject, CryptoUnitResult
-from ciimap.crypto.schemas import AssessmentIn, ObjectIn, UnitIn
+from ciimap.crypto.schemas import AssessmentIn, UnitIn
 from ciimap.inventory.models import Asset, System
 
 #: Prefix of the rectification items this domain raises (GB/T 39786-2021).
@@ -55,7 +56,7 @@ def create(session: Session, *, data: AssessmentIn) -> dict[str, Any]:
     return describe(session, assessment_id=a.id)
 
 
-def _object_doc(o: ObjectIn | CryptoTestObject) -> dict[str, Any]:
+def _object_doc(o: Any) -> dict[str, Any]:
     return {"d": o.d, "a": o.a, "k": o.k, "ra": o.ra, "rk": o.rk}
 
 
@@ -184,35 +185,36 @@ def _feed_rectification(
     return {"rectification_id": rect.id, "verified": []}
 
 
-def _load(
-    session: Session, ids: list[int]
-) -> tuple[dict[int, list[CryptoUnitResult]], dict[int, list[CryptoTestObject]]]:
-    units: dict[int, list[CryptoUnitResult]] = defaultdict(list)
-    objects: dict[int, list[CryptoTestObject]] = defaultdict(list)
+def _load(session: Session, ids: list[int]) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
+    """Units and test objects of the assessments as plain rows (no ORM identity map: the score of a
+    system with hundreds of objects stays well under 50 ms, ``bench/crypto_score.py``)."""
+    units: dict[int, list[Any]] = defaultdict(list)
+    objects: dict[int, list[Any]] = defaultdict(list)
     if not ids:
         return units, objects
-    for u in session.scalars(
-        select(CryptoUnitResult).where(CryptoUnitResult.assessment_id.in_(ids)).order_by(CryptoUnitResult.id)
-    ):
-        units[u.assessment_id].append(u)
+    ut, ot = CryptoUnitResult.__table__, CryptoTestObject.__table__
+    for u in session.execute(select(ut).where(ut.c.assessment_id.in_(ids)).order_by(ut.c.id)):
+        units[u.assessment_id].append(SimpleNamespace(**u._mapping))
     q = (
-        select(CryptoTestObject, CryptoUnitResult.assessment_id)
-        .join(CryptoUnitResult, CryptoUnitResult.id == CryptoTestObject.unit_result_id)
-        .where(CryptoUnitResult.assessment_id.in_(ids))
-        .order_by(CryptoTestObject.id)
+        select(ot)
+        .join(ut, ut.c.id == ot.c.unit_result_id)
+        .where(ut.c.assessment_id.in_(ids))
+        .order_by(ot.c.id)
     )
-    for o, _aid in session.execute(q).tuples():
-        objects[o.unit_result_id].append(o)
+    for o in session.execute(q):
+        objects[o.unit_result_id].append(SimpleNamespace(**o._mapping))
     return units, objects
 
 
-def _score(
-    a: CryptoAssessment, units: list[CryptoUnitResult], objects: dict[int, list[CryptoTestObject]]
-) -> dict[str, Any]:
+def _score(a: CryptoAssessment, units: list[Any], objects: dict[int, list[Any]]) -> dict[str, Any]:
     """The profile's score of an assessment: ``scoring.score`` plus the pass mark and high-risk override."""
     prof = profiles.get(a.profile)
+    covering = {o.covered_by_id for u in units for o in objects[u.id] if o.covered_by_id}
     own = {
-        o.id: scoring.object_score(_object_doc(o), profile=prof.rule) for u in units for o in objects[u.id]
+        o.id: scoring.object_score(_object_doc(o), profile=prof.rule)
+        for u in units
+        for o in objects[u.id]
+        if o.id in covering
     }
     docs = []
     for u in units:

@@ -4,6 +4,7 @@ a directory of their own (``CIIMAP_CRYPTO_PROFILES``). A profile names the objec
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -31,6 +32,16 @@ class Profile(BaseModel):
 
 
 def _read(path: Path) -> Profile:
+    """A profile file, parsed again only when it changed (``stat`` per call, YAML once)."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise InputFileError(str(path), f"not a readable YAML profile: {e}") from None
+    return _parse(path, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=64)
+def _parse(path: Path, _mtime: int, _size: int) -> Profile:
     try:
         doc = yaml.safe_load(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:

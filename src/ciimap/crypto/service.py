@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import Text, case, cast, delete, func, or_, select, text, true, update
+from sqlalchemy import Text, case, cast, delete, false, func, or_, select, text, true, update
 from sqlalchemy.orm import Session
 
 from ciimap.core import bulk
@@ -209,18 +209,20 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
         .order_by(ScanDetail.id)
         .execution_options(yield_per=2000)
     )
+    libraries = True
     if full:
         session.execute(delete(CryptoFlag))
         session.execute(delete(CryptoItem))
         first_id = 1
     else:
         # incremental: only hosts whose scan detail an import wrote since (a larger run id) are parsed again;
-        # SBOM libraries are re-derived (a filtered query); moved assets get their system set-based
+        # moved assets get their system set-based
         assert state is not None
         changed = select(ScanDetail.asset_id).where(ScanDetail.run_id > state.scan_run).distinct()
-        stale = select(CryptoItem.id).where(
-            or_(CryptoItem.asset_id.in_(changed), CryptoItem.kind == "library")
-        )
+        # SBOM libraries again only when software or assets changed (their system follows either)
+        libraries = key.split("|")[1:] != state.key.split("|")[1:]
+        stale_lib = CryptoItem.kind == "library" if libraries else false()
+        stale = select(CryptoItem.id).where(or_(CryptoItem.asset_id.in_(changed), stale_lib))
         session.execute(delete(CryptoFlag).where(CryptoFlag.item_id.in_(stale)))
         session.execute(delete(CryptoItem).where(CryptoItem.id.in_(stale)))
         _resync_systems(session)
@@ -231,6 +233,21 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
     for aid, sid, data in session.execute(q):
         if isinstance(data, dict) and data.get("port_scripts"):
             rows.extend(_items_from_scripts(aid, sid, data, memo))
+    if libraries:
+        rows.extend(_library_items(session))
+    _store(session, rows, first_id)
+    if state is None:
+        state = CryptoState(id=STATE_ID, key=key)
+        session.add(state)
+    state.key, state.refreshed_at, state.scan_rows, state.scan_run = key, utcnow(), scan_rows, scan_run or 0
+    session.flush()
+    total = session.scalar(select(func.count(CryptoItem.id))) if not full else len(rows)
+    return {"refreshed": True, "key": key, "items": total, "parsed": len(rows), "full": full}
+
+
+def _library_items(session: Session) -> list[dict[str, Any]]:
+    """Items of SBOM software that is a crypto library of ``rules.yaml`` (candidates filtered in SQL)."""
+    out: list[dict[str, Any]] = []
     layer = rules()["layers"]["library"]
     sq = select(
         Software.asset_id, Software.system_id, Asset.system_id, Software.name, Software.version, Software.purl
@@ -244,7 +261,7 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
         hit = _library(name, purl)
         if hit:
             lib, spec = hit
-            rows.append(
+            out.append(
                 {
                     "asset_id": aid,
                     "system_id": own_sys or asset_sys,
@@ -262,14 +279,7 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
                     "static_flags": [],
                 }
             )
-    _store(session, rows, first_id)
-    if state is None:
-        state = CryptoState(id=STATE_ID, key=key)
-        session.add(state)
-    state.key, state.refreshed_at, state.scan_rows, state.scan_run = key, utcnow(), scan_rows, scan_run or 0
-    session.flush()
-    total = session.scalar(select(func.count(CryptoItem.id))) if not full else len(rows)
-    return {"refreshed": True, "key": key, "items": total, "parsed": len(rows), "full": full}
+    return out
 
 
 def _resync_systems(session: Session) -> None:
@@ -277,7 +287,11 @@ def _resync_systems(session: Session) -> None:
     asset_system = select(Asset.system_id).where(Asset.id == CryptoItem.asset_id).scalar_subquery()
     session.execute(
         update(CryptoItem)
-        .where(CryptoItem.asset_id.is_not(None), CryptoItem.system_id.is_distinct_from(asset_system))
+        .where(
+            CryptoItem.asset_id.is_not(None),
+            CryptoItem.kind != "library",  # a library's system may be the software's own
+            CryptoItem.system_id.is_distinct_from(asset_system),
+        )
         .values(system_id=asset_system)
         .execution_options(synchronize_session=False)
     )
