@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ciimap.crypto import assessment, parse
 from ciimap.crypto.models import CryptoFlag, CryptoItem, CryptoManual
-from ciimap.crypto.service import rules
+from ciimap.crypto.rebuild import rules
 from ciimap.inventory.models import System
 
 
