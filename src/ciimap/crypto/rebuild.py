@@ -217,7 +217,8 @@ def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
         stale = select(CryptoItem.id).where(or_(CryptoItem.asset_id.in_(changed), stale_lib))
         session.execute(delete(CryptoFlag).where(CryptoFlag.item_id.in_(stale)))
         session.execute(delete(CryptoItem).where(CryptoItem.id.in_(stale)))
-        _resync_systems(session)
+        if key.split("|")[2:] != state.key.split("|")[2:]:  # assets changed: some may have moved
+            _resync_systems(session)
         q = q.where(ScanDetail.asset_id.in_(changed))
         first_id = (session.scalar(select(func.max(CryptoItem.id))) or 0) + 1
     rows: list[dict[str, Any]] = []
