@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     #: A JSON file that replaces the built-in CII obligation rules (yearly test, key posts: 2 people sharing
     #: the duty, training: 30 hours a year; docs/compliance-obligations.md).
     compliance_obligation_rules: Path | None = None
+    #: A directory of 密评 scoring profiles (``*.yaml``) that replace or add to the built-in ones (docs/crypto.md).
+    crypto_profiles: Path | None = None
     #: The CJK font (TTF, OTF or TTC) PDF reports embed; unset: fonts-noto-cjk's (docs/compliance-reports.md).
     report_font: Path | None = None
 

@@ -233,6 +233,7 @@ def test_not_found_exits_3(database, run_cli):
         ["compliance", "evidence", "424242"],
         ["keyposts", "member-add", "424242", "1"],
         ["training", "list", "--contact", "424242"],
+        ["crypto", "assess", "show", "424242"],
     ):
         res = run(*argv)
         assert res["rc"] == 3, (argv, res)

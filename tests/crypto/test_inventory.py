@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ciimap.crypto import service
-from ciimap.crypto.models import CryptoItem
+from ciimap.crypto.models import CryptoFlag, CryptoItem
 from ciimap.ingest import service as ingest
 from ciimap.ingest.models import ScanDetail
 from ciimap.inventory.models import Asset, Software, System
@@ -196,3 +196,72 @@ def test_weak_protocols_suites_keys_and_signatures_are_flagged(database):
     assert ("weak_key", "RSA key of 1024 bits (< 2048)") in msgs
     assert ("weak_signature", "certificate signed with SHA-1") in msgs
     assert "no_gm" not in {c for c, _ in msgs}  # level 2: GM not required by the rule
+
+
+def test_every_system_summary_matches_the_detail_and_malformed_certificates_are_kept(database):
+    """The set-based summary of every system agrees with the per-system detail; a certificate nmap printed
+    but nothing reads is kept as raw text, listed as a warning and flagged ``unreadable`` (never dropped)."""
+    sid = _map(database)
+    bad_pem = "-----BEGIN CERTIFICATE-----\nMIIBroken\n-----END CERTIFICATE-----\n"
+    with database.unit_of_work() as s:
+        aid = s.scalars(select(Asset.id)).first()
+        s.add(
+            ScanDetail(
+                asset_id=aid,
+                source="bench",
+                run_id=99,
+                data={"port_scripts": [["tcp", 8443, "ssl-cert", "Subject: ???", bad_pem]]},
+            )
+        )
+    with database.unit_of_work() as s:
+        detail = service.inventory(s, system_id=sid)["systems"][0]
+        every = service.inventory(s, detail=False)
+        flags = service.flags(s, today=dt.date(2026, 12, 5))
+        raw = s.scalars(select(CryptoItem).where(CryptoItem.port == 8443)).one()
+    (summary,) = [x for x in every["systems"] if x["system_id"] == sid]
+    for layer, d in detail["layers"].items():
+        assert summary["layers"][layer]["algorithms"] == d["algorithms"]
+        assert summary["layers"][layer]["gm"] == d["gm"]
+        assert sum(summary["layers"][layer]["counts"].values()) == len(d["items"])
+    assert raw.warning and "MIIBroken" in raw.facts["raw"]
+    assert any(w["item_id"] == raw.id for w in every["warnings"])
+    assert any(f["code"] == "unreadable" and f["item_id"] == raw.id for f in flags)
+
+
+def _snapshot(s) -> list[tuple]:
+    rows = s.execute(
+        select(CryptoItem.asset_id, CryptoItem.system_id, CryptoItem.kind, CryptoItem.port, CryptoItem.name)
+    ).all()
+    flags = s.execute(select(CryptoFlag.system_id, CryptoFlag.code, CryptoFlag.port)).all()
+    return sorted(map(tuple, rows), key=repr) + sorted(map(tuple, flags), key=repr)
+
+
+def test_incremental_refresh_equals_a_full_rebuild(database):
+    """A later import run re-parses only its hosts, a moved asset takes its items and flags along; the
+    result is what a full rebuild gives."""
+    sid = _map(database)
+    with database.unit_of_work() as s:
+        assert service.refresh(s)["full"] is True
+        other = System(name="OA", mlps_level=2)
+        s.add(other)
+        s.flush()
+        aid = s.scalars(select(Asset.id)).first()
+        s.get(Asset, aid).system_id = other.id
+        detail = s.scalars(select(ScanDetail).where(ScanDetail.asset_id == aid)).first()
+        run = detail.run_id + 1
+        s.add(
+            ScanDetail(
+                asset_id=aid,
+                source="nmap-2",
+                run_id=run,
+                data={"port_scripts": [["tcp", 8443, "ssl-cert", SHA1_CERT, None]]},
+            )
+        )
+        s.flush()
+        again = service.refresh(s)
+        assert again["refreshed"] is True and again["full"] is False
+        incremental = _snapshot(s)
+        assert any(r[:4] == (aid, other.id, "certificate", 8443) for r in incremental)
+        assert not any(r[0] == aid and r[1] == sid for r in incremental[:-1] if len(r) == 5)
+        service.refresh(s, force=True)
+        assert _snapshot(s) == incremental

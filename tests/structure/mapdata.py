@@ -35,7 +35,10 @@ from ciimap.compliance.schemas import (
 )
 from ciimap.core.db import Database, utcnow
 from ciimap.core.jobs import Job
+from ciimap.crypto import assessment as crypto_assessment
 from ciimap.crypto import service as crypto
+from ciimap.crypto.schemas import AssessmentIn as CryptoAssessmentIn
+from ciimap.crypto.schemas import ObjectIn, UnitIn
 from ciimap.discovery import schedules as scan_schedules
 from ciimap.discovery import service as discovery
 from ciimap.graph import progress as rollouts
@@ -104,6 +107,17 @@ def _crypto(s: Any, out: Seeded) -> None:
             algorithm="SM2",
             certificate_no="GM1",
         )
+    objs = [ObjectIn(name=f"库{i}", d=True, a=i % 2 == 0, k=True, ra=0.5) for i in range(3)]
+    for sid in out.first["system_ids"]:
+        a = crypto_assessment.create(
+            s,
+            data=CryptoAssessmentIn(system_id=sid, assessed_on=dt.date(2026, 11, 30), assessor="qc", level=3),
+        )
+        out.first.setdefault("crypto_assessment", a["id"])
+        unit = UnitIn(layer="应用和数据", unit="重要数据存储机密性", objects=objs)
+        crypto_assessment.set_unit(s, assessment_id=a["id"], data=unit)
+        mgmt = UnitIn(layer="管理制度", unit="密钥管理规则", result="部分符合")
+        crypto_assessment.set_unit(s, assessment_id=a["id"], data=mgmt)
 
 
 def _add(s: Any, objs: list[Any]) -> list[Any]:

@@ -80,6 +80,10 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/alerts/warnings/{warning_id}": [f"/api/alerts/warnings/{first['warning']}"],
         "/api/intel/indicators/{indicator_id}": [f"/api/intel/indicators/{first['indicator']}"],
         "/api/compliance/gradings/{grading_id}": [f"/api/compliance/gradings/{first['grading']}"],
+        "/api/crypto/assessments/{assessment_id}": [f"/api/crypto/assessments/{first['crypto_assessment']}"],
+        "/api/crypto/assessments/{assessment_id}/report": [
+            f"/api/crypto/assessments/{first['crypto_assessment']}/report"
+        ],
         "/api/compliance/assessments/{assessment_id}": [f"/api/compliance/assessments/{first['assessment']}"],
         "/api/compliance/assessments/{assessment_id}/items": [
             f"/api/compliance/assessments/{first['assessment']}/items",
@@ -113,6 +117,8 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/ui/impact": [f"/api/ui/impact?type=system&id={first['systems']}"],
         "/jobs/{job_id}/progress": [f"/jobs/{first['job']}/progress"],
         "/compliance/systems/{system_id}": [f"/compliance/systems/{first['systems']}"],
+        "/crypto/systems/{system_id}": [f"/crypto/systems/{first['systems']}"],
+        "/crypto/assessments/{assessment_id}": [f"/crypto/assessments/{first['crypto_assessment']}"],
         "/compliance/assessments/{assessment_id}": [f"/compliance/assessments/{first['assessment']}"],
         "/entities/{name}": [f"/entities/{s}" for s in specs],
         "/entities/{name}/new": [f"/entities/{s}/new" for s in specs],

@@ -316,3 +316,41 @@ def test_grading_form_and_rectification_from_the_system_page(page: Any, sqlite_d
     r = page.request.get(f"{base}/api/compliance/rectifications/{rid}").json()
     assert (r["status"], r["owner"], r["plan"]) == ("in_progress", "安全部", "启用双因素认证")
     shot(page, "compliance-rectification-form")
+
+
+def test_crypto_workspace_lines_and_results_are_saved(page: Any, sqlite_database: Any) -> None:
+    """On the 密评 workspace: test objects typed one per line (NAME:DAK[:ra=X]) are saved with Ctrl+Enter,
+    a management result with its select; both through the API (re-fetched) and shown after a reload."""
+    import datetime as dt
+
+    from ciimap.crypto import assessment
+    from ciimap.crypto.schemas import AssessmentIn
+    from ciimap.inventory.models import System
+
+    with sqlite_database.unit_of_work() as s:
+        sysm = System(name="密评系统", mlps_level=3)
+        s.add(sysm)
+        s.flush()
+        data = AssessmentIn(system_id=sysm.id, assessed_on=dt.date(2026, 11, 30), assessor="张三")
+        aid = assessment.create(s, data=data)["id"]
+    base = page.base
+    page.goto(f"{base}/login?next=/crypto/assessments/{aid}")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "correct-horse-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/crypto/assessments/{aid}")
+    wait_js(page, "!!(window.ciimap && document.getElementById('ws-data'))")
+    row = 'tr[data-layer="应用和数据"][data-name="重要数据存储机密性"]'
+    page.fill(f"{row} textarea", "数据库:101:ra=0.5\n备份:111")
+    page.focus(f"{row} textarea")
+    page.keyboard.press("Control+Enter")
+    wait_js(page, f"document.querySelector('{row} .cry-score').textContent === '0.6250'")
+    mrow = 'tr[data-layer="管理制度"][data-name="密钥管理规则"]'
+    page.select_option(f"{mrow} select", "部分符合")
+    wait_js(page, f"document.querySelector('{mrow} .cry-score').textContent === '0.5000'")
+    shot(page, "crypto-workspace")
+    got = page.request.get(f"{base}/api/crypto/assessments/{aid}").json()
+    units = {u["unit"]: u for u in got["units"]}
+    assert units["重要数据存储机密性"]["score"] == 0.625 and units["密钥管理规则"]["result"] == "部分符合"
+    page.reload()
+    assert "数据库:101:ra=0.5" in page.input_value(f"{row} textarea")

@@ -295,3 +295,41 @@ def candidates(session: Session, *, system_id: int, limit: int = 500) -> dict[st
             for i, level, desc, cycle in risks
         ],
     }
+
+
+def open_external(
+    session: Session, *, system_id: int, item_key: str, item_id: str | None, title: str
+) -> tuple[Rectification, bool]:
+    """A rectification item raised by another domain's assessment (密评: ``item_key`` "39786:<layer>/<unit>"),
+    which has no compliance result row; one open item per system and key. Returns (item, created)."""
+    rect = session.scalar(
+        select(Rectification)
+        .where(
+            Rectification.system_id == system_id,
+            Rectification.item_key == item_key,
+            Rectification.status.in_(RECT_OPEN),
+        )
+        .limit(1)
+    )
+    if rect is not None:
+        return rect, False
+    rect = Rectification(system_id=system_id, item_key=item_key, item_id=item_id, title=title[:300])
+    rect.status = "open"
+    session.add(rect)
+    session.flush()
+    return rect, True
+
+
+def verify_external(session: Session, *, system_id: int, item_key: str, note: str) -> list[int]:
+    """Verify the open items of a system and key when another domain's later assessment finds it 符合."""
+    rows = session.scalars(
+        select(Rectification).where(
+            Rectification.system_id == system_id,
+            Rectification.item_key == item_key,
+            Rectification.status.in_(RECT_OPEN),
+        )
+    ).all()
+    for rect in rows:
+        rect.status, rect.verification_note, rect.verified_on = "verified", note, grading._today()
+    session.flush()
+    return [r.id for r in rows]

@@ -10,11 +10,12 @@ import typer
 from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import print_json, print_table
-from ciimap.crypto import scoring, service
+from ciimap.crypto import assess_cli, scoring, service
 
 app = typer.Typer(
     help="Commercial cryptography (商用密码): inventory, flags, 密评 score", no_args_is_help=True
 )
+app.add_typer(assess_cli.app, name="assess")
 GROUPS = [("crypto", app)]
 JSON_OPT = typer.Option(False, "--json", help="machine-readable output")
 
@@ -35,11 +36,13 @@ def score(
 
 @app.command("inventory")
 def inventory(
-    system: int | None = typer.Option(None, "--system", help="only this system id"), as_json: bool = JSON_OPT
+    system: int | None = typer.Option(None, "--system", help="only this system id"),
+    summary: bool = typer.Option(False, "--summary", help="counts per kind instead of every item (fast)"),
+    as_json: bool = JSON_OPT,
 ) -> None:
     """Algorithms, certificates, libraries and manual entries per system and layer."""
     with get_database().unit_of_work() as db:
-        data = service.inventory(db, system_id=system)
+        data = service.inventory(db, system_id=system, detail=not summary)
     if as_json:
         print_json(data)
         return

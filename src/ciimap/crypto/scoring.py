@@ -50,6 +50,13 @@ def unit_weights() -> dict[int, dict[tuple[str, str], float]]:
     return out
 
 
+@cache
+def clauses() -> dict[tuple[str, str], str]:
+    """(layer, unit name) → its GB/T 43206-2023 clause (6.4.5 ...)."""
+    doc = yaml.safe_load(resources.files("ciimap.crypto").joinpath("units.yaml").read_text("utf-8"))
+    return {(layer, u["name"]): str(u["clause"]) for layer, units in doc["layers"].items() for u in units}
+
+
 def _bad(path: str, where: str, msg: str) -> InputFileError:
     return InputFileError(path, msg, position=where)
 

@@ -1,188 +1,30 @@
-"""The crypto inventory: rebuilt from imported scan detail and SBOM software when its cache key
-changes (recompute on demand), manual entries, and the flags (weak settings, missing GM algorithms)."""
+"""The crypto inventory as users see it (per system and layer; the rebuild is ``rebuild.py``), manual
+entries, and the flags (weak settings, missing GM algorithms)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
-from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
-from sqlalchemy import Text, cast, delete, func, select, text
+from sqlalchemy import Text, case, cast, func, select, true
 from sqlalchemy.orm import Session
 
-from ciimap.core import bulk
-from ciimap.core.db import utcnow
 from ciimap.core.errors import Invalid, NotFound, check_choice
 from ciimap.crypto import parse
-from ciimap.crypto.models import LAYER_NAMES, LAYERS, MANUAL_KINDS, CryptoItem, CryptoManual, CryptoState
-from ciimap.ingest.models import ScanDetail
-from ciimap.inventory.models import Asset, Software, System
-
-#: The one row of ``crypto_state``.
-STATE_ID = 1
-
-
-@cache
-def rules() -> dict[str, Any]:
-    doc: dict[str, Any] = yaml.safe_load(
-        resources.files("ciimap.crypto").joinpath("rules.yaml").read_text("utf-8")
-    )
-    return doc
-
-
-def cache_key(session: Session) -> str:
-    """Changes whenever an import writes scan detail or software (ids only grow; deletes lower counts)."""
-    d = session.execute(
-        select(func.count(ScanDetail.id), func.max(ScanDetail.run_id), func.max(ScanDetail.id))
-    ).one()
-    s = session.execute(
-        select(func.count(Software.id), func.max(Software.id), func.max(Software.updated_at))
-    ).one()
-    a = session.execute(select(func.max(Asset.updated_at))).scalar()
-    return f"d{d[0]}:{d[1]}:{d[2]}|s{s[0]}:{s[1]}:{s[2]}|a{a}"
-
-
-def _items_from_scripts(asset_id: int, system_id: int | None, data: dict[str, Any]) -> list[dict[str, Any]]:
-    layers = rules()["layers"]
-    out: list[dict[str, Any]] = []
-    for proto, port, sid, output, pem in data.get("port_scripts") or []:
-        base = {
-            "asset_id": asset_id,
-            "system_id": system_id,
-            "protocol": proto,
-            "port": port,
-            "source": f"nmap:{sid}",
-        }
-        if sid == "ssl-cert":
-            facts = parse.parse_ssl_cert(output or "", pem)
-            algs = sorted(
-                set(parse.algorithms(str(facts.get("key_type") or "")))
-                | set(parse.algorithms(str(facts.get("signature_algorithm") or "")))
-            )
-            out.append(
-                {
-                    **base,
-                    "layer": layers["certificate"],
-                    "kind": "certificate",
-                    "name": str(facts.get("subject") or "(unreadable certificate)")[:300],
-                    "algorithms": algs,
-                    "gm": any(parse.is_gm(x) for x in algs),
-                    "facts": facts,
-                    "warning": facts.get("warning"),
-                }
-            )
-        elif sid == "ssl-enum-ciphers":
-            facts = parse.parse_ssl_enum_ciphers(output or "")
-            algs = sorted(
-                {
-                    a
-                    for suites in facts["versions"].values()
-                    for c in suites
-                    for a in parse.algorithms(c["suite"])
-                }
-            )
-            out.append(
-                {
-                    **base,
-                    "layer": layers["tls"],
-                    "kind": "tls",
-                    "name": " ".join(facts["versions"]) or "TLS",
-                    "algorithms": algs,
-                    "gm": any(parse.is_gm(x) for x in algs),
-                    "facts": facts,
-                    "warning": None if facts["versions"] else "no TLS version in the script output",
-                }
-            )
-        elif sid == "ssh2-enum-algos":
-            facts = parse.parse_ssh2_enum_algos(output or "")
-            names = [n for k, v in facts.items() if k != "compression_algorithms" for n in v]
-            algs = sorted({a for n in names for a in parse.algorithms(n)})
-            out.append(
-                {
-                    **base,
-                    "layer": layers["ssh"],
-                    "kind": "ssh",
-                    "name": "SSH",
-                    "algorithms": algs,
-                    "gm": any(parse.is_gm(x) for x in algs),
-                    "facts": facts,
-                    "warning": None if facts else "no algorithm list in the script output",
-                }
-            )
-    return out
-
-
-def _library(name: str, purl: str | None) -> tuple[str, dict[str, Any]] | None:
-    libs = rules()["libraries"]
-    cands = [name.lower()]
-    if purl:
-        cands.append(purl.split("@")[0].rsplit("/", 1)[-1].lower())
-    for c in cands:
-        if c in libs:
-            return c, libs[c]
-    return None
-
-
-def refresh(session: Session, *, force: bool = False) -> dict[str, Any]:
-    """Rebuild the derived inventory when the cache key changed (or ``force``); never commits."""
-    key = cache_key(session)
-    state = session.get(CryptoState, STATE_ID)
-    if state is not None and state.key == key and not force:
-        return {"refreshed": False, "key": key}
-    if session.get_bind().dialect.name == "postgresql":
-        # one rebuild at a time; whoever waited sees the rebuilt state and returns
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('ciimap.crypto.refresh'))"))
-        state = session.get(CryptoState, STATE_ID, populate_existing=True)
-        key = cache_key(session)
-        if state is not None and state.key == key and not force:
-            return {"refreshed": False, "key": key}
-    session.execute(delete(CryptoItem))
-    rows: list[dict[str, Any]] = []
-    q = (
-        select(ScanDetail.asset_id, Asset.system_id, ScanDetail.data)
-        .join(Asset, Asset.id == ScanDetail.asset_id)
-        .where(cast(ScanDetail.data, Text).contains('"port_scripts"'))  # skip hosts without kept scripts
-        .order_by(ScanDetail.id)
-        .execution_options(yield_per=2000)
-    )
-    for aid, sid, data in session.execute(q):
-        if isinstance(data, dict) and data.get("port_scripts"):
-            rows.extend(_items_from_scripts(aid, sid, data))
-    layer = rules()["layers"]["library"]
-    sq = select(
-        Software.asset_id, Software.system_id, Asset.system_id, Software.name, Software.version, Software.purl
-    ).outerjoin(Asset, Asset.id == Software.asset_id)
-    for aid, own_sys, asset_sys, name, version, purl in session.execute(sq):
-        hit = _library(name, purl)
-        if hit:
-            lib, spec = hit
-            rows.append(
-                {
-                    "asset_id": aid,
-                    "system_id": own_sys or asset_sys,
-                    "protocol": None,
-                    "port": None,
-                    "source": "sbom",
-                    "layer": layer,
-                    "kind": "library",
-                    "name": f"{name} {version or ''}".strip()[:300],
-                    "algorithms": list(spec["algorithms"]),
-                    "gm": bool(spec["gm"]),
-                    "facts": {"library": lib, "version": version, "purl": purl},
-                    "warning": None,
-                }
-            )
-    if rows:
-        bulk.insert_rows(session, CryptoItem.__table__, rows)
-    if state is None:
-        session.add(CryptoState(id=STATE_ID, key=key, refreshed_at=utcnow()))
-    else:
-        state.key, state.refreshed_at = key, utcnow()
-    session.flush()
-    return {"refreshed": True, "key": key, "items": len(rows)}
+from ciimap.crypto.models import (
+    LAYER_NAMES,
+    LAYERS,
+    MANUAL_KINDS,
+    CryptoFlag,
+    CryptoItem,
+    CryptoManual,
+)
+from ciimap.crypto.rebuild import _items_from_scripts as _items_from_scripts
+from ciimap.crypto.rebuild import cache_key as cache_key
+from ciimap.crypto.rebuild import flag_entry, key_flags, refresh, rules
+from ciimap.inventory.models import Asset, System
 
 
 def _item_dict(i: CryptoItem) -> dict[str, Any]:
@@ -219,9 +61,12 @@ def _manual_dict(m: CryptoManual) -> dict[str, Any]:
     }
 
 
-def inventory(session: Session, *, system_id: int | None = None) -> dict[str, Any]:
-    """Per system and layer: algorithms (GM or not), certificates, libraries, manual entries."""
+def inventory(session: Session, *, system_id: int | None = None, detail: bool = True) -> dict[str, Any]:
+    """Per system and layer: algorithms (GM or not), certificates, libraries, manual entries. For every
+    system at once ``detail=False`` sums the items up set-based (counts per kind) instead of listing them."""
     refresh(session)
+    if system_id is None and not detail:
+        return _summary(session)
     q = select(CryptoItem).order_by(CryptoItem.id)
     mq = select(CryptoManual).order_by(CryptoManual.id)
     if system_id is not None:
@@ -263,12 +108,65 @@ def inventory(session: Session, *, system_id: int | None = None) -> dict[str, An
     return {"systems": out, "warnings": warnings}
 
 
-def _flag(code: str, message: str, **where: Any) -> dict[str, Any]:
-    return {"code": code, "message": message, **where}
+def _summary(session: Session) -> dict[str, Any]:
+    """Every system's layers: counts per kind, algorithms and GM, by grouped and DISTINCT queries."""
+    systems: dict[int | None, dict[str, Any]] = {}
+
+    def bucket(sid: int | None, layer: str) -> dict[str, Any]:
+        s = systems.setdefault(sid, {"system_id": sid, "layers": {}})
+        return s["layers"].setdefault(
+            layer,
+            {
+                "name": LAYER_NAMES.get(layer, layer),
+                "algorithms": [],
+                "gm": False,
+                "counts": {},
+                "manual": [],
+            },
+        )
+
+    gm = func.max(case((CryptoItem.gm.is_(True), 1), else_=0))
+    q = select(CryptoItem.system_id, CryptoItem.layer, CryptoItem.kind, func.count(), gm).group_by(
+        CryptoItem.system_id, CryptoItem.layer, CryptoItem.kind
+    )
+    for sid, layer, kind, n, any_gm in session.execute(q).tuples():
+        b = bucket(sid, layer)
+        b["counts"][kind] = int(n)
+        b["gm"] = b["gm"] or bool(any_gm)
+    algs = select(CryptoItem.system_id, CryptoItem.layer, cast(CryptoItem.algorithms, Text)).distinct()
+    for sid, layer, text_algs in session.execute(algs).tuples():
+        b = bucket(sid, layer)
+        b["algorithms"] = sorted(set(b["algorithms"]) | set(json.loads(text_algs or "[]")))
+    for m in session.scalars(select(CryptoManual).order_by(CryptoManual.id)):
+        b = bucket(m.system_id, m.layer)
+        b["manual"].append(_manual_dict(m))
+        if m.algorithm:
+            found = parse.algorithms(m.algorithm) or [m.algorithm]
+            b["algorithms"] = sorted(set(b["algorithms"]) | set(found))
+            b["gm"] = b["gm"] or any(parse.is_gm(a) for a in found)
+    wq = select(CryptoItem.id, CryptoItem.asset_id, CryptoItem.port, CryptoItem.warning).where(
+        CryptoItem.warning.is_not(None)
+    )
+    warnings = [
+        {"item_id": i, "asset_id": a, "port": p, "warning": w} for i, a, p, w in session.execute(wq).tuples()
+    ]
+    names = dict(
+        session.execute(select(System.id, System.name).where(System.id.in_([k for k in systems if k]))).all()
+    )
+    out = []
+    for sid, s in sorted(systems.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
+        s["system"] = names.get(sid) if sid else None
+        s["gm"] = any(layer["gm"] for layer in s["layers"].values())
+        out.append(s)
+    return {"systems": out, "warnings": warnings}
 
 
 def flags(
-    session: Session, *, expiring_days: int | None = None, today: dt.date | None = None
+    session: Session,
+    *,
+    expiring_days: int | None = None,
+    today: dt.date | None = None,
+    system_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Weak settings and missing national algorithms (the rules are ``rules.yaml``)."""
     refresh(session)
@@ -277,26 +175,24 @@ def flags(
     if days < 0 or days > 3650:
         raise Invalid(f"expiring days {days} is outside 0..3650")
     now = dt.datetime.combine(today or dt.date.today(), dt.time(), tzinfo=dt.UTC)
-    out: list[dict[str, Any]] = []
+    cols = (CryptoFlag.code, CryptoFlag.message, CryptoFlag.system_id, CryptoFlag.asset_id, CryptoFlag.port)
+    out: list[dict[str, Any]] = [
+        flag_entry(code, msg, system_id=sys_id, asset_id=aid, port=port, item_id=iid)
+        for code, msg, sys_id, aid, port, iid in session.execute(
+            select(*cols, CryptoFlag.item_id)
+            .where(CryptoFlag.system_id == system_id if system_id is not None else true())
+            .order_by(CryptoFlag.item_id, CryptoFlag.id)
+        ).tuples()
+    ]
+    out += _expiry_flags(session, days, now, system_id)
     gm_by_system: dict[int, bool] = defaultdict(bool)
-    for i in session.scalars(select(CryptoItem).order_by(CryptoItem.id)):
-        where = {"system_id": i.system_id, "asset_id": i.asset_id, "port": i.port, "item_id": i.id}
-        if i.system_id is not None:
-            gm_by_system[i.system_id] |= i.gm
-        if i.warning:
-            out.append(_flag("unreadable", i.warning, **where))
-        if i.kind == "tls":
-            for v in i.facts.get("versions", {}):
-                if v in weak["protocols"]:
-                    out.append(_flag("weak_protocol", f"{v} offered", **where))
-            bad = sorted(set(i.algorithms) & set(weak["algorithms"]))
-            for a in bad:
-                out.append(_flag("weak_cipher", f"cipher suites with {a} offered", **where))
-        elif i.kind == "ssh":
-            for a in sorted(set(i.algorithms) & set(weak["algorithms"])):
-                out.append(_flag("weak_cipher", f"SSH offers {a}", **where))
-        elif i.kind == "certificate" and not i.warning:
-            out.extend(_cert_flags(i.facts, weak, days, now, where))
+    for (sys_id,) in session.execute(
+        select(CryptoItem.system_id)
+        .where(CryptoItem.gm.is_(True), CryptoItem.system_id.is_not(None))
+        .distinct()
+    ):
+        if sys_id is not None:
+            gm_by_system[sys_id] = True
     for m in session.scalars(select(CryptoManual).where(CryptoManual.kind.in_(("certificate", "key")))):
         where = {"system_id": m.system_id, "asset_id": m.asset_id, "port": None, "manual_id": m.id}
         facts = {
@@ -320,7 +216,7 @@ def flags(
     ):
         if not gm_by_system.get(sid):
             out.append(
-                _flag(
+                flag_entry(
                     "no_gm",
                     f"system {name} (level {level}) shows no national (GM) algorithm; protected transmission "
                     f"is required from level {need} [verify]",
@@ -329,36 +225,52 @@ def flags(
                     port=None,
                 )
             )
+    if system_id is not None:  # manual entries and no_gm were computed for all (few rows)
+        out = [f for f in out if f["system_id"] == system_id]
     return out
+
+
+def _expiry_flags(
+    session: Session, days: int, now: dt.datetime, system_id: int | None
+) -> list[dict[str, Any]]:
+    """Expired and expiring certificates: a range query on ``crypto_item.not_after``."""
+    q = (
+        select(
+            CryptoItem.id, CryptoItem.system_id, CryptoItem.asset_id, CryptoItem.port, CryptoItem.not_after
+        )
+        .where(CryptoItem.not_after < now + dt.timedelta(days=days))
+        .order_by(CryptoItem.id)
+    )
+    if system_id is not None:
+        q = q.where(CryptoItem.system_id == system_id)
+    out = []
+    for iid, sys_id, aid, port, end in session.execute(q).tuples():
+        if end is None:
+            continue
+        end = end if end.tzinfo else end.replace(tzinfo=dt.UTC)
+        where = {"system_id": sys_id, "asset_id": aid, "port": port, "item_id": iid}
+        out.extend(_expiry(end, days, now, where))
+    return out
+
+
+def _expiry(end: dt.datetime, days: int, now: dt.datetime, where: dict[str, Any]) -> list[dict[str, Any]]:
+    if end < now:
+        return [flag_entry("expired", f"certificate expired on {end.date().isoformat()}", **where)]
+    if end < now + dt.timedelta(days=days):
+        return [
+            flag_entry(
+                "expiring", f"certificate expires on {end.date().isoformat()} (within {days} days)", **where
+            )
+        ]
+    return []
 
 
 def _cert_flags(
     facts: dict[str, Any], weak: dict[str, Any], days: int, now: dt.datetime, where: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    out = []
-    if (
-        str(facts.get("key_type") or "").lower() == "rsa"
-        and facts.get("key_bits")
-        and facts["key_bits"] < weak["min_rsa_bits"]
-    ):
-        out.append(
-            _flag("weak_key", f"RSA key of {facts['key_bits']} bits (< {weak['min_rsa_bits']})", **where)
-        )
-    sig = parse.algorithms(str(facts.get("signature_algorithm") or ""))
-    for a in sorted(set(sig) & set(weak["signature_algorithms"])):
-        out.append(_flag("weak_signature", f"certificate signed with {a}", **where))
+    out = key_flags(facts, weak, where)
     if facts.get("not_after"):
-        end = dt.datetime.fromisoformat(facts["not_after"])
-        if end < now:
-            out.append(_flag("expired", f"certificate expired on {end.date().isoformat()}", **where))
-        elif end < now + dt.timedelta(days=days):
-            out.append(
-                _flag(
-                    "expiring",
-                    f"certificate expires on {end.date().isoformat()} (within {days} days)",
-                    **where,
-                )
-            )
+        out.extend(_expiry(dt.datetime.fromisoformat(facts["not_after"]), days, now, where))
     return out
 
 

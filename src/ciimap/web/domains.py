@@ -16,6 +16,7 @@ from ciimap.core import jobs
 from ciimap.core.db import utcnow
 from ciimap.core.errors import Invalid
 from ciimap.core.labels import labels
+from ciimap.crypto import overview as crypto_overview
 from ciimap.graph import build, concentration, spof
 from ciimap.graph import impact as graph_impact
 from ciimap.ingest import changes
@@ -111,16 +112,28 @@ def _compliance_cards(session: Session) -> list[dict[str, Any]]:
     ]
 
 
+def _crypto_card(session: Session) -> dict[str, Any]:
+    """Systems with a crypto gap (flags, no GM algorithm where required, failed latest 密评)."""
+    c = crypto_overview.card(session)
+    return {
+        "key": "crypto",
+        "value": f"{c['systems_with_gaps']:,}",
+        "href": "/crypto",
+        "parts": [["no_gm", c["no_gm"]], ["failed", c["failed"]], ["flags", c["flags"]]],
+        "tone": "warn" if c["systems_with_gaps"] else "",
+    }
+
+
 def dashboard_cards(session: Session) -> list[dict[str, Any]]:
     """Cards from the other domains: ``{"key", "value", "href", "series"?}`` — none are invented."""
     cards = [c for c in (_findings_card(session), _changes_card(session)) if c]
-    return cards + _graph_cards(session) + _compliance_cards(session)
+    return cards + _graph_cards(session) + _compliance_cards(session) + [_crypto_card(session)]
 
 
 def annotate_nodes(session: Session, nodes: list[dict[str, Any]]) -> None:
     """Overlay attributes from the other domains: ``vuln`` = the asset's top finding priority; on
-    systems ``cmp`` = the latest assessment conclusion (excellent/good/fair/poor) and ``rect_overdue``
-    = overdue rectification items."""
+    systems ``cmp`` = the latest assessment conclusion (excellent/good/fair/poor), ``rect_overdue``
+    = overdue rectification items and ``crypto_gap`` = crypto flags + no GM + failed latest 密评."""
     by_id = {n["ref"]: n for n in nodes if n["type"] == "asset"}
     for aid, prio in top_priority_by_asset(session, asset_ids=list(by_id)).items():
         by_id[aid]["vuln"] = prio
@@ -130,6 +143,9 @@ def annotate_nodes(session: Session, nodes: list[dict[str, Any]]) -> None:
             systems[sid]["cmp"] = compliance.CONCLUSION_KEYS[st["conclusion"]]
         if st["overdue"]:
             systems[sid]["rect_overdue"] = st["overdue"]
+    for sid, gap in crypto_overview.gaps(session, list(systems)).items():
+        if gap["flags"] or gap["no_gm"] or gap["passed"] is False:
+            systems[sid]["crypto_gap"] = gap["flags"] + int(gap["no_gm"]) + int(gap["passed"] is False)
 
 
 def impact(session: Session, *, kind: str, ref: int) -> dict[str, Any]:

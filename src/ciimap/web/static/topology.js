@@ -33,6 +33,7 @@
     { selector: ".ov-cmp-fair", style: { "background-color": "#e8801a" } },
     { selector: ".ov-cmp-poor", style: { "background-color": "#b3261e" } },
     { selector: ".ov-cmp-overdue", style: { "border-width": 4, "border-color": "#b3261e", "border-style": "double" } },
+    { selector: ".ov-crypto", style: { "border-width": 4, "border-color": "#8e24aa", "border-style": "dashed" } },
     { selector: ".dim", style: { opacity: 0.12 } },
     { selector: ".failed", style: { "background-color": "#d62b20", opacity: 1, "border-width": 2, "border-color": "#7a0f09", "z-index": 9 } },
     { selector: ".degraded", style: { "background-color": "#f08c1e", opacity: 1, "z-index": 8 } },
@@ -102,11 +103,12 @@
     document.querySelectorAll("[data-overlay]").forEach((cb) => (on[cb.dataset.overlay] = cb.checked));
     cy.batch(() => {
       cy.nodes().removeClass("ov-missing ov-unmanaged ov-foreign ov-vuln-P1 ov-vuln-P2 ov-vuln-P3 " +
-        "ov-cmp-excellent ov-cmp-good ov-cmp-fair ov-cmp-poor ov-cmp-overdue");
+        "ov-cmp-excellent ov-cmp-good ov-cmp-fair ov-cmp-poor ov-cmp-overdue ov-crypto");
       if (on.missing) cy.nodes("[?missing]").addClass("ov-missing");
       if (on.unmanaged) cy.nodes("[?unmanaged]").addClass("ov-unmanaged");
       if (on.foreign) cy.nodes("[?foreign]").addClass("ov-foreign");
       if (on.vuln) cy.nodes("[vuln]").forEach((n) => n.addClass("ov-vuln-" + n.data("vuln")));
+      if (on.crypto) cy.nodes("[crypto_gap]").addClass("ov-crypto");
       if (on.cmp) {
         cy.nodes("[cmp]").forEach((n) => n.addClass("ov-cmp-" + n.data("cmp")));
         cy.nodes("[rect_overdue]").addClass("ov-cmp-overdue");
