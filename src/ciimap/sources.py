@@ -58,7 +58,13 @@ SOURCES: tuple[AnyImporter, ...] = (
 )
 
 _BY_KIND: dict[str, AnyImporter] = {s.kind: s for s in SOURCES}
-_NOUN = {"assets": "import", "feeds": "feed", "alerts": "alert source", "intel": "intelligence source", "data": "data source"}
+_NOUN = {
+    "assets": "import",
+    "feeds": "feed",
+    "alerts": "alert source",
+    "intel": "intelligence source",
+    "data": "data source",
+}
 
 
 def kinds(family: str | None = None) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from ciimap.compliance import service as mlps
 from ciimap.core.audit import current_actor
-from ciimap.core.db import chunks
+from ciimap.core.db import IN_BATCH, chunks
 from ciimap.core.errors import Conflict, Invalid, NotFound, check_choice
 from ciimap.datagov.models import (
     DATA_LEVELS,
@@ -629,7 +629,14 @@ def at_risk(
     what-if hits), highest level first: (up to ``limit`` rows, the total)."""
     wanted: dict[int, set[tuple[str, int]]] = defaultdict(set)
     for t, ids in (("system", system_ids), ("asset", asset_ids), ("business_service", service_ids)):
-        for part in chunks(sorted(set(ids))):
+        wanted_ids = set(ids)
+        if len(wanted_ids) > IN_BATCH * 5:  # a large what-if: read the type's holdings once and filter here
+            stmt = select(DataHolding.resource_id, DataHolding.holder_id).where(DataHolding.holder_type == t)
+            for rid, hid in session.execute(stmt):
+                if hid in wanted_ids:
+                    wanted[rid].add((t, hid))
+            continue
+        for part in chunks(sorted(wanted_ids)):
             stmt = select(DataHolding.resource_id, DataHolding.holder_id).where(
                 DataHolding.holder_type == t, DataHolding.holder_id.in_(part)
             )
@@ -659,17 +666,18 @@ def at_risk(
 
 
 def _s_levels(session: Session, system_ids: set[int]) -> dict[int, tuple[int | None, str]]:
-    """Each system's MLPS S level: its current grading round (compliance service), else the S level
-    recorded on the system, else None."""
+    """Each system's MLPS S level: its latest grading round not withdrawn (filed or on its way; read
+    through the compliance service, as its own platform rule does), else the S level recorded on the
+    system, else None."""
     out: dict[int, tuple[int | None, str]] = {}
     for part in chunks(sorted(system_ids)):
         for sid, s in session.execute(
             select(inv.System.id, inv.System.mlps_s_level).where(inv.System.id.in_(part))
         ):
             out[sid] = (s, "system") if s is not None else (None, "none")
-    for g in mlps.list_gradings(session, current_only=True):
+    for g in mlps.list_gradings(session):  # by system and round: the last round not withdrawn wins
         if g["system_id"] in system_ids and g["state"] != "withdrawn":
-            out[g["system_id"]] = (g["s_level"], f"grading round {g['round']}")
+            out[g["system_id"]] = (g["s_level"], f"grading round {g['round']} ({g['state']})")
     return out
 
 

@@ -66,7 +66,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_data_holding")),
         sa.UniqueConstraint(
-            "resource_id", "holder_type", "holder_id", name=op.f("uq_data_holding_resource_id_holder_type_holder_id")
+            "resource_id",
+            "holder_type",
+            "holder_id",
+            name=op.f("uq_data_holding_resource_id_holder_type_holder_id"),
         ),
     )
     op.create_index("ix_data_holding_holder", "data_holding", ["holder_type", "holder_id"], unique=False)
@@ -82,13 +85,22 @@ def upgrade() -> None:
         sa.Column("purpose", sa.String(length=300), nullable=True),
         *_stamps(),
         sa.ForeignKeyConstraint(
-            ["resource_id"], ["data_resource.id"], name=op.f("fk_data_flow_resource_id_data_resource"), ondelete="CASCADE"
+            ["resource_id"],
+            ["data_resource.id"],
+            name=op.f("fk_data_flow_resource_id_data_resource"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["src_system_id"], ["system.id"], name=op.f("fk_data_flow_src_system_id_system"), ondelete="SET NULL"
+            ["src_system_id"],
+            ["system.id"],
+            name=op.f("fk_data_flow_src_system_id_system"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["dst_system_id"], ["system.id"], name=op.f("fk_data_flow_dst_system_id_system"), ondelete="SET NULL"
+            ["dst_system_id"],
+            ["system.id"],
+            name=op.f("fk_data_flow_dst_system_id_system"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_data_flow")),
     )
