@@ -61,6 +61,8 @@ HOLDER_MODELS: dict[str, Any] = {
     "business_service": inv.BusinessService,
 }
 MAX_LIMIT = 500
+#: The vocabularies the pages offer (web/ imports no models module).
+LEVELS, OBJECTS, DEGREES, FACTOR_NAMES = DATA_LEVELS, IMPACT_OBJECTS, IMPACT_DEGREES, FACTORS
 
 
 def _today() -> dt.date:
