@@ -167,7 +167,7 @@ def _doc(rows: list[dict[str, Any]], lang: str) -> Any:
         else f"Graded under {rules.label}: {len(rows)} entries."
     )
     widths = [3.0, 6, 10, 8, 5, 6, 10, 6, 6, 4, 4, 4, 6, 6, 12, 20]
-    for key, heading in zip(("core", "important", "general"), sections, strict=True):
+    for key, heading in zip(DATA_LEVELS, sections, strict=True):
         part = [r for r in rows if r["level"] == key]
         if not part:
             continue
