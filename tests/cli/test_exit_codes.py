@@ -228,6 +228,7 @@ def test_refused_input_exits_1_in_every_group(database, run_cli, tmp_path):
             "import",
             "feeds",
             "intel",
+            "data",
         ):  # a refused import records its failed run (tests/*/test_*bad_input)
             assert _audit_count(database) == before, (group, argv)  # refused input changed nothing
 
