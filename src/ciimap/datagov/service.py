@@ -565,27 +565,29 @@ def rules_info() -> dict[str, Any]:
 # --- the map -------------------------------------------------------------------------------------------
 
 
-def _system_levels(session: Session, system_ids: list[int] | None) -> dict[int, dict[str, int]]:
-    """system id → {level: number of graded resources} held by the system itself or by its assets."""
+def _system_levels(
+    session: Session, system_ids: list[int] | None, levels: tuple[str, ...]
+) -> dict[int, dict[str, int]]:
+    """system id → {level: number of resources of ``levels``} held by the system itself or by its
+    assets. The level filter runs inside both halves of the union (on the ``level`` index), so only
+    the graded resources that matter are joined and de-duplicated."""
     out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    direct = select(DataHolding.holder_id.label("system_id"), DataHolding.resource_id).where(
-        DataHolding.holder_type == "system"
+    direct = (
+        select(DataHolding.holder_id.label("system_id"), DataHolding.resource_id, DataResource.level)
+        .join(DataResource, DataResource.id == DataHolding.resource_id)
+        .where(DataHolding.holder_type == "system", DataResource.level.in_(levels))
     )
     via_asset = (
-        select(inv.Asset.system_id.label("system_id"), DataHolding.resource_id)
+        select(inv.Asset.system_id.label("system_id"), DataHolding.resource_id, DataResource.level)
+        .join(DataResource, DataResource.id == DataHolding.resource_id)
         .join(inv.Asset, and_(DataHolding.holder_type == "asset", inv.Asset.id == DataHolding.holder_id))
-        .where(inv.Asset.system_id.is_not(None))
+        .where(inv.Asset.system_id.is_not(None), DataResource.level.in_(levels))
     )
     if system_ids is not None:
         direct = direct.where(DataHolding.holder_id.in_(system_ids))
         via_asset = via_asset.where(inv.Asset.system_id.in_(system_ids))
     pairs = direct.union(via_asset).subquery()
-    stmt = (
-        select(pairs.c.system_id, DataResource.level, func.count())
-        .join(DataResource, DataResource.id == pairs.c.resource_id)
-        .where(DataResource.level.is_not(None))
-        .group_by(pairs.c.system_id, DataResource.level)
-    )
+    stmt = select(pairs.c.system_id, pairs.c.level, func.count()).group_by(pairs.c.system_id, pairs.c.level)
     for sid, lv, n in session.execute(stmt):
         out[int(sid)][lv] = int(n)
     return out
@@ -598,7 +600,7 @@ def system_marks(
     check_choice("min_level", min_level, DATA_LEVELS)
     if system_ids is not None and len(system_ids) > 10_000:
         system_ids = None  # the whole map: cheaper than a huge IN list
-    counts = _system_levels(session, system_ids)
+    counts = _system_levels(session, system_ids, DATA_LEVELS[: RANK[min_level] + 1])
     names = _holder_names(session, [("system", s) for s in counts])
     out: list[dict[str, Any]] = []
     for sid, by in counts.items():
@@ -687,7 +689,10 @@ def suggestions(session: Session) -> list[dict[str, Any]]:
     """Systems whose MLPS S judgement looks lower than the data they hold implies (rules'
     ``mlps_s_min``). Suggestions to review the grading only: nothing is changed."""
     implied = load_rules().file.mlps_s_min
-    marks = [m for m in system_marks(session, min_level=DATA_LEVELS[-1]) if m["level"] in implied]
+    if not implied:
+        return []
+    lowest = max(implied, key=lambda lv: RANK[lv])
+    marks = [m for m in system_marks(session, min_level=lowest) if m["level"] in implied]
     if not marks:
         return []
     s_levels = _s_levels(session, {m["system_id"] for m in marks})
@@ -740,12 +745,13 @@ def _held_names(session: Session, system_ids: set[int]) -> dict[int, list[str]]:
     return {sid: [n for _r, n in sorted(v)] for sid, v in out.items()}
 
 
-def cards(session: Session) -> dict[str, Any]:
-    """The dashboard's figures: resources by level, systems holding important/core data, suggestions."""
+def cards(session: Session, *, systems: bool = True) -> dict[str, Any]:
+    """The dashboard's figures: resources by level, reviews overdue and (``systems``) the systems
+    holding important/core data (the catalogue page leaves those to the registers page)."""
     by_level = dict(
         session.execute(select(DataResource.level, func.count()).group_by(DataResource.level)).all()
     )
-    marks = system_marks(session)
+    marks = system_marks(session) if systems else []
     overdue = session.scalar(
         select(func.count()).select_from(DataResource).where(DataResource.review_due < _today())
     )

@@ -76,7 +76,7 @@ def catalogue_page(request: Request, db: DbSession, principal: Reader, page: Int
         keep=keep,
         levels=LEVEL_FILTERS,
         categories=service.categories(),
-        cards=service.cards(db),
+        cards=service.cards(db, systems=False),
         error=error,
     )
 
