@@ -441,3 +441,33 @@ def test_api_roles_pages_and_bad_input(
     for path in ("/data", f"/data/{rid}", "/data/registers"):
         p = client.get(path, headers=auditor_headers)
         assert p.status_code == 200 and "用户档案" in p.text, path
+
+
+def test_dashboard_card_topology_overlay_and_what_if_panel(
+    database: Database, client: Any, auditor_headers: dict[str, str]
+) -> None:
+    import re
+
+    ids = _map(database)
+    core = _resource(database, name="调度数据", code="E1")
+    with database.unit_of_work() as s:
+        service.grade_resource(s, resource_id=core, data=GradingIn(impacts=_imp("national:serious")))
+        service.add_holding(s, resource_id=core, data=HoldingIn(holder_type="system", holder_id=ids["ems"]))
+    html = client.get("/", headers=auditor_headers).text
+    card = re.search(r'data-card="data">(.*?)</a>', html, re.S)
+    assert card is not None and 'card-value">1 / 0<' in card.group(1) and "系统 1" in card.group(1)
+    sugg = re.search(r'data-card="data_suggestions">(.*?)</a>', html, re.S)
+    assert sugg is not None and 'card-value">1<' in sugg.group(1)  # EMS at S3 holds core data
+    nodes = {
+        n["ref"]: n
+        for n in client.get("/api/ui/topology", headers=auditor_headers).json()["nodes"]
+        if n["type"] == "system"
+    }
+    assert nodes[ids["ems"]]["data_level"] == "core" and "data_level" not in nodes[ids["crm"]]
+    assert 'data-overlay="data"' in client.get("/topology", headers=auditor_headers).text
+    what_if = client.get(
+        "/api/ui/impact", params={"type": "system", "id": ids["ems"]}, headers=auditor_headers
+    ).json()
+    assert [(d["name"], d["level"]) for d in what_if["data_at_risk"]] == [("调度数据", "core")]
+    page = client.get("/data/registers", headers=auditor_headers).text
+    assert "调度系统" in page and "data-suggestion=" in page

@@ -142,7 +142,7 @@ def dashboard_cards(session: Session) -> list[dict[str, Any]]:
 def annotate_nodes(session: Session, nodes: list[dict[str, Any]]) -> None:
     """Overlay attributes from the other domains: ``vuln`` = the asset's top finding priority; on
     systems ``cmp`` = the latest assessment conclusion (excellent/good/fair/poor), ``rect_overdue``
-    = overdue rectification items and ``data`` = the highest level of important/core data held."""
+    = overdue rectification items and ``data_level`` = the highest level of important/core data held."""
     by_id = {n["ref"]: n for n in nodes if n["type"] == "asset"}
     for aid, prio in top_priority_by_asset(session, asset_ids=list(by_id)).items():
         by_id[aid]["vuln"] = prio
@@ -153,7 +153,7 @@ def annotate_nodes(session: Session, nodes: list[dict[str, Any]]) -> None:
         if st["overdue"]:
             systems[sid]["rect_overdue"] = st["overdue"]
     for m in datagov.system_marks(session, system_ids=list(systems)):
-        systems[m["system_id"]]["data"] = m["level"]  # important / core data held (datagov)
+        systems[m["system_id"]]["data_level"] = m["level"]  # important / core data held (datagov)
 
 
 def impact(session: Session, *, kind: str, ref: int) -> dict[str, Any]:
