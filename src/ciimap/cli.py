@@ -132,6 +132,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ciimap.compliance.cli",
     ),
     "crypto": ("Commercial cryptography (商用密码): inventory, flags, 密评 score", "ciimap.crypto.cli"),
+    "data": (
+        "Data classification and grading (数据分类分级, GB/T 43697-2024): catalogue, grading, registers",
+        "ciimap.datagov.cli",
+    ),
 }
 
 #: Commands that other domains add to a group, loaded only when they run: group → name → (one-line help,

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     grading_filing_due: str = "10_working_days"
     #: A JSON file that replaces the built-in GB/T 22240-2020 grading matrix (same format).
     grading_matrix: Path | None = None
+    #: A YAML file that replaces the built-in data grading rules (GB/T 43697-2024 mapping, review months,
+    #: thresholds; docs/data.md).
+    data_rules: Path | None = None
+    #: A YAML file that replaces the built-in data category catalogue (docs/data.md).
+    data_categories: Path | None = None
     #: Assessment (测评) cycle per level in months, ``level:months`` pairs: yearly at level 3 and half-yearly
     #: at level 4 (2007 measures, Art. 14); levels 1 and 2 every two years [verify]. Months: 3, 6, 12, 24 or 36.
     assessment_cycles: str = "1:24,2:24,3:12,4:6"

@@ -19,6 +19,7 @@ from ciimap.compliance import models as compliance_models
 from ciimap.core import audit as core_audit
 from ciimap.core import jobs as core_jobs
 from ciimap.crypto import models as crypto_models
+from ciimap.datagov import models as datagov_models
 from ciimap.discovery import jobs as discovery_jobs
 from ciimap.discovery import models as discovery_models
 from ciimap.graph import models as graph_models
@@ -45,6 +46,7 @@ MODELS: tuple[ModuleType, ...] = (
     alerts_models,
     crypto_models,
     intel_models,
+    datagov_models,
 )
 
 #: Modules registering job functions (``@jobs.job``) and procrastinate tasks (``@tasks.installer``).

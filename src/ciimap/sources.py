@@ -14,6 +14,7 @@ from ciimap.alerts.sources.syslog import Syslog
 from ciimap.alerts.sources.wazuh import Wazuh
 from ciimap.core.errors import Invalid
 from ciimap.core.importer import AnyImporter
+from ciimap.datagov.sources.catalogue import DataCatalogue
 from ciimap.ingest.sources.ipneigh import IpNeigh
 from ciimap.ingest.sources.masscan import Masscan
 from ciimap.ingest.sources.nmap import Nmap
@@ -52,10 +53,18 @@ SOURCES: tuple[AnyImporter, ...] = (
     # family "intel": ciimap intel import KIND FILE...
     Stix(),
     Misp(),
+    # family "data": ciimap data import KIND FILE...
+    DataCatalogue(),
 )
 
 _BY_KIND: dict[str, AnyImporter] = {s.kind: s for s in SOURCES}
-_NOUN = {"assets": "import", "feeds": "feed", "alerts": "alert source", "intel": "intelligence source"}
+_NOUN = {
+    "assets": "import",
+    "feeds": "feed",
+    "alerts": "alert source",
+    "intel": "intelligence source",
+    "data": "data source",
+}
 
 
 def kinds(family: str | None = None) -> tuple[str, ...]:

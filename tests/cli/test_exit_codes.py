@@ -96,6 +96,13 @@ def test_usage_errors_exit_2_in_every_group(run_cli):
         ["serve", "--workers", "-1"],
         ["user", "no-such-subcommand"],
         ["assets", "--bogus"],
+        [
+            "data",
+            "grade",
+            "--impact",
+            "moon:serious",
+            "--json",
+        ],  # an unknown impact object, as compliance grade
     ]
     for name, subs in groups.items():
         cases.append([name, subs[0], "--bogus"] if subs else [name, "--bogus"])
@@ -114,6 +121,8 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
     not_kev.write_text("a,b\n1,2\n", encoding="utf-8")
     not_stix = files / "bundle.json"
     not_stix.write_text('{"Event": {"info": "a MISP event, not a bundle"}}', encoding="utf-8")
+    not_catalogue = files / "catalogue.csv"
+    not_catalogue.write_text("描述,负责人\n说明,张三\n", encoding="utf-8")
     crud = [
         "organizations",
         "contacts",
@@ -192,6 +201,7 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "report": ["report", "grading", "1", "--format", "xlsx", "-o", str(files / "report.xlsx")],
             "crypto": ["crypto", "add-product", "--name", "x", "--certificate-no", "1", "--layer", "moon"],
             "intel": ["intel", "import", "stix", str(not_stix)],
+            "data": ["data", "import", "datacat", str(not_catalogue)],
         }
     )
     return cases
@@ -218,6 +228,7 @@ def test_refused_input_exits_1_in_every_group(database, run_cli, tmp_path):
             "import",
             "feeds",
             "intel",
+            "data",
         ):  # a refused import records its failed run (tests/*/test_*bad_input)
             assert _audit_count(database) == before, (group, argv)  # refused input changed nothing
 

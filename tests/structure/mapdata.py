@@ -39,6 +39,10 @@ from ciimap.crypto import assessment as crypto_assessment
 from ciimap.crypto import service as crypto
 from ciimap.crypto.schemas import AssessmentIn as CryptoAssessmentIn
 from ciimap.crypto.schemas import ObjectIn, UnitIn
+
+from ciimap.datagov import service as datagov
+from ciimap.datagov.schemas import FlowIn, HoldingIn, Impact, ResourceIn
+from ciimap.datagov.schemas import GradingIn as DataGradingIn
 from ciimap.discovery import schedules as scan_schedules
 from ciimap.discovery import service as discovery
 from ciimap.graph import progress as rollouts
@@ -68,7 +72,48 @@ def build(db: Database, n: int) -> Seeded:
         _domains(s, n, out)
     with db.unit_of_work() as s:
         _crypto(s, out)
+    with db.unit_of_work() as s:
+        _data(s, out)
     return out
+
+
+def _data(s: Any, out: Seeded) -> None:
+    """Per system two data resources (one graded important, one core, one reaching the PI threshold),
+    held by the system and by one of its assets, with a cross-border flow."""
+    systems, assets, contacts = out.first["system_ids"], out.first["asset_ids"], out.first["contact_ids"]
+    ids = []
+    for i, sid in enumerate(systems):
+        for j, impact in enumerate(("economy:serious", "national:serious")):
+            r = datagov.create_resource(
+                s,
+                data=ResourceIn(
+                    name=f"数据{i}-{j}",
+                    code=f"D{i}-{j}",
+                    category="user.pi.basic",
+                    contains_pi=True,
+                    people=10_000_000 + i,
+                    owner_id=contacts[i % len(contacts)],
+                ),
+            )
+            obj, deg = impact.split(":")
+            datagov.grade_resource(
+                s,
+                resource_id=r.id,
+                data=DataGradingIn(impacts=[Impact(object=obj, degree=deg)], factors={"scale": "x"}),  # type: ignore[arg-type]
+            )
+            datagov.add_holding(s, resource_id=r.id, data=HoldingIn(holder_type="system", holder_id=sid))
+            datagov.add_holding(
+                s,
+                resource_id=r.id,
+                data=HoldingIn(holder_type="asset", holder_id=assets[(2 * i) % len(assets)]),
+            )
+            datagov.add_flow(
+                s,
+                resource_id=r.id,
+                data=FlowIn(src_system_id=sid, recipient="海外", cross_border=True, country="SG"),
+            )
+            ids.append(r.id)
+    out.first["data_resource"] = ids[0]
 
 
 _TLS = (

@@ -109,6 +109,17 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/compliance/grade": [
             "/api/compliance/grade?s_object=rights&s_degree=especially_serious&a_object=order&a_degree=general"
         ],
+        "/api/data/resources/{resource_id}": [f"/api/data/resources/{first['data_resource']}"],
+        "/api/data/resources/{resource_id}/gradings": [
+            f"/api/data/resources/{first['data_resource']}/gradings"
+        ],
+        "/api/data/grade": ["/api/data/grade?impact=national:general&impact=economy:serious"],
+        "/api/data/at-risk": [f"/api/data/at-risk?system_id={first['systems']}"],
+        "/api/data/register/export": [
+            "/api/data/register/export?format=xlsx",
+            "/api/data/register/export?format=docx",
+        ],
+        "/data/{resource_id}": [f"/data/{first['data_resource']}"],
         "/api/vulns/where": ["/api/vulns/where?q=CVE-2026-0000", "/api/vulns/where?q=pkg:generic/p1"],
         "/api/ui/topology/neighbours": [f"/api/ui/topology/neighbours?type=system&id={first['systems']}"],
         "/api/graph/topology/neighbours": [

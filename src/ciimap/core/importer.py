@@ -40,9 +40,9 @@ from ciimap.core.errors import Invalid
 #: Which command imports a source and which run history it joins: ``assets`` (``ciimap import``:
 #: scans, registers, SBOMs, agents), ``feeds`` (``ciimap feeds import``: vulnerability knowledge),
 #: ``alerts`` (``ciimap alerts import``: sensors' alerts and logs), ``intel`` (``ciimap intel import``:
-#: threat intelligence, STIX and MISP).
-Family = Literal["assets", "feeds", "alerts", "intel"]
-FAMILIES: tuple[str, ...] = ("assets", "feeds", "alerts", "intel")
+#: threat intelligence, STIX and MISP), ``data`` (``ciimap data import``: the data catalogue register).
+Family = Literal["assets", "feeds", "alerts", "intel", "data"]
+FAMILIES: tuple[str, ...] = ("assets", "feeds", "alerts", "intel", "data")
 
 
 class ImportOptions(BaseModel):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ciimap.core.db import chunks
 from ciimap.core.errors import Invalid, NotFound
+from ciimap.datagov import service as datagov
 from ciimap.graph.build import CRIT_NAMES, TYPES, Graph, build_graph
 from ciimap.graph.propagate import Propagation, path, propagate, uniq
 from ciimap.graph.schemas import ImpactNode, ImpactResult, NodeRef, Selector
@@ -193,6 +194,12 @@ def impact_many(
     services = sorted((_node(g, prop, int(i), label) for i in svc), key=rank_key)
     _service_flags(g, prop, services, {int(g.dbid[i]): int(i) for i in svc})
     services.sort(key=rank_key)
+    at_risk, at_risk_total = datagov.at_risk(
+        session,
+        system_ids=[int(g.dbid[i]) for i in sysn],
+        asset_ids=[int(g.dbid[i]) for i in anodes],
+        service_ids=[int(g.dbid[i]) for i in svc],
+    )
     return ImpactResult(
         selectors=selectors,
         seeds=int(len(uniq(seeds))),
@@ -201,6 +208,8 @@ def impact_many(
         systems=sorted((_node(g, prop, int(i), label) for i in sysn), key=rank_key),
         assets=sorted((_node(g, prop, int(i), label) for i in top_assets), key=rank_key),
         assets_total=int(len(anodes)),
+        data_at_risk=at_risk,  # type: ignore[arg-type]
+        data_at_risk_total=at_risk_total,
         map_version=g.version,
         elapsed_ms=round((time.perf_counter() - t0) * 1000, 1),
     )

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ciimap.core.schemas import ReadSchema, Schema, UtcDateTime
+from ciimap.datagov.schemas import AtRisk
 from ciimap.inventory.models import Criticality
 
 SelectorKind = Literal[
@@ -48,6 +49,9 @@ class ImpactResult(BaseModel):
     systems: list[ImpactNode]
     assets: list[ImpactNode]  # the most critical failed/degraded assets, up to ``asset_limit``
     assets_total: int
+    #: Data resources (datagov) held or processed by what fails or degrades, highest level first (≤ 100).
+    data_at_risk: list[AtRisk] = []
+    data_at_risk_total: int = 0
     map_version: str
     elapsed_ms: float
 

@@ -17,6 +17,8 @@ from ciimap.core.db import utcnow
 from ciimap.core.errors import Invalid
 from ciimap.core.labels import labels
 from ciimap.crypto import overview as crypto_overview
+
+from ciimap.datagov import service as datagov
 from ciimap.graph import build, concentration, spof
 from ciimap.graph import impact as graph_impact
 from ciimap.ingest import changes
@@ -124,16 +126,44 @@ def _crypto_card(session: Session) -> dict[str, Any]:
     }
 
 
+def _data_cards(session: Session) -> list[dict[str, Any]]:
+    """Important/core data resources with the systems holding them, and the MLPS suggestions (datagov)."""
+    c = datagov.cards(session)
+    n = len(datagov.suggestions(session))
+    return [
+        {
+            "key": "data",
+            "value": f"{c['by_level']['core']:,} / {c['by_level']['important']:,}",
+            "href": "/data/registers",
+            "parts": [["data_systems", c["systems_marked"]], ["data_review", c["review_overdue"]]],
+            "tone": "warn" if c["review_overdue"] else "",
+        },
+        {
+            "key": "data_suggestions",
+            "value": f"{n:,}",
+            "href": "/data/registers",
+            "tone": "warn" if n else "",
+        },
+    ]
+
+
 def dashboard_cards(session: Session) -> list[dict[str, Any]]:
     """Cards from the other domains: ``{"key", "value", "href", "series"?}`` — none are invented."""
     cards = [c for c in (_findings_card(session), _changes_card(session)) if c]
-    return cards + _graph_cards(session) + _compliance_cards(session) + [_crypto_card(session)]
+    return (
+        cards
+        + _graph_cards(session)
+        + _compliance_cards(session)
+        + [_crypto_card(session)]
+        + _data_cards(session)
+    )
 
 
 def annotate_nodes(session: Session, nodes: list[dict[str, Any]]) -> None:
     """Overlay attributes from the other domains: ``vuln`` = the asset's top finding priority; on
     systems ``cmp`` = the latest assessment conclusion (excellent/good/fair/poor), ``rect_overdue``
-    = overdue rectification items and ``crypto_gap`` = crypto flags + no GM + failed latest 密评."""
+    = overdue rectification items, ``crypto_gap`` = crypto flags + no GM + failed latest 密评 and
+    ``data_level`` = the highest level of important/core data held."""
     by_id = {n["ref"]: n for n in nodes if n["type"] == "asset"}
     for aid, prio in top_priority_by_asset(session, asset_ids=list(by_id)).items():
         by_id[aid]["vuln"] = prio
@@ -147,6 +177,9 @@ def annotate_nodes(session: Session, nodes: list[dict[str, Any]]) -> None:
         if gap["flags"] or gap["no_gm"] or gap["passed"] is False:
             systems[sid]["crypto_gap"] = gap["flags"] + int(gap["no_gm"]) + int(gap["passed"] is False)
 
+    for m in datagov.system_marks(session, system_ids=list(systems)):
+        systems[m["system_id"]]["data_level"] = m["level"]  # important / core data held (datagov)
+
 
 def impact(session: Session, *, kind: str, ref: int) -> dict[str, Any]:
     """What-if: the graph capability's impact analysis, shaped for the topology page."""
@@ -158,6 +191,8 @@ def impact(session: Session, *, kind: str, ref: int) -> dict[str, Any]:
         "degraded": [],
         "counts": res.counts,
         "assets_total": res.assets_total,
+        "data_at_risk": [d.model_dump() for d in res.data_at_risk],
+        "data_at_risk_total": res.data_at_risk_total,
         "elapsed_ms": res.elapsed_ms,
     }
     for n in [*res.services, *res.systems, *res.assets]:

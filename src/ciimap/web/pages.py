@@ -23,6 +23,7 @@ from ciimap.core.errors import NotAuthenticated, TooManyAttempts
 from ciimap.web import (
     views_compliance,
     views_crypto,
+    views_data,
     views_entities,
     views_findings,
     views_map,
@@ -112,3 +113,5 @@ def mount(app: FastAPI) -> None:
     app.include_router(views_findings.router)
     app.include_router(views_compliance.router)
     app.include_router(views_crypto.router)
+
+    app.include_router(views_data.router)

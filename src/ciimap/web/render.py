@@ -64,6 +64,7 @@ def nav(principal: Principal | None, t: Translator) -> list[dict[str, Any]]:
         {"href": "/findings", "label": t("nav.findings"), "key": "findings"},
         {"href": "/compliance", "label": t("nav.compliance"), "key": "compliance"},
         {"href": "/crypto", "label": t("nav.crypto"), "key": "crypto"},
+        {"href": "/data", "label": t("nav.data"), "key": "data"},
         {"href": "/changes", "label": t("nav.changes"), "key": "changes"},
     ]
     if principal.can("write"):

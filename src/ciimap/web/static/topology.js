@@ -34,6 +34,8 @@
     { selector: ".ov-cmp-poor", style: { "background-color": "#b3261e" } },
     { selector: ".ov-cmp-overdue", style: { "border-width": 4, "border-color": "#b3261e", "border-style": "double" } },
     { selector: ".ov-crypto", style: { "border-width": 4, "border-color": "#8e24aa", "border-style": "dashed" } },
+    { selector: ".ov-data-important", style: { "border-width": 4, "border-color": "#8d5a06" } },
+    { selector: ".ov-data-core", style: { "border-width": 5, "border-color": "#6a1b9a" } },
     { selector: ".dim", style: { opacity: 0.12 } },
     { selector: ".failed", style: { "background-color": "#d62b20", opacity: 1, "border-width": 2, "border-color": "#7a0f09", "z-index": 9 } },
     { selector: ".degraded", style: { "background-color": "#f08c1e", opacity: 1, "z-index": 8 } },
@@ -103,7 +105,8 @@
     document.querySelectorAll("[data-overlay]").forEach((cb) => (on[cb.dataset.overlay] = cb.checked));
     cy.batch(() => {
       cy.nodes().removeClass("ov-missing ov-unmanaged ov-foreign ov-vuln-P1 ov-vuln-P2 ov-vuln-P3 " +
-        "ov-cmp-excellent ov-cmp-good ov-cmp-fair ov-cmp-poor ov-cmp-overdue ov-crypto");
+        "ov-cmp-excellent ov-cmp-good ov-cmp-fair ov-cmp-poor ov-cmp-overdue ov-crypto " +
+        "ov-data-important ov-data-core");
       if (on.missing) cy.nodes("[?missing]").addClass("ov-missing");
       if (on.unmanaged) cy.nodes("[?unmanaged]").addClass("ov-unmanaged");
       if (on.foreign) cy.nodes("[?foreign]").addClass("ov-foreign");
@@ -113,6 +116,7 @@
         cy.nodes("[cmp]").forEach((n) => n.addClass("ov-cmp-" + n.data("cmp")));
         cy.nodes("[rect_overdue]").addClass("ov-cmp-overdue");
       }
+      if (on.data) cy.nodes("[data_level]").forEach((n) => n.addClass("ov-data-" + n.data("data_level")));
     });
   }
   // Zoom and pan from the server's coordinates: cheaper than fit(), which measures every element.
@@ -237,6 +241,16 @@
       box.append(ul);
     }
     if (!res.failed.length && !res.degraded.length) { const p = document.createElement("p"); p.className = "muted"; p.textContent = t("impact_none"); box.append(p); }
+    if (res.data_at_risk && res.data_at_risk.length) {
+      const h4 = document.createElement("h4"); h4.textContent = t("impact_data", { n: res.data_at_risk_total }); box.append(h4);
+      const ul = document.createElement("ul"); ul.dataset.list = "data";
+      for (const d of res.data_at_risk) {
+        const li = document.createElement("li");
+        const a = document.createElement("a"); a.href = "/data/" + d.id; a.textContent = d.name + (d.level ? " · " + t("data_level_" + d.level) : ""); li.append(a);
+        ul.append(li);
+      }
+      box.append(ul);
+    }
   }
   // Filters can be preset from the URL (/topology?site_id=2&budget=5000) for links and bookmarks.
   for (const [k, v] of new URLSearchParams(location.search)) {

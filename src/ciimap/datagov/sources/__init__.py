@@ -1,0 +1,1 @@
+"""Import sources of the data domain (the data catalogue register)."""
