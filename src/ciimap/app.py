@@ -31,6 +31,7 @@ from ciimap.graph import api as graph_api
 from ciimap.ingest import api as ingest_api
 from ciimap.intel import api as intel_api
 from ciimap.inventory import api as inventory_api
+from ciimap.notify import api as notify_api
 from ciimap.supply import api as supply_api
 from ciimap.vulns import api as vulns_api
 from ciimap.web import api as web_api
@@ -52,6 +53,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     alerts_api.router,
     crypto_api.router,
     intel_api.router,
+    notify_api.router,
     web_api.router,
 )
 

@@ -132,6 +132,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ciimap.compliance.cli",
     ),
     "crypto": ("Commercial cryptography (商用密码): inventory, flags, 密评 score", "ciimap.crypto.cli"),
+    "notify": ("Notifications (通知): channels, routing rules, outbox", "ciimap.notify.cli"),
 }
 
 #: Commands that other domains add to a group, loaded only when they run: group → name → (one-line help,

@@ -192,6 +192,7 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "report": ["report", "grading", "1", "--format", "xlsx", "-o", str(files / "report.xlsx")],
             "crypto": ["crypto", "add-product", "--name", "x", "--certificate-no", "1", "--layer", "moon"],
             "intel": ["intel", "import", "stix", str(not_stix)],
+            "notify": ["notify", "channel", "add", "x", "--kind", "sms", "--url", "http://127.0.0.1:9/"],
         }
     )
     return cases
