@@ -88,7 +88,7 @@ def _digest(db: Session, ch: NotifyChannel, folded: list[NotifyMessage], now: dt
     digest = NotifyMessage(
         channel_id=ch.id,
         idempotency_key="digest:" + hashlib.sha256(keys.encode()).hexdigest()[:40],
-        event_kind="digest",
+        event_kind=service.DIGEST,
         subject=f"digest:{ch.name}"[:200],
         grade=None,
         title=f"【ciimap】{len(folded)} 条通知已合并（发送频率限制） / {len(folded)} notifications folded",
@@ -216,8 +216,8 @@ def deliver_due(now: Callable[[], dt.datetime] = utcnow) -> dict[str, int]:
     with database.unit_of_work() as db:
         work = claim(db, now())
         # detach what the senders read: the session closes before they run
-        for w in work:
-            db.expunge(w.channel)
+        for ch in {w.channel.id: w.channel for w in work}.values():
+            db.expunge(ch)
     if not work:
         return {"claimed": 0, "sent": 0, "failed": 0}
     client = _http()

@@ -29,6 +29,8 @@ from ciimap.notify.models import (
 from ciimap.notify.sealing import seal, unseal
 
 MAX_LIST = 1000
+#: Event kind of the digest messages the outbox writes when a channel's rate limit is reached.
+DIGEST = "digest"
 
 
 # --- channels ---------------------------------------------------------------------------------------
@@ -137,7 +139,9 @@ def public_content(msg: NotifyMessage) -> tuple[str, str]:
 
 
 def outgoing(ch: NotifyChannel, msg: NotifyMessage) -> channels.Outgoing:
-    title, body = (msg.title, msg.body) if ch.full_content else public_content(msg)
+    # a digest is built from what the channel may see already (outbox._digest)
+    shown = ch.full_content or msg.event_kind == DIGEST
+    title, body = (msg.title, msg.body) if shown else public_content(msg)
     return channels.Outgoing(
         msg.idempotency_key, msg.event_kind, msg.subject, msg.grade, title, body, msg.link
     )
@@ -292,6 +296,8 @@ def publish(
     """
     if not idempotency_key or len(idempotency_key) > 200:
         raise Invalid("idempotency_key must be 1 to 200 characters")
+    if kind == DIGEST:
+        raise Invalid(f"event kind {DIGEST!r} is reserved for the outbox's own digest messages")
     rules = session.scalars(
         select(NotifyRule)
         .join(NotifyChannel, NotifyChannel.id == NotifyRule.channel_id)
