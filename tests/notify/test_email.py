@@ -33,14 +33,18 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     return cert_path, key_path
 
@@ -87,7 +91,15 @@ def smtp_server(tmp_path):
         controller.stop()
 
 
-MSG = channels.Outgoing("incident:7:opened", "incident.opened", "incident:7", "较大", "事件 7 已发现", "详情见链接", "https://ciimap/i/7")
+MSG = channels.Outgoing(
+    "incident:7:opened",
+    "incident.opened",
+    "incident:7",
+    "较大",
+    "事件 7 已发现",
+    "详情见链接",
+    "https://ciimap/i/7",
+)
 
 
 def test_mail_arrives_over_starttls_with_login(smtp_server):

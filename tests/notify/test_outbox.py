@@ -7,18 +7,20 @@ import datetime as dt
 import json
 
 from sqlalchemy import select, text
+from tests.notify.receiver import receiver
 from typer.testing import CliRunner
 
 from ciimap.cli import app as cli_app
 from ciimap.config import get_settings
 from ciimap.notify import outbox, service
 from ciimap.notify.models import NotifyMessage
-from tests.notify.receiver import receiver
 
 OK_VENDOR = (200, {"errcode": 0, "errmsg": "ok"})
 
 
-def _publish(s, key, *, grade="重大", system_ids=(7,), kind="incident.opened", body="src 10.1.2.3 张三 13800138000"):
+def _publish(
+    s, key, *, grade="重大", system_ids=(7,), kind="incident.opened", body="src 10.1.2.3 张三 13800138000"
+):
     return service.publish(
         s,
         kind=kind,
@@ -51,16 +53,23 @@ def test_routing_and_idempotent_publish(database):
 
 def test_public_im_content_carries_grade_and_link_only(database):
     with receiver(lambda req, n: OK_VENDOR) as r, database.unit_of_work() as s:
-        service.add_channel(s, name="ding", kind="dingtalk", url=f"{r.url}/robot/send?access_token=t", secret="SEC1")
+        service.add_channel(
+            s, name="ding", kind="dingtalk", url=f"{r.url}/robot/send?access_token=t", secret="SEC1"
+        )
         service.add_channel(s, name="hook", kind="webhook", url=f"{r.url}/hook")
         service.add_rule(s, name="all-ding", channel="ding")
         service.add_rule(s, name="all-hook", channel="hook")
         _publish(s, 5)
     with receiver(lambda req, n: OK_VENDOR) as r:
         with database.unit_of_work() as s:
-            s.execute(text("UPDATE notify_channel SET target_enc = :u WHERE name = 'ding'"),
-                      {"u": "plain:" + f"{r.url}/robot/send?access_token=t"})
-            s.execute(text("UPDATE notify_channel SET target_enc = :u WHERE name = 'hook'"), {"u": f"plain:{r.url}/hook"})
+            s.execute(
+                text("UPDATE notify_channel SET target_enc = :u WHERE name = 'ding'"),
+                {"u": "plain:" + f"{r.url}/robot/send?access_token=t"},
+            )
+            s.execute(
+                text("UPDATE notify_channel SET target_enc = :u WHERE name = 'hook'"),
+                {"u": f"plain:{r.url}/hook"},
+            )
         assert outbox.deliver_due()["sent"] == 2
         by_path = {q.path: q for q in r.requests}
     im = by_path["/robot/send"].json()["text"]["content"]
@@ -94,7 +103,11 @@ def test_retries_with_backoff_and_attempts_by_subject(database):
     assert keys == {"incident:42:opened"} and len(r.requests) == 3
     with database.read_session() as s:
         attempts = service.attempts_for(s, "incident:42")
-    assert [(a["status"], a["response_code"]) for a in attempts] == [("error", 500), ("error", 200), ("ok", 200)]
+    assert [(a["status"], a["response_code"]) for a in attempts] == [
+        ("error", 500),
+        ("error", 200),
+        ("ok", 200),
+    ]
     assert "45009" in attempts[1]["error"]
 
 
@@ -110,7 +123,11 @@ def test_rate_limit_folds_the_burst_into_one_digest(database):
         assert first == {"claimed": 20, "sent": 20, "failed": 0}  # 19 as they are + 1 digest of 11
         assert outbox.deliver_due()["claimed"] == 0  # the minute is used up
         assert r.count() == 20
-        digest = [q.json()["text"]["content"] for q in r.requests if "11 条通知已合并" in q.json()["text"]["content"]]
+        digest = [
+            q.json()["text"]["content"]
+            for q in r.requests
+            if "11 条通知已合并" in q.json()["text"]["content"]
+        ]
         assert len(digest) == 1 and "incident:29" in digest[0]
     with database.read_session() as s:
         statuses = [m.status for m in s.scalars(select(NotifyMessage).order_by(NotifyMessage.id))]
@@ -125,7 +142,12 @@ def test_secrets_are_sealed_and_never_shown(database, client, admin_headers, ana
     try:
         res = client.post(
             "/api/notify/channels",
-            json={"name": "fs", "kind": "feishu", "url": "https://open.feishu.cn/open-apis/bot/v2/hook/TOKEN123", "secret": "SIGNSECRET"},
+            json={
+                "name": "fs",
+                "kind": "feishu",
+                "url": "https://open.feishu.cn/open-apis/bot/v2/hook/TOKEN123",
+                "secret": "SIGNSECRET",
+            },
             headers=admin_headers,
         )
         assert res.status_code == 201, res.text
@@ -137,7 +159,9 @@ def test_secrets_are_sealed_and_never_shown(database, client, admin_headers, ana
             audit = " ".join(str(r) for r in c.execute(text("SELECT * FROM audit_log")).all())
         with database.read_session() as s:
             assert service.target_of(service.get_channel(s, "fs")) == (
-                "https://open.feishu.cn/open-apis/bot/v2/hook/TOKEN123", "SIGNSECRET")
+                "https://open.feishu.cn/open-apis/bot/v2/hook/TOKEN123",
+                "SIGNSECRET",
+            )
     finally:
         get_settings.cache_clear()
     assert listed.json()[0]["has_secret"] is True and listed.json()[0]["url"].endswith("/hook/***")

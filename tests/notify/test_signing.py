@@ -12,12 +12,14 @@ import time
 import urllib.parse
 
 import httpx
-
-from ciimap.notify import channels
 from tests.notify.receiver import receiver
 
+from ciimap.notify import channels
+
 SECRET = "SECdeadbeef0123456789abcdef"
-MSG = channels.Outgoing("key-1", "incident.opened", "incident:42", "重大", "title", "body", "https://ciimap/i/42")
+MSG = channels.Outgoing(
+    "key-1", "incident.opened", "incident:42", "重大", "title", "body", "https://ciimap/i/42"
+)
 
 
 def _send(kind: str, url: str, secret: str | None = SECRET) -> channels.Result:
@@ -60,10 +62,13 @@ def test_feishu_signature_as_documented():
         body = req.json()
         ts = body["timestamp"]
         assert isinstance(ts, str) and len(ts) == 10 and abs(int(ts) - time.time()) < 3600  # seconds
-        key = f"{ts}\n{SECRET}".encode("utf-8")
+        key = f"{ts}\n{SECRET}".encode()
         expected = base64.b64encode(hmac.new(key, b"", digestmod=hashlib.sha256).digest()).decode()
         if body["sign"] != expected:
-            return 200, {"code": 19021, "msg": "sign match fail or timestamp is not within one hour from current time"}
+            return 200, {
+                "code": 19021,
+                "msg": "sign match fail or timestamp is not within one hour from current time",
+            }
         assert req.raw_query == ""  # nothing in the URL
         return 200, {"code": 0, "msg": "success", "data": {}}
 
@@ -110,5 +115,7 @@ def test_urls_are_shown_masked():
     assert channels.mask_url("dingtalk", "https://oapi.dingtalk.com/robot/send?access_token=abc") == (
         "https://oapi.dingtalk.com/robot/send?access_token=***"
     )
-    assert channels.mask_url("feishu", "https://open.feishu.cn/open-apis/bot/v2/hook/5e3d-xyz").endswith("/hook/***")
+    assert channels.mask_url("feishu", "https://open.feishu.cn/open-apis/bot/v2/hook/5e3d-xyz").endswith(
+        "/hook/***"
+    )
     assert "pw" not in channels.mask_url("email", "smtp://u:pw@relay:587?from=a@b&to=c@d")

@@ -184,7 +184,8 @@ def parse_smtp(url: str) -> SmtpTarget:
     except ValueError:
         raise Invalid(f"email URL has a bad port: {url!r}") from None
     user = urllib.parse.unquote(parts.username) if parts.username else None
-    return SmtpTarget(parts.hostname, port, user, sender, recipients, (q.get("cafile") or [None])[0])
+    cafile = q["cafile"][0] if q.get("cafile") else None
+    return SmtpTarget(parts.hostname, port, user, sender, recipients, cafile)
 
 
 def send_email(url: str, secret: str | None, msg: Outgoing, *, timeout: float) -> Result:
