@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 
-from tests.notify.receiver import receiver
+from .receiver import receiver
 
 
 def _ciimap(database, *args: str) -> subprocess.CompletedProcess[str]:

@@ -11,10 +11,11 @@ import threading
 import time
 
 from sqlalchemy import func, select
-from tests.notify.receiver import receiver
 
 from ciimap.notify import service
 from ciimap.notify.models import NotifyMessage
+
+from .receiver import receiver
 
 N = 100
 HOLD_AFTER = 30

@@ -7,13 +7,14 @@ import datetime as dt
 import json
 
 from sqlalchemy import select, text
-from tests.notify.receiver import receiver
 from typer.testing import CliRunner
 
 from ciimap.cli import app as cli_app
 from ciimap.config import get_settings
 from ciimap.notify import outbox, service
 from ciimap.notify.models import NotifyMessage
+
+from .receiver import receiver
 
 OK_VENDOR = (200, {"errcode": 0, "errmsg": "ok"})
 

@@ -12,9 +12,10 @@ import time
 import urllib.parse
 
 import httpx
-from tests.notify.receiver import receiver
 
 from ciimap.notify import channels
+
+from .receiver import receiver
 
 SECRET = "SECdeadbeef0123456789abcdef"
 MSG = channels.Outgoing(

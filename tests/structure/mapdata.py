@@ -44,6 +44,8 @@ from ciimap.graph.schemas import Selector
 from ciimap.ingest.models import ChangeEvent, ImportRun, ScanDetail
 from ciimap.intel.models import Indicator
 from ciimap.inventory import models as m
+from ciimap.notify import service as notify
+from ciimap.notify.models import NotifyAttempt
 from ciimap.supply import plans as supply_plans
 from ciimap.supply import service as supply
 from ciimap.vulns.models import Advisory, AdvisoryAlias, FeedImport, Finding
@@ -65,7 +67,32 @@ def build(db: Database, n: int) -> Seeded:
         _domains(s, n, out)
     with db.unit_of_work() as s:
         _crypto(s, out)
+    with db.unit_of_work() as s:
+        _notify(s, n)
     return out
+
+
+def _notify(s: Any, n: int) -> None:
+    """``n`` notification channels, each with a rule, and ``n`` messages about ``incident:1`` per
+    channel, each with an attempt (the outbox and the attempts routes)."""
+    for c in range(n):
+        notify.add_channel(s, name=f"ch{c}", kind="webhook", url=f"http://127.0.0.1:9/{c}", secret="k")
+        notify.add_rule(s, name=f"rule{c}", channel=f"ch{c}", grades=["重大"])
+    for i in range(n):
+        for mid in notify.publish(
+            s,
+            kind="incident.opened",
+            subject="incident:1",
+            attrs={"grade": "重大"},
+            title=f"t{i}",
+            idempotency_key=f"k{i}",
+        ):
+            s.add(
+                NotifyAttempt(
+                    message_id=mid, channel_id=1, subject="incident:1", idempotency_key=f"k{i}", status="ok"
+                )
+            )
+    s.flush()
 
 
 _TLS = (
