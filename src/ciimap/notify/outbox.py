@@ -35,10 +35,12 @@ from ciimap.notify import channels, service
 from ciimap.notify.models import NotifyAttempt, NotifyChannel, NotifyMessage
 
 log = logging.getLogger(__name__)
-#: Messages claimed by one pass; also the most folded into one digest.
+#: Messages claimed by one pass from a channel without a rate limit.
 BATCH = 200
 #: Sends in parallel within a pass (HTTP keeps connections open per receiver).
 SENDERS = 8
+#: Most messages folded into one digest (a channel at its rate limit folds everything due, up to this).
+FOLD_MAX = 5000
 #: Lines listed in a digest message (the rest are counted).
 DIGEST_LINES = 30
 
@@ -114,7 +116,7 @@ def _claim_channel(db: Session, ch: NotifyChannel, now: dt.datetime, lease: dt.t
             select(NotifyMessage)
             .where(NotifyMessage.channel_id == ch.id, *_due(now))
             .order_by(NotifyMessage.id)
-            .limit(BATCH)
+            .limit(BATCH if budget is None else FOLD_MAX)
             .with_for_update(skip_locked=True)
         )
     )
