@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from ciimap.core.deps import Admin, DbSession, Principal
 from ciimap.core.errors import Conflict, Invalid, NotFound
 from ciimap.notify import service as notify
-from ciimap.notify.models import CHANNEL_KINDS
 from ciimap.web.i18n import Translator
 from ciimap.web.render import locale_for, render
 
@@ -38,7 +37,7 @@ def _page(
         channels=notify.list_channels(db),
         rules=notify.list_rules(db),
         messages=notify.list_messages(db, limit=OUTBOX_ROWS),
-        kinds=CHANNEL_KINDS,
+        kinds=notify.CHANNEL_KINDS,
         message=message,
         error=error,
     )
