@@ -32,6 +32,7 @@ from ciimap.graph import api as graph_api
 from ciimap.ingest import api as ingest_api
 from ciimap.intel import api as intel_api
 from ciimap.inventory import api as inventory_api
+from ciimap.notify import api as notify_api
 from ciimap.supply import api as supply_api
 from ciimap.vulns import api as vulns_api
 from ciimap.web import api as web_api
@@ -54,6 +55,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     crypto_api.router,
     intel_api.router,
     datagov_api.router,
+    notify_api.router,
     web_api.router,
 )
 

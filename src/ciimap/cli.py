@@ -136,6 +136,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Data classification and grading (数据分类分级, GB/T 43697-2024): catalogue, grading, registers",
         "ciimap.datagov.cli",
     ),
+    "notify": ("Notifications (通知): channels, routing rules, outbox", "ciimap.notify.cli"),
 }
 
 #: Commands that other domains add to a group, loaded only when they run: group → name → (one-line help,

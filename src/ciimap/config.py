@@ -73,6 +73,22 @@ class Settings(BaseSettings):
     #: The CJK font (TTF, OTF or TTC) PDF reports embed; unset: fonts-noto-cjk's (docs/compliance-reports.md).
     report_font: Path | None = None
 
+    #: Seals notification channel secrets and URLs at rest (Fernet; any passphrase, SHA-256 derived).
+    #: Unset: they are stored as given (docs/notifications.md); set it on every process that sends.
+    secret_key: str | None = None
+    #: Messages a minute per channel kind (a channel's own ``rate_per_minute`` wins; 0 = unlimited).
+    notify_rate_limits: str = "dingtalk:20,wecom:20,feishu:100,email:0,webhook:0"
+    #: Seconds a claimed message stays with the worker sending it; a killed worker's messages are
+    #: sent again after this.
+    notify_lease_seconds: int = 60
+    #: First retry after this many seconds, doubling each time up to ``notify_backoff_max_seconds``.
+    notify_backoff_seconds: int = 10
+    notify_backoff_max_seconds: int = 3600
+    #: Attempts before a message is marked failed.
+    notify_max_attempts: int = 12
+    #: Seconds to wait for a receiver (HTTP and SMTP).
+    notify_timeout_seconds: float = 10.0
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

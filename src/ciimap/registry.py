@@ -27,6 +27,8 @@ from ciimap.ingest import jobs as ingest_jobs
 from ciimap.ingest import models as ingest_models
 from ciimap.intel import models as intel_models
 from ciimap.inventory import models as inventory_models
+from ciimap.notify import jobs as notify_jobs
+from ciimap.notify import models as notify_models
 from ciimap.supply import models as supply_models
 from ciimap.vulns import jobs as vulns_jobs
 from ciimap.vulns import models as vulns_models
@@ -47,10 +49,11 @@ MODELS: tuple[ModuleType, ...] = (
     crypto_models,
     intel_models,
     datagov_models,
+    notify_models,
 )
 
 #: Modules registering job functions (``@jobs.job``) and procrastinate tasks (``@tasks.installer``).
-JOBS: tuple[ModuleType, ...] = (ingest_jobs, discovery_jobs, vulns_jobs)
+JOBS: tuple[ModuleType, ...] = (ingest_jobs, discovery_jobs, vulns_jobs, notify_jobs)
 
 
 def load_all() -> tuple[ModuleType, ...]:

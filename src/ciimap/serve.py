@@ -21,6 +21,7 @@ from ciimap.core.output import with_progress
 from ciimap.demo.service import load_demo
 from ciimap.discovery.scheduling import start_in_process
 from ciimap.inventory.models import Asset
+from ciimap.notify import jobs as notify_jobs
 
 app = typer.Typer()
 GROUPS = [("", app)]
@@ -110,6 +111,7 @@ def serve(
         # scheduled rescans: one clock, in this (the supervising) process; its jobs run here and
         # report live progress through the side store every worker reads (PG: procrastinate)
         start_in_process()
+        notify_jobs.start_in_process()  # the notification outbox, delivered by the same process
     typer.echo(f"{workers} server process(es)")
     uvicorn.run(
         "ciimap.app:create_app",

@@ -202,6 +202,7 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "crypto": ["crypto", "add-product", "--name", "x", "--certificate-no", "1", "--layer", "moon"],
             "intel": ["intel", "import", "stix", str(not_stix)],
             "data": ["data", "import", "datacat", str(not_catalogue)],
+            "notify": ["notify", "channel", "add", "x", "--kind", "sms", "--url", "http://127.0.0.1:9/"],
         }
     )
     return cases

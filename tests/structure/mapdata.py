@@ -39,7 +39,6 @@ from ciimap.crypto import assessment as crypto_assessment
 from ciimap.crypto import service as crypto
 from ciimap.crypto.schemas import AssessmentIn as CryptoAssessmentIn
 from ciimap.crypto.schemas import ObjectIn, UnitIn
-
 from ciimap.datagov import service as datagov
 from ciimap.datagov.schemas import FlowIn, HoldingIn, Impact, ResourceIn
 from ciimap.datagov.schemas import GradingIn as DataGradingIn
@@ -51,6 +50,8 @@ from ciimap.graph.schemas import Selector
 from ciimap.ingest.models import ChangeEvent, ImportRun, ScanDetail
 from ciimap.intel.models import Indicator
 from ciimap.inventory import models as m
+from ciimap.notify import service as notify
+from ciimap.notify.models import NotifyAttempt
 from ciimap.supply import plans as supply_plans
 from ciimap.supply import service as supply
 from ciimap.vulns.models import Advisory, AdvisoryAlias, FeedImport, Finding
@@ -74,6 +75,8 @@ def build(db: Database, n: int) -> Seeded:
         _crypto(s, out)
     with db.unit_of_work() as s:
         _data(s, out)
+    with db.unit_of_work() as s:
+        _notify(s, n)
     return out
 
 
@@ -114,6 +117,29 @@ def _data(s: Any, out: Seeded) -> None:
             )
             ids.append(r.id)
     out.first["data_resource"] = ids[0]
+
+
+def _notify(s: Any, n: int) -> None:
+    """``n`` notification channels, each with a rule, and ``n`` messages about ``incident:1`` per
+    channel, each with an attempt (the outbox and the attempts routes)."""
+    for c in range(n):
+        notify.add_channel(s, name=f"ch{c}", kind="webhook", url=f"http://127.0.0.1:9/{c}", secret="k")
+        notify.add_rule(s, name=f"rule{c}", channel=f"ch{c}", grades=["重大"])
+    for i in range(n):
+        for mid in notify.publish(
+            s,
+            kind="incident.opened",
+            subject="incident:1",
+            attrs={"grade": "重大"},
+            title=f"t{i}",
+            idempotency_key=f"k{i}",
+        ):
+            s.add(
+                NotifyAttempt(
+                    message_id=mid, channel_id=1, subject="incident:1", idempotency_key=f"k{i}", status="ok"
+                )
+            )
+    s.flush()
 
 
 _TLS = (

@@ -79,6 +79,7 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/alerts/{alert_id}": [f"/api/alerts/{first['alert']}"],
         "/api/alerts/warnings/{warning_id}": [f"/api/alerts/warnings/{first['warning']}"],
         "/api/intel/indicators/{indicator_id}": [f"/api/intel/indicators/{first['indicator']}"],
+        "/api/notify/attempts": ["/api/notify/attempts?subject=incident:1"],
         "/api/compliance/gradings/{grading_id}": [f"/api/compliance/gradings/{first['grading']}"],
         "/api/crypto/assessments/{assessment_id}": [f"/api/crypto/assessments/{first['crypto_assessment']}"],
         "/api/crypto/assessments/{assessment_id}/report": [

@@ -17,7 +17,6 @@ from ciimap.core.db import utcnow
 from ciimap.core.errors import Invalid
 from ciimap.core.labels import labels
 from ciimap.crypto import overview as crypto_overview
-
 from ciimap.datagov import service as datagov
 from ciimap.graph import build, concentration, spof
 from ciimap.graph import impact as graph_impact

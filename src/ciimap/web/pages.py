@@ -27,6 +27,7 @@ from ciimap.web import (
     views_entities,
     views_findings,
     views_map,
+    views_notify,
     views_ops,
     views_users,
 )
@@ -110,6 +111,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(views_entities.router)
     app.include_router(views_ops.router)
     app.include_router(views_users.router)
+    app.include_router(views_notify.router)
     app.include_router(views_findings.router)
     app.include_router(views_compliance.router)
     app.include_router(views_crypto.router)

@@ -82,6 +82,7 @@ def nav(principal: Principal | None, t: Translator) -> list[dict[str, Any]]:
                 "group": t("nav.admin"),
                 "children": [
                     {"href": "/admin/users", "label": t("nav.users"), "key": "users"},
+                    {"href": "/admin/notify", "label": t("nav.notify"), "key": "notify"},
                     *(
                         [
                             {"href": "/entities/" + n, "label": t.label(entity.REGISTRY[n]), "key": n}
