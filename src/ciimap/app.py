@@ -26,6 +26,7 @@ from ciimap.core.asgi import RefuseOversized, SecurityHeaders
 from ciimap.core.deps import Reader, input_without_nul, use_authenticator
 from ciimap.core.errors import CiimapError, NotAuthenticated
 from ciimap.crypto import api as crypto_api
+from ciimap.incidents import api as incidents_api
 from ciimap.discovery import api as discovery_api
 from ciimap.graph import api as graph_api
 from ciimap.ingest import api as ingest_api
@@ -51,6 +52,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     compliance_api.router,
     alerts_api.router,
     crypto_api.router,
+    incidents_api.router,
     intel_api.router,
     web_api.router,
 )

@@ -132,6 +132,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ciimap.compliance.cli",
     ),
     "crypto": ("Commercial cryptography (商用密码): inventory, flags, 密评 score", "ciimap.crypto.cli"),
+    "incidents": ("Incident handling and reporting (事件处置 + 信息通报)", "ciimap.incidents.cli"),
 }
 
 #: Commands that other domains add to a group, loaded only when they run: group → name → (one-line help,

@@ -20,6 +20,7 @@ from ciimap.core.migrate import upgrade
 from ciimap.core.output import with_progress
 from ciimap.demo.service import load_demo
 from ciimap.discovery.scheduling import start_in_process
+from ciimap.incidents import scheduling as incident_clock
 from ciimap.inventory.models import Asset
 
 app = typer.Typer()
@@ -110,6 +111,7 @@ def serve(
         # scheduled rescans: one clock, in this (the supervising) process; its jobs run here and
         # report live progress through the side store every worker reads (PG: procrastinate)
         start_in_process()
+        incident_clock.start_in_process()  # the reporting-deadline sweep, same pattern
     typer.echo(f"{workers} server process(es)")
     uvicorn.run(
         "ciimap.app:create_app",
