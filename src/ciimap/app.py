@@ -26,9 +26,9 @@ from ciimap.core.asgi import RefuseOversized, SecurityHeaders
 from ciimap.core.deps import Reader, input_without_nul, use_authenticator
 from ciimap.core.errors import CiimapError, NotAuthenticated
 from ciimap.crypto import api as crypto_api
-from ciimap.incidents import api as incidents_api
 from ciimap.discovery import api as discovery_api
 from ciimap.graph import api as graph_api
+from ciimap.incidents import api as incidents_api
 from ciimap.ingest import api as ingest_api
 from ciimap.intel import api as intel_api
 from ciimap.inventory import api as inventory_api

@@ -28,13 +28,15 @@ LABELS = {"first_report": "首报", "escalation": "升级上报", "summary_repor
 
 
 def aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+    """As UTC: naive times are UTC (as stored on SQLite); aware ones are converted (SQLite would drop the
+    offset of a non-UTC time and store its wall-clock reading)."""
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
 def summary_due_at(closed: dt.date) -> dt.datetime:
     """End of the Beijing day ``summary_report_days`` after handling ended."""
     day = closed + dt.timedelta(days=grading.criteria().summary_report_days)
-    return dt.datetime.combine(day, dt.time(23, 59, 59), CST)
+    return aware(dt.datetime.combine(day, dt.time(23, 59, 59), CST))
 
 
 def deadlines_of(session: Session, incident_id: int) -> dict[str, Deadline]:

@@ -82,7 +82,7 @@ class Facts(Schema):
     """What is known about an incident's impact (any subset; unknown is ``None``)."""
 
     pi_leaked: int | None = Field(
-        None, ge=0, le=10**10, description="people whose personal information leaked"
+        default=None, ge=0, le=10**10, description="people whose personal information leaked"
     )
     economic_loss: float | None = Field(default=None, ge=0, le=1e15, description="direct economic loss, yuan")
     cii_outage_minutes: float | None = Field(default=None, ge=0, le=10**8)

@@ -79,8 +79,9 @@ class OperatorType(TimestampMixin, Base):
 
     __tablename__ = "incident_operator"
     __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(
-        ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("organization.id", ondelete="CASCADE"), unique=True
     )
     operator_type: Mapped[str] = mapped_column(String(24))
 

@@ -75,7 +75,7 @@ def set_operator_type(session: Session, *, organization_id: int, operator_type: 
         raise Invalid(f"unknown operator type '{operator_type}' (choose from {', '.join(REPORTERS)})")
     if session.get(Organization, organization_id) is None:
         raise NotFound(f"organization {organization_id} does not exist")
-    row = session.get(OperatorType, organization_id)
+    row = session.scalar(select(OperatorType).where(OperatorType.organization_id == organization_id))
     if row is None:
         row = OperatorType(organization_id=organization_id, operator_type=operator_type)
         session.add(row)
@@ -97,8 +97,11 @@ def list_operator_types(session: Session) -> list[dict[str, Any]]:
 def reporter_for(session: Session, inc: Incident) -> str:
     """The strictest clock that applies: the organisation's type, and ``cii`` when a CII system is hit."""
     kinds = ["other"]
-    if inc.organization_id is not None and (row := session.get(OperatorType, inc.organization_id)):
-        kinds.append(row.operator_type)
+    if inc.organization_id is not None:
+        own = session.scalar(
+            select(OperatorType.operator_type).where(OperatorType.organization_id == inc.organization_id)
+        )
+        kinds += [own] if own else []
     if inc.system_ids and session.scalar(
         select(func.count()).select_from(System).where(System.id.in_(inc.system_ids), System.is_cii)
     ):
@@ -197,7 +200,7 @@ def open_incident(
         category=category, subcategory=subcategory, grade="一般", facts={}, reached=[], drill=drill,
         origin=src["origin"], warning_id=warning_id, alert_group_id=alert_group_id,
         discovered_at=clock.aware(discovered_at or src.get("discovered_at") or utcnow()),
-        occurred_at=occurred_at, asset_ids=list(asset_ids if asset_ids is not None else src.get("asset_ids") or []),
+        occurred_at=clock.aware(occurred_at) if occurred_at else None, asset_ids=list(asset_ids if asset_ids is not None else src.get("asset_ids") or []),
         system_ids=systems,
         service_ids=list(service_ids if service_ids is not None else src.get("service_ids") or []),
         created_by=actor(),
@@ -283,7 +286,7 @@ def update(session: Session, *, incident_id: int, viewer_org: int | None, **chan
     _check_category(changes.get("category", inc.category), changes.get("subcategory", inc.subcategory))
     diff = {k: v for k, v in changes.items() if getattr(inc, k) != v}
     for k, v in diff.items():
-        setattr(inc, k, v)
+        setattr(inc, k, clock.aware(v) if isinstance(v, dt.datetime) else v)
     session.flush()
     if diff:
         log(
@@ -339,7 +342,7 @@ def add_task(
     due_at: dt.datetime | None = None,
 ) -> Task:  # fmt: skip
     inc = get(session, incident_id, viewer_org)
-    task = Task(incident_id=inc.id, title=title, owner=owner, due_at=due_at)
+    task = Task(incident_id=inc.id, title=title, owner=owner, due_at=clock.aware(due_at) if due_at else None)
     session.add(task)
     session.flush()
     log(session, inc.id, "task", f"任务：{title}（{owner or '未指派'}）", task_id=task.id)

@@ -61,6 +61,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_incident_warning_id"), "incident", ["warning_id"], unique=False)
     op.create_table(
         "incident_operator",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
         sa.Column("operator_type", sa.String(length=24), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -71,7 +72,8 @@ def upgrade() -> None:
             name=op.f("fk_incident_operator_organization_id_organization"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("organization_id", name=op.f("pk_incident_operator")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_operator")),
+        sa.UniqueConstraint("organization_id", name=op.f("uq_incident_operator_organization_id")),
     )
     op.create_table(
         "incident_deadline",
