@@ -74,7 +74,8 @@ def list_incidents(
     "", status_code=201, responses=NOT_FOUND, summary="Open an incident (by hand, from a warning or group)"
 )
 def open_incident(body: IncidentCreate, db: DbSession, principal: Writer) -> Any:
-    inc = service.open_incident(db, viewer_org=principal.organization_id, **body.model_dump())
+    fields = {k: getattr(body, k) for k in body.model_fields}  # facts stays a model
+    inc = service.open_incident(db, viewer_org=principal.organization_id, **fields)
     return service.detail(db, incident_id=inc.id, viewer_org=principal.organization_id)
 
 
