@@ -86,15 +86,13 @@ def test_bound_users_see_only_their_organisation(client: Any, database: Database
 
 
 def test_assess_route_and_bad_input(client: Any, admin_headers: dict) -> None:
-    ok = client.post(
-        "/api/incidents/assess",
-        json={"reporter": "other", "facts": {"economic_loss": 5_000_000}},
+    ok = client.get(
+        "/api/incidents/assess?reporter=other&economic_loss=5000000",
         headers=admin_headers,
     )
     assert ok.status_code == 200 and ok.json()["grade"] == "较大" and ok.json()["deadline_minutes"] == 240
-    bad = client.post(
-        "/api/incidents/assess",
-        json={"reporter": "cii", "facts": {"portal_outage_minutes": 9}},
+    bad = client.get(
+        "/api/incidents/assess?reporter=cii&portal_outage_minutes=9",
         headers=admin_headers,
     )
     assert bad.status_code == 422 and "--portal-level" in bad.json()["error"]

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from docx import Document
 from sqlalchemy import func, select
-from tests.incidents.conftest import T0
 
 from ciimap.core.db import Database
 from ciimap.core.errors import Conflict, Invalid
 from ciimap.incidents import clock, evidence, grading, overview, reports, service
 from ciimap.incidents.models import Deadline, NotificationEvent, TimelineEntry
 
+T0 = dt.datetime(2026, 1, 5, 2, 0, tzinfo=dt.UTC)  # as in conftest.py (the warning's first alert)
 MAJOR = grading.Facts(pi_leaked=10_000_000)  # 重大
 
 

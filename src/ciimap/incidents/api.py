@@ -7,7 +7,7 @@ bound to an organisation see only its incidents, reports and evidence.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, UploadFile
@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, Response
 from ciimap.core import uploads
 from ciimap.core.deps import Admin, DbSession, Reader, Writer
 from ciimap.core.openapi import NOT_FOUND
-from ciimap.core.schemas import Int32, Offset, Schema
+from ciimap.core.schemas import Int32, Offset
 from ciimap.incidents import clock, evidence, grading, overview, reports, service
 from ciimap.incidents.grading import Facts
 from ciimap.incidents.models import Grade, Reporter, ReportKind, State
@@ -37,20 +37,19 @@ from ciimap.incidents.schemas import (
 router = APIRouter(prefix="/incidents", tags=["Incidents"])
 
 
-class AssessIn(Schema):
+class AssessQuery(Facts):
     reporter: Reporter
-    facts: Facts = Facts()
     discovered_at: dt.datetime | None = None
     handling_closed_at: dt.date | None = None
 
 
-@router.post("/assess", summary="Grade and deadlines for given facts (2025 measures); nothing stored")
-def assess(body: AssessIn, principal: Reader) -> Any:
+@router.get("/assess", summary="Grade and deadlines for given facts (2025 measures); nothing stored")
+def assess(q: Annotated[AssessQuery, Query()], principal: Reader) -> Any:
+    facts = Facts(**q.model_dump(exclude={"reporter", "discovered_at", "handling_closed_at"}))
     out = grading.assess(
-        body.facts, reporter=body.reporter, discovered_at=body.discovered_at,
-        handling_closed_at=body.handling_closed_at,
-    )  # fmt: skip
-    return {**out, "reached": grading.grade(body.facts)["reached"]}
+        facts, reporter=q.reporter, discovered_at=q.discovered_at, handling_closed_at=q.handling_closed_at
+    )
+    return {**out, "reached": grading.grade(facts)["reached"]}
 
 
 @router.get("", summary="Incidents, newest first (bound users: their organisation's only)")

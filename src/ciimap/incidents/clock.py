@@ -14,11 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ciimap.core.bulk import insert_rows
-from ciimap.core.db import utcnow
+from ciimap.core.db import chunks, utcnow
 from ciimap.incidents import events, grading
 from ciimap.incidents.models import Deadline, Incident, TimelineEntry
 
@@ -62,7 +62,9 @@ def set_deadlines(session: Session, inc: Incident) -> list[str]:
     notes: list[str] = []
     for kind, due in want.items():
         if kind not in have:
-            session.add(Deadline(incident_id=inc.id, kind=kind, due_at=due, done=False))
+            session.add(
+                Deadline(incident_id=inc.id, kind=kind, due_at=due, done=False, next_at=next_at(due, None))
+            )
             notes.append(f"{LABELS[kind]}时限 {due.isoformat()}")
     for kind, d in have.items():
         if kind not in want and not d.done:
@@ -84,64 +86,85 @@ def mark_met(session: Session, inc: Incident, kind: str, at: dt.datetime) -> boo
     return on_time
 
 
+def next_at(due: dt.datetime, reminded: int | None) -> dt.datetime:
+    """When a deadline needs the sweep next: its next reminder not yet recorded, else its due time."""
+    pending = [o for o in grading.criteria().reminder_minutes if reminded is None or o < reminded]
+    return aware(due) - dt.timedelta(minutes=max(pending)) if pending else aware(due)
+
+
+def _incidents(session: Session, ids: set[int]) -> dict[int, tuple[Any, ...]]:
+    out: dict[int, tuple[Any, ...]] = {}
+    cols = (Incident.id, Incident.grade, Incident.title, Incident.system_ids, Incident.service_ids,
+            Incident.organization_id, Incident.drill)  # fmt: skip
+    for part in chunks(sorted(ids)):
+        rows = session.connection().execute(select(*cols).where(Incident.id.in_(part)))
+        out.update((r[0], tuple(r[1:])) for r in rows)
+    return out
+
+
 def sweep(session: Session, *, now: dt.datetime | None = None) -> dict[str, int]:
     """Record reminders before each open deadline and an escalation when one has passed."""
     now = aware(now or utcnow())
     offsets = sorted(grading.criteria().reminder_minutes)  # smallest first
-    horizon = now + dt.timedelta(minutes=max(offsets, default=0))
     rows = session.execute(
         select(
-            Deadline.id,
-            Deadline.kind,
-            Deadline.due_at,
-            Deadline.reminded_minutes,
-            Incident.id,
-            Incident.grade,
-            Incident.title,
-            Incident.system_ids,
-            Incident.service_ids,
-            Incident.organization_id,
-            Incident.drill,
-        )
-        .join(Incident, Incident.id == Deadline.incident_id)
-        .where(Deadline.done.is_(False), Deadline.due_at <= horizon)
+            Deadline.id, Deadline.incident_id, Deadline.kind, Deadline.due_at, Deadline.reminded_minutes
+        ).where(Deadline.done.is_(False), Deadline.next_at <= now)
     ).all()
-    timeline: list[dict[str, Any]] = []
-    out: list[events.Event] = []
+    acts: list[
+        tuple[int, str, dt.datetime, int | None]
+    ] = []  # incident, kind, due, reminder step (None: overdue)
     overdue: list[int] = []
-    reminded: dict[int, list[int]] = {}
-    for did, kind, due_at, done_min, iid, grade, title, sys_ids, svc_ids, org, drill in rows:
+    reminded: list[dict[str, Any]] = []
+    for did, iid, kind, due_at, done_min in rows:
         due = aware(due_at)
-        label = LABELS[kind]
         if due <= now:
             overdue.append(did)
-            text = f"{label}已超时（时限 {due.isoformat()}），升级处理"
-            entry_kind, key, event_kind = "overdue", f"incident:{iid}:{kind}:overdue", "overdue"
+            acts.append((iid, kind, due, None))
+            continue
+        left = (due - now).total_seconds() / 60
+        step = next((o for o in offsets if left <= o and (done_min is None or o < done_min)), None)
+        if step is not None:
+            acts.append((iid, kind, due, step))
+        mark = step if step is not None else done_min
+        reminded.append({"id": did, "reminded_minutes": mark, "next_at": next_at(due, mark)})
+    for part in chunks(overdue):
+        session.execute(
+            update(Deadline).where(Deadline.id.in_(part)).values(done=True, overdue_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    if reminded:
+        t = Deadline.__table__
+        stmt = (
+            update(t)
+            .where(t.c.id == bindparam("b_id"))
+            .values(reminded_minutes=bindparam("b_r"), next_at=bindparam("b_n"))
+        )
+        session.connection().execute(
+            stmt, [{"b_id": r["id"], "b_r": r["reminded_minutes"], "b_n": r["next_at"]} for r in reminded]
+        )
+    info = _incidents(session, {a[0] for a in acts})
+    timeline: list[dict[str, Any]] = []
+    out: list[events.Event] = []
+    for iid, kind, due, step in acts:
+        grade, title, sys_ids, svc_ids, org, drill = info[iid]
+        if step is None:
+            text = f"{LABELS[kind]}已超时（时限 {due.isoformat()}），升级处理"
+            entry, key = "overdue", f"incident:{iid}:{kind}:overdue"
         else:
-            left = (due - now).total_seconds() / 60
-            step = next((o for o in offsets if left <= o), None)
-            if step is None or (done_min is not None and done_min <= step):
-                continue
-            reminded.setdefault(step, []).append(did)
-            text = f"{label}将于 {step} 分钟内到期（{due.isoformat()}）"
-            entry_kind, key, event_kind = "reminder", f"incident:{iid}:{kind}:reminder:{step}", "reminder"
+            text = f"{LABELS[kind]}将于 {step} 分钟内到期（{due.isoformat()}）"
+            entry, key = "reminder", f"incident:{iid}:{kind}:reminder:{step}"
         data = {"deadline": kind, "due_at": due.isoformat()}
-        timeline.append({"incident_id": iid, "at": now, "kind": entry_kind, "actor": "scheduler",
-                         "text": text, "data": data})  # fmt: skip
-        out.append({"kind": event_kind, "incident_id": iid, "grade": grade, "system_ids": sys_ids or [],
+        timeline.append(
+            {"incident_id": iid, "at": now, "kind": entry, "actor": "scheduler", "text": text, "data": data}
+        )
+        out.append({"kind": entry, "incident_id": iid, "grade": grade, "system_ids": sys_ids or [],
                     "service_ids": svc_ids or [], "title": title, "idempotency_key": key,
                     "organization_id": org, "drill": drill})  # fmt: skip
-    if overdue:
-        session.execute(
-            update(Deadline).where(Deadline.id.in_(overdue)).values(done=True, overdue_at=now),
-            execution_options={"synchronize_session": False},
-        )
-    for step, ids in reminded.items():
-        session.execute(
-            update(Deadline).where(Deadline.id.in_(ids)).values(reminded_minutes=step),
-            execution_options={"synchronize_session": False},
-        )
-    if timeline:
-        insert_rows(session, TimelineEntry.__table__, timeline)
+    insert_rows(session, TimelineEntry.__table__, timeline)
     events.emit(session, out)
-    return {"checked": len(rows), "reminders": sum(map(len, reminded.values())), "overdue": len(overdue)}
+    return {
+        "checked": len(rows),
+        "reminders": sum(1 for a in acts if a[3] is not None),
+        "overdue": len(overdue),
+    }

@@ -54,5 +54,6 @@ def emit(session: Session, batch: Iterable[Event]) -> None:
     if not rows:
         return
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(NotificationEvent).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    session.execute(stmt, rows)
+    # Core, not the ORM bulk path: a sweep may emit 10,000 events at once (bench/incidents_sweep.py)
+    stmt = insert(NotificationEvent.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    session.connection().execute(stmt, rows)

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ciimap.core.errors import Invalid
-from ciimap.core.schemas import Schema
+from ciimap.core.schemas import INT32_MAX, Schema
 from ciimap.incidents.models import REPORTERS, DataThreat, Grade, Reporter
 from ciimap.incidents.models import Level as PortalLevel
 
@@ -82,12 +82,12 @@ class Facts(Schema):
     """What is known about an incident's impact (any subset; unknown is ``None``)."""
 
     pi_leaked: int | None = Field(
-        default=None, ge=0, le=10**10, description="people whose personal information leaked"
+        default=None, ge=0, le=INT32_MAX, description="people whose personal information leaked"
     )
     economic_loss: float | None = Field(default=None, ge=0, le=1e15, description="direct economic loss, yuan")
     cii_outage_minutes: float | None = Field(default=None, ge=0, le=10**8)
     cii_main_function_outage_minutes: float | None = Field(default=None, ge=0, le=10**8)
-    people_affected: int | None = Field(default=None, ge=0, le=10**10)
+    people_affected: int | None = Field(default=None, ge=0, le=INT32_MAX)
     population_share_pct: float | None = Field(default=None, ge=0, le=100)
     population_level: PortalLevel | None = None
     portal_level: PortalLevel | None = None

@@ -126,7 +126,7 @@ class Deadline(Base):
     __audited__ = True
     __table_args__ = (
         UniqueConstraint("incident_id", "kind"),
-        Index("ix_incident_deadline_open", "done", "due_at"),
+        Index("ix_incident_deadline_next", "done", "next_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
@@ -138,6 +138,9 @@ class Deadline(Base):
     overdue_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     #: The smallest reminder offset (minutes before) already recorded; None before any.
     reminded_minutes: Mapped[int | None] = mapped_column(Integer)
+    #: When the sweep must look at this deadline next (the next reminder, else the due time): the sweep
+    #: reads only ``done = false AND next_at <= now``, so a deadline already reminded costs nothing.
+    next_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class TimelineEntry(Base):

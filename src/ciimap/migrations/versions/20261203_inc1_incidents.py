@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("met_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("overdue_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reminded_minutes", sa.Integer(), nullable=True),
+        sa.Column("next_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incident.id"],
@@ -94,7 +95,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_deadline")),
         sa.UniqueConstraint("incident_id", "kind", name=op.f("uq_incident_deadline_incident_id_kind")),
     )
-    op.create_index("ix_incident_deadline_open", "incident_deadline", ["done", "due_at"], unique=False)
+    op.create_index("ix_incident_deadline_next", "incident_deadline", ["done", "next_at"], unique=False)
     op.create_table(
         "incident_event",
         sa.Column("id", sa.Integer(), nullable=False),
