@@ -134,7 +134,7 @@ def sweep(session: Session, *, now: dt.datetime | None = None) -> dict[str, int]
             execution_options={"synchronize_session": False},
         )
     if reminded:
-        t = Deadline.__table__
+        t: Any = Deadline.__table__
         stmt = (
             update(t)
             .where(t.c.id == bindparam("b_id"))

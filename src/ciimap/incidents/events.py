@@ -9,7 +9,7 @@ get the grade and the link, not indicators or personal data (the title is the in
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -55,5 +55,6 @@ def emit(session: Session, batch: Iterable[Event]) -> None:
         return
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # Core, not the ORM bulk path: a sweep may emit 10,000 events at once (bench/incidents_sweep.py)
-    stmt = insert(NotificationEvent.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    table: Any = NotificationEvent.__table__
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
     session.connection().execute(stmt, rows)

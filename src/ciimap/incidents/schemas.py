@@ -8,7 +8,22 @@ from pydantic import Field
 
 from ciimap.core.schemas import Int32, Schema
 from ciimap.incidents.grading import Facts
-from ciimap.incidents.models import Channel, IncidentRole, Reporter, ReportKind, State
+from ciimap.incidents.models import (
+    CHANNELS,
+    GRADES,
+    INCIDENT_ROLES,
+    REPORT_KINDS,
+    STATES,
+    Channel,
+    Grade,
+    IncidentRole,
+    Reporter,
+    ReportKind,
+    State,
+)
+
+#: Vocabularies for pages (which import no models module).
+__all__ = ["CHANNELS", "GRADES", "INCIDENT_ROLES", "REPORT_KINDS", "STATES", "Grade"]
 
 
 class IncidentCreate(Schema):

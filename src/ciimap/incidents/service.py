@@ -20,6 +20,7 @@ from ciimap.alerts.models import AlertGroup, AlertWarning
 from ciimap.core import audit
 from ciimap.core.db import utcnow
 from ciimap.core.errors import Conflict, Invalid, NotFound
+from ciimap.core.labels import labels
 from ciimap.graph import impact as graph_impact
 from ciimap.graph.schemas import Selector
 from ciimap.incidents import clock, events, grading
@@ -35,6 +36,7 @@ from ciimap.incidents.models import (
     Task,
     TimelineEntry,
 )
+from ciimap.inventory import service as inventory
 from ciimap.inventory.models import Organization, System
 
 LIST_LIMIT = 200
@@ -366,11 +368,14 @@ def complete_task(session: Session, *, task_id: int, viewer_org: int | None) -> 
 
 
 def _deadline_out(d: Deadline) -> dict[str, Any]:
+    def utc(t: dt.datetime | None) -> dt.datetime | None:
+        return clock.aware(t) if t else None
+
     return {
         "kind": d.kind,
-        "due_at": d.due_at,
-        "met_at": d.met_at,
-        "overdue_at": d.overdue_at,
+        "due_at": utc(d.due_at),
+        "met_at": utc(d.met_at),
+        "overdue_at": utc(d.overdue_at),
         "done": d.done,
     }
 
@@ -462,6 +467,36 @@ def what_if(session: Session, *, incident_id: int, viewer_org: int | None) -> di
     if not sels:
         raise Invalid(f"incident {incident_id} names no asset or system; add them first")
     return graph_impact.impact_many(session, selectors=sels).model_dump(mode="json")
+
+
+def affected(session: Session, inc: Incident) -> dict[str, list[dict[str, Any]]]:
+    """The incident's assets, systems and business services with their names (the affected map)."""
+    specs = {"asset_ids": (inventory.ASSETS, inc.asset_ids), "system_ids": (inventory.SYSTEMS, inc.system_ids),
+             "service_ids": (inventory.BUSINESS_SERVICES, inc.service_ids)}  # fmt: skip
+    out: dict[str, list[dict[str, Any]]] = {}
+    for key, (spec, ids) in specs.items():
+        names = labels(session, spec, set(ids or []))
+        out[key.removesuffix("_ids")] = [{"id": i, "name": names.get(i, f"#{i}")} for i in ids or []]
+    return out
+
+
+def page(session: Session, *, incident_id: int, viewer_org: int | None) -> dict[str, Any]:
+    """Everything the incident page shows (one call from the web layer)."""
+    out = detail(session, incident_id=incident_id, viewer_org=viewer_org)
+    inc = get(session, incident_id, viewer_org)
+    out["affected"] = affected(session, inc)
+    out["timeline"] = timeline(session, incident_id=incident_id, viewer_org=viewer_org)
+    out["related"] = related(session, incident_id=incident_id, viewer_org=viewer_org)
+    return out
+
+
+def board(session: Session, *, viewer_org: int | None, limit: int = 100) -> dict[str, list[dict[str, Any]]]:
+    """Open incidents by state (the board), newest first, at most ``limit`` per state."""
+    return {
+        st: list_incidents(session, viewer_org=viewer_org, state=st, limit=limit)["items"]
+        for st in STATES
+        if st != "关闭"
+    }
 
 
 def open_counts(session: Session, *, viewer_org: int | None) -> dict[str, Any]:

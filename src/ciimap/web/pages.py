@@ -24,6 +24,7 @@ from ciimap.web import (
     views_compliance,
     views_entities,
     views_findings,
+    views_incidents,
     views_map,
     views_ops,
     views_users,
@@ -110,3 +111,4 @@ def mount(app: FastAPI) -> None:
     app.include_router(views_users.router)
     app.include_router(views_findings.router)
     app.include_router(views_compliance.router)
+    app.include_router(views_incidents.router)

@@ -63,6 +63,7 @@ def nav(principal: Principal | None, t: Translator) -> list[dict[str, Any]]:
         {"href": "/sitemap", "label": t("nav.sitemap"), "key": "sitemap"},
         {"href": "/findings", "label": t("nav.findings"), "key": "findings"},
         {"href": "/compliance", "label": t("nav.compliance"), "key": "compliance"},
+        {"href": "/incidents", "label": t("nav.incidents"), "key": "incidents"},
         {"href": "/changes", "label": t("nav.changes"), "key": "changes"},
     ]
     if principal.can("write"):
