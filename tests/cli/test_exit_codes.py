@@ -192,6 +192,7 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "report": ["report", "grading", "1", "--format", "xlsx", "-o", str(files / "report.xlsx")],
             "crypto": ["crypto", "add-product", "--name", "x", "--certificate-no", "1", "--layer", "moon"],
             "intel": ["intel", "import", "stix", str(not_stix)],
+            "incidents": ["incidents", "assess", "--reporter", "nobody", "--json"],
         }
     )
     return cases
@@ -233,6 +234,7 @@ def test_not_found_exits_3(database, run_cli):
         ["compliance", "evidence", "424242"],
         ["keyposts", "member-add", "424242", "1"],
         ["training", "list", "--contact", "424242"],
+        ["incidents", "show", "424242"],
     ):
         res = run(*argv)
         assert res["rc"] == 3, (argv, res)
