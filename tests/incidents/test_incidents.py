@@ -224,3 +224,16 @@ def test_timeline_counts_every_change(database: Database, world: dict) -> None:
             select(func.count()).select_from(TimelineEntry).where(TimelineEntry.incident_id == inc.id)
         )
         assert n == 7
+
+
+def test_reporter_type_follows_the_organisation_until_the_clock_starts(
+    database: Database, world: dict
+) -> None:
+    with database.unit_of_work() as s:
+        inc = _open(s, title="先一般后重大", organization_id=world["org_b"], discovered_at=T0)
+        assert inc.reporter == "other" and clock.deadlines_of(s, inc.id) == {}
+        service.set_operator_type(s, organization_id=world["org_b"], operator_type="central_state_organ")
+        service.regrade(s, incident_id=inc.id, viewer_org=None, facts=MAJOR)
+        assert inc.reporter == "central_state_organ"
+        due = clock.aware(clock.deadlines_of(s, inc.id)["first_report"].due_at)
+        assert due == T0 + dt.timedelta(minutes=120)

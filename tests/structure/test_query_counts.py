@@ -79,6 +79,7 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/alerts/{alert_id}": [f"/api/alerts/{first['alert']}"],
         "/api/alerts/warnings/{warning_id}": [f"/api/alerts/warnings/{first['warning']}"],
         "/api/intel/indicators/{indicator_id}": [f"/api/intel/indicators/{first['indicator']}"],
+        "/incidents/{incident_id}": [f"/incidents/{first['incident']}"],
         "/api/incidents/assess": ["/api/incidents/assess?reporter=cii&pi_leaked=1000000"],
         **{
             f"/api/incidents/{{incident_id}}{tail}": [f"/api/incidents/{first['incident']}{tail}"]

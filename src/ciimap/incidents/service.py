@@ -225,8 +225,10 @@ def set_grade(session: Session, inc: Incident, facts: grading.Facts) -> dict[str
     inc.facts = facts.model_dump(exclude_none=True)
     inc.reached = out["reached"]
     inc.criteria_version = out["version"]
-    if inc.reporter is None or grading.criteria().must_report(inc.grade):
-        inc.reporter = inc.reporter or reporter_for(session, inc)
+    # the reporter type is fixed when the clock first starts (the first-report deadline is set); until
+    # then it follows the organisation's operator type and the systems affected
+    if "first_report" not in clock.deadlines_of(session, inc.id):
+        inc.reporter = reporter_for(session, inc)
     session.flush()
     why = (
         "；".join(f"{r['label']} {r['value']} → {r['grade']}" for r in out["reached"])
