@@ -210,7 +210,12 @@ def list_evidence(incident_id: Int32, db: DbSession, principal: Reader) -> Any:
     return evidence.listing(db, incident_id=incident_id, viewer_org=principal.organization_id)
 
 
-@router.get("/evidence/{evidence_id}/file", responses=NOT_FOUND, summary="Download an evidence file")
+@router.get(
+    "/evidence/{evidence_id}/file",
+    response_class=FileResponse,
+    responses={**NOT_FOUND, 200: {"description": "The file", "content": {"application/octet-stream": {}}}},
+    summary="Download an evidence file",
+)
 def evidence_file(evidence_id: Int32, db: DbSession, principal: Reader) -> Any:
     path, name = evidence.file(db, evidence_id=evidence_id, viewer_org=principal.organization_id)
     return FileResponse(path, filename=name, media_type="application/octet-stream")
@@ -255,7 +260,18 @@ def send_report(report_id: Int32, body: SubmissionIn, db: DbSession, principal: 
     return reports.send(db, report_id=report_id, viewer_org=principal.organization_id, **body.model_dump())
 
 
-@router.get("/reports/{report_id}/export", responses=NOT_FOUND, summary="The report as Chinese DOCX or PDF")
+@router.get(
+    "/reports/{report_id}/export",
+    response_class=Response,
+    responses={
+        **NOT_FOUND,
+        200: {
+            "description": "The report file (Content-Disposition names it, RFC 5987 for Chinese names)",
+            "content": {media: {} for media in reports.FORMATS.values()},
+        },
+    },
+    summary="The report as Chinese DOCX or PDF",
+)
 def export_report(
     report_id: Int32, db: DbSession, principal: Reader, fmt: Literal["docx", "pdf"] = "docx"
 ) -> Response:
