@@ -29,6 +29,7 @@ from ciimap.crypto import api as crypto_api
 from ciimap.datagov import api as datagov_api
 from ciimap.discovery import api as discovery_api
 from ciimap.graph import api as graph_api
+from ciimap.incidents import api as incidents_api
 from ciimap.ingest import api as ingest_api
 from ciimap.intel import api as intel_api
 from ciimap.inventory import api as inventory_api
@@ -53,6 +54,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     compliance_api.router,
     alerts_api.router,
     crypto_api.router,
+    incidents_api.router,
     intel_api.router,
     datagov_api.router,
     notify_api.router,

@@ -137,6 +137,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ciimap.datagov.cli",
     ),
     "notify": ("Notifications (通知): channels, routing rules, outbox", "ciimap.notify.cli"),
+    "incidents": ("Incident handling and reporting (事件处置 + 信息通报)", "ciimap.incidents.cli"),
 }
 
 #: Commands that other domains add to a group, loaded only when they run: group → name → (one-line help,

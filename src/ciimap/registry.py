@@ -23,6 +23,8 @@ from ciimap.datagov import models as datagov_models
 from ciimap.discovery import jobs as discovery_jobs
 from ciimap.discovery import models as discovery_models
 from ciimap.graph import models as graph_models
+from ciimap.incidents import jobs as incidents_jobs
+from ciimap.incidents import models as incidents_models
 from ciimap.ingest import jobs as ingest_jobs
 from ciimap.ingest import models as ingest_models
 from ciimap.intel import models as intel_models
@@ -50,10 +52,11 @@ MODELS: tuple[ModuleType, ...] = (
     intel_models,
     datagov_models,
     notify_models,
+    incidents_models,
 )
 
 #: Modules registering job functions (``@jobs.job``) and procrastinate tasks (``@tasks.installer``).
-JOBS: tuple[ModuleType, ...] = (ingest_jobs, discovery_jobs, vulns_jobs, notify_jobs)
+JOBS: tuple[ModuleType, ...] = (ingest_jobs, discovery_jobs, vulns_jobs, notify_jobs, incidents_jobs)
 
 
 def load_all() -> tuple[ModuleType, ...]:

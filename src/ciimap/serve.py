@@ -20,6 +20,7 @@ from ciimap.core.migrate import upgrade
 from ciimap.core.output import with_progress
 from ciimap.demo.service import load_demo
 from ciimap.discovery.scheduling import start_in_process
+from ciimap.incidents import scheduling as incident_clock
 from ciimap.inventory.models import Asset
 from ciimap.notify import jobs as notify_jobs
 
@@ -112,6 +113,7 @@ def serve(
         # report live progress through the side store every worker reads (PG: procrastinate)
         start_in_process()
         notify_jobs.start_in_process()  # the notification outbox, delivered by the same process
+        incident_clock.start_in_process()  # the reporting-deadline sweep, same pattern
     typer.echo(f"{workers} server process(es)")
     uvicorn.run(
         "ciimap.app:create_app",

@@ -203,6 +203,7 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "intel": ["intel", "import", "stix", str(not_stix)],
             "data": ["data", "import", "datacat", str(not_catalogue)],
             "notify": ["notify", "channel", "add", "x", "--kind", "sms", "--url", "http://127.0.0.1:9/"],
+            "incidents": ["incidents", "assess", "--reporter", "nobody", "--json"],
         }
     )
     return cases
@@ -246,6 +247,7 @@ def test_not_found_exits_3(database, run_cli):
         ["keyposts", "member-add", "424242", "1"],
         ["training", "list", "--contact", "424242"],
         ["crypto", "assess", "show", "424242"],
+        ["incidents", "show", "424242"],
     ):
         res = run(*argv)
         assert res["rc"] == 3, (argv, res)

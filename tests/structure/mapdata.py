@@ -47,6 +47,10 @@ from ciimap.discovery import service as discovery
 from ciimap.graph import progress as rollouts
 from ciimap.graph import service as graph
 from ciimap.graph.schemas import Selector
+from ciimap.incidents import evidence as incident_evidence
+from ciimap.incidents import grading as incident_grading
+from ciimap.incidents import reports as incident_reports
+from ciimap.incidents import service as incidents
 from ciimap.ingest.models import ChangeEvent, ImportRun, ScanDetail
 from ciimap.intel.models import Indicator
 from ciimap.inventory import models as m
@@ -77,6 +81,7 @@ def build(db: Database, n: int) -> Seeded:
         _data(s, out)
     with db.unit_of_work() as s:
         _notify(s, n)
+        _incidents(s, out)
     return out
 
 
@@ -189,6 +194,31 @@ def _crypto(s: Any, out: Seeded) -> None:
         crypto_assessment.set_unit(s, assessment_id=a["id"], data=unit)
         mgmt = UnitIn(layer="管理制度", unit="密钥管理规则", result="部分符合")
         crypto_assessment.set_unit(s, assessment_id=a["id"], data=mgmt)
+
+
+def _incidents(s: Any, out: Seeded) -> None:
+    """One graded incident per system with a role, a task, a comment, an initial report sent and an
+    evidence file (so every incidents GET route has rows that grow with the map)."""
+    ids = []
+    for k, sid in enumerate(out.first["system_ids"]):
+        inc = incidents.open_incident(
+            s, viewer_org=None, title=f"事件{k}", system_ids=[sid], asset_ids=out.first["asset_ids"][:2],
+            facts=incident_grading.Facts(pi_leaked=10_000_000),
+        )  # fmt: skip
+        incidents.assign_role(s, incident_id=inc.id, viewer_org=None, role="指挥", person=f"人员{k}")
+        incidents.add_task(s, incident_id=inc.id, viewer_org=None, title="隔离", owner=f"人员{k}")
+        incidents.comment(s, incident_id=inc.id, viewer_org=None, text="研判中")
+        rep = incident_reports.create(
+            s, incident_id=inc.id, viewer_org=None, kind="initial", items={"1": "单位", "2": "时间"}
+        )
+        incident_reports.send(
+            s, report_id=rep["id"], viewer_org=None, authority="保护工作部门", channel="12387"
+        )
+        src = Path(tempfile.mkdtemp()) / f"e{k}.txt"
+        src.write_text(f"evidence {k}", encoding="utf-8")
+        ev = incident_evidence.attach(s, incident_id=inc.id, viewer_org=None, source=src)
+        ids.append((inc.id, rep["id"], ev.id))
+    out.first["incident"], out.first["incident_report"], out.first["incident_evidence"] = ids[0]
 
 
 def _add(s: Any, objs: list[Any]) -> list[Any]:

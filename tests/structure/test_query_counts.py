@@ -80,6 +80,27 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/alerts/warnings/{warning_id}": [f"/api/alerts/warnings/{first['warning']}"],
         "/api/intel/indicators/{indicator_id}": [f"/api/intel/indicators/{first['indicator']}"],
         "/api/notify/attempts": ["/api/notify/attempts?subject=incident:1"],
+        "/incidents/{incident_id}": [f"/incidents/{first['incident']}"],
+        "/api/incidents/assess": ["/api/incidents/assess?reporter=cii&pi_leaked=1000000"],
+        **{
+            f"/api/incidents/{{incident_id}}{tail}": [f"/api/incidents/{first['incident']}{tail}"]
+            for tail in (
+                "",
+                "/timeline",
+                "/related",
+                "/what-if",
+                "/evidence",
+                "/reports",
+                "/reports/draft",
+                "/submissions",
+            )
+        },  # fmt: skip
+        "/api/incidents/evidence/{evidence_id}/file": [
+            f"/api/incidents/evidence/{first['incident_evidence']}/file"
+        ],
+        "/api/incidents/reports/{report_id}/export": [
+            f"/api/incidents/reports/{first['incident_report']}/export?fmt=docx"
+        ],
         "/api/compliance/gradings/{grading_id}": [f"/api/compliance/gradings/{first['grading']}"],
         "/api/crypto/assessments/{assessment_id}": [f"/api/crypto/assessments/{first['crypto_assessment']}"],
         "/api/crypto/assessments/{assessment_id}/report": [

@@ -17,17 +17,26 @@ GROUPS = [("user", app)]
 @app.command("create")
 def create(
     username: str,
-    role: str = typer.Option("analyst", help="admin, analyst or auditor"),
+    role: str = typer.Option("analyst", help="admin, analyst, auditor or regulator"),
     password: str | None = typer.Option(None, help="omit to be prompted", envvar="CIIMAP_NEW_PASSWORD"),
     full_name: str | None = typer.Option(None),
     locale: str = typer.Option("zh-CN", help="zh-CN or en"),
+    organization: int | None = typer.Option(
+        None, "--organization", help="bind to this organization id: sees only its incidents"
+    ),
 ) -> None:
     """Create a user (password hashed with argon2)."""
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     with get_database().unit_of_work() as db:
         user = service.create_user(
-            db, username=username, password=password, role=role, full_name=full_name, locale=locale
+            db,
+            username=username,
+            password=password,
+            role=role,
+            full_name=full_name,
+            locale=locale,
+            organization_id=organization,
         )
         typer.echo(f"created user {user.username} ({user.role})")
 

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ciimap.core.db import Base, TimestampMixin
 
-Role = Literal["admin", "analyst", "auditor"]
+#: ``regulator``: a protection department (保护工作部门), read-only, sees the roll-up across operators.
+Role = Literal["admin", "analyst", "auditor", "regulator"]
 ROLES: tuple[str, ...] = get_args(Role)
 
 
@@ -24,6 +25,8 @@ class User(TimestampMixin, Base):
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: A user bound to an organisation sees only its incidents and reports (None: every organisation).
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id", ondelete="SET NULL"))
 
 
 class ApiToken(TimestampMixin, Base):

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from ciimap.auth.models import Role
-from ciimap.core.schemas import ReadSchema, Schema, UtcDateTime
+from ciimap.core.schemas import Int32, ReadSchema, Schema, UtcDateTime
 
 
 class LoginIn(Schema):
@@ -27,6 +27,7 @@ class UserCreate(Schema):
     role: Role = "analyst"
     full_name: str | None = None
     locale: Literal["zh-CN", "en"] = "zh-CN"
+    organization_id: Int32 | None = None
 
 
 class UserUpdate(Schema):

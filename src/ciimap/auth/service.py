@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"read", "write", "admin", "audit"}),
     "analyst": frozenset({"read", "write"}),
     "auditor": frozenset({"read", "audit"}),
+    "regulator": frozenset({"read"}),
 }
 
 
@@ -38,6 +39,7 @@ class Principal:
     role: str
     locale: str
     csrf_token: str | None = None  # set for cookie sessions
+    organization_id: int | None = None  # bound to one organisation (incidents and reports)
 
     def can(self, permission: str) -> bool:
         return permission in PERMISSIONS.get(self.role, frozenset())
@@ -56,7 +58,7 @@ def _aware(ts: dt.datetime) -> dt.datetime:
 
 
 def _principal(user: User, csrf: str | None = None) -> Principal:
-    return Principal(user.id, user.username, user.role, user.locale, csrf)
+    return Principal(user.id, user.username, user.role, user.locale, csrf, user.organization_id)
 
 
 LOCALES = ("zh-CN", "en")
@@ -89,6 +91,7 @@ def create_user(
     role: str = "analyst",
     full_name: str | None = None,
     locale: str = "zh-CN",
+    organization_id: int | None = None,
 ) -> User:
     if role not in ROLES:
         raise Invalid(f"unknown role '{role}' (choose from {', '.join(ROLES)})")
@@ -99,7 +102,12 @@ def create_user(
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user '{username}' already exists")
     user = User(
-        username=username, password_hash=_hasher.hash(password), role=role, full_name=full_name, locale=locale
+        username=username,
+        password_hash=_hasher.hash(password),
+        role=role,
+        full_name=full_name,
+        locale=locale,
+        organization_id=organization_id,
     )
     session.add(user)
     session.flush()
@@ -271,7 +279,14 @@ def create_token(session: Session, user: User, name: str, *, days: int | None = 
 
 _TOKEN_LOOKUP = (
     select(
-        ApiToken.revoked, ApiToken.expires_at, User.id, User.username, User.role, User.locale, User.is_active
+        ApiToken.revoked,
+        ApiToken.expires_at,
+        User.id,
+        User.username,
+        User.role,
+        User.locale,
+        User.is_active,
+        User.organization_id,
     )
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("h"))
@@ -285,6 +300,7 @@ _SESSION_LOOKUP = (
         User.role,
         User.locale,
         User.is_active,
+        User.organization_id,
     )
     .join(User, User.id == WebSession.user_id)
     .where(WebSession.token_hash == bindparam("h"))
@@ -298,7 +314,7 @@ def principal_from_token(session: Session, secret: str) -> Principal:
         raise NotAuthenticated("invalid or expired API token")
     if not row.is_active:
         raise NotAuthenticated("token owner is disabled")
-    return Principal(row.id, row.username, row.role, row.locale)
+    return Principal(row.id, row.username, row.role, row.locale, None, row.organization_id)
 
 
 def create_session(session: Session, user: User, hours: int) -> tuple[str, str]:
@@ -325,7 +341,7 @@ def principal_from_session(session: Session, secret: str) -> Principal:
         raise NotAuthenticated("session expired, please log in again")
     if not row.is_active:
         raise NotAuthenticated("account disabled")
-    return Principal(row.id, row.username, row.role, row.locale, row.csrf_token)
+    return Principal(row.id, row.username, row.role, row.locale, row.csrf_token, row.organization_id)
 
 
 def end_session(session: Session, secret: str) -> None:

@@ -71,7 +71,7 @@ def get_sites(db: DbSession, principal: Reader) -> dict[str, Any]:
 
 @router.get("/dashboard")
 def get_dashboard(db: DbSession, principal: Reader) -> dict[str, Any]:
-    return dashboard.summary(db)
+    return dashboard.summary(db, principal.organization_id)
 
 
 @router.get(

@@ -13,6 +13,6 @@ from ciimap.inventory import overview
 from ciimap.web import domains
 
 
-def summary(session: Session) -> dict[str, Any]:
-    """Everything the dashboard shows, in one JSON-able dict."""
-    return {**overview.overview(session), "domains": domains.dashboard_cards(session)}
+def summary(session: Session, viewer_org: int | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows, in one JSON-able dict (incident cards: ``viewer_org``'s only)."""
+    return {**overview.overview(session), "domains": domains.dashboard_cards(session, viewer_org)}

@@ -20,6 +20,8 @@ from ciimap.crypto import overview as crypto_overview
 from ciimap.datagov import service as datagov
 from ciimap.graph import build, concentration, spof
 from ciimap.graph import impact as graph_impact
+from ciimap.incidents import grading as incident_grading
+from ciimap.incidents import service as incidents
 from ciimap.ingest import changes
 from ciimap.inventory import service as inv
 from ciimap.vulns import service as vulns
@@ -146,9 +148,33 @@ def _data_cards(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def dashboard_cards(session: Session) -> list[dict[str, Any]]:
+def _incident_cards(session: Session, viewer_org: int | None) -> list[dict[str, Any]]:
+    """Open real incidents by grade and reporting deadlines due within the hour (the caller's
+    organisation only when it is bound to one)."""
+    c = incidents.open_counts(session, viewer_org=viewer_org)
+    codes = incident_grading.criteria().codes
+    top = c["by_grade"]["特别重大"] + c["by_grade"]["重大"]
+    return [
+        {
+            "key": "incidents",
+            "value": f"{sum(c['by_grade'].values()):,}",
+            "href": "/incidents",
+            "parts": [[f"grade_{codes[g]}", n] for g, n in c["by_grade"].items()],  # type: ignore[index]
+            "tone": "bad" if top else "",
+        },
+        {
+            "key": "incident_due",
+            "value": f"{c['due_within_hour']:,}",
+            "href": "/incidents",
+            "tone": "bad" if c["due_within_hour"] else "",
+        },
+    ]
+
+
+def dashboard_cards(session: Session, viewer_org: int | None = None) -> list[dict[str, Any]]:
     """Cards from the other domains: ``{"key", "value", "href", "series"?}`` — none are invented."""
     cards = [c for c in (_findings_card(session), _changes_card(session)) if c]
+    cards += _incident_cards(session, viewer_org)
     return (
         cards
         + _graph_cards(session)

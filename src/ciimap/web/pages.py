@@ -26,6 +26,7 @@ from ciimap.web import (
     views_data,
     views_entities,
     views_findings,
+    views_incidents,
     views_map,
     views_notify,
     views_ops,
@@ -117,3 +118,4 @@ def mount(app: FastAPI) -> None:
     app.include_router(views_crypto.router)
 
     app.include_router(views_data.router)
+    app.include_router(views_incidents.router)

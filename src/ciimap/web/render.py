@@ -65,6 +65,7 @@ def nav(principal: Principal | None, t: Translator) -> list[dict[str, Any]]:
         {"href": "/compliance", "label": t("nav.compliance"), "key": "compliance"},
         {"href": "/crypto", "label": t("nav.crypto"), "key": "crypto"},
         {"href": "/data", "label": t("nav.data"), "key": "data"},
+        {"href": "/incidents", "label": t("nav.incidents"), "key": "incidents"},
         {"href": "/changes", "label": t("nav.changes"), "key": "changes"},
     ]
     if principal.can("write"):

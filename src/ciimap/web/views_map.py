@@ -16,7 +16,13 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def dashboard_page(request: Request, db: DbSession, principal: Reader) -> Any:
-    return render(request, "dashboard.html", principal, active="dashboard", data=dashboard.summary(db))
+    return render(
+        request,
+        "dashboard.html",
+        principal,
+        active="dashboard",
+        data=dashboard.summary(db, principal.organization_id),
+    )
 
 
 def _choices(db: DbSession) -> dict[str, Any]:

@@ -1,0 +1,102 @@
+"""The API end to end and the regulator view: users bound to an organisation see only its incidents
+(list, detail, timeline, related, reports, evidence), the regulator role sees the roll-up across operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ciimap.auth import service as auth
+from ciimap.core.db import Database
+
+
+def _user(db: Database, name: str, role: str, org: int | None) -> dict[str, str]:
+    with db.unit_of_work() as s:
+        user = auth.create_user(s, username=name, password="correct-horse-1", role=role, organization_id=org)
+        _tok, secret = auth.create_token(s, user, "test")
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_bound_users_see_only_their_organisation(client: Any, database: Database, world: dict) -> None:
+    a = _user(database, "op-a", "analyst", world["org_a"])
+    b = _user(database, "op-b", "analyst", world["org_b"])
+    reg = _user(database, "reg", "regulator", None)
+    mine = client.post(
+        "/api/incidents", json={"warning_id": world["warning"], "facts": {"pi_leaked": 10_000_000}}, headers=a
+    )
+    assert mine.status_code == 201, mine.text
+    ia = mine.json()["id"]
+    assert mine.json()["organization_id"] == world["org_a"] and mine.json()["grade"] == "重大"
+    # a second incident of A on the same asset: "related" for A
+    ia2 = client.post(
+        "/api/incidents", json={"title": "同一主机再次告警", "asset_ids": [world["asset"]]}, headers=a
+    ).json()["id"]
+    # B's incident on A's asset id (B cannot see A's map binding, but the id overlaps): never related across
+    ib = client.post(
+        "/api/incidents", json={"title": "网银异常", "asset_ids": [world["asset"]]}, headers=b
+    ).json()["id"]
+    assert (
+        client.post(
+            "/api/incidents", json={"title": "x", "organization_id": world["org_a"]}, headers=b
+        ).status_code
+        == 422
+    )
+
+    assert [i["id"] for i in client.get("/api/incidents", headers=a).json()["items"]] == [ia2, ia]
+    assert [i["id"] for i in client.get("/api/incidents", headers=b).json()["items"]] == [ib]
+    for path in (f"/api/incidents/{ia}", f"/api/incidents/{ia}/timeline", f"/api/incidents/{ia}/related",
+                 f"/api/incidents/{ia}/reports", f"/api/incidents/{ia}/evidence"):  # fmt: skip
+        assert client.get(path, headers=b).status_code == 404, path
+        assert client.get(path, headers=a).status_code == 200, path
+    assert [r["id"] for r in client.get(f"/api/incidents/{ia}/related", headers=a).json()] == [ia2]
+    assert client.get(f"/api/incidents/{ib}/related", headers=b).json() == []
+    assert client.post(f"/api/incidents/{ia}/comments", json={"text": "x"}, headers=b).status_code == 404
+
+    # reports: B cannot send or export A's report
+    rep = client.post(
+        f"/api/incidents/{ia}/reports",
+        json={"kind": "initial", "items": {"1": "甲电力公司 调度系统", "2": "发现于 10:00"}},
+        headers=a,
+    )
+    assert rep.status_code == 201, rep.text
+    rid = rep.json()["id"]
+    assert client.get(f"/api/incidents/reports/{rid}/export?fmt=pdf", headers=b).status_code == 404
+    sent = client.post(
+        f"/api/incidents/reports/{rid}/send",
+        json={"authority": "保护工作部门", "channel": "12387"},
+        headers=a,
+    )
+    assert sent.status_code == 201 and sent.json()["organization_id"] == world["org_a"]
+    exp = client.get(f"/api/incidents/reports/{rid}/export?fmt=docx", headers=a)
+    assert (
+        exp.status_code == 200
+        and exp.content[:2] == b"PK"
+        and "filename*=UTF-8''" in exp.headers["content-disposition"]
+    )
+
+    # the roll-up: only for callers bound to no organisation
+    assert client.get("/api/incidents/rollup", headers=a).status_code == 403
+    roll = client.get("/api/incidents/rollup", headers=reg).json()
+    per = {r["organization_id"]: r for r in roll["operators"]}
+    assert per[world["org_a"]]["by_grade"]["重大"] == 1 and per[world["org_a"]]["reports_received"] == 1
+    # the warning was found on 2026-01-05: a report sent today is late, and the deadline counts as missed
+    assert (per[world["org_a"]]["reports_on_time"], per[world["org_a"]]["reports_late"]) == (0, 1)
+    assert per[world["org_a"]]["deadlines_missed"] == 1 and per[world["org_a"]]["deadlines_met"] == 0
+    assert per[world["org_b"]]["by_grade"]["一般"] == 1
+    assert client.post("/api/incidents", json={"title": "x"}, headers=reg).status_code == 403  # read-only
+
+
+def test_assess_route_and_bad_input(client: Any, admin_headers: dict) -> None:
+    ok = client.get(
+        "/api/incidents/assess?reporter=other&economic_loss=5000000",
+        headers=admin_headers,
+    )
+    assert ok.status_code == 200 and ok.json()["grade"] == "较大" and ok.json()["deadline_minutes"] == 240
+    bad = client.get(
+        "/api/incidents/assess?reporter=cii&portal_outage_minutes=9",
+        headers=admin_headers,
+    )
+    assert bad.status_code == 422 and "--portal-level" in bad.json()["error"]
+    assert (
+        client.post("/api/incidents/1/transition", json={"to": "关闭"}, headers=admin_headers).status_code
+        == 404
+    )
