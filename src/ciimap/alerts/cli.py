@@ -1,4 +1,4 @@
-"""``ciimap alerts import|list|show|unmanaged|groups|suppress|warnings``."""
+"""``ciimap alerts import|list|show|unmanaged|groups|maintain|suppress|warnings``."""
 
 from __future__ import annotations
 
@@ -162,6 +162,27 @@ def groups_(
         "attacker_ip",
     ]
     print_table(data, cols, title="alert groups")
+
+
+@app.command("maintain")
+def maintain(
+    retention_days: int | None = typer.Option(
+        None,
+        "--retention-days",
+        min=0,
+        help="keep raw alerts this many days (0: forever; default $CIIMAP_ALERT_RETENTION_DAYS or 180)",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Day partitions ahead (PostgreSQL) and retention of raw alerts: old days dropped, old rows deleted in batches."""
+    from ciimap.alerts import partitions
+
+    out = partitions.maintain(keep=retention_days)
+    if as_json:
+        print_json(out)
+        return
+    cols = ["partitioned", "retention_days", "cutoff", "deleted"]
+    print_table([{k: out.get(k) for k in cols}], cols, title="alerts maintain")
 
 
 suppress_app = typer.Typer(help="Scoped suppressions: one rule on one asset or address", no_args_is_help=True)

@@ -31,6 +31,7 @@ class Alert(Base):
         Index("ix_alert_dest_asset_id_time", "dest_asset_id", "time"),  # by asset
         Index("ix_alert_src_asset_id_time", "src_asset_id", "time"),
         Index("ix_alert_run_id", "run_id"),
+        Index("ix_alert_src_ip_time", "src_ip", "time"),  # a group's alerts (drill-down: attacker)
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     #: When the sensor saw it (its time zone, or the site's when the line has none); a rejected line
@@ -104,6 +105,10 @@ class AlertGroup(Base):
     __table_args__ = (
         Index("ix_alert_group_key", "kind", "rule_id", "target_asset_id", "target_ip", "attacker_ip"),
         Index("ix_alert_group_last_seen_id", "last_seen", "id"),
+        # the console's filters, newest first (alerts/groups.py list_groups)
+        Index("ix_alert_group_target_last_seen", "target_asset_id", "last_seen"),
+        Index("ix_alert_group_zone_last_seen", "zone_id", "last_seen"),
+        Index("ix_alert_group_severity_last_seen", "severity", "last_seen", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
