@@ -10,7 +10,7 @@ import typer
 from pydantic import BaseModel
 
 from ciimap import sources
-from ciimap.alerts import groups, service, suppress, warnings
+from ciimap.alerts import groups, partitions, service, suppress, warnings
 from ciimap.alerts.schemas import GroupRead, SuppressionRead, WarningRead
 from ciimap.core.db import get_database
 from ciimap.core.importer import named_options
@@ -175,8 +175,6 @@ def maintain(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """Day partitions ahead (PostgreSQL) and retention of raw alerts: old days dropped, old rows deleted in batches."""
-    from ciimap.alerts import partitions
-
     out = partitions.maintain(keep=retention_days)
     if as_json:
         print_json(out)

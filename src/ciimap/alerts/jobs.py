@@ -34,6 +34,14 @@ def _maintain(timestamp: int) -> None:
         )
 
 
+def maintain_in_process() -> None:
+    """SQLite: the ``ciimap serve`` clock's hourly call (a failure is logged, the clock keeps going)."""
+    try:
+        _maintain(0)
+    except Exception:
+        log.exception("alerts maintenance failed")
+
+
 @tasks.installer
 def _install_tasks(app: Any) -> None:
     """PostgreSQL: partitions ahead and retention every hour (idempotent; one at a time)."""
