@@ -47,7 +47,7 @@ def _options(raw: str | None) -> dict[str, Any]:
     return opts
 
 
-@router.get("", response_model=list[AlertRead])
+@router.get("", response_model=list[AlertRead], responses=NOT_FOUND)
 def list_alerts(
     db: DbSession,
     principal: Reader,
@@ -60,6 +60,9 @@ def list_alerts(
     since: dt.datetime | None = None,
     kind: str | None = None,
     rejected: bool | None = None,
+    group_id: Int32 | None = Query(None, description="only the alerts of this group (drill-down)"),
+    before_time: dt.datetime | None = Query(None, description="keyset page: the last row's time..."),
+    before_id: Int32 | None = Query(None, description="...and id (both or neither; instead of offset)"),
     limit: int = Query(100, ge=1, le=1000),
     offset: Offset = 0,
 ) -> Any:
@@ -75,6 +78,9 @@ def list_alerts(
         since=since,
         kind=kind,
         rejected=rejected,
+        group_id=group_id,
+        before_time=before_time,
+        before_id=before_id,
         limit=limit,
         offset=offset,
     )
@@ -98,6 +104,8 @@ def list_groups(
     zone_id: Int32 | None = None,
     since: dt.datetime | None = None,
     open_only: bool = False,
+    before_time: dt.datetime | None = Query(None, description="keyset page: the last group's last_seen..."),
+    before_id: Int32 | None = Query(None, description="...and id (both or neither; instead of offset)"),
     limit: int = Query(100, ge=1, le=1000),
     offset: Offset = 0,
 ) -> Any:
@@ -110,6 +118,8 @@ def list_groups(
         zone_id=zone_id,
         since=since,
         open_only=open_only,
+        before_time=before_time,
+        before_id=before_id,
         limit=limit,
         offset=offset,
     )

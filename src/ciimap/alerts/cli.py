@@ -59,6 +59,11 @@ def list_(
     rejected: bool | None = typer.Option(
         None, "--rejected/--accepted", help="only rejected / accepted lines"
     ),
+    group: int | None = typer.Option(None, "--group", help="only the alerts of this group (drill-down)"),
+    before_time: dt.datetime | None = typer.Option(
+        None, "--before-time", help="keyset page: the last row's time (with --before-id)"
+    ),
+    before_id: int | None = typer.Option(None, "--before-id", help="keyset page: the last row's id"),
     limit: int = typer.Option(100, min=1, max=100000),
     offset: int = typer.Option(0, min=0),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
@@ -76,6 +81,9 @@ def list_(
             since=since,
             kind=kind,
             rejected=rejected,
+            group_id=group,
+            before_time=before_time,
+            before_id=before_id,
             limit=limit,
             offset=offset,
         )
@@ -129,6 +137,10 @@ def groups_(
     zone: int | None = typer.Option(None, "--zone"),
     since: dt.datetime | None = typer.Option(None, "--since", help="groups seen at/after this time (ISO)"),
     open_only: bool = typer.Option(False, "--open", help="hide groups whose alerts are all suppressed"),
+    before_time: dt.datetime | None = typer.Option(
+        None, "--before-time", help="keyset page: the last group's last_seen (with --before-id)"
+    ),
+    before_id: int | None = typer.Option(None, "--before-id", help="keyset page: the last group's id"),
     limit: int = typer.Option(100, min=1, max=100000),
     offset: int = typer.Option(0, min=0),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
@@ -143,6 +155,8 @@ def groups_(
             zone_id=zone,
             since=since,
             open_only=open_only,
+            before_time=before_time,
+            before_id=before_id,
             limit=limit,
             offset=offset,
         )

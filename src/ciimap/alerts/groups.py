@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, or_, select, union, update
+from sqlalchemy import insert, or_, select, tuple_, union, update
 from sqlalchemy.orm import Session
 
 from ciimap.alerts.mapping import service_assets, system_assets
@@ -243,6 +243,18 @@ def after_chunk(
         session.execute(insert(AlertGroup), created)
 
 
+def keyset(time_col: Any, id_col: Any, before_time: dt.datetime | None, before_id: int | None) -> Any | None:
+    """Keyset pagination, newest first: rows strictly older than ``(before_time, before_id)`` — the
+    last row of the previous page. One row-value comparison, which walks the ``(time, id)`` index
+    (no OFFSET scan over the rows skipped). Both or neither."""
+    if before_time is None and before_id is None:
+        return None
+    if before_time is None or before_id is None:
+        raise Invalid("before_time and before_id go together (the last row of the previous page)")
+    t = before_time if before_time.tzinfo else before_time.replace(tzinfo=dt.UTC)
+    return tuple_(time_col, id_col) < tuple_(t.astimezone(dt.UTC), before_id)
+
+
 def list_groups(
     session: Session,
     *,
@@ -252,11 +264,14 @@ def list_groups(
     zone_id: int | None = None,
     since: dt.datetime | None = None,
     open_only: bool = False,
+    before_time: dt.datetime | None = None,
+    before_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Groups, newest ``last_seen`` first. System and service filters use the current map (like
-    ``alerts list``); ``severity`` is the group's highest; ``open_only`` hides fully suppressed groups."""
+    ``alerts list``); ``severity`` is the group's highest; ``open_only`` hides fully suppressed groups;
+    ``before_time`` + ``before_id``: the page after the group with that last_seen and id (keyset)."""
     check_choice("severity", severity, CRITICALITY)
     stmt = select(AlertGroup)
     if severity:
@@ -271,6 +286,9 @@ def list_groups(
         stmt = stmt.where(AlertGroup.last_seen >= aware(since))
     if open_only:
         stmt = stmt.where(AlertGroup.open_count > 0)
+    page = keyset(AlertGroup.last_seen, AlertGroup.id, before_time, before_id)
+    if page is not None:
+        stmt = stmt.where(page)
     rows = session.scalars(
         stmt.order_by(AlertGroup.last_seen.desc(), AlertGroup.id.desc()).limit(limit).offset(offset)
     )
