@@ -190,3 +190,28 @@ def insert_tuples(
         f"VALUES ({', '.join([mark] * len(cols))})"
     )
     conn.exec_driver_sql(sql, raw)
+
+
+def update_tuples(session: Session, table: Any, cols: Sequence[str], raw: list[tuple[Any, ...]]) -> None:
+    """UPDATE rows by primary key ``id``: each tuple holds ``cols`` values then the id; one executemany
+    with the same per-column converters as :func:`insert_tuples` (no per-row dict)."""
+    if not raw:
+        return
+    conn = session.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    todo = [(i, f) for i, f in enumerate(_converters(table, list(cols), sqlite)) if f is not None]
+    if todo:
+
+        def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
+            out = list(row)
+            for i, f in todo:
+                out[i] = f(out[i])
+            return tuple(out)
+
+        raw = list(map(convert, raw))
+    prep = conn.dialect.identifier_preparer
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sets = ", ".join(f"{prep.quote(c)} = {mark}" for c in cols)
+    # identifiers come from our own table metadata, values are bound parameters
+    sql = f"UPDATE {prep.format_table(table)} SET {sets} WHERE id = {mark}"  # noqa: S608
+    conn.exec_driver_sql(sql, raw)
