@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_, union, update
+from sqlalchemy import and_, or_, select, tuple_, union, update
 from sqlalchemy.orm import Session
 
 from ciimap.alerts.mapping import service_assets, system_assets
@@ -97,7 +97,7 @@ Key = tuple[str, str, int | None, str, str]
 
 #: Groups of the run kept in memory (its own writes are not read back); past this, the half with the
 #: oldest last_seen is dropped (they are in the database and read again if an alert falls in them).
-CACHE = 50_000
+CACHE = 20_000
 #: Columns of a group as held in memory and written (``id`` first).
 GROUP_COLUMNS = (
     "id",
@@ -302,8 +302,9 @@ def keyset(time_col: Any, id_col: Any, before_time: dt.datetime | None, before_i
         return None
     if before_time is None or before_id is None:
         raise Invalid("before_time and before_id go together (the last row of the previous page)")
-    t = before_time if before_time.tzinfo else before_time.replace(tzinfo=dt.UTC)
-    return tuple_(time_col, id_col) < tuple_(t.astimezone(dt.UTC), before_id)
+    t = (before_time if before_time.tzinfo else before_time.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    # the plain ``time <= t`` lets PostgreSQL prune the day partitions after t (row values do not)
+    return and_(time_col <= t, tuple_(time_col, id_col) < tuple_(t, before_id))
 
 
 def list_groups(

@@ -31,7 +31,6 @@ class Alert(Base):
         Index("ix_alert_dest_asset_id_time", "dest_asset_id", "time"),  # by asset
         Index("ix_alert_src_asset_id_time", "src_asset_id", "time"),
         Index("ix_alert_run_id", "run_id"),
-        Index("ix_alert_src_ip_time", "src_ip", "time"),  # a group's alerts (drill-down: attacker)
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     #: When the sensor saw it (its time zone, or the site's when the line has none); a rejected line

@@ -64,7 +64,8 @@ def _sqlite_ts() -> Callable[[Any], Any]:
         if v is None:
             return None
         u = v.astimezone(dt.UTC).replace(tzinfo=None) if v.tzinfo else v
-        last[0], last[1] = v, u.strftime("%Y-%m-%d %H:%M:%S.%f")
+        text = u.isoformat(" ")  # SQLAlchemy's "%Y-%m-%d %H:%M:%S.%f", 5x faster than strftime
+        last[0], last[1] = v, text if u.microsecond else text + ".000000"
         return last[1]
 
     return conv
@@ -82,6 +83,8 @@ def _json(v: Any) -> Any:
     if not v:
         return "[]" if isinstance(v, list) else "{}"
     if type(v) is list:
+        if all(type(x) is int for x in v):  # id lists (alert and group samples, systems, services)
+            return "[" + ",".join(map(str, v)) + "]"
         key = tuple(v)
         try:
             return _json_memo[key]  # CPE lists repeat across thousands of endpoints

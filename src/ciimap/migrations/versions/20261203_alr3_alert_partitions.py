@@ -56,7 +56,6 @@ def _swap(partitioned: bool) -> None:
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _swap(partitioned=True)
-    op.create_index("ix_alert_src_ip_time", "alert", ["src_ip", "time"])
     op.create_index("ix_alert_group_target_last_seen", "alert_group", ["target_asset_id", "last_seen"])
     op.create_index("ix_alert_group_zone_last_seen", "alert_group", ["zone_id", "last_seen"])
     op.create_index("ix_alert_group_severity_last_seen", "alert_group", ["severity", "last_seen", "id"])
@@ -66,6 +65,5 @@ def downgrade() -> None:
     op.drop_index("ix_alert_group_severity_last_seen", table_name="alert_group")
     op.drop_index("ix_alert_group_zone_last_seen", table_name="alert_group")
     op.drop_index("ix_alert_group_target_last_seen", table_name="alert_group")
-    op.drop_index("ix_alert_src_ip_time", table_name="alert")
     if op.get_bind().dialect.name == "postgresql":
         _swap(partitioned=False)
