@@ -56,8 +56,8 @@ def _swap(partitioned: bool) -> None:
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _swap(partitioned=True)
-    op.create_index("ix_alert_group_target_last_seen", "alert_group", ["target_asset_id", "last_seen"])
-    op.create_index("ix_alert_group_zone_last_seen", "alert_group", ["zone_id", "last_seen"])
+    op.create_index("ix_alert_group_target_last_seen", "alert_group", ["target_asset_id", "last_seen", "id"])
+    op.create_index("ix_alert_group_zone_last_seen", "alert_group", ["zone_id", "last_seen", "id"])
     op.create_index("ix_alert_group_severity_last_seen", "alert_group", ["severity", "last_seen", "id"])
 
 
