@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from ciimap import sources
 from ciimap.alerts import groups, service, suppress, warnings
+from ciimap.alerts.jobs import ALERTS_IMPORT
 from ciimap.alerts.schemas import (
     AlertDetail,
     AlertImportQueued,
@@ -198,14 +199,15 @@ def upload(
     files: list[UploadFile] = File(...),
     options: Text | None = Form(None, description='JSON, e.g. {"timezone": "Asia/Shanghai"}'),
 ) -> Any:
-    """Save the uploaded files and queue an ``import`` job (poll /api/jobs/{id}); one run."""
+    """Save the uploaded files and queue an ``alerts-import`` job (poll /api/jobs/{id}): one run, or on
+    PostgreSQL, for files over ``$CIIMAP_ALERT_SPLIT_MB``, one run per part on the queue's workers."""
     source = sources.get(kind, family="alerts")
     opts = source.options(_options(options)).model_dump(mode="json", exclude_unset=True)
     with uploads.store(files).until_queued() as up:
         job = jobs.submit(
             db,
-            "import",
-            {"kind": kind, "paths": [str(p) for p in up.paths], "options": opts, "scope": None},
+            ALERTS_IMPORT,  # PostgreSQL: a large file is split into parts for several workers
+            {"kind": kind, "paths": [str(p) for p in up.paths], "options": opts},
             actor=principal.username,
             upload_dir=up.folder,
         )
