@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from ciimap.alerts import jobs as alerts_jobs
 from ciimap.alerts import models as alerts_models
 from ciimap.auth import models as auth_models
 from ciimap.compliance import models as compliance_models
@@ -56,7 +57,14 @@ MODELS: tuple[ModuleType, ...] = (
 )
 
 #: Modules registering job functions (``@jobs.job``) and procrastinate tasks (``@tasks.installer``).
-JOBS: tuple[ModuleType, ...] = (ingest_jobs, discovery_jobs, vulns_jobs, notify_jobs, incidents_jobs)
+JOBS: tuple[ModuleType, ...] = (
+    ingest_jobs,
+    discovery_jobs,
+    vulns_jobs,
+    alerts_jobs,
+    notify_jobs,
+    incidents_jobs,
+)
 
 
 def load_all() -> tuple[ModuleType, ...]:

@@ -12,6 +12,7 @@ import typer
 import uvicorn
 from sqlalchemy import func, select
 
+from ciimap.alerts.jobs import maintain_in_process
 from ciimap.auth import service as auth
 from ciimap.auth.models import User
 from ciimap.core.db import get_database
@@ -111,7 +112,9 @@ def serve(
             )
         # scheduled rescans: one clock, in this (the supervising) process; its jobs run here and
         # report live progress through the side store every worker reads (PG: procrastinate)
-        start_in_process()
+        clock = start_in_process()
+        # raw-alert retention on the same clock, hourly (PG: a procrastinate periodic task)
+        clock.add_job(maintain_in_process, "interval", hours=1, id="ciimap-alerts-maintain", coalesce=True)
         notify_jobs.start_in_process()  # the notification outbox, delivered by the same process
         incident_clock.start_in_process()  # the reporting-deadline sweep, same pattern
     typer.echo(f"{workers} server process(es)")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from ciimap import sources
 from ciimap.alerts import groups, service, suppress, warnings
+from ciimap.alerts.jobs import ALERTS_IMPORT
 from ciimap.alerts.schemas import (
     AlertDetail,
     AlertImportQueued,
@@ -47,7 +48,7 @@ def _options(raw: str | None) -> dict[str, Any]:
     return opts
 
 
-@router.get("", response_model=list[AlertRead])
+@router.get("", response_model=list[AlertRead], responses=NOT_FOUND)
 def list_alerts(
     db: DbSession,
     principal: Reader,
@@ -60,6 +61,9 @@ def list_alerts(
     since: dt.datetime | None = None,
     kind: str | None = None,
     rejected: bool | None = None,
+    group_id: Int32 | None = Query(None, description="only the alerts of this group (drill-down)"),
+    before_time: dt.datetime | None = Query(None, description="keyset page: the last row's time..."),
+    before_id: Int32 | None = Query(None, description="...and id (both or neither; instead of offset)"),
     limit: int = Query(100, ge=1, le=1000),
     offset: Offset = 0,
 ) -> Any:
@@ -75,6 +79,9 @@ def list_alerts(
         since=since,
         kind=kind,
         rejected=rejected,
+        group_id=group_id,
+        before_time=before_time,
+        before_id=before_id,
         limit=limit,
         offset=offset,
     )
@@ -98,6 +105,8 @@ def list_groups(
     zone_id: Int32 | None = None,
     since: dt.datetime | None = None,
     open_only: bool = False,
+    before_time: dt.datetime | None = Query(None, description="keyset page: the last group's last_seen..."),
+    before_id: Int32 | None = Query(None, description="...and id (both or neither; instead of offset)"),
     limit: int = Query(100, ge=1, le=1000),
     offset: Offset = 0,
 ) -> Any:
@@ -110,6 +119,8 @@ def list_groups(
         zone_id=zone_id,
         since=since,
         open_only=open_only,
+        before_time=before_time,
+        before_id=before_id,
         limit=limit,
         offset=offset,
     )
@@ -188,14 +199,15 @@ def upload(
     files: list[UploadFile] = File(...),
     options: Text | None = Form(None, description='JSON, e.g. {"timezone": "Asia/Shanghai"}'),
 ) -> Any:
-    """Save the uploaded files and queue an ``import`` job (poll /api/jobs/{id}); one run."""
+    """Save the uploaded files and queue an ``alerts-import`` job (poll /api/jobs/{id}): one run, or on
+    PostgreSQL, for files over ``$CIIMAP_ALERT_SPLIT_MB``, one run per part on the queue's workers."""
     source = sources.get(kind, family="alerts")
     opts = source.options(_options(options)).model_dump(mode="json", exclude_unset=True)
     with uploads.store(files).until_queued() as up:
         job = jobs.submit(
             db,
-            "import",
-            {"kind": kind, "paths": [str(p) for p in up.paths], "options": opts, "scope": None},
+            ALERTS_IMPORT,  # PostgreSQL: a large file is split into parts for several workers
+            {"kind": kind, "paths": [str(p) for p in up.paths], "options": opts},
             actor=principal.username,
             upload_dir=up.folder,
         )

@@ -1,4 +1,4 @@
-"""``ciimap alerts import|list|show|unmanaged|groups|suppress|warnings``."""
+"""``ciimap alerts import|list|show|unmanaged|groups|maintain|suppress|warnings``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from pydantic import BaseModel
 
 from ciimap import sources
-from ciimap.alerts import groups, service, suppress, warnings
+from ciimap.alerts import groups, partitions, service, suppress, warnings
 from ciimap.alerts.schemas import GroupRead, SuppressionRead, WarningRead
 from ciimap.core.db import get_database
 from ciimap.core.importer import named_options
@@ -59,6 +59,11 @@ def list_(
     rejected: bool | None = typer.Option(
         None, "--rejected/--accepted", help="only rejected / accepted lines"
     ),
+    group: int | None = typer.Option(None, "--group", help="only the alerts of this group (drill-down)"),
+    before_time: dt.datetime | None = typer.Option(
+        None, "--before-time", help="keyset page: the last row's time (with --before-id)"
+    ),
+    before_id: int | None = typer.Option(None, "--before-id", help="keyset page: the last row's id"),
     limit: int = typer.Option(100, min=1, max=100000),
     offset: int = typer.Option(0, min=0),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
@@ -76,6 +81,9 @@ def list_(
             since=since,
             kind=kind,
             rejected=rejected,
+            group_id=group,
+            before_time=before_time,
+            before_id=before_id,
             limit=limit,
             offset=offset,
         )
@@ -129,6 +137,10 @@ def groups_(
     zone: int | None = typer.Option(None, "--zone"),
     since: dt.datetime | None = typer.Option(None, "--since", help="groups seen at/after this time (ISO)"),
     open_only: bool = typer.Option(False, "--open", help="hide groups whose alerts are all suppressed"),
+    before_time: dt.datetime | None = typer.Option(
+        None, "--before-time", help="keyset page: the last group's last_seen (with --before-id)"
+    ),
+    before_id: int | None = typer.Option(None, "--before-id", help="keyset page: the last group's id"),
     limit: int = typer.Option(100, min=1, max=100000),
     offset: int = typer.Option(0, min=0),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
@@ -143,6 +155,8 @@ def groups_(
             zone_id=zone,
             since=since,
             open_only=open_only,
+            before_time=before_time,
+            before_id=before_id,
             limit=limit,
             offset=offset,
         )
@@ -162,6 +176,25 @@ def groups_(
         "attacker_ip",
     ]
     print_table(data, cols, title="alert groups")
+
+
+@app.command("maintain")
+def maintain(
+    retention_days: int | None = typer.Option(
+        None,
+        "--retention-days",
+        min=0,
+        help="keep raw alerts this many days (0: forever; default $CIIMAP_ALERT_RETENTION_DAYS or 180)",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Day partitions ahead (PostgreSQL) and retention of raw alerts: old days dropped, old rows deleted in batches."""
+    out = partitions.maintain(keep=retention_days)
+    if as_json:
+        print_json(out)
+        return
+    cols = ["partitioned", "retention_days", "cutoff", "deleted"]
+    print_table([{k: out.get(k) for k in cols}], cols, title="alerts maintain")
 
 
 suppress_app = typer.Typer(help="Scoped suppressions: one rule on one asset or address", no_args_is_help=True)

@@ -20,12 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, or_, select, union, update
+from sqlalchemy import and_, or_, select, true, tuple_, union, update
 from sqlalchemy.orm import Session
 
 from ciimap.alerts.mapping import service_assets, system_assets
 from ciimap.alerts.models import Alert, AlertGroup, AlertSuppression
-from ciimap.core.db import utcnow
+from ciimap.core import bulk
+from ciimap.core.db import chunks, utcnow
 from ciimap.core.errors import Invalid, check_choice
 from ciimap.inventory.models import CRITICALITY
 
@@ -94,57 +95,126 @@ class Matcher:
 Key = tuple[str, str, int | None, str, str]
 
 
+#: Groups of the run kept in memory (its own writes are not read back); past this, the half with the
+#: oldest last_seen is dropped (they are in the database and read again if an alert falls in them).
+CACHE = 20_000
+#: Columns of a group as held in memory and written (``id`` first).
+GROUP_COLUMNS = (
+    "id",
+    "kind",
+    "rule_id",
+    "rule_name",
+    "target_asset_id",
+    "target_ip",
+    "attacker_ip",
+    "zone_id",
+    "first_seen",
+    "last_seen",
+    "count",
+    "open_count",
+    "severity",
+    "priority",
+    "sample_ids",
+    "system_ids",
+    "service_ids",
+)
+_CHANGING: tuple[str, ...] = (
+    "first_seen",
+    "last_seen",
+    "count",
+    "open_count",
+    "severity",
+    "priority",
+    "sample_ids",
+    "system_ids",
+    "service_ids",
+)
+
+
 @dataclass
 class GroupState:
-    """Per import run: the last alert id seen, the active suppressions and the window."""
+    """Per import run: the active suppressions, the window and the groups this run has read or
+    written, by id (current state; bounded by :data:`CACHE`)."""
 
     run_id: int
     matcher: Matcher
     window: dt.timedelta
-    last_id: int = 0
     counts: dict[str, int] = field(default_factory=lambda: {"suppressed": 0, "groups_new": 0})
+    cache: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def start(cls, session: Session, run_id: int, win: dt.timedelta | None = None) -> GroupState:
         return cls(run_id=run_id, matcher=Matcher.load(session), window=win or window())
+
+    def trim(self) -> None:
+        if len(self.cache) > CACHE:
+            newest = sorted(self.cache.values(), key=lambda g: g["last_seen"], reverse=True)[: CACHE // 2]
+            self.cache = {g["id"]: g for g in newest}
 
 
 def _higher(a: str, b: str) -> str:
     return a if CRITICALITY.index(a) >= CRITICALITY.index(b) else b
 
 
+def _key(g: dict[str, Any]) -> Key:
+    return (g["kind"], g["rule_id"], g["target_asset_id"], g["target_ip"], g["attacker_ip"])
+
+
+def _candidates(
+    session: Session, state: GroupState, kinds: set[str], rules: set[str], lo: dt.datetime, hi: dt.datetime
+) -> dict[Key, list[dict[str, Any]]]:
+    """The groups the chunk's alerts may join: one query for the ids of those whose span reaches the
+    chunk's (ints only); the ones not held in memory are read in full (those of other runs, or evicted)."""
+    stmt = select(AlertGroup.id, AlertGroup.rule_id).where(
+        AlertGroup.kind.in_(kinds), AlertGroup.last_seen >= lo, AlertGroup.first_seen <= hi
+    )
+    if len(rules) <= 500:
+        stmt = stmt.where(AlertGroup.rule_id.in_(rules))
+    ids = [i for i, rule in session.execute(stmt) if rule in rules]
+    missing = [i for i in ids if i not in state.cache]
+    cols = [AlertGroup.__table__.c[c] for c in GROUP_COLUMNS]
+    for part in chunks(missing):
+        # Columns, not entities: nothing piles up in the session's identity map over a long run.
+        for row in session.execute(select(*cols).where(AlertGroup.id.in_(part))):
+            g = dict(zip(GROUP_COLUMNS, row, strict=True))
+            g["first_seen"], g["last_seen"] = aware(g["first_seen"]), aware(g["last_seen"])
+            for c in ("sample_ids", "system_ids", "service_ids"):
+                g[c] = list(g[c] or [])
+            state.cache[g["id"]] = g
+    out: dict[Key, list[dict[str, Any]]] = defaultdict(list)
+    for i in ids:
+        g = state.cache[i]
+        out[_key(g)].append(g)
+    return out
+
+
 def after_chunk(
-    session: Session, state: GroupState, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    session: Session,
+    state: GroupState,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
 ) -> None:
     """Flag suppressed alerts and fold the chunk's accepted alerts into groups (rows just inserted, in
-    ``columns`` order)."""
+    ``columns`` order, ``id`` among them)."""
     if not rows:
         return
-    ids = list(
-        session.scalars(
-            select(Alert.id)
-            .where(Alert.run_id == state.run_id, Alert.id > state.last_id)
-            .order_by(Alert.id)
-            .limit(len(rows))
-        )
-    )
-    if len(ids) != len(rows):  # pragma: no cover - the rows were inserted by this transaction
-        raise RuntimeError(f"alert groups: {len(rows)} rows inserted, {len(ids)} found")
-    state.last_id = ids[-1]
     c = {name: i for i, name in enumerate(columns)}
+    i_id = c["id"]
     i_time, i_kind, i_rule, i_name = c["time"], c["kind"], c["rule_id"], c["rule_name"]
     i_sev, i_prio, i_src, i_dst = c["severity"], c["priority"], c["src_ip"], c["dest_ip"]
     i_asset, i_zone, i_rej = c["dest_asset_id"], c["dest_zone_id"], c["reject"]
     i_sys, i_svc = c["system_ids"], c["service_ids"]
     suppressed: list[dict[str, Any]] = []
     items: list[tuple[dt.datetime, int, Key, tuple[Any, ...], bool]] = []
-    for alert_id, r in zip(ids, rows, strict=True):
+    match = state.matcher.match if state.matcher.by_rule else None
+    for r in rows:
         if r[i_rej] is not None:
             continue
+        alert_id = r[i_id]
         target_asset = r[i_asset]
         target_ip = r[i_dst] or ""
         attacker = r[i_src] or ""
-        sid = state.matcher.match(r[i_kind], r[i_rule], target_asset, r[i_dst], r[i_src])
+        sid = match(r[i_kind], r[i_rule], target_asset, r[i_dst], r[i_src]) if match else None
         if sid is not None:
             suppressed.append({"id": alert_id, "suppression_id": sid})
         key: Key = (r[i_kind], r[i_rule] or "", target_asset, "" if target_asset else target_ip, attacker)
@@ -157,46 +227,19 @@ def after_chunk(
     items.sort(key=lambda x: (x[0], x[1]))
     win = state.window
     lo, hi = items[0][0] - win, items[-1][0] + win
-    kinds = {k[2][0] for k in items}
-    rules = {k[2][1] for k in items}
-    existing: dict[Key, list[dict[str, Any]]] = defaultdict(list)
-    # Columns, not entities: nothing piles up in the session's identity map over a long run.
-    stmt = select(*(c for c in AlertGroup.__table__.c if c.name != "rule_name")).where(
-        AlertGroup.kind.in_(kinds),
-        AlertGroup.last_seen >= lo,
-        AlertGroup.first_seen <= hi,
-    )
-    if len(rules) <= 500:
-        stmt = stmt.where(AlertGroup.rule_id.in_(rules))
-    for row in session.execute(stmt):
-        key = (row.kind, row.rule_id, row.target_asset_id, row.target_ip, row.attacker_ip)
-        if key[1] not in rules:
-            continue
-        existing[key].append(
-            {
-                "id": row.id,
-                "first_seen": aware(row.first_seen),
-                "last_seen": aware(row.last_seen),
-                "count": row.count,
-                "open_count": row.open_count,
-                "severity": row.severity,
-                "priority": row.priority,
-                "sample_ids": list(row.sample_ids or []),
-                "system_ids": list(row.system_ids or []),
-                "service_ids": list(row.service_ids or []),
-                "_changed": False,
-            }
-        )
+    existing = _candidates(session, state, {k[2][0] for k in items}, {k[2][1] for k in items}, lo, hi)
     created: list[dict[str, Any]] = []
+    changed: dict[int, dict[str, Any]] = {}
     for t, alert_id, key, r, is_suppressed in items:
         found: dict[str, Any] | None = None
-        for g in existing[key]:
+        for g in existing.get(key, ()):
             if g["first_seen"] - win <= t <= g["last_seen"] + win and (
                 found is None or g["last_seen"] > found["last_seen"]
             ):
                 found = g
         if found is None:
             found = {
+                "id": None,
                 "kind": key[0],
                 "rule_id": key[1],
                 "rule_name": r[i_name],
@@ -214,33 +257,54 @@ def after_chunk(
                 "system_ids": [],
                 "service_ids": [],
             }
-            existing[key].append(found)
+            existing.setdefault(key, []).append(found)
             created.append(found)
-        found["first_seen"] = min(found["first_seen"], t)
-        found["last_seen"] = max(found["last_seen"], t)
+        elif found["id"] is not None:
+            changed[found["id"]] = found
+        if t < found["first_seen"]:
+            found["first_seen"] = t
+        if t > found["last_seen"]:
+            found["last_seen"] = t
         found["count"] += 1
         if not is_suppressed:
             found["open_count"] += 1
-        found["severity"] = _higher(found["severity"], r[i_sev])
-        found["priority"] = _higher(found["priority"], r[i_prio])
+        if r[i_sev] != found["severity"]:
+            found["severity"] = _higher(found["severity"], r[i_sev])
+        if r[i_prio] != found["priority"]:
+            found["priority"] = _higher(found["priority"], r[i_prio])
         if len(found["sample_ids"]) < SAMPLES:
             found["sample_ids"].append(alert_id)
         for col, i in (("system_ids", i_sys), ("service_ids", i_svc)):
             if r[i] and not set(r[i]) <= set(found[col]):
                 found[col] = sorted(set(found[col]) | set(r[i]))
-        if "_changed" in found:
-            found["_changed"] = True
-    changed = [
-        {k: v for k, v in g.items() if k != "_changed"}
-        for groups in existing.values()
-        for g in groups
-        if g.get("_changed")
-    ]
+    table = AlertGroup.__table__
     if changed:
-        session.execute(update(AlertGroup), changed)
+        bulk.update_tuples(
+            session, table, _CHANGING, [(*(g[k] for k in _CHANGING), i) for i, g in changed.items()]
+        )
     if created:
+        for g, new_id in zip(created, bulk.allocate_ids(session, table, len(created)), strict=True):
+            g["id"] = new_id
         state.counts["groups_new"] += len(created)
-        session.execute(insert(AlertGroup), created)
+        bulk.insert_tuples(
+            session, table, GROUP_COLUMNS, [tuple(g[k] for k in GROUP_COLUMNS) for g in created]
+        )
+    for g in created:
+        state.cache[g["id"]] = g
+    state.trim()
+
+
+def keyset(time_col: Any, id_col: Any, before_time: dt.datetime | None, before_id: int | None) -> Any | None:
+    """Keyset pagination, newest first: rows strictly older than ``(before_time, before_id)`` — the
+    last row of the previous page. One row-value comparison, which walks the ``(time, id)`` index
+    (no OFFSET scan over the rows skipped). Both or neither."""
+    if before_time is None and before_id is None:
+        return None
+    if before_time is None or before_id is None:
+        raise Invalid("before_time and before_id go together (the last row of the previous page)")
+    t = (before_time if before_time.tzinfo else before_time.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    # the plain ``time <= t`` lets PostgreSQL prune the day partitions after t (row values do not)
+    return and_(time_col <= t, tuple_(time_col, id_col) < tuple_(t, before_id))
 
 
 def list_groups(
@@ -252,28 +316,55 @@ def list_groups(
     zone_id: int | None = None,
     since: dt.datetime | None = None,
     open_only: bool = False,
+    before_time: dt.datetime | None = None,
+    before_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Groups, newest ``last_seen`` first. System and service filters use the current map (like
-    ``alerts list``); ``severity`` is the group's highest; ``open_only`` hides fully suppressed groups."""
+    ``alerts list``); ``severity`` is the group's highest; ``open_only`` hides fully suppressed groups;
+    ``before_time`` + ``before_id``: the page after the group with that last_seen and id (keyset)."""
     check_choice("severity", severity, CRITICALITY)
-    stmt = select(AlertGroup)
+    conds: list[Any] = []
     if severity:
-        stmt = stmt.where(AlertGroup.severity == severity)
-    if system_id is not None:
-        stmt = stmt.where(AlertGroup.target_asset_id.in_(union(*system_assets([system_id]))))
-    if service_id is not None:
-        stmt = stmt.where(AlertGroup.target_asset_id.in_(service_assets(service_id)))
+        conds.append(AlertGroup.severity == severity)
     if zone_id is not None:
-        stmt = stmt.where(AlertGroup.zone_id == zone_id)
+        conds.append(AlertGroup.zone_id == zone_id)
     if since is not None:
-        stmt = stmt.where(AlertGroup.last_seen >= aware(since))
+        conds.append(AlertGroup.last_seen >= aware(since))
     if open_only:
-        stmt = stmt.where(AlertGroup.open_count > 0)
-    rows = session.scalars(
-        stmt.order_by(AlertGroup.last_seen.desc(), AlertGroup.id.desc()).limit(limit).offset(offset)
-    )
+        conds.append(AlertGroup.open_count > 0)
+    page = keyset(AlertGroup.last_seen, AlertGroup.id, before_time, before_id)
+    if page is not None:
+        conds.append(page)
+    targets: list[Any] = []
+    if system_id is not None:
+        targets.append(union(*system_assets([system_id])))
+    if service_id is not None:
+        targets.append(service_assets(service_id))
+    newest = (AlertGroup.last_seen.desc(), AlertGroup.id.desc())
+    stmt = select(AlertGroup).where(*conds)
+    if targets and session.get_bind().dialect.name == "postgresql":
+        # Per target asset, its newest groups (an index range each: (target_asset_id, last_seen, id)),
+        # then the newest of those: the work follows the system's assets, not the table (a plain
+        # IN (assets) was planned as a scan of every group, linear in the table).
+        sub = targets[0].subquery()
+        asset = next(iter(sub.c))
+        for other in targets[1:]:
+            sub = select(asset).where(asset.in_(other)).subquery()
+            asset = next(iter(sub.c))
+        top = (
+            select(AlertGroup.id)
+            .where(AlertGroup.target_asset_id == asset, *conds)
+            .order_by(*newest)
+            .limit(limit + offset)
+            .lateral("top")
+        )
+        stmt = stmt.where(AlertGroup.id.in_(select(top.c.id).select_from(sub).join(top, true())))
+    else:
+        for t in targets:
+            stmt = stmt.where(AlertGroup.target_asset_id.in_(t))
+    rows = session.scalars(stmt.order_by(*newest).limit(limit).offset(offset))
     return [
         {
             "id": g.id,

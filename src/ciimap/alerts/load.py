@@ -22,6 +22,7 @@ MEMO = 200_000
 #: Alerts mapped and written per bulk insert (bounds memory for files of millions of lines).
 CHUNK = 5000
 COLUMNS = (
+    "id",
     "time",
     "kind",
     "event",
@@ -123,9 +124,11 @@ def _rows(ctx: AlertCtx, chunk: list[AlertRecord], conf: dict[str, Any]) -> list
     hits = intel.matches(
         ctx.run.session, [(sa, da, r.raw) for r, ((sa, _), (da, _)) in zip(chunk, ips, strict=True)]
     )
+    # ids drawn up front (the sequence on PostgreSQL): groups refer to the alerts without reading back
+    ids = bulk.allocate_ids(ctx.run.session, Alert.__table__, len(chunk))
     out = []
-    for r, (src, dst), ((sa, _), (da, _)), hit in zip(chunk, sides, ips, hits, strict=True):
-        out.append((*_row(ctx, r, src, dst, sa, da, conf), hit))
+    for i, r, (src, dst), ((sa, _), (da, _)), hit in zip(ids, chunk, sides, ips, hits, strict=True):
+        out.append((i, *_row(ctx, r, src, dst, sa, da, conf), hit))
     return out
 
 

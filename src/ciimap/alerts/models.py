@@ -104,6 +104,10 @@ class AlertGroup(Base):
     __table_args__ = (
         Index("ix_alert_group_key", "kind", "rule_id", "target_asset_id", "target_ip", "attacker_ip"),
         Index("ix_alert_group_last_seen_id", "last_seen", "id"),
+        # the console's filters, newest first (alerts/groups.py list_groups)
+        Index("ix_alert_group_target_last_seen", "target_asset_id", "last_seen", "id"),
+        Index("ix_alert_group_zone_last_seen", "zone_id", "last_seen", "id"),
+        Index("ix_alert_group_severity_last_seen", "severity", "last_seen", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))

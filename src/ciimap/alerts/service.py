@@ -13,15 +13,37 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, or_, select, union, union_all
+from sqlalchemy import and_, func, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
+from ciimap.alerts.groups import keyset
 from ciimap.alerts.mapping import service_assets, system_assets
-from ciimap.alerts.models import Alert
+from ciimap.alerts.models import Alert, AlertGroup
 from ciimap.alerts.schemas import AlertDetail, AlertRead
 from ciimap.core.errors import NotFound, check_choice
 from ciimap.inventory.models import CRITICALITY, Asset, BusinessService, NetworkZone, System
 from ciimap.sources import kinds
+
+
+def _in_group(session: Session, group_id: int) -> list[Any]:
+    """The alerts of a group (drill-down): its key — kind, rule, target, attacker — within its span."""
+    g = session.get(AlertGroup, group_id)
+    if g is None:
+        raise NotFound(f"alert group {group_id} does not exist")
+    first, last = (t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in (g.first_seen, g.last_seen))
+    return [
+        Alert.reject.is_(None),
+        Alert.kind == g.kind,
+        Alert.rule_id == g.rule_id if g.rule_id else Alert.rule_id.is_(None),
+        Alert.dest_asset_id == g.target_asset_id
+        if g.target_asset_id is not None
+        else and_(Alert.dest_asset_id.is_(None), Alert.dest_ip == g.target_ip)
+        if g.target_ip
+        else and_(Alert.dest_asset_id.is_(None), Alert.dest_ip.is_(None)),
+        Alert.src_ip == g.attacker_ip if g.attacker_ip else Alert.src_ip.is_(None),
+        Alert.time >= first,
+        Alert.time <= last,
+    ]
 
 
 def _either(ids: Any) -> Any:
@@ -40,10 +62,15 @@ def list_alerts(
     since: dt.datetime | None = None,
     kind: str | None = None,
     rejected: bool | None = None,
+    group_id: int | None = None,
+    before_time: dt.datetime | None = None,
+    before_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Alerts newest first (time, then id), each as :class:`AlertRead` data."""
+    """Alerts newest first (time, then id), each as :class:`AlertRead` data. ``group_id``: the alerts
+    of one group (the console's drill-down); ``before_time`` + ``before_id``: the page after the row
+    with that time and id (keyset pagination; prefer it to ``offset`` on large tables)."""
     check_choice("severity", severity, CRITICALITY)
     check_choice("priority", priority, CRITICALITY)
     check_choice("kind", kind, kinds("alerts"))
@@ -66,6 +93,11 @@ def list_alerts(
         stmt = stmt.where(Alert.kind == kind)
     if rejected is not None:
         stmt = stmt.where(Alert.reject.is_not(None) if rejected else Alert.reject.is_(None))
+    if group_id is not None:
+        stmt = stmt.where(*_in_group(session, group_id))
+    page = keyset(Alert.time, Alert.id, before_time, before_id)
+    if page is not None:
+        stmt = stmt.where(page)
     rows = session.scalars(stmt.order_by(Alert.time.desc(), Alert.id.desc()).limit(limit).offset(offset))
     return [AlertRead.model_validate(r).model_dump(mode="json") for r in rows]
 

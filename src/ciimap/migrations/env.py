@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from alembic import context
 from sqlalchemy import Connection, pool
 
@@ -23,9 +25,16 @@ def run_migrations_online() -> None:
         _run(connection)
 
 
+#: PostgreSQL partitions of the alert table (alerts/partitions.py): created and dropped by a job.
+_PARTITION = re.compile(r"^alert_(p\d{8}|default)$")
+
+
 def _include_name(name: str | None, type_: str, _parent: object) -> bool:
-    """procrastinate's own tables (the PostgreSQL job queue, core/queue.py) are not ours to diff."""
-    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+    """procrastinate's own tables (the PostgreSQL job queue, core/queue.py) are not ours to diff, nor
+    the alert table's day partitions."""
+    if type_ != "table":
+        return True
+    return not ((name or "").startswith("procrastinate_") or _PARTITION.match(name or ""))
 
 
 def _run(connection: Connection) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, ClassVar, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +40,15 @@ class AlertOptions(ImportOptions):
     )
     year: int | None = Field(
         None, ge=1990, le=2100, description="year of RFC 3164 dates (default: inferred from the import time)"
+    )
+    first_line: int = Field(
+        1, ge=1, le=2**31 - 1, description="number of the file's first line (a part of a split file)"
+    )
+    part_of: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description="the split import (job id) this file is a part of: grouping and warnings wait for its last part",
     )
 
     @field_validator("timezone")
@@ -82,6 +92,12 @@ class Parser:
 HOLD = 1000
 
 
+def _shifted(lines: Iterable[Line], by: int) -> Iterator[Line]:
+    for line in lines:
+        line.no += by
+        yield line
+
+
 def rejected(line: Line, reason: str) -> AlertRecord:
     return AlertRecord(time=None, raw=line.text, line_no=line.no, reject=reason[:300])
 
@@ -115,6 +131,8 @@ class AlertSource(Importer[AlertOptions, AlertRecord, loader.AlertCtx, AlertResu
         p = Parser(self.clock(options), scales())
         stats = LineStats()
         lines: Iterable[Line] = read_lines(reading.path, stats, reading.on_bytes)
+        if options.first_line > 1:  # a part of a split file: line numbers stay the whole file's
+            lines = _shifted(lines, options.first_line - 1)
         if self.json_lines:
             lines = json_objects(iter(lines))
         counts = {"events": 0, "rejected": 0}
@@ -159,8 +177,15 @@ class AlertSource(Importer[AlertOptions, AlertRecord, loader.AlertCtx, AlertResu
             position=f"line {first.line_no}",
         )
 
+    def scope(self, paths: Sequence[Path], options: AlertOptions) -> str:
+        """The parts of a split import share a scope: the last one to finish finds its siblings' runs."""
+        return f"{self.kind}:part-of:{options.part_of}" if options.part_of else self.kind
+
     def open(self, run: Run, options: AlertOptions) -> loader.AlertCtx:
-        return loader.AlertCtx.start(run, self.kind)
+        ctx = loader.AlertCtx.start(run, self.kind)
+        if options.part_of:  # grouped and evaluated once, after the last part (alerts/parallel.py)
+            ctx.groups = None
+        return ctx
 
     def load(self, ctx: loader.AlertCtx, records: Iterable[AlertRecord], options: AlertOptions) -> None:
         loader.load(ctx, records)
@@ -174,9 +199,10 @@ class AlertSource(Importer[AlertOptions, AlertRecord, loader.AlertCtx, AlertResu
         ctx.counts["skipped"] = skipped
         if ctx.groups is not None:
             ctx.counts.update(ctx.groups.counts)
-        found = warnings.evaluate(run.session, run_id=run.run_id)
-        ctx.counts["warnings_opened"] = found["opened"]
-        ctx.counts["warnings_updated"] = found["updated"]
+        if not options.part_of:
+            found = warnings.evaluate(run.session, run_id=run.run_id)
+            ctx.counts["warnings_opened"] = found["opened"]
+            ctx.counts["warnings_updated"] = found["updated"]
         digest = hashlib.sha256("".join(f["sha256"] for f in run.files).encode()).hexdigest()
         audit.record_bulk(
             run.session,
