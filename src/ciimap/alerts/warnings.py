@@ -360,8 +360,16 @@ def evaluate(
         o, u = _record(session, rule, hits)
         opened += o
         updated += u
+    from ciimap.alerts import sigma  # Sigma rules (pySigma) raise warnings too
+
+    sigma_rules = sigma.load_rules()
+    o, u = sigma.evaluate(session, lo, hi, sigma_rules)
     session.flush()
-    return {"rules": len(rules.rules), "opened": opened, "updated": updated}
+    return {
+        "rules": len(rules.rules) + len(sigma_rules),
+        "opened": opened + o,
+        "updated": updated + u,
+    }
 
 
 def _record(session: Session, rule: Rule, hits: Hits) -> tuple[int, int]:
