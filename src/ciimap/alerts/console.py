@@ -19,12 +19,20 @@ from sqlalchemy.orm import Session
 
 from ciimap.alerts.groups import aware
 from ciimap.alerts.mapping import service_assets, system_assets
-from ciimap.alerts.models import WARNING_LEVELS, Alert, AlertGroup, AlertWarning
+from ciimap.alerts.models import WARNING_LEVELS, WARNING_STATES, Alert, AlertGroup, AlertWarning
 from ciimap.core.db import utcnow
 from ciimap.core.errors import Invalid, NotFound, check_choice
+from ciimap.intel.models import INDICATOR_TYPES, TLP_LEVELS
 from ciimap.inventory.models import CRITICALITY, Asset, BusinessService, NetworkZone, System
 from ciimap.sources import kinds
 
+__all__ = [
+    "CRITICALITY",
+    "INDICATOR_TYPES",
+    "TLP_LEVELS",
+    "WARNING_LEVELS",
+    "WARNING_STATES",
+]  # the pages' choices
 #: Raw alerts shown per group or warning (the rest through ``alerts list``).
 DRILL_LIMIT = 100
 #: "Under attack now": groups seen within this long before the newest alert.
@@ -250,7 +258,9 @@ def warning_evidence(session: Session, *, warning_id: int, limit: int = DRILL_LI
         alerts = list(session.scalars(stmt))
     else:
         ids = {w.first_alert_id, w.last_alert_id}
-        alerts = list(session.scalars(select(Alert).where(Alert.id.in_(sorted(ids))).order_by(Alert.id.desc())))
+        alerts = list(
+            session.scalars(select(Alert).where(Alert.id.in_(sorted(ids))).order_by(Alert.id.desc()))
+        )
     data["alerts"] = _mapped(session, alerts)
     return data
 
@@ -278,7 +288,9 @@ def overlay(session: Session, *, now: dt.datetime | None = None) -> dict[str, An
         .group_by(AlertGroup.target_asset_id, AlertGroup.severity)
     )
     counts: dict[int, int] = {}
-    for aid, sev, n in session.execute(stmt):
+    for aid, sev, n in session.execute(stmt).tuples():
+        if aid is None:
+            continue
         if aid not in assets or rank[sev] > rank[assets[aid]]:
             assets[aid] = sev
         counts[aid] = counts.get(aid, 0) + int(n or 0)
@@ -317,7 +329,32 @@ def card(session: Session) -> dict[str, Any]:
     newest = session.scalar(select(func.max(AlertGroup.last_seen)))
     groups = 0
     if newest is not None:
-        groups = session.scalar(
-            select(func.count()).select_from(AlertGroup).where(AlertGroup.last_seen >= aware(newest) - NOW_WINDOW)
-        ) or 0
+        groups = (
+            session.scalar(
+                select(func.count())
+                .select_from(AlertGroup)
+                .where(AlertGroup.last_seen >= aware(newest) - NOW_WINDOW)
+            )
+            or 0
+        )
     return {"levels": [[lv, int(by_level.get(lv, 0))] for lv in WARNING_LEVELS], "groups_24h": int(groups)}
+
+
+def choices(session: Session, *, limit: int = 1000) -> dict[str, list[tuple[int, str]]]:
+    """Filter choices for the console: systems, business services and zones by name."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for key, model in (("systems", System), ("services", BusinessService), ("zones", NetworkZone)):
+        rows = session.execute(select(model.id, model.name).order_by(model.name, model.id).limit(limit))
+        out[key] = [(i, n or f"#{i}") for i, n in rows.tuples()]
+    return out
+
+
+def indicator_alerts(session: Session, *, value: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest alerts that matched an indicator value (its intel matches), mapped."""
+    stmt = (
+        select(Alert)
+        .where(Alert.reject.is_(None), _json_has(Alert.intel_matches, value))
+        .order_by(Alert.time.desc(), Alert.id.desc())
+        .limit(limit)
+    )
+    return _mapped(session, list(session.scalars(stmt)))

@@ -225,7 +225,9 @@ def _value(field: str, value: Any, *, keyword: bool) -> Pred:
     if isinstance(value, st.SigmaString):
         cased = isinstance(value, st.SigmaCasedString)
         body = str(value.to_regex().regexp)
-        pattern = re.compile(body if not keyword else f".*{body}.*", 0 if cased else re.IGNORECASE | re.DOTALL)
+        pattern = re.compile(
+            body if not keyword else f".*{body}.*", 0 if cased else re.IGNORECASE | re.DOTALL
+        )
         return lambda rec: any(pattern.fullmatch(str(x)) for x in _values(rec, field))
     if isinstance(value, st.SigmaRegularExpression):
         flags = 0
@@ -338,8 +340,17 @@ def evaluate(
         rec = {f: getattr(row, f) for f in FIELDS}
         for r in rules:
             if r.match(rec):
-                target = f"asset:{row.dest_asset_id}" if row.dest_asset_id is not None else f"address:{row.dest_ip}"
-                hit = hits[r.id].get(target, sigma_rule=r.id.split(":", 1)[1], sigma_level=r.sigma_level, file=Path(r.path).name)
+                target = (
+                    f"asset:{row.dest_asset_id}"
+                    if row.dest_asset_id is not None
+                    else f"address:{row.dest_ip}"
+                )
+                hit = hits[r.id].get(
+                    target,
+                    sigma_rule=r.id.split(":", 1)[1],
+                    sigma_level=r.sigma_level,
+                    file=Path(r.path).name,
+                )
                 hit.add(row)
                 ids = hit.details.setdefault("alert_ids", [])
                 if len(ids) < EVIDENCE:

@@ -485,7 +485,7 @@ def acknowledge(session: Session, *, warning_id: int) -> dict[str, Any]:
     if w.state != "open":
         raise Conflict(f"warning {warning_id} is {w.state}: only an open warning can be acknowledged")
     w.state = "acknowledged"
-    w.acknowledged_by = current_actor().name
+    w.acknowledged_by = (session.info.get("actor") or current_actor()).name
     w.acknowledged_at = utcnow()
     session.flush()
     return to_dict(w)
@@ -497,7 +497,7 @@ def close(session: Session, *, warning_id: int) -> dict[str, Any]:
     if w.state == "closed":
         raise Conflict(f"warning {warning_id} is already closed")
     w.state = "closed"
-    w.closed_by = current_actor().name
+    w.closed_by = (session.info.get("actor") or current_actor()).name
     w.closed_at = utcnow()
     session.flush()
     return to_dict(w)

@@ -21,6 +21,7 @@ from ciimap.config import get_settings
 from ciimap.core.deps import DbSession, Reader
 from ciimap.core.errors import NotAuthenticated, TooManyAttempts
 from ciimap.web import (
+    views_alerts,
     views_compliance,
     views_entities,
     views_findings,
@@ -110,3 +111,4 @@ def mount(app: FastAPI) -> None:
     app.include_router(views_users.router)
     app.include_router(views_findings.router)
     app.include_router(views_compliance.router)
+    app.include_router(views_alerts.router)

@@ -63,6 +63,10 @@ def nav(principal: Principal | None, t: Translator) -> list[dict[str, Any]]:
         {"href": "/sitemap", "label": t("nav.sitemap"), "key": "sitemap"},
         {"href": "/findings", "label": t("nav.findings"), "key": "findings"},
         {"href": "/compliance", "label": t("nav.compliance"), "key": "compliance"},
+        {"href": "/alerts", "label": t("nav.alerts"), "key": "alerts"},
+        {"href": "/warnings", "label": t("nav.warnings"), "key": "warnings"},
+        {"href": "/intel", "label": t("nav.intel"), "key": "intel"},
+        {"href": "/suppressions", "label": t("nav.suppressions"), "key": "suppressions"},
         {"href": "/changes", "label": t("nav.changes"), "key": "changes"},
     ]
     if principal.can("write"):
