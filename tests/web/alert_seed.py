@@ -10,11 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from alerts.test_groups import WEB, WEB2, WEB3, X, _more_assets
 from ciimap.core.db import Database
 from ciimap.ingest.service import import_files
 from conftest import SHARED
-
-from alerts.test_groups import WEB, WEB2, WEB3, X, _more_assets
 
 T = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 STIX = SHARED / "alerts" / "stix" / "indicators-for-C2-with-COA.json"
