@@ -326,9 +326,13 @@ def evaluate(
     run_id: int | None = None,
     since: dt.datetime | None = None,
     rules: RulesFile | None = None,
+    sigma_rules: list[Any] | None = None,
 ) -> dict[str, int]:
     """Evaluate every rule over the alerts of ``run_id`` (with each rule's window before them), or
-    since ``since`` (default: the day before the newest alert); open or update warnings."""
+    since ``since`` (default: the day before the newest alert); open or update warnings. Without
+    ``rules``, the configured warning rules and Sigma rules (``alerts/sigma.py``); with ``rules``, only
+    those (and ``sigma_rules`` if given)."""
+    configured = rules is None
     rules = rules or load_rules()
     hi: dt.datetime | None = None
     if run_id is not None:
@@ -362,14 +366,11 @@ def evaluate(
         updated += u
     from ciimap.alerts import sigma  # Sigma rules (pySigma) raise warnings too
 
-    sigma_rules = sigma.load_rules()
-    o, u = sigma.evaluate(session, lo, hi, sigma_rules)
+    if sigma_rules is None:  # the configured Sigma rules go with the configured warning rules
+        sigma_rules = sigma.load_rules() if configured else []
+    o, u = sigma.evaluate(session, lo, hi, sigma_rules) if sigma_rules else (0, 0)
     session.flush()
-    return {
-        "rules": len(rules.rules) + len(sigma_rules),
-        "opened": opened + o,
-        "updated": updated + u,
-    }
+    return {"rules": len(rules.rules), "opened": opened + o, "updated": updated + u}
 
 
 def _record(session: Session, rule: Rule, hits: Hits) -> tuple[int, int]:
