@@ -79,6 +79,11 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/alerts/{alert_id}": [f"/api/alerts/{first['alert']}"],
         "/api/alerts/warnings/{warning_id}": [f"/api/alerts/warnings/{first['warning']}"],
         "/api/intel/indicators/{indicator_id}": [f"/api/intel/indicators/{first['indicator']}"],
+        "/api/alerts/console/groups/{group_id}": [f"/api/alerts/console/groups/{first['alert_group']}"],
+        "/api/alerts/console/warnings/{warning_id}": [f"/api/alerts/console/warnings/{first['warning']}"],
+        "/alerts/groups/{group_id}": [f"/alerts/groups/{first['alert_group']}"],
+        "/warnings/{warning_id}": [f"/warnings/{first['warning']}"],
+        "/intel/{indicator_id}": [f"/intel/{first['indicator']}"],
         "/api/compliance/gradings/{grading_id}": [f"/api/compliance/gradings/{first['grading']}"],
         "/api/compliance/assessments/{assessment_id}": [f"/api/compliance/assessments/{first['assessment']}"],
         "/api/compliance/assessments/{assessment_id}/items": [

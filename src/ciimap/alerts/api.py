@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from ciimap import sources
-from ciimap.alerts import groups, service, suppress, warnings
+from ciimap.alerts import console, groups, service, suppress, warnings
 from ciimap.alerts.schemas import (
     AlertDetail,
     AlertImportQueued,
@@ -219,8 +219,6 @@ def console_groups(
 ) -> Any:
     """What the console shows: groups with names; ``severity`` is a minimum; ``more`` says whether a
     next page exists."""
-    from ciimap.alerts import console
-
     return console.console(
         db,
         severity=severity,
@@ -239,22 +237,16 @@ def console_groups(
 @router.get("/console/overlay", response_model=dict[str, Any])
 def console_overlay(db: DbSession, principal: Reader) -> Any:
     """Under attack now (assets) and the warning level per system (the topology overlay)."""
-    from ciimap.alerts import console
-
     return console.overlay(db)
 
 
 @router.get("/console/groups/{group_id}", response_model=dict[str, Any], responses=NOT_FOUND)
 def console_group(group_id: Int32, db: DbSession, principal: Reader) -> Any:
     """One group with its raw alerts and how each address was mapped."""
-    from ciimap.alerts import console
-
     return console.group_detail(db, group_id=group_id)
 
 
 @router.get("/console/warnings/{warning_id}", response_model=dict[str, Any], responses=NOT_FOUND)
 def console_warning(warning_id: Int32, db: DbSession, principal: Reader) -> Any:
     """One warning with its evidence (the alerts of its scope) and names."""
-    from ciimap.alerts import console
-
     return console.warning_evidence(db, warning_id=warning_id)

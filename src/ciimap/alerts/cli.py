@@ -10,7 +10,7 @@ import typer
 from pydantic import BaseModel
 
 from ciimap import sources
-from ciimap.alerts import groups, service, suppress, warnings
+from ciimap.alerts import console, groups, service, sigma, suppress, warnings
 from ciimap.alerts.schemas import GroupRead, SuppressionRead, WarningRead
 from ciimap.core.db import get_database
 from ciimap.core.importer import named_options
@@ -314,8 +314,6 @@ def group_show(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """One alert group with its raw alerts and how each address was mapped (the console's drill-down)."""
-    from ciimap.alerts import console
-
     with get_database().read_session() as db:
         data = console.group_detail(db, group_id=group_id, limit=limit)
     if as_json:
@@ -343,8 +341,6 @@ def group_show(
 @app.command("overlay")
 def overlay_(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """Under attack now (assets, last 24 h of alert groups) and the warning level per system."""
-    from ciimap.alerts import console
-
     with get_database().read_session() as db:
         data = console.overlay(db)
     if as_json:
@@ -369,8 +365,6 @@ def warnings_show(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """One warning with its evidence: the alerts of its scope, the assets, systems and services."""
-    from ciimap.alerts import console
-
     with get_database().read_session() as db:
         data = console.warning_evidence(db, warning_id=warning_id, limit=limit)
     if as_json:
@@ -405,8 +399,6 @@ def sigma_list(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """The Sigma rules loaded (bundled examples and $CIIMAP_SIGMA_RULES); a bad file is one error line."""
-    from ciimap.alerts import sigma
-
     rules = sigma.load_rules(list(directory) or None)
     items = [
         {"id": r.id, "title": r.title, "sigma_level": r.sigma_level, "level": r.level, "file": r.path}

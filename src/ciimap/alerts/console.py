@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import String, and_, cast, func, or_, select, union
 from sqlalchemy.orm import Session
 
+from ciimap.alerts import warnings as warnmod
 from ciimap.alerts.groups import aware
 from ciimap.alerts.mapping import service_assets, system_assets
 from ciimap.alerts.models import WARNING_LEVELS, WARNING_STATES, Alert, AlertGroup, AlertWarning
@@ -227,8 +228,6 @@ def _warning_filter(w: AlertWarning) -> Any:
 def warning_evidence(session: Session, *, warning_id: int, limit: int = DRILL_LIMIT) -> dict[str, Any]:
     """A warning with what raised it: its rule's details, the assets, systems and services by name, and
     the alerts of its scope between its first and last alert (newest first, at most ``limit``)."""
-    from ciimap.alerts import warnings as warnmod
-
     w = session.get(AlertWarning, warning_id)
     if w is None:
         raise NotFound(f"warning {warning_id} does not exist")

@@ -34,6 +34,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ciimap.alerts.models import Alert
 from ciimap.config import get_settings
 from ciimap.core.errors import InputFileError
 
@@ -288,8 +289,6 @@ def _num(x: Any) -> float | None:
 
 
 def _columns() -> tuple[Any, ...]:
-    from ciimap.alerts.models import Alert
-
     return tuple(getattr(Alert, f) for f in FIELDS) + (
         Alert.id,
         Alert.time,
@@ -300,64 +299,14 @@ def _columns() -> tuple[Any, ...]:
     )
 
 
-def _stream(session: Session, lo: dt.datetime, hi: dt.datetime | None) -> Iterator[Any]:
-    from ciimap.alerts.models import Alert
-
+def stream(session: Session, lo: dt.datetime, hi: dt.datetime | None) -> Iterator[Any]:
+    """The accepted, unsuppressed alerts in [lo, hi] with the fields rules read (one streamed query)."""
     stmt = select(*_columns()).where(Alert.reject.is_(None), Alert.suppression_id.is_(None), Alert.time >= lo)
     if hi is not None:
         stmt = stmt.where(Alert.time <= hi)
     yield from session.execute(stmt.order_by(Alert.time, Alert.id).execution_options(yield_per=5000))
 
 
-#: Alert ids kept on a Sigma warning as its evidence.
-EVIDENCE = 20
-
-
-def evaluate(
-    session: Session,
-    lo: dt.datetime,
-    hi: dt.datetime | None,
-    rules: list[CompiledRule] | None = None,
-) -> tuple[int, int]:
-    """Evaluate the Sigma rules over the accepted, unsuppressed alerts in [lo, hi] (one streamed query
-    for all rules); open or update warnings through the warning engine. Returns (opened, updated)."""
-    from ciimap.alerts import warnings as w
-    from ciimap.alerts.models import AlertWarning
-
-    rules = load_rules() if rules is None else rules
-    if not rules:
-        return 0, 0
-    hits: dict[str, w.Hits] = {}
-    for r in rules:
-        live = {
-            x.scope: x
-            for x in session.scalars(
-                select(AlertWarning).where(AlertWarning.rule == r.id, AlertWarning.state != "closed")
-            )
-        }
-        hits[r.id] = w.Hits(live)
-    for row in _stream(session, lo, hi):
-        rec = {f: getattr(row, f) for f in FIELDS}
-        for r in rules:
-            if r.match(rec):
-                target = (
-                    f"asset:{row.dest_asset_id}"
-                    if row.dest_asset_id is not None
-                    else f"address:{row.dest_ip}"
-                )
-                hit = hits[r.id].get(
-                    target,
-                    sigma_rule=r.id.split(":", 1)[1],
-                    sigma_level=r.sigma_level,
-                    file=Path(r.path).name,
-                )
-                hit.add(row)
-                ids = hit.details.setdefault("alert_ids", [])
-                if len(ids) < EVIDENCE:
-                    ids.append(row.id)
-    opened = updated = 0
-    for r in rules:
-        spec = w.Rule.model_construct(id=r.id, kind="sigma", level=r.level, title=r.title)
-        o, u = w._record(session, spec, hits[r.id])
-        opened, updated = opened + o, updated + u
-    return opened, updated
+def record(row: Any) -> dict[str, Any]:
+    """A streamed alert row as the record rules match against."""
+    return {f: getattr(row, f) for f in FIELDS}

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
+from ciimap.alerts import sigma
 from ciimap.alerts.groups import aware
 from ciimap.alerts.models import (
     WARNING_LEVEL_ZH,
@@ -326,7 +327,7 @@ def evaluate(
     run_id: int | None = None,
     since: dt.datetime | None = None,
     rules: RulesFile | None = None,
-    sigma_rules: list[Any] | None = None,
+    sigma_rules: list[sigma.CompiledRule] | None = None,
 ) -> dict[str, int]:
     """Evaluate every rule over the alerts of ``run_id`` (with each rule's window before them), or
     since ``since`` (default: the day before the newest alert); open or update warnings. Without
@@ -364,13 +365,52 @@ def evaluate(
         o, u = _record(session, rule, hits)
         opened += o
         updated += u
-    from ciimap.alerts import sigma  # Sigma rules (pySigma) raise warnings too
-
     if sigma_rules is None:  # the configured Sigma rules go with the configured warning rules
         sigma_rules = sigma.load_rules() if configured else []
-    o, u = sigma.evaluate(session, lo, hi, sigma_rules) if sigma_rules else (0, 0)
+    o, u = _sigma(session, lo, hi, sigma_rules) if sigma_rules else (0, 0)
     session.flush()
     return {"rules": len(rules.rules), "opened": opened + o, "updated": updated + u}
+
+
+#: Alert ids kept on a Sigma warning as its evidence.
+SIGMA_EVIDENCE = 20
+
+
+def _sigma(
+    session: Session, lo: dt.datetime, hi: dt.datetime | None, rules: list[sigma.CompiledRule]
+) -> tuple[int, int]:
+    """Sigma rules (``alerts/sigma.py``) over the accepted, unsuppressed alerts in [lo, hi]: one streamed
+    query for all rules; a warning per rule and target (``asset:<id>``, else ``address:<ip>``)."""
+    hits: dict[str, Hits] = {}
+    for r in rules:
+        live = {
+            x.scope: x
+            for x in session.scalars(
+                select(AlertWarning).where(AlertWarning.rule == r.id, AlertWarning.state != "closed")
+            )
+        }
+        hits[r.id] = Hits(live)
+    for row in sigma.stream(session, lo, hi):
+        rec = sigma.record(row)
+        for r in rules:
+            if not r.match(rec):
+                continue
+            target = (
+                f"asset:{row.dest_asset_id}" if row.dest_asset_id is not None else f"address:{row.dest_ip}"
+            )
+            hit = hits[r.id].get(
+                target, sigma_rule=r.id.split(":", 1)[1], sigma_level=r.sigma_level, file=Path(r.path).name
+            )
+            hit.add(row)
+            ids = hit.details.setdefault("alert_ids", [])
+            if len(ids) < SIGMA_EVIDENCE:
+                ids.append(row.id)
+    opened = updated = 0
+    for r in rules:
+        spec = Rule.model_construct(id=r.id, kind="sigma", level=r.level, title=r.title)
+        o, u = _record(session, spec, hits[r.id])
+        opened, updated = opened + o, updated + u
+    return opened, updated
 
 
 def _record(session: Session, rule: Rule, hits: Hits) -> tuple[int, int]:
