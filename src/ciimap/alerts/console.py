@@ -211,6 +211,9 @@ def _json_has(col: Any, value: str) -> Any:
 
 
 def _warning_filter(w: AlertWarning) -> Any:
+    evidence = (w.details or {}).get("alert_ids")
+    if w.rule_kind == "sigma" and evidence:  # the alerts the Sigma rule matched (the first 20)
+        return Alert.id.in_([int(i) for i in evidence])
     kind, _, value = w.scope.partition(":")
     if kind == "asset" and value.isdigit():
         return Alert.dest_asset_id == int(value)
@@ -220,8 +223,8 @@ def _warning_filter(w: AlertWarning) -> Any:
         return or_(Alert.src_ip == value, Alert.dest_ip == value, _json_has(Alert.intel_matches, value))
     if kind == "cve":
         return _json_has(Alert.cves, value)
-    if kind == "sigma" and w.asset_ids:
-        return or_(Alert.dest_asset_id.in_(w.asset_ids), Alert.src_asset_id.in_(w.asset_ids))
+    if kind == "address":
+        return and_(Alert.dest_asset_id.is_(None), Alert.dest_ip == value)
     return None
 
 
