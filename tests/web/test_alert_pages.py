@@ -100,6 +100,11 @@ def test_warnings_page_levels_evidence_ack_close(
     assert set(re.findall(r'data-warning="(\d+)"', page.text)) == {str(w.id) for w in ws}
     only_red = client.get("/warnings?level=red").text
     assert re.findall(r'data-warning="(\d+)"', only_red) == [str(w.id) for w in ws if w.level == "red"]
+    lateral = next(w for w in ws if w.rule == "sigma:9b4c2e71-58d0-4f3a-b6e2-1c7d9a0e5f02")
+    with database.read_session() as s:
+        ev = console.warning_evidence(s, warning_id=lateral.id)
+    # the alerts the Sigma rule matched, not every alert on the asset (the Log4Shell ones are there too)
+    assert [a["rule_name"] for a in ev["alerts"]] == ["ET POLICY PsExec service created"]
     wid = red[0].id
     detail = client.get(f"/warnings/{wid}")
     assert detail.status_code == 200 and len(re.findall(r'data-alert="\d+"', detail.text)) == 3
