@@ -222,3 +222,23 @@ def test_dashboard_card_and_topology_overlay(
     assert nodes[f"system:{alertmap['system']}"]["warn"] == "red"
     assert nodes[f"asset:{alertmap['web']}"]["attack"] in ("high", "critical")
     assert "attack" not in nodes.get(f"asset:{alertmap['mgr']}", {})
+
+
+def test_api_ack_records_the_token_user(client: Any, database: Database, tmp_path: Path) -> None:
+    """The warning and suppression services take the actor from the request's session (the contextvar
+    set by the auth dependency does not reach the endpoint's thread): the API user, not 'system'."""
+    headers = make_user(database, "api-analyst", "analyst")
+    build(database, tmp_path)
+    with database.read_session() as s:
+        wid = s.scalars(select(AlertWarning.id)).first()
+    listed = client.get("/api/alerts/warnings", headers=headers)
+    assert listed.status_code == 200 and "sigma" in {w["rule_kind"] for w in listed.json()}  # was a 500
+    assert client.post(f"/api/alerts/warnings/{wid}/ack", headers=headers).status_code == 200
+    body = {"rule_id": "2010935", "reason": "scanner", "address": "192.0.2.1"}
+    assert (
+        client.post("/api/alerts/suppressions", json=body, headers=headers).json()["created_by"]
+        == "api-analyst"
+    )
+    with database.read_session() as s:
+        w = s.get(AlertWarning, wid)
+        assert w is not None and w.acknowledged_by == "api-analyst"
