@@ -195,3 +195,28 @@ def test_bundled_log4shell_rule_is_red_and_cli_lists(
     out = CliRunner().invoke(cli_app, ["alerts", "sigma", "list", "--dir", str(tmp_path / "bad")])
     assert isinstance(out.exception, InputFileError)  # mapped once to exit code and one line (core/errors)
     assert "x.yml:line 2: not YAML" in str(out.exception)
+
+
+def test_only_the_fields_rules_read_are_fetched_and_sigma_can_be_off(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundled = sigma.load_rules([sigma.BUNDLED])
+    assert "raw" not in sigma.needed(bundled)  # the bundled rules never read every raw line
+    assert set(sigma.needed(bundled)) == {"rule_name", "cves", "src_ip"}  # (dest_ip is always read)
+    _write(
+        tmp_path / "kw",
+        "k.yml",
+        "title: k\nlogsource: {category: ids}\ndetection:\n  kw: [jndi]\n  condition: kw\n",
+    )
+    assert "raw" in sigma.needed(sigma.load_rules([tmp_path / "kw"]))
+    ids = _more_assets(database)
+    monkeypatch.setenv("CIIMAP_SIGMA", "off")
+    _import(
+        database, _eve(tmp_path / "a.json", [(0, 2034647, 1, X, WEB, "ET EXPLOIT Apache log4j RCE Attempt")])
+    )
+    assert _sigma_warnings(database) == []
+    monkeypatch.setenv("CIIMAP_SIGMA", "on")
+    _import(
+        database, _eve(tmp_path / "b.json", [(1, 2034647, 1, X, WEB, "ET EXPLOIT Apache log4j RCE Attempt")])
+    )
+    assert [w.scope for w in _sigma_warnings(database)] == [f"asset:{ids['web']}"]

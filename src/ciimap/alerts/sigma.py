@@ -101,6 +101,12 @@ class CompiledRule:
     sigma_level: str | None
     path: str
     match: Pred
+    fields: frozenset[str]  # the normalised fields the rule reads (only those are fetched)
+
+
+def enabled() -> bool:
+    """``CIIMAP_SIGMA=off`` turns Sigma evaluation off (no rule is loaded, no alert is read for it)."""
+    return os.environ.get("CIIMAP_SIGMA", "on").strip().lower() not in ("off", "0", "false", "no")
 
 
 def rule_dirs() -> list[Path]:
@@ -170,7 +176,8 @@ def _compile(rule: Any, path: Path) -> CompiledRule:
 
     if not isinstance(rule, SigmaRule):
         raise Unsupported("only detection rules (no correlation or filter rules)")
-    preds = [_node(c.parse()) for c in rule.detection.parsed_condition]
+    used: set[str] = set()
+    preds = [_node(c.parse(), used) for c in rule.detection.parsed_condition]
     sigma_level = rule.level.name.lower() if rule.level is not None else None
     rid = str(rule.id) if rule.id else path.stem
     return CompiledRule(
@@ -180,6 +187,7 @@ def _compile(rule: Any, path: Path) -> CompiledRule:
         sigma_level=sigma_level,
         path=str(path),
         match=lambda rec: any(p(rec) for p in preds),
+        fields=frozenset(used),
     )
 
 
@@ -194,21 +202,24 @@ def _field(name: str | None) -> str:
     raise Unsupported(f"unknown field {name!r} (fields: {', '.join(FIELDS)}; see docs/alerts.md)")
 
 
-def _node(node: Any) -> Pred:
+def _node(node: Any, used: set[str]) -> Pred:
     from sigma import conditions as c
 
     if isinstance(node, c.ConditionAND):
-        parts = [_node(a) for a in node.args]
+        parts = [_node(a, used) for a in node.args]
         return lambda rec: all(p(rec) for p in parts)
     if isinstance(node, c.ConditionOR):
-        parts = [_node(a) for a in node.args]
+        parts = [_node(a, used) for a in node.args]
         return lambda rec: any(p(rec) for p in parts)
     if isinstance(node, c.ConditionNOT):
-        inner = _node(node.args[0])
+        inner = _node(node.args[0], used)
         return lambda rec: not inner(rec)
     if isinstance(node, c.ConditionFieldEqualsValueExpression):
-        return _value(_field(node.field), node.value, keyword=False)
+        field = _field(node.field)
+        used.add(field)
+        return _value(field, node.value, keyword=False)
     if isinstance(node, c.ConditionValueExpression):
+        used.add("raw")
         return _value("raw", node.value, keyword=True)
     raise Unsupported(f"condition element {type(node).__name__}")
 
@@ -288,10 +299,11 @@ def _num(x: Any) -> float | None:
         return None
 
 
-def _columns() -> tuple[Any, ...]:
-    return tuple(getattr(Alert, f) for f in FIELDS) + (
+def _columns(fields: list[str]) -> tuple[Any, ...]:
+    return tuple(getattr(Alert, f) for f in fields) + (
         Alert.id,
         Alert.time,
+        Alert.dest_ip,
         Alert.dest_asset_id,
         Alert.src_asset_id,
         Alert.system_ids,
@@ -299,14 +311,27 @@ def _columns() -> tuple[Any, ...]:
     )
 
 
-def stream(session: Session, lo: dt.datetime, hi: dt.datetime | None) -> Iterator[Any]:
+def needed(rules: list[CompiledRule]) -> list[str]:
+    """The normalised fields any of the rules reads (the raw line only when a rule searches it)."""
+    used = set().union(*(r.fields for r in rules)) if rules else set()
+    return [f for f in FIELDS if f in used and f not in ("dest_ip",)]
+
+
+def stream(
+    session: Session, lo: dt.datetime, hi: dt.datetime | None, fields: list[str] | None = None
+) -> Iterator[Any]:
     """The accepted, unsuppressed alerts in [lo, hi] with the fields rules read (one streamed query)."""
-    stmt = select(*_columns()).where(Alert.reject.is_(None), Alert.suppression_id.is_(None), Alert.time >= lo)
+    if fields is None:
+        fields = [f for f in FIELDS if f != "dest_ip"]
+    stmt = select(*_columns(fields)).where(
+        Alert.reject.is_(None), Alert.suppression_id.is_(None), Alert.time >= lo
+    )
     if hi is not None:
         stmt = stmt.where(Alert.time <= hi)
     yield from session.execute(stmt.order_by(Alert.time, Alert.id).execution_options(yield_per=5000))
 
 
-def record(row: Any) -> dict[str, Any]:
+def record(row: Any, fields: list[str] | None = None) -> dict[str, Any]:
     """A streamed alert row as the record rules match against."""
-    return {f: getattr(row, f) for f in FIELDS}
+    names = [f for f in FIELDS if f != "dest_ip"] if fields is None else fields
+    return {**{f: getattr(row, f) for f in names}, "dest_ip": row.dest_ip}

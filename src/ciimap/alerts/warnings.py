@@ -366,7 +366,7 @@ def evaluate(
         opened += o
         updated += u
     if sigma_rules is None:  # the configured Sigma rules go with the configured warning rules
-        sigma_rules = sigma.load_rules() if configured else []
+        sigma_rules = sigma.load_rules() if configured and sigma.enabled() else []
     o, u = _sigma(session, lo, hi, sigma_rules) if sigma_rules else (0, 0)
     session.flush()
     return {"rules": len(rules.rules), "opened": opened + o, "updated": updated + u}
@@ -390,8 +390,9 @@ def _sigma(
             )
         }
         hits[r.id] = Hits(live)
-    for row in sigma.stream(session, lo, hi):
-        rec = sigma.record(row)
+    fields = sigma.needed(rules)
+    for row in sigma.stream(session, lo, hi, fields):
+        rec = sigma.record(row, fields)
         for r in rules:
             if not r.match(rec):
                 continue
