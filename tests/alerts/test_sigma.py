@@ -220,3 +220,42 @@ def test_only_the_fields_rules_read_are_fetched_and_sigma_can_be_off(
         database, _eve(tmp_path / "b.json", [(1, 2034647, 1, X, WEB, "ET EXPLOIT Apache log4j RCE Attempt")])
     )
     assert [w.scope for w in _sigma_warnings(database)] == [f"asset:{ids['web']}"]
+
+
+def test_sql_prefilter_keeps_every_match(database: Database, tmp_path: Path) -> None:
+    """The SQL pre-filter only narrows what the evaluator reads: with or without it the same alerts
+    match (case-insensitive, wildcards, LIKE's own % and _ taken literally, list fields)."""
+    import datetime as dt
+
+    _more_assets(database)
+    rows = [
+        (0, 1, 1, X, WEB, "ET EXPLOIT Apache LOG4J RCE"),
+        (1, 2, 1, X, WEB, "ET SCAN nmap -sS"),
+        (2, 3, 1, WEB2, WEB, "ET POLICY psexec service"),
+        (3, 4, 1, X, WEB, "100% harmless_name"),
+        (4, 5, 1, X, WEB, "100x harmlessXname"),
+        (5, 6, 1, X, WEB, "Possible CVE-2021-44228 attempt"),
+        (6, 7, 1, X, WEB, "nothing at all"),
+    ]
+    _import(database, _eve(tmp_path / "a.json", rows))
+    _write(
+        tmp_path / "r",
+        "like.yml",
+        "title: like\nlogsource: {category: ids}\ndetection:\n  sel:\n    rule_name: '100% harmless_name'\n"
+        "  q:\n    rule_name: 'ET SCAN nm?p*'\n  condition: sel or q\nlevel: low\n",
+    )
+    rules = sigma.load_rules([sigma.BUNDLED, tmp_path / "r"])
+    assert all(r.prefilter is not None for r in rules)
+    lo = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    with database.read_session() as s:
+        for r in rules:
+            fields = sigma.needed([r])
+            every = {
+                row.id for row in sigma.stream(s, lo, None, fields) if r.match(sigma.record(row, fields))
+            }
+            narrowed = list(sigma.stream(s, lo, None, fields, r.prefilter))
+            assert {row.id for row in narrowed if r.match(sigma.record(row, fields))} == every, r.id
+            assert len(narrowed) < len(rows)  # it does narrow
+        like = next(r for r in rules if r.id == "sigma:like")
+        names = {row.rule_name for row in sigma.stream(s, lo, None, ["rule_name"], like.prefilter)}
+    assert names == {"100% harmless_name", "ET SCAN nmap -sS"}  # % and _ literal, ? one character

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.orm import Session
 
 from ciimap.alerts.models import Alert
@@ -102,6 +102,7 @@ class CompiledRule:
     path: str
     match: Pred
     fields: frozenset[str]  # the normalised fields the rule reads (only those are fetched)
+    prefilter: Any = None  # a SQL condition every matching alert meets (None: cannot say; read all)
 
 
 def enabled() -> bool:
@@ -177,7 +178,9 @@ def _compile(rule: Any, path: Path) -> CompiledRule:
     if not isinstance(rule, SigmaRule):
         raise Unsupported("only detection rules (no correlation or filter rules)")
     used: set[str] = set()
-    preds = [_node(c.parse(), used) for c in rule.detection.parsed_condition]
+    trees = [c.parse() for c in rule.detection.parsed_condition]
+    preds = [_node(t, used) for t in trees]
+    pre = [_sql(t) for t in trees]
     sigma_level = rule.level.name.lower() if rule.level is not None else None
     rid = str(rule.id) if rule.id else path.stem
     return CompiledRule(
@@ -188,7 +191,59 @@ def _compile(rule: Any, path: Path) -> CompiledRule:
         path=str(path),
         match=lambda rec: any(p(rec) for p in preds),
         fields=frozenset(used),
+        prefilter=None if any(p is None for p in pre) else or_(*pre),
     )
+
+
+_LIST_FIELDS = ("cves", "intel_matches")
+
+
+def _like(value: Any) -> str | None:
+    """A Sigma string as a SQL LIKE pattern (``*`` → ``%``, ``?`` → ``_``; ``%``, ``_`` and ``\\``
+    escaped with ``\\``), or None when it is no plain string."""
+    from sigma import types as st
+
+    if not isinstance(value, st.SigmaString) or isinstance(value, st.SigmaCasedString):
+        return None
+    out = []
+    for part in value.s:
+        if isinstance(part, str):
+            out.append(part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
+        elif part == st.SpecialChars.WILDCARD_MULTI:
+            out.append("%")
+        elif part == st.SpecialChars.WILDCARD_SINGLE:
+            out.append("_")
+        else:
+            return None
+    return "".join(out)
+
+
+def _sql(node: Any) -> Any:
+    """A SQL condition every alert the condition tree matches meets (a pre-filter, so that the Python
+    evaluation reads only candidate alerts); None where it cannot say (``not``, cidr, numbers, regular
+    expressions). Strings become case-insensitive LIKE; list fields are matched on their JSON text."""
+    from sigma import conditions as c
+
+    if isinstance(node, c.ConditionAND):
+        parts = [p for p in (_sql(a) for a in node.args) if p is not None]
+        return and_(*parts) if parts else None
+    if isinstance(node, c.ConditionOR):
+        parts = [_sql(a) for a in node.args]
+        return None if any(p is None for p in parts) else or_(*parts)
+    if isinstance(node, c.ConditionFieldEqualsValueExpression | c.ConditionValueExpression):
+        field = "raw" if isinstance(node, c.ConditionValueExpression) else _field(node.field)
+        pattern = _like(node.value)
+        if pattern is None:
+            return None
+        col = getattr(Alert, field)
+        if field in _LIST_FIELDS:
+            if not pattern.isascii() or '"' in pattern or "\\" in pattern:
+                return None  # JSON text escapes these: no safe pattern
+            return cast(col, String).ilike(f"%{pattern.strip('%')}%", escape="\\")
+        if isinstance(node, c.ConditionValueExpression):
+            pattern = f"%{pattern}%"
+        return cast(col, String).ilike(pattern, escape="\\")
+    return None
 
 
 def _field(name: str | None) -> str:
@@ -317,8 +372,19 @@ def needed(rules: list[CompiledRule]) -> list[str]:
     return [f for f in FIELDS if f in used and f not in ("dest_ip",)]
 
 
+def prefilter(rules: list[CompiledRule]) -> Any:
+    """The SQL condition any rule's matches meet, or None (read every alert)."""
+    if not rules or any(r.prefilter is None for r in rules):
+        return None
+    return or_(*(r.prefilter for r in rules))
+
+
 def stream(
-    session: Session, lo: dt.datetime, hi: dt.datetime | None, fields: list[str] | None = None
+    session: Session,
+    lo: dt.datetime,
+    hi: dt.datetime | None,
+    fields: list[str] | None = None,
+    where: Any = None,
 ) -> Iterator[Any]:
     """The accepted, unsuppressed alerts in [lo, hi] with the fields rules read (one streamed query)."""
     if fields is None:
@@ -328,6 +394,8 @@ def stream(
     )
     if hi is not None:
         stmt = stmt.where(Alert.time <= hi)
+    if where is not None:
+        stmt = stmt.where(where)
     yield from session.execute(stmt.order_by(Alert.time, Alert.id).execution_options(yield_per=5000))
 
 

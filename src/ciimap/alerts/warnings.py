@@ -391,7 +391,7 @@ def _sigma(
         }
         hits[r.id] = Hits(live)
     fields = sigma.needed(rules)
-    for row in sigma.stream(session, lo, hi, fields):
+    for row in sigma.stream(session, lo, hi, fields, sigma.prefilter(rules)):
         rec = sigma.record(row, fields)
         for r in rules:
             if not r.match(rec):
