@@ -556,7 +556,7 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
             for i, (_sw, a, _prod, _sys, sys) in enumerate(rows)
         ],
     )
-    _add(
+    alert_groups = _add(
         s,
         [
             AlertGroup(
@@ -630,6 +630,7 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
         evidence=evidence[0],
         alert=alerts[0].id,
         warning=warns[0].id,
+        alert_group=alert_groups[0].id,
         indicator=indicators[0].id,
         grading=gradings[0],
         plan=plan_ids[0],

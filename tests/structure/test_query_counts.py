@@ -101,6 +101,11 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/incidents/reports/{report_id}/export": [
             f"/api/incidents/reports/{first['incident_report']}/export?fmt=docx"
         ],
+        "/api/alerts/console/groups/{group_id}": [f"/api/alerts/console/groups/{first['alert_group']}"],
+        "/api/alerts/console/warnings/{warning_id}": [f"/api/alerts/console/warnings/{first['warning']}"],
+        "/alerts/groups/{group_id}": [f"/alerts/groups/{first['alert_group']}"],
+        "/warnings/{warning_id}": [f"/warnings/{first['warning']}"],
+        "/intel/{indicator_id}": [f"/intel/{first['indicator']}"],
         "/api/compliance/gradings/{grading_id}": [f"/api/compliance/gradings/{first['grading']}"],
         "/api/crypto/assessments/{assessment_id}": [f"/api/crypto/assessments/{first['crypto_assessment']}"],
         "/api/crypto/assessments/{assessment_id}/report": [

@@ -354,3 +354,53 @@ def test_crypto_workspace_lines_and_results_are_saved(page: Any, sqlite_database
     assert units["重要数据存储机密性"]["score"] == 0.625 and units["密钥管理规则"]["result"] == "部分符合"
     page.reload()
     assert "数据库:101:ra=0.5" in page.input_value(f"{row} textarea")
+
+
+def test_alert_console_drill_down_and_warning_acknowledged(
+    page: Any, sqlite_database: Any, tmp_path: Path
+) -> None:
+    """The console shows groups (filtered by system and severity), polls for new groups (htmx), drills
+    down to raw lines with their mapping; the warnings page shows the four levels, a warning's
+    evidence, and acknowledging it through the page changes its state."""
+    from ciimap.alerts.models import AlertGroup
+    from web.alert_seed import build
+
+    ids = build(sqlite_database, tmp_path, existing=True)
+    base = page.base
+    page.goto(f"{base}/login?next=/alerts")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "correct-horse-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/alerts")
+    with sqlite_database.read_session() as s:
+        total = s.query(AlertGroup).count()
+    assert page.locator("#group-rows tr[data-group]").count() == total
+    assert page.get_attribute("#group-rows", "hx-trigger") == "every 15s"
+    shot(page, "alerts-console")
+    page.select_option("select[name=system_id]", str(ids["system"]))
+    page.select_option("select[name=severity]", "high")
+    page.click("#alert-filters button[type=submit]")
+    page.wait_for_url(f"**/alerts?*system_id={ids['system']}*")
+    rows = page.locator("#group-rows tr[data-group]")
+    assert 0 < rows.count() < total
+    with page.expect_response(lambda r: "/alerts/rows?" in r.url, timeout=60_000):
+        pass  # the live poll replaces the rows (every 15 s)
+    assert page.locator("#group-rows tr[data-group]").count() == rows.count()
+    page.click("#group-rows tr[data-group] td a")
+    page.wait_for_selector("#raw-alerts tr[data-alert]")
+    page.click("#raw-alerts tr[data-alert] summary")
+    assert "event_type" in page.inner_text("#raw-alerts pre.raw")
+    assert page.locator('#raw-alerts [data-matched="ip"]').count() >= 1
+    shot(page, "alerts-group")
+
+    page.goto(f"{base}/warnings")
+    assert page.locator("#warn-levels .warn-level").count() == 4
+    assert "红色预警" in page.inner_text("#warn-levels")
+    page.click("#warning-rows tr[data-level=red] a >> nth=0")
+    page.wait_for_selector("#raw-alerts tr[data-alert]")
+    assert "已确认" not in page.inner_text("#warning-state")
+    shot(page, "warning-evidence")
+    page.click("#warning-ack")
+    wait_js(page, "!!document.getElementById('warning-state')?.textContent.includes('已确认')")
+    assert page.locator("#warning-ack").count() == 0
+    shot(page, "warning-acknowledged")

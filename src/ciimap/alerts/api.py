@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from ciimap import sources
-from ciimap.alerts import groups, service, suppress, warnings
+from ciimap.alerts import console, groups, service, suppress, warnings
 from ciimap.alerts.jobs import ALERTS_IMPORT
 from ciimap.alerts.schemas import (
     AlertDetail,
@@ -212,3 +212,53 @@ def upload(
             upload_dir=up.folder,
         )
     return {"job_id": job.id, "kind": kind, "files": [p.name for p in up.paths]}
+
+
+@router.get("/console/groups", response_model=dict[str, Any])
+def console_groups(
+    db: DbSession,
+    principal: Reader,
+    severity: str | None = None,
+    kind: str | None = None,
+    system_id: Int32 | None = None,
+    service_id: Int32 | None = None,
+    zone_id: Int32 | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    open_only: bool = False,
+    limit: int = Query(50, ge=1, le=1000),
+    offset: Offset = 0,
+) -> Any:
+    """What the console shows: groups with names; ``severity`` is a minimum; ``more`` says whether a
+    next page exists."""
+    return console.console(
+        db,
+        severity=severity,
+        kind=kind,
+        system_id=system_id,
+        service_id=service_id,
+        zone_id=zone_id,
+        since=since,
+        until=until,
+        open_only=open_only,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/console/overlay", response_model=dict[str, Any])
+def console_overlay(db: DbSession, principal: Reader) -> Any:
+    """Under attack now (assets) and the warning level per system (the topology overlay)."""
+    return console.overlay(db)
+
+
+@router.get("/console/groups/{group_id}", response_model=dict[str, Any], responses=NOT_FOUND)
+def console_group(group_id: Int32, db: DbSession, principal: Reader) -> Any:
+    """One group with its raw alerts and how each address was mapped."""
+    return console.group_detail(db, group_id=group_id)
+
+
+@router.get("/console/warnings/{warning_id}", response_model=dict[str, Any], responses=NOT_FOUND)
+def console_warning(warning_id: Int32, db: DbSession, principal: Reader) -> Any:
+    """One warning with its evidence (the alerts of its scope) and names."""
+    return console.warning_evidence(db, warning_id=warning_id)

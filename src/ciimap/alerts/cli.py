@@ -10,7 +10,7 @@ import typer
 from pydantic import BaseModel
 
 from ciimap import sources
-from ciimap.alerts import groups, partitions, service, suppress, warnings
+from ciimap.alerts import console, groups, partitions, service, sigma, suppress, warnings
 from ciimap.alerts.schemas import GroupRead, SuppressionRead, WarningRead
 from ciimap.core.db import get_database
 from ciimap.core.importer import named_options
@@ -338,3 +338,106 @@ def warnings_levels(as_json: bool = typer.Option(False, "--json", help="machine-
         print_json(data)
         return
     print_table(data, ["level", "zh", "meaning"], title="warning levels")
+
+
+@app.command("group")
+def group_show(
+    group_id: int,
+    limit: int = typer.Option(100, min=1, max=10000, help="raw alerts shown"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """One alert group with its raw alerts and how each address was mapped (the console's drill-down)."""
+    with get_database().read_session() as db:
+        data = console.group_detail(db, group_id=group_id, limit=limit)
+    if as_json:
+        print_json(data)
+        return
+    print_table(
+        [data], ["id", "kind", "rule_id", "rule_name", "target_ip", "attacker_ip", "count", "severity"]
+    )
+    print_table(
+        [
+            {
+                "id": a["id"],
+                "time": a["time"],
+                "src": a["src"]["ip"],
+                "dest": a["dest"]["ip"],
+                "raw": a["raw"][:80],
+            }
+            for a in data["alerts"]
+        ],
+        ["id", "time", "src", "dest", "raw"],
+        title="raw alerts",
+    )
+
+
+@app.command("overlay")
+def overlay_(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
+    """Under attack now (assets, last 24 h of alert groups) and the warning level per system."""
+    with get_database().read_session() as db:
+        data = console.overlay(db)
+    if as_json:
+        print_json(data)
+        return
+    print_table(
+        [{"asset_id": a, **v} for a, v in data["assets"].items()],
+        ["asset_id", "severity", "alerts"],
+        title="assets",
+    )
+    print_table(
+        [{"system_id": s, **v} for s, v in data["systems"].items()],
+        ["system_id", "level", "warnings"],
+        title="systems",
+    )
+
+
+@warnings_app.command("show")
+def warnings_show(
+    warning_id: int,
+    limit: int = typer.Option(100, min=1, max=10000, help="evidence alerts shown"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """One warning with its evidence: the alerts of its scope, the assets, systems and services."""
+    with get_database().read_session() as db:
+        data = console.warning_evidence(db, warning_id=warning_id, limit=limit)
+    if as_json:
+        print_json(data)
+        return
+    print_table([data], ["id", "level_zh", "title", "scope", "count", "state"])
+    print_table(
+        [
+            {
+                "id": a["id"],
+                "time": a["time"],
+                "rule": a["rule_name"],
+                "src": a["src"]["ip"],
+                "dest": a["dest"]["ip"],
+            }
+            for a in data["alerts"]
+        ],
+        ["id", "time", "rule", "src", "dest"],
+        title="evidence",
+    )
+
+
+sigma_app = typer.Typer(help="Sigma rules (pySigma) that raise warnings", no_args_is_help=True)
+app.add_typer(sigma_app, name="sigma")
+
+
+@sigma_app.command("list")
+def sigma_list(
+    directory: list[Path] = typer.Option(
+        [], "--dir", help="read these directories instead of the configured ones"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """The Sigma rules loaded (bundled examples and $CIIMAP_SIGMA_RULES); a bad file is one error line."""
+    rules = sigma.load_rules(list(directory) or None)
+    items = [
+        {"id": r.id, "title": r.title, "sigma_level": r.sigma_level, "level": r.level, "file": r.path}
+        for r in rules
+    ]
+    if as_json:
+        print_json(items)
+        return
+    print_table(items, ["id", "title", "sigma_level", "level", "file"], title="Sigma rules")

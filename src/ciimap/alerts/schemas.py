@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -125,7 +125,7 @@ class WarningRead(BaseModel):
 
     id: int
     rule: str
-    rule_kind: WarningRuleKind
+    rule_kind: WarningRuleKind | Literal["sigma"] = Field(description="a warning-rules kind, or sigma")
     level: WarningLevel
     level_zh: str
     title: str

@@ -86,7 +86,7 @@ def add(
         address=_address(address, "address"),
         attacker_ip=_address(attacker_ip, "attacker_ip"),
         reason=reason,
-        created_by=current_actor().name,
+        created_by=(session.info.get("actor") or current_actor()).name,
         expires_at=expires_at,
     )
     session.add(s)

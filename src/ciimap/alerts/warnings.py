@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import String, Text, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from ciimap.alerts import sigma
 from ciimap.alerts.groups import aware
 from ciimap.alerts.models import (
     WARNING_LEVEL_ZH,
@@ -347,9 +348,13 @@ def evaluate(
     run_id: int | None = None,
     since: dt.datetime | None = None,
     rules: RulesFile | None = None,
+    sigma_rules: list[sigma.CompiledRule] | None = None,
 ) -> dict[str, int]:
     """Evaluate every rule over the alerts of ``run_id`` (with each rule's window before them), or
-    since ``since`` (default: the day before the newest alert); open or update warnings."""
+    since ``since`` (default: the day before the newest alert); open or update warnings. Without
+    ``rules``, the configured warning rules and Sigma rules (``alerts/sigma.py``); with ``rules``, only
+    those (and ``sigma_rules`` if given)."""
+    configured = rules is None
     rules = rules or load_rules()
     hi: dt.datetime | None = None
     if run_id is not None:
@@ -381,8 +386,53 @@ def evaluate(
         o, u = _record(session, rule, hits)
         opened += o
         updated += u
+    if sigma_rules is None:  # the configured Sigma rules go with the configured warning rules
+        sigma_rules = sigma.load_rules() if configured and sigma.enabled() else []
+    o, u = _sigma(session, lo, hi, sigma_rules) if sigma_rules else (0, 0)
     session.flush()
-    return {"rules": len(rules.rules), "opened": opened, "updated": updated}
+    return {"rules": len(rules.rules), "opened": opened + o, "updated": updated + u}
+
+
+#: Alert ids kept on a Sigma warning as its evidence.
+SIGMA_EVIDENCE = 20
+
+
+def _sigma(
+    session: Session, lo: dt.datetime, hi: dt.datetime | None, rules: list[sigma.CompiledRule]
+) -> tuple[int, int]:
+    """Sigma rules (``alerts/sigma.py``) over the accepted, unsuppressed alerts in [lo, hi]: one streamed
+    query for all rules; a warning per rule and target (``asset:<id>``, else ``address:<ip>``)."""
+    hits: dict[str, Hits] = {}
+    for r in rules:
+        live = {
+            x.scope: x
+            for x in session.scalars(
+                select(AlertWarning).where(AlertWarning.rule == r.id, AlertWarning.state != "closed")
+            )
+        }
+        hits[r.id] = Hits(live)
+    fields = sigma.needed(rules)
+    for row in sigma.stream(session, lo, hi, fields, sigma.prefilter(rules)):
+        rec = sigma.record(row, fields)
+        for r in rules:
+            if not r.match(rec):
+                continue
+            target = (
+                f"asset:{row.dest_asset_id}" if row.dest_asset_id is not None else f"address:{row.dest_ip}"
+            )
+            hit = hits[r.id].get(
+                target, sigma_rule=r.id.split(":", 1)[1], sigma_level=r.sigma_level, file=Path(r.path).name
+            )
+            hit.add(row)
+            ids = hit.details.setdefault("alert_ids", [])
+            if len(ids) < SIGMA_EVIDENCE:
+                ids.append(row.id)
+    opened = updated = 0
+    for r in rules:
+        spec = Rule.model_construct(id=r.id, kind="sigma", level=r.level, title=r.title)
+        o, u = _record(session, spec, hits[r.id])
+        opened, updated = opened + o, updated + u
+    return opened, updated
 
 
 def _record(session: Session, rule: Rule, hits: Hits) -> tuple[int, int]:
@@ -498,7 +548,7 @@ def acknowledge(session: Session, *, warning_id: int) -> dict[str, Any]:
     if w.state != "open":
         raise Conflict(f"warning {warning_id} is {w.state}: only an open warning can be acknowledged")
     w.state = "acknowledged"
-    w.acknowledged_by = current_actor().name
+    w.acknowledged_by = (session.info.get("actor") or current_actor()).name
     w.acknowledged_at = utcnow()
     session.flush()
     return to_dict(w)
@@ -510,7 +560,7 @@ def close(session: Session, *, warning_id: int) -> dict[str, Any]:
     if w.state == "closed":
         raise Conflict(f"warning {warning_id} is already closed")
     w.state = "closed"
-    w.closed_by = current_actor().name
+    w.closed_by = (session.info.get("actor") or current_actor()).name
     w.closed_at = utcnow()
     session.flush()
     return to_dict(w)

@@ -28,6 +28,9 @@ def demo(
     reset: bool = typer.Option(
         False, "--reset", help="delete the existing map (and data referring to it) first"
     ),
+    no_alerts: bool = typer.Option(
+        False, "--no-alerts", help="without the alert history and the staged attack (faster)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable summary"),
 ) -> None:
     """Load a realistic synthetic CII operator (某市轨道交通集团) into an empty map."""
@@ -35,7 +38,9 @@ def demo(
 
     def run(progress: Any) -> dict[str, Any]:
         with service.bulk_mode(get_database()), get_database().unit_of_work() as session:
-            return service.load(session, scale=scale, seed=seed, reset=reset, progress=progress)
+            return service.load(
+                session, scale=scale, seed=seed, reset=reset, progress=progress, alerts=not no_alerts
+            )
 
     result = _with_progress(run, as_json)
     service.after_commit(get_database())
@@ -46,6 +51,9 @@ def demo(
         f"[green]loaded[/green] {result['organization']} (seed {result['seed']}, "
         f"{result['scale']:,} assets) in {result['seconds']} s on {result['backend']}"
     )
+    if result.get("alerts"):
+        a = result["alerts"]
+        console.print(f"alert history: {a['events']:,} alerts; warnings: {', '.join(a['warnings'])}")
     if result["replaced"]:
         console.print("replaced: " + ", ".join(f"{k} {v:,}" for k, v in result["replaced"].items()))
     print_table(

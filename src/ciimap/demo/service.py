@@ -21,6 +21,7 @@ import ciimap.registry  # noqa: F401 - every domain's tables in the metadata, fo
 from ciimap.core import audit
 from ciimap.core.db import Base, Database, get_database, utcnow
 from ciimap.core.errors import Conflict, Invalid
+from ciimap.demo import alerts as demo_alerts
 from ciimap.demo import plan as planmod
 from ciimap.demo.assets import AssetStream
 from ciimap.demo.bulk import TableWriter, create_indexes, drop_indexes, finish
@@ -100,8 +101,10 @@ def load(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
     chunk: int = 5000,
+    alerts: bool = False,
 ) -> dict[str, Any]:
-    """Generate and write the demo operator; refuse if the map is not empty unless ``reset``."""
+    """Generate and write the demo operator; refuse if the map is not empty unless ``reset``. With
+    ``alerts``, also a few days of alert history and a staged attack (:mod:`ciimap.demo.alerts`)."""
     scale = DEFAULT_SCALE if scale is None else scale
     if not 500 <= scale <= MAX_SCALE:
         raise Invalid(f"--scale must be between 500 and {MAX_SCALE:,} assets (got {scale:,})")
@@ -136,6 +139,10 @@ def load(
     }
     for name, w in writers.items():
         audit.record_bulk(session, "demo_load", name, count=w.count, digest=w.hexdigest(), detail=detail)
+    history = None
+    if alerts:
+        report(scale, scale, "alert history")
+        history = demo_alerts.load_history(session, seed=seed, now=now, reset=bool(existing))
     return {
         "organization": detail["organization"],
         "city": plan.city,
@@ -145,6 +152,7 @@ def load(
         "replaced": deleted,
         "counts": {n: w.count for n, w in writers.items()},
         "digests": {n: w.hexdigest() for n, w in writers.items()},
+        **({"alerts": history} if history is not None else {}),
         "seconds": round(time.perf_counter() - started, 2),
     }
 
@@ -176,11 +184,13 @@ def load_demo(
     progress: Progress | None = None,
     reset: bool = False,
     now: dt.datetime | None = None,
+    alerts: bool = True,
 ) -> dict[str, Any]:
-    """Load the demo operator into the process-wide database in one unit of work."""
+    """Load the demo operator (with its alert history unless ``alerts`` is false) into the
+    process-wide database in one unit of work."""
     db = get_database()
     with bulk_mode(db), db.unit_of_work() as session:
-        result = load(session, scale=scale, seed=seed, reset=reset, progress=progress, now=now)
+        result = load(session, scale=scale, seed=seed, reset=reset, progress=progress, now=now, alerts=alerts)
     after_commit(db)
     return result
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ciimap import sources
+from ciimap.alerts import console as alert_console
 from ciimap.compliance import overview as compliance
 from ciimap.core import jobs
 from ciimap.core.db import utcnow
@@ -171,6 +172,23 @@ def _incident_cards(session: Session, viewer_org: int | None) -> list[dict[str, 
     ]
 
 
+def _alert_cards(session: Session) -> list[dict[str, Any]]:
+    """Warnings not closed per level (红/橙/黄/蓝) and the alert groups of the last day."""
+    c = alert_console.card(session)
+    open_total = sum(n for _lv, n in c["levels"])
+    red = dict(c["levels"]).get("red", 0)
+    return [
+        {
+            "key": "warnings",
+            "value": f"{open_total:,}",
+            "href": "/warnings",
+            "parts": c["levels"],
+            "tone": "bad" if red else ("warn" if open_total else ""),
+        },
+        {"key": "alert_groups", "value": f"{c['groups_24h']:,}", "href": "/alerts", "sub": ""},
+    ]
+
+
 def dashboard_cards(session: Session, viewer_org: int | None = None) -> list[dict[str, Any]]:
     """Cards from the other domains: ``{"key", "value", "href", "series"?}`` — none are invented."""
     cards = [c for c in (_findings_card(session), _changes_card(session)) if c]
@@ -181,6 +199,7 @@ def dashboard_cards(session: Session, viewer_org: int | None = None) -> list[dic
         + _compliance_cards(session)
         + [_crypto_card(session)]
         + _data_cards(session)
+        + _alert_cards(session)
     )
 
 
@@ -188,7 +207,9 @@ def annotate_nodes(session: Session, nodes: list[dict[str, Any]]) -> None:
     """Overlay attributes from the other domains: ``vuln`` = the asset's top finding priority; on
     systems ``cmp`` = the latest assessment conclusion (excellent/good/fair/poor), ``rect_overdue``
     = overdue rectification items, ``crypto_gap`` = crypto flags + no GM + failed latest 密评 and
-    ``data_level`` = the highest level of important/core data held."""
+    ``data_level`` = the highest level of important/core data held; ``attack`` on assets = the highest
+    severity of their unsuppressed alert groups of the last 24 h, ``warn`` on systems = the most severe
+    open warning level."""
     by_id = {n["ref"]: n for n in nodes if n["type"] == "asset"}
     for aid, prio in top_priority_by_asset(session, asset_ids=list(by_id)).items():
         by_id[aid]["vuln"] = prio
@@ -204,6 +225,13 @@ def annotate_nodes(session: Session, nodes: list[dict[str, Any]]) -> None:
 
     for m in datagov.system_marks(session, system_ids=list(systems)):
         systems[m["system_id"]]["data_level"] = m["level"]  # important / core data held (datagov)
+    attack = alert_console.overlay(session)  # under attack now (assets), warning level (systems)
+    for aid, a in attack["assets"].items():
+        if aid in by_id:
+            by_id[aid]["attack"] = a["severity"]
+    for sid, w in attack["systems"].items():
+        if sid in systems:
+            systems[sid]["warn"] = w["level"]
 
 
 def impact(session: Session, *, kind: str, ref: int) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from ciimap.config import get_settings
 from ciimap.core.deps import DbSession, Reader
 from ciimap.core.errors import NotAuthenticated, TooManyAttempts
 from ciimap.web import (
+    views_alerts,
     views_compliance,
     views_crypto,
     views_data,
@@ -119,3 +120,4 @@ def mount(app: FastAPI) -> None:
 
     app.include_router(views_data.router)
     app.include_router(views_incidents.router)
+    app.include_router(views_alerts.router)

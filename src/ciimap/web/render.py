@@ -66,6 +66,10 @@ def nav(principal: Principal | None, t: Translator) -> list[dict[str, Any]]:
         {"href": "/crypto", "label": t("nav.crypto"), "key": "crypto"},
         {"href": "/data", "label": t("nav.data"), "key": "data"},
         {"href": "/incidents", "label": t("nav.incidents"), "key": "incidents"},
+        {"href": "/alerts", "label": t("nav.alerts"), "key": "alerts"},
+        {"href": "/warnings", "label": t("nav.warnings"), "key": "warnings"},
+        {"href": "/intel", "label": t("nav.intel"), "key": "intel"},
+        {"href": "/suppressions", "label": t("nav.suppressions"), "key": "suppressions"},
         {"href": "/changes", "label": t("nav.changes"), "key": "changes"},
     ]
     if principal.can("write"):

@@ -32,6 +32,12 @@
     { selector: ".ov-cmp-good", style: { "background-color": "#7cb342" } },
     { selector: ".ov-cmp-fair", style: { "background-color": "#e8801a" } },
     { selector: ".ov-cmp-poor", style: { "background-color": "#b3261e" } },
+    { selector: ".ov-attack-critical, .ov-attack-high", style: { "border-width": 5, "border-color": "#c62828", "border-style": "solid" } },
+    { selector: ".ov-attack-medium, .ov-attack-low", style: { "border-width": 4, "border-color": "#ef6c00", "border-style": "dashed" } },
+    { selector: ".ov-warn-red", style: { "background-color": "#c62828" } },
+    { selector: ".ov-warn-orange", style: { "background-color": "#ef6c00" } },
+    { selector: ".ov-warn-yellow", style: { "background-color": "#f9a825" } },
+    { selector: ".ov-warn-blue", style: { "background-color": "#1565c0" } },
     { selector: ".ov-cmp-overdue", style: { "border-width": 4, "border-color": "#b3261e", "border-style": "double" } },
     { selector: ".ov-crypto", style: { "border-width": 4, "border-color": "#8e24aa", "border-style": "dashed" } },
     { selector: ".ov-data-important", style: { "border-width": 4, "border-color": "#8d5a06" } },
@@ -106,12 +112,17 @@
     cy.batch(() => {
       cy.nodes().removeClass("ov-missing ov-unmanaged ov-foreign ov-vuln-P1 ov-vuln-P2 ov-vuln-P3 " +
         "ov-cmp-excellent ov-cmp-good ov-cmp-fair ov-cmp-poor ov-cmp-overdue ov-crypto " +
-        "ov-data-important ov-data-core");
+        "ov-data-important ov-data-core " +
+        "ov-attack-critical ov-attack-high ov-attack-medium ov-attack-low ov-warn-red ov-warn-orange ov-warn-yellow ov-warn-blue");
       if (on.missing) cy.nodes("[?missing]").addClass("ov-missing");
       if (on.unmanaged) cy.nodes("[?unmanaged]").addClass("ov-unmanaged");
       if (on.foreign) cy.nodes("[?foreign]").addClass("ov-foreign");
       if (on.vuln) cy.nodes("[vuln]").forEach((n) => n.addClass("ov-vuln-" + n.data("vuln")));
       if (on.crypto) cy.nodes("[crypto_gap]").addClass("ov-crypto");
+      if (on.attack) {
+        cy.nodes("[attack]").forEach((n) => n.addClass("ov-attack-" + n.data("attack")));
+        cy.nodes("[warn]").forEach((n) => n.addClass("ov-warn-" + n.data("warn")));
+      }
       if (on.cmp) {
         cy.nodes("[cmp]").forEach((n) => n.addClass("ov-cmp-" + n.data("cmp")));
         cy.nodes("[rect_overdue]").addClass("ov-cmp-overdue");
@@ -170,7 +181,7 @@
     cy.on("dbltap", "node", (ev) => toggleExpand(ev.target));
     cy.on("tap", (ev) => { if (ev.target === cy) { state.clicks++; clearImpact(); side.innerHTML = `<div class="side-empty muted">${t("select_hint")}</div>`; } });
   }
-  const ATTRS = ["ip", "kind", "mlps", "criticality", "layer", "country", "vuln"];
+  const ATTRS = ["ip", "kind", "mlps", "criticality", "layer", "country", "vuln", "attack", "warn"];
   const ENTITY = { business_service: "business-services", system: "systems", asset: "assets", product: "products", vendor: "vendors" };
   function show(node) {
     const d = node.data();
