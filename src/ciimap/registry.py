@@ -14,6 +14,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from ciimap.alerts import models as alerts_models
+from ciimap.alerts.live import models as alerts_live_models
 from ciimap.auth import models as auth_models
 from ciimap.compliance import models as compliance_models
 from ciimap.core import audit as core_audit
@@ -43,6 +44,7 @@ MODELS: tuple[ModuleType, ...] = (
     vulns_models,
     compliance_models,
     alerts_models,
+    alerts_live_models,
     crypto_models,
     intel_models,
 )
