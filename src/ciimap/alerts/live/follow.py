@@ -167,8 +167,8 @@ class Follower:
         if self.handle is None:
             self.start()
         total = 0
+        rotated = self._moved_on()
         while True:
-            rotated = self._moved_on()
             lines = self._lines(final=rotated is not None)
             if lines:
                 self._write(lines)
@@ -176,8 +176,12 @@ class Follower:
                 if len(lines) >= BATCH:
                     continue
             if rotated is None:
-                return total
+                rotated = self._moved_on()  # read to the end just now: was the file rotated?
+                if rotated is None:
+                    return total
+                continue
             self._open(self.path, Position(rotated, 0, 0))  # the old file is done: the new one from 0
+            rotated = self._moved_on()
 
     def _moved_on(self) -> str | None:
         """The path's new identity when the file being read is no longer the one at the path (or the
