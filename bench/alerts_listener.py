@@ -207,7 +207,7 @@ def main() -> None:
                 udp_sent = send_udp(("127.0.0.1", udp), args.rate, args.duration, msgs)
                 udp_stored = settle(url, run_id, sent + udp_sent, patience=5.0) - stored
             proc.send_signal(signal.SIGTERM)
-            out, err = proc.communicate(timeout=120)
+            out, err = proc.communicate(timeout=900)
             status = json.loads(out) if out.strip() else {"error": err[-2000:]}
         finally:
             if drop:

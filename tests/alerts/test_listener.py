@@ -207,3 +207,30 @@ def test_stopping_flushes_what_was_received(database, listening):
     assert _count(database) == 0
     r.stop()
     assert _count(database, Alert.src_port == 7) == 300
+
+
+def test_serve_starts_a_listener_process_that_stops_gracefully(database, monkeypatch):
+    from ciimap.serve import start_listener
+
+    monkeypatch.setenv("CIIMAP_DATABASE_URL", database.url)
+    assert start_listener([], []) is None  # off unless configured
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = start_listener([], [f"127.0.0.1:{port}"])
+    assert proc is not None
+    try:
+        deadline = time.monotonic() + WAIT
+        while True:
+            try:
+                _tcp(("127.0.0.1", port), (IPT.format(p=11, n=1) + "\n").encode())
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "the listener did not start"
+                time.sleep(0.2)
+        _until(lambda: _count(database, Alert.src_port == 11) == 1, "a message through the served listener")
+    finally:
+        proc.terminate()
+        assert proc.wait(WAIT) == 0
+    with database.read_session() as s:
+        assert s.scalar(select(ImportRun.status).where(ImportRun.scope.like("listen:%"))) == "succeeded"
