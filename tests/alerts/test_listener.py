@@ -66,6 +66,7 @@ def listening() -> Iterator[Callable[..., Running]]:
     started: list[Running] = []
 
     def start(**kw: Any) -> Running:
+        kw.setdefault("parse_process", False)  # spawning the helper takes seconds; one test uses it
         cfg = ListenConfig(udp=[("127.0.0.1", 0)], tcp=[("127.0.0.1", 0)], **kw)
         r = Running(cfg)
         started.append(r)
@@ -103,7 +104,7 @@ def test_messages_go_through_the_import_load_path_and_are_queryable_while_listen
     ids = _map(database)
     with database.unit_of_work() as s:  # the sshd rule is silenced on web-01 only
         suppress.add(s, rule_id="sshd", reason="test", asset_id=ids["web"])
-    r = listening()
+    r = listening(parse_process=True)  # parsed in the helper process, as `ciimap listen` does
     # octet counting and LF framing on one connection, and UDP
     _tcp(
         r.tcp,
@@ -114,6 +115,7 @@ def test_messages_go_through_the_import_load_path_and_are_queryable_while_listen
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
         u.sendto(IPT.format(p=4, n=2).encode() + b"\n", r.udp)
     _until(lambda: _count(database) == 4, "4 alerts while the listener runs")
+    assert r.listener.parser is not None  # the helper process parsed them
     with database.read_session() as s:
         rows = {a.raw: a for a in s.scalars(select(Alert))}
         run = s.get(ImportRun, r.listener.live.run_id)

@@ -192,6 +192,8 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "report": ["report", "grading", "1", "--format", "xlsx", "-o", str(files / "report.xlsx")],
             "crypto": ["crypto", "add-product", "--name", "x", "--certificate-no", "1", "--layer", "moon"],
             "intel": ["intel", "import", "stix", str(not_stix)],
+            "listen": ["listen", "--tcp", "127.0.0.1:99999"],
+            "webhooks": ["webhooks", "create", "x", "--source", "moon"],
         }
     )
     return cases

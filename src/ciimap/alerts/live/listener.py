@@ -30,11 +30,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from ciimap.alerts.live.framing import MAX_MESSAGE, Framer, Message
-from ciimap.alerts.live.ingest import Incoming, LiveRun
+from ciimap.alerts.live.ingest import Incoming, Item, LiveRun, ProcessParser, parse_items
+from ciimap.alerts.records import AlertRecord
 from ciimap.core.errors import Invalid
 
 #: A connection that sent nothing for this many seconds has nothing more in flight (stopping).
@@ -74,6 +76,8 @@ class ListenConfig:
     #: Seconds a TCP connection may stay silent before it is closed; connections served at once.
     idle: float = 300.0
     max_connections: int = 1000
+    #: Parse in a helper process (overlapping with the writes: two cores at work), or in the writer thread.
+    parse_process: bool = True
     #: Seconds a stop waits for connected senders' data already sent (see ``Listener.stop``).
     drain: float = 5.0
     limit: int = MAX_MESSAGE
@@ -170,6 +174,7 @@ class Listener:
         self._writer: threading.Thread | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self.error: str | None = None
+        self.parser: ProcessParser | None = None
 
     # --- receiving (event loop) ----------------------------------------------------------------------
 
@@ -211,7 +216,9 @@ class Listener:
 
     # --- writing (thread) ----------------------------------------------------------------------------
 
-    def _take(self) -> list[Incoming] | None:
+    def _take(self, wait: bool = True) -> list[Incoming] | None:
+        """The next batch when it is due; ``None`` once stopping and empty; ``[]`` when ``wait`` is
+        false and no batch is due yet."""
         cfg = self.config
         with self._cond:
             while True:
@@ -223,39 +230,61 @@ class Listener:
                         if self._pending:
                             self._first_at = time.monotonic()
                         return batch
+                    if not wait:
+                        return []
                     self._cond.wait(due)
                 elif self._stopping:
                     return None
+                elif not wait:
+                    return []
                 else:
                     self._cond.wait(1.0)
 
     def _write_loop(self) -> None:
+        """Take a batch, have it parsed (in the helper process, if any), write the previous one meanwhile."""
+        parsing: tuple[list[Incoming], list[Item], Future[tuple[list[AlertRecord], int]]] | None = None
+        while True:
+            batch = self._take(wait=parsing is None)
+            nxt = None
+            if batch:
+                items = self.live.prepare(batch)
+                if self.parser is not None:
+                    nxt = (batch, items, self.parser.submit(items))
+                else:
+                    done: Future[tuple[list[AlertRecord], int]] = Future()
+                    done.set_result(parse_items(self.live.source, self.live.parser, items))
+                    nxt = (batch, items, done)
+            if parsing is not None:
+                try:
+                    records, skipped = parsing[2].result()
+                except Exception as e:  # the helper process died: parse here from now on
+                    self.log(f"listener: helper process failed ({type(e).__name__}: {e}); parsing in-process")
+                    self.parser = None
+                    records, skipped = parse_items(self.live.source, self.live.parser, parsing[1])
+                self._write(parsing[0], self.live.parsed(records, skipped))
+            parsing = nxt
+            if batch is None and parsing is None:
+                return
+
+    def _write(self, batch: list[Incoming], records: list[AlertRecord]) -> None:
         delay = 0.5
         while True:
-            batch = self._take()
-            if batch is None:
-                return
-            records = self.live.records(batch)
-            while True:
-                try:
-                    self.live.write(records)
-                    break
-                except Exception as e:  # the database is unreachable: keep the batch, retry
-                    self.log(
-                        f"listener: batch of {len(batch)} not written ({type(e).__name__}: {e}); retrying"
-                    )
-                    time.sleep(delay)
-                    delay = min(delay * 2, 10.0)
-            delay = 0.5
-            with self._cond:
-                self.waiting -= len(batch)
-            if self._loop is not None and self.paused:
-                with contextlib.suppress(RuntimeError):  # the loop closed while we wrote
-                    self._loop.call_soon_threadsafe(self._maybe_resume)
             try:
-                self.live.evaluate()
-            except Exception as e:  # a warning rule failing must not stop ingest
-                self.log(f"listener: warning rules not evaluated ({type(e).__name__}: {e})")
+                self.live.write(records)
+                break
+            except Exception as e:  # the database is unreachable: keep the batch, retry
+                self.log(f"listener: batch of {len(batch)} not written ({type(e).__name__}: {e}); retrying")
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        with self._cond:
+            self.waiting -= len(batch)
+        if self._loop is not None and self.paused:
+            with contextlib.suppress(RuntimeError):  # the loop closed while we wrote
+                self._loop.call_soon_threadsafe(self._maybe_resume)
+        try:
+            self.live.evaluate()
+        except Exception as e:  # a warning rule failing must not stop ingest
+            self.log(f"listener: warning rules not evaluated ({type(e).__name__}: {e})")
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -280,6 +309,8 @@ class Listener:
         except OSError as e:
             await self._close_sockets()
             raise Invalid(f"cannot listen: {e.strerror or e}") from None
+        if cfg.parse_process and self.parser is None:
+            self.parser = await loop.run_in_executor(None, ProcessParser, cfg.kind, cfg.options)
         self.live.open()
         self._writer = threading.Thread(target=self._write_loop, name="ciimap-listener-writer", daemon=True)
         self._writer.start()
@@ -326,6 +357,8 @@ class Listener:
             self._cond.notify()
         if self._writer is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+        if self.parser is not None:
+            self.parser.close()
         self.live.close(self.error)
 
     def status(self) -> dict[str, Any]:
