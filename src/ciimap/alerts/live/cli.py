@@ -49,7 +49,7 @@ def listen(
     tcp: list[str] = typer.Option([], "--tcp", help="HOST:PORT to accept syslog over TCP on (repeatable)"),
     kind: str = typer.Option("syslog", "--kind", help=" | ".join(LISTEN_KINDS)),
     timezone: str | None = typer.Option(None, "--timezone", help="zone of times without one"),
-    batch: int = typer.Option(20_000, "--batch", min=1, max=1_000_000, help="messages per batch at most"),
+    batch: int = typer.Option(5000, "--batch", min=1, max=1_000_000, help="messages per batch at most"),
     interval: float = typer.Option(
         0.5, "--interval", min=0.01, max=60, help="seconds a message waits at most"
     ),

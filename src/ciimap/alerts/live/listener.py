@@ -68,7 +68,7 @@ class ListenConfig:
     kind: str = "syslog"
     options: dict[str, Any] = field(default_factory=dict)
     #: Messages per batch at most, and the longest a received message waits for its batch (seconds).
-    batch: int = 20_000
+    batch: int = 5000
     interval: float = 0.5
     #: Waiting messages at which TCP reading pauses, and UDP datagrams start being dropped.
     high: int = 100_000
