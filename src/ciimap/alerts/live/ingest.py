@@ -29,6 +29,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -55,6 +56,8 @@ from ciimap.ingest.models import ImportRun
 REFRESH = 60.0
 #: Seconds between evaluations of the warning rules over a live run's new alerts.
 WARN_EVERY = 10.0
+#: Live evaluations look at most this far back (by the alerts' own times).
+WARN_LOOKBACK = dt.timedelta(days=1)
 #: Seconds between the audit records of a live run (and one when it stops).
 AUDIT_EVERY = 600.0
 #: ``line_no`` is an int4 column: a run that reaches this many messages starts numbering again at 1.
@@ -115,6 +118,7 @@ class LiveRun:
         self._audited = 0
         self._audit_at = time.monotonic()
         self._warn_since: dt.datetime | None = None
+        self._warn_lock = threading.Lock()
         self._warn_at = time.monotonic()
 
     # --- the run -----------------------------------------------------------------------------------
@@ -243,7 +247,8 @@ class LiveRun:
         times = [r.time for r in records if r.time is not None and r.reject is None]
         if times:
             low = min(times)
-            self._warn_since = low if self._warn_since is None else min(self._warn_since, low)
+            with self._warn_lock:
+                self._warn_since = low if self._warn_since is None else min(self._warn_since, low)
 
     @staticmethod
     def _counters(ctx: loader.AlertCtx) -> dict[str, int]:
@@ -273,11 +278,15 @@ class LiveRun:
         self._audit_at = time.monotonic()
 
     def evaluate(self, force: bool = False) -> dict[str, int] | None:
-        """The warning rules over the alerts loaded since the last evaluation (own transaction)."""
-        if self._warn_since is None or (not force and time.monotonic() - self._warn_at < WARN_EVERY):
-            return None
-        since, self._warn_since = self._warn_since, None
-        self._warn_at = time.monotonic()
+        """The warning rules over the alerts loaded since the last evaluation (own transaction), at most
+        :data:`WARN_LOOKBACK` back: a sensor whose clock is years behind must not make every evaluation
+        scan the whole table (such alerts count in ``ciimap alerts warnings evaluate --since``)."""
+        with self._warn_lock:
+            if self._warn_since is None or (not force and time.monotonic() - self._warn_at < WARN_EVERY):
+                return None
+            since, self._warn_since = self._warn_since, None
+            self._warn_at = time.monotonic()
+        since = max(since, dt.datetime.now(dt.UTC) - WARN_LOOKBACK)
         with get_database().unit_of_work() as s:
             return warnings.evaluate(s, since=since)
 

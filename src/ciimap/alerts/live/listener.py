@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ciimap.alerts.live.framing import MAX_MESSAGE, Framer, Message
-from ciimap.alerts.live.ingest import Incoming, Item, LiveRun, ProcessParser, parse_items
+from ciimap.alerts.live.ingest import WARN_EVERY, Incoming, Item, LiveRun, ProcessParser, parse_items
 from ciimap.alerts.records import AlertRecord
 from ciimap.core.errors import Invalid
 
@@ -175,6 +175,8 @@ class Listener:
         self._sweeper: asyncio.Task[None] | None = None
         self.error: str | None = None
         self.parser: ProcessParser | None = None
+        self._warned = threading.Event()
+        self._warner: threading.Thread | None = None
 
     # --- receiving (event loop) ----------------------------------------------------------------------
 
@@ -281,10 +283,15 @@ class Listener:
         if self._loop is not None and self.paused:
             with contextlib.suppress(RuntimeError):  # the loop closed while we wrote
                 self._loop.call_soon_threadsafe(self._maybe_resume)
-        try:
-            self.live.evaluate()
-        except Exception as e:  # a warning rule failing must not stop ingest
-            self.log(f"listener: warning rules not evaluated ({type(e).__name__}: {e})")
+
+    def _warn_loop(self) -> None:
+        """The warning rules every ``WARN_EVERY`` seconds, in a thread of their own: an evaluation over
+        a busy window takes long and must not hold up the writer."""
+        while not self._warned.wait(WARN_EVERY):
+            try:
+                self.live.evaluate()
+            except Exception as e:  # a warning rule failing must not stop ingest
+                self.log(f"listener: warning rules not evaluated ({type(e).__name__}: {e})")
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -314,6 +321,8 @@ class Listener:
         self.live.open()
         self._writer = threading.Thread(target=self._write_loop, name="ciimap-listener-writer", daemon=True)
         self._writer.start()
+        self._warner = threading.Thread(target=self._warn_loop, name="ciimap-listener-warnings", daemon=True)
+        self._warner.start()
         self._sweeper = loop.create_task(self._sweep())
 
     async def _close_sockets(self) -> None:
@@ -359,6 +368,9 @@ class Listener:
             await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
         if self.parser is not None:
             self.parser.close()
+        self._warned.set()
+        if self._warner is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._warner.join)
         self.live.close(self.error)
 
     def status(self) -> dict[str, Any]:
