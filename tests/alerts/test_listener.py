@@ -236,3 +236,41 @@ def test_serve_starts_a_listener_process_that_stops_gracefully(database, monkeyp
         assert proc.wait(WAIT) == 0
     with database.read_session() as s:
         assert s.scalar(select(ImportRun.status).where(ImportRun.scope.like("listen:%"))) == "succeeded"
+
+
+def test_live_alerts_raise_warnings_and_old_sensor_times_do_not_widen_the_scan(database, monkeypatch):
+    import datetime as dt
+
+    from ciimap.alerts import warnings
+    from ciimap.alerts.live import ingest
+    from ciimap.alerts.live.ingest import Incoming
+    from ciimap.alerts.models import AlertWarning
+
+    _map(database)
+    live = LiveRun("syslog", scope="t", inputs=["t"])
+    live.open()
+    now = dt.datetime.now(dt.UTC)
+    line = "<12>1 {t} fw-01 kernel - - - IN=eth0 SRC=198.51.100.9 DST=10.20.1.10 PROTO=TCP SPT={p} DPT=22"
+    old = [Incoming(line.format(t="2003-10-11T22:14:15Z", p=1).encode(), now)]
+    burst = [
+        Incoming(line.format(t=(now - dt.timedelta(seconds=i)).isoformat(), p=i).encode(), now)
+        for i in range(250)
+    ]
+    live.write(live.records(old + burst))
+    assert live._warn_since is not None and live._warn_since.year == 2003
+    assert live.evaluate() is None  # not due yet (every WARN_EVERY seconds)
+    seen: list[dt.datetime] = []
+    real = warnings.evaluate
+
+    def spy(session: Any, **kw: Any) -> dict[str, int]:
+        seen.append(kw["since"])
+        return real(session, **kw)
+
+    monkeypatch.setattr(ingest.warnings, "evaluate", spy)
+    found = live.evaluate(force=True)
+    assert found is not None and found["opened"] >= 1
+    assert seen and seen[0] >= now - ingest.WARN_LOOKBACK - dt.timedelta(minutes=5)  # not 2003
+    with database.read_session() as s:
+        rules = set(s.scalars(select(AlertWarning.rule)))
+    assert "alert-burst" in rules  # 200 alerts on one asset in 10 minutes
+    live.close()
