@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 import ciimap.registry  # noqa: F401 - registers every table and job kind the server runs
 from ciimap import __version__
 from ciimap.alerts import api as alerts_api
+from ciimap.alerts.live import api as alerts_live_api
 from ciimap.auth import api as auth_api
 from ciimap.auth.deps import authenticate
 from ciimap.compliance import api as compliance_api
@@ -52,6 +53,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     supply_api.router,
     vulns_api.router,
     compliance_api.router,
+    alerts_live_api.router,  # before alerts_api: its /alerts/{alert_id} would take /alerts/webhook-tokens
     alerts_api.router,
     crypto_api.router,
     incidents_api.router,

@@ -119,6 +119,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Alerts from sensors (Suricata, Wazuh, syslog, CEF) on the map (监测)",
         "ciimap.alerts.cli",
     ),
+    "listen": (
+        "Receive syslog over UDP and TCP (RFC 6587 framing) into alerts until SIGINT/SIGTERM.",
+        "ciimap.alerts.live.cli",
+    ),
+    "webhooks": ("Webhook tokens for POST /api/alerts/webhook/{source} (admins)", "ciimap.alerts.live.cli"),
     "intel": ("Threat intelligence (威胁情报): STIX 2.1 and MISP indicators", "ciimap.intel.cli"),
     "rectify": ("Rectification (整改) of 不符合 / 部分符合 results and risks", "ciimap.compliance.cli"),
     "obligations": (
@@ -143,6 +148,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
 #: Commands that other domains add to a group, loaded only when they run: group → name → (one-line help,
 #: the module whose ``GROUPS`` add it under the group's name).
 SUBCOMMANDS: dict[str, dict[str, tuple[str, str]]] = {
+    "alerts": {
+        "follow": (
+            "Follow a growing Suricata/Wazuh file into alerts (survives rotation; resumes where it stopped).",
+            "ciimap.alerts.live.cli",
+        ),
+    },
     "assets": {
         "why": (
             "Explain which identity keys merged which observations into the asset, and when.",

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     #: Time zone of the site's devices: alert lines without a zone (RFC 3164 syslog, Huawei, FortiGate)
     #: are read in it (``ciimap alerts import -o timezone=...`` overrides it per import).
     site_timezone: str = "Asia/Shanghai"
+    #: Syslog listener addresses (``HOST:PORT``, comma-separated; empty: off): ``ciimap listen`` listens
+    #: on them when given no ``--udp``/``--tcp``, and ``ciimap serve`` starts a listener when either is set.
+    syslog_udp: str = ""
+    syslog_tcp: str = ""
     #: Days after which an imported feed counts as stale.
     feed_stale_days: int = 14
     #: Login throttling: failed logins per username (and per client address) before a wait is imposed.

@@ -15,6 +15,7 @@ from types import ModuleType
 
 from ciimap.alerts import jobs as alerts_jobs
 from ciimap.alerts import models as alerts_models
+from ciimap.alerts.live import models as alerts_live_models
 from ciimap.auth import models as auth_models
 from ciimap.compliance import models as compliance_models
 from ciimap.core import audit as core_audit
@@ -49,6 +50,7 @@ MODELS: tuple[ModuleType, ...] = (
     vulns_models,
     compliance_models,
     alerts_models,
+    alerts_live_models,
     crypto_models,
     intel_models,
     datagov_models,

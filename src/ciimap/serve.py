@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
 import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,8 +16,10 @@ import uvicorn
 from sqlalchemy import func, select
 
 from ciimap.alerts.jobs import maintain_in_process
+from ciimap.alerts.live.cli import listen_command
 from ciimap.auth import service as auth
 from ciimap.auth.models import User
+from ciimap.config import get_settings
 from ciimap.core.db import get_database
 from ciimap.core.jobs import recover_interrupted
 from ciimap.core.migrate import upgrade
@@ -37,6 +42,25 @@ def bootstrap_admin() -> str | None:
         password = os.environ.get("CIIMAP_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
         auth.create_user(db, username="admin", password=password, role="admin", full_name="管理员")
         return password
+
+
+def start_listener(udp: list[str], tcp: list[str]) -> subprocess.Popen[bytes] | None:
+    """The syslog listener beside the server processes (``ciimap listen`` in a process of its own, so the
+    web workers never share a socket or the batch writer); stopped with SIGTERM (it flushes) on exit."""
+    if not udp and not tcp:
+        return None
+    proc = subprocess.Popen([sys.executable, "-m", "ciimap", *listen_command(udp, tcp)])
+
+    def stop() -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    atexit.register(stop)
+    return proc
 
 
 def database_is_empty() -> bool:
@@ -75,6 +99,16 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535),
     demo_if_empty: bool = typer.Option(
         False, "--demo-if-empty", help="load the demo operator into an empty map"
+    ),
+    syslog_udp: list[str] = typer.Option(
+        [],
+        "--syslog-udp",
+        help="also receive syslog datagrams on HOST:PORT (default: $CIIMAP_SYSLOG_UDP; off)",
+    ),
+    syslog_tcp: list[str] = typer.Option(
+        [],
+        "--syslog-tcp",
+        help="also receive syslog over TCP on HOST:PORT (default: $CIIMAP_SYSLOG_TCP; off)",
     ),
     workers: int = typer.Option(
         0,
@@ -118,6 +152,11 @@ def serve(
         notify_jobs.start_in_process()  # the notification outbox, delivered by the same process
         incident_clock.start_in_process()  # the reporting-deadline sweep, same pattern
     typer.echo(f"{workers} server process(es)")
+    settings = get_settings()
+    udp = syslog_udp or [a.strip() for a in settings.syslog_udp.split(",") if a.strip()]
+    tcp = syslog_tcp or [a.strip() for a in settings.syslog_tcp.split(",") if a.strip()]
+    if start_listener(udp, tcp) is not None:
+        typer.echo(f"syslog listener: udp {', '.join(udp) or '-'}, tcp {', '.join(tcp) or '-'}")
     uvicorn.run(
         "ciimap.app:create_app",
         factory=True,

@@ -204,6 +204,8 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "data": ["data", "import", "datacat", str(not_catalogue)],
             "notify": ["notify", "channel", "add", "x", "--kind", "sms", "--url", "http://127.0.0.1:9/"],
             "incidents": ["incidents", "assess", "--reporter", "nobody", "--json"],
+            "listen": ["listen", "--tcp", "127.0.0.1:99999"],
+            "webhooks": ["webhooks", "create", "x", "--source", "moon"],
         }
     )
     return cases
