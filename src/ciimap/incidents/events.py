@@ -1,7 +1,8 @@
 """Outgoing notification events: the one hook between incidents and the ``notify`` domain.
 
-:func:`emit` appends events to ``incident_event`` in the caller's transaction; ``notify`` consumes the
-rows with ``consumed_at IS NULL`` into its outbox and sets ``consumed_at``. The idempotency key is
+:func:`emit` appends events to ``incident_event`` in the caller's transaction; :mod:`ciimap.incidents.relay`
+routes the rows with ``consumed_at IS NULL`` into ``notify``'s outbox and sets ``consumed_at`` (at once
+for a few events, after the sweep's commit for a sweep's thousands). The idempotency key is
 unique: emitting a key twice (a sweep run twice, a retried request) stores one event. Public channels
 get the grade and the link, not indicators or personal data (the title is the incident's own).
 """
@@ -15,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ciimap.core.db import utcnow
+from ciimap.incidents import relay
 from ciimap.incidents.models import NotificationEvent
 
 
@@ -58,3 +60,5 @@ def emit(session: Session, batch: Iterable[Event]) -> None:
     table: Any = NotificationEvent.__table__
     stmt = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
     session.connection().execute(stmt, rows)
+    if len(rows) <= relay.INLINE:
+        relay.relay(session, limit=relay.INLINE)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ciimap.core import jobs, tasks
 from ciimap.core.audit import Actor, acting_as
 from ciimap.core.db import get_database
-from ciimap.incidents import clock
+from ciimap.incidents import clock, relay
 
 log = logging.getLogger(__name__)
 SWEEP_TASK = "ciimap.incidents.sweep"
@@ -28,9 +28,18 @@ def sweep_job(session: Session, params: dict[str, Any], progress: jobs.Progress)
 
 
 def sweep_now() -> dict[str, int]:
-    """One sweep in its own unit of work, as the scheduler."""
-    with acting_as(Actor("scheduler", via="job")), get_database().unit_of_work() as s:
-        return clock.sweep(s)
+    """One sweep in its own unit of work, as the scheduler; then the events it left unrelayed go to the
+    notification outbox, a chunk per transaction (``relayed`` in the result)."""
+    with acting_as(Actor("scheduler", via="job")):
+        with get_database().unit_of_work() as s:
+            out = clock.sweep(s)
+        out["relayed"] = 0
+        while True:
+            with get_database().unit_of_work() as s:
+                n = relay.relay(s)
+            out["relayed"] += n
+            if n < relay.CHUNK:
+                return out
 
 
 def _periodic_sweep(timestamp: int) -> None:

@@ -247,6 +247,7 @@ class NotificationEvent(Base):
     """An outgoing notification event for the ``notify`` domain (consumed later; unique idempotency key)."""
 
     __tablename__ = "incident_event"
+    __table_args__ = (Index("ix_incident_event_pending", "consumed_at", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), index=True)

@@ -38,6 +38,7 @@ from ciimap.incidents.models import (
 )
 from ciimap.inventory import service as inventory
 from ciimap.inventory.models import Organization, System
+from ciimap.notify import service as notify
 
 LIST_LIMIT = 200
 
@@ -315,10 +316,21 @@ def timeline(session: Session, *, incident_id: int, viewer_org: int | None) -> l
     rows = session.execute(
         select(TimelineEntry).where(TimelineEntry.incident_id == incident_id).order_by(TimelineEntry.id)
     ).scalars()
-    return [
+    out: list[dict[str, Any]] = [
         {"id": t.id, "at": t.at, "kind": t.kind, "actor": t.actor, "text": t.text, "data": t.data}
         for t in rows
     ]
+    # every delivery attempt of the notifications about the incident (notify's outbox), in time order
+    for a in notify.attempts_for(session, f"incident:{incident_id}"):
+        ok = a["status"] == "ok"
+        text = f"通知 {a['channel']}：{'已送达' if ok else '失败'}" + (
+            f"（{a['error']}）" if a["error"] else ""
+        )
+        out.append(
+            {"id": None, "at": a["at"], "kind": "notification", "actor": "notify", "text": text, "data": a}
+        )
+    out.sort(key=lambda e: (clock.aware(e["at"]), e["id"] is None, e["id"] or 0))
+    return out
 
 
 # --- roles and tasks --------------------------------------------------------------------------------------

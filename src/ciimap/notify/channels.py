@@ -12,7 +12,7 @@
 - Generic webhook: the JSON body, with ``X-Ciimap-Timestamp`` (seconds) and ``X-Ciimap-Signature:
   sha256=<hex HMAC-SHA256(key=secret, msg=f"{timestamp}.{body}")>`` and ``Idempotency-Key``.
 
-Every request carries the ``Idempotency-Key`` header; webhook and email carry the key in the content too.
+Every request carries the ``Idempotency-Key`` header (percent-encoded when not ASCII); webhook and email carry the key in the content too.
 """
 
 from __future__ import annotations
@@ -112,7 +112,9 @@ def send_http(
 ) -> Result:
     """POST ``msg`` to an IM robot or webhook; network errors become a failed :class:`Result`."""
     now = time.time() if now is None else now
-    key_header = {"Idempotency-Key": msg.idempotency_key}
+    # HTTP header values are ASCII: a key with other characters (an incident grade such as 重大) is sent
+    # percent-encoded (RFC 3986) in the header; the body, where there is one, carries it as is
+    key_header = {"Idempotency-Key": urllib.parse.quote(msg.idempotency_key, safe=":/@-._~!$&'()*+,;=")}
     payload: dict[str, Any]
     try:
         if kind == "dingtalk":

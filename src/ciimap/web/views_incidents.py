@@ -10,12 +10,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
 
-from ciimap.core.deps import DbSession, Reader
+from ciimap.core.deps import DbSession, Reader, Writer
+from ciimap.core.entity import format_validation_error
+from ciimap.core.errors import Conflict, Invalid, NotFound
 from ciimap.core.schemas import Int32, Offset
 from ciimap.incidents import evidence, grading, overview, reports, service
-from ciimap.incidents.schemas import CHANNELS, GRADES, INCIDENT_ROLES, REPORT_KINDS, STATES, Grade, State
+from ciimap.incidents.schemas import (
+    CHANNELS,
+    GRADES,
+    INCIDENT_ROLES,
+    REPORT_KINDS,
+    STATES,
+    Grade,
+    IncidentCreate,
+    State,
+)
 from ciimap.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -59,3 +71,24 @@ def incident_page(request: Request, incident_id: Int32, db: DbSession, principal
         roles=INCIDENT_ROLES, channels=CHANNELS, report_kinds=REPORT_KINDS,
         criteria=grading.criteria().criteria, editable=principal.can("write") and data["state"] != "关闭",
     )  # fmt: skip
+
+
+@router.post("/incidents/open")
+async def open_incident(request: Request, db: DbSession, principal: Writer) -> Any:
+    """Open an incident from the list page's form (by hand), a warning's or an alert group's page: the
+    same schema and service as ``POST /api/incidents``; then the incident's page (HX-Redirect)."""
+    form = await request.form()
+    fields = {
+        k: str(form.get(k) or "").strip() for k in ("title", "description", "warning_id", "alert_group_id")
+    }
+    try:
+        body = IncidentCreate.model_validate(
+            {k: v for k, v in fields.items() if v} | {"drill": form.get("drill") in ("on", "true", "1")}
+        )
+        fields_in = {k: getattr(body, k) for k in body.model_fields}
+        inc = service.open_incident(db, viewer_org=principal.organization_id, **fields_in)
+    except (ValidationError, Invalid, Conflict, NotFound) as e:
+        db.rollback()
+        msg = format_validation_error(e) if isinstance(e, ValidationError) else getattr(e, "message", str(e))
+        return render(request, "partials/message.html", principal, status_code=422, error=msg)
+    return Response(status_code=204, headers={"HX-Redirect": f"/incidents/{inc.id}"})

@@ -112,7 +112,6 @@ class LiveRun:
         self.started_at = utcnow()
         self.ctx: loader.AlertCtx | None = None
         self._refreshed = 0.0
-        self._last_id = 0
         self._no = 0
         self._digest = hashlib.sha256()
         self._audited = 0
@@ -198,7 +197,7 @@ class LiveRun:
 
     def _context(self, s: Session) -> loader.AlertCtx:
         """The loader's context of the run on this batch's session (rebuilt every :data:`REFRESH`
-        seconds and after a failed batch; the group state's last alert id carries over)."""
+        seconds and after a failed batch, whose caches may hold the failed transaction's state)."""
         run = Run(s, self.run_id, self.kind, self.scope, self.started_at, False, [])
         now = time.monotonic()
         if self.ctx is None or now - self._refreshed > REFRESH:
@@ -209,8 +208,6 @@ class LiveRun:
             self.ctx.mapper.session = s
             if self.ctx.groups is not None:
                 self.ctx.groups.matcher = Matcher.load(s)  # a new suppression applies within a batch
-        if self.ctx.groups is not None:
-            self.ctx.groups.last_id = self._last_id
         return self.ctx
 
     def write(self, records: list[AlertRecord], extra: Callable[[Session], None] | None = None) -> None:
@@ -241,7 +238,6 @@ class LiveRun:
             if time.monotonic() - self._audit_at > AUDIT_EVERY:
                 self._audit(s)
         # committed: only now does the run's state move on
-        self._last_id = ctx.groups.last_id if ctx.groups else 0
         for k, v in delta.items():
             setattr(self.totals, k, getattr(self.totals, k) + v)
         times = [r.time for r in records if r.time is not None and r.reject is None]

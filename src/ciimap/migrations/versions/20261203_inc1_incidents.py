@@ -121,6 +121,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_incident_event_idempotency_key")),
     )
     op.create_index(op.f("ix_incident_event_incident_id"), "incident_event", ["incident_id"], unique=False)
+    op.create_index("ix_incident_event_pending", "incident_event", ["consumed_at", "id"], unique=False)
     op.create_table(
         "incident_evidence",
         sa.Column("id", sa.Integer(), nullable=False),
