@@ -127,6 +127,7 @@ def compute(session: Session) -> dict[str, Any]:
             outcomes["redundancy"] = rules.redundancy(ctx, build_graph(session))
         outcomes["endpoint_protection"] = rules.endpoint_protection(ctx)
         outcomes["supply_chain"] = rules.supply_chain(ctx)
+        outcomes["cryptography"] = rules.cryptography(ctx)
     return {"systems": systems, "outcomes": outcomes, "settings": settings}
 
 

@@ -30,6 +30,9 @@ from ciimap.config import get_settings
 from ciimap.core.db import chunks
 from ciimap.core.entity import format_validation_error
 from ciimap.core.errors import InputFileError, NotFound
+from ciimap.crypto import models as crypto_models
+from ciimap.crypto import overview as crypto_overview
+from ciimap.crypto import service as crypto_service
 from ciimap.graph.build import map_version
 from ciimap.graph.propagate import path, propagate
 from ciimap.graph.spof import killer_sets
@@ -52,6 +55,7 @@ RuleCode = Literal[
     "redundancy",
     "endpoint_protection",
     "supply_chain",
+    "cryptography",
 ]
 RULE_CODES: tuple[str, ...] = get_args(RuleCode)
 #: code -> (中文, English) title
@@ -65,6 +69,10 @@ TITLES: dict[str, tuple[str, str]] = {
     "supply_chain": (
         "供应链登记、国外产品与特权自动更新",
         "supplier register, foreign products, privileged auto-update",
+    ),
+    "cryptography": (
+        "密码应用（国密算法、弱配置、证书、密评）",
+        "cryptography (GM algorithms, weak settings, certificates, 密评)",
     ),
 }
 BUILTIN = Path(__file__).with_name("evidence_rules.yaml")
@@ -123,6 +131,11 @@ class SupplyRule(_Rule):
     privileged_updates: list[inv.Privilege]
 
 
+class CryptoRule(_Rule):
+    #: crypto flag codes (crypto/rules.yaml) that make 不符合; any other flag makes 部分符合
+    fail_flags: list[str]
+
+
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid")
     asset_register: AssetRegisterRule
@@ -132,6 +145,7 @@ class Rules(BaseModel):
     redundancy: _Rule
     endpoint_protection: EndpointRule
     supply_chain: SupplyRule
+    cryptography: CryptoRule
 
 
 class RulesFile(BaseModel):
@@ -246,6 +260,9 @@ REASONS: tuple[str, ...] = (
     "privileged_update",
     "foreign_product",
     "vendor_registered",
+    "crypto_flag",
+    "no_gm",
+    "mipping_failed",
 )
 
 
@@ -1012,5 +1029,89 @@ def supply_chain(ctx: Ctx) -> dict[int, Outcome]:
                 f"all {len(vendors)} vendors the system uses are registered, with no review issue and no privileged auto-update",
                 c,
                 [rec("supplier", vid, p.vendor, "vendor_registered") for vid, p in sorted(vendors.items())],
+            )
+    return out
+
+
+# --- 8. cryptography: the crypto inventory (crypto/) -------------------------------------------------------
+
+
+def cryptography(ctx: Ctx) -> dict[int, Outcome]:
+    """The crypto inventory of each system (built from nmap ssl-cert / ssl-enum-ciphers / ssh2-enum-algos
+    output, SBOM components and manual entries; rebuilt first when an import changed it) through the crypto
+    domain's own flags (weak protocols, suites, keys and signatures, expired and expiring certificates, no
+    national (GM) algorithm where the level requires it) and the latest 密评."""
+    rule = ctx.settings.rules.cryptography
+    flags = [f for f in crypto_service.flags(ctx.session, today=ctx.today) if f["system_id"] in ctx.systems]
+    it, mn = crypto_models.CryptoItem, crypto_models.CryptoManual
+    items = _counts(ctx, select(it.system_id, func.count()).group_by(it.system_id))
+    manual = _counts(ctx, select(mn.system_id, func.count()).group_by(mn.system_id))
+    assessed = {
+        sid: g for sid, g in crypto_overview.gaps(ctx.session, list(ctx.systems)).items() if g["assessed"]
+    }
+    fail_codes = {*rule.fail_flags, "expired"}
+    per: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for f in flags:
+        per[int(f["system_id"])].append(f)
+    names = _asset_names(ctx, {f["asset_id"] for f in flags if f.get("asset_id")})
+    out: dict[int, Outcome] = {}
+    for sid in ctx.systems:
+        fs = per.get(sid, [])
+        failed = assessed.get(sid, {}).get("passed") is False
+        nfail = sum(1 for f in fs if f["code"] in fail_codes)
+        no_gm = any(f["code"] == "no_gm" for f in fs)
+        c = {"flags": len(fs), "fail_flags": nfail, "no_gm": int(no_gm), "mipping_failed": int(failed)}
+        recs = []
+        if failed:
+            recs.append(rec("system", sid, None, "mipping_failed", {"total": assessed[sid].get("total")}))
+        for f in sorted(fs, key=lambda f: (f["code"] not in fail_codes, f["code"], f.get("asset_id") or 0)):
+            aid = f.get("asset_id")
+            if f["code"] == "no_gm":
+                recs.append(rec("system", sid, None, "no_gm"))
+            else:
+                recs.append(
+                    rec(
+                        "asset" if aid else "system",
+                        aid or sid,
+                        names.get(aid) if aid else None,
+                        "crypto_flag",
+                        {"code": f["code"], "port": f.get("port") or "-"},
+                        asset_id=aid,
+                    )
+                )
+        if not failed and not items.get(sid, 0) and not manual.get(sid, 0):
+            out[sid] = Outcome(
+                "no_evidence",
+                "没有该系统的密码清单（可用发现任务的 crypto 配置采集，或登记密码产品）",
+                "no crypto inventory for the system (collect it with the discovery crypto profile, or record "
+                "its crypto products)",
+                c,
+            )
+        elif failed or nfail:
+            out[sid] = Outcome(
+                "fail",
+                f"密码应用存在高风险问题{nfail}处（弱协议、弱算法、弱密钥或过期证书）"
+                + ("，最近一次密评未通过" if failed else ""),
+                f"{nfail} high-risk crypto findings (weak protocol, algorithm or key, expired certificate)"
+                + ("; the latest 密评 failed" if failed else ""),
+                c,
+                recs,
+            )
+        elif fs:
+            out[sid] = Outcome(
+                "partial",
+                f"其他密码问题{len(fs) - int(no_gm)}处"
+                + ("；未使用国密算法（按等级应使用密码技术保护传输）" if no_gm else ""),
+                f"{len(fs) - int(no_gm)} other crypto findings"
+                + ("; no national (GM) algorithm although the level requires it" if no_gm else ""),
+                c,
+                recs,
+            )
+        else:
+            out[sid] = Outcome(
+                "pass",
+                "密码清单中未发现弱配置、过期证书或国密缺失",
+                "the crypto inventory shows no weak setting, expired certificate or missing GM algorithm",
+                c,
             )
     return out

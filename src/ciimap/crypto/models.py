@@ -104,7 +104,8 @@ class CryptoManual(TimestampMixin, Base):
 
 # --- 密评 assessments (GB/T 39786-2021, the quantitative rule): docs/crypto.md ---------------------------
 #: Management unit results (符合 / 部分符合 / 不符合) and 不适用 for a unit that does not apply.
-UNIT_RESULTS = ("符合", "部分符合", "不符合", "不适用")
+UnitResultValue = Literal["符合", "部分符合", "不符合", "不适用"]
+UNIT_RESULTS: tuple[str, ...] = get_args(UnitResultValue)
 
 
 class CryptoAssessment(TimestampMixin, Base):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 from pydantic import Field
 
 from ciimap.core.schemas import Int32, Schema
-from ciimap.crypto.models import Layer, ManualKind
+from ciimap.crypto.models import Layer, ManualKind, UnitResultValue
 
 
 class ManualCreate(Schema):
@@ -55,7 +54,7 @@ class UnitIn(Schema):
 
     layer: str = Field(min_length=1, max_length=16)
     unit: str = Field(min_length=1, max_length=100)
-    result: Literal["符合", "部分符合", "不符合", "不适用"] | None = None
+    result: UnitResultValue | None = None
     objects: list[ObjectIn] = Field([], max_length=500)
     high_risk: bool = False
     note: str | None = Field(None, max_length=4000)
