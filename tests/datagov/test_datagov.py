@@ -349,8 +349,14 @@ def test_register_and_exports_neutralise_formulas(database: Database) -> None:
     assert '\'=HYPERLINK("http://x")' in cells and not any(str(c).startswith("=") for c in cells)
     with database.unit_of_work() as s:
         docx, dname, _m = registers.export(s, fmt="docx", lang="en")
-        with pytest.raises(Invalid, match="not 'pdf'"):
-            registers.export(s, fmt="pdf")
+        pdf, pname, pmedia = registers.export(s, fmt="pdf")
+        with pytest.raises(Invalid, match="not 'odt'"):
+            registers.export(s, fmt="odt")
+    from compliance.test_reports import _pdf
+
+    ptext, fonts = _pdf(pdf)
+    assert pname.endswith(".pdf") and pmedia == "application/pdf" and fonts  # the CJK font is embedded
+    assert "调度运行数据" in ptext and "用户档案" in ptext
     from docx import Document
 
     text = "\n".join(c.text for t in Document(io.BytesIO(docx)).tables for row in t.rows for c in row.cells)

@@ -190,7 +190,7 @@ def register(db: DbSession, principal: Reader, level: RegisterLevel | None = Non
 def export_register(
     db: DbSession,
     principal: Reader,
-    fmt: Literal["xlsx", "docx"] = Query("xlsx", alias="format"),
+    fmt: Literal["xlsx", "docx", "pdf"] = Query("xlsx", alias="format"),
     lang: Literal["zh", "en"] = "zh",
     level: RegisterLevel | None = None,
 ) -> Response:

@@ -372,7 +372,7 @@ def register_cmd(
 @app.command("export")
 def export(
     output: Path = typer.Argument(..., help="file to write"),
-    fmt: str = typer.Option("xlsx", "--format", help="xlsx | docx"),
+    fmt: str = typer.Option("xlsx", "--format", help="xlsx | docx | pdf"),
     lang: str = typer.Option("zh", "--lang", help="zh | en"),
     level: str | None = typer.Option(None, "--level", help="core | important (default both)"),
 ) -> None:

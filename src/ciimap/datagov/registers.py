@@ -4,7 +4,8 @@
 systems that hold them, cross-border flows, the rationale of the latest grading and the threshold flags;
 ``flagged=True`` adds resources of lower levels that reach a threshold (e.g. personal information of 10
 million or more people). :func:`export` writes it as XLSX (cells neutralised against formula injection
-by the compliance reports' writer) or DOCX (python-docx), in the compliance reports' neutral document.
+by the compliance reports' writer), DOCX (python-docx) or PDF (fpdf2 with the CJK font embedded), in the
+compliance reports' neutral document.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ciimap.datagov.models import DATA_LEVELS, DataFlow, DataGrading, DataHoldin
 from ciimap.datagov.rules import RANK, load_categories, load_rules
 from ciimap.inventory import models as inv
 
-FORMATS = ("xlsx", "docx")
+FORMATS = ("xlsx", "docx", "pdf")
 MAX_ROWS = 200_000
 
 
@@ -202,7 +203,7 @@ def export(
 ) -> tuple[bytes, str, str]:
     """The register as a file: (content, file name, media type). The export is audited."""
     if fmt not in FORMATS:
-        raise Invalid(f"the data register is written as {' or '.join(FORMATS)}, not '{fmt}'")
+        raise Invalid(f"the data register is written as {', '.join(FORMATS)}, not '{fmt}'")
     if lang not in ("zh", "en"):
         raise Invalid(f"unknown language '{lang}' (known: zh, en)")
     rows = register(session, levels=levels)
