@@ -81,3 +81,11 @@ def test_user_admin_api(client, admin_headers, analyst_headers):
         == 409
     )
     assert client.get("/api/users", headers=analyst_headers).status_code == 403
+    # bound to an organisation that does not exist: one message, nothing stored (was a 500 found by fuzzing)
+    r = client.post(
+        "/api/users",
+        json={"username": "moon", "password": "long-enough", "organization_id": 424242},
+        headers=admin_headers,
+    )
+    assert r.status_code == 422 and "424242" in r.json()["error"]
+    assert "moon" not in client.get("/api/users", headers=admin_headers).text

@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ciimap.core.db import Base, TimestampMixin
+from ciimap.inventory import models as _inventory  # noqa: F401 - user_account.organization_id → organization
 
 #: ``regulator``: a protection department (保护工作部门), read-only, sees the roll-up across operators.
 Role = Literal["admin", "analyst", "auditor", "regulator"]
