@@ -183,8 +183,13 @@ def test_a_tcp_flood_is_slowed_not_lost_and_udp_drops_are_counted(database, list
     r = listening(batch=100, high=200, udp_max=50, interval=0.05)
     n, conns = 1500, 3
 
+    errors: list[BaseException] = []
+
     def send(k: int) -> None:
-        _tcp(r.tcp, b"".join(_frame(IPT.format(p=k, n=i)) for i in range(n)))
+        try:
+            _tcp(r.tcp, b"".join(_frame(IPT.format(p=k, n=i)) for i in range(n)))
+        except BaseException as e:  # reported below: a sender that failed is not the listener losing data
+            errors.append(e)
 
     threads = [threading.Thread(target=send, args=(k,)) for k in range(conns)]
     for t in threads:
@@ -194,6 +199,8 @@ def test_a_tcp_flood_is_slowed_not_lost_and_udp_drops_are_counted(database, list
             u.sendto(IPT.format(p=99, n=i).encode(), r.udp)
     for t in threads:
         t.join(WAIT)
+    assert not errors and not any(t.is_alive() for t in threads), f"senders did not finish: {errors}"
+    _until(lambda: r.listener.counters.tcp_messages == n * conns, "every TCP message received")
     r.stop()
     c = r.listener.counters
     assert c.paused >= 1  # reading paused at the high-water mark
