@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ciimap.auth.models import ROLES, ApiToken, User, WebSession
 from ciimap.core.db import utcnow
 from ciimap.core.errors import Conflict, Invalid, NotAuthenticated, NotFound, PermissionDenied
+from ciimap.inventory.models import Organization
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "cii_"  # noqa: S105 — marks our tokens for secret scanners
@@ -101,6 +102,8 @@ def create_user(
     validate_password(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user '{username}' already exists")
+    if organization_id is not None and session.get(Organization, organization_id) is None:
+        raise NotFound(f"organization {organization_id} does not exist")
     user = User(
         username=username,
         password_hash=_hasher.hash(password),
