@@ -184,7 +184,7 @@
     cy.on("dbltap", "node", (ev) => toggleExpand(ev.target));
     cy.on("tap", (ev) => { if (ev.target === cy) { state.clicks++; clearImpact(); side.innerHTML = `<div class="side-empty muted">${t("select_hint")}</div>`; } });
   }
-  const ATTRS = ["ip", "kind", "mlps", "criticality", "layer", "country", "vuln", "attack", "warn"];
+  const ATTRS = ["ip", "kind", "mlps", "criticality", "layer", "country", "vuln", "attack", "warn", "incident", "incidents"];
   const ENTITY = { business_service: "business-services", system: "systems", asset: "assets", product: "products", vendor: "vendors" };
   function show(node) {
     const d = node.data();
