@@ -16,6 +16,8 @@ from ciimap.incidents import grading
 from ciimap.incidents.models import GRADES as INCIDENT_GRADES
 from ciimap.notify import service
 from ciimap.notify.models import GRADES, NotifyMessage, NotifyRule
+from conftest import make_user
+from web.test_pages import login
 
 
 def test_grade_order_is_the_incidents_order():
@@ -72,3 +74,13 @@ def test_api_and_cli_take_min_grade(database, client, admin_headers):
         "重大",
         "较大",
     ]
+
+
+def test_admin_page_shows_the_threshold(client, database):
+    make_user(database, "admin", "admin")
+    with database.unit_of_work() as s:
+        service.add_channel(s, name="soc", kind="webhook", url="http://127.0.0.1:9/")
+        service.add_rule(s, name="r-min", channel="soc", min_grade="较大")
+    login(client, "admin")
+    html = client.get("/admin/notify").text
+    assert '<span data-min-grade="较大">较大（III 级）及以上</span>' in html
