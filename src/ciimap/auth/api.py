@@ -10,7 +10,7 @@ from ciimap.auth import login as login_service
 from ciimap.auth import service
 from ciimap.auth.schemas import LoginIn, MeRead, RevokedOut, TokenOut, UserCreate, UserRead, UserUpdate
 from ciimap.core.deps import Admin, DbSession, Reader
-from ciimap.core.openapi import TOO_MANY, UNAUTHENTICATED
+from ciimap.core.openapi import NOT_FOUND, TOO_MANY, UNAUTHENTICATED
 from ciimap.core.schemas import Int32
 
 router = APIRouter(tags=["Auth"])
@@ -44,7 +44,7 @@ def list_users(db: DbSession, principal: Admin) -> Any:
     return service.list_users(db)
 
 
-@router.post("/users", response_model=UserRead, status_code=201)
+@router.post("/users", response_model=UserRead, status_code=201, responses=NOT_FOUND)
 def create_user(data: UserCreate, db: DbSession, principal: Admin) -> Any:
     return service.create_user(db, **data.model_dump())
 

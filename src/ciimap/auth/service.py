@@ -103,7 +103,7 @@ def create_user(
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user '{username}' already exists")
     if organization_id is not None and session.get(Organization, organization_id) is None:
-        raise Invalid(f"organisation {organization_id} does not exist")
+        raise NotFound(f"organization {organization_id} does not exist")
     user = User(
         username=username,
         password_hash=_hasher.hash(password),

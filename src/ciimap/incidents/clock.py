@@ -14,11 +14,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable
 
-from ciimap.core.bulk import insert_rows
-from ciimap.core.db import chunks, utcnow
+from ciimap.core.bulk import insert_tuples
+from ciimap.core.db import utcnow
 from ciimap.incidents import events, grading
 from ciimap.incidents.models import Deadline, Incident, TimelineEntry
 
@@ -86,20 +102,45 @@ def mark_met(session: Session, inc: Incident, kind: str, at: dt.datetime) -> boo
     return on_time
 
 
+def _lead(reminded: int | None) -> dt.timedelta:
+    """How long before its due time a deadline's next reminder is (zero: none left, the due time)."""
+    pending = [o for o in grading.criteria().reminder_minutes if reminded is None or o < reminded]
+    return dt.timedelta(minutes=max(pending)) if pending else dt.timedelta(0)
+
+
 def next_at(due: dt.datetime, reminded: int | None) -> dt.datetime:
     """When a deadline needs the sweep next: its next reminder not yet recorded, else its due time."""
-    pending = [o for o in grading.criteria().reminder_minutes if reminded is None or o < reminded]
-    return aware(due) - dt.timedelta(minutes=max(pending)) if pending else aware(due)
+    return aware(due) - _lead(reminded)
 
 
-def _incidents(session: Session, ids: set[int]) -> dict[int, tuple[Any, ...]]:
-    out: dict[int, tuple[Any, ...]] = {}
-    cols = (Incident.id, Incident.grade, Incident.title, Incident.system_ids, Incident.service_ids,
-            Incident.organization_id, Incident.drill)  # fmt: skip
-    for part in chunks(sorted(ids)):
-        rows = session.connection().execute(select(*cols).where(Incident.id.in_(part)))
-        out.update((r[0], tuple(r[1:])) for r in rows)
-    return out
+#: The sweep's staging table (per connection, emptied and dropped by every sweep): the due deadlines'
+#: actions, staged with one COPY / executemany, then applied set-based (UPDATE … FROM, INSERT … SELECT),
+#: so no JSON of a thousand incidents is read back and serialised again (``bench/incidents_sweep.py``).
+_STAGE = Table(
+    "incident_sweep_stage",
+    MetaData(),
+    Column("seq", Integer, primary_key=True),
+    Column("deadline_id", Integer),
+    Column("incident_id", Integer),
+    Column("overdue", Boolean),
+    Column("kind", String(16)),  # reminder / overdue; NULL: only the deadline's next look moves
+    Column("idempotency_key", String(100)),
+    Column("text", Text),
+    Column("data", JSON),
+    Column("reminded_minutes", Integer),
+    Column("next_at", DateTime(timezone=True)),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _stage(session: Session) -> Any:
+    """The staging table, empty. ``IF NOT EXISTS`` + DELETE: SQLite's driver runs DDL outside the
+    transaction, so a table left by a rolled-back sweep on this connection is reused, not re-created."""
+    conn = session.connection()
+    ddl = str(CreateTable(_STAGE).compile(dialect=conn.dialect)).strip()
+    conn.exec_driver_sql(ddl.replace("CREATE TEMPORARY TABLE", "CREATE TEMPORARY TABLE IF NOT EXISTS", 1))
+    conn.execute(delete(_STAGE))
+    return _STAGE
 
 
 def sweep(session: Session, *, now: dt.datetime | None = None) -> dict[str, int]:
@@ -107,64 +148,67 @@ def sweep(session: Session, *, now: dt.datetime | None = None) -> dict[str, int]
     now = aware(now or utcnow())
     offsets = sorted(grading.criteria().reminder_minutes)  # smallest first
     rows = session.execute(
-        select(
-            Deadline.id, Deadline.incident_id, Deadline.kind, Deadline.due_at, Deadline.reminded_minutes
-        ).where(Deadline.done.is_(False), Deadline.next_at <= now)
+        select(Deadline.id, Deadline.incident_id, Deadline.kind, Deadline.due_at, Deadline.reminded_minutes)
+        .where(Deadline.done.is_(False), Deadline.next_at <= now)
+        .order_by(Deadline.id)
     ).all()
-    acts: list[
-        tuple[int, str, dt.datetime, int | None]
-    ] = []  # incident, kind, due, reminder step (None: overdue)
-    overdue: list[int] = []
-    reminded: list[dict[str, Any]] = []
-    for did, iid, kind, due_at, done_min in rows:
+    if not rows:
+        return {"checked": 0, "reminders": 0, "overdue": 0}
+    leads: dict[int | None, dt.timedelta] = {}  # _lead() per reminder step recorded
+    staged: list[tuple[Any, ...]] = []
+    reminders = overdue = 0
+    for seq, (did, iid, kind, due_at, done_min) in enumerate(rows, 1):
         due = aware(due_at)
+        iso = due.isoformat()
+        data = {"deadline": kind, "due_at": iso}
         if due <= now:
-            overdue.append(did)
-            acts.append((iid, kind, due, None))
+            overdue += 1
+            text = f"{LABELS[kind]}已超时（时限 {iso}），升级处理"
+            staged.append(
+                (seq, did, iid, True, "overdue", f"incident:{iid}:{kind}:overdue", text, data, None, None)
+            )
             continue
         left = (due - now).total_seconds() / 60
         step = next((o for o in offsets if left <= o and (done_min is None or o < done_min)), None)
-        if step is not None:
-            acts.append((iid, kind, due, step))
         mark = step if step is not None else done_min
-        reminded.append({"id": did, "reminded_minutes": mark, "next_at": next_at(due, mark)})
-    for part in chunks(overdue):
-        session.execute(
-            update(Deadline).where(Deadline.id.in_(part)).values(done=True, overdue_at=now),
-            execution_options={"synchronize_session": False},
-        )
-    if reminded:
-        t: Any = Deadline.__table__
-        stmt = (
-            update(t)
-            .where(t.c.id == bindparam("b_id"))
-            .values(reminded_minutes=bindparam("b_r"), next_at=bindparam("b_n"))
-        )
-        session.connection().execute(
-            stmt, [{"b_id": r["id"], "b_r": r["reminded_minutes"], "b_n": r["next_at"]} for r in reminded]
-        )
-    info = _incidents(session, {a[0] for a in acts})
-    timeline: list[dict[str, Any]] = []
-    out: list[events.Event] = []
-    for iid, kind, due, step in acts:
-        grade, title, sys_ids, svc_ids, org, drill = info[iid]
+        if mark not in leads:
+            leads[mark] = _lead(mark)
+        nxt = due - leads[mark]
         if step is None:
-            text = f"{LABELS[kind]}已超时（时限 {due.isoformat()}），升级处理"
-            entry, key = "overdue", f"incident:{iid}:{kind}:overdue"
-        else:
-            text = f"{LABELS[kind]}将于 {step} 分钟内到期（{due.isoformat()}）"
-            entry, key = "reminder", f"incident:{iid}:{kind}:reminder:{step}"
-        data = {"deadline": kind, "due_at": due.isoformat()}
-        timeline.append(
-            {"incident_id": iid, "at": now, "kind": entry, "actor": "scheduler", "text": text, "data": data}
+            staged.append((seq, did, iid, False, None, None, None, None, mark, nxt))
+            continue
+        reminders += 1
+        text = f"{LABELS[kind]}将于 {step} 分钟内到期（{iso}）"
+        key = f"incident:{iid}:{kind}:reminder:{step}"
+        staged.append((seq, did, iid, False, "reminder", key, text, data, mark, nxt))
+    st = _stage(session)
+    insert_tuples(session, st, [c.name for c in st.c], staged)
+    conn = session.connection()
+    d: Any = Deadline.__table__
+    conn.execute(
+        update(d)
+        .where(d.c.id.in_(select(st.c.deadline_id).where(st.c.overdue.is_(True))))
+        .values(done=True, overdue_at=now)
+    )
+    conn.execute(
+        update(d)
+        .where(d.c.id == st.c.deadline_id, st.c.overdue.is_(False))
+        .values(reminded_minutes=st.c.reminded_minutes, next_at=st.c.next_at)
+    )
+    t: Any = TimelineEntry.__table__
+    at = literal(now, DateTime(timezone=True))
+    conn.execute(
+        insert(t).from_select(
+            ["incident_id", "at", "kind", "actor", "text", "data"],
+            select(st.c.incident_id, at, st.c.kind, literal("scheduler", String), st.c.text, st.c.data)
+            .where(st.c.kind.is_not(None))
+            .order_by(st.c.seq),
         )
-        out.append({"kind": entry, "incident_id": iid, "grade": grade, "system_ids": sys_ids or [],
-                    "service_ids": svc_ids or [], "title": title, "idempotency_key": key,
-                    "organization_id": org, "drill": drill})  # fmt: skip
-    insert_rows(session, TimelineEntry.__table__, timeline)
-    events.emit(session, out)
-    return {
-        "checked": len(rows),
-        "reminders": sum(1 for a in acts if a[3] is not None),
-        "overdue": len(overdue),
-    }
+    )
+    events.emit_staged(
+        session,
+        select(st.c.seq, st.c.kind, st.c.incident_id, st.c.idempotency_key).where(st.c.kind.is_not(None)),
+        count=reminders + overdue,
+    )
+    conn.execute(delete(st))
+    return {"checked": len(rows), "reminders": reminders, "overdue": overdue}

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NotRequired, TypedDict
 
+from sqlalchemy import DateTime, Select, String, cast, func, literal, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ciimap.core.db import utcnow
 from ciimap.incidents import relay
-from ciimap.incidents.models import NotificationEvent
+from ciimap.incidents.models import Incident, NotificationEvent
 
 
 class Event(TypedDict):
@@ -61,4 +62,44 @@ def emit(session: Session, batch: Iterable[Event]) -> None:
     stmt = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
     session.connection().execute(stmt, rows)
     if len(rows) <= relay.INLINE:
+        relay.relay(session, limit=relay.INLINE)
+
+
+def emit_staged(session: Session, staged: Select[Any], *, count: int) -> None:
+    """The bulk path of :func:`emit` for the deadline sweep: ``staged`` selects ``(seq, kind, incident_id,
+    idempotency_key)``; the rest of each event (grade, systems, services, title, organisation, drill) is
+    copied from its incident inside the database by one ``INSERT … SELECT`` (no JSON read back and
+    serialised again), in ``seq`` order, a key already recorded skipped. Relayed at once, as ``emit``
+    does, when ``count`` is at most :data:`relay.INLINE`."""
+    if not count:
+        return
+    s = staged.subquery()
+    i: Any = Incident.__table__
+    now = literal(utcnow(), DateTime(timezone=True))
+    empty: Any = literal_column("'[]'")
+    sel = (
+        select(
+            s.c.kind,
+            i.c.id,
+            i.c.organization_id,
+            i.c.grade,
+            func.coalesce(i.c.drill, False),
+            func.coalesce(i.c.system_ids, empty),
+            func.coalesce(i.c.service_ids, empty),
+            func.substr(i.c.title, 1, 300),
+            literal("/incidents/") + cast(i.c.id, String),
+            s.c.idempotency_key,
+            now,
+        )  # fmt: skip
+        .join(s, s.c.incident_id == i.c.id)
+        .where(s.c.idempotency_key.is_not(None))  # SQLite's INSERT … SELECT … ON CONFLICT needs a WHERE
+        .order_by(s.c.seq)
+    )
+    cols = ["kind", "incident_id", "organization_id", "grade", "drill", "system_ids", "service_ids",
+            "title", "link", "idempotency_key", "created_at"]  # fmt: skip
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table: Any = NotificationEvent.__table__
+    stmt = insert(table).from_select(cols, sel).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    session.connection().execute(stmt)
+    if count <= relay.INLINE:
         relay.relay(session, limit=relay.INLINE)

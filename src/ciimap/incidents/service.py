@@ -21,6 +21,7 @@ from ciimap.core import audit
 from ciimap.core.db import utcnow
 from ciimap.core.errors import Conflict, Invalid, NotFound
 from ciimap.core.labels import labels
+from ciimap.datagov import service as datagov
 from ciimap.graph import impact as graph_impact
 from ciimap.graph.schemas import Selector
 from ciimap.incidents import clock, events, grading
@@ -412,7 +413,21 @@ def detail(session: Session, *, incident_id: int, viewer_org: int | None) -> dic
                     session.scalars(select(Role).where(Role.incident_id == inc.id).order_by(Role.id))]  # fmt: skip
     out["tasks"] = [{"id": t.id, "title": t.title, "owner": t.owner, "due_at": t.due_at, "done_at": t.done_at}
                     for t in session.scalars(select(Task).where(Task.incident_id == inc.id).order_by(Task.id))]  # fmt: skip
+    out["data_at_risk"], out["data_at_risk_total"] = data_at_risk(session, inc)
     return out
+
+
+#: Data resources listed on an incident (the total counts all of them).
+DATA_AT_RISK_LIMIT = 50
+
+
+def data_at_risk(session: Session, inc: Incident) -> tuple[list[dict[str, Any]], int]:
+    """The data resources held or processed by the incident's assets, systems and business services
+    (datagov), core and important data first: (up to :data:`DATA_AT_RISK_LIMIT`, the total)."""
+    return datagov.at_risk(
+        session, system_ids=inc.system_ids or [], asset_ids=inc.asset_ids or [],
+        service_ids=inc.service_ids or [], limit=DATA_AT_RISK_LIMIT,
+    )  # fmt: skip
 
 
 def list_incidents(

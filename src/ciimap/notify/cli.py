@@ -19,7 +19,16 @@ app.add_typer(channel_app, name="channel")
 app.add_typer(rules_app, name="rules")
 GROUPS = [("notify", app)]
 CHANNEL_COLS = ["name", "kind", "url", "has_secret", "rate_per_minute", "full_content", "enabled"]
-RULE_COLS = ["name", "channel", "kinds", "grades", "system_ids", "business_service_ids", "enabled"]
+RULE_COLS = [
+    "name",
+    "channel",
+    "kinds",
+    "grades",
+    "min_grade",
+    "system_ids",
+    "business_service_ids",
+    "enabled",
+]
 MSG_COLS = ["id", "channel", "subject", "grade", "status", "attempts", "next_attempt_at", "last_error"]
 ATTEMPT_COLS = ["at", "channel", "message_id", "status", "response_code", "error"]
 
@@ -98,6 +107,9 @@ def rule_add(
     channel: str = typer.Option(..., "--channel"),
     kind: list[str] = typer.Option([], "--kind", help="event kind (repeat); none = any"),
     grade: list[str] = typer.Option([], "--grade", help="grade, e.g. 重大 (repeat); none = any"),
+    min_grade: str | None = typer.Option(
+        None, "--min-grade", help="this grade or more severe: 特别重大, 重大, 较大 or 一般; none = any"
+    ),
     system_id: list[int] = typer.Option([], "--system-id", help="system id (repeat); none = any"),
     service_id: list[int] = typer.Option([], "--service-id", help="business service id (repeat); none = any"),
     as_json: bool = typer.Option(False, "--json"),
@@ -110,6 +122,7 @@ def rule_add(
             channel=channel,
             kinds=kind,
             grades=grade,
+            min_grade=min_grade,
             system_ids=system_id,
             business_service_ids=service_id,
         )

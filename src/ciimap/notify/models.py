@@ -34,6 +34,13 @@ AttemptStatus = Literal["ok", "error"]
 ATTEMPT_STATUSES: tuple[str, ...] = get_args(AttemptStatus)
 
 
+#: Incident grades of GB/T 20986 (the 2025 annex, I–IV), most severe first: the order a rule's
+#: ``min_grade`` threshold compares in. Data here, not an import: incidents imports notify, never the
+#: reverse (a test pins it to the incidents domain's ``GRADES``).
+Grade = Literal["特别重大", "重大", "较大", "一般"]
+GRADES: tuple[str, ...] = get_args(Grade)
+
+
 class NotifyChannel(TimestampMixin, Base):
     """Where messages go. ``target_enc`` (the URL, which itself holds the robot's token) and
     ``secret_enc`` are stored sealed (``notify/sealing.py``) and never shown back; ``display_url``
@@ -57,7 +64,8 @@ class NotifyChannel(TimestampMixin, Base):
 
 
 class NotifyRule(TimestampMixin, Base):
-    """Route events to a channel: every non-empty list must contain the event's value."""
+    """Route events to a channel: every non-empty list must contain the event's value, and an event
+    matches ``min_grade`` when its grade is that grade or more severe (:data:`GRADES`)."""
 
     __tablename__ = "notify_rule"
     __audited__ = True
@@ -66,6 +74,8 @@ class NotifyRule(TimestampMixin, Base):
     channel_id: Mapped[int] = mapped_column(ForeignKey("notify_channel.id", ondelete="CASCADE"), index=True)
     kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
     grades: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: A grade threshold: this grade or more severe (None: any grade).
+    min_grade: Mapped[str | None] = mapped_column(String(8))
     system_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
     business_service_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from ciimap.core.schemas import Int32, ReadSchema, Schema, UtcDateTime
-from ciimap.notify.models import AttemptStatus, ChannelKind, MessageStatus
+from ciimap.notify.models import AttemptStatus, ChannelKind, Grade, MessageStatus
 
 
 class ChannelCreate(Schema):
@@ -44,6 +44,8 @@ class RuleCreate(Schema):
     channel: str = Field(min_length=1, max_length=100)
     kinds: list[str] = Field(default_factory=list, max_length=50)
     grades: list[str] = Field(default_factory=list, max_length=10)
+    #: This grade or more severe (GB/T 20986 order: 特别重大 > 重大 > 较大 > 一般); None: any grade.
+    min_grade: Grade | None = None
     system_ids: list[Int32] = Field(default_factory=list, max_length=1000)
     business_service_ids: list[Int32] = Field(default_factory=list, max_length=1000)
 
@@ -54,6 +56,7 @@ class RuleRead(ReadSchema):
     channel: str
     kinds: list[str]
     grades: list[str]
+    min_grade: str | None = None
     system_ids: list[int]
     business_service_ids: list[int]
     enabled: bool

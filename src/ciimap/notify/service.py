@@ -19,6 +19,7 @@ from ciimap.core.errors import Conflict, Invalid, NotFound, check_choice
 from ciimap.notify import channels
 from ciimap.notify.models import (
     CHANNEL_KINDS,
+    GRADES,
     IM_KINDS,
     MESSAGE_STATUSES,
     NotifyAttempt,
@@ -205,6 +206,7 @@ def rule_view(rule: NotifyRule, channel_name: str) -> dict[str, Any]:
         "channel": channel_name,
         "kinds": rule.kinds,
         "grades": rule.grades,
+        "min_grade": rule.min_grade,
         "system_ids": rule.system_ids,
         "business_service_ids": rule.business_service_ids,
         "enabled": rule.enabled,
@@ -218,9 +220,13 @@ def add_rule(
     channel: str,
     kinds: list[str] | None = None,
     grades: list[str] | None = None,
+    min_grade: str | None = None,
     system_ids: list[int] | None = None,
     business_service_ids: list[int] | None = None,
 ) -> dict[str, Any]:
+    """``grades``: exact grades; ``min_grade``: that grade or more severe (both given: both must hold)."""
+    if min_grade is not None and min_grade not in GRADES:
+        raise Invalid(f"min_grade {min_grade!r}: not a grade (one of {', '.join(GRADES)})")
     ch = get_channel(db, channel)
     if db.scalar(select(NotifyRule.id).where(NotifyRule.name == name)) is not None:
         raise Conflict(f"rule {name!r} exists")
@@ -229,6 +235,7 @@ def add_rule(
         channel_id=ch.id,
         kinds=list(kinds or []),
         grades=list(grades or []),
+        min_grade=min_grade,
         system_ids=list(system_ids or []),
         business_service_ids=list(business_service_ids or []),
         enabled=True,
@@ -262,11 +269,18 @@ def _ids(attrs: dict[str, Any], one: str, many: str) -> set[Any]:
     return out
 
 
+def at_least(grade: Any, threshold: str) -> bool:
+    """Whether ``grade`` is ``threshold`` or more severe (an unknown or missing grade never is)."""
+    return grade in GRADES and GRADES.index(grade) <= GRADES.index(threshold)
+
+
 def rule_matches(rule: NotifyRule, *, kind: str, attrs: dict[str, Any]) -> bool:
     """Every non-empty list of the rule must hold the event's value (any of its systems/services)."""
     if rule.kinds and kind not in rule.kinds:
         return False
     if rule.grades and attrs.get("grade") not in rule.grades:
+        return False
+    if rule.min_grade and not at_least(attrs.get("grade"), rule.min_grade):
         return False
     if rule.system_ids and not _ids(attrs, "system_id", "system_ids") & set(rule.system_ids):
         return False

@@ -39,7 +39,7 @@ def get_topology(
         db, site_id=site_id, zone_id=zone_id, mlps_level=mlps_level, q=q or None, budget=budget
     )
     if overlays:
-        domains.annotate_nodes(db, graph["nodes"])
+        domains.annotate_nodes(db, graph["nodes"], viewer_org=principal.organization_id)
     return _json(graph)
 
 
@@ -54,7 +54,7 @@ def _json(data: dict[str, Any]) -> Response:
 def get_neighbours(db: DbSession, principal: Reader, type: str, id: Int32) -> dict[str, Any]:  # noqa: A002
     """Direct neighbours of a node, for expand-on-click."""
     graph = topology.neighbours(db, kind=type, ref=id)
-    domains.annotate_nodes(db, graph["nodes"])
+    domains.annotate_nodes(db, graph["nodes"], viewer_org=principal.organization_id)
     return graph
 
 

@@ -22,6 +22,7 @@ from ciimap.datagov import service as datagov
 from ciimap.graph import build, concentration, spof
 from ciimap.graph import impact as graph_impact
 from ciimap.incidents import grading as incident_grading
+from ciimap.incidents import overview as incident_overview
 from ciimap.incidents import service as incidents
 from ciimap.ingest import changes
 from ciimap.inventory import service as inv
@@ -203,13 +204,14 @@ def dashboard_cards(session: Session, viewer_org: int | None = None) -> list[dic
     )
 
 
-def annotate_nodes(session: Session, nodes: list[dict[str, Any]]) -> None:
+def annotate_nodes(session: Session, nodes: list[dict[str, Any]], viewer_org: int | None = None) -> None:
     """Overlay attributes from the other domains: ``vuln`` = the asset's top finding priority; on
     systems ``cmp`` = the latest assessment conclusion (excellent/good/fair/poor), ``rect_overdue``
     = overdue rectification items, ``crypto_gap`` = crypto flags + no GM + failed latest 密评 and
     ``data_level`` = the highest level of important/core data held; ``attack`` on assets = the highest
     severity of their unsuppressed alert groups of the last 24 h, ``warn`` on systems = the most severe
-    open warning level."""
+    open warning level; ``incident`` on systems and assets = the most severe grade code (I–IV) of their
+    open real incidents and ``incidents`` how many (``viewer_org``: only that organisation's incidents)."""
     by_id = {n["ref"]: n for n in nodes if n["type"] == "asset"}
     for aid, prio in top_priority_by_asset(session, asset_ids=list(by_id)).items():
         by_id[aid]["vuln"] = prio
@@ -232,6 +234,12 @@ def annotate_nodes(session: Session, nodes: list[dict[str, Any]]) -> None:
     for sid, w in attack["systems"].items():
         if sid in systems:
             systems[sid]["warn"] = w["level"]
+    inc = incident_overview.map_overlay(
+        session, system_ids=list(systems), asset_ids=list(by_id), viewer_org=viewer_org
+    )  # open incidents (incidents)
+    for key, on in (("systems", systems), ("assets", by_id)):
+        for ref, o in inc[key].items():
+            on[ref]["incident"], on[ref]["incidents"] = o["code"], o["count"]
 
 
 def impact(session: Session, *, kind: str, ref: int) -> dict[str, Any]:

@@ -42,6 +42,8 @@
     { selector: ".ov-crypto", style: { "border-width": 4, "border-color": "#8e24aa", "border-style": "dashed" } },
     { selector: ".ov-data-important", style: { "border-width": 4, "border-color": "#8d5a06" } },
     { selector: ".ov-data-core", style: { "border-width": 5, "border-color": "#6a1b9a" } },
+    { selector: ".ov-incident-I, .ov-incident-II", style: { "border-width": 6, "border-color": "#d50000", "border-style": "double" } },
+    { selector: ".ov-incident-III, .ov-incident-IV", style: { "border-width": 5, "border-color": "#ff6d00", "border-style": "double" } },
     { selector: ".dim", style: { opacity: 0.12 } },
     { selector: ".failed", style: { "background-color": "#d62b20", opacity: 1, "border-width": 2, "border-color": "#7a0f09", "z-index": 9 } },
     { selector: ".degraded", style: { "background-color": "#f08c1e", opacity: 1, "z-index": 8 } },
@@ -112,7 +114,7 @@
     cy.batch(() => {
       cy.nodes().removeClass("ov-missing ov-unmanaged ov-foreign ov-vuln-P1 ov-vuln-P2 ov-vuln-P3 " +
         "ov-cmp-excellent ov-cmp-good ov-cmp-fair ov-cmp-poor ov-cmp-overdue ov-crypto " +
-        "ov-data-important ov-data-core " +
+        "ov-data-important ov-data-core ov-incident-I ov-incident-II ov-incident-III ov-incident-IV " +
         "ov-attack-critical ov-attack-high ov-attack-medium ov-attack-low ov-warn-red ov-warn-orange ov-warn-yellow ov-warn-blue");
       if (on.missing) cy.nodes("[?missing]").addClass("ov-missing");
       if (on.unmanaged) cy.nodes("[?unmanaged]").addClass("ov-unmanaged");
@@ -128,6 +130,7 @@
         cy.nodes("[rect_overdue]").addClass("ov-cmp-overdue");
       }
       if (on.data) cy.nodes("[data_level]").forEach((n) => n.addClass("ov-data-" + n.data("data_level")));
+      if (on.incident) cy.nodes("[incident]").forEach((n) => n.addClass("ov-incident-" + n.data("incident")));
     });
   }
   // Zoom and pan from the server's coordinates: cheaper than fit(), which measures every element.
@@ -181,7 +184,7 @@
     cy.on("dbltap", "node", (ev) => toggleExpand(ev.target));
     cy.on("tap", (ev) => { if (ev.target === cy) { state.clicks++; clearImpact(); side.innerHTML = `<div class="side-empty muted">${t("select_hint")}</div>`; } });
   }
-  const ATTRS = ["ip", "kind", "mlps", "criticality", "layer", "country", "vuln", "attack", "warn"];
+  const ATTRS = ["ip", "kind", "mlps", "criticality", "layer", "country", "vuln", "attack", "warn", "incident", "incidents"];
   const ENTITY = { business_service: "business-services", system: "systems", asset: "assets", product: "products", vendor: "vendors" };
   function show(node) {
     const d = node.data();
