@@ -261,3 +261,75 @@ def test_score_before_anything_happened(database: Database, fmap: dict) -> None:
         sc = drills.score(s, drill_id=d.id, viewer_org=None)
         assert sc["time_to_grade_minutes"] is None and sc["first_report_on_time"] is None
         assert sc["deadline_source"] == "hypothetical" and sc["first_report_deadline_minutes"] == 240
+
+
+def test_pages_api_and_forms(client: Any, database: Database, fmap: dict, admin_headers: dict) -> None:
+    """The plan page shows the fallback check; the drill page previews a scenario and its form starts a
+    drill; the API serves the same; a bound user of another organisation gets 404."""
+    from conftest import make_user
+    from web.test_pages import login
+
+    r = client.post("/api/incidents/plans", headers=admin_headers, json={
+        "title": "调度预案", "system_id": fmap["主调度系统"], "fallback_kind": "system", "fallback_ref": "坏备系统",
+        "steps": [{"text": "切换", "owner_role": "处置"}], "contacts": [{"contact_id": fmap["contact"]}]})  # fmt: skip
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    assert r.json()["contacts"][0]["name"] == "王五"
+    assert client.get(f"/api/incidents/plans/{pid}/check", headers=admin_headers).json()["status"] == "fails"
+    assert client.post("/api/incidents/plans", headers=admin_headers, json={"title": "x"}).status_code == 422
+    bad = client.patch(
+        f"/api/incidents/plans/{pid}", headers=admin_headers, json={"fallback_ref": "没有这个系统"}
+    )
+    assert bad.status_code == 404
+    page = client.get(f"/incidents/plans/{pid}", headers=admin_headers)
+    assert page.status_code == 200 and 'data-status="fails"' in page.text and "备用同时失效" in page.text
+    assert "调度预案" in client.get("/incidents/plans", headers=admin_headers).text
+    assert "鹰盾科技" in client.get("/incidents/drills", headers=admin_headers).text
+    prev = client.get(f"/incidents/drills?vendor={fmap['vendor']}", headers=admin_headers)
+    assert prev.status_code == 200 and f'data-service="{fmap["调度业务"]}"' in prev.text
+    assert "普通厂商" in client.get("/incidents/drills?vendor=普通厂商", headers=admin_headers).text
+    make_user(database, "analyst", "analyst")
+    csrf = login(client, "analyst")
+    hx = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    r = client.post(
+        "/incidents/drills/start", data={"kind": "ransomware", "target": "异地备系统"}, headers=hx
+    )
+    assert r.status_code == 204, r.text
+    did = int(r.headers["HX-Redirect"].rsplit("/", 1)[1])
+    assert (
+        client.post(
+            "/incidents/drills/start", data={"kind": "ransomware", "target": "无"}, headers=hx
+        ).status_code
+        == 422
+    )
+    r = client.post("/incidents/plans/new", data={"title": "表单预案", "service_id": str(fmap["调度业务"]),
+                                                   "steps": "处置=切换\n联络=通知", "contacts": "值班室:010-1:联络"},
+                    headers=hx)  # fmt: skip
+    assert r.status_code == 204, r.text
+    assert (
+        client.post("/incidents/plans/new", data={"title": "坏", "steps": "没有角色"}, headers=hx).status_code
+        == 422
+    )
+    page = client.get(f"/incidents/drills/{did}")
+    assert page.status_code == 200 and "备用业务" in page.text and 'data-score="restore"' in page.text
+    api = client.get(f"/api/incidents/drills/{did}").json()
+    assert api["scenario"]["services_down"][0]["name"] == "备用业务" and api["score"]["drill_id"] == did
+    doc = client.get(f"/api/incidents/drills/{did}/report?fmt=docx")
+    assert doc.status_code == 200 and doc.content[:2] == b"PK"
+    with database.unit_of_work() as s:
+        other = Organization(name="丁公司")
+        s.add(other)
+        s.flush()
+        oid = other.id
+    make_user(database, "bound", "analyst")
+    with database.unit_of_work() as s:
+        from ciimap.auth.models import User
+
+        u = s.scalar(select(User).where(User.username == "bound"))
+        u.organization_id = oid
+    client.post("/logout", headers={"X-CSRF-Token": csrf})
+    login(client, "bound")
+    assert client.get(f"/api/incidents/plans/{pid}").status_code == 404
+    assert client.get(f"/api/incidents/drills/{did}").status_code == 404
+    assert client.get(f"/incidents/plans/{pid}").status_code == 404
+    assert client.get("/api/incidents/plans").json()["total"] == 0
