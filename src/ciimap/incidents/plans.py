@@ -30,7 +30,7 @@ from ciimap.graph.spof import killer_sets
 from ciimap.graph.structure import Graph
 from ciimap.incidents import clock, service
 from ciimap.incidents.models import FALLBACK_KINDS, Plan
-from ciimap.inventory.models import Asset, BusinessService, Contact, Organization, System
+from ciimap.inventory.models import BusinessService, Contact, Edge, Organization, System
 
 LIST_LIMIT = 200
 #: A review due within this many days is shown as "due soon".
@@ -90,11 +90,10 @@ def _check_refs(session: Session, fields: dict[str, Any]) -> None:
         raise Invalid(f"unknown fallback kind '{kind}' (choose from {', '.join(FALLBACK_KINDS)})")
     if kind in ("system", "asset"):
         _fallback_id(session, kind, str(ref))
-    elif kind == "redundancy_group":
-        from ciimap.inventory.models import Edge
-
-        if not session.scalar(select(func.count()).select_from(Edge).where(Edge.redundancy_group == ref)):
-            raise NotFound(f"no redundancy group '{ref}' on the map")
+    elif kind == "redundancy_group" and not session.scalar(
+        select(func.count()).select_from(Edge).where(Edge.redundancy_group == ref)
+    ):
+        raise NotFound(f"no redundancy group '{ref}' on the map")
 
 
 def _fallback_id(session: Session, kind: str, ref: str) -> int:
@@ -366,12 +365,3 @@ def check(session: Session, *, plan_id: int, viewer_org: int | None) -> dict[str
     order = ["fails", "shared_spof", "not_redundant", "degraded"]
     status = next((c for c in order if c in codes), "ok")
     return out | {"status": status, "ok": status in ("ok", "degraded")}
-
-
-def fallback_target_name(session: Session, plan: Plan) -> str | None:
-    """The fallback's name for lists (a system or asset name; the group name itself)."""
-    if plan.fallback_kind == "system" and (plan.fallback_ref or "").isdigit():
-        return session.scalar(select(System.name).where(System.id == int(plan.fallback_ref or 0)))
-    if plan.fallback_kind == "asset" and (plan.fallback_ref or "").isdigit():
-        return session.scalar(select(Asset.name).where(Asset.id == int(plan.fallback_ref or 0)))
-    return plan.fallback_ref
