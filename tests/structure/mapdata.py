@@ -49,8 +49,8 @@ from ciimap.graph import service as graph
 from ciimap.graph.schemas import Selector
 from ciimap.incidents import drills as incident_drills
 from ciimap.incidents import evidence as incident_evidence
-from ciimap.incidents import plans as incident_plans
 from ciimap.incidents import grading as incident_grading
+from ciimap.incidents import plans as incident_plans
 from ciimap.incidents import reports as incident_reports
 from ciimap.incidents import service as incidents
 from ciimap.ingest.models import ChangeEvent, ImportRun, ScanDetail
