@@ -108,6 +108,8 @@ def test_plan_crud_is_audited_and_resolves_contacts(database: Database, fmap: di
             "role": None,
         }
         assert d["system"] == "主调度系统" and d["service"] == "调度业务"
+        assert d["organization_id"] == fmap["org"]  # taken from the system it covers
+        assert plans.detail(s, plan_id=pid, viewer_org=fmap["org"])["id"] == pid  # its bound users see it
         plans.update(s, plan_id=pid, viewer_org=None, title="调度系统应急预案（修订）")
         with pytest.raises(NotFound):
             plans.update(s, plan_id=pid, viewer_org=None, contacts=[{"contact_id": 999999}])

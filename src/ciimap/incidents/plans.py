@@ -96,6 +96,14 @@ def _check_refs(session: Session, fields: dict[str, Any]) -> None:
         raise NotFound(f"no redundancy group '{ref}' on the map")
 
 
+def _org_of(session: Session, system_id: int | None, service_id: int | None) -> int | None:
+    if system_id is not None:
+        return session.scalar(select(System.organization_id).where(System.id == system_id))
+    if service_id is not None:
+        return session.scalar(select(BusinessService.organization_id).where(BusinessService.id == service_id))
+    return None
+
+
 def _fallback_id(session: Session, kind: str, ref: str) -> int:
     return graph_impact._ids_by_ref(session, kind, ref)[0]
 
@@ -126,6 +134,8 @@ def create(session: Session, *, viewer_org: int | None, **fields: Any) -> Plan:
     elif org is not None and session.get(Organization, org) is None:
         raise NotFound(f"organization {org} does not exist")
     _check_refs(session, fields)
+    if org is None:  # the organisation of what the plan covers (so its bound users see it)
+        org = _org_of(session, fields.get("system_id"), fields.get("service_id"))
     months = int(fields.get("review_months") or 12)
     if not 1 <= months <= 120:
         raise Invalid("review_months must be between 1 and 120")
@@ -305,6 +315,9 @@ def check(session: Session, *, plan_id: int, viewer_org: int | None) -> dict[str
                            "shared_spof_total": 0, "checked_at": utcnow()}  # fmt: skip
     if plan.fallback_kind is None:
         return out | {"status": "no_fallback", "ok": None}
+    if plan.system_id is None and plan.service_id is None:  # both removed from the inventory since
+        out["findings"].append({"code": "missing", "text": "预案覆盖的业务和系统已从资产台账中删除"})
+        return out | {"status": "missing", "ok": False}
     g = build_graph(session)
     out["map_version"] = g.version
     try:
