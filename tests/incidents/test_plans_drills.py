@@ -335,3 +335,32 @@ def test_pages_api_and_forms(client: Any, database: Database, fmap: dict, admin_
     assert client.get(f"/api/incidents/drills/{did}").status_code == 404
     assert client.get(f"/incidents/plans/{pid}").status_code == 404
     assert client.get("/api/incidents/plans").json()["total"] == 0
+
+
+def test_cli_plans_and_drills_json(database: Database, fmap: dict, tmp_path: Any) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from ciimap.incidents.cli import app
+
+    def run(*argv: str) -> Any:
+        res = CliRunner().invoke(app, list(argv))
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout) if "--json" in argv else res.stdout
+
+    p = run("plans", "add", "调度预案", "--system", str(fmap["主调度系统"]), "--step",
+            "处置=切换", "--contact", "值班室:010-1:联络", "--fallback", "system:坏备系统", "--json")  # fmt: skip
+    assert p["contacts"][0]["name"] == "值班室" and p["review_state"] == "ok"
+    assert run("plans", "check", str(p["id"]), "--json")["status"] == "fails"
+    assert run("plans", "list", "--json")["items"][0]["id"] == p["id"]
+    assert run("drills", "scenarios", "--json")["vendor_update"][0]["name"] == "鹰盾科技"
+    sc = run("drills", "scenarios", "--vendor", "鹰盾科技", "--json")
+    assert [n["name"] for n in sc["services_down"]] == ["调度业务"]
+    d = run("drills", "start", "--vendor", "鹰盾科技", "--json")
+    assert d["services_down"] == 1
+    assert run("drills", "score", str(d["id"]), "--json")["incident_id"] == d["incident_id"]
+    out = tmp_path / "复盘.docx"
+    assert run("drills", "report", str(d["id"]), "-o", str(out), "--json")["bytes"] == out.stat().st_size > 0
+    with database.read_session() as s:
+        assert s.get(Incident, d["incident_id"]).drill is True  # type: ignore[union-attr]
