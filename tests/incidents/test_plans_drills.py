@@ -312,7 +312,10 @@ def test_pages_api_and_forms(client: Any, database: Database, fmap: dict, admin_
         client.post("/incidents/plans/new", data={"title": "坏", "steps": "没有角色"}, headers=hx).status_code
         == 422
     )
+    r = client.post(f"/incidents/drills/{did}/notes", data={"notes": "切换耗时偏长"}, headers=hx)
+    assert r.status_code == 204, r.text
     page = client.get(f"/incidents/drills/{did}")
+    assert "切换耗时偏长" in page.text
     assert page.status_code == 200 and "备用业务" in page.text and 'data-score="restore"' in page.text
     api = client.get(f"/api/incidents/drills/{did}").json()
     assert api["scenario"]["services_down"][0]["name"] == "备用业务" and api["score"]["drill_id"] == did

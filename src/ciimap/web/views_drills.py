@@ -19,7 +19,7 @@ from ciimap.core.entity import format_validation_error
 from ciimap.core.errors import Conflict, Invalid, NotFound
 from ciimap.core.schemas import Int32, Offset
 from ciimap.incidents import drills, plans
-from ciimap.incidents.schemas import DrillStart, PlanIn
+from ciimap.incidents.schemas import DrillNotes, DrillStart, PlanIn
 from ciimap.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -142,3 +142,16 @@ async def start_drill(request: Request, db: DbSession, principal: Writer) -> Any
         db.rollback()
         return _error(request, principal, e)
     return Response(status_code=204, headers={"HX-Redirect": f"/incidents/drills/{d.id}"})
+
+
+@router.post("/incidents/drills/{drill_id}/notes")
+async def drill_notes(request: Request, drill_id: Int32, db: DbSession, principal: Writer) -> Any:
+    """The drill's notes (演练记录, in the after-action report) from the drill page's form."""
+    form = await request.form()
+    try:
+        body = DrillNotes.model_validate({"notes": str(form.get("notes") or "")})
+        drills.set_notes(db, drill_id=drill_id, viewer_org=principal.organization_id, notes=body.notes)
+    except ValidationError as e:
+        db.rollback()
+        return _error(request, principal, e)
+    return Response(status_code=204, headers={"HX-Redirect": f"/incidents/drills/{drill_id}"})
