@@ -182,6 +182,7 @@ def test_scenarios_list_the_services_that_go_down(database: Database, fmap: dict
         assert [n["name"] for n in v["services_down"]] == [
             "调度业务"
         ]  # 备用业务 on host-b (no agent) survives
+        assert v["plans"] == []  # no plan written yet
         assert {n["name"] for n in v["systems_down"]} == {"主调度系统", "坏备系统", "同机备系统"}
         assert fmap["host-a"] in v["asset_ids"]
         r = drills.scenario(s, kind="ransomware", target=str(fmap["异地备系统"]))
@@ -289,6 +290,7 @@ def test_pages_api_and_forms(client: Any, database: Database, fmap: dict, admin_
     assert "鹰盾科技" in client.get("/incidents/drills", headers=admin_headers).text
     prev = client.get(f"/incidents/drills?vendor={fmap['vendor']}", headers=admin_headers)
     assert prev.status_code == 200 and f'data-service="{fmap["调度业务"]}"' in prev.text
+    assert f'data-plan="{pid}"' in prev.text  # the plan of 主调度系统, which goes down, is exercised
     assert "普通厂商" in client.get("/incidents/drills?vendor=普通厂商", headers=admin_headers).text
     make_user(database, "analyst", "analyst")
     csrf = login(client, "analyst")

@@ -24,7 +24,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ciimap.compliance.reports import Doc, Table, to_docx, to_pdf
@@ -33,7 +33,7 @@ from ciimap.core.errors import Invalid, NotFound
 from ciimap.graph import impact as graph_impact
 from ciimap.graph.schemas import Selector
 from ciimap.incidents import clock, grading, service
-from ciimap.incidents.models import DRILL_KINDS, Drill, Report, TimelineEntry
+from ciimap.incidents.models import DRILL_KINDS, Drill, Plan, Report, TimelineEntry
 from ciimap.inventory.models import BusinessService, Product, System, Vendor
 
 #: Update privileges that make a pushed update able to take a host down.
@@ -70,8 +70,9 @@ def _node(n: Any) -> dict[str, Any]:
     return {"id": n.id, "name": n.name, "status": n.status, "is_cii": n.is_cii, "path": n.path_text}
 
 
-def scenario(session: Session, *, kind: str, target: str) -> dict[str, Any]:
-    """The scenario for a vendor (``vendor_update``) or a system (``ransomware``): what goes down."""
+def scenario(session: Session, *, kind: str, target: str, viewer_org: int | None = None) -> dict[str, Any]:
+    """The scenario for a vendor (``vendor_update``) or a system (``ransomware``): what goes down, and the
+    emergency plans (of the caller's organisation) that cover a service or system that goes down."""
     if kind not in DRILL_KINDS:
         raise Invalid(f"unknown drill scenario '{kind}' (choose from {', '.join(DRILL_KINDS)})")
     if kind == "vendor_update":
@@ -104,6 +105,8 @@ def scenario(session: Session, *, kind: str, target: str) -> dict[str, Any]:
         title = f"{system.name} 遭勒索软件加密"
         extra = {}
     res = graph_impact.impact_many(session, selectors=selectors)
+    hit_sys = [n.id for n in res.systems if n.status == "failed"]
+    hit_svc = [n.id for n in res.services if n.status == "failed"]
     return {
         "kind": kind, "kind_name": KIND_NAMES[kind], "target": tgt, "title": title, **extra,
         "selectors": [s.model_dump() for s in selectors],
@@ -113,7 +116,21 @@ def scenario(session: Session, *, kind: str, target: str) -> dict[str, Any]:
         "systems_degraded": [_node(n) for n in res.systems if n.status == "degraded"],
         "asset_ids": [n.id for n in res.assets if n.status == "failed"],
         "counts": res.counts, "assets_total": res.assets_total, "map_version": res.map_version,
+        "plans": _plans_for(session, hit_sys, hit_svc, viewer_org),
     }  # fmt: skip
+
+
+def _plans_for(
+    session: Session, system_ids: list[int], service_ids: list[int], viewer_org: int | None
+) -> list[dict[str, Any]]:
+    """Emergency plans covering any of these systems or services (the plans the drill exercises)."""
+    if not system_ids and not service_ids:
+        return []
+    where = [or_(Plan.system_id.in_(system_ids), Plan.service_id.in_(service_ids))]
+    if viewer_org is not None:
+        where.append(Plan.organization_id == viewer_org)
+    rows = session.execute(select(Plan.id, Plan.title).where(*where).order_by(Plan.id).limit(100)).all()
+    return [{"id": i, "title": t} for i, t in rows]
 
 
 def get(session: Session, drill_id: int, viewer_org: int | None) -> Drill:
@@ -128,7 +145,7 @@ def start(
     notes: str | None = None,
 ) -> Drill:  # fmt: skip
     """Generate the scenario and open its drill incident (marked 演练) with the affected map records."""
-    sc = scenario(session, kind=kind, target=target)
+    sc = scenario(session, kind=kind, target=target, viewer_org=viewer_org)
     system_ids = [n["id"] for n in sc["systems_down"] + sc["systems_degraded"]]
     if kind == "ransomware" and sc["target"]["id"] not in system_ids:
         system_ids.insert(0, sc["target"]["id"])
@@ -264,6 +281,8 @@ def document(session: Session, *, drill_id: int, viewer_org: int | None) -> Doc:
                 for n in sc.get("systems_down", []) + sc.get("systems_degraded", [])]  # fmt: skip
     if sys_rows:
         doc.table(Table(headers=["系统", "状态", "关键信息基础设施"], rows=sys_rows, widths=[5.0, 2.0, 3.0]))
+    if sc.get("plans"):
+        doc.p("适用的应急预案：" + "；".join(f"#{p['id']} {p['title']}" for p in sc["plans"]))
     doc.h("二、处置时效")
     on_time = {True: "按时", False: "超时", None: "—"}
     doc.table(Table(headers=["指标", "用时", "目标", "结果"], rows=[

@@ -92,7 +92,7 @@ def scenarios(
     (a vendor or a system, id or name): the scenario with what goes down."""
     if kind is None or target is None:
         return {"vendor_update": drills.vendor_candidates(db)}
-    return drills.scenario(db, kind=kind, target=target)
+    return drills.scenario(db, kind=kind, target=target, viewer_org=principal.organization_id)
 
 
 @router.get("/drills", summary="Drills, newest first")

@@ -113,7 +113,10 @@ def drills_page(
     if vendor or system:
         try:
             preview = drills.scenario(
-                db, kind="vendor_update" if vendor else "ransomware", target=vendor or system or ""
+                db,
+                kind="vendor_update" if vendor else "ransomware",
+                target=vendor or system or "",
+                viewer_org=principal.organization_id,
             )
         except (Invalid, NotFound) as e:
             error = e.message
