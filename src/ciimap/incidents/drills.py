@@ -183,8 +183,9 @@ def score(session: Session, *, drill_id: int, viewer_org: int | None) -> dict[st
         select(TimelineEntry).where(TimelineEntry.incident_id == inc.id).order_by(TimelineEntry.id)
     ))  # fmt: skip
     t0 = clock.aware(inc.discovered_at)
-    grades = [e for e in entries if e.kind == "grade"]
-    graded_at = grades[1].at if len(grades) > 1 else None  # the first is the automatic one at opening
+    # grading done by the team: after the "drill started" entry (the grading at opening is automatic)
+    mark = next((e.id for e in entries if (e.data or {}).get("drill_id") == d.id), 0)
+    graded_at = next((e.at for e in entries if e.kind == "grade" and e.id > mark), None)
     initial = set(
         session.scalars(select(Report.id).where(Report.incident_id == inc.id, Report.kind == "initial"))
     )
