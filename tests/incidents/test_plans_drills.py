@@ -117,6 +117,11 @@ def test_plan_crud_is_audited_and_resolves_contacts(database: Database, fmap: di
             plans.update(s, plan_id=pid, viewer_org=None, system_id=None, service_id=None)
         with pytest.raises(NotFound):
             plans.detail(s, plan_id=pid, viewer_org=fmap["org"] + 1000)  # other organisation: not found
+        other = Organization(name="戊公司")
+        s.add(other)
+        s.flush()
+        with pytest.raises(NotFound, match="system"):  # nor can its users write plans over our systems
+            plans.create(s, viewer_org=other.id, title="越权预案", system_id=fmap["主调度系统"])
     with database.unit_of_work() as s:
         plans.delete(s, plan_id=pid, viewer_org=None)
     with database.read_session() as s:

@@ -104,6 +104,20 @@ def _org_of(session: Session, system_id: int | None, service_id: int | None) -> 
     return None
 
 
+def _own(session: Session, fields: dict[str, Any], viewer_org: int | None) -> None:
+    """A bound caller writes plans only over its own organisation's systems and services (another
+    organisation's are "not found", as everywhere in the domain)."""
+    if viewer_org is None:
+        return
+    for key, what in (("system_id", "system"), ("service_id", "business service")):
+        ref = fields.get(key)
+        if ref is None:
+            continue
+        org = _org_of(session, ref, None) if key == "system_id" else _org_of(session, None, ref)
+        if org not in (None, viewer_org):
+            raise NotFound(f"{what} {ref} does not exist")
+
+
 def _fallback_id(session: Session, kind: str, ref: str) -> int:
     return graph_impact._ids_by_ref(session, kind, ref)[0]
 
@@ -134,6 +148,7 @@ def create(session: Session, *, viewer_org: int | None, **fields: Any) -> Plan:
     elif org is not None and session.get(Organization, org) is None:
         raise NotFound(f"organization {org} does not exist")
     _check_refs(session, fields)
+    _own(session, fields, viewer_org)
     if org is None:  # the organisation of what the plan covers (so its bound users see it)
         org = _org_of(session, fields.get("system_id"), fields.get("service_id"))
     months = int(fields.get("review_months") or 12)
@@ -167,6 +182,7 @@ def update(session: Session, *, plan_id: int, viewer_org: int | None, **changes:
         raise Invalid("a plan covers a business service, a system or both: name at least one")
     _check_refs(session, {k: changes[k] for k in ("service_id", "system_id", "contacts") if k in changes}
                 | {"fallback_kind": merged["fallback_kind"], "fallback_ref": merged["fallback_ref"]})  # fmt: skip
+    _own(session, changes, viewer_org)
     for k, v in changes.items():
         setattr(plan, k, v)
     if "review_months" in changes:
