@@ -31,6 +31,7 @@ from ciimap.datagov import api as datagov_api
 from ciimap.discovery import api as discovery_api
 from ciimap.graph import api as graph_api
 from ciimap.incidents import api as incidents_api
+from ciimap.incidents import drills_api as incidents_drills_api
 from ciimap.ingest import api as ingest_api
 from ciimap.intel import api as intel_api
 from ciimap.inventory import api as inventory_api
@@ -56,6 +57,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     alerts_live_api.router,  # before alerts_api: its /alerts/{alert_id} would take /alerts/webhook-tokens
     alerts_api.router,
     crypto_api.router,
+    incidents_drills_api.router,  # before incidents_api: its /incidents/{incident_id} would take /plans
     incidents_api.router,
     intel_api.router,
     datagov_api.router,

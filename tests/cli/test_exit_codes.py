@@ -95,6 +95,8 @@ def test_usage_errors_exit_2_in_every_group(run_cli):
         ["serve", "--port", "0"],
         ["serve", "--workers", "-1"],
         ["user", "no-such-subcommand"],
+        ["incidents", "plans", "list", "--bogus"],
+        ["incidents", "drills", "scenarios", "--bogus"],
         ["assets", "--bogus"],
         [
             "data",
@@ -237,6 +239,30 @@ def test_refused_input_exits_1_in_every_group(database, run_cli, tmp_path):
             assert _audit_count(database) == before, (group, argv)  # refused input changed nothing
 
 
+def test_incident_plans_and_drills_refuse_bad_input_exit_1(database, run_cli, tmp_path):
+    """The sub-groups ``incidents plans`` and ``incidents drills``: refused input is exit 1, one line,
+    nothing stored."""
+    run = run_cli(database.url)
+    run("systems", "create", "--set", "name=调度系统")
+    for argv in (
+        ["incidents", "plans", "add", "预案"],  # covers neither a service nor a system
+        ["incidents", "plans", "add", "预案", "--system", "1", "--step", "没有角色"],
+        ["incidents", "plans", "add", "预案", "--system", "1", "--fallback", "moon:1"],
+        ["incidents", "plans", "add", "预案", "--system", "1", "--last-reviewed", "yesterday"],
+        ["incidents", "drills", "start"],
+        ["incidents", "drills", "scenarios", "--vendor", "x", "--system", "y"],
+        ["incidents", "drills", "report", "1", "--format", "xlsx", "-o", str(tmp_path / "r.xlsx")],
+    ):
+        before = _audit_count(database)
+        res = run(*argv)
+        assert res["rc"] == 1, (argv, res)
+        _one_line_error(res)
+        assert _audit_count(database) == before, argv
+    res = run("incidents", "plans", "add", "预案", "--system", "1", "--step", "处置=切换", "--json")
+    assert res["rc"] == 0, res
+    assert json.loads(res["out"])["steps"] == [{"text": "切换", "owner_role": "处置"}]
+
+
 def test_not_found_exits_3(database, run_cli):
     run = run_cli(database.url)
     for argv in (
@@ -250,6 +276,11 @@ def test_not_found_exits_3(database, run_cli):
         ["training", "list", "--contact", "424242"],
         ["crypto", "assess", "show", "424242"],
         ["incidents", "show", "424242"],
+        ["incidents", "plans", "show", "424242"],
+        ["incidents", "plans", "check", "424242"],
+        ["incidents", "plans", "add", "预案", "--system", "424242"],
+        ["incidents", "drills", "score", "424242"],
+        ["incidents", "drills", "start", "--system", "no-such-system"],
     ):
         res = run(*argv)
         assert res["rc"] == 3, (argv, res)

@@ -47,8 +47,10 @@ from ciimap.discovery import service as discovery
 from ciimap.graph import progress as rollouts
 from ciimap.graph import service as graph
 from ciimap.graph.schemas import Selector
+from ciimap.incidents import drills as incident_drills
 from ciimap.incidents import evidence as incident_evidence
 from ciimap.incidents import grading as incident_grading
+from ciimap.incidents import plans as incident_plans
 from ciimap.incidents import reports as incident_reports
 from ciimap.incidents import service as incidents
 from ciimap.ingest.models import ChangeEvent, ImportRun, ScanDetail
@@ -82,6 +84,8 @@ def build(db: Database, n: int) -> Seeded:
     with db.unit_of_work() as s:
         _notify(s, n)
         _incidents(s, out)
+    with db.unit_of_work() as s:
+        _plans_drills(s, out)
     return out
 
 
@@ -219,6 +223,24 @@ def _incidents(s: Any, out: Seeded) -> None:
         ev = incident_evidence.attach(s, incident_id=inc.id, viewer_org=None, source=src)
         ids.append((inc.id, rep["id"], ev.id))
     out.first["incident"], out.first["incident_report"], out.first["incident_evidence"] = ids[0]
+
+
+def _plans_drills(s: Any, out: Seeded) -> None:
+    """Per system an emergency plan (steps, an inventory contact, the next system as its fallback) and a
+    ransomware drill on it; a faulty-update drill per vendor with a kernel-level auto-updating product."""
+    systems, contacts = out.first["system_ids"], out.first["contact_ids"]
+    plan_ids, drill_ids = [], []
+    for k, sid in enumerate(systems):
+        p = incident_plans.create(
+            s, viewer_org=None, title=f"预案{k}", system_id=sid, fallback_kind="system",
+            fallback_ref=str(systems[(k + 1) % len(systems)]), contacts=[{"contact_id": contacts[k % len(contacts)]}],
+            steps=[{"text": "切换", "owner_role": "处置"}, {"text": "通知", "owner_role": "联络"}],
+        )  # fmt: skip
+        plan_ids.append(p.id)
+        drill_ids.append(incident_drills.start(s, viewer_org=None, kind="ransomware", target=str(sid)).id)
+    for vendor in incident_drills.vendor_candidates(s):
+        incident_drills.start(s, viewer_org=None, kind="vendor_update", target=str(vendor["id"]))
+    out.first["incident_plan"], out.first["incident_drill"] = plan_ids[0], drill_ids[0]
 
 
 def _add(s: Any, objs: list[Any]) -> list[Any]:

@@ -101,6 +101,20 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/incidents/reports/{report_id}/export": [
             f"/api/incidents/reports/{first['incident_report']}/export?fmt=docx"
         ],
+        "/incidents/plans/{plan_id}": [f"/incidents/plans/{first['incident_plan']}"],
+        "/incidents/drills/{drill_id}": [f"/incidents/drills/{first['incident_drill']}"],
+        "/incidents/drills": ["/incidents/drills", f"/incidents/drills?system={first['system_ids'][0]}"],
+        "/api/incidents/plans/{plan_id}": [f"/api/incidents/plans/{first['incident_plan']}"],
+        "/api/incidents/plans/{plan_id}/check": [f"/api/incidents/plans/{first['incident_plan']}/check"],
+        "/api/incidents/drills/scenarios": [
+            "/api/incidents/drills/scenarios",
+            f"/api/incidents/drills/scenarios?kind=ransomware&target={first['system_ids'][0]}",
+        ],
+        "/api/incidents/drills/{drill_id}": [f"/api/incidents/drills/{first['incident_drill']}"],
+        "/api/incidents/drills/{drill_id}/score": [f"/api/incidents/drills/{first['incident_drill']}/score"],
+        "/api/incidents/drills/{drill_id}/report": [
+            f"/api/incidents/drills/{first['incident_drill']}/report?fmt=docx"
+        ],
         "/api/alerts/console/groups/{group_id}": [f"/api/alerts/console/groups/{first['alert_group']}"],
         "/api/alerts/console/warnings/{warning_id}": [f"/api/alerts/console/warnings/{first['warning']}"],
         "/alerts/groups/{group_id}": [f"/alerts/groups/{first['alert_group']}"],

@@ -485,3 +485,11 @@ def report_export(
     target = output or Path(name)
     target.write_bytes(data)
     typer.echo(f"wrote {target} ({len(data)} bytes)")
+
+
+# --- emergency plans and drills (ciimap.incidents.drills_cli) ----------------------------------------------
+
+from ciimap.incidents.drills_cli import drills_app, plans_app  # noqa: E402
+
+app.add_typer(plans_app, name="plans")
+app.add_typer(drills_app, name="drills")

@@ -262,3 +262,62 @@ class NotificationEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     #: Set by the consumer (notify) when it took the event into its outbox.
     consumed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- emergency plans (应急预案) and drills (演练) ------------------------------------------------------------
+
+#: What a plan's fallback is on the map.
+FallbackKind = Literal["system", "asset", "redundancy_group"]
+FALLBACK_KINDS: tuple[str, ...] = get_args(FallbackKind)
+#: Drill scenarios generated from the map.
+DrillKind = Literal["vendor_update", "ransomware"]
+DRILL_KINDS: tuple[str, ...] = get_args(DrillKind)
+
+
+class Plan(TimestampMixin, Base):
+    """An emergency plan (应急预案) for a business service and/or a system: ordered steps with owner
+    roles, contacts, the fallback it relies on (checked against the map) and its review cycle."""
+
+    __tablename__ = "incident_plan"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    service_id: Mapped[int | None] = mapped_column(
+        ForeignKey("business_service.id", ondelete="SET NULL"), index=True
+    )
+    system_id: Mapped[int | None] = mapped_column(ForeignKey("system.id", ondelete="SET NULL"), index=True)
+    #: [{"text": ..., "owner_role": ...}] in order.
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: [{"contact_id": id} | {"name": ..., "phone": ..., "role": ...}]
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    fallback_kind: Mapped[str | None] = mapped_column(String(24))
+    fallback_ref: Mapped[str | None] = mapped_column(String(200))
+    fallback_note: Mapped[str | None] = mapped_column(String(1000))
+    review_months: Mapped[int] = mapped_column(Integer, default=12)
+    last_reviewed: Mapped[dt.date | None] = mapped_column(Date)
+    next_review: Mapped[dt.date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class Drill(Base):
+    """A drill (演练) started from a scenario: the drill incident it opened and the expected impact."""
+
+    __tablename__ = "incident_drill"
+    __audited__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    target_kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(Integer)
+    target_name: Mapped[str] = mapped_column(String(200))
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), unique=True)
+    #: The scenario as generated: selectors, services and systems that go down / degrade, counts.
+    scenario: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    notes: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))

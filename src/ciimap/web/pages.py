@@ -25,6 +25,7 @@ from ciimap.web import (
     views_compliance,
     views_crypto,
     views_data,
+    views_drills,
     views_entities,
     views_findings,
     views_incidents,
@@ -119,5 +120,6 @@ def mount(app: FastAPI) -> None:
     app.include_router(views_crypto.router)
 
     app.include_router(views_data.router)
+    app.include_router(views_drills.router)  # before views_incidents: /incidents/{incident_id}
     app.include_router(views_incidents.router)
     app.include_router(views_alerts.router)
