@@ -1,3 +1,3 @@
 """ciimap — a security map (挂图作战) for critical-information-infrastructure operators."""
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
