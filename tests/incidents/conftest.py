@@ -29,7 +29,7 @@ def world(database: Database) -> dict[str, Any]:
         s.add(host)
         s.flush()
         w = AlertWarning(
-            rule="threshold-p1", rule_kind="threshold", level="red", title="调度系统遭受暴力破解", scope="system",
+            rule="threshold-p1", rule_kind="threshold", level="red", title="调度系统遭受暴力破解", scope="system", organization_id=a.id,
             asset_ids=[host.id], system_ids=[cii.id], service_ids=[], first_alert_id=1, last_alert_id=9,
             first_alert_at=T0, last_alert_at=T0, count=9,
         )  # fmt: skip

@@ -100,3 +100,50 @@ def test_assess_route_and_bad_input(client: Any, admin_headers: dict) -> None:
         client.post("/api/incidents/1/transition", json={"to": "关闭"}, headers=admin_headers).status_code
         == 404
     )
+
+
+def test_warnings_carry_their_organisation_and_stay_in_it(
+    client: Any, database: Database, world: dict
+) -> None:
+    """Early warnings carry the organisation of their systems (else assets); a user bound to another
+    organisation neither sees them (list, detail, evidence, page, dashboard card) nor acts on them nor opens
+    an incident from them; the owner can, and the incident takes the warning's organisation."""
+    import datetime as dt
+
+    from ciimap.alerts import warnings
+    from ciimap.alerts.models import AlertWarning
+
+    with database.unit_of_work() as s:
+        assert warnings._organization(s, {world["cii"]}, set()) == world["org_a"]
+        assert warnings._organization(s, set(), {world["asset"]}) == world["org_a"]
+        assert warnings._organization(s, {world["bank"]}, {world["asset"]}) == world["org_b"]  # systems first
+        assert warnings._organization(s, set(), set()) is None
+        t = dt.datetime(2026, 1, 5, 3, 0, tzinfo=dt.UTC)
+        wb = AlertWarning(rule="r", rule_kind="threshold", level="orange", title="网银撞库", scope="s:b",
+                          system_ids=[world["bank"]], first_alert_id=1, last_alert_id=1, first_alert_at=t,
+                          last_alert_at=t, count=1, organization_id=world["org_b"])  # fmt: skip
+        s.add(wb)
+        s.flush()
+        wb_id = wb.id
+    a = _user(database, "op-a", "analyst", world["org_a"])
+    b = _user(database, "op-b", "analyst", world["org_b"])
+    admin = _user(database, "root", "admin", None)
+    wa = world["warning"]
+    assert [w["id"] for w in client.get("/api/alerts/warnings", headers=a).json()] == [wa]
+    assert [w["id"] for w in client.get("/api/alerts/warnings", headers=b).json()] == [wb_id]
+    assert {w["id"] for w in client.get("/api/alerts/warnings", headers=admin).json()} == {wa, wb_id}
+    for path in (f"/api/alerts/warnings/{wa}", f"/api/alerts/console/warnings/{wa}"):
+        assert client.get(path, headers=b).status_code == 404, path
+        assert client.get(path, headers=a).status_code == 200, path
+    assert client.post(f"/api/alerts/warnings/{wa}/ack", headers=b).status_code == 404
+    assert client.post(f"/api/alerts/warnings/{wa}/close", headers=b).status_code == 404
+    assert client.post("/api/incidents", json={"warning_id": wa}, headers=b).status_code == 404
+    opened = client.post("/api/incidents", json={"warning_id": wb_id}, headers=b)
+    assert opened.status_code == 201 and opened.json()["organization_id"] == world["org_b"]
+    assert client.post(f"/api/alerts/warnings/{wa}/ack", headers=a).json()["state"] == "acknowledged"
+    card = next(
+        c for c in client.get("/api/ui/dashboard", headers=b).json()["domains"] if c["key"] == "warnings"
+    )
+    assert card["value"] == "1"  # B's own open warning, not A's
+    with database.read_session() as s:
+        assert s.get(AlertWarning, wa).acknowledged_by == "op-a"

@@ -155,8 +155,9 @@ def list_warnings(
 ) -> Any:
     """Early warnings (预警), newest last alert first."""
     return warnings.list_warnings(
-        db, state=state, level=level, rule=rule, since=since, limit=limit, offset=offset
-    )
+        db, state=state, level=level, rule=rule, since=since, limit=limit, offset=offset,
+        viewer_org=principal.organization_id,
+    )  # fmt: skip
 
 
 @router.get("/warnings/levels", response_model=list[WarningLevelRead])
@@ -173,17 +174,17 @@ def evaluate_warnings(db: DbSession, principal: Writer, since: dt.datetime | Non
 
 @router.get("/warnings/{warning_id}", response_model=WarningRead)
 def get_warning(warning_id: Int32, db: DbSession, principal: Reader) -> Any:
-    return warnings.get_warning(db, warning_id=warning_id)
+    return warnings.get_warning(db, warning_id=warning_id, viewer_org=principal.organization_id)
 
 
 @router.post("/warnings/{warning_id}/ack", response_model=WarningRead)
 def ack_warning(warning_id: Int32, db: DbSession, principal: Writer) -> Any:
-    return warnings.acknowledge(db, warning_id=warning_id)
+    return warnings.acknowledge(db, warning_id=warning_id, viewer_org=principal.organization_id)
 
 
 @router.post("/warnings/{warning_id}/close", response_model=WarningRead)
 def close_warning(warning_id: Int32, db: DbSession, principal: Writer) -> Any:
-    return warnings.close(db, warning_id=warning_id)
+    return warnings.close(db, warning_id=warning_id, viewer_org=principal.organization_id)
 
 
 @router.get("/{alert_id}", response_model=AlertDetail)
@@ -261,4 +262,4 @@ def console_group(group_id: Int32, db: DbSession, principal: Reader) -> Any:
 @router.get("/console/warnings/{warning_id}", response_model=dict[str, Any], responses=NOT_FOUND)
 def console_warning(warning_id: Int32, db: DbSession, principal: Reader) -> Any:
     """One warning with its evidence (the alerts of its scope) and names."""
-    return console.warning_evidence(db, warning_id=warning_id)
+    return console.warning_evidence(db, warning_id=warning_id, viewer_org=principal.organization_id)

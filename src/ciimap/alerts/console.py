@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select, union
+from sqlalchemy import String, and_, cast, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from ciimap.alerts import warnings as warnmod
@@ -228,12 +228,12 @@ def _warning_filter(w: AlertWarning) -> Any:
     return None
 
 
-def warning_evidence(session: Session, *, warning_id: int, limit: int = DRILL_LIMIT) -> dict[str, Any]:
+def warning_evidence(
+    session: Session, *, warning_id: int, limit: int = DRILL_LIMIT, viewer_org: int | None = None
+) -> dict[str, Any]:
     """A warning with what raised it: its rule's details, the assets, systems and services by name, and
     the alerts of its scope between its first and last alert (newest first, at most ``limit``)."""
-    w = session.get(AlertWarning, warning_id)
-    if w is None:
-        raise NotFound(f"warning {warning_id} does not exist")
+    w = warnmod.get(session, warning_id, viewer_org)
     data = warnmod.to_dict(w)
     data["meaning"] = warnmod.LEVEL_MEANING[w.level]
     assets = _names(session, Asset, set(w.asset_ids or []))
@@ -317,12 +317,14 @@ def overlay(session: Session, *, now: dt.datetime | None = None) -> dict[str, An
     }
 
 
-def card(session: Session) -> dict[str, Any]:
-    """The dashboard card: warnings not closed per level (red first) and groups of the last day."""
+def card(session: Session, viewer_org: int | None = None) -> dict[str, Any]:
+    """The dashboard card: warnings not closed per level (red first; a caller bound to an organisation:
+    its own) and groups of the last day."""
+    mine = AlertWarning.organization_id == viewer_org if viewer_org is not None else true()
     by_level = dict(
         session.execute(
             select(AlertWarning.level, func.count())
-            .where(AlertWarning.state != "closed")
+            .where(AlertWarning.state != "closed", mine)
             .group_by(AlertWarning.level)
         )
         .tuples()

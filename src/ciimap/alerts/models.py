@@ -180,3 +180,6 @@ class AlertWarning(TimestampMixin, Base):
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[str | None] = mapped_column(String(100))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The operator the warning concerns: the organisation of its first system, else of its first asset
+    #: (set when it opens). Users bound to an organisation see only its warnings (issue 15 item 6).
+    organization_id: Mapped[int | None] = mapped_column(Integer, index=True)

@@ -51,7 +51,7 @@ from ciimap.config import get_settings
 from ciimap.core.audit import current_actor
 from ciimap.core.db import utcnow
 from ciimap.core.errors import Conflict, InputFileError, NotFound, check_choice
-from ciimap.inventory.models import CRITICALITY, Criticality
+from ciimap.inventory.models import CRITICALITY, Asset, Criticality, System
 from ciimap.vulns.models import Finding, KevEntry
 
 _DEFAULTS = Path(__file__).with_name("warning_rules.yaml")
@@ -444,6 +444,7 @@ def _record(session: Session, rule: Rule, hits: Hits) -> tuple[int, int]:
         if w is None:
             session.add(
                 AlertWarning(
+                    organization_id=_organization(session, h.systems, h.assets),
                     rule=rule.id,
                     rule_kind=rule.kind,
                     level=rule.level,
@@ -476,9 +477,26 @@ def _record(session: Session, rule: Rule, hits: Hits) -> tuple[int, int]:
     return opened, updated
 
 
+def _organization(session: Session, systems: set[int], assets: set[int]) -> int | None:
+    """The operator a new warning concerns: the organisation of its first system that has one, else of
+    its first asset that has one."""
+    for model, ids in ((System, systems), (Asset, assets)):
+        if ids:
+            org = session.scalar(
+                select(model.organization_id)
+                .where(model.id.in_(sorted(ids)), model.organization_id.is_not(None))
+                .order_by(model.id)
+                .limit(1)
+            )
+            if org is not None:
+                return int(org)
+    return None
+
+
 def to_dict(w: AlertWarning) -> dict[str, Any]:
     return {
         "id": w.id,
+        "organization_id": w.organization_id,
         "rule": w.rule,
         "rule_kind": w.rule_kind,
         "level": w.level,
@@ -512,11 +530,14 @@ def list_warnings(
     since: dt.datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    viewer_org: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Warnings, newest last alert first."""
+    """Warnings, newest last alert first (a caller bound to an organisation: its warnings only)."""
     check_choice("state", state, WARNING_STATES)
     check_choice("level", level, WARNING_LEVELS)
     stmt = select(AlertWarning)
+    if viewer_org is not None:
+        stmt = stmt.where(AlertWarning.organization_id == viewer_org)
     if state:
         stmt = stmt.where(AlertWarning.state == state)
     if level:
@@ -531,20 +552,21 @@ def list_warnings(
     return [to_dict(w) for w in rows]
 
 
-def get_warning(session: Session, *, warning_id: int) -> dict[str, Any]:
-    return to_dict(_get(session, warning_id))
+def get_warning(session: Session, *, warning_id: int, viewer_org: int | None = None) -> dict[str, Any]:
+    return to_dict(get(session, warning_id, viewer_org))
 
 
-def _get(session: Session, warning_id: int) -> AlertWarning:
+def get(session: Session, warning_id: int, viewer_org: int | None = None) -> AlertWarning:
+    """The warning; "does not exist" too when the caller is bound to another organisation."""
     found = session.get(AlertWarning, warning_id)
-    if found is None:
+    if found is None or (viewer_org is not None and found.organization_id != viewer_org):
         raise NotFound(f"warning {warning_id} does not exist")
     return found
 
 
-def acknowledge(session: Session, *, warning_id: int) -> dict[str, Any]:
+def acknowledge(session: Session, *, warning_id: int, viewer_org: int | None = None) -> dict[str, Any]:
     """open → acknowledged (still deduplicated: later hits update it)."""
-    w = _get(session, warning_id)
+    w = get(session, warning_id, viewer_org)
     if w.state != "open":
         raise Conflict(f"warning {warning_id} is {w.state}: only an open warning can be acknowledged")
     w.state = "acknowledged"
@@ -554,9 +576,9 @@ def acknowledge(session: Session, *, warning_id: int) -> dict[str, Any]:
     return to_dict(w)
 
 
-def close(session: Session, *, warning_id: int) -> dict[str, Any]:
+def close(session: Session, *, warning_id: int, viewer_org: int | None = None) -> dict[str, Any]:
     """open/acknowledged → closed (the next hit of the rule on this scope opens a new warning)."""
-    w = _get(session, warning_id)
+    w = get(session, warning_id, viewer_org)
     if w.state == "closed":
         raise Conflict(f"warning {warning_id} is already closed")
     w.state = "closed"

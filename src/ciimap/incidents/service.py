@@ -137,15 +137,19 @@ def _check_category(category: str | None, subcategory: str | None) -> None:
         raise Invalid(f"unknown subcategory '{subcategory}' of {category} (choose from {', '.join(subs)})")
 
 
-def _origin(session: Session, warning_id: int | None, alert_group_id: int | None) -> dict[str, Any]:
-    """Title, time and affected map records from the warning or alert group the incident opens from."""
+def _origin(
+    session: Session, warning_id: int | None, alert_group_id: int | None, viewer_org: int | None = None
+) -> dict[str, Any]:
+    """Title, time, organisation and affected map records from the warning or alert group the incident
+    opens from (a caller bound to an organisation cannot open one from another's warning)."""
     if warning_id is not None and alert_group_id is not None:
         raise Invalid("open from a warning or from an alert group, not both")
     if warning_id is not None:
         w = session.get(AlertWarning, warning_id)
-        if w is None:
+        if w is None or (viewer_org is not None and w.organization_id != viewer_org):
             raise NotFound(f"warning {warning_id} does not exist")
         return {"origin": "warning", "title": w.title, "discovered_at": w.first_alert_at,
+                "organization_id": w.organization_id,
                 "asset_ids": w.asset_ids, "system_ids": w.system_ids, "service_ids": w.service_ids}  # fmt: skip
     if alert_group_id is not None:
         g = session.get(AlertGroup, alert_group_id)
@@ -186,14 +190,14 @@ def open_incident(
 ) -> Incident:
     """Open an incident (state 发现); graded from ``facts`` when given (一般 otherwise)."""
     _check_category(category, subcategory)
-    src = _origin(session, warning_id, alert_group_id)
+    src = _origin(session, warning_id, alert_group_id, viewer_org)
     if viewer_org is not None:
         if organization_id not in (None, viewer_org):
             raise Invalid("you can open incidents only for your own organisation")
         organization_id = viewer_org
     systems = list(system_ids if system_ids is not None else src.get("system_ids") or [])
     if organization_id is None:
-        organization_id = _org_of_systems(session, systems)
+        organization_id = src.get("organization_id") or _org_of_systems(session, systems)
     elif session.get(Organization, organization_id) is None:
         raise NotFound(f"organization {organization_id} does not exist")
     name = title or src.get("title")

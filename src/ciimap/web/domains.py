@@ -173,9 +173,9 @@ def _incident_cards(session: Session, viewer_org: int | None) -> list[dict[str, 
     ]
 
 
-def _alert_cards(session: Session) -> list[dict[str, Any]]:
+def _alert_cards(session: Session, viewer_org: int | None = None) -> list[dict[str, Any]]:
     """Warnings not closed per level (红/橙/黄/蓝) and the alert groups of the last day."""
-    c = alert_console.card(session)
+    c = alert_console.card(session, viewer_org)
     open_total = sum(n for _lv, n in c["levels"])
     red = dict(c["levels"]).get("red", 0)
     return [
@@ -200,7 +200,7 @@ def dashboard_cards(session: Session, viewer_org: int | None = None) -> list[dic
         + _compliance_cards(session)
         + [_crypto_card(session)]
         + _data_cards(session)
-        + _alert_cards(session)
+        + _alert_cards(session, viewer_org)
     )
 
 

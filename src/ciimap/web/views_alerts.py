@@ -120,7 +120,7 @@ def group_page(request: Request, group_id: int, db: DbSession, principal: Reader
     return render(request, "alerts/group.html", principal, active="alerts", g=group)
 
 
-def _warning_data(db: DbSession, params: dict[str, str]) -> dict[str, Any]:
+def _warning_data(db: DbSession, params: dict[str, str], viewer_org: int | None = None) -> dict[str, Any]:
     page = _page(params)
     error = None
     filters: dict[str, Any]
@@ -131,7 +131,9 @@ def _warning_data(db: DbSession, params: dict[str, str]) -> dict[str, Any]:
         }
     except Invalid as e:
         error, filters = e.message, {}
-    found = warnings.list_warnings(db, **filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    found = warnings.list_warnings(
+        db, **filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE, viewer_org=viewer_org
+    )
     keep = {k: v for k, v in params.items() if k in ("state", "level") and v}
     return {
         "rows": found[:PAGE_SIZE],
@@ -152,20 +154,23 @@ def warnings_page(request: Request, db: DbSession, principal: Reader) -> Any:
         active="warnings",
         levels=warnings.levels(),
         states=WARNING_STATES,
-        **_warning_data(db, dict(request.query_params)),
+        **_warning_data(db, dict(request.query_params), principal.organization_id),
     )
 
 
 @router.get("/warnings/rows")
 def warnings_rows(request: Request, db: DbSession, principal: Reader) -> Any:
     return render(
-        request, "alerts/_warnings.html", principal, **_warning_data(db, dict(request.query_params))
+        request,
+        "alerts/_warnings.html",
+        principal,
+        **_warning_data(db, dict(request.query_params), principal.organization_id),
     )
 
 
 @router.get("/warnings/{warning_id}")
 def warning_page(request: Request, warning_id: int, db: DbSession, principal: Reader) -> Any:
-    w = console.warning_evidence(db, warning_id=warning_id)
+    w = console.warning_evidence(db, warning_id=warning_id, viewer_org=principal.organization_id)
     return render(request, "alerts/warning.html", principal, active="warnings", w=w)
 
 
@@ -176,9 +181,9 @@ def warning_action(request: Request, warning_id: int, action: str, db: DbSession
         raise NotFound(f"no action {action!r} on a warning")
     try:
         if action == "ack":
-            warnings.acknowledge(db, warning_id=warning_id)
+            warnings.acknowledge(db, warning_id=warning_id, viewer_org=principal.organization_id)
         else:
-            warnings.close(db, warning_id=warning_id)
+            warnings.close(db, warning_id=warning_id, viewer_org=principal.organization_id)
     except Conflict as e:
         db.rollback()
         return render(request, "partials/message.html", principal, status_code=409, error=e.message)
