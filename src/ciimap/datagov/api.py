@@ -182,8 +182,8 @@ def register(db: DbSession, principal: Reader, level: RegisterLevel | None = Non
     response_class=Response,
     responses={
         200: {
-            "description": "The register as XLSX or DOCX",
-            "content": {reports.MEDIA_TYPES["xlsx"]: {}, reports.MEDIA_TYPES["docx"]: {}},
+            "description": "The register as XLSX, DOCX or PDF",
+            "content": {reports.MEDIA_TYPES[f]: {} for f in ("xlsx", "docx", "pdf")},
         }
     },
 )

@@ -17,6 +17,7 @@ from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import print_json, print_table
 from ciimap.incidents import drills, plans
+from ciimap.incidents.models import FALLBACK_KINDS
 from ciimap.incidents.schemas import PlanContact, PlanStep
 
 plans_app = typer.Typer(
@@ -59,7 +60,7 @@ def _fallback(value: str | None) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
     kind, sep, ref = value.partition(":")
-    if not sep or kind not in ("system", "asset", "redundancy_group") or not ref.strip():
+    if not sep or kind not in FALLBACK_KINDS or not ref.strip():
         raise Invalid(f"--fallback '{value}' must be system:REF, asset:REF or redundancy_group:NAME")
     return kind, ref.strip()
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ciimap.core.db import Base, TimestampMixin, utcnow
+from ciimap.incidents.models import GRADES, Grade
 
 ChannelKind = Literal["dingtalk", "wecom", "feishu", "email", "webhook"]
 CHANNEL_KINDS: tuple[str, ...] = get_args(ChannelKind)
@@ -34,11 +35,10 @@ AttemptStatus = Literal["ok", "error"]
 ATTEMPT_STATUSES: tuple[str, ...] = get_args(AttemptStatus)
 
 
-#: Incident grades of GB/T 20986 (the 2025 annex, I–IV), most severe first: the order a rule's
-#: ``min_grade`` threshold compares in. Data here, not an import: incidents imports notify, never the
-#: reverse (a test pins it to the incidents domain's ``GRADES``).
-Grade = Literal["特别重大", "重大", "较大", "一般"]
-GRADES: tuple[str, ...] = get_args(Grade)
+#: Incident grades of GB/T 20986 (the 2025 annex, I–IV), most severe first, declared once by the incidents
+#: domain: the order a rule's ``min_grade`` threshold compares in. (notify.models → incidents.models is
+#: the only edge from notify to incidents: the incident services import notify's services.)
+__all__ = ["GRADES", "Grade"]
 
 
 class NotifyChannel(TimestampMixin, Base):

@@ -19,11 +19,11 @@ from ciimap.core.entity import format_validation_error
 from ciimap.core.errors import Conflict, Invalid, NotFound
 from ciimap.core.schemas import Int32, Offset
 from ciimap.incidents import drills, plans
+from ciimap.incidents.models import FALLBACK_KINDS
 from ciimap.incidents.schemas import DrillNotes, DrillStart, PlanIn
 from ciimap.web.render import render
 
 router = APIRouter(include_in_schema=False)
-FALLBACK_KINDS = ("system", "asset", "redundancy_group")
 
 
 @router.get("/incidents/plans")
