@@ -282,7 +282,8 @@ def test_grading_form_and_rectification_from_the_system_page(page: Any, sqlite_d
     page.click(f'details[data-advance="{gid}"] summary')
     page.select_option(f'details[data-advance="{gid}"] select[name=to]', "review")
     page.click(f'details[data-advance="{gid}"] button[type=submit]')
-    wait_js(page, f"document.querySelector('tr[data-grading=\"{gid}\"]')?.innerText.includes('专家评审')")
+    wait_js(page, f"document.querySelector('tr[data-grading=\"{gid}\"]')?.dataset.state === 'review'")
+    assert "专家评审" in page.locator(f'tr[data-grading="{gid}"] td').nth(1).inner_text()
     g = page.request.get(f"{base}/api/compliance/gradings/{gid}").json()
     assert (g["state"], g["level"], g["extensions"]) == ("review", 3, ["cloud"])
     # bad input stays on the page as one message
@@ -312,7 +313,11 @@ def test_grading_form_and_rectification_from_the_system_page(page: Any, sqlite_d
     page.click(f'details[data-edit="{rid}"] summary')
     page.select_option(f'details[data-edit="{rid}"] select[name=status]', "in_progress")
     page.click(f'details[data-edit="{rid}"] button[type=submit]')
-    wait_js(page, f"document.querySelector('tr[data-rectification=\"{rid}\"]')?.innerText.includes('整改中')")
+    # the row's own status (the edit form's <select> also holds the word, so match the attribute)
+    wait_js(
+        page, f"document.querySelector('tr[data-rectification=\"{rid}\"]')?.dataset.status === 'in_progress'"
+    )
+    assert "整改中" in page.locator(f'tr[data-rectification="{rid}"] td').nth(4).inner_text()
     r = page.request.get(f"{base}/api/compliance/rectifications/{rid}").json()
     assert (r["status"], r["owner"], r["plan"]) == ("in_progress", "安全部", "启用双因素认证")
     shot(page, "compliance-rectification-form")

@@ -19,7 +19,6 @@ from ciimap.core.entity import format_validation_error
 from ciimap.core.errors import Conflict, Invalid, NotFound
 from ciimap.core.schemas import Int32, Offset
 from ciimap.incidents import drills, plans
-from ciimap.incidents.models import FALLBACK_KINDS
 from ciimap.incidents.schemas import DrillNotes, DrillStart, PlanIn
 from ciimap.web.render import render
 
@@ -34,7 +33,7 @@ def plans_page(
         db, viewer_org=principal.organization_id, overdue_only=overdue, offset=offset, limit=50
     )
     return render(request, "incidents/plans.html", principal, active="incidents", data=data, overdue=overdue,
-                  offset=offset, fallback_kinds=FALLBACK_KINDS)  # fmt: skip
+                  offset=offset, fallback_kinds=plans.FALLBACK_KINDS)  # fmt: skip
 
 
 @router.get("/incidents/plans/{plan_id}")
