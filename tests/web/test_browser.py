@@ -8,114 +8,14 @@ Screenshots go to test-artifacts/ for people to look at.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import SHARED, make_user
-from web.seed import seed
+from web.browser import NMAP, shot, wait_js
 
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-NMAP = SHARED / "nmap" / "loopback-sV-O.xml"
-
-
-@pytest.fixture
-def server(sqlite_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    import uvicorn
-
-    from ciimap.app import create_app
-    from ciimap.config import get_settings
-
-    monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
-    seed(sqlite_database, assets=120, systems=6)
-    make_user(sqlite_database, "admin", "admin")
-    sock = socket.socket()  # bound here and handed over: no window for the other xdist worker to take it
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    srv = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
-    t = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    t.start()
-    deadline = time.monotonic() + 60
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    t.join(10)
-    sock.close()
-
-
-@pytest.fixture
-def page(server: str) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: apt-get install chromium (make sysdeps-test)")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    blocked: list[str] = []
-    errors: list[str] = []
-    csp: list[str] = []  # Chromium reports every blocked inline script/style/eval on the console
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=60_000)
-        ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        ctx.set_default_timeout(60_000)  # two busy CI cores: Playwright's 30 s default is too tight
-
-        def guard(route: Any) -> None:
-            url = route.request.url
-            if url.startswith(server) or url.startswith("data:") or url.startswith("blob:"):
-                route.continue_()
-            else:
-                blocked.append(url)
-                route.abort()
-
-        ctx.route("**/*", guard)
-        pg = ctx.new_page()
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.on("console", lambda m: "Content Security Policy" in m.text and csp.append(f"{pg.url}: {m.text}"))
-        pg.base = server  # type: ignore[attr-defined]
-        yield pg
-        browser.close()
-    assert not blocked, f"the UI tried to reach the network: {blocked}"
-    assert not errors, f"JavaScript errors: {errors}"
-    assert not csp, f"Content-Security-Policy violations: {csp}"
-
-
-def wait_js(page: Any, expression: str, timeout: float = 60.0) -> None:
-    """Poll ``expression`` until true: ``page.wait_for_function`` evaluates strings in the page, which the
-    CSP (no 'unsafe-eval') refuses; ``page.evaluate`` runs through the debugger protocol instead."""
-    from playwright.sync_api import Error
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if page.evaluate(expression):
-                return
-        except Error as e:  # the page is navigating (e.g. reloading after the language switch): ask again
-            if "context was destroyed" not in str(e):
-                raise
-        assert time.monotonic() < deadline, f"still false after {timeout:.0f} s: {expression}"
-        page.wait_for_timeout(100)
-
-
-def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def test_login_dashboard_topology_whatif_import_and_language(page: Any) -> None:
