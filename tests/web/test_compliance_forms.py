@@ -94,7 +94,9 @@ def test_grading_from_the_page_through_the_workflow(client: Any, database: Datab
     assert level == (2, 1, 2) and exts == ["cloud", "iot"]
     assert _audited(database, "compliance_grading", gid) >= 1
     html = client.get(f"/compliance/systems/{office}").text
-    row = re.search(rf'<tr data-grading="{gid}">(.*?)</tr>', html, re.S).group(1)
+    hit = re.search(rf'<tr data-grading="{gid}" data-state="(\w+)">(.*?)</tr>', html, re.S)
+    assert hit is not None and hit.group(1) == "draft"
+    row = hit.group(2)
     assert "初步定级" in row and f'data-advance="{gid}"' in row and "第二级" in row
     # workflow: review, approval (authority), filing (number, date, police unit)
     steps = [
@@ -135,7 +137,9 @@ def test_grading_from_the_page_through_the_workflow(client: Any, database: Datab
         assert [st["state"] for st in g.steps] == ["draft", "review", "approved", "filed"]
         assert (system.mlps_level, system.filing_number) == (2, "11010000001-00009")
     html = client.get(f"/compliance/systems/{office}").text
-    row = re.search(rf'<tr data-grading="{gid}">(.*?)</tr>', html, re.S).group(1)
+    hit = re.search(rf'<tr data-grading="{gid}" data-state="(\w+)">(.*?)</tr>', html, re.S)
+    assert hit is not None and hit.group(1) == "filed"
+    row = hit.group(2)
     assert "公安机关备案" in row and "市公安局网安支队" in row and "data-advance" not in row
 
 

@@ -96,7 +96,7 @@ def test_system_page_in_both_languages(client: Any, cmap: dict[str, Any]) -> Non
     page = client.get(f"/compliance/systems/{cmap['scada']}")
     assert page.status_code == 200
     html = page.text
-    grading = re.search(r'<tr data-grading="\d+">(.*?)</tr>', html, re.S).group(1)
+    grading = re.search(r'<tr data-grading="\d+" data-state="filed">(.*?)</tr>', html, re.S).group(1)
     assert "公安机关备案" in grading and "北京市公安局网安总队" in grading and "S3A2" in grading
     rows = re.findall(r'<tr data-assessment="(\d+)">(.*?)</tr>', html, re.S)
     assert sorted(int(a) for a, _ in rows) == sorted([*cmap["closed"], cmap["open"]])
