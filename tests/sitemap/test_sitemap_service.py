@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from ciimap.alerts.models import AlertWarning
 from ciimap.core.audit import AuditLog
-from ciimap.core.errors import InputFileError, TooLarge
+from ciimap.core.errors import InputFileError
 from ciimap.incidents.models import Incident
 from ciimap.inventory import models as m
 from ciimap.sitemap import basemap, logical, service
@@ -53,18 +53,32 @@ def _world(database) -> dict[str, int]:  # noqa: ANN001
         a = {x.name: x.id for x in assets}
         s.add_all(
             [
-                m.Edge(src_type="asset", src_id=a["web1"], kind="depends_on", dst_type="asset", dst_id=a["db1"]),
-                m.Edge(src_type="asset", src_id=a["db1"], kind="connects_to", dst_type="asset", dst_id=a["plc1"]),
+                m.Edge(
+                    src_type="asset", src_id=a["web1"], kind="depends_on", dst_type="asset", dst_id=a["db1"]
+                ),
+                m.Edge(
+                    src_type="asset", src_id=a["db1"], kind="connects_to", dst_type="asset", dst_id=a["plc1"]
+                ),
                 m.Edge(src_type="asset", src_id=a["db1"], kind="uses", dst_type="asset", dst_id=a["plc2"]),
-                m.Edge(src_type="asset", src_id=a["plc1"], kind="replica_of", dst_type="asset", dst_id=a["plc2"]),
-                m.Edge(src_type="system", src_id=web.id, kind="depends_on", dst_type="asset", dst_id=a["db1"]),
+                m.Edge(
+                    src_type="asset", src_id=a["plc1"], kind="replica_of", dst_type="asset", dst_id=a["plc2"]
+                ),
+                m.Edge(
+                    src_type="system", src_id=web.id, kind="depends_on", dst_type="asset", dst_id=a["db1"]
+                ),
             ]
         )
         adv = Advisory(advisory_id="CVE-2026-0001", source="osv")
         s.add(adv)
         s.flush()
         for i, (asset, prio, active) in enumerate(
-            (("web1", "P2", True), ("db1", "P1", False), ("db1", "P3", True), ("plc1", "P1", True), ("plc2", "P1", True))
+            (
+                ("web1", "P2", True),
+                ("db1", "P1", False),
+                ("db1", "P3", True),
+                ("plc1", "P1", True),
+                ("plc2", "P1", True),
+            )
         ):
             s.add(Finding(target_type="software", target_id=i + 1, asset_id=a[asset], advisory_pk=adv.id,
                           advisory_id=adv.advisory_id, package="pkg:pypi/x", match_kind="purl", priority=prio,
@@ -89,13 +103,20 @@ def test_bounds_pad_the_real_coordinates_not_whole_degrees():
     b = service.bounds([(121.47, 31.23), (121.55, 31.30)])
     assert b is not None
     # span 0.08 x 0.07 (at least MIN_SPAN), padded by 12 % each side
-    assert b["west"] == pytest.approx(121.47 - 0.08 * 0.12) and b["east"] == pytest.approx(121.55 + 0.08 * 0.12)
+    assert b["west"] == pytest.approx(121.47 - 0.08 * 0.12) and b["east"] == pytest.approx(
+        121.55 + 0.08 * 0.12
+    )
     assert b["south"] == pytest.approx(31.265 - 0.035 - 0.07 * 0.12)
     assert b["north"] == pytest.approx(31.265 + 0.035 + 0.07 * 0.12)
     one = service.bounds([(121.47, 31.23)])  # a single site: at least MIN_SPAN around it
     assert one is not None and one["east"] - one["west"] == pytest.approx(0.05 * 1.24)
     assert service.bounds([]) is None
-    assert service.bounds([(179.99, 89.99), (-179.99, -89.99)]) == {"west": -180, "south": -90, "east": 180, "north": 90}
+    assert service.bounds([(179.99, 89.99), (-179.99, -89.99)]) == {
+        "west": -180,
+        "south": -90,
+        "east": 180,
+        "north": 90,
+    }
     assert service.grid_step(b) == 0.02  # ~6 lines across 0.1°
 
 
@@ -172,11 +193,33 @@ GOOD = {
         (json.dumps({"type": "FeatureCollection", "features": []}).encode(), "no features"),
         (json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature"}]}).encode(), "geometry"),
         (
-            json.dumps({**GOOD, "features": [{"type": "Feature", "geometry": {"type": "Polygon",
-                        "coordinates": [[[13524000, 3662000], [13525000, 3662000], [13524000, 3662000]]]}}]}).encode(),
+            json.dumps(
+                {
+                    **GOOD,
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "geometry": {
+                                "type": "Polygon",
+                                "coordinates": [
+                                    [[13524000, 3662000], [13525000, 3662000], [13524000, 3662000]]
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ).encode(),
             "longitude/latitude",
         ),  # fmt: skip
-        (json.dumps({**GOOD, "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": ["a", 1]}}]}).encode(), "numbers"),
+        (
+            json.dumps(
+                {
+                    **GOOD,
+                    "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": ["a", 1]}}],
+                }
+            ).encode(),
+            "numbers",
+        ),
     ],
 )
 def test_geojson_validation_names_the_problem(doc, reason):
@@ -185,27 +228,38 @@ def test_geojson_validation_names_the_problem(doc, reason):
     assert reason in str(e.value) and "map.geojson" in str(e.value)
 
 
-def test_basemap_api_validates_limits_stores_and_audits(client, database, admin_headers, auditor_headers, monkeypatch):
+def test_basemap_api_validates_limits_stores_and_audits(
+    client, database, admin_headers, auditor_headers, monkeypatch
+):
     good = json.dumps(GOOD).encode()
     files = {"file": ("gs.geojson", good, "application/geo+json")}
     assert client.get("/api/sitemap/basemap", headers=auditor_headers).status_code == 404
     assert client.put("/api/sitemap/basemap", files=files, headers=auditor_headers).status_code == 403
-    bad = client.put("/api/sitemap/basemap", files={"file": ("x.geojson", b"{", "application/json")}, headers=admin_headers)
+    bad = client.put(
+        "/api/sitemap/basemap", files={"file": ("x.geojson", b"{", "application/json")}, headers=admin_headers
+    )
     assert bad.status_code == 422 and "not valid JSON" in bad.json()["error"]
     monkeypatch.setattr(basemap, "MAX_BASEMAP_BYTES", len(good) - 1)
     big = client.put("/api/sitemap/basemap", files=files, headers=admin_headers)
     assert big.status_code == 413, big.text
     monkeypatch.undo()
-    ok = client.put("/api/sitemap/basemap", files=files, data={"approval": "GS(2026)1号"}, headers=admin_headers)
+    ok = client.put(
+        "/api/sitemap/basemap", files=files, data={"approval": "GS(2026)1号"}, headers=admin_headers
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json() == {"filename": "gs.geojson", "features": 1, "approval": "GS(2026)1号"}
     assert client.get("/api/sitemap/basemap", headers=auditor_headers).json()["approval"] == "GS(2026)1号"
     assert client.get("/api/sitemap/view", headers=auditor_headers).json()["basemap"]["features"] == 1
-    assert client.get("/api/ui/basemap", headers=auditor_headers).json()["features"][0]["properties"]["name"] == "区"
+    assert (
+        client.get("/api/ui/basemap", headers=auditor_headers).json()["features"][0]["properties"]["name"]
+        == "区"
+    )
     assert client.delete("/api/sitemap/basemap", headers=admin_headers).status_code == 204
     assert client.delete("/api/sitemap/basemap", headers=admin_headers).status_code == 404
     with database.read_session() as s:
-        acts = [(r.action, r.entity_type) for r in s.query(AuditLog).filter(AuditLog.entity_type == "basemap")]
+        acts = [
+            (r.action, r.entity_type) for r in s.query(AuditLog).filter(AuditLog.entity_type == "basemap")
+        ]
     assert acts == [("upload", "basemap"), ("delete", "basemap")]
 
 

@@ -31,7 +31,9 @@ def sites(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> 
     if as_json:
         print_json(rows)
         return
-    print_table(rows, ["id", "name", "city", "lat", "lon", "assets", "missing", "zones"], title="站点地图 Site map")
+    print_table(
+        rows, ["id", "name", "city", "lat", "lon", "assets", "missing", "zones"], title="站点地图 Site map"
+    )
 
 
 @app.command("view")
@@ -60,7 +62,9 @@ def logical_cmd(
     if as_json:
         print_json(data)
         return
-    print_table(data["zones"], ["id", "name", "kind", "assets", "risk", "exposure", "internal"], title="区域 Zones")
+    print_table(
+        data["zones"], ["id", "name", "kind", "assets", "risk", "exposure", "internal"], title="区域 Zones"
+    )
     print_table(data["links"], ["source", "target", "count"], title="区域间连接 Links")
 
 

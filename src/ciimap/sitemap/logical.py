@@ -13,8 +13,9 @@ from ciimap.inventory import models as m
 from ciimap.sitemap.service import _exposed, risk_fields
 from ciimap.vulns.listing import priority_counts_by
 
-#: Columns of the layered drawing, outside in (the order of the Purdue-style zone kinds).
-KIND_ORDER = ("internet", "cloud", "dmz", "office", "management", "production", "ot", "test", "other")
+#: Columns of the layered drawing: the zone kinds in their declared order (internet, DMZ, office,
+#: production, control ... outside in).
+KIND_ORDER = m.ZONE_KINDS
 
 
 def logical(session: Session, *, site_id: int | None = None) -> dict[str, Any]:
@@ -50,11 +51,17 @@ def logical(session: Session, *, site_id: int | None = None) -> dict[str, Any]:
             out.append({"source": src, "target": dst, **link})
     missing = {i for link in out for i in (link["source"], link["target"])} - set(by_id)
     if missing:  # the far end of a link leaving the chosen site: drawn, without figures
-        far = session.execute(select(z.id, z.name, z.kind, z.site_id, z.internet_facing).where(z.id.in_(missing)))
+        far = session.execute(
+            select(z.id, z.name, z.kind, z.site_id, z.internet_facing).where(z.id.in_(missing))
+        )
         for r in far:
             zones.append({**dict(r._mapping), "assets": int(counts.get(r.id, 0)), "internal": 0,
                           **risk_fields(prio.get(r.id, {}), exposed.get(r.id, 0), 0), "outside": True})  # fmt: skip
-    return {"zones": zones, "links": out, "kinds": [k for k in KIND_ORDER if any(zn["kind"] == k for zn in zones)]}
+    return {
+        "zones": zones,
+        "links": out,
+        "kinds": [k for k in KIND_ORDER if any(zn["kind"] == k for zn in zones)],
+    }
 
 
 def _links(session: Session) -> dict[tuple[int, int], dict[str, Any]]:
@@ -66,11 +73,15 @@ def _links(session: Session) -> dict[tuple[int, int], dict[str, Any]]:
         .select_from(e)
         .join(src, src.id == e.src_id)
         .join(dst, dst.id == e.dst_id)
-        .where(e.src_type == "asset", e.dst_type == "asset", src.zone_id.is_not(None), dst.zone_id.is_not(None))
+        .where(
+            e.src_type == "asset", e.dst_type == "asset", src.zone_id.is_not(None), dst.zone_id.is_not(None)
+        )
         .group_by(src.zone_id, dst.zone_id, e.kind)
     )
     out: dict[tuple[int, int], dict[str, Any]] = {}
     for s, d, kind, n in session.execute(stmt).tuples():
+        if s is None or d is None:
+            continue
         link = out.setdefault((int(s), int(d)), {"count": 0, "kinds": {}})
         link["count"] += int(n)
         link["kinds"][kind] = int(n)

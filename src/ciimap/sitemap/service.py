@@ -67,7 +67,9 @@ def grid_step(b: dict[str, float]) -> float:
     return 10.0**exp  # pragma: no cover
 
 
-def clusters(sites: list[dict[str, Any]], b: dict[str, float], *, levels: int = LEVELS) -> list[list[dict[str, Any]]]:
+def clusters(
+    sites: list[dict[str, Any]], b: dict[str, float], *, levels: int = LEVELS
+) -> list[list[dict[str, Any]]]:
     """Per zoom level, the sites with coordinates as clusters: ``{"ids", "lon", "lat"}`` (the members'
     mean position); a cluster of one is a site on its own."""
     base = max(b["east"] - b["west"], b["north"] - b["south"]) / CELLS
@@ -96,7 +98,7 @@ def _sites_of_assets(session: Session, ids: set[int]) -> dict[int, int]:
     out: dict[int, int] = {}
     for part in chunks(sorted(ids)):
         stmt = select(m.Asset.id, m.Asset.site_id).where(m.Asset.id.in_(part), m.Asset.site_id.is_not(None))
-        out.update((int(a), int(s)) for a, s in session.execute(stmt).tuples())
+        out.update((int(a), int(s)) for a, s in session.execute(stmt).tuples() if s is not None)
     return out
 
 
@@ -106,6 +108,8 @@ def _system_sites(session: Session) -> dict[int, set[int]]:
     stmt = select(a.system_id, a.site_id).where(a.system_id.is_not(None), a.site_id.is_not(None)).distinct()
     out: dict[int, set[int]] = {}
     for sys_id, site_id in session.execute(stmt).tuples():
+        if sys_id is None or site_id is None:
+            continue
         out.setdefault(int(sys_id), set()).add(int(site_id))
     return out
 
@@ -122,6 +126,8 @@ def _systems(session: Session) -> dict[int, list[str]]:
     )
     out: dict[int, list[str]] = {}
     for site_id, name in session.execute(stmt).tuples():
+        if site_id is None:
+            continue
         out.setdefault(int(site_id), []).append(str(name))
     return out
 
