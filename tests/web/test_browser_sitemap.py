@@ -4,6 +4,7 @@ switches colour modes; the logical tab draws the zones and their links. Screensh
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,3 +65,35 @@ def test_site_map_zooms_pans_clusters_and_has_a_legend(page: Any) -> None:
     assert page.evaluate(CHART.format(id="sitemap-logical") + ".getOption().legend[0].data.length") >= 2
     page.wait_for_timeout(300)
     shot(page, "sitemap-04-logical")
+
+
+def test_base_map_upload_draws_the_sites_on_it_and_a_site_click_opens_it(page: Any, tmp_path: Path) -> None:
+    _login(page, "/sitemap")
+    wait_js(page, "document.getElementById('sitemap').dataset.ready === '1'")
+    assert page.evaluate(CHART.format(id="sitemap") + ".getOption().geo[0].map") == "grid"
+    square = [[[100, 20], [125, 20], [125, 45], [100, 45], [100, 20]]]
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "测试底图"}, "geometry": {"type": "Polygon", "coordinates": square}}]}  # fmt: skip
+    f = tmp_path / "approved.geojson"
+    f.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    page.set_input_files("#basemap-form input[type=file]", str(f))
+    page.fill("#basemap-form input[name=approval]", "GS(2026)0001号")
+    with page.expect_navigation():  # the page reloads once the base map is saved
+        page.click("#basemap-form button[type=submit]")
+    wait_js(page, "document.getElementById('sitemap').dataset.ready === '1'")
+    wait_js(page, CHART.format(id="sitemap") + ".getOption().geo[0].map === 'basemap'")
+    assert "GS(2026)0001号" in page.inner_text("main")
+    assert int(page.get_attribute("#sitemap", "data-items")) >= 1
+    shot(page, "sitemap-05-basemap")
+
+    # click the first site drawn on its own: its page opens
+    target = page.evaluate(
+        "(() => { const c = " + CHART.format(id="sitemap") + "; const o = c.getOption();"
+        " for (const s of o.series) for (const d of (s.data || [])) if (d.ids && !d.cluster) {"
+        " const p = c.convertToPixel('geo', d.value.slice(0, 2)); return {id: d.ids[0], x: p[0], y: p[1]}; }"
+        " return null; })()"
+    )
+    assert target is not None
+    box = page.locator("#sitemap").bounding_box()
+    page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
+    page.wait_for_url(f"{page.base}/entities/sites/{target['id']}")

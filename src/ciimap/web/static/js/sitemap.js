@@ -45,7 +45,8 @@
     const sites = c.ids.map((i) => byId[i]);
     const assets = sites.reduce((n, s) => n + s.assets, 0);
     if (sites.length === 1) return { name: sites[0].name, value: [c.lon, c.lat, assets], ids: c.ids, cat: worst(sites) };
-    return { name: t("sm_cluster", { n: sites.length }), value: [c.lon, c.lat, assets], ids: c.ids, cat: worst(sites), cluster: true };
+    return { name: t("sm_cluster", { n: sites.length }), value: [c.lon, c.lat, assets], ids: c.ids, cat: worst(sites), cluster: true,
+      label: { position: "inside", color: "#fff", fontWeight: "bold" }, itemStyle: { borderWidth: 3, borderColor: "rgba(255,255,255,0.8)" } };
   }
   function series() {
     const ladder = data.clusters, items = (ladder[Math.min(level, ladder.length - 1)] || []).map(item);
@@ -79,7 +80,7 @@
       t("site_assets", { n: sum("assets") }), t("sm_incidents", { n: sum("incidents"), w: sum("warnings") }), t("sm_cluster_click")].join("\n");
   }
   function zoom() { const g = chart.getOption().geo[0]; return g.zoom || 1; }
-  function levelFor(z) { return Math.max(0, Math.min(data.clusters.length - 1, Math.floor(Math.log2(z) + 1e-9))); }
+  function levelFor(z) { return Math.max(0, Math.min(data.clusters.length - 1, Math.round(Math.log2(z)))); }
   function refresh(force) {
     const z = zoom(), g = chart.getOption().geo[0], lv = levelFor(z);
     el.dataset.zoom = z.toFixed(3);
@@ -140,7 +141,7 @@
     d.kinds.forEach((k, i) => (col[k] = i));
     const nodes = d.zones.map((z) => {
       row[z.kind] = (row[z.kind] || 0) + 1;
-      return { id: String(z.id), name: z.name, x: col[z.kind] * 260, y: row[z.kind] * 70, zone: z,
+      return { id: String(z.id), name: z.name, x: col[z.kind] * 170, y: row[z.kind] * 110, zone: z,
         category: cats.indexOf(z[FIELD[lmode]]), symbolSize: Math.max(14, Math.min(46, 10 + Math.sqrt(z.assets) * 2)),
         symbol: z.internet_facing ? "diamond" : "circle" };
     });
@@ -164,7 +165,7 @@
       series: [{ type: "graph", layout: "none", roam: true, draggable: false, data: nodes, links,
         categories: cats.map((c) => ({ name: label(lmode, c), itemStyle: { color: COLORS[lmode][c] } })),
         edgeSymbol: ["none", "arrow"], edgeSymbolSize: 7, lineStyle: { color: "#9aa9ba", opacity: 0.7, curveness: 0.15 },
-        label: { show: true, position: "right", fontSize: 11, color: "#33475b" },
+        label: { show: true, position: "bottom", fontSize: 11, color: "#33475b" }, labelLayout: { hideOverlap: true },
         edgeLabel: { show: true, formatter: (p) => String(p.data.value), fontSize: 10, color: "#66788a" } }],
     }, { replaceMerge: ["series"] });
     lel.dataset.zones = String(nodes.length);
