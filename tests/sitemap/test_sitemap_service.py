@@ -156,6 +156,13 @@ def test_view_counts_risk_exposure_incidents_and_warnings_per_site(database):
     assert sorted(c["ids"] for c in v["clusters"][-1]) == [[i] for i in sorted(w["sites"][:4])]
     assert sorted(sorted(c["ids"]) for c in v["clusters"][0]) == [w["sites"][:3], [w["sites"][3]]]
     assert v["basemap"] is None
+    with database.read_session() as s:  # a user bound to another organisation sees neither
+        other = {x["name"]: x for x in service.view(s, viewer_org=999)["sites"]}
+    assert (other["北京站"]["incidents"], other["一号站"]["warnings"], other["一号站"]["alert"]) == (
+        0,
+        0,
+        "none",
+    )
 
 
 def test_logical_view_aggregates_edges_between_zones(database):

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ciimap.alerts import console as alert_console
+from ciimap.alerts import warnings as alert_warnings
 from ciimap.core.db import chunks
 from ciimap.incidents import overview as incident_overview
 from ciimap.inventory import models as m
@@ -36,6 +37,8 @@ CELLS = 8
 PAD = 0.12
 MIN_SPAN = 0.05
 SYSTEM_NAMES = 3
+#: Open warnings looked at per state (they are closed or acknowledged by people: a few dozen at most).
+WARNING_LIMIT = 10_000
 
 
 def bounds(points: list[tuple[float, float]]) -> dict[str, float] | None:
@@ -165,11 +168,14 @@ def risk_fields(prio: dict[str, int], exposed: int, assets: int) -> dict[str, An
 def incident_overlay(session: Session, *, viewer_org: int | None) -> dict[int, dict[str, Any]]:
     """site id → ``{"incidents", "grade_code", "warnings", "warning"}``: open real incidents on its assets
     or on systems with assets there (the most severe grade, and the largest count on one of them: an
-    incident is never counted twice) and open warnings of its systems and assets (the most severe level,
-    the largest count)."""
+    incident is never counted twice) and the warnings not closed that name its assets or systems with
+    assets there (each counted once; the most severe level)."""
     sys_sites = _system_sites(session)
     asset_ids = set(_sites_of_assets_from_incidents(session, viewer_org))
     asset_site = _sites_of_assets(session, asset_ids) if asset_ids else {}
+    open_warnings = _open_warnings(session, viewer_org)
+    warned = {a for w in open_warnings for a in w["asset_ids"]}
+    warn_site = _sites_of_assets(session, warned) if warned else {}
     inc = incident_overview.map_overlay(
         session, system_ids=list(sys_sites), asset_ids=list(asset_site), viewer_org=viewer_org
     )
@@ -185,13 +191,25 @@ def incident_overlay(session: Session, *, viewer_org: int | None) -> dict[int, d
                 cur["incidents"] = max(cur["incidents"], o["count"])
                 if cur["grade_code"] is None or _roman(o["code"]) < _roman(cur["grade_code"]):
                     cur["grade_code"] = o["code"]
-    warn = alert_console.overlay(session)
-    for sys_id, w in warn["systems"].items():
-        for site in sys_sites.get(sys_id, ()):
+    for w in open_warnings:
+        sites = {site for sys_id in w["system_ids"] for site in sys_sites.get(sys_id, ())}
+        sites |= {warn_site[a] for a in w["asset_ids"] if a in warn_site}
+        for site in sites:
             cur = at(site)
-            cur["warnings"] = max(cur["warnings"], w["warnings"])
+            cur["warnings"] += 1
             cur["warning"] = _worse_warning(cur["warning"], w["level"])
     return out
+
+
+def _open_warnings(session: Session, viewer_org: int | None) -> list[dict[str, Any]]:
+    """Warnings not closed (open or acknowledged), the caller's organisation only when it is bound to one."""
+    return [
+        w
+        for state in ("open", "acknowledged")
+        for w in alert_warnings.list_warnings(
+            session, state=state, limit=WARNING_LIMIT, viewer_org=viewer_org
+        )
+    ]
 
 
 def _roman(code: str) -> int:
