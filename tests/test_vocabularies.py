@@ -199,7 +199,7 @@ def test_the_in_batch_stays_below_sqlites_parameter_limit() -> None:
 # Uploads ---------------------------------------------------------------------------------------------
 
 #: Reads an upload into memory to validate it, never saves the upload itself (it stores the parsed map).
-UPLOAD_READERS = {"web/api.py:upload_basemap"}
+UPLOAD_READERS = {"web/api.py:upload_basemap", "sitemap/api.py:put_basemap"}
 
 
 def upload_handlers(modules: list[tuple[str, ast.Module]]) -> list[str]:

@@ -36,6 +36,7 @@ from ciimap.ingest import api as ingest_api
 from ciimap.intel import api as intel_api
 from ciimap.inventory import api as inventory_api
 from ciimap.notify import api as notify_api
+from ciimap.sitemap import api as sitemap_api
 from ciimap.supply import api as supply_api
 from ciimap.vulns import api as vulns_api
 from ciimap.web import api as web_api
@@ -51,6 +52,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     ingest_api.router,
     discovery_api.router,
     graph_api.router,
+    sitemap_api.router,
     supply_api.router,
     vulns_api.router,
     compliance_api.router,

@@ -47,8 +47,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ciimap.inventory.cli",
     ),
     "sitemap": (
-        "Every site with its coordinates and its asset, missing-asset and zone counts.",
-        "ciimap.inventory.cli",
+        "Site map: sites with counts (--json), the geographic and logical views, the approved base map.",
+        "ciimap.sitemap.cli",
     ),
     "demo": (
         "Load a realistic synthetic CII operator (某市轨道交通集团) into an empty map.",

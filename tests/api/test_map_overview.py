@@ -9,6 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from ciimap.inventory import cli as inventory_cli
+from ciimap.sitemap import cli as sitemap_cli
 from web.seed import seed
 
 
@@ -17,6 +18,7 @@ def _cli() -> typer.Typer:
     for name, sub in inventory_cli.GROUPS:
         if not name:
             root.registered_commands.extend(sub.registered_commands)
+    root.add_typer(sitemap_cli.app, name="sitemap")
     return root
 
 

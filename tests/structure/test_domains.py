@@ -42,6 +42,11 @@ DIFFERENT: dict[str, tuple[tuple[str, ...], str]] = {
         ("api.py", "pages.py", "render.py", "i18n.py"),
         "the browser UI: pages over the domains' services, and the JSON its scripts read (api.py, /api/ui)",
     ),
+    "sitemap": (
+        ("service.py", "logical.py", "basemap.py", "api.py", "cli.py"),
+        "the site map over inventory's sites and zones and other domains' figures: no tables of its own "
+        "(the base map is a file in the data dir)",
+    ),
     "demo": (
         ("service.py", "cli.py"),
         "generates a demo operator into inventory's tables: no tables, routes or schemas of its own",

@@ -52,6 +52,7 @@ ROWS_SHOWN = {
 #: GET routes not counted here, with the reason.
 SKIPPED = {
     "/api/ui/basemap": "returns the uploaded base-map file from the data directory: no database access",
+    "/api/sitemap/basemap": "the base map's metadata file in the data directory: no database access",
 }
 
 

@@ -1,5 +1,5 @@
 """Inventory commands: ``ciimap assets list --json`` and the same for every map entity, and the
-map's figures: ``ciimap overview`` and ``ciimap sitemap``."""
+map's figures: ``ciimap overview`` (``ciimap sitemap``: ciimap/sitemap/cli.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from ciimap.core.crud_cli import crud_app
 from ciimap.core.db import get_database
 from ciimap.core.output import print_json, print_table
 from ciimap.inventory import overview, service
-from ciimap.inventory.schemas import Overview, SiteOnMap
+from ciimap.inventory.schemas import Overview
 
-app = typer.Typer()  # top-level commands: overview, sitemap
+app = typer.Typer()  # top-level commands: overview
 
 COLUMNS: dict[str, list[str]] = {
     "organizations": ["id", "name", "sector"],
@@ -51,16 +51,3 @@ def overview_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
         print_table(
             [{"value": k, "count": n} for k, n in data["charts"][name]], ["value", "count"], title=name
         )
-
-
-@app.command("sitemap")
-def sitemap_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Every site with its coordinates and its asset, missing-asset and zone counts."""
-    with get_database().read_session() as db:
-        sites = [SiteOnMap.model_validate(x).model_dump(mode="json") for x in overview.site_map(db)]
-    if as_json:
-        print_json(sites)
-        return
-    print_table(
-        sites, ["id", "name", "city", "lat", "lon", "assets", "missing", "zones"], title="站点地图 Site map"
-    )

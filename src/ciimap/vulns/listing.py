@@ -147,3 +147,19 @@ def top_priority_by_asset(session: Session, *, asset_ids: list[int]) -> dict[int
         )
         out.update((int(aid), str(prio)) for aid, prio in session.execute(stmt) if aid is not None)
     return out
+
+
+def priority_counts_by(session: Session, column: str) -> dict[int, dict[str, int]]:
+    """``Asset.<column>`` id (``site_id`` or ``zone_id``) → active findings per priority of its assets.
+    One grouped query (the site map's risk colours)."""
+    col = getattr(Asset, column)
+    stmt = (
+        select(col, Finding.priority, func.count())
+        .join(Asset, Asset.id == Finding.asset_id)
+        .where(Finding.active.is_(True), col.is_not(None))
+        .group_by(col, Finding.priority)
+    )
+    out: dict[int, dict[str, int]] = {}
+    for ref, prio, n in session.execute(stmt).tuples():
+        out.setdefault(int(ref), {})[str(prio)] = int(n)
+    return out

@@ -18,7 +18,8 @@ from ciimap.core.openapi import NOT_FOUND
 from ciimap.core.schemas import Int32, Text
 from ciimap.graph import topology
 from ciimap.inventory import overview
-from ciimap.web import dashboard, domains, sitemap
+from ciimap.sitemap import basemap as sitemap
+from ciimap.web import dashboard, domains
 
 router = APIRouter(prefix="/ui", tags=["Web UI"])
 

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 
 from ciimap.core.deps import DbSession, Reader
 from ciimap.inventory import overview
-from ciimap.web import dashboard, sitemap
+from ciimap.sitemap import basemap as sitemap
+from ciimap.web import dashboard
 from ciimap.web.render import render
 
 router = APIRouter(include_in_schema=False)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ciimap.config import get_settings
 from ciimap.core import audit
-from ciimap.core.errors import InputFileError, NotFound
+from ciimap.core.errors import InputFileError, NotFound, TooLarge
 
 MAX_BASEMAP_BYTES = 50 * 1024 * 1024
 GEOMETRY_TYPES = {
@@ -35,7 +35,7 @@ def basemap_path() -> Path:
 def validate_geojson(data: bytes, filename: str) -> dict[str, Any]:
     """Parse and check a GeoJSON FeatureCollection; raise InputFileError naming the problem."""
     if len(data) > MAX_BASEMAP_BYTES:
-        raise InputFileError(filename, f"base map is larger than {MAX_BASEMAP_BYTES // 1024 // 1024} MB")
+        raise TooLarge(f"{filename}: base map is larger than {MAX_BASEMAP_BYTES // 1024 // 1024} MB")
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -67,7 +67,28 @@ def validate_geojson(data: bytes, filename: str) -> dict[str, Any]:
             )
         if "coordinates" not in geom and geom.get("type") != "GeometryCollection":
             raise InputFileError(filename, "geometry has no coordinates", position=f"feature {i + 1}")
+        bad = _bad_position(geom.get("coordinates", []))
+        if bad:
+            raise InputFileError(filename, bad, position=f"feature {i + 1}")
     return doc
+
+
+def _bad_position(coords: Any) -> str | None:
+    """Why the nested coordinate arrays are not longitude/latitude degrees (None when they are): a
+    projected map (metres) would put every site in one corner, so it is refused with the reason."""
+    stack = [coords]
+    while stack:
+        c = stack.pop()
+        if not isinstance(c, list):
+            return "coordinates must be arrays of numbers"
+        if c and all(isinstance(x, int | float) and not isinstance(x, bool) for x in c):
+            if len(c) < 2:
+                return "a position needs longitude and latitude"
+            if not (-180 <= c[0] <= 180 and -90 <= c[1] <= 90):
+                return f"position {c[:2]} is not longitude/latitude in degrees (WGS-84/GCJ-02 GeoJSON)"
+            continue
+        stack.extend(c)
+    return None
 
 
 def save_basemap(session: Session, *, data: bytes, filename: str, approval: str | None) -> dict[str, Any]:
@@ -89,6 +110,18 @@ def load_basemap() -> bytes:
     if not path.exists():
         raise NotFound("no base map uploaded")
     return path.read_bytes()
+
+
+def clear_basemap(session: Session) -> bool:
+    """Remove the base map (the site map falls back to the plain grid); audited. False when none."""
+    path = basemap_path()
+    meta = basemap_meta()
+    if not path.exists():
+        return False
+    path.unlink()
+    path.with_suffix(".meta.json").unlink(missing_ok=True)
+    audit.record(session, "delete", "basemap", None, after=meta or {})
+    return True
 
 
 def basemap_meta() -> dict[str, Any] | None:
