@@ -1,60 +1,128 @@
-// What-if on the topology page (moved out of topology.js): runs the impact analysis for the selected node,
-// highlights what fails and degrades on the map and fills the side panel. The map itself lives in
-// topology.js, which exposes its cytoscape instance as window.ciimapTopology.cy.
+// What-if on the topology page: runs the impact analysis for the selected node, highlights what fails and
+// degrades on the map, fits the view to it and fills the side panel (totals by type from the API, the
+// ranked list with dependency chains, export buttons). The map lives in topology.js, which exposes its
+// cytoscape instance as window.ciimapTopology.cy.
+// Speed: edge ids are "source>target>kind", so the path edges are looked up in a Map built once per
+// what-if (one pass over the edges) instead of one selector scan of every edge per path hop; all style
+// changes go through classes inside one cy.batch().
 (function () {
   "use strict";
   const C = window.ciimap, t = (k, v) => C.t(k, v), T = window.ciimapTopology;
   const side = document.getElementById("side");
   const ENTITY = { business_service: "business-services", system: "systems", asset: "assets", product: "products", vendor: "vendors" };
+  const KIND = { business_service: "service", system: "system", asset: "asset", product: "product", vendor: "vendor" };
+  const TYPES = ["business_service", "system", "asset"];
   let lastImpact = null;
-  function clearImpact() { const cy = T.cy; if (cy) cy.elements().removeClass("dim failed degraded hl root"); lastImpact = null; }
-  async function whatIf(node) {
-    const d = node.data();
-    const box = side.querySelector('[data-f="impact"]');
-    box.textContent = t("loading");
-    let res;
-    try { res = await C.api(`/api/ui/impact?type=${d.type}&id=${d.ref}`); } catch (e) { box.textContent = e.message; return; }
-    clearImpact(); lastImpact = res; T.state.impact = res;
-    const cy = T.cy;
+
+  function clearImpact() { const cy = T.cy; if (cy) cy.batch(() => cy.elements(".dim, .failed, .degraded, .hl, .root").removeClass("dim failed degraded hl root")); lastImpact = null; }
+  // Unordered node pair → edges between them, from the edge ids (no data access, no selector).
+  function edgeIndex(cy) {
+    const idx = new Map();
+    cy.edges().forEach((e) => {
+      const [a, b] = e.id().split(">");
+      const k = a < b ? a + "|" + b : b + "|" + a;
+      const l = idx.get(k);
+      if (l) l.push(e); else idx.set(k, [e]);
+    });
+    return idx;
+  }
+  function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+  function total(res, status) { const c = (res.counts || {})[status] || {}; return Object.values(c).reduce((a, b) => a + b, 0); }
+
+  function highlight(cy, node, res) {
+    const hit = [], idx = edgeIndex(cy);
+    let missing = 0;
     cy.batch(() => {
-      T.addAllEdges();  // the dependency chains may run over fine edges
       cy.elements().addClass("dim");
       node.removeClass("dim").addClass("root");
-      const mark = (items, cls) => items.forEach((it) => { const n = cy.getElementById(it.id); if (n.length) n.removeClass("dim").addClass(cls); });
-      mark(res.failed, "failed"); mark(res.degraded, "degraded");
-      for (const it of res.failed.concat(res.degraded)) {
-        const path = it.path || [];
-        for (let i = 0; i + 1 < path.length; i++) {
-          const a = path[i], b = path[i + 1];
-          cy.edges(`[source="${a}"][target="${b}"], [source="${b}"][target="${a}"]`).removeClass("dim").addClass("hl");
+      hit.push(node);
+      for (const [cls, items] of [["failed", res.failed], ["degraded", res.degraded]]) {
+        for (const it of items) {
+          const n = cy.getElementById(it.id);
+          if (n.length) { n.removeClass("dim").addClass(cls); hit.push(n); } else missing++;
+          const path = it.path || [];
+          for (let i = 0; i + 1 < path.length; i++) {
+            const a = path[i], b = path[i + 1];
+            const es = idx.get(a < b ? a + "|" + b : b + "|" + a);
+            if (es) for (const e of es) e.removeClass("dim").addClass("hl");
+          }
         }
       }
     });
-    box.innerHTML = "";
-    const h = document.createElement("h4"); h.textContent = t("impact_title", { f: res.failed.length, d: res.degraded.length }); box.append(h);
+    return { hit: cy.collection(hit), missing };
+  }
+
+  function headline(box, res, missing) {
+    const f = total(res, "failed"), d = total(res, "degraded");
+    const h = el("h4", null, t("impact_title", { f, d })); h.dataset.f = "headline"; box.append(h);
+    const tbl = el("table", "whatif-counts"); tbl.dataset.f = "counts";
+    const head = el("tr"); for (const x of ["", t("impact_failed"), t("impact_degraded")]) head.append(el("th", null, x)); tbl.append(head);
+    for (const ty of TYPES) {
+      const tr = el("tr"); tr.dataset.type = ty;
+      tr.append(el("th", null, t("type_" + ty)), el("td", null, String((res.counts.failed || {})[ty] || 0)), el("td", null, String((res.counts.degraded || {})[ty] || 0)));
+      tbl.append(tr);
+    }
+    box.append(tbl);
+    const listed = res.failed.length + res.degraded.length;
+    if (missing || listed < f + d) {
+      const p = el("p", "muted", t("whatif_not_shown", { n: f + d - listed + missing })); p.dataset.f = "not-shown"; box.append(p);
+    }
+  }
+
+  function exports(box, d) {
+    const lang = document.documentElement.lang.startsWith("en") ? "en" : "zh-CN";
+    const div = el("div", "side-actions whatif-export"); div.append(el("span", "muted", t("whatif_export")));
+    for (const fmt of ["xlsx", "docx", "pdf"]) {
+      const a = el("a", "btn", fmt.toUpperCase());
+      a.href = `/api/graph/impact/export?fail=${encodeURIComponent(KIND[d.type] + ":" + d.ref)}&fmt=${fmt}&lang=${lang}`;
+      a.dataset.export = fmt; a.setAttribute("download", "");
+      div.append(a);
+    }
+    box.append(div);
+  }
+
+  function lists(box, res) {
     for (const [cls, items] of [["failed", res.failed], ["degraded", res.degraded]]) {
       if (!items.length) continue;
-      const h4 = document.createElement("h4"); h4.textContent = t("impact_" + cls); box.append(h4);
-      const ul = document.createElement("ul"); ul.dataset.list = cls;
+      box.append(el("h4", null, t("impact_" + cls)));
+      const ul = el("ul"); ul.dataset.list = cls;
       for (const it of items.slice(0, 200)) {
-        const li = document.createElement("li"); li.className = cls;
-        const a = document.createElement("a"); a.href = "/entities/" + (ENTITY[it.type] || it.type) + "/" + it.ref; a.textContent = `${t("type_" + it.type)} · ${it.label}`; li.append(a);
-        if (it.path_labels && it.path_labels.length > 1) { const p = document.createElement("div"); p.className = "path"; p.textContent = it.path_labels.join(" ← "); li.append(p); }
+        const li = el("li", cls);
+        const a = el("a", null, `${t("type_" + it.type)} · ${it.label}`); a.href = "/entities/" + (ENTITY[it.type] || it.type) + "/" + it.ref; li.append(a);
+        if (it.path_labels && it.path_labels.length > 1) li.append(el("div", "path", it.path_labels.join(" ← ")));
         ul.append(li);
       }
       box.append(ul);
     }
-    if (!res.failed.length && !res.degraded.length) { const p = document.createElement("p"); p.className = "muted"; p.textContent = t("impact_none"); box.append(p); }
+    if (!res.failed.length && !res.degraded.length) box.append(el("p", "muted", t("impact_none")));
     if (res.data_at_risk && res.data_at_risk.length) {
-      const h4 = document.createElement("h4"); h4.textContent = t("impact_data", { n: res.data_at_risk_total }); box.append(h4);
-      const ul = document.createElement("ul"); ul.dataset.list = "data";
-      for (const d of res.data_at_risk) {
-        const li = document.createElement("li");
-        const a = document.createElement("a"); a.href = "/data/" + d.id; a.textContent = d.name + (d.level ? " · " + t("data_level_" + d.level) : ""); li.append(a);
-        ul.append(li);
+      box.append(el("h4", null, t("impact_data", { n: res.data_at_risk_total })));
+      const ul = el("ul"); ul.dataset.list = "data";
+      for (const x of res.data_at_risk) {
+        const li = el("li"); const a = el("a", null, x.name + (x.level ? " · " + t("data_level_" + x.level) : "")); a.href = "/data/" + x.id; li.append(a); ul.append(li);
       }
       box.append(ul);
     }
+  }
+
+  async function whatIf(node) {
+    const d = node.data(), started = performance.now();
+    const box = side.querySelector('[data-f="impact"]');
+    box.dataset.state = "loading"; box.textContent = t("loading");
+    let res;
+    try { res = await C.api(`/api/ui/impact?type=${d.type}&id=${d.ref}`); } catch (e) { box.textContent = e.message; box.dataset.state = "error"; return; }
+    const fetched = performance.now();
+    clearImpact(); lastImpact = res; T.state.impact = res;
+    const cy = T.cy;
+    T.addAllEdges();  // the dependency chains may run over fine edges not yet in cytoscape
+    const { hit, missing } = highlight(cy, node, res);
+    box.innerHTML = "";
+    headline(box, res, missing);
+    exports(box, d);
+    lists(box, res);
+    cy.stop(); cy.animate({ fit: { eles: hit, padding: 40 } }, { duration: 250 });
+    box.dataset.state = "ready";
+    T.state.whatif = { ms: performance.now() - started, fetchMs: fetched - started, apiMs: res.elapsed_ms, missing, shown: hit.length };
   }
   window.ciimapWhatIf = { run: whatIf, clear: clearImpact, get last() { return lastImpact; } };
 })();
