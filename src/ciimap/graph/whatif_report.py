@@ -51,12 +51,18 @@ _TEXT: dict[str, tuple[str, str]] = {
     "business_service": ("业务", "Business service"),
     "system": ("系统", "System"),
     "asset": ("资产", "Asset"),
+    "product": ("产品", "Product"),
+    "vendor": ("厂商", "Vendor"),
+    "site": ("站点", "Site"),
+    "zone": ("区域", "Zone"),
+    "channel": ("更新通道", "Update channel"),
     "critical": ("关键", "critical"),
     "high": ("高", "high"),
     "medium": ("中", "medium"),
     "low": ("低", "low"),
 }
-_TYPES = ("business_service", "system", "asset")
+_TYPES = ("business_service", "system", "asset", "product", "vendor", "site", "zone", "channel")
+_LISTED = _TYPES[:3]  # always in the summary, the rest when hit
 
 
 def _t(key: str, lang: str, **kw: object) -> str:
@@ -88,6 +94,7 @@ def document(res: ImpactResult, *, lang: str = "zh-CN", now: dt.datetime | None 
     summary = [
         [_t(k, lang), str(res.counts["failed"].get(k, 0)), str(res.counts["degraded"].get(k, 0))]
         for k in _TYPES
+        if k in _LISTED or res.counts["failed"].get(k) or res.counts["degraded"].get(k)
     ]
     heads = [_t("type", lang), _t("failed", lang), _t("degraded", lang)]
     doc.table(Table(headers=heads, rows=summary, widths=[3, 2, 2], sheet=_t("sheet_summary", lang)))

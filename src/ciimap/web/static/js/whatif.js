@@ -11,7 +11,8 @@
   const side = document.getElementById("side");
   const ENTITY = { business_service: "business-services", system: "systems", asset: "assets", product: "products", vendor: "vendors" };
   const KIND = { business_service: "service", system: "system", asset: "asset", product: "product", vendor: "vendor" };
-  const TYPES = ["business_service", "system", "asset"];
+  const TYPES = ["business_service", "system", "asset", "product", "vendor", "site", "zone", "channel"];
+  const LISTED = ["business_service", "system", "asset"];  // the types the API lists one by one
   let lastImpact = null;
 
   function clearImpact() { const cy = T.cy; if (cy) cy.batch(() => cy.elements(".dim, .failed, .degraded, .hl, .root").removeClass("dim failed degraded hl root")); lastImpact = null; }
@@ -57,15 +58,20 @@
     const h = el("h4", null, t("impact_title", { f, d })); h.dataset.f = "headline"; box.append(h);
     const tbl = el("table", "whatif-counts"); tbl.dataset.f = "counts";
     const head = el("tr"); for (const x of ["", t("impact_failed"), t("impact_degraded")]) head.append(el("th", null, x)); tbl.append(head);
+    const f0 = res.counts.failed || {}, d0 = res.counts.degraded || {};
     for (const ty of TYPES) {
+      if (!LISTED.includes(ty) && !f0[ty] && !d0[ty]) continue;
       const tr = el("tr"); tr.dataset.type = ty;
       tr.append(el("th", null, t("type_" + ty)), el("td", null, String((res.counts.failed || {})[ty] || 0)), el("td", null, String((res.counts.degraded || {})[ty] || 0)));
       tbl.append(tr);
     }
     box.append(tbl);
-    const listed = res.failed.length + res.degraded.length;
-    if (missing || listed < f + d) {
-      const p = el("p", "muted", t("whatif_not_shown", { n: f + d - listed + missing })); p.dataset.f = "not-shown"; box.append(p);
+    // Hit services, systems and assets that are not on this map: past the API's list or outside the view.
+    let hidden = missing;
+    for (const ty of LISTED) hidden += (f0[ty] || 0) + (d0[ty] || 0);
+    hidden -= res.failed.length + res.degraded.length;
+    if (hidden > 0) {
+      const p = el("p", "muted", t("whatif_not_shown", { n: hidden })); p.dataset.f = "not-shown"; box.append(p);
     }
   }
 
