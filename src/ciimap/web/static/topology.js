@@ -93,7 +93,7 @@
   let cy = null;
   const expanded = {};
   const state = (window.ciimapTopo = { ready: false, nodes: 0, edges: 0, clicks: 0, impact: null });
-  window.ciimapTopology = { get cy() { return cy; }, state, addAllEdges: () => addPending([...pending.keys()]) };
+  window.ciimapTopology = { get cy() { return cy; }, state, pendingIds: () => pending.keys(), addEdges: (ids) => addPending(ids) };
 
   // lazy: keep the fine edges of a big map out of cytoscape (in `pending`) until they are needed.
   function toElements(g, lazy) {

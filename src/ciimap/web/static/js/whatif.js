@@ -16,39 +16,44 @@
   let lastImpact = null;
 
   function clearImpact() { const cy = T.cy; if (cy) cy.batch(() => cy.elements(".dim, .failed, .degraded, .hl, .root").removeClass("dim failed degraded hl root")); lastImpact = null; }
-  // Unordered node pair → edges between them, from the edge ids (no data access, no selector).
+  const pair = (a, b) => (a < b ? a + "|" + b : b + "|" + a);
+  // Unordered node pair → edge ids between them, from the edge ids alone (no element access, no selector):
+  // the edges in cytoscape and the fine edges topology.js keeps out of it until needed.
   function edgeIndex(cy) {
     const idx = new Map();
-    cy.edges().forEach((e) => {
-      const [a, b] = e.id().split(">");
-      const k = a < b ? a + "|" + b : b + "|" + a;
-      const l = idx.get(k);
-      if (l) l.push(e); else idx.set(k, [e]);
-    });
+    const put = (id) => { const [a, b] = id.split(">"), k = pair(a, b), l = idx.get(k); if (l) l.push(id); else idx.set(k, [id]); };
+    cy.edges().forEach((e) => put(e.id()));
+    for (const id of T.pendingIds()) put(id);
     return idx;
+  }
+  // Edge ids on the dependency chains of the hit nodes.
+  function pathEdges(idx, items) {
+    const ids = new Set();
+    for (const it of items) {
+      const path = it.path || [];
+      for (let i = 0; i + 1 < path.length; i++) { const l = idx.get(pair(path[i], path[i + 1])); if (l) for (const id of l) ids.add(id); }
+    }
+    return [...ids];
   }
   function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
   function total(res, status) { const c = (res.counts || {})[status] || {}; return Object.values(c).reduce((a, b) => a + b, 0); }
 
   function highlight(cy, node, res) {
-    const hit = [], idx = edgeIndex(cy);
+    const items = res.failed.concat(res.degraded);
+    const ids = pathEdges(edgeIndex(cy), items);
+    T.addEdges(ids);  // only the fine edges the chains run over enter cytoscape
+    const hit = [node];
     let missing = 0;
     cy.batch(() => {
       cy.elements().addClass("dim");
       node.removeClass("dim").addClass("root");
-      hit.push(node);
-      for (const [cls, items] of [["failed", res.failed], ["degraded", res.degraded]]) {
-        for (const it of items) {
+      for (const [cls, list] of [["failed", res.failed], ["degraded", res.degraded]]) {
+        for (const it of list) {
           const n = cy.getElementById(it.id);
           if (n.length) { n.removeClass("dim").addClass(cls); hit.push(n); } else missing++;
-          const path = it.path || [];
-          for (let i = 0; i + 1 < path.length; i++) {
-            const a = path[i], b = path[i + 1];
-            const es = idx.get(a < b ? a + "|" + b : b + "|" + a);
-            if (es) for (const e of es) e.removeClass("dim").addClass("hl");
-          }
         }
       }
+      for (const id of ids) cy.getElementById(id).removeClass("dim").addClass("hl");
     });
     return { hit: cy.collection(hit), missing };
   }
@@ -120,15 +125,16 @@
     const fetched = performance.now();
     clearImpact(); lastImpact = res; T.state.impact = res;
     const cy = T.cy;
-    T.addAllEdges();  // the dependency chains may run over fine edges not yet in cytoscape
     const { hit, missing } = highlight(cy, node, res);
     box.innerHTML = "";
     headline(box, res, missing);
     exports(box, d);
     lists(box, res);
     cy.stop(); cy.animate({ fit: { eles: hit, padding: 40 } }, { duration: 250 });
-    box.dataset.state = "ready";
-    T.state.whatif = { ms: performance.now() - started, fetchMs: fetched - started, apiMs: res.elapsed_ms, missing, shown: hit.length };
+    const done = performance.now();
+    T.state.whatif = { ms: done - started, fetchMs: fetched - started, apiMs: res.elapsed_ms, missing, shown: hit.length };
+    // "ready" once the highlighted map and the filled panel have been painted (the next frame).
+    requestAnimationFrame(() => setTimeout(() => { T.state.whatif.paintedMs = performance.now() - started; box.dataset.state = "ready"; }, 0));
   }
   window.ciimapWhatIf = { run: whatIf, clear: clearImpact, get last() { return lastImpact; } };
 })();
