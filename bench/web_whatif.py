@@ -80,7 +80,8 @@ def measure(base: str, vendor: int, runs: int) -> tuple[list[float], list[float]
             server.append(a["server"])
             print(
                 f"run {i + 1}: click → highlighted map and filled panel {ms:.0f} ms "
-                f"(in page {st['ms']:.0f} ms, of which fetch {st['fetchMs']:.0f} ms); "
+                f"(in page {st['ms']:.0f} ms: fetch {st['fetchMs']:.0f}, highlight {st['highlightMs']:.0f}, "
+                f"panel {st['panelMs']:.0f}; painted at {st['paintedMs']:.0f} ms); "
                 f"API round trip {a['ms']:.0f} ms (server {a['server']:.0f} ms); "
                 f"{st['shown']:,} nodes lit, {st['missing']:,} not on this view; '{head}'"
             )

@@ -126,13 +126,14 @@
     clearImpact(); lastImpact = res; T.state.impact = res;
     const cy = T.cy;
     const { hit, missing } = highlight(cy, node, res);
+    const lit = performance.now();
     box.innerHTML = "";
     headline(box, res, missing);
     exports(box, d);
     lists(box, res);
     cy.stop(); cy.animate({ fit: { eles: hit, padding: 40 } }, { duration: 250 });
     const done = performance.now();
-    T.state.whatif = { ms: done - started, fetchMs: fetched - started, apiMs: res.elapsed_ms, missing, shown: hit.length };
+    T.state.whatif = { ms: done - started, fetchMs: fetched - started, highlightMs: lit - fetched, panelMs: done - lit, apiMs: res.elapsed_ms, missing, shown: hit.length };
     // "ready" once the highlighted map and the filled panel have been painted (the next frame).
     requestAnimationFrame(() => setTimeout(() => { T.state.whatif.paintedMs = performance.now() - started; box.dataset.state = "ready"; }, 0));
   }
