@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from ciimap.graph import whatif_report
 from ciimap.graph.impact import impact_many
 from ciimap.graph.schemas import Selector
-
 from compliance.test_reports import _pdf
+
 from .mapkit import crowdstrike_map
 from .test_api_cli import _cli
 
@@ -69,7 +69,12 @@ def test_api_route_and_cli_export(client, database, auditor_headers, tmp_path, m
     assert client.get(url, params={"fail": "vendor:CrowdStrike"}).status_code == 401
     bad = [{"fail": "moon:1"}, {"fail": "vendor:CrowdStrike", "fmt": "csv"}, {"fail": "vendor:Nobody"},
            {"fail": "vendor:CrowdStrike", "lang": "fr"}]  # fmt: skip
-    assert [client.get(url, params=p, headers=auditor_headers).status_code for p in bad] == [422, 422, 404, 422]
+    assert [client.get(url, params=p, headers=auditor_headers).status_code for p in bad] == [
+        422,
+        422,
+        404,
+        422,
+    ]
     out = tmp_path / "brief.xlsx"
     res = CliRunner().invoke(_cli(), ["impact", "vendor", "CrowdStrike", "--export", str(out)])
     assert res.exit_code == 0, res.output

@@ -5,13 +5,14 @@ download the XLSX, DOCX and PDF brief."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from web.browser import shot, wait_js
+from web.browser import shot
 
 pytestmark = pytest.mark.browser
 
@@ -55,7 +56,12 @@ def test_whatif_on_the_largest_vendor(page: Any) -> None:
     )
     e, bb = fit["e"], fit["bb"]
     assert fit["n"] > 0 and e != before
-    assert e["x1"] <= bb["x1"] + 1 and e["y1"] <= bb["y1"] + 1 and e["x2"] >= bb["x2"] - 1 and e["y2"] >= bb["y2"] - 1
+    assert (
+        e["x1"] <= bb["x1"] + 1
+        and e["y1"] <= bb["y1"] + 1
+        and e["x2"] >= bb["x2"] - 1
+        and e["y2"] >= bb["y2"] - 1
+    )
     shot(page, "whatif-vendor")
 
     files = {}
@@ -63,7 +69,7 @@ def test_whatif_on_the_largest_vendor(page: Any) -> None:
         with page.expect_download() as dl:
             page.click(f"[data-export={fmt}]")
         path = dl.value.path()
-        files[fmt] = open(path, "rb").read()
+        files[fmt] = Path(path).read_bytes()
         assert dl.value.suggested_filename.endswith("." + fmt)
     assert files["pdf"].startswith(b"%PDF")
     summary = list(load_workbook(io.BytesIO(files["xlsx"]))["汇总"].iter_rows(values_only=True))

@@ -44,7 +44,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "criticality": ("重要程度", "Criticality"),
     "path": ("依赖链", "Dependency chain"),
     "ranked": ("受影响对象（按重要程度排序）", "What is hit (most important first)"),
-    "assets_note": ("资产仅列出最重要的 {n} 个，共 {total} 个。", "Only the {n} most critical of {total} assets are listed."),
+    "assets_note": (
+        "资产仅列出最重要的 {n} 个，共 {total} 个。",
+        "Only the {n} most critical of {total} assets are listed.",
+    ),
     "yes": ("是", "yes"),
     "sheet_summary": ("汇总", "Summary"),
     "sheet_items": ("受影响对象", "Hit"),
