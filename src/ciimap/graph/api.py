@@ -6,7 +6,8 @@ Queries need Reader; saving scenarios and driving rollouts need Writer.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 
@@ -14,7 +15,7 @@ from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid
 from ciimap.core.openapi import NOT_FOUND
 from ciimap.core.schemas import Int32, Text, as_utc
-from ciimap.graph import progress, rollout, service, topology
+from ciimap.graph import progress, rollout, service, topology, whatif_report
 from ciimap.graph.concentration import concentration
 from ciimap.graph.impact import impact, impact_many
 from ciimap.graph.schemas import (
@@ -68,6 +69,10 @@ def get_impact_many(
     asset_limit: int = Query(100, ge=0, le=5000),
 ) -> Any:
     """Several things failing at once (names may contain '/'; use this form for them)."""
+    return impact_many(db, selectors=_selectors(fail), asset_limit=asset_limit)
+
+
+def _selectors(fail: list[str]) -> list[Selector]:
     sels = []
     for f in fail:
         kind, _sep, ref = f.partition(":")
@@ -75,7 +80,31 @@ def get_impact_many(
             sels.append(Selector(kind=kind.strip(), ref=ref.strip()))  # type: ignore[arg-type]
         except ValueError:
             raise Invalid(f"'{f}' is not kind:ref with a known kind") from None
-    return impact_many(db, selectors=sels, asset_limit=asset_limit)
+    return sels
+
+
+@router.get(
+    "/impact/export",
+    response_class=Response,
+    responses={
+        **NOT_FOUND,
+        200: {
+            "description": "The what-if brief (Content-Disposition names it, RFC 5987 for Chinese names)",
+            "content": {"application/pdf": {}},
+        },
+    },
+    summary="The what-if result as XLSX, DOCX or PDF (emergency plans and drills)",
+)
+def export_impact(
+    db: DbSession,
+    principal: Reader,
+    fail: list[str] = Query(..., description="kind:ref, repeatable (vendor:CrowdStrike)"),
+    fmt: Literal["xlsx", "docx", "pdf"] = "xlsx",
+    lang: Literal["zh-CN", "en"] = "zh-CN",
+) -> Response:
+    data, name, media = whatif_report.export(db, selectors=_selectors(fail), fmt=fmt, lang=lang)
+    disposition = f"attachment; filename=\"what-if.{fmt}\"; filename*=UTF-8''{quote(name)}"
+    return Response(content=data, media_type=media, headers={"Content-Disposition": disposition})
 
 
 @router.get("/impact/{kind}/{ref}", response_model=ImpactResult)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -10,7 +11,7 @@ from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import console, print_json, print_table
 from ciimap.core.schemas import INT32_MAX, INT32_MIN
-from ciimap.graph import progress, rollout, service, topology
+from ciimap.graph import progress, rollout, service, topology, whatif_report
 from ciimap.graph.concentration import concentration as concentration_report
 from ciimap.graph.impact import impact as impact_query
 from ciimap.graph.schemas import ImpactResult, ScenarioRead, Selector, TopologyGraph
@@ -90,9 +91,21 @@ def impact(
     ref: str = typer.Argument(..., help="id or name"),
     asset_limit: int = typer.Option(100, help="most critical hit assets to list"),
     as_json: bool = typer.Option(False, "--json"),
+    export: Path | None = typer.Option(
+        None, "--export", help="write the what-if brief to out.xlsx, out.docx or out.pdf"
+    ),
+    lang: str = typer.Option("zh-CN", "--lang", help="language of the exported brief: zh-CN or en"),
 ) -> None:
     """What fails and what degrades if this fails (with the dependency path that explains it)."""
     with get_database().read_session() as db:
+        if export is not None:
+            fmt = export.suffix.lstrip(".").lower()
+            data, _name, _media = whatif_report.export(
+                db, selectors=[_selector(f"{kind}:{ref}")], fmt=fmt, lang=lang
+            )
+            export.write_bytes(data)
+            console.print(f"wrote {export} ({len(data)} bytes)")
+            return
         res = impact_query(db, kind=kind, ref=ref, asset_limit=asset_limit)
     print_json(res.model_dump(mode="json")) if as_json else _show_impact(res)
 

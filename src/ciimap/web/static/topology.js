@@ -90,9 +90,10 @@
     if (els.length) cy.add(els);
   }
   function edgesOf(id) { if (pendingBy[id]) { addPending(pendingBy[id]); delete pendingBy[id]; } }
-  let cy = null, lastImpact = null;
+  let cy = null;
   const expanded = {};
   const state = (window.ciimapTopo = { ready: false, nodes: 0, edges: 0, clicks: 0, impact: null });
+  window.ciimapTopology = { get cy() { return cy; }, state, pendingIds: () => pending.keys(), addEdges: (ids) => addPending(ids) };
 
   // lazy: keep the fine edges of a big map out of cytoscape (in `pending`) until they are needed.
   function toElements(g, lazy) {
@@ -182,7 +183,7 @@
   function bind() {
     cy.on("tap", "node", (ev) => { state.clicks++; state.timing.tapped = performance.now(); showNear(ev.target); show(ev.target); });
     cy.on("dbltap", "node", (ev) => toggleExpand(ev.target));
-    cy.on("tap", (ev) => { if (ev.target === cy) { state.clicks++; clearImpact(); side.innerHTML = `<div class="side-empty muted">${t("select_hint")}</div>`; } });
+    cy.on("tap", (ev) => { if (ev.target === cy) { state.clicks++; window.ciimapWhatIf.clear(); side.innerHTML = `<div class="side-empty muted">${t("select_hint")}</div>`; } });
   }
   const ATTRS = ["ip", "kind", "mlps", "criticality", "layer", "country", "vuln", "attack", "warn", "incident", "incidents"];
   const ENTITY = { business_service: "business-services", system: "systems", asset: "assets", product: "products", vendor: "vendors" };
@@ -201,7 +202,7 @@
     exp.textContent = expanded[d.id] ? t("collapse") : t("expand");
     exp.addEventListener("click", () => toggleExpand(node).then(() => show(node)));
     const wi = frag.querySelector('[data-act="whatif"]');
-    if (wi) wi.addEventListener("click", () => whatIf(node));
+    if (wi) wi.addEventListener("click", () => window.ciimapWhatIf.run(node));
     side.replaceChildren(frag);
   }
   async function toggleExpand(node) {
@@ -218,54 +219,6 @@
     applyOverlays();
     status.textContent = t("expanded", { n: fresh.length });
   }
-  function clearImpact() { if (cy) cy.elements().removeClass("dim failed degraded hl root"); lastImpact = null; }
-  async function whatIf(node) {
-    const d = node.data();
-    const box = side.querySelector('[data-f="impact"]');
-    box.textContent = t("loading");
-    let res;
-    try { res = await C.api(`/api/ui/impact?type=${d.type}&id=${d.ref}`); } catch (e) { box.textContent = e.message; return; }
-    clearImpact(); lastImpact = res; state.impact = res;
-    cy.batch(() => {
-      addPending([...pending.keys()]);  // the dependency chains may run over fine edges
-      cy.elements().addClass("dim");
-      node.removeClass("dim").addClass("root");
-      const mark = (items, cls) => items.forEach((it) => { const n = cy.getElementById(it.id); if (n.length) n.removeClass("dim").addClass(cls); });
-      mark(res.failed, "failed"); mark(res.degraded, "degraded");
-      for (const it of res.failed.concat(res.degraded)) {
-        const path = it.path || [];
-        for (let i = 0; i + 1 < path.length; i++) {
-          const a = path[i], b = path[i + 1];
-          cy.edges(`[source="${a}"][target="${b}"], [source="${b}"][target="${a}"]`).removeClass("dim").addClass("hl");
-        }
-      }
-    });
-    box.innerHTML = "";
-    const h = document.createElement("h4"); h.textContent = t("impact_title", { f: res.failed.length, d: res.degraded.length }); box.append(h);
-    for (const [cls, items] of [["failed", res.failed], ["degraded", res.degraded]]) {
-      if (!items.length) continue;
-      const h4 = document.createElement("h4"); h4.textContent = t("impact_" + cls); box.append(h4);
-      const ul = document.createElement("ul"); ul.dataset.list = cls;
-      for (const it of items.slice(0, 200)) {
-        const li = document.createElement("li"); li.className = cls;
-        const a = document.createElement("a"); a.href = "/entities/" + (ENTITY[it.type] || it.type) + "/" + it.ref; a.textContent = `${t("type_" + it.type)} · ${it.label}`; li.append(a);
-        if (it.path_labels && it.path_labels.length > 1) { const p = document.createElement("div"); p.className = "path"; p.textContent = it.path_labels.join(" ← "); li.append(p); }
-        ul.append(li);
-      }
-      box.append(ul);
-    }
-    if (!res.failed.length && !res.degraded.length) { const p = document.createElement("p"); p.className = "muted"; p.textContent = t("impact_none"); box.append(p); }
-    if (res.data_at_risk && res.data_at_risk.length) {
-      const h4 = document.createElement("h4"); h4.textContent = t("impact_data", { n: res.data_at_risk_total }); box.append(h4);
-      const ul = document.createElement("ul"); ul.dataset.list = "data";
-      for (const d of res.data_at_risk) {
-        const li = document.createElement("li");
-        const a = document.createElement("a"); a.href = "/data/" + d.id; a.textContent = d.name + (d.level ? " · " + t("data_level_" + d.level) : ""); li.append(a);
-        ul.append(li);
-      }
-      box.append(ul);
-    }
-  }
   // Filters can be preset from the URL (/topology?site_id=2&budget=5000) for links and bookmarks.
   for (const [k, v] of new URLSearchParams(location.search)) {
     const f = form.elements[k];
@@ -275,6 +228,6 @@
   }
   form.addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
   document.querySelectorAll("[data-overlay]").forEach((cb) => cb.addEventListener("change", applyOverlays));
-  document.getElementById("topo-fit").addEventListener("click", () => { clearImpact(); cy && cy.fit(undefined, 30); });
+  document.getElementById("topo-fit").addEventListener("click", () => { window.ciimapWhatIf.clear(); cy && cy.fit(undefined, 30); });
   load().catch((e) => { el.dataset.state = "error"; status.textContent = e.message; });
 })();
