@@ -16,9 +16,9 @@ from ciimap.vulns import groups, service, vex
 from ciimap.vulns.schemas import (
     BulkTriageIn,
     BulkTriageRead,
-    FindingGroupPage,
     FeedImportRead,
     FindingDetail,
+    FindingGroupPage,
     FindingPage,
     TriageIn,
     TriageRead,
