@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid, NotFound
 from ciimap.graph import progress
+from ciimap.graph.build import CRIT_NAMES
 from ciimap.graph.concentration import concentration
 from ciimap.graph.spof import spof_report
 from ciimap.supply import plans
@@ -63,7 +64,7 @@ def spof_page(request: Request, db: DbSession, principal: Reader) -> Any:
         page=paged(ranked, _page(request)),
         crit=crit,
         error=error,
-        levels=("critical", "high", "medium", "low"),
+        levels=tuple(reversed(CRIT_NAMES)),
         chart=[{"name": r.service.name, "value": sum(r.counts.values())} for r in ranked[:20]],
     )
 
