@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 from typing import Any, Literal, get_args
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ciimap.core import audit
@@ -63,7 +63,6 @@ def group_findings(
     triage.reopen_expired(session)
     base = filtered(**filters).subquery()
     key = base.c[col.key]
-    kev = func.max(case((base.c.advisory_pk.in_(kev_advisories()), 1), else_=0))
     stmt = (
         select(
             key.label("key"),
@@ -71,7 +70,6 @@ def group_findings(
             func.count(base.c.asset_id.distinct()).label("assets"),
             func.min(base.c.priority).label("priority"),
             func.max(base.c.score).label("score"),
-            kev.label("kev"),
             func.min(base.c.due_date).label("due"),
         )
         .group_by(key)
@@ -84,6 +82,7 @@ def group_findings(
     if by != "advisory" and session.scalar(select(func.count()).select_from(base).where(key.is_(None))):
         total += 1  # findings without an asset (system software) or without a system form one group
     labels = _labels(session, by, [r.key for r in rows if r.key is not None])
+    kev = _kev_groups(session, col, [r.key for r in rows], filters)
     return {
         "by": by,
         "total": int(total),
@@ -97,12 +96,24 @@ def group_findings(
                 "assets": int(r.assets),
                 "priority": r.priority,
                 "score": float(r.score or 0),
-                "kev": bool(r.kev),
+                "kev": r.key in kev,
                 "due_date": r.due,
             }
             for r in rows
         ],
     }
+
+
+def _kev_groups(session: Session, col: Any, keys: list[Any], filters: dict[str, Any]) -> set[Any]:
+    """The page's group keys that hold a KEV-listed finding (one query over those groups only)."""
+    present = [k for k in keys if k is not None]
+    out: set[Any] = set()
+    stmt = filtered(**filters).where(Finding.advisory_pk.in_(kev_advisories()))
+    for part in chunks(present):
+        out.update(session.scalars(stmt.where(col.in_(part)).with_only_columns(col).distinct()))
+    if None in keys and session.scalar(stmt.where(col.is_(None)).with_only_columns(Finding.id).limit(1)):
+        out.add(None)
+    return out
 
 
 def _labels(session: Session, by: str, keys: list[Any]) -> dict[Any, str]:
