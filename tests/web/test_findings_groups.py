@@ -173,3 +173,26 @@ def test_bulk_triage_from_the_page_form_with_a_group(client, vulnmap, database):
         changed = {f.id for f in s.scalars(select(Finding).where(Finding.status == "confirmed"))}
     # only the KEV finding of the system (the page's filter applies to the group)
     assert len(changed) == 1 and changed < set(vulnmap["jinja"])
+
+
+def test_cli_groups_and_bulk_triage(vulnmap, database):
+    import json
+
+    from typer.testing import CliRunner
+
+    from ciimap.cli import app as cli_app
+
+    runner = CliRunner()
+    r = runner.invoke(cli_app, ["vulns", "groups", "--by", "asset", "--json"])
+    assert r.exit_code == 0, r.output
+    page = json.loads(r.stdout)
+    assert {g["key"] for g in page["groups"]} == {vulnmap["web"], vulnmap["db"]}
+    r = runner.invoke(
+        cli_app,
+        ["vulns", "bulk-triage", "--group", f"asset:{vulnmap['db']}", "--assignee", "赵六", "--json"],
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["findings"] == len(vulnmap["order"]) - len(vulnmap["jinja"]) and out["assignee"] == "赵六"
+    bad = runner.invoke(cli_app, ["vulns", "bulk-triage", "--group", "asset", "--state", "confirmed"])
+    assert bad.exit_code != 0 and len(_bulk_events(database)) == 1
