@@ -11,7 +11,11 @@ from sqlalchemy.orm import Session
 
 from ciimap.inventory.models import Asset, NetworkZone, ServiceEndpoint, Software, System
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+#: The shared data folder beside the checkout (nearest ancestor holding shared/data: a worktree may sit deeper).
+SHARED = next(
+    (p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir()),
+    Path(__file__).resolve().parents[2].parent / "shared" / "data",
+)
 DATA = Path(__file__).resolve().parents[1] / "data" / "vulns"
 OSV = SHARED / "osv-pypi" / "vulns"
 SBOM = SHARED / "sbom" / "python-app-sbom.cdx.json"

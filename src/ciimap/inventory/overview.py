@@ -140,6 +140,12 @@ def site_map(session: Session) -> list[dict[str, Any]]:
     ]
 
 
+def system_choices(session: Session) -> list[dict[str, Any]]:
+    """``{"id", "name"}`` of every system, by name: the import page's SBOM target menu."""
+    rows = session.execute(select(m.System.id, m.System.name).order_by(m.System.name, m.System.id))
+    return [{"id": i, "name": name} for i, name in rows]
+
+
 def place_choices(session: Session) -> dict[str, list[dict[str, Any]]]:
     """``{"id", "name"}`` of every site and zone, by name: the topology page's filter menus."""
     sites = session.execute(select(m.Site.id, m.Site.name).order_by(m.Site.name))

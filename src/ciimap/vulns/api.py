@@ -12,10 +12,13 @@ from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.jobs_schemas import JobRead
 from ciimap.core.openapi import NOT_FOUND
 from ciimap.core.schemas import DateText, Int32, Offset
-from ciimap.vulns import service, vex
+from ciimap.vulns import groups, service, vex
 from ciimap.vulns.schemas import (
+    BulkTriageIn,
+    BulkTriageRead,
     FeedImportRead,
     FindingDetail,
+    FindingGroupPage,
     FindingPage,
     TriageIn,
     TriageRead,
@@ -98,6 +101,57 @@ def list_findings(
         offset=offset,
     )
     return {"items": rows, "total": total, "limit": limit, "offset": offset}
+
+
+@vulns.get("/findings/groups", response_model=FindingGroupPage)
+def finding_groups(
+    db: DbSession,
+    principal: Reader,
+    by: str = Query("advisory", description="advisory | asset | system"),
+    priority: str | None = None,
+    asset_id: Int32 | None = None,
+    system_id: Int32 | None = None,
+    status: str | None = None,
+    severity: str | None = None,
+    kev: bool | None = None,
+    site_id: Int32 | None = None,
+    limit: int = Query(50, ge=1, le=1000),
+    offset: Offset = 0,
+) -> Any:
+    """Active findings grouped by advisory, asset or system, riskiest group first: count, assets,
+    highest priority and score, KEV flag, earliest due date."""
+    return groups.group_findings(
+        db,
+        by=by,
+        limit=limit,
+        offset=offset,
+        priority=priority,
+        asset_id=asset_id,
+        system_id=system_id,
+        status=status,
+        severity=severity,
+        kev=kev,
+        site_id=site_id,
+    )
+
+
+@vulns.post("/findings/bulk-triage", response_model=BulkTriageRead, responses=NOT_FOUND)
+def bulk_triage(body: BulkTriageIn, db: DbSession, principal: Writer) -> Any:
+    """Set status, assignee, due date and note on chosen findings and whole groups at once: every
+    finding exists and the decision is valid, or nothing changes; one audit event names them all."""
+    return groups.bulk_triage(
+        db,
+        finding_ids=body.finding_ids,
+        groups=[(g.by, groups.group_key(g.by, "" if g.key is None else str(g.key))) for g in body.groups],
+        filters=body.filters.model_dump(exclude_none=True),
+        state=body.state,
+        justification=body.justification,
+        detail=body.detail,
+        expires=body.expires,
+        assignee=body.assignee,
+        due_date=body.due_date,
+        actor=principal.username,
+    )
 
 
 @vulns.get("/findings/{finding_id}", response_model=FindingDetail)

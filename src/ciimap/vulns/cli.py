@@ -13,7 +13,7 @@ from ciimap import sources
 from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import err_console, print_json, print_table, to_data
-from ciimap.vulns import scoring, service, vex
+from ciimap.vulns import groups, scoring, service, vex
 from ciimap.vulns.feed_import import import_feed
 from ciimap.vulns.schemas import FeedImportRead, FindingDetail, FindingRead, TriageRead, WhereRead
 
@@ -222,6 +222,69 @@ def vulns_triage(
         typer.echo(
             f"{data['advisory_id']} {data['package']} ({data['scope_type']} {data['scope_id']}): {data['state']}"
         )
+
+
+@vulns_app.command("groups")
+def vulns_groups(
+    by: str = typer.Option("advisory", "--by", help="advisory | asset | system"),
+    priority: str | None = typer.Option(None, "--priority"),
+    system: int | None = typer.Option(None, "--system"),
+    status: str | None = typer.Option(None, "--status"),
+    kev: bool | None = typer.Option(None, "--kev/--no-kev"),
+    limit: int = typer.Option(50, "--limit"),
+    offset: int = typer.Option(0, "--offset"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Active findings grouped by advisory, asset or system (count, top priority, KEV), riskiest first."""
+    with get_database().unit_of_work() as s:  # may reopen expired risk acceptances
+        page = groups.group_findings(
+            s, by=by, limit=limit, offset=offset, priority=priority, system_id=system, status=status, kev=kev
+        )
+    if as_json:
+        print_json(page)
+        return
+    print_table(
+        page["groups"],
+        ["key", "label", "findings", "assets", "priority", "score", "kev", "due_date"],
+        title=f"{page['total']} groups by {by}",
+    )
+
+
+@vulns_app.command("bulk-triage")
+def vulns_bulk_triage(
+    finding: list[int] = typer.Option([], "--finding", help="a finding id (repeatable)"),
+    group: list[str] = typer.Option([], "--group", help="by:key, e.g. advisory:CVE-2024-3094 or system:3"),
+    state: str | None = typer.Option(None, "--state"),
+    justification: str | None = typer.Option(None, "--justification"),
+    detail: str | None = typer.Option(None, "--detail", help="a note"),
+    expires: str | None = typer.Option(None, "--expires", help="YYYY-MM-DD (risk_accepted)"),
+    assignee: str | None = typer.Option(None, "--assignee", help="'' clears it"),
+    due: str | None = typer.Option(None, "--due", help="YYYY-MM-DD"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Set status/assignee/due date/note on many findings and whole groups at once (all or nothing)."""
+    refs = []
+    for g in group:
+        by, sep, key = g.partition(":")
+        if not sep:
+            raise Invalid(f"--group: expected by:key, got '{g}'")
+        refs.append((by, groups.group_key(by, key)))
+    with get_database().unit_of_work() as s:
+        out = groups.bulk_triage(
+            s,
+            finding_ids=finding,
+            groups=refs,
+            state=state,
+            justification=justification,
+            detail=detail,
+            expires=_date(expires, "--expires"),
+            assignee=assignee,
+            due_date=_date(due, "--due"),
+        )
+    if as_json:
+        print_json(out)
+    else:
+        typer.echo(f"{out['findings']} findings, {out['decisions']} decisions updated")
 
 
 @vulns_app.command("vex")

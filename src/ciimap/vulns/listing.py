@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from ciimap.core.db import chunks
 from ciimap.core.errors import Invalid
 from ciimap.inventory.models import Asset, System
+from ciimap.vulns import scoring, triage
 from ciimap.vulns.feeds.common import SEVERITY_ORDER
 from ciimap.vulns.models import PRIORITIES as PRIORITIES  # filter menus (re-exported for the page)
 from ciimap.vulns.models import TRIAGE_STATES as TRIAGE_STATES
@@ -98,6 +99,7 @@ def rows(session: Session, findings: list[Finding]) -> list[dict[str, Any]]:
         epss.update((c, e) for c, e in session.execute(stmt))
     assets = _names(session, Asset, {f.asset_id for f in findings if f.asset_id})
     systems = _names(session, System, {f.system_id for f in findings if f.system_id})
+    decisions = triage.load(session, {f.triage_key for f in findings}) if findings else {}
     out = []
     for f in findings:
         a = adv.get(f.advisory_pk)
@@ -123,6 +125,11 @@ def rows(session: Session, findings: list[Finding]) -> list[dict[str, Any]]:
                 "asset": assets.get(f.asset_id) if f.asset_id else None,
                 "system_id": f.system_id,
                 "system": systems.get(f.system_id) if f.system_id else None,
+                "assignee": (decisions[f.triage_key].assignee if f.triage_key in decisions else None),
+                "triage_due": (decisions[f.triage_key].due_date if f.triage_key in decisions else None),
+                "note": (decisions[f.triage_key].detail if f.triage_key in decisions else None),
+                "why_zh": scoring.explain(f.factors or [], "zh"),
+                "why_en": scoring.explain(f.factors or [], "en"),
             }
         )
     return out

@@ -214,5 +214,8 @@ class Triage(Base):
     #: "fixed" confirmed by the map: a later match no longer found the package vulnerable in the scope.
     verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(100), default="system")
+    #: Who works on it and by when (set from the findings page's bulk triage or the API).
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     history: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import computed_field
+from pydantic import BaseModel, Field, computed_field
 
-from ciimap.core.schemas import ReadSchema, Schema, UtcDateTime
+from ciimap.core.schemas import Int32, ReadSchema, Schema, UtcDateTime
 from ciimap.vulns import scoring
 
 
@@ -86,6 +86,8 @@ class TriageRead(ReadSchema):
     expires: dt.date | None
     version: str | None
     actor: str
+    assignee: str | None = None
+    due_date: dt.date | None = None
     updated_at: UtcDateTime
     history: list[Any]
 
@@ -136,6 +138,68 @@ class TriageIn(Schema):
     justification: str | None = None
     detail: str | None = None
     expires: dt.date | None = None
+
+
+class GroupRef(Schema):
+    """A whole group of findings: ``by`` advisory (key: its id), asset or system (key: the id, or null)."""
+
+    by: Literal["advisory", "asset", "system"]
+    key: str | int | None = None
+
+
+class FindingFilters(Schema):
+    """The findings list's filters; a group in a bulk triage takes only the findings they keep."""
+
+    priority: str | None = None
+    asset_id: Int32 | None = None
+    system_id: Int32 | None = None
+    status: str | None = None
+    advisory: str | None = None
+    severity: str | None = None
+    kev: bool | None = None
+    site_id: Int32 | None = None
+
+
+class BulkTriageIn(Schema):
+    """Chosen findings and/or whole groups, and what to set on all of them (state None keeps each state)."""
+
+    finding_ids: Annotated[list[Int32], Field(max_length=5000)] = []
+    groups: Annotated[list[GroupRef], Field(max_length=200)] = []
+    filters: FindingFilters = FindingFilters()
+    state: str | None = None
+    justification: str | None = None
+    detail: Annotated[str, Field(max_length=2000)] | None = None
+    expires: dt.date | None = None
+    assignee: Annotated[str, Field(max_length=100)] | None = None
+    due_date: dt.date | None = None
+
+
+class BulkTriageRead(BaseModel):
+    findings: int
+    decisions: int
+    state: str | None
+    assignee: str | None
+    due_date: str | None
+    groups: list[list[Any]]
+
+
+class FindingGroup(BaseModel):
+    key: str | int | None
+    label: str | None
+    findings: int
+    assets: int
+    priority: str
+    score: float
+    kev: bool
+    due_date: dt.date | None
+
+
+class FindingGroupPage(BaseModel):
+    by: str
+    total: int
+    limit: int
+    offset: int
+    groups: list[FindingGroup]
 
 
 class FindingPage(ReadSchema):

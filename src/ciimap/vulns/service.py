@@ -187,6 +187,48 @@ def rematch_for(
     return match(session, asset_ids=assets, system_ids=systems)
 
 
+def kev_advisories() -> Any:
+    """Advisory pks whose advisory or one of its aliases is in the KEV catalogue (a subquery)."""
+    return select(AdvisoryAlias.advisory_pk).where(AdvisoryAlias.alias.in_(select(KevEntry.cve_id)))
+
+
+def filtered(
+    *,
+    priority: str | None = None,
+    asset_id: int | None = None,
+    system_id: int | None = None,
+    status: str | None = None,
+    advisory: str | None = None,
+    severity: str | None = None,
+    kev: bool | None = None,
+    site_id: int | None = None,
+    include_inactive: bool = False,
+) -> Any:
+    """``select(Finding)`` with the findings filters (list, groups and bulk triage share them)."""
+    check_choice("priority", priority, PRIORITIES)
+    check_choice("status", status, TRIAGE_STATES)
+    stmt = select(Finding)
+    if not include_inactive:
+        stmt = stmt.where(Finding.active.is_(True))
+    for col, val in (
+        (Finding.priority, priority),
+        (Finding.asset_id, asset_id),
+        (Finding.system_id, system_id),
+        (Finding.status, status),
+        (Finding.advisory_id, advisory),
+    ):
+        if val is not None:
+            stmt = stmt.where(col == val)
+    if severity is not None:
+        stmt = stmt.where(listing.severity_is(severity))
+    if kev is not None:
+        in_kev = Finding.advisory_pk.in_(kev_advisories())
+        stmt = stmt.where(in_kev if kev else ~in_kev)
+    if site_id is not None:
+        stmt = stmt.where(Finding.asset_id.in_(select(Asset.id).where(Asset.site_id == site_id)))
+    return stmt
+
+
 def list_findings(
     session: Session,
     *,
@@ -208,32 +250,20 @@ def list_findings(
     critical/high/medium/low, see listing.severity_is); ``kev`` keeps findings whose advisory
     or one of its aliases is in the KEV catalogue (True) or not (False); ``site_id`` the assets of a site.
     """
-    check_choice("priority", priority, PRIORITIES)
-    check_choice("status", status, TRIAGE_STATES)
     check_range("limit", limit, 1, 10_000)
     check_range("offset", offset, 0, 2**62)
     triage.reopen_expired(session)
-    stmt = select(Finding)
-    if not include_inactive:
-        stmt = stmt.where(Finding.active.is_(True))
-    for col, val in (
-        (Finding.priority, priority),
-        (Finding.asset_id, asset_id),
-        (Finding.system_id, system_id),
-        (Finding.status, status),
-        (Finding.advisory_id, advisory),
-    ):
-        if val is not None:
-            stmt = stmt.where(col == val)
-    if severity is not None:
-        stmt = stmt.where(listing.severity_is(severity))
-    if kev is not None:
-        in_kev = Finding.advisory_pk.in_(
-            select(AdvisoryAlias.advisory_pk).where(AdvisoryAlias.alias.in_(select(KevEntry.cve_id)))
-        )
-        stmt = stmt.where(in_kev if kev else ~in_kev)
-    if site_id is not None:
-        stmt = stmt.where(Finding.asset_id.in_(select(Asset.id).where(Asset.site_id == site_id)))
+    stmt = filtered(
+        priority=priority,
+        asset_id=asset_id,
+        system_id=system_id,
+        status=status,
+        advisory=advisory,
+        severity=severity,
+        kev=kev,
+        site_id=site_id,
+        include_inactive=include_inactive,
+    )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(Finding.score.desc(), Finding.id).limit(limit).offset(offset))
     return list(rows), int(total)

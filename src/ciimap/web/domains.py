@@ -25,6 +25,8 @@ from ciimap.incidents import grading as incident_grading
 from ciimap.incidents import overview as incident_overview
 from ciimap.incidents import service as incidents
 from ciimap.ingest import changes
+from ciimap.ingest.sources.base import SoftwareSource, check_target
+from ciimap.inventory import overview
 from ciimap.inventory import service as inv
 from ciimap.vulns import service as vulns
 from ciimap.vulns.listing import PRIORITIES, top_priority_by_asset
@@ -277,15 +279,49 @@ def import_kinds(locale: str) -> list[tuple[str, str]]:
     return [(src.kind, src.label[0] if zh else src.label[1]) for src in sources.of_family("assets")]
 
 
+def target_kinds() -> list[str]:
+    """Asset sources whose records belong to one asset or system (SBOM, agents): they take a target."""
+    return [s.kind for s in sources.of_family("assets") if isinstance(s, SoftwareSource)]
+
+
+def import_targets(session: Session) -> list[dict[str, Any]]:
+    """The import page's target menu: every system (an asset is typed as asset:ID)."""
+    return overview.system_choices(session)
+
+
+def parse_target(raw: str | None) -> dict[str, int]:
+    """``system:3`` / ``asset:42`` (the menu's values, or typed) → importer options; '' → none."""
+    text = (raw or "").strip()
+    if not text:
+        return {}
+    kind, sep, ref = text.partition(":")
+    ref = ref.strip().split()[0] if ref.strip() else ""
+    if not sep or kind.strip() not in ("system", "asset") or not ref.isdigit() or not 0 < int(ref) < 2**31:
+        raise Invalid(f"target: expected system:ID or asset:ID, got '{text}'")
+    return {f"{kind.strip()}_id": int(ref)}
+
+
 def submit_import(
-    session: Session, *, kind: str, paths: list[str], actor: str, upload_dir: Any = None
+    session: Session,
+    *,
+    kind: str,
+    paths: list[str],
+    actor: str,
+    upload_dir: Any = None,
+    target: str | None = None,
 ) -> Any:
-    """Queue the ``import`` job (the same job POST /api/imports queues)."""
-    sources.get(kind, family="assets")
+    """Queue the ``import`` job (the same job POST /api/imports queues). A software source (SBOM)
+    gets its target asset or system, checked before anything is queued: one message, nothing kept."""
+    src = sources.get(kind, family="assets")
+    options: dict[str, Any] = parse_target(target)
+    if isinstance(src, SoftwareSource):
+        check_target(session, src.options(options), required=src.target_required)  # type: ignore[arg-type]
+    elif options:
+        raise Invalid(f"{kind} imports take no target system or asset")
     return jobs.submit(
         session,
         "import",
-        {"kind": kind, "paths": paths, "options": {}, "scope": None},
+        {"kind": kind, "paths": paths, "options": options, "scope": None},
         actor=actor,
         upload_dir=upload_dir,
     )

@@ -32,6 +32,7 @@ from ciimap.web import (
     views_map,
     views_notify,
     views_ops,
+    views_risk,
     views_users,
 )
 from ciimap.web.render import render
@@ -116,6 +117,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(views_users.router)
     app.include_router(views_notify.router)
     app.include_router(views_findings.router)
+    app.include_router(views_risk.router)
     app.include_router(views_compliance.router)
     app.include_router(views_crypto.router)
 

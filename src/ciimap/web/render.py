@@ -72,6 +72,22 @@ def nav(principal: Principal | None, t: Translator) -> list[dict[str, Any]]:
         {"href": "/suppressions", "label": t("nav.suppressions"), "key": "suppressions"},
         {"href": "/changes", "label": t("nav.changes"), "key": "changes"},
     ]
+    items.append(
+        {
+            "group": t("nav.risk"),
+            "children": [
+                {"href": "/risk/spof", "label": t("risk.spof"), "key": "risk-spof"},
+                {
+                    "href": "/risk/concentration",
+                    "label": t("risk.concentration"),
+                    "key": "risk-concentration",
+                },
+                {"href": "/risk/supply", "label": t("risk.supply"), "key": "risk-supply"},
+                {"href": "/risk/feeds", "label": t("risk.feeds"), "key": "risk-feeds"},
+                {"href": "/risk/rollouts", "label": t("risk.rollouts"), "key": "risk-rollouts"},
+            ],
+        }
+    )
     if principal.can("write"):
         items.append({"href": "/imports", "label": t("nav.imports"), "key": "imports"})
     for group, names in NAV_GROUPS:

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from ciimap.core.deps import DbSession, Reader, Writer
-from ciimap.core.errors import Invalid
-from ciimap.vulns import listing, service, triage
+from ciimap.core.errors import Invalid, NotFound
+from ciimap.vulns import groups, listing, service, triage
 from ciimap.vulns.listing import PRIORITIES, TRIAGE_STATES
 from ciimap.web.render import render
 
@@ -55,23 +55,41 @@ def parse_filters(params: dict[str, str]) -> dict[str, Any]:
 def findings_page(request: Request, db: DbSession, principal: Reader) -> Any:
     params = dict(request.query_params)
     page = int(params["page"]) if params.get("page", "").isdigit() and int(params["page"]) > 0 else 1
+    view = params.get("group") if params.get("group") in groups.GROUP_BY else ""
     error = None
     try:
         filters = parse_filters(params)
     except Invalid as e:  # as on entity lists: the message above an unfiltered list
         error, filters = e.message, {}
-    found, total = service.list_findings(db, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    keep = {k: v for k, v in params.items() if k in FILTERS and v}
+    advisory = (params.get("advisory") or "").strip()[:64]
+    if advisory:
+        filters["advisory"] = advisory
+    rows: list[dict[str, Any]] = []
+    grouped: list[dict[str, Any]] = []
+    if view:
+        gp = groups.group_findings(db, by=view, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters)
+        grouped, total = gp["groups"], gp["total"]
+    else:
+        found, total = service.list_findings(db, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        rows = listing.rows(db, found)
+    keep = {k: v for k, v in params.items() if (k in FILTERS or k == "advisory") and v}
+    filter_keep = dict(keep)
+    if view:
+        keep["group"] = view
     return render(
         request,
         "findings.html",
         principal,
         active="findings",
-        rows=listing.rows(db, found),
+        rows=rows,
+        grouped=grouped,
+        view=view,
+        group_by=groups.GROUP_BY,
         total=total,
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         keep=keep,
+        filter_keep=filter_keep,
         error=error,
         systems=listing.systems_with_findings(db),
         filters=FILTERS,
@@ -109,3 +127,60 @@ def set_status(
         msg = e.message if isinstance(e, Invalid) else f"expires: {e}"
         return render(request, "partials/message.html", principal, status_code=422, error=msg)
     return Response(status_code=204, headers={"HX-Refresh": "true"})
+
+
+def _group_refs(raw: list[str]) -> list[tuple[str, str | int | None]]:
+    out = []
+    for g in raw:
+        by, sep, key = g.partition(":")
+        if not sep:
+            raise Invalid(f"group: expected by:key, got '{g}'")
+        out.append((by, groups.group_key(by, key)))
+    return out
+
+
+def _date(raw: str, name: str) -> dt.date | None:
+    if not raw.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise Invalid(f"{name}: not a date (YYYY-MM-DD): {raw}") from None
+
+
+@router.post("/findings/bulk-triage")
+async def bulk_triage(request: Request, db: DbSession, principal: Writer) -> Any:
+    """Selected rows (``ids``) and whole groups (``groups``: by:key) → one all-or-nothing bulk triage
+    (the service behind ``POST /api/vulns/findings/bulk-triage``); a refusal is one message."""
+    form = await request.form()
+    text = {
+        k: str(form.get(k) or "") for k in ("state", "justification", "expires", "assignee", "due", "detail")
+    }
+    try:
+        ids = []
+        for raw in form.getlist("ids"):
+            if not str(raw).isdigit():
+                raise Invalid(f"finding id: expected a whole number, got '{raw}'")
+            ids.append(int(str(raw)))
+        refs = _group_refs([str(g) for g in form.getlist("groups")])
+        filters = parse_filters({k[2:]: str(v) for k, v in form.items() if k.startswith("f_")})
+        advisory = str(form.get("f_advisory") or "").strip()
+        if advisory:
+            filters["advisory"] = advisory
+        out = groups.bulk_triage(
+            db,
+            finding_ids=ids,
+            groups=refs,
+            filters=filters,
+            state=text["state"] or None,
+            justification=text["justification"] or None,
+            detail=text["detail"].strip() or None,
+            expires=_date(text["expires"], "expires"),
+            assignee=text["assignee"].strip() or None,
+            due_date=_date(text["due"], "due"),
+            actor=principal.username,
+        )
+    except (Invalid, NotFound) as e:
+        db.rollback()
+        return render(request, "partials/message.html", principal, status_code=422, error=e.message)
+    return Response(status_code=204, headers={"HX-Refresh": "true", "X-Bulk-Findings": str(out["findings"])})

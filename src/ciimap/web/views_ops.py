@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
 from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
+from ciimap.core.errors import Invalid, NotFound
 from ciimap.web import domains
 from ciimap.web.render import locale_for, render
 
@@ -23,6 +24,8 @@ def imports_page(request: Request, db: DbSession, principal: Writer) -> Any:
         principal,
         active="imports",
         kinds=domains.import_kinds(locale_for(request, principal)),
+        target_kinds=domains.target_kinds(),
+        targets=domains.import_targets(db),
         recent=recent,
     )
 
@@ -34,12 +37,25 @@ async def start_import(
     principal: Writer,
     kind: Annotated[str, Form()],
     files: Annotated[list[UploadFile], File()],
+    target: Annotated[str, Form()] = "",
 ) -> Any:
-    up = await uploads.store_async(files)
-    with up.until_queued():
-        job = domains.submit_import(
-            db, kind=kind, paths=[str(p) for p in up.paths], actor=principal.username, upload_dir=up.folder
-        )
+    """Queue an import; a bad kind or target (an SBOM needs one existing system or asset) is one
+    message, and nothing is stored or queued."""
+    try:
+        domains.parse_target(target)
+        up = await uploads.store_async(files)
+        with up.until_queued():
+            job = domains.submit_import(
+                db,
+                kind=kind,
+                paths=[str(p) for p in up.paths],
+                actor=principal.username,
+                upload_dir=up.folder,
+                target=target,
+            )
+    except (Invalid, NotFound) as e:
+        db.rollback()
+        return render(request, "partials/message.html", principal, status_code=422, error=e.message)
     return render(request, "partials/job.html", principal, job=job)
 
 

@@ -181,6 +181,9 @@ def check_target(
 class SoftwareSource(AssetSource[TO, SoftwareSet]):
     """SBOMs and agents: what is installed on an asset or in a system."""
 
+    #: The records need a target (exactly one asset or system): the import page asks for it.
+    target_required: ClassVar[bool] = False
+
     def scope(self, paths: Sequence[Path], options: TO) -> str:
         if options.asset_id is not None:
             return f"{self.kind}:asset:{options.asset_id}"

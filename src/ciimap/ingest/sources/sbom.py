@@ -17,6 +17,7 @@ class Sbom(SoftwareSource[TargetOptions]):
     label = ("SBOM（CycloneDX/SPDX）", "SBOM (CycloneDX/SPDX)")
     summary = "SBOM: CycloneDX 1.2–1.6 JSON/XML or SPDX 2.x JSON, attached to one asset or system"
     Options = TargetOptions
+    target_required = True
     sample = "ingest/app.spdx.json"
 
     def read(self, reading: Reading, options: TargetOptions) -> Iterable[SoftwareSet]:
@@ -26,6 +27,6 @@ class Sbom(SoftwareSource[TargetOptions]):
         yield sw
 
     def load(self, ctx: RunCtx, records: Iterable[SoftwareSet], options: TargetOptions) -> None:
-        asset_id, system_id = check_target(ctx.session, options, required=True)
+        asset_id, system_id = check_target(ctx.session, options, required=self.target_required)
         for sw in records:
             swload.load(ctx, sw, asset_id=asset_id, system_id=system_id)
