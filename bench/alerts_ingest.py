@@ -30,7 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: The shared samples sit next to the checkout (/work/main) or two levels up (a worktree /work/wt/NAME).
 SAMPLES = next(
-    (p / "shared" / "data" / "alerts" / "suricata" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()),
+    (
+        p / "shared" / "data" / "alerts" / "suricata"
+        for p in (ROOT.parent, ROOT.parent.parent)
+        if (p / "shared").is_dir()
+    ),
     ROOT.parent / "shared" / "data" / "alerts" / "suricata",
 )
 ASSETS = 200

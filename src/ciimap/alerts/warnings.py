@@ -438,11 +438,15 @@ def _sigma(
 def _record(session: Session, rule: Rule, hits: Hits) -> tuple[int, int]:
     opened = updated = 0
     fresh = [
-        h for h in hits.by_scope.values() if h.first is not None and h.last is not None and h.scope not in hits.live
+        h
+        for h in hits.by_scope.values()
+        if h.first is not None and h.last is not None and h.scope not in hits.live
     ]
     # one query per model for every new warning's organisation (not one each, which also flushed every
     # warning added before it on its own)
-    orgs = _organizations(session, {i for h in fresh for i in h.systems}, {i for h in fresh for i in h.assets})
+    orgs = _organizations(
+        session, {i for h in fresh for i in h.systems}, {i for h in fresh for i in h.assets}
+    )
     for h in hits.by_scope.values():
         if h.first is None or h.last is None:
             continue
@@ -483,7 +487,9 @@ def _record(session: Session, rule: Rule, hits: Hits) -> tuple[int, int]:
     return opened, updated
 
 
-def _organizations(session: Session, systems: set[int], assets: set[int]) -> tuple[dict[int, int], dict[int, int]]:
+def _organizations(
+    session: Session, systems: set[int], assets: set[int]
+) -> tuple[dict[int, int], dict[int, int]]:
     """The organisation of each of these systems and assets that has one (two queries in all)."""
     out: list[dict[int, int]] = []
     for model, ids in ((System, systems), (Asset, assets)):
@@ -494,7 +500,7 @@ def _organizations(session: Session, systems: set[int], assets: set[int]) -> tup
                     model.id.in_(part), model.organization_id.is_not(None)
                 )
             )
-            found.update((int(i), int(o)) for i, o in rows)
+            found.update((int(i), int(o)) for i, o in rows if o is not None)
         out.append(found)
     return out[0], out[1]
 
