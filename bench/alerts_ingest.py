@@ -28,7 +28,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT.parent / "shared" / "data" / "alerts" / "suricata"
+#: The shared samples sit next to the checkout (/work/main) or two levels up (a worktree /work/wt/NAME).
+SAMPLES = next(
+    (
+        p / "shared" / "data" / "alerts" / "suricata"
+        for p in (ROOT.parent, ROOT.parent.parent)
+        if (p / "shared").is_dir()
+    ),
+    ROOT.parent / "shared" / "data" / "alerts" / "suricata",
+)
 ASSETS = 200
 
 _MAP = r"""

@@ -118,6 +118,13 @@ def test_warnings_carry_their_organisation_and_stay_in_it(
         assert warnings._organization(s, set(), {world["asset"]}) == world["org_a"]
         assert warnings._organization(s, {world["bank"]}, {world["asset"]}) == world["org_b"]  # systems first
         assert warnings._organization(s, set(), set()) is None
+        # the evaluation's batched form (two queries for all new warnings) gives the same answers
+        orgs = warnings._organizations(s, {world["cii"], world["bank"]}, {world["asset"]})
+        for systems, assets in (({world["cii"]}, set()), (set(), {world["asset"]}),
+                                ({world["bank"]}, {world["asset"]}), (set(), set())):  # fmt: skip
+            assert warnings._organization_of(orgs, systems, assets) == warnings._organization(
+                s, systems, assets
+            )
         t = dt.datetime(2026, 1, 5, 3, 0, tzinfo=dt.UTC)
         wb = AlertWarning(rule="r", rule_kind="threshold", level="orange", title="网银撞库", scope="s:b",
                           system_ids=[world["bank"]], first_alert_id=1, last_alert_id=1, first_alert_at=t,

@@ -49,7 +49,7 @@ from ciimap.alerts.models import (
 )
 from ciimap.config import get_settings
 from ciimap.core.audit import current_actor
-from ciimap.core.db import utcnow
+from ciimap.core.db import chunks, utcnow
 from ciimap.core.errors import Conflict, InputFileError, NotFound, check_choice
 from ciimap.inventory.models import CRITICALITY, Asset, Criticality, System
 from ciimap.vulns.models import Finding, KevEntry
@@ -437,6 +437,16 @@ def _sigma(
 
 def _record(session: Session, rule: Rule, hits: Hits) -> tuple[int, int]:
     opened = updated = 0
+    fresh = [
+        h
+        for h in hits.by_scope.values()
+        if h.first is not None and h.last is not None and h.scope not in hits.live
+    ]
+    # one query per model for every new warning's organisation (not one each, which also flushed every
+    # warning added before it on its own)
+    orgs = _organizations(
+        session, {i for h in fresh for i in h.systems}, {i for h in fresh for i in h.assets}
+    )
     for h in hits.by_scope.values():
         if h.first is None or h.last is None:
             continue
@@ -444,7 +454,7 @@ def _record(session: Session, rule: Rule, hits: Hits) -> tuple[int, int]:
         if w is None:
             session.add(
                 AlertWarning(
-                    organization_id=_organization(session, h.systems, h.assets),
+                    organization_id=_organization_of(orgs, h.systems, h.assets),
                     rule=rule.id,
                     rule_kind=rule.kind,
                     level=rule.level,
@@ -475,6 +485,35 @@ def _record(session: Session, rule: Rule, hits: Hits) -> tuple[int, int]:
         w.details = {**(w.details or {}), **h.details}
         updated += 1
     return opened, updated
+
+
+def _organizations(
+    session: Session, systems: set[int], assets: set[int]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """The organisation of each of these systems and assets that has one (two queries in all)."""
+    out: list[dict[int, int]] = []
+    for model, ids in ((System, systems), (Asset, assets)):
+        found: dict[int, int] = {}
+        for part in chunks(sorted(ids), 5000):
+            rows = session.execute(
+                select(model.id, model.organization_id).where(
+                    model.id.in_(part), model.organization_id.is_not(None)
+                )
+            )
+            found.update((int(i), int(o)) for i, o in rows if o is not None)
+        out.append(found)
+    return out[0], out[1]
+
+
+def _organization_of(
+    orgs: tuple[dict[int, int], dict[int, int]], systems: set[int], assets: set[int]
+) -> int | None:
+    """:func:`_organization` from :func:`_organizations`' maps (same answer, no query)."""
+    for found, ids in zip(orgs, (systems, assets), strict=True):
+        for i in sorted(ids):
+            if i in found:
+                return found[i]
+    return None
 
 
 def _organization(session: Session, systems: set[int], assets: set[int]) -> int | None:
