@@ -67,6 +67,7 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/scan-scopes/{name}": [f"/api/scan-scopes/{first['scope']}"],
         "/api/graph/impact": [f"/api/graph/impact?fail=system:{first['systems']}"],
         "/api/graph/impact/{kind}/{ref}": [f"/api/graph/impact/system/{first['systems']}"],
+        "/api/graph/impact/export": [f"/api/graph/impact/export?fail=system:{first['systems']}"],
         "/api/graph/scenarios/compare": [
             f"/api/graph/scenarios/compare?a={first['scenario']}&b={first['scenario_b']}"
         ],
