@@ -494,7 +494,7 @@ def _organizations(
     out: list[dict[int, int]] = []
     for model, ids in ((System, systems), (Asset, assets)):
         found: dict[int, int] = {}
-        for part in chunks(sorted(ids), 5000):
+        for part in chunks(sorted(ids)):
             rows = session.execute(
                 select(model.id, model.organization_id).where(
                     model.id.in_(part), model.organization_id.is_not(None)

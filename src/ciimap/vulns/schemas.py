@@ -144,7 +144,7 @@ class GroupRef(Schema):
     """A whole group of findings: ``by`` advisory (key: its id), asset or system (key: the id, or null)."""
 
     by: Literal["advisory", "asset", "system"]
-    key: str | int | None = None
+    key: str | Int32 | None = None
 
 
 class FindingFilters(Schema):

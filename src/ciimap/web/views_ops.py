@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
 from ciimap.core import jobs, uploads
 from ciimap.core.deps import DbSession, Reader, Writer
-from ciimap.core.errors import Invalid, NotFound
+from ciimap.core.errors import Invalid, NotFound, TooLarge
 from ciimap.web import domains
 from ciimap.web.render import locale_for, render
 
@@ -53,6 +53,8 @@ async def start_import(
                 upload_dir=up.folder,
                 target=target,
             )
+    except TooLarge:
+        raise  # the app's one 413 answer, as for every upload
     except (Invalid, NotFound) as e:
         db.rollback()
         return render(request, "partials/message.html", principal, status_code=422, error=e.message)
