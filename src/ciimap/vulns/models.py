@@ -160,6 +160,28 @@ class Finding(Base):
         Index("ix_vuln_finding_asset_id_priority", "asset_id", "priority"),
         Index("ix_vuln_finding_system_id_priority", "system_id", "priority"),
         Index("ix_vuln_finding_triage_key", "triage_key"),
+        # the findings page at a million findings (migration vulnidx1): the flat list streams its first
+        # page in score order, and each grouping reads one covering index in group order
+        Index("ix_vuln_finding_active_score", "active", "score", "id"),
+        Index(
+            "ix_vuln_finding_groups_advisory",
+            "active",
+            "advisory_id",
+            "asset_id",
+            "score",
+            "priority",
+            "due_date",
+        ),
+        Index("ix_vuln_finding_groups_asset", "active", "asset_id", "score", "priority", "due_date"),
+        Index(
+            "ix_vuln_finding_groups_system",
+            "active",
+            "system_id",
+            "asset_id",
+            "score",
+            "priority",
+            "due_date",
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     target_type: Mapped[str] = mapped_column(String(16))  # software | endpoint
