@@ -31,6 +31,12 @@ def demo(
     no_alerts: bool = typer.Option(
         False, "--no-alerts", help="without the alert history and the staged attack (faster)"
     ),
+    no_history: bool = typer.Option(
+        False, "--no-history", help="without the month of scan runs and change events"
+    ),
+    no_advisories: bool = typer.Option(
+        False, "--no-advisories", help="without the bundled advisory slice (no findings)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable summary"),
 ) -> None:
     """Load a realistic synthetic CII operator (某市轨道交通集团) into an empty map."""
@@ -39,7 +45,14 @@ def demo(
     def run(progress: Any) -> dict[str, Any]:
         with service.bulk_mode(get_database()), get_database().unit_of_work() as session:
             return service.load(
-                session, scale=scale, seed=seed, reset=reset, progress=progress, alerts=not no_alerts
+                session,
+                scale=scale,
+                seed=seed,
+                reset=reset,
+                progress=progress,
+                alerts=not no_alerts,
+                history=not no_history,
+                advisories=not no_advisories,
             )
 
     result = _with_progress(run, as_json)
@@ -51,6 +64,14 @@ def demo(
         f"[green]loaded[/green] {result['organization']} (seed {result['seed']}, "
         f"{result['scale']:,} assets) in {result['seconds']} s on {result['backend']}"
     )
+    if result.get("history"):
+        h = result["history"]
+        console.print(
+            f"scan history: {h['runs']:,} runs, {h['events']:,} change events over {h['days']} days"
+        )
+    if result.get("advisories"):
+        v = result["advisories"]
+        console.print(f"findings: {v['findings']:,} ({v['kev_findings']:,} in KEV)")
     if result.get("alerts"):
         a = result["alerts"]
         console.print(f"alert history: {a['events']:,} alerts; warnings: {', '.join(a['warnings'])}")

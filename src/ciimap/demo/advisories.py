@@ -1,0 +1,40 @@
+"""Real advisories for the demo (漏洞演示数据): the slice of the OSV PyPI database and the CISA KEV
+catalogue bundled in ``demo/data/advisories/`` (only the records that match the demo's software; see
+its README for sources and licences), imported through the real feed imports and matched with the
+real matching, so the demo has findings — Log4Shell (CVE-2021-44228, in KEV) on the Java application
+servers and the old Django/requests/urllib3/PyYAML/Jinja2/Pillow/cryptography/paramiko pins on the
+Python ones — scored, prioritised and explained as for any feed.
+
+Feeds already on the map are left alone: the OSV slice is imported only into a map without
+advisories, the KEV slice only when no KEV catalogue is stored (it would replace a full one).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ciimap.vulns import service as vulns
+from ciimap.vulns.feed_import import import_feed
+from ciimap.vulns.models import KevEntry
+
+DATA = Path(__file__).with_name("data") / "advisories"
+OSV = DATA / "osv"
+KEV = DATA / "kev" / "known_exploited_vulnerabilities.json"
+
+
+def load_advisories(session: Session) -> dict[str, Any]:
+    """Import the bundled slice (where the map has none) and match everything; caller's transaction."""
+    session.flush()
+    out: dict[str, Any] = {}
+    if not vulns.has_advisories(session):
+        out["osv"] = import_feed(session, kind="osv", path=OSV, rematch=False).get("advisories")
+    if session.scalar(select(KevEntry.cve_id).limit(1)) is None:
+        out["kev"] = import_feed(session, kind="kev", path=KEV, rematch=False).get("entries")
+    m = vulns.match(session)
+    out["findings"] = m["findings"]
+    out["kev_findings"] = vulns.list_findings(session, kev=True, limit=1)[1]
+    return out
