@@ -68,7 +68,9 @@ class _Runs:
         keys = [("nmap", z[0]) for z in zones] + [("osquery", None)]
         ids = bulk.allocate_ids(session, ImportRun.__table__, len(keys) * DAYS)
         self.ids: dict[tuple[str, int | None, int], int] = {}
-        self.scope = {("nmap", zid): "nmap:" + " ".join(cidrs or [name]) for zid, name, cidrs in zones}
+        self.scope: dict[tuple[str, int | None], str] = {
+            ("nmap", zid): "nmap:" + " ".join(cidrs or [name]) for zid, name, cidrs in zones
+        }
         self.scope[("osquery", None)] = "osquery:demo-fleet"
         it = iter(ids)
         for k in reversed(range(DAYS)):  # oldest first: ids grow with time as real runs' do
@@ -135,13 +137,12 @@ def load_history(session: Session, *, seed: int, now: dt.datetime, reset: bool =
         .where(sampled, Asset.zone_id.is_not(None))
         .order_by(Asset.id)
     ).all()
-    hosts: dict[int, int] = dict(
-        session.execute(
+    hosts: dict[int, int] = {
+        int(z or 0): int(n)
+        for z, n in session.execute(
             select(Asset.zone_id, func.count()).where(Asset.zone_id.is_not(None)).group_by(Asset.zone_id)
-        )
-        .tuples()
-        .all()
-    )
+        ).tuples()
+    }
     hosts[0] = total
     ids = [a.id for a in assets]
     zone_of = {a.id: a.zone_id for a in assets}
@@ -354,35 +355,39 @@ def load_history(session: Session, *, seed: int, now: dt.datetime, reset: bool =
     bulk.insert_rows(session, ImportRun.__table__, run_rows)
     bulk.insert_rows(session, ChangeEvent.__table__, events)
     bulk.insert_rows(session, ServiceEndpoint.__table__, closed)
-    for model, rows, col in (
-        (Asset, first_seen, "first_seen"),
-        (Asset, last_seen, "last_seen"),
-        (ServiceEndpoint, ep_first, "first_seen"),
-    ):
-        if rows:
+    stamps: tuple[tuple[Any, list[dict[str, Any]], str], ...] = (
+        (Asset.__table__, first_seen, "first_seen"),
+        (Asset.__table__, last_seen, "last_seen"),
+        (ServiceEndpoint.__table__, ep_first, "first_seen"),
+    )
+    for table, stamp_rows, col in stamps:
+        if stamp_rows:
             session.execute(
-                update(model.__table__)
-                .where(model.__table__.c.id == bindparam("b_id"))
-                .values({col: bindparam("b_at")}),
-                rows,
+                update(table).where(table.c.id == bindparam("b_id")).values({col: bindparam("b_at")}),
+                stamp_rows,
             )
-    for table, rows in (("import_run", run_rows), ("change_event", events), ("service_endpoint", closed)):
+    written: tuple[tuple[str, list[dict[str, Any]]], ...] = (
+        ("import_run", run_rows),
+        ("change_event", events),
+        ("service_endpoint", closed),
+    )
+    for name, rows in written:
         audit.record_bulk(
             session,
             "demo_load",
-            table,
+            name,
             count=len(rows),
             digest=_digest(rows),
             detail={"seed": seed, "generator": "ciimap.demo.history"},
         )
     by_kind: dict[str, int] = defaultdict(int)
-    for e in events:
-        by_kind[e["kind"]] += 1
+    for row in events:
+        by_kind[row["kind"]] += 1
     return {
         "runs": len(run_rows),
         "events": len(events),
         "by_kind": dict(sorted(by_kind.items())),
-        "days": len({e["at"].date() for e in events}),
+        "days": len({row["at"].date() for row in events}),
     }
 
 
