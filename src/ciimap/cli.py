@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Counts and 30-day trends over the whole map (the dashboard's figures).",
         "ciimap.inventory.cli",
     ),
+    "posture": (
+        "How exposed the operator is now (services at risk, KEV on CII, SPOF, overdue work, warnings, incidents).",
+        "ciimap.posture.cli",
+    ),
     "sitemap": (
         "Every site with its coordinates and its asset, missing-asset and zone counts.",
         "ciimap.inventory.cli",
