@@ -37,7 +37,12 @@ def posture(as_json: bool = typer.Option(False, "--json", help="machine-readable
     if data["services_at_risk"]:
         print_table(
             [
-                {"service": s["name"], "criticality": s["criticality"], "vulnerable": s["vulnerable"], "spof": s["spof"]}
+                {
+                    "service": s["name"],
+                    "criticality": s["criticality"],
+                    "vulnerable": s["vulnerable"],
+                    "spof": s["spof"],
+                }
                 for s in data["services_at_risk"]
             ],
             ["service", "criticality", "vulnerable", "spof"],

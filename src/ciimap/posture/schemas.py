@@ -18,7 +18,7 @@ class PostureCard(BaseModel):
     tone: str
     trend: list[list[Any]] | None
     of: int | None = None
-    items: list[str] | None = None
+    names: list[str] | None = None
     links: dict[str, str] | None = None
     next_deadline: str | None = None
 

@@ -70,12 +70,18 @@ def _services(session: Session, risky_systems: list[int], risky_assets: list[int
     crit = {int(r.service.id): r.criticality for r in rows}
     at_risk = sorted(
         vulnerable | with_spof,
-        key=lambda s: (-("critical" == crit.get(s)), -(s in vulnerable), names.get(s, "")),
+        key=lambda s: (-(crit.get(s) == "critical"), -(s in vulnerable), names.get(s, "")),
     )
     return {
         "services": len(rows),
         "at_risk": [
-            {"id": s, "name": names.get(s, f"#{s}"), "criticality": crit.get(s), "vulnerable": s in vulnerable, "spof": s in with_spof}
+            {
+                "id": s,
+                "name": names.get(s, f"#{s}"),
+                "criticality": crit.get(s),
+                "vulnerable": s in vulnerable,
+                "spof": s in with_spof,
+            }
             for s in at_risk
         ],
         "vulnerable": len(vulnerable),
@@ -93,7 +99,9 @@ def _sum_counts(counts: list[dict[str, int]]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def posture(session: Session, *, viewer_org: int | None = None, today: dt.date | None = None) -> dict[str, Any]:
+def posture(
+    session: Session, *, viewer_org: int | None = None, today: dt.date | None = None
+) -> dict[str, Any]:
     """The posture figures and cards (``viewer_org``: warnings and incidents of that organisation only)."""
     now = utcnow()
     today = today or now.date()
@@ -119,7 +127,7 @@ def posture(session: Session, *, viewer_org: int | None = None, today: dt.date |
             "of": svc["services"],
             "href": "/topology",
             "parts": [["vulnerable", svc["vulnerable"]], ["spof", svc["with_spof"]]],
-            "items": [s["name"] for s in svc["at_risk"][:3]],
+            "names": [s["name"] for s in svc["at_risk"][:3]],
             "tone": "bad" if svc["vulnerable"] else ("warn" if svc["at_risk"] else ""),
             "trend": None,
         },
@@ -135,7 +143,10 @@ def posture(session: Session, *, viewer_org: int | None = None, today: dt.date |
             "key": "spof",
             "value": svc["spof_nodes"],
             "href": "/topology",
-            "parts": [["services", svc["with_spof"]], *[[f"type_{k}", n] for k, n in svc["spof_by_type"].items()]],
+            "parts": [
+                ["services", svc["with_spof"]],
+                *[[f"type_{k}", n] for k, n in svc["spof_by_type"].items()],
+            ],
             "tone": "warn" if svc["spof_nodes"] else "",
             "trend": None,
         },
@@ -148,7 +159,11 @@ def posture(session: Session, *, viewer_org: int | None = None, today: dt.date |
                 ["rectifications", comp["overdue_rectifications"]],
                 ["obligations", len(late_obligations)],
             ],
-            "links": {"findings": "/findings", "rectifications": "/compliance", "obligations": "/compliance/obligations"},
+            "links": {
+                "findings": "/findings",
+                "rectifications": "/compliance",
+                "obligations": "/compliance/obligations",
+            },
             "tone": "bad" if overdue_total else "",
             "trend": _cumulative(days, exp["overdue_by_day"], exp["overdue_before"]),
         },
@@ -170,8 +185,12 @@ def posture(session: Session, *, viewer_org: int | None = None, today: dt.date |
                 ["due_within_hour", inc["due_within_hour"]],
             ],
             "next_deadline": inc["next_deadline"].isoformat() if inc["next_deadline"] else None,
-            "tone": "bad" if inc["deadlines_overdue"] or inc["due_within_hour"] else ("warn" if open_incidents else ""),
-            "trend": overview.trend(session, Incident.discovered_at, Incident, Incident.drill.is_(False), *mine_i, days=DAYS),
+            "tone": "bad"
+            if inc["deadlines_overdue"] or inc["due_within_hour"]
+            else ("warn" if open_incidents else ""),
+            "trend": overview.trend(
+                session, Incident.discovered_at, Incident, Incident.drill.is_(False), *mine_i, days=DAYS
+            ),
         },
         {
             "key": "changes",
