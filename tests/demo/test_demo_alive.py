@@ -14,6 +14,7 @@ from ciimap.core.audit import AuditLog
 from ciimap.core.db import Database, utcnow
 from ciimap.demo import advisories as demo_advisories
 from ciimap.demo import service
+from ciimap.incidents import service as incidents
 from ciimap.ingest import changes
 from ciimap.ingest.models import ChangeEvent, ImportRun
 from ciimap.inventory import models as m
@@ -148,3 +149,18 @@ def test_without_the_optional_steps(database: Database) -> None:
         r = service.load(s, scale=600, seed=1, now=NOW)
         assert "history" not in r and "advisories" not in r
         assert s.scalar(select(func.count()).select_from(ChangeEvent)) == 0
+
+
+def test_staged_attack_is_an_open_incident_with_its_reporting_clock(database: Database) -> None:
+    with database.unit_of_work() as s:
+        r = service.load(s, scale=600, seed=7, now=NOW, alerts=True)
+    inc = r["incident"]
+    assert inc["grade"] == "较大" and "first_report" in inc["deadlines"]
+    with database.read_session() as s:
+        counts = incidents.open_counts(s, viewer_org=None)
+        assert counts["by_grade"]["较大"] == 1
+        due = counts["next_deadline"]
+        assert due is not None
+        assert abs((due - NOW).total_seconds() - 35 * 60) < 2  # discovered 25 min ago, first report in 60
+        detail = incidents.detail(s, incident_id=inc["incident_id"], viewer_org=None)
+        assert detail["origin"] == "warning" and detail["system_ids"]

@@ -29,7 +29,7 @@ def demo(
         False, "--reset", help="delete the existing map (and data referring to it) first"
     ),
     no_alerts: bool = typer.Option(
-        False, "--no-alerts", help="without the alert history and the staged attack (faster)"
+        False, "--no-alerts", help="without the alert history, the staged attack and its incident (faster)"
     ),
     no_history: bool = typer.Option(
         False, "--no-history", help="without the month of scan runs and change events"
@@ -75,6 +75,9 @@ def demo(
     if result.get("alerts"):
         a = result["alerts"]
         console.print(f"alert history: {a['events']:,} alerts; warnings: {', '.join(a['warnings'])}")
+    if result.get("incident"):
+        i = result["incident"]
+        console.print(f"incident {i['incident_id']} ({i['grade']}), deadlines: {', '.join(i['deadlines'])}")
     if result["replaced"]:
         console.print("replaced: " + ", ".join(f"{k} {v:,}" for k, v in result["replaced"].items()))
     print_table(

@@ -24,6 +24,7 @@ from ciimap.core.errors import Conflict, Invalid
 from ciimap.demo import advisories as demo_advisories
 from ciimap.demo import alerts as demo_alerts
 from ciimap.demo import history as demo_history
+from ciimap.demo import operations as demo_operations
 from ciimap.demo import plan as planmod
 from ciimap.demo.assets import AssetStream
 from ciimap.demo.bulk import TableWriter, create_indexes, drop_indexes, finish
@@ -108,9 +109,10 @@ def load(
     advisories: bool = False,
 ) -> dict[str, Any]:
     """Generate and write the demo operator; refuse if the map is not empty unless ``reset``. With
-    ``alerts``, also a few days of alert history and a staged attack (:mod:`ciimap.demo.alerts`); with
-    ``history``, a month of scan runs and change events (:mod:`ciimap.demo.history`); with
-    ``advisories``, the bundled advisory slice imported and matched (:mod:`ciimap.demo.advisories`)."""
+        ``alerts``, also a few days of alert history and a staged attack (:mod:`ciimap.demo.alerts`), confirmed
+    as an open incident with its reporting clock running (:mod:`ciimap.demo.operations`); with
+        ``history``, a month of scan runs and change events (:mod:`ciimap.demo.history`); with
+        ``advisories``, the bundled advisory slice imported and matched (:mod:`ciimap.demo.advisories`)."""
     scale = DEFAULT_SCALE if scale is None else scale
     if not 500 <= scale <= MAX_SCALE:
         raise Invalid(f"--scale must be between 500 and {MAX_SCALE:,} assets (got {scale:,})")
@@ -155,6 +157,7 @@ def load(
     if alerts:
         report(scale, scale, "alert history")
         extra["alerts"] = demo_alerts.load_history(session, seed=seed, now=now, reset=bool(existing))
+        extra["incident"] = demo_operations.load_operations(session, now=now)
     return {
         "organization": detail["organization"],
         "city": plan.city,
