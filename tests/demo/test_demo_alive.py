@@ -130,6 +130,8 @@ def test_bundled_advisories_make_findings_with_kev(database: Database) -> None:
         # every bundled advisory id is a real record's id (kept unchanged from the feed)
         ids = set(s.scalars(select(Advisory.advisory_id)))
         assert "PYSEC-2019-217" in ids  # jinja2 2.10 sandbox escape (CVE-2019-10906)
+    with database.unit_of_work() as s:  # the scoped match found what matching everything finds
+        assert vulns.match(s)["findings"] == adv["findings"]
 
 
 def test_bundled_advisories_leave_existing_feeds_alone(database: Database) -> None:
