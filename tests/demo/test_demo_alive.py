@@ -10,8 +10,11 @@ import json
 
 from sqlalchemy import delete, func, select
 
+from ciimap.compliance import overview as compliance_overview
+from ciimap.compliance import service as compliance_service
 from ciimap.core.audit import AuditLog
 from ciimap.core.db import Database, utcnow
+from ciimap.datagov import service as datagov
 from ciimap.demo import advisories as demo_advisories
 from ciimap.demo import service
 from ciimap.incidents import service as incidents
@@ -166,3 +169,26 @@ def test_staged_attack_is_an_open_incident_with_its_reporting_clock(database: Da
         assert abs((due - NOW).total_seconds() - 35 * 60) < 2  # discovered 25 min ago, first report in 60
         detail = incidents.detail(s, incident_id=inc["incident_id"], viewer_org=None)
         assert detail["origin"] == "warning" and detail["system_ids"]
+
+
+def test_compliance_results_and_data_grades_through_their_services(database: Database) -> None:
+    with database.unit_of_work() as s:
+        r = service.load(s, scale=1500, seed=42, now=NOW, governance=True)
+    g = r["governance"]
+    assert g["gradings"] == 3 and g["rectifications"] == 2 and g["data_resources"] == 3
+    closed = g["assessments"][0]
+    assert (
+        closed["state"] == "closed" and closed["conclusion"] in ("优", "良", "中", "差") and closed["score"]
+    )
+    with database.read_session() as s:
+        c = compliance_overview.cards(s)
+        assert c["assessed"] == 1 and sum(c["by_conclusion"].values()) == 1
+        assert c["open_rectifications"] == 2 and c["overdue_rectifications"] == 1
+        states = sorted(x["state"] for x in compliance_service.list_gradings(s))
+        assert states == ["filed", "filed", "review"]
+        d = datagov.cards(s)
+        assert d["resources"] == 3 and d["ungraded"] == 0
+        assert d["by_level"]["core"] == 1 and d["by_level"]["important"] == 2
+        assert d["systems_marked"] >= 2
+        audited = set(s.scalars(select(AuditLog.entity_type)))
+        assert {"compliance_grading", "compliance_rectification"} <= audited

@@ -21,7 +21,9 @@ NOW = utcnow().replace(microsecond=0)
 
 def _load(db: Database) -> None:
     with db.unit_of_work() as s:
-        demo.load(s, scale=1500, seed=42, now=NOW, alerts=True, history=True, advisories=True)
+        demo.load(
+            s, scale=1500, seed=42, now=NOW, alerts=True, history=True, advisories=True, governance=True
+        )
 
 
 def _cards(db: Database, **kw: object) -> dict[str, dict]:

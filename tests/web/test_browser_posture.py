@@ -30,7 +30,7 @@ def server(sqlite_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
     with sqlite_database.unit_of_work() as s:
-        demo.load(s, scale=1500, seed=42, alerts=True, history=True, advisories=True)
+        demo.load(s, scale=1500, seed=42, alerts=True, history=True, advisories=True, governance=True)
     make_user(sqlite_database, "admin", "admin")
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

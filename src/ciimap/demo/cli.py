@@ -37,6 +37,9 @@ def demo(
     no_advisories: bool = typer.Option(
         False, "--no-advisories", help="without the bundled advisory slice (no findings)"
     ),
+    no_governance: bool = typer.Option(
+        False, "--no-governance", help="without the MLPS gradings, assessments and data grades"
+    ),
     as_json: bool = typer.Option(False, "--json", help="machine-readable summary"),
 ) -> None:
     """Load a realistic synthetic CII operator (某市轨道交通集团) into an empty map."""
@@ -53,6 +56,7 @@ def demo(
                 alerts=not no_alerts,
                 history=not no_history,
                 advisories=not no_advisories,
+                governance=not no_governance,
             )
 
     result = _with_progress(run, as_json)
@@ -72,6 +76,12 @@ def demo(
     if result.get("advisories"):
         v = result["advisories"]
         console.print(f"findings: {v['findings']:,} ({v['kev_findings']:,} in KEV)")
+    if result.get("governance"):
+        g = result["governance"]
+        console.print(
+            f"compliance: {g['gradings']} gradings, {len(g['assessments'])} assessments, "
+            f"{g['rectifications']} rectifications; {g['data_resources']} graded data resources"
+        )
     if result.get("alerts"):
         a = result["alerts"]
         console.print(f"alert history: {a['events']:,} alerts; warnings: {', '.join(a['warnings'])}")

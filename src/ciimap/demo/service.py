@@ -23,6 +23,7 @@ from ciimap.core.db import Base, Database, get_database, utcnow
 from ciimap.core.errors import Conflict, Invalid
 from ciimap.demo import advisories as demo_advisories
 from ciimap.demo import alerts as demo_alerts
+from ciimap.demo import governance as demo_governance
 from ciimap.demo import history as demo_history
 from ciimap.demo import operations as demo_operations
 from ciimap.demo import plan as planmod
@@ -107,12 +108,14 @@ def load(
     alerts: bool = False,
     history: bool = False,
     advisories: bool = False,
+    governance: bool = False,
 ) -> dict[str, Any]:
     """Generate and write the demo operator; refuse if the map is not empty unless ``reset``. With
-        ``alerts``, also a few days of alert history and a staged attack (:mod:`ciimap.demo.alerts`), confirmed
-    as an open incident with its reporting clock running (:mod:`ciimap.demo.operations`); with
-        ``history``, a month of scan runs and change events (:mod:`ciimap.demo.history`); with
-        ``advisories``, the bundled advisory slice imported and matched (:mod:`ciimap.demo.advisories`)."""
+            ``alerts``, also a few days of alert history and a staged attack (:mod:`ciimap.demo.alerts`), confirmed
+        as an open incident with its reporting clock running (:mod:`ciimap.demo.operations`); with
+            ``history``, a month of scan runs and change events (:mod:`ciimap.demo.history`); with
+            ``advisories``, the bundled advisory slice imported and matched (:mod:`ciimap.demo.advisories`); with
+    ``governance``, MLPS gradings, assessments, rectifications and data grades (:mod:`ciimap.demo.governance`)."""
     scale = DEFAULT_SCALE if scale is None else scale
     if not 500 <= scale <= MAX_SCALE:
         raise Invalid(f"--scale must be between 500 and {MAX_SCALE:,} assets (got {scale:,})")
@@ -154,6 +157,9 @@ def load(
     if advisories:
         report(scale, scale, "advisories and findings")
         extra["advisories"] = demo_advisories.load_advisories(session)
+    if governance:
+        report(scale, scale, "compliance and data grades")
+        extra["governance"] = demo_governance.load_governance(session, now=now)
     if alerts:
         report(scale, scale, "alert history")
         extra["alerts"] = demo_alerts.load_history(session, seed=seed, now=now, reset=bool(existing))
@@ -202,6 +208,7 @@ def load_demo(
     alerts: bool = True,
     history: bool = True,
     advisories: bool = True,
+    governance: bool = True,
 ) -> dict[str, Any]:
     """Load the demo operator (with its alert history, scan history and advisories unless switched
     off) into the process-wide database in one unit of work."""
@@ -217,6 +224,7 @@ def load_demo(
             alerts=alerts,
             history=history,
             advisories=advisories,
+            governance=governance,
         )
     after_commit(db)
     return result
