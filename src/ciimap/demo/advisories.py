@@ -30,6 +30,8 @@ from ciimap.vulns.models import KevEntry
 DATA = Path(__file__).with_name("data") / "advisories"
 OSV = DATA / "osv"
 KEV = DATA / "kev" / "known_exploited_vulnerabilities.json"
+#: Assets matched per call (a scoped match only touches the findings of its assets).
+MATCH_CHUNK = 20_000
 
 
 def load_advisories(session: Session) -> dict[str, Any]:
@@ -52,9 +54,12 @@ def load_advisories(session: Session) -> dict[str, Any]:
                 .distinct()
             )
         )
-        m = vulns.match(session, asset_ids={a for a in carriers if a is not None})
+        ids = sorted(a for a in carriers if a is not None)
+        found = 0
+        for i in range(0, len(ids), MATCH_CHUNK):  # bounded memory at any scale
+            found += vulns.match(session, asset_ids=set(ids[i : i + MATCH_CHUNK]))["findings"]
     else:
-        m = vulns.match(session)
-    out["findings"] = m["findings"]
+        found = vulns.match(session)["findings"]
+    out["findings"] = found
     out["kev_findings"] = vulns.list_findings(session, kev=True, limit=1)[1]
     return out
