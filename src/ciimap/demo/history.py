@@ -107,11 +107,12 @@ class _Runs:
 
 
 def _spread(items: list[Any], rnd: random.Random) -> list[tuple[int, Any]]:
-    """Items shuffled and dealt round-robin over the days (every day gets some)."""
+    """Items shuffled; the first :data:`DAYS` dealt one per day (every day gets some), the rest on
+    random days (so the days differ, as real ones do)."""
     items = list(items)
     rnd.shuffle(items)
     offset = rnd.randrange(DAYS)
-    return [((i + offset) % DAYS, x) for i, x in enumerate(items)]
+    return [((i + offset) % DAYS if i < DAYS else rnd.randrange(DAYS), x) for i, x in enumerate(items)]
 
 
 def load_history(session: Session, *, seed: int, now: dt.datetime, reset: bool = False) -> dict[str, Any]:
