@@ -106,6 +106,12 @@ class _Runs:
         return out
 
 
+def _sampled(col: Any, stride: int) -> Any:
+    """Every ``stride``-th asset id (all at the default scale): the rows read stay about :data:`SAMPLE`
+    assets' worth at any scale."""
+    return (col % stride) == 0 if stride > 1 else col.is_not(None)
+
+
 def _spread(items: list[Any], rnd: random.Random) -> list[tuple[int, Any]]:
     """Items shuffled; the first :data:`DAYS` dealt one per day (every day gets some), the rest on
     random days (so the days differ, as real ones do)."""
@@ -130,7 +136,7 @@ def load_history(session: Session, *, seed: int, now: dt.datetime, reset: bool =
     runs = _Runs(session, zones, now)
     total = session.scalar(select(func.count()).select_from(Asset)) or 0
     stride = max(1, total // SAMPLE)
-    sampled = (Asset.id % stride) == 0 if stride > 1 else Asset.id.is_not(None)
+    sampled = _sampled(Asset.id, stride)
     assets = session.execute(
         select(
             Asset.id, Asset.zone_id, Asset.primary_ip, Asset.hostname, Asset.declared, Asset.lifecycle_status
@@ -149,8 +155,8 @@ def load_history(session: Session, *, seed: int, now: dt.datetime, reset: bool =
     zone_of = {a.id: a.zone_id for a in assets}
     eps: dict[int, list[Any]] = defaultdict(list)
     soft: list[Any] = []
-    for part in range(0, len(ids), 5000):
-        chunk = ids[part : part + 5000]
+    for part in range(0, len(ids), SAMPLE):  # id ranges of about SAMPLE sampled assets
+        chunk = ids[part : part + SAMPLE]
         lo, hi = chunk[0], chunk[-1]
         for e in session.execute(
             select(
@@ -164,7 +170,7 @@ def load_history(session: Session, *, seed: int, now: dt.datetime, reset: bool =
                 ServiceEndpoint.product,
                 ServiceEndpoint.version,
             )
-            .where(ServiceEndpoint.asset_id.between(lo, hi))
+            .where(ServiceEndpoint.asset_id.between(lo, hi), _sampled(ServiceEndpoint.asset_id, stride))
             .order_by(ServiceEndpoint.id)
         ):
             if e.asset_id in zone_of:
@@ -173,7 +179,11 @@ def load_history(session: Session, *, seed: int, now: dt.datetime, reset: bool =
             s
             for s in session.execute(
                 select(Software.id, Software.asset_id, Software.name, Software.version)
-                .where(Software.asset_id.between(lo, hi), Software.name.in_(PATCHED))
+                .where(
+                    Software.asset_id.between(lo, hi),
+                    Software.name.in_(PATCHED),
+                    _sampled(Software.asset_id, stride),
+                )
                 .order_by(Software.id)
             )
             if s.asset_id in zone_of
