@@ -4,10 +4,14 @@ and how they react to the work being done (triage, closed warnings) and to the v
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 from sqlalchemy import func, select, update
+from typer.testing import CliRunner
 
 from ciimap.alerts.models import AlertWarning
+from ciimap.cli import app as cli_app
 from ciimap.core.db import Database, utcnow
 from ciimap.demo import service as demo
 from ciimap.inventory import models as m
@@ -15,6 +19,7 @@ from ciimap.posture import service
 from ciimap.posture.schemas import Posture
 from ciimap.vulns import service as vulns
 from ciimap.vulns.models import Finding
+from conftest import make_user
 
 NOW = utcnow().replace(microsecond=0)
 
@@ -103,3 +108,18 @@ def test_viewer_bound_to_another_organisation_sees_none_of_its_warnings(database
         oid = other.id
     c = _cards(database, viewer_org=oid)
     assert c["warnings"]["value"] == 0 and c["incidents"]["value"] == 0
+
+
+def test_api_and_cli_serve_the_same_figures(database: Database, client: Any) -> None:
+    _load(database)
+    assert client.get("/api/posture").status_code == 401
+    headers = make_user(database, "analyst1", "analyst")
+    body = client.get("/api/posture", headers=headers).json()
+    keys = [c["key"] for c in body["cards"]]
+    assert keys == ["services_at_risk", "kev_cii", "spof", "overdue", "warnings", "incidents", "changes"]
+    r = CliRunner().invoke(cli_app, ["posture", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert [(c["key"], c["value"]) for c in out["cards"]] == [(c["key"], c["value"]) for c in body["cards"]]
+    table = CliRunner().invoke(cli_app, ["posture"])
+    assert table.exit_code == 0 and "kev_cii" in table.output and "关键业务" in table.output
