@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
@@ -14,6 +15,8 @@ from ciimap.alerts.models import AlertWarning
 from ciimap.cli import app as cli_app
 from ciimap.core.db import Database, utcnow
 from ciimap.demo import service as demo
+from ciimap.graph import build, spof
+from ciimap.graph.build import CRIT
 from ciimap.inventory import models as m
 from ciimap.posture import service
 from ciimap.posture.schemas import Posture
@@ -123,3 +126,22 @@ def test_api_and_cli_serve_the_same_figures(database: Database, client: Any) -> 
     assert [(c["key"], c["value"]) for c in out["cards"]] == [(c["key"], c["value"]) for c in body["cards"]]
     table = CliRunner().invoke(cli_app, ["posture"])
     assert table.exit_code == 0 and "kev_cii" in table.output and "关键业务" in table.output
+
+
+def test_services_needing_agrees_with_walking_down_from_each_service(database: Database) -> None:
+    """The one reverse walk (ancestors of the risky systems/assets) finds exactly the services whose own
+    forward walk (everything they need) reaches one of them."""
+    _load(database)
+    with database.read_session() as s:
+        exp = vulns.exposure(s, today=NOW.date(), since=NOW.date() - dt.timedelta(days=30))
+        g = build.build_graph(s)
+        got = spof.services_needing(g, {"system": exp["risky_systems"], "asset": exp["risky_assets"]})
+        risky = np.zeros(g.n, bool)
+        risky[g.indices("system", np.asarray(exp["risky_systems"], np.int64))] = True
+        risky[g.indices("asset", np.asarray(exp["risky_assets"], np.int64))] = True
+        sl = g.mask("business_service")
+        want = []
+        for i in range(sl.start, sl.stop):
+            if g.crit[i] >= CRIT["high"] and (spof.descendants(g, np.array([i], np.int64)) & risky).any():
+                want.append(int(g.dbid[i]))
+    assert got == sorted(want) and got
