@@ -12,18 +12,21 @@ from sqlalchemy import delete, func, select
 
 from ciimap.compliance import overview as compliance_overview
 from ciimap.compliance import service as compliance_service
+from ciimap.compliance.models import Grading, Rectification
 from ciimap.core.audit import AuditLog
 from ciimap.core.db import Database, utcnow
 from ciimap.datagov import service as datagov
+from ciimap.datagov.models import DataResource
 from ciimap.demo import advisories as demo_advisories
 from ciimap.demo import service
 from ciimap.incidents import service as incidents
+from ciimap.incidents.models import Incident
 from ciimap.ingest import changes
 from ciimap.ingest.models import ChangeEvent, ImportRun
 from ciimap.inventory import models as m
 from ciimap.inventory import overview
 from ciimap.vulns import service as vulns
-from ciimap.vulns.models import Advisory, KevEntry
+from ciimap.vulns.models import Advisory, Finding, KevEntry
 
 NOW = utcnow().replace(microsecond=0)
 
@@ -192,3 +195,32 @@ def test_compliance_results_and_data_grades_through_their_services(database: Dat
         assert d["systems_marked"] >= 2
         audited = set(s.scalars(select(AuditLog.entity_type)))
         assert {"compliance_grading", "compliance_rectification"} <= audited
+
+
+def test_reset_replaces_everything_the_alive_demo_wrote(database: Database) -> None:
+    def counts() -> list[int]:
+        with database.read_session() as s:
+            history_runs = (
+                select(func.count()).select_from(ImportRun).where(ImportRun.created_by == "ciimap-demo")
+            )
+            return [s.scalar(history_runs) or 0] + [
+                s.scalar(select(func.count()).select_from(t)) or 0
+                for t in (ChangeEvent, DataResource, Incident, Grading, Rectification, Finding)
+            ]  # other import runs (feeds, the alert file) stay in the log of runs, as after any --reset
+
+    for reset in (False, True):
+        with database.unit_of_work() as s:
+            service.load(
+                s,
+                scale=600,
+                seed=1,
+                reset=reset,
+                now=NOW,
+                alerts=True,
+                history=True,
+                advisories=True,
+                governance=True,
+            )
+        if not reset:
+            first = counts()
+    assert counts() == first and all(first)
