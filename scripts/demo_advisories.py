@@ -4,7 +4,7 @@ Keeps only what matches the demo's software: the PyPI OSV records (unchanged fil
 version lists contain a version the demo installs, and the CISA KEV entries whose CVE is an alias of
 a bundled advisory (same catalogue header, ``count`` set to the slice's size).
 
-    .venv/bin/python scripts/demo_advisories.py [/path/to/shared/data]
+    .venv/bin/python scripts/demo_advisories.py [/path/to/shared/data]   # default: ../shared/data
 """
 
 from __future__ import annotations
@@ -85,4 +85,4 @@ def main(shared: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent.parent / "shared/data")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data")  # as tests/conftest.py
