@@ -36,6 +36,7 @@ from ciimap.ingest import api as ingest_api
 from ciimap.intel import api as intel_api
 from ciimap.inventory import api as inventory_api
 from ciimap.notify import api as notify_api
+from ciimap.posture import api as posture_api
 from ciimap.sitemap import api as sitemap_api
 from ciimap.supply import api as supply_api
 from ciimap.vulns import api as vulns_api
@@ -64,6 +65,7 @@ ROUTERS: tuple[APIRouter | list[APIRouter], ...] = (
     intel_api.router,
     datagov_api.router,
     notify_api.router,
+    posture_api.router,
     web_api.router,
 )
 

@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Counts and 30-day trends over the whole map (the dashboard's figures).",
         "ciimap.inventory.cli",
     ),
+    "posture": (
+        "How exposed the operator is now (services at risk, KEV on CII, SPOF, overdue work, warnings, incidents).",
+        "ciimap.posture.cli",
+    ),
     "sitemap": (
         "Site map: sites with counts (--json), the geographic and logical views, the approved base map.",
         "ciimap.sitemap.cli",

@@ -158,6 +158,7 @@ def _refused(sqlite: bool, files: Path) -> dict[str, list[str] | None]:
             "concentration": ["concentration", "--threshold", "5"],
             "topology": None,  # its options are bounded (usage errors, exit 2: tests/graph/test_topology_data.py)
             "overview": None,  # takes no input
+            "posture": None,  # takes no input
             "sitemap": None,  # takes no input
             "db": None,  # test_db_check_and_schema below
             "user": ["user", "create", "x", "--password", "short"],

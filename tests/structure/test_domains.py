@@ -52,14 +52,19 @@ DIFFERENT: dict[str, tuple[tuple[str, ...], str]] = {
         "generates a demo operator into inventory's tables: no tables, routes or schemas of its own",
     ),
     "migrations": (("env.py",), "Alembic scripts (each domain's own branch), not a Python package"),
+    "posture": (
+        ("service.py", "schemas.py", "api.py", "cli.py"),
+        "read-only figures composed from the other domains' services: no tables of its own",
+    ),
 }
 #: API and CLI modules of packages in DIFFERENT that must be wired in like a domain's.
-EXTRA_API = ("ciimap.core.audit_api", "ciimap.core.jobs_api", "ciimap.web.api")
+EXTRA_API = ("ciimap.core.audit_api", "ciimap.core.jobs_api", "ciimap.web.api", "ciimap.posture.api")
 EXTRA_CLI = (
     "ciimap.core.audit_cli",
     "ciimap.core.jobs_cli",
     "ciimap.core.db_cli",
     "ciimap.demo.cli",
+    "ciimap.posture.cli",
     "ciimap.ingest.assets_cli",
     "ciimap.serve",
 )

@@ -21,7 +21,11 @@ import ciimap.registry  # noqa: F401 - every domain's tables in the metadata, fo
 from ciimap.core import audit
 from ciimap.core.db import Base, Database, get_database, utcnow
 from ciimap.core.errors import Conflict, Invalid
+from ciimap.demo import advisories as demo_advisories
 from ciimap.demo import alerts as demo_alerts
+from ciimap.demo import governance as demo_governance
+from ciimap.demo import history as demo_history
+from ciimap.demo import operations as demo_operations
 from ciimap.demo import plan as planmod
 from ciimap.demo.assets import AssetStream
 from ciimap.demo.bulk import TableWriter, create_indexes, drop_indexes, finish
@@ -102,9 +106,16 @@ def load(
     now: dt.datetime | None = None,
     chunk: int = 5000,
     alerts: bool = False,
+    history: bool = False,
+    advisories: bool = False,
+    governance: bool = False,
 ) -> dict[str, Any]:
     """Generate and write the demo operator; refuse if the map is not empty unless ``reset``. With
-    ``alerts``, also a few days of alert history and a staged attack (:mod:`ciimap.demo.alerts`)."""
+            ``alerts``, also a few days of alert history and a staged attack (:mod:`ciimap.demo.alerts`), confirmed
+        as an open incident with its reporting clock running (:mod:`ciimap.demo.operations`); with
+            ``history``, a month of scan runs and change events (:mod:`ciimap.demo.history`); with
+            ``advisories``, the bundled advisory slice imported and matched (:mod:`ciimap.demo.advisories`); with
+    ``governance``, MLPS gradings, assessments, rectifications and data grades (:mod:`ciimap.demo.governance`)."""
     scale = DEFAULT_SCALE if scale is None else scale
     if not 500 <= scale <= MAX_SCALE:
         raise Invalid(f"--scale must be between 500 and {MAX_SCALE:,} assets (got {scale:,})")
@@ -139,10 +150,20 @@ def load(
     }
     for name, w in writers.items():
         audit.record_bulk(session, "demo_load", name, count=w.count, digest=w.hexdigest(), detail=detail)
-    history = None
+    extra: dict[str, Any] = {}
+    if history:
+        report(scale, scale, "scan history")
+        extra["history"] = demo_history.load_history(session, seed=seed, now=now, reset=bool(existing))
+    if advisories:
+        report(scale, scale, "advisories and findings")
+        extra["advisories"] = demo_advisories.load_advisories(session)
+    if governance:
+        report(scale, scale, "compliance and data grades")
+        extra["governance"] = demo_governance.load_governance(session, now=now)
     if alerts:
         report(scale, scale, "alert history")
-        history = demo_alerts.load_history(session, seed=seed, now=now, reset=bool(existing))
+        extra["alerts"] = demo_alerts.load_history(session, seed=seed, now=now, reset=bool(existing))
+        extra["incident"] = demo_operations.load_operations(session, now=now)
     return {
         "organization": detail["organization"],
         "city": plan.city,
@@ -152,7 +173,7 @@ def load(
         "replaced": deleted,
         "counts": {n: w.count for n, w in writers.items()},
         "digests": {n: w.hexdigest() for n, w in writers.items()},
-        **({"alerts": history} if history is not None else {}),
+        **extra,
         "seconds": round(time.perf_counter() - started, 2),
     }
 
@@ -185,12 +206,26 @@ def load_demo(
     reset: bool = False,
     now: dt.datetime | None = None,
     alerts: bool = True,
+    history: bool = True,
+    advisories: bool = True,
+    governance: bool = True,
 ) -> dict[str, Any]:
-    """Load the demo operator (with its alert history unless ``alerts`` is false) into the
-    process-wide database in one unit of work."""
+    """Load the demo operator (with its alert history, scan history and advisories unless switched
+    off) into the process-wide database in one unit of work."""
     db = get_database()
     with bulk_mode(db), db.unit_of_work() as session:
-        result = load(session, scale=scale, seed=seed, reset=reset, progress=progress, now=now, alerts=alerts)
+        result = load(
+            session,
+            scale=scale,
+            seed=seed,
+            reset=reset,
+            progress=progress,
+            now=now,
+            alerts=alerts,
+            history=history,
+            advisories=advisories,
+            governance=governance,
+        )
     after_commit(db)
     return result
 

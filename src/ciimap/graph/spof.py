@@ -43,6 +43,36 @@ def descendants(g: Graph, roots: np.ndarray, *, hard_only: bool = False) -> np.n
     return seen
 
 
+def ancestors(g: Graph, seeds: np.ndarray) -> np.ndarray:
+    """Bool mask of everything that transitively needs one of the seeds (seeds included; degrade-only
+    needs too): the reverse of :func:`descendants`."""
+    seen = np.zeros(g.n, bool)
+    frontier = uniq(np.asarray(seeds, np.int64))
+    seen[frontier] = True
+    while frontier.size:
+        _src, grp = _gather(g.rev_ptr, g.rev_group, frontier)
+        parents = g.group_parent[grp]
+        parents = parents[~seen[parents]]
+        seen[parents] = True
+        frontier = uniq(parents)
+    return seen
+
+
+def services_needing(g: Graph, seeds: dict[str, list[int]], *, min_criticality: str = "high") -> list[int]:
+    """Database ids of the business services at ``min_criticality`` or above that transitively need one
+    of ``seeds`` (type → database ids, e.g. ``{"system": [..], "asset": [..]}``); one reverse walk."""
+    if min_criticality not in CRIT:
+        raise Invalid(f"criticality must be one of {', '.join(CRIT)}")
+    parts = [g.indices(t, np.asarray(sorted(ids), np.int64)) for t, ids in seeds.items() if ids]
+    idx = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    if not idx.size:
+        return []
+    up = ancestors(g, idx)
+    sl = g.mask("business_service")
+    hit = np.nonzero(up[sl] & (g.crit[sl] >= CRIT[min_criticality]))[0] + g.start["business_service"]
+    return sorted(int(g.dbid[i]) for i in hit)
+
+
 def leaf_order(g: Graph, within: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Kahn levels (leaves first) of the nodes in ``within``, and the nodes left over (on or above cycles)."""
     gsize = np.where(g.soft, 0, np.diff(g.group_ptr)) if len(g.soft) else np.diff(g.group_ptr)

@@ -545,7 +545,15 @@ def open_counts(session: Session, *, viewer_org: int | None) -> dict[str, Any]:
         select(func.count()).select_from(Deadline).join(Incident, Incident.id == Deadline.incident_id)
         .where(Deadline.done.is_(False), Deadline.due_at <= soon, *where)
     )  # fmt: skip
+    now = clock.aware(utcnow())
+    late, nxt = session.execute(
+        select(func.count().filter(Deadline.due_at < now), func.min(Deadline.due_at))
+        .select_from(Deadline).join(Incident, Incident.id == Deadline.incident_id)
+        .where(Deadline.done.is_(False), *where)
+    ).one()  # fmt: skip
     return {
         "by_grade": {g: int(by.get(g, 0)) for g in grading.criteria().grades},
         "due_within_hour": int(due or 0),
+        "deadlines_overdue": int(late or 0),
+        "next_deadline": clock.aware(nxt) if nxt is not None else None,
     }

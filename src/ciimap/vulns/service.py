@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ciimap.config import get_settings
 from ciimap.core.db import INSERT_BATCH, chunks
 from ciimap.core.errors import InputFileError, NotFound, check_choice, check_range
-from ciimap.inventory.models import Asset, ServiceEndpoint, Software
+from ciimap.inventory.models import Asset, ServiceEndpoint, Software, System
 from ciimap.vulns import listing, matching, persist, triage
 from ciimap.vulns import versions as V
 from ciimap.vulns.models import (
@@ -379,3 +379,60 @@ def where(session: Session, *, query: str) -> dict[str, Any]:
         comp = comp.where(Software.version == version)
     components = list(session.scalars(comp.order_by(Software.id).limit(1000)))
     return {"query": q, "kind": "package", "advisories": [], "findings": findings, "components": components}
+
+
+#: Triage states in which a finding still needs work (the posture figures count these).
+OPEN_TRIAGE = ("new", "confirmed")
+
+
+def _in_kev() -> Any:
+    return Finding.advisory_pk.in_(
+        select(AdvisoryAlias.advisory_pk).where(AdvisoryAlias.alias.in_(select(KevEntry.cve_id)))
+    )
+
+
+def exposure(session: Session, *, today: dt.date, since: dt.date) -> dict[str, Any]:
+    """Posture figures over active findings still to be worked on (new/confirmed), in a fixed number of
+    aggregate statements: KEV findings (all, on CII systems, and the CII assets carrying them), findings
+    past their due date, the systems and assets carrying a KEV or P1 finding, and per-day counts since
+    ``since`` for the trends (KEV-on-CII findings by day first matched, open findings by due date) with
+    the counts before it."""
+    open_ = (Finding.active.is_(True), Finding.status.in_(OPEN_TRIAGE))
+    kev = _in_kev()
+    cii = Finding.system_id.in_(select(System.id).where(System.is_cii.is_(True)))
+    n_kev, n_kev_cii, kev_cii_assets = session.execute(
+        select(
+            func.count(),
+            func.count().filter(cii),
+            func.count(func.distinct(Finding.asset_id)).filter(cii),
+        ).where(*open_, kev)
+    ).one()
+    overdue = session.scalar(select(func.count()).where(*open_, Finding.due_date < today)) or 0
+    risky = session.execute(
+        select(Finding.system_id, Finding.asset_id)
+        .where(*open_, or_(kev, Finding.priority == "P1"))
+        .distinct()
+    ).all()
+    first = func.date(Finding.first_matched)
+    since_ts = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
+    kev_days = session.execute(
+        select(first, func.count()).where(*open_, kev, cii, Finding.first_matched >= since_ts).group_by(first)
+    ).all()
+    due_days = session.execute(
+        select(Finding.due_date, func.count())
+        .where(*open_, Finding.due_date >= since, Finding.due_date < today)
+        .group_by(Finding.due_date)
+    ).all()
+    due_before = session.scalar(select(func.count()).where(*open_, Finding.due_date < since)) or 0
+    return {
+        "kev": int(n_kev or 0),
+        "kev_cii": int(n_kev_cii or 0),
+        "kev_cii_assets": int(kev_cii_assets or 0),
+        "overdue": int(overdue),
+        "risky_systems": sorted({int(s) for s, _a in risky if s}),
+        "risky_assets": sorted({int(a) for _s, a in risky if a}),
+        "kev_cii_by_day": {str(d)[:10]: int(n) for d, n in kev_days},
+        "kev_cii_before": int(n_kev_cii or 0) - sum(int(n) for _d, n in kev_days),
+        "overdue_by_day": {str(d)[:10]: int(n) for d, n in due_days},
+        "overdue_before": int(due_before),
+    }
