@@ -318,3 +318,29 @@ def test_business_context_from_the_map(database: Database, tmp_path: Path) -> No
         }
         assert (f.score, f.priority, f.system_id) == (55.5, "P2", system_id)
         assert f.due_date == (f.first_matched + dt.timedelta(days=30)).date()
+
+
+def test_a_large_run_refreshes_sqlite_planner_statistics(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a run that wrote many new findings, SQLite has statistics for the findings table (the grouped
+    findings pages pick their covering index from them); PostgreSQL keeps its own (autovacuum): no ANALYZE."""
+    from sqlalchemy import text
+
+    monkeypatch.setattr(service, "ANALYZE_AFTER", 5)
+    seen: list[str] = []
+    with database.unit_of_work() as s:
+        import_feed(s, kind="osv", path=osv_subset(tmp_path), rematch=False)
+        sbom_system(s)
+        conn = s.connection()
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(conn, "before_cursor_execute", listener)
+        r = service.match(s)
+        event.remove(conn, "before_cursor_execute", listener)
+        assert r["findings_new"] >= 5
+    sqlite = database.engine.dialect.name == "sqlite"
+    assert ("ANALYZE vuln_finding" in seen) is sqlite
+    if sqlite:
+        with database.read_session() as s:
+            stats = s.execute(text("SELECT idx FROM sqlite_stat1 WHERE tbl = 'vuln_finding'")).scalars().all()
+        assert "ix_vuln_finding_groups_advisory" in stats

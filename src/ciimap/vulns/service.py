@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from ciimap.config import get_settings
@@ -105,6 +105,10 @@ def list_feeds(session: Session, *, today: dt.date | None = None) -> list[dict[s
     return out
 
 
+#: New findings in one run from which SQLite's planner statistics of the findings table are refreshed.
+ANALYZE_AFTER = 10_000
+
+
 def match(
     session: Session, *, asset_ids: set[int] | None = None, system_ids: set[int] | None = None
 ) -> dict[str, Any]:
@@ -123,6 +127,10 @@ def _match(session: Session, *, asset_ids: set[int] | None, system_ids: set[int]
     scoped = asset_ids is not None or system_ids is not None
     written = persist.write(session, rows, stats.targets if scoped else None, now)
     written["reopened"] += reopened
+    if written["findings_new"] >= ANALYZE_AFTER and session.get_bind().dialect.name == "sqlite":
+        # SQLite plans from the statistics ANALYZE stored (PostgreSQL's autovacuum keeps its own): without
+        # them the grouped findings pages pick a narrower index and take 4x longer at a million findings
+        session.execute(text("ANALYZE vuln_finding"))
     written["fixed_verified"] = triage.verify_fixed(
         session, {r["triage_key"] for r in rows}, asset_ids=asset_ids, system_ids=system_ids
     )
