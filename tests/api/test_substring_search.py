@@ -154,3 +154,30 @@ def test_without_the_index_the_lists_keep_the_prefix_search(database, monkeypatc
         assert entity.list_page(s, ASSETS, q="PLC")["total"] == 0  # "1号PLC..." does not start with it
         assert entity.list_page(s, ASSETS, q="ctl-0")["total"] == 1
     textsearch.clear_cache()
+
+
+def test_search_index_command_recreates_a_missing_index(database):
+    from typer.testing import CliRunner
+
+    from ciimap.cli import app
+
+    with database.engine.begin() as c:
+        stmts = (
+            textsearch.sqlite_drop("vendor")
+            if database.is_sqlite
+            else textsearch.pg_drop("vendor", textsearch.COLUMNS["vendor"])
+        )
+        for stmt in stmts:
+            c.exec_driver_sql(stmt)
+    textsearch.clear_cache()
+    with database.unit_of_work() as s:
+        s.add(m.Vendor(name="和利时自动化", country="CN"))
+    with database.read_session() as s:
+        spec = entity.REGISTRY["vendors"]
+        assert textsearch.mode(s, spec, "利时自") == "prefix"
+    result = CliRunner().invoke(app, ["db", "search-index", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"created": ["vendor"]' in result.output
+    with database.read_session() as s:
+        assert textsearch.mode(s, spec, "利时自") in ("fts", "trgm")
+        assert [v.name for v in entity.list_page(s, spec, q="利时自")["items"]] == ["和利时自动化"]

@@ -165,3 +165,31 @@ def pg_create_extension(conn: Any) -> str | None:
     except Exception as e:  # InsufficientPrivilege, UndefinedFile (contrib not installed), ...
         return str(e).splitlines()[0]
     return None
+
+
+def ensure(conn: Any) -> dict[str, Any]:
+    """Create the substring indexes that are missing (``ciimap db search-index``): on PostgreSQL after
+    the extension could not be created by the migration; on SQLite after an FTS table was dropped.
+    Returns ``{"created": [tables], "refused": reason or None}``."""
+    created: list[str] = []
+    if conn.dialect.name == "sqlite":
+        names = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars())
+        for table, cols in COLUMNS.items():
+            if fts_table(table) not in names:
+                for stmt in sqlite_drop(table) + sqlite_ddl(table, cols):
+                    conn.execute(text(stmt))
+                created.append(table)
+    else:
+        refused = pg_create_extension(conn)
+        if refused:
+            return {"created": [], "refused": refused}
+        names = set(
+            conn.execute(text("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ix_%_trgm'")).scalars()
+        )
+        for table, cols in COLUMNS.items():
+            if not all(trgm_index(table, c) in names for c in cols):
+                for stmt in pg_ddl(table, cols):
+                    conn.execute(text(stmt))
+                created.append(table)
+    clear_cache()
+    return {"created": created, "refused": None}
