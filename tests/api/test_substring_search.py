@@ -57,7 +57,9 @@ def _all_pages(session, spec, q: str, filters: dict | None = None, limit: int = 
 
 
 def test_columns_are_declared_once_and_match_the_specs_and_the_migration():
-    by_table = {spec.model.__tablename__: tuple(spec.search) for spec in entity.REGISTRY.values() if spec.search}
+    by_table = {
+        spec.model.__tablename__: tuple(spec.search) for spec in entity.REGISTRY.values() if spec.search
+    }
     assert by_table == textsearch.COLUMNS
     path = next((MIGRATIONS / "versions").glob("*_polish1_*.py"))
     mod_spec = importlib.util.spec_from_file_location("polish1", path)
