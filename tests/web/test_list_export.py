@@ -18,7 +18,7 @@ from conftest import make_user
 from web.seed import seed
 from web.test_pages import login
 
-EVIL = "=HYPERLINK(\"http://x\",\"y\")"
+EVIL = '=HYPERLINK("http://x","y")'
 
 
 @pytest.fixture
@@ -39,7 +39,9 @@ def _rows(text: str) -> list[list[str]]:
 
 def _exports(database) -> list[dict]:
     with database.read_session() as s:
-        items = audit.query_log(s, entity_type="asset", entity_id=None, actor=None, limit=50, offset=0)["items"]
+        items = audit.query_log(s, entity_type="asset", entity_id=None, actor=None, limit=50, offset=0)[
+            "items"
+        ]
         return [i.after for i in items if i.action == "export"]
 
 
@@ -64,7 +66,10 @@ def test_page_csv_follows_filters_search_and_columns_in_chinese(client, seeded):
     after = _exports(seeded)
     assert after[0]["q"] == "evil" and after[0]["rows"] == 1 and after[0]["format"] == "csv"
     assert after[1]["filters"] == {"kind": "server"} and after[1]["rows"] == total
-    assert after[1]["columns"] == ["id", "name", "kind", "site_id", "declared"] and after[1]["interface"] == "web"
+    assert (
+        after[1]["columns"] == ["id", "name", "kind", "site_id", "declared"]
+        and after[1]["interface"] == "web"
+    )
 
 
 def test_page_xlsx_has_typed_cells_and_neutralised_text(client, seeded):

@@ -134,7 +134,7 @@ class SubstringBranch(Branch):
     cols: tuple[Any, ...] = ()
 
     def cond(self, indexed: bool = True) -> Any:
-        pattern = bindparam(f"m{self.n}")
+        pattern: Any = bindparam(f"m{self.n}")
         cols = self.cols if indexed else tuple(c.concat(literal_column("''")) for c in self.cols)
         return or_(*[c.ilike(pattern, escape="\\") for c in cols])
 

@@ -48,7 +48,7 @@ def _findings_card(session: Session) -> dict[str, Any] | None:
     return {
         "key": "findings",
         "value": f"{p1:,} / {sum(n for _p, n in counts):,}",
-        "sub": "P1 / all",
+        "parts": [("p1", f"{p1:,}"), ("all_findings", f"{sum(n for _p, n in counts):,}")],
         "href": "/findings",
         "series": series,
         "tone": "bad" if p1 else "",
@@ -70,7 +70,7 @@ def _graph_cards(session: Session) -> list[dict[str, Any]]:
         {
             "key": "spof",
             "value": f"{total:,}",
-            "sub": f"{len(rows)} services",
+            "parts": [("services", len(rows))],
             "href": "/topology",
             "series": series,
             "tone": "warn" if total else "",
@@ -85,7 +85,7 @@ def _graph_cards(session: Session) -> list[dict[str, Any]]:
             "key": "concentration",
             "value": f"{len(rep.findings):,}",
             "href": "/entities/vendors",
-            "sub": " · ".join(f"{k} {v}" for k, v in sorted(sev.items())),
+            "parts": [(f"sev_{k}", v) for k, v in sorted(sev.items())],
             "series": [[k, v] for k, v in sev.items()],
             "chart": "pie",
             "tone": "warn" if rep.findings else "",
@@ -329,7 +329,10 @@ def asset_extras(session: Session, asset_id: int) -> dict[str, Any]:
     rows = changes.list_changes(session, asset_id=asset_id, limit=20, offset=max(total - 20, 0))["items"]
     out["changes"] = {
         "total": total,
-        "columns": ["at", "kind", "subject"],
-        "rows": [{"at": e.at, "kind": e.kind, "subject": e.subject} for e in reversed(rows)],
+        "columns": ["at", "kind", "subject", "detail"],
+        "rows": [
+            {"at": e.at, "kind": e.kind, "subject": e.subject, "before": e.before, "after": e.after}
+            for e in reversed(rows)
+        ],
     }
     return out

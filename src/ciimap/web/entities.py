@@ -89,10 +89,20 @@ ENUM_COLUMNS: dict[str, str] = {
     "src_type": "src_type",
     "dst_type": "dst_type",
     "update_privilege": "update_privilege",
+    "source": "source",
+    "method": "method",
 }
+#: Per entity, columns whose vocabulary differs from the shared group (a site's kind is a place:
+#: an "office" site is 办公场所, an "office" zone is 办公网).
+ENUM_OVERRIDES: dict[tuple[str, str], str] = {("sites", "kind"): "site_kind"}
 
 
-def export_cell(t: Any) -> Any:
+def value_group(entity_name: str, column: str) -> str | None:
+    """The catalog group of a column's values on this entity's pages, or None (not a vocabulary)."""
+    return ENUM_OVERRIDES.get((entity_name, column)) or ENUM_COLUMNS.get(column)
+
+
+def export_cell(t: Any, entity_name: str = "") -> Any:
     """The page's cell formatter for exports: FK labels, yes/no and vocabularies in the user's
     language, lists joined; numbers and times stay typed (XLSX keeps them as numbers and dates)."""
 
@@ -101,8 +111,9 @@ def export_cell(t: Any) -> Any:
             return label
         if isinstance(value, bool):
             return t("bool.true") if value else t("bool.false")
-        if column in ENUM_COLUMNS and isinstance(value, str) and value:
-            return t.value(ENUM_COLUMNS[column], value)
+        group = value_group(entity_name, column)
+        if group and isinstance(value, str) and value:
+            return t.value(group, value)
         if isinstance(value, list | tuple):
             return "; ".join(str(v) for v in value)
         if isinstance(value, dict):

@@ -78,7 +78,9 @@ def export_list(
         interface="web",
     )
     header = [t.field(c) for c in job["columns"]]
-    body = export.rows(spec, filters=filters, q=q, columns=job["columns"], cell=entities.export_cell(t))
+    body = export.rows(
+        spec, filters=filters, q=q, columns=job["columns"], cell=entities.export_cell(t, spec.name)
+    )
     stream = (
         export.csv_stream(header, body)
         if format == "csv"
