@@ -236,3 +236,62 @@ def xlsx_stream(header: Sequence[str], body: Iterator[list[Any]], *, title: str)
         tmp.seek(0)
         while chunk := tmp.read(1 << 16):
             yield chunk
+
+
+# --- Exports of the other list pages (findings, change feed, incidents, alerts, ...) -------------------
+#
+# Those lists are not registered entities: each page's own service call is paged with ``offset``. The
+# page module names the columns and how a row becomes cells; this module checks the request, audits it
+# and streams through the same csv_stream/xlsx_stream (neutralised like every export).
+
+#: A page of a list: (session, offset, limit) → rows (dicts or objects), in the list's order.
+Fetch = Callable[[Session, int, int], Sequence[Any]]
+
+
+def begin_list(
+    session: Session,
+    name: str,
+    *,
+    fmt: str,
+    known: Sequence[str],
+    columns: Sequence[str] | None,
+    filters: dict[str, Any],
+    interface: str,
+) -> dict[str, Any]:
+    """Check an export of the list ``name`` (columns among ``known``, in the requested order) and audit
+    it (action ``export``, entity type ``list:<name>``); returns ``{columns, media_type, filename}``."""
+    if fmt not in FORMATS:
+        raise Invalid(f"format must be one of {', '.join(FORMATS)} (got '{fmt}')")
+    wanted = [c for c in (columns or []) if c]
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise Invalid(f"unknown column(s) for {name}: {', '.join(unknown)} (columns: {', '.join(known)})")
+    cols = list(dict.fromkeys(wanted)) or list(known)
+    audit.record(
+        session,
+        "export",
+        f"list:{name}",
+        None,
+        after={
+            "format": fmt,
+            "filters": {
+                k: v if isinstance(v, str | int | float | bool) else str(v) for k, v in filters.items()
+            },
+            "columns": cols,
+            "interface": interface,
+        },
+    )
+    return {"columns": cols, "media_type": FORMATS[fmt], "filename": f"{name}.{fmt}"}
+
+
+def paged(fetch: Fetch, *, batch: int, limit: int = XLSX_MAX_ROWS) -> Iterator[Any]:
+    """Every row of a list read ``batch`` at a time (``batch`` must not exceed the service's own page
+    cap: a short page ends the list), at most ``limit``; in its own session, as :func:`rows`."""
+    with get_database().read_session() as session:
+        offset = 0
+        while offset < limit:
+            items = fetch(session, offset, min(batch, limit - offset))
+            yield from items
+            if len(items) < batch:
+                return
+            offset += batch

@@ -298,11 +298,12 @@ def change_feed(session: Session, *, page: int = 1, limit: int = 50) -> dict[str
     start = max(end - limit, 0)
     items = changes.list_changes(session, limit=max(end - start, 1), offset=start)["items"] if end else []
     items = list(reversed(items))[: end - start]
-    _asset_labels(session, items)
+    asset_labels(session, items)
     return {"items": items, "total": total, "page": page, "next": page + 1 if start > 0 else None}
 
 
-def _asset_labels(session: Session, items: list[Any]) -> None:
+def asset_labels(session: Session, items: list[Any]) -> None:
+    """Set ``asset_label`` on change events (one label query)."""
     names = labels(session, inv.ASSETS, {e.asset_id for e in items if e.asset_id})
     for e in items:
         e.asset_label = names.get(e.asset_id)

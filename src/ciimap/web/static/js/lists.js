@@ -84,7 +84,11 @@
   }
 
   function setup(table) {
-    if (table.dataset.listReady) return;
+    if (table.dataset.listReady) { // rows swapped in by htmx (a polled tbody): hide the same columns
+      const known = headers(table);
+      if (known.length >= 2) apply(table, known, visible(table, known));
+      return;
+    }
     table.dataset.listReady = "1";
     const cols = headers(table);
     if (cols.length < 2) return;
@@ -101,5 +105,5 @@
 
   function init(root) { (root || document).querySelectorAll("table[data-list]").forEach(setup); }
   init(document);
-  document.body.addEventListener("htmx:afterSettle", (e) => init(e.target.parentElement || document));
+  document.body.addEventListener("htmx:afterSettle", () => init(document));
 })();
