@@ -63,6 +63,10 @@ def rich(server: str, sqlite_database: Any) -> None:
                               before=port, after={**port, "state": "closed", "version": LONG}))  # fmt: skip
 
 
+#: Lists with a column chooser (besides every entity list).
+CHOOSER = {"/findings", "/changes", "/alerts", "/warnings", "/incidents", "/data", "/crypto", "/compliance"}
+
+
 def _login(page: Any) -> None:
     page.goto(f"{page.base}/login")
     page.fill("input[name=username]", "admin")
@@ -84,6 +88,9 @@ def test_no_list_page_scrolls_sideways_at_1440(rich: None, page: Any) -> None:
         shot(page, f"polish-{name}")
         if width > 1440:
             wide[url] = width
+        if url in CHOOSER or url.startswith("/entities/"):
+            wait_js(page, "document.querySelector('table[data-list]').dataset.listReady === '1'")
+            assert page.locator(".col-chooser").count() == 1, url
     assert not wide, f"pages wider than 1440 px: {wide}"
 
 
