@@ -105,7 +105,7 @@ def test_column_chooser_hides_a_column_and_exports_the_rest(rich: None, page: An
     )
     assert hidden == ["subject"]
     href = page.get_attribute("a[data-export=csv]", "href")
-    assert href.startswith("/changes/export?") and "columns=at%2Ckind%2Casset%2Cdetail" in href
+    assert href.startswith("/export/changes?") and "columns=at%2Ckind%2Casset%2Cdetail" in href
     shot(page, "polish-column-chooser")
     page.reload()  # remembered for this user and list
     wait_js(page, "document.querySelector('table[data-list=changes]').dataset.listReady === '1'")

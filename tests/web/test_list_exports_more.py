@@ -63,13 +63,13 @@ def test_every_list_page_offers_export_and_column_choice(client):
         cols = [c for group in re.findall(r'data-col="([^"]+)"', table.group(0)) for c in group.split(",")]
         assert cols and set(cols) <= set(LISTS[name].columns), (url, set(cols) - set(LISTS[name].columns))
         assert (
-            f'href="/{name}/export?' in html and 'data-export="csv"' in html and 'data-export="xlsx"' in html
+            f'href="/export/{name}?' in html and 'data-export="csv"' in html and 'data-export="xlsx"' in html
         )
 
 
 def test_each_list_exports_csv_in_chinese_with_the_page_rows(client, database):
     for name in PAGES:
-        r = client.get(f"/{name}/export?format=csv")
+        r = client.get(f"/export/{name}?format=csv")
         assert r.status_code == 200, (name, r.status_code, r.text[:200])
         assert r.headers["content-type"].startswith("text/csv")
         assert f'filename="{name}.csv"' in r.headers["content-disposition"]
@@ -83,14 +83,14 @@ def test_each_list_exports_csv_in_chinese_with_the_page_rows(client, database):
 
 
 def test_change_feed_export_is_readable_and_formula_safe(client):
-    rows = _rows(client.get("/changes/export?format=csv&columns=kind,subject,detail").text)
+    rows = _rows(client.get("/export/changes?format=csv&columns=kind,subject,detail").text)
     assert rows[0] == ["类型", "对象", "变化"]
     evil = [r for r in rows[1:] if r[1].endswith(EVIL)]
     assert evil == [["系统变化", "'" + EVIL, "操作系统: CentOS 7 → 麒麟 V10"]]
 
 
 def test_columns_filters_and_xlsx(client, database):
-    r = client.get("/findings/export?format=xlsx&columns=status,priority&status=new")
+    r = client.get("/export/findings?format=xlsx&columns=status,priority&status=new")
     assert r.status_code == 200 and "spreadsheetml" in r.headers["content-type"]
     ws = load_workbook(io.BytesIO(r.content), read_only=True).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
@@ -104,12 +104,12 @@ def test_columns_filters_and_xlsx(client, database):
 
 def test_bad_requests_are_4xx_and_not_audited(client, database):
     for url in (
-        "/findings/export?format=pdf",
-        "/findings/export?columns=priority,password_hash",
-        "/findings/export?status=bogus",
-        "/incidents/export?state=bogus",
-        "/alerts/export?severity=bogus",
-        "/warnings/export?level=bogus",
+        "/export/findings?format=pdf",
+        "/export/findings?columns=priority,password_hash",
+        "/export/findings?status=bogus",
+        "/export/incidents?state=bogus",
+        "/export/alerts?severity=bogus",
+        "/export/warnings?level=bogus",
     ):
         r = client.get(url)
         assert 400 <= r.status_code < 500, (url, r.status_code)

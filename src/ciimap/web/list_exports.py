@@ -5,7 +5,7 @@ Each list names its columns in the page's order (the keys its table headers carr
 the column chooser of ``static/js/lists.js`` and the export agree), how a row becomes a cell in the
 user's language, how the page's query string becomes its service's filters, and how to read a page of
 rows from that same service. :mod:`ciimap.core.export` checks the request, audits it and streams it
-(formula-safe), exactly as for the entity lists. Routes: ``GET /<list>/export?format=csv|xlsx&columns=…``
+(formula-safe), exactly as for the entity lists. Routes: ``GET /export/<list>?format=csv|xlsx&columns=…``
 with the list page's own filters (``views_exports``).
 """
 

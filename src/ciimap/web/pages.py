@@ -111,7 +111,7 @@ def mount(app: FastAPI) -> None:
     """Static files and the page routers (called by ciimap.plugins.web_mount)."""
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(router)
-    app.include_router(views_exports.router)  # before the list pages: /incidents/export is no incident id
+    app.include_router(views_exports.router)
     app.include_router(views_map.router)
     app.include_router(views_entities.router)
     app.include_router(views_ops.router)

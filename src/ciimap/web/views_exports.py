@@ -1,4 +1,4 @@
-"""``GET /<list>/export``: CSV/XLSX of the findings, change feed, incidents, alert console and warnings
+"""``GET /export/<list>``: CSV/XLSX of the findings, change feed, incidents, alert console and warnings
 lists with the page's filters and the chosen columns (definitions in :mod:`ciimap.web.list_exports`;
 check, audit and streaming in :mod:`ciimap.core.export`, as for the entity lists)."""
 
@@ -15,7 +15,7 @@ from ciimap.web.i18n import Translator
 from ciimap.web.list_exports import LISTS, ListExport
 from ciimap.web.render import locale_for
 
-#: Mounted before the list pages' routers: ``/incidents/export`` must not reach ``/incidents/{id}``.
+#: Under ``/export/``: no list page's ``/<list>/{id}`` route can take the word "export" for an id.
 router = APIRouter(include_in_schema=False)
 
 
@@ -61,4 +61,4 @@ def _route(lx: ListExport) -> Any:
 
 
 for _lx in LISTS.values():
-    router.add_api_route(f"/{_lx.name}/export", _route(_lx), methods=["GET"])
+    router.add_api_route(f"/export/{_lx.name}", _route(_lx), methods=["GET"])
