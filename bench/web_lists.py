@@ -17,6 +17,11 @@ import tempfile
 import time
 
 BASELINE_MS = 300.0
+#: Substring searches: frequent in the demo (a third of the hostnames hold "app"), rare (one asset
+#: number), Chinese (a third of the names hold "服务器") and a miss.
+SUBSTRINGS = ("app", "0012345", "服务器", "zzq")
+#: The list pages that are not entity lists (their own services, offset paging).
+OTHER_LISTS = ("/findings", "/changes", "/incidents", "/alerts", "/warnings", "/data")
 PASSWORD = "bench-password"
 
 
@@ -60,7 +65,9 @@ def urls(client: object) -> list[tuple[str, str]]:
         if nxt:
             out.append((f"{name} next page", base + "?" + nxt.group(1).replace("&amp;", "&")))
         if spec.search:
-            out.append((f"{name} search", base + "?q=a"))
+            out.append((f"{name} search", base + "?q=a"))  # one character: a prefix search
+            for q in SUBSTRINGS:  # three or more: the trigram index (FTS5 / pg_trgm)
+                out.append((f"{name} q={q}", f"{base}?q={q}"))
         for key, typ in spec.filters.items():
             if typ is bool:
                 out.append((f"{name} {key}=true", f"{base}?{key}=true"))
@@ -75,6 +82,7 @@ def urls(client: object) -> list[tuple[str, str]]:
                 if val:
                     out.append((f"{name} {key}={val}", f"{base}?{key}={val}"))
                     break
+    out += [(f"{u} (other list)", u) for u in OTHER_LISTS]
     return out
 
 

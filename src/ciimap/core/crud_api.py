@@ -4,9 +4,10 @@ import inspect
 from typing import Any
 
 from fastapi import APIRouter, Body, Query, Response
+from fastapi.responses import StreamingResponse
 
 from ciimap.core import entity as svc
-from ciimap.core import listing
+from ciimap.core import export, listing
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.entity import EntitySpec
 from ciimap.core.schemas import Int32, Offset, Page
@@ -55,6 +56,57 @@ def _list_endpoint(spec: EntitySpec) -> Any:
     return endpoint
 
 
+def _export_endpoint(spec: EntitySpec) -> Any:
+    def endpoint(db: DbSession, principal: Reader, **kwargs: Any) -> Any:
+        fmt, columns, q = kwargs.pop("format"), kwargs.pop("columns"), kwargs.pop("q")
+        filters = {k: v for k, v in kwargs.items() if k in spec.filters and v is not None}
+        cols = columns.split(",") if columns else None
+        job = export.begin(db, spec, fmt=fmt, filters=filters, q=q, columns=cols, interface="api")
+        body = export.rows(spec, filters=filters, q=q, columns=job["columns"], cell=export.plain_cell)
+        stream = (
+            export.csv_stream(job["columns"], body)
+            if fmt == "csv"
+            else export.xlsx_stream(job["columns"], body, title=spec.name)
+        )
+        return StreamingResponse(
+            stream,
+            media_type=job["media_type"],
+            headers={"Content-Disposition": f'attachment; filename="{job["filename"]}"'},
+        )
+
+    params = [
+        inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, annotation=DbSession),
+        inspect.Parameter("principal", inspect.Parameter.KEYWORD_ONLY, annotation=Reader),
+        inspect.Parameter(
+            "format",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=str,
+            default=Query("csv", pattern="^(csv|xlsx)$", description="csv or xlsx"),
+        ),
+        inspect.Parameter(
+            "columns",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=str,
+            default=Query("", max_length=2000, description="comma-separated fields (default: all)"),
+        ),
+        inspect.Parameter(
+            "q",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=str | None,
+            default=Query(None, max_length=200, description="the list's search"),
+        ),
+    ]
+    for fname, ftype in spec.filters.items():
+        kind = Int32 if ftype is int else ftype
+        params.append(
+            inspect.Parameter(
+                fname, inspect.Parameter.KEYWORD_ONLY, annotation=kind | None, default=Query(None)
+            )
+        )
+    endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return endpoint
+
+
 def crud_router(spec: EntitySpec) -> APIRouter:
     router = APIRouter(prefix=f"/{spec.name}", tags=[spec.label_en or spec.name])
     read, create, update = spec.read, spec.create, spec.update
@@ -65,6 +117,15 @@ def crud_router(spec: EntitySpec) -> APIRouter:
         methods=["GET"],
         response_model=Page[read],  # type: ignore[valid-type]
         summary=f"List {spec.name}",
+    )
+
+    router.add_api_route(
+        "/export",
+        _export_endpoint(spec),
+        methods=["GET"],
+        summary=f"Export {spec.name} as CSV or XLSX (the list's filters and search; audited)",
+        response_class=StreamingResponse,
+        responses={200: {"content": {t: {} for t in export.FORMATS.values()}}},
     )
 
     @router.get("/{obj_id}", response_model=read, summary=f"Get one of {spec.name}")

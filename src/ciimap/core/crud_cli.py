@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from ciimap.core import entity as svc
+from ciimap.core import export
 from ciimap.core.db import get_database
 from ciimap.core.entity import EntitySpec
 from ciimap.core.errors import Invalid
@@ -65,6 +67,32 @@ def crud_app(spec: EntitySpec, columns: list[str]) -> typer.Typer:
             print_json({**page, "items": items})
         else:
             print_table(items, columns, title=f"{spec.label_zh} {spec.label_en}: {page['total']}")
+
+    @app.command("export")
+    def export_(
+        output: Path = typer.Option(..., "--output", "-o", help="file to write"),
+        fmt: str = typer.Option("csv", "--format", help="csv or xlsx"),
+        columns: str = typer.Option("", "--columns", help="comma-separated fields (default: all)"),
+        filter_: list[str] = typer.Option([], "--filter", "-f", help="field=value (repeatable)"),
+        q: str | None = typer.Option(None, "--q", "-q", help="search (substring from 3 characters)"),
+        as_json: bool = typer.Option(False, "--json", help="machine-readable summary"),
+    ) -> None:
+        """Export the list (same filters and search) as CSV or XLSX; audited."""
+        filters = _coerce_filters(spec, filter_)
+        cols = columns.split(",") if columns else None
+        with get_database().unit_of_work() as db:
+            job = export.begin(db, spec, fmt=fmt, filters=filters, q=q, columns=cols, interface="cli")
+        body = export.rows(spec, filters=filters, q=q, columns=job["columns"], cell=export.plain_cell)
+        stream = (
+            export.csv_stream(job["columns"], body)
+            if fmt == "csv"
+            else export.xlsx_stream(job["columns"], body, title=spec.name)
+        )
+        with output.open("wb") as f:
+            for chunk in stream:
+                f.write(chunk)
+        summary = {"file": str(output), "format": fmt, "rows": job["total"], "columns": job["columns"]}
+        print_json(summary) if as_json else typer.echo(f"{job['total']:,} {spec.name} -> {output}")
 
     @app.command("get")
     def get(obj_id: int, as_json: bool = typer.Option(True, "--json/--table")) -> None:

@@ -37,9 +37,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydantic_core
-from sqlalchemy import Integer, Select, and_, bindparam, func, literal_column, not_, select, union
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    table,
+    union,
+)
 from sqlalchemy.orm import Session
 
+from ciimap.core import textsearch
 from ciimap.core.errors import Invalid
 
 MAX_LIMIT = 500
@@ -53,6 +67,7 @@ COUNT_TTL = 60.0
 _count_cache: dict[tuple[Any, ...], tuple[float, int, tuple[int, ...]]] = {}
 _count_lock = threading.Lock()
 _plans: dict[tuple[Any, ...], Any] = {}
+_fts_tables: dict[str, Any] = {}
 
 
 def _bp(name: str) -> Any:
@@ -110,6 +125,55 @@ class Branch:
         return select(func.count()).select_from(inner.limit(_bp("cap")).subquery())
 
 
+@dataclass(frozen=True)
+class SubstringBranch(Branch):
+    """Ids whose searched columns contain the query (binds ``m<n>``) — PostgreSQL: ``col ILIKE
+    '%q%'`` on each column, answered by the pg_trgm GIN indexes (see :mod:`ciimap.core.textsearch`).
+    ``cols`` are the entity's searched columns; ``col`` is the first (unused by this class)."""
+
+    cols: tuple[Any, ...] = ()
+
+    def cond(self, indexed: bool = True) -> Any:
+        pattern: Any = bindparam(f"m{self.n}")
+        cols = self.cols if indexed else tuple(c.concat(literal_column("''")) for c in self.cols)
+        return or_(*[c.ilike(pattern, escape="\\") for c in cols])
+
+
+@dataclass(frozen=True)
+class FtsBranch(Branch):
+    """Ids whose searched columns contain the query — SQLite: the FTS5 trigram table
+    ``<table>_fts MATCH :m<n>`` (rowids in ascending order, so "first n" stops early)."""
+
+    def _fts(self) -> tuple[Any, Any]:
+        name = textsearch.fts_table(self.model.__tablename__)
+        fts = _fts_tables.get(name)
+        if fts is None:  # one object per table: two would be two FROM entries
+            fts = _fts_tables[name] = table(name, column("rowid", Integer))
+        return fts, literal_column(name).op("MATCH")(bindparam(f"m{self.n}"))
+
+    def cond(self, indexed: bool = True) -> Any:
+        fts, match = self._fts()
+        return self.model.id.in_(select(fts.c.rowid).where(match))
+
+    def _select(self, indexed: bool = True) -> Select[Any]:
+        fts, match = self._fts()
+        if not self.filters:
+            return select(fts.c.rowid.label("id")).where(match)
+        return (
+            select(self.model.id)
+            .where(self.model.id.in_(select(fts.c.rowid).where(match)))
+            .where(*[getattr(self.model, k) == bindparam(f"f_{k}") for k in self.filters])
+        )
+
+    def first(self, *, dense: bool, after: bool) -> Select[Any]:
+        fts, match = self._fts()
+        id_col = self.model.id if self.filters else fts.c.rowid
+        stmt = self._select()
+        if after:
+            stmt = stmt.where(id_col > bindparam("after"))
+        return stmt.order_by(id_col).limit(_bp("n"))
+
+
 @dataclass
 class SearchPlan:
     branches: list[Branch]
@@ -125,15 +189,29 @@ def search_bounds(q: str) -> tuple[tuple[str, str], tuple[str, str] | None]:
     return (low, low + "\U0010ffff"), ((raw, raw + "\U0010ffff") if raw != low else None)
 
 
-def search_plan(spec: Any, mixed: bool, filters: tuple[str, ...] = ()) -> SearchPlan:
+def _own_branches(spec: Any, mixed: bool, filters: tuple[str, ...], how: str) -> list[Branch]:
+    """The branches over the entity's own searched columns: one prefix branch per column (and
+    casing), or a single substring branch over all of them (``how`` = "fts" or "trgm")."""
+    model = spec.model
+    cols = [getattr(model, f) for f in spec.search]
+    if how == "fts":
+        return [FtsBranch(model, model.id, cols[0], True, 0, False, filters)]
+    if how == "trgm":
+        return [SubstringBranch(model, model.id, cols[0], True, 0, False, filters, tuple(cols))]
+    branches: list[Branch] = []
+    for col in cols:
+        for orig in (False, True) if mixed else (False,):
+            branches.append(Branch(model, model.id, col, True, len(branches), orig, filters))
+    return branches
+
+
+def search_plan(spec: Any, mixed: bool, filters: tuple[str, ...] = (), how: str = "prefix") -> SearchPlan:
+    """``how``: "prefix", "fts" (SQLite substring) or "trgm" (PostgreSQL substring); the child-table
+    branches (an asset's addresses) stay prefix searches."""
+
     def build() -> SearchPlan:
         model = spec.model
-        branches: list[Branch] = []
-        for f in spec.search:
-            for orig in (False, True) if mixed else (False,):
-                branches.append(
-                    Branch(model, model.id, getattr(model, f), True, len(branches), orig, filters)
-                )
+        branches = _own_branches(spec, mixed, filters, how)
         for id_col, col in spec.extra_search:
             branches.append(Branch(model, id_col, col, False, len(branches), False, filters))
         capped = {b.n: b.capped() for b in branches}
@@ -146,17 +224,22 @@ def search_plan(spec: Any, mixed: bool, filters: tuple[str, ...] = ()) -> Search
         }
         return SearchPlan(branches, counts, capped, first)
 
-    return _cached(("search", spec.name, mixed, filters), build)  # type: ignore[no-any-return]
+    return _cached(("search", spec.name, mixed, filters, how), build)  # type: ignore[no-any-return]
 
 
 def search_params(
-    spec: Any, q: str, filters: dict[str, Any] | None = None
+    spec: Any, q: str, filters: dict[str, Any] | None = None, how: str = "prefix"
 ) -> tuple[SearchPlan, dict[str, Any]]:
     low, orig = search_bounds(q)
-    plan = search_plan(spec, orig is not None, tuple(sorted(filters or {})))
+    plan = search_plan(spec, orig is not None and how == "prefix", tuple(sorted(filters or {})), how)
     params: dict[str, Any] = {f"f_{k}": v for k, v in (filters or {}).items()}
     for b in plan.branches:
-        params[f"lo{b.n}"], params[f"hi{b.n}"] = orig if b.orig and orig else low
+        if isinstance(b, FtsBranch):
+            params[f"m{b.n}"] = textsearch.fts_query(q)
+        elif isinstance(b, SubstringBranch):
+            params[f"m{b.n}"] = textsearch.like_pattern(q)
+        else:
+            params[f"lo{b.n}"], params[f"hi{b.n}"] = orig if b.orig and orig else low
     return plan, params
 
 
@@ -213,21 +296,30 @@ def _search_ids(
     with_total: bool,
 ) -> tuple[list[int], int | None]:
     conn = _conn(session)
+    how = textsearch.mode(session, spec, q)
     key = _cache_key(session, spec, filters, q)
     hit = _cached_total(key) if with_total else None
     alone: tuple[int, ...] | None = None
     if filters and hit is None:
         # Filters and a search: when the search alone matches few rows (index-only capped counts),
         # test just those rows against the filters; a broad prefix goes branch by branch below.
-        plain, plain_params = search_params(spec, q)
+        plain, plain_params = search_params(spec, q, how=how)
         alone = tuple(
             int(c or 0) for c in conn.execute(plain.counts, {**plain_params, "cap": COUNT_CAP + 1}).one()
         )
         if sum(alone) <= COUNT_CAP:
             return _few_matches(
-                conn, spec, q, filters, limit=limit, offset=offset, after=after, with_total=with_total
+                conn,
+                spec,
+                plain,
+                {**plain_params, **{f"f_{k}": v for k, v in filters.items()}},
+                filters,
+                limit=limit,
+                offset=offset,
+                after=after,
+                with_total=with_total,
             )
-    plan, params = search_params(spec, q, filters)
+    plan, params = search_params(spec, q, filters, how)
     if hit is not None:
         total: int | None = hit[0]
         counts = hit[1]
@@ -255,7 +347,8 @@ def _search_ids(
 def _few_matches(
     conn: Any,
     spec: Any,
-    q: str,
+    plain: SearchPlan,
+    params: dict[str, Any],
     filters: dict[str, Any],
     *,
     limit: int,
@@ -263,13 +356,19 @@ def _few_matches(
     after: int | None,
     with_total: bool,
 ) -> tuple[list[int], int | None]:
-    """Filters and a search that matches at most COUNT_CAP rows: ``id IN (matches) AND filters``."""
-    base = build_query(spec, filters=filters, q=q).with_only_columns(spec.model.id)
-    page = base.order_by(spec.model.id)
-    page = page.where(spec.model.id > after) if after is not None else page.offset(offset)
-    ids = list(conn.execute(page.limit(limit)).scalars())
+    """Filters and a search that matches at most COUNT_CAP rows: ``id IN (matches) AND filters``
+    (``plain``: the search's branches without filters; ``params`` binds both)."""
+    model = spec.model
+    live = [b.ids() for b in plain.branches]
+    matches = union(*live).scalar_subquery() if len(live) > 1 else live[0].scalar_subquery()
+    base = select(model.id).where(
+        model.id.in_(matches), *[getattr(model, k) == bindparam(f"f_{k}") for k in sorted(filters)]
+    )
+    page = base.order_by(model.id)
+    page = page.where(model.id > after) if after is not None else page.offset(offset)
+    ids = list(conn.execute(page.limit(limit), params).scalars())
     total = (
-        int(conn.execute(select(func.count()).select_from(base.subquery())).scalar() or 0)
+        int(conn.execute(select(func.count()).select_from(base.subquery()), params).scalar() or 0)
         if with_total
         else None
     )

@@ -319,8 +319,10 @@ def _store(session: Session, rows: list[dict[str, Any]], first_id: int) -> None:
         bulk.insert_rows(session, CryptoFlag.__table__, flags)
 
 
-def flag_entry(code: str, message: str, **where: Any) -> dict[str, Any]:
-    return {"code": code, "message": message, **where}
+def flag_entry(code: str, message: str, params: dict[str, Any] | None = None, **where: Any) -> dict[str, Any]:
+    """A flag: its code, the English message (API, CLI) and, for flags computed when listed, the
+    message's parameters so that a page can say it in its own language (``cry.msg.<code>``)."""
+    return {"code": code, "message": message, **({"params": params} if params else {}), **where}
 
 
 def key_flags(facts: dict[str, Any], weak: dict[str, Any], where: dict[str, Any]) -> list[dict[str, Any]]:

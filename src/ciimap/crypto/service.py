@@ -220,6 +220,7 @@ def flags(
                     "no_gm",
                     f"system {name} (level {level}) shows no national (GM) algorithm; protected transmission "
                     f"is required from level {need} [verify]",
+                    {"name": name, "level": level, "need": need},
                     system_id=sid,
                     asset_id=None,
                     port=None,
@@ -255,11 +256,15 @@ def _expiry_flags(
 
 def _expiry(end: dt.datetime, days: int, now: dt.datetime, where: dict[str, Any]) -> list[dict[str, Any]]:
     if end < now:
-        return [flag_entry("expired", f"certificate expired on {end.date().isoformat()}", **where)]
+        day = end.date().isoformat()
+        return [flag_entry("expired", f"certificate expired on {day}", {"date": day}, **where)]
     if end < now + dt.timedelta(days=days):
         return [
             flag_entry(
-                "expiring", f"certificate expires on {end.date().isoformat()} (within {days} days)", **where
+                "expiring",
+                f"certificate expires on {end.date().isoformat()} (within {days} days)",
+                {"date": end.date().isoformat(), "days": days},
+                **where,
             )
         ]
     return []

@@ -14,16 +14,15 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from ciimap.core.errors import Invalid
+from ciimap.core.export import neutralise  # the formula-injection guard, shared by every export
 from ciimap.supply import findings, foreign, plans, service
 
 LANGS = ("zh-CN", "en")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 LABELS_ZH: dict[Any, str] = {
     "os": "操作系统",
@@ -157,16 +156,6 @@ FINDING_COLS: Columns = [
     ("code", "代码", "Code"),
     ("detail", "详情", "Detail"),
 ]
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe; control
-    characters that a worksheet cannot hold (openpyxl refuses them) become U+FFFD."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-        if value.startswith(FORMULA_START):
-            return "'" + value
-    return value
 
 
 def _cell(value: Any, key: str, lang: str) -> Any:

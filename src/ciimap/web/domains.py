@@ -50,7 +50,7 @@ def _findings_card(session: Session) -> dict[str, Any] | None:
     return {
         "key": "findings",
         "value": f"{p1:,} / {sum(n for _p, n in counts):,}",
-        "sub": "P1 / all",
+        "parts": [("p1", f"{p1:,}"), ("all_findings", f"{sum(n for _p, n in counts):,}")],
         "href": "/findings",
         "series": series,
         "tone": "bad" if p1 else "",
@@ -72,7 +72,7 @@ def _graph_cards(session: Session) -> list[dict[str, Any]]:
         {
             "key": "spof",
             "value": f"{total:,}",
-            "sub": f"{len(rows)} services",
+            "parts": [("services", len(rows))],
             "href": "/topology",
             "series": series,
             "tone": "warn" if total else "",
@@ -87,7 +87,7 @@ def _graph_cards(session: Session) -> list[dict[str, Any]]:
             "key": "concentration",
             "value": f"{len(rep.findings):,}",
             "href": "/entities/vendors",
-            "sub": " · ".join(f"{k} {v}" for k, v in sorted(sev.items())),
+            "parts": [(f"sev_{k}", v) for k, v in sorted(sev.items())],
             "series": [[k, v] for k, v in sev.items()],
             "chart": "pie",
             "tone": "warn" if rep.findings else "",
@@ -334,11 +334,12 @@ def change_feed(session: Session, *, page: int = 1, limit: int = 50) -> dict[str
     start = max(end - limit, 0)
     items = changes.list_changes(session, limit=max(end - start, 1), offset=start)["items"] if end else []
     items = list(reversed(items))[: end - start]
-    _asset_labels(session, items)
+    asset_labels(session, items)
     return {"items": items, "total": total, "page": page, "next": page + 1 if start > 0 else None}
 
 
-def _asset_labels(session: Session, items: list[Any]) -> None:
+def asset_labels(session: Session, items: list[Any]) -> None:
+    """Set ``asset_label`` on change events (one label query)."""
     names = labels(session, inv.ASSETS, {e.asset_id for e in items if e.asset_id})
     for e in items:
         e.asset_label = names.get(e.asset_id)
@@ -365,7 +366,10 @@ def asset_extras(session: Session, asset_id: int) -> dict[str, Any]:
     rows = changes.list_changes(session, asset_id=asset_id, limit=20, offset=max(total - 20, 0))["items"]
     out["changes"] = {
         "total": total,
-        "columns": ["at", "kind", "subject"],
-        "rows": [{"at": e.at, "kind": e.kind, "subject": e.subject} for e in reversed(rows)],
+        "columns": ["at", "kind", "subject", "detail"],
+        "rows": [
+            {"at": e.at, "kind": e.kind, "subject": e.subject, "before": e.before, "after": e.after}
+            for e in reversed(rows)
+        ],
     }
     return out

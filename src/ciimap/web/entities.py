@@ -79,6 +79,50 @@ NODE_ENTITY = {
 }
 
 
+#: Columns whose values are a vocabulary, shown (and exported) through ``t.value(group, value)``.
+ENUM_COLUMNS: dict[str, str] = {
+    "lifecycle_status": "lifecycle_status",
+    "criticality": "criticality",
+    "state": "state",
+    "kind": "kind",
+    "layer": "layer",
+    "src_type": "src_type",
+    "dst_type": "dst_type",
+    "update_privilege": "update_privilege",
+    "source": "source",
+    "method": "method",
+}
+#: Per entity, columns whose vocabulary differs from the shared group (a site's kind is a place:
+#: an "office" site is 办公场所, an "office" zone is 办公网).
+ENUM_OVERRIDES: dict[tuple[str, str], str] = {("sites", "kind"): "site_kind"}
+
+
+def value_group(entity_name: str, column: str) -> str | None:
+    """The catalog group of a column's values on this entity's pages, or None (not a vocabulary)."""
+    return ENUM_OVERRIDES.get((entity_name, column)) or ENUM_COLUMNS.get(column)
+
+
+def export_cell(t: Any, entity_name: str = "") -> Any:
+    """The page's cell formatter for exports: FK labels, yes/no and vocabularies in the user's
+    language, lists joined; numbers and times stay typed (XLSX keeps them as numbers and dates)."""
+
+    def cell(column: str, value: Any, label: str | None) -> Any:
+        if label is not None:
+            return label
+        if isinstance(value, bool):
+            return t("bool.true") if value else t("bool.false")
+        group = value_group(entity_name, column)
+        if group and isinstance(value, str) and value:
+            return t.value(group, value)
+        if isinstance(value, list | tuple):
+            return "; ".join(str(v) for v in value)
+        if isinstance(value, dict):
+            return "; ".join(f"{k}={v}" for k, v in value.items())
+        return value
+
+    return cell
+
+
 def spec_for_table(table: str) -> EntitySpec | None:
     for spec in entity.REGISTRY.values():
         if spec.model.__tablename__ == table:  # type: ignore[attr-defined]
@@ -107,6 +151,12 @@ def fk_targets(spec: EntitySpec) -> dict[str, EntitySpec]:
 def columns(spec: EntitySpec) -> list[str]:
     fields = list(spec.read.model_fields)
     return [c for c in COLUMNS.get(spec.name, tuple(fields[:8])) if c in fields]
+
+
+def all_columns(spec: EntitySpec) -> list[str]:
+    """Every field a list can show (the column chooser's choices): the default columns first."""
+    shown = columns(spec)
+    return shown + [f for f in spec.read.model_fields if f not in shown and f != "id"]
 
 
 def resolve_refs(session: Session, spec: EntitySpec, items: list[Any]) -> dict[str, dict[int, str]]:
@@ -175,6 +225,7 @@ def list_view(
     return {
         **page,
         "columns": columns(spec),
+        "all_columns": all_columns(spec),
         "refs": resolve_refs(session, spec, page["items"]),
         "fks": {k: v.name for k, v in fk_targets(spec).items()},
         "filters": filters,

@@ -27,6 +27,7 @@ from ciimap.web import (
     views_data,
     views_drills,
     views_entities,
+    views_exports,
     views_findings,
     views_incidents,
     views_map,
@@ -111,6 +112,7 @@ def mount(app: FastAPI) -> None:
     """Static files and the page routers (called by ciimap.plugins.web_mount)."""
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(router)
+    app.include_router(views_exports.router)
     app.include_router(views_map.router)
     app.include_router(views_entities.router)
     app.include_router(views_ops.router)

@@ -16,7 +16,8 @@ from ciimap import __version__
 from ciimap.config import get_settings
 from ciimap.core import entity
 from ciimap.core.deps import Principal
-from ciimap.web.entities import NODE_ENTITY
+from ciimap.web.changes import alert_reason, diff, node_path, record_label
+from ciimap.web.entities import NODE_ENTITY, value_group
 from ciimap.web.i18n import Translator, from_accept_language, normalise
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
@@ -37,8 +38,8 @@ def _fmt(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):  # name: value pairs, not JSON (web/changes.py labels them when it can)
+        return "; ".join(f"{k}: {_fmt(v)}" for k, v in value.items())
     return str(value)
 
 
@@ -51,6 +52,11 @@ def _tojson_attr(value: Any) -> Markup:
 TEMPLATES.env.filters["fmt"] = _fmt
 TEMPLATES.env.filters["jsdata"] = _tojson_attr
 TEMPLATES.env.globals["node_entity"] = lambda t: NODE_ENTITY.get(t, t)
+TEMPLATES.env.globals["diff"] = diff
+TEMPLATES.env.globals["node_path"] = node_path
+TEMPLATES.env.globals["record_label"] = record_label
+TEMPLATES.env.globals["alert_reason"] = alert_reason
+TEMPLATES.env.globals["value_group"] = value_group
 
 
 def nav(principal: Principal | None, t: Translator) -> list[dict[str, Any]]:

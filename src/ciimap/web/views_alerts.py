@@ -68,7 +68,8 @@ def _page(params: dict[str, str]) -> int:
 CONSOLE_KEYS = ("severity", "kind", "system_id", "service_id", "zone_id", "since", "until", "open")
 
 
-def _console_filters(params: dict[str, str]) -> dict[str, Any]:
+def console_filters(params: dict[str, str]) -> dict[str, Any]:
+    """The console's query string → ``console.console`` filters (the page and its export)."""
     return {
         "severity": _choice(params, "severity", CRITICALITY),
         "kind": _choice(params, "kind", kinds("alerts")),
@@ -85,7 +86,7 @@ def _console_data(db: DbSession, params: dict[str, str]) -> dict[str, Any]:
     page = _page(params)
     error = None
     try:
-        filters = _console_filters(params)
+        filters = console_filters(params)
     except Invalid as e:  # the message above an unfiltered list, as on the other lists
         error, filters = e.message, {}
     data = console.console(db, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
@@ -120,15 +121,20 @@ def group_page(request: Request, group_id: int, db: DbSession, principal: Reader
     return render(request, "alerts/group.html", principal, active="alerts", g=group)
 
 
+def warning_filters(params: dict[str, str]) -> dict[str, Any]:
+    """The warnings page's query string → ``warnings.list_warnings`` filters (the page and its export)."""
+    return {
+        "state": _choice(params, "state", WARNING_STATES),
+        "level": _choice(params, "level", WARNING_LEVELS),
+    }
+
+
 def _warning_data(db: DbSession, params: dict[str, str], viewer_org: int | None = None) -> dict[str, Any]:
     page = _page(params)
     error = None
     filters: dict[str, Any]
     try:
-        filters = {
-            "state": _choice(params, "state", WARNING_STATES),
-            "level": _choice(params, "level", WARNING_LEVELS),
-        }
+        filters = warning_filters(params)
     except Invalid as e:
         error, filters = e.message, {}
     found = warnings.list_warnings(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
-from ciimap.core import entity
+from ciimap.core import entity, export
 from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Conflict, Invalid
 from ciimap.web import domains, entities, forms
-from ciimap.web.render import render
+from ciimap.web.i18n import Translator
+from ciimap.web.render import locale_for, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,6 +49,47 @@ def list_page(
         page=max(page, 1),
         keep=keep,
         error=error,
+    )
+
+
+@router.get("/entities/{name}/export")
+def export_list(
+    request: Request,
+    name: str,
+    db: DbSession,
+    principal: Reader,
+    format: str = "csv",  # noqa: A002 (the query parameter's name)
+    columns: str = "",
+) -> Any:
+    """The list as CSV or XLSX: the same filters and search as the page, the chosen columns, labels
+    and values in the user's language (audited; rows streamed by :mod:`ciimap.core.export`)."""
+    spec = entity.get_spec(name)
+    params = dict(request.query_params)
+    filters = entities.parse_filters(spec, params)
+    q = (params.get("q") or "").strip() or None
+    t = Translator(locale_for(request, principal))
+    job = export.begin(
+        db,
+        spec,
+        fmt=format,
+        filters=filters,
+        q=q,
+        columns=columns.split(",") if columns else None,
+        interface="web",
+    )
+    header = [t.field(c) for c in job["columns"]]
+    body = export.rows(
+        spec, filters=filters, q=q, columns=job["columns"], cell=entities.export_cell(t, spec.name)
+    )
+    stream = (
+        export.csv_stream(header, body)
+        if format == "csv"
+        else export.xlsx_stream(header, body, title=t.label(spec))
+    )
+    return StreamingResponse(
+        stream,
+        media_type=job["media_type"],
+        headers={"Content-Disposition": f'attachment; filename="{job["filename"]}"'},
     )
 
 

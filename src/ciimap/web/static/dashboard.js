@@ -15,8 +15,10 @@
     c.setOption(Object.assign({ color: palette, animation: false }, option, { tooltip }));
     charts.push(c);
   }
+  // A vocabulary value in the page's language (js.v.* keys), else the value as given (a name, "P1").
+  const label = (v) => (t("v." + v) === "v." + v ? String(v) : t("v." + v));
   const bar = (rows, horizontal) => {
-    const cats = rows.map((r) => t("v." + r[0]) === "v." + r[0] ? String(r[0]) : t("v." + r[0]));
+    const cats = rows.map((r) => label(r[0]));
     const vals = rows.map((r) => r[1]);
     return horizontal
       ? { grid, tooltip: { trigger: "axis" }, xAxis: { type: "value" }, yAxis: { type: "category", data: cats, inverse: true }, series: [{ type: "bar", data: vals, barMaxWidth: 18 }] }
@@ -32,12 +34,12 @@
   });
   chart("chart-kind", bar(data.assets_by_kind, true));
   chart("chart-zone", { series: [{ type: "pie", radius: ["40%", "70%"], label: { formatter: "{b}: {c}" },
-    data: data.assets_by_zone_kind.map((r) => ({ name: t("v." + r[0]) === "v." + r[0] ? r[0] : t("v." + r[0]), value: r[1] })) }] });
+    data: data.assets_by_zone_kind.map((r) => ({ name: label(r[0]), value: r[1] })) }] });
   chart("chart-mlps", bar(data.systems_by_mlps, false));
   document.querySelectorAll(".domain-chart").forEach((el) => {
     const rows = JSON.parse(el.dataset.series);
     chart(el, el.dataset.kind === "pie"
-      ? { series: [{ type: "pie", radius: ["40%", "70%"], data: rows.map((r) => ({ name: r[0], value: r[1] })) }] }
+      ? { series: [{ type: "pie", radius: ["40%", "70%"], data: rows.map((r) => ({ name: label(r[0]), value: r[1] })) }] }
       : bar(rows, false));
   });
   window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
