@@ -486,7 +486,9 @@ def _domains(s: Any, n: int, out: Seeded) -> None:
     )
     for i in range(n):
         auth.create_user(s, username=f"user{i}", password="correct-horse-1", role="analyst")
-    feed = _add(s, [FeedImport(kind="osv", source="test", snapshot_date=today, checksum="0" * 64)])[0]
+    feed = _add(
+        s, [FeedImport(kind="osv", source="osv-pypi-2026-12.zip", snapshot_date=today, checksum="0" * 64)]
+    )[0]
     advisories = _add(
         s,
         [

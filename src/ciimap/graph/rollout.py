@@ -81,7 +81,7 @@ def _products(session: Session, g: Graph, product: str | None, channel: str | No
         return sorted(ids), f"channel {channel}"
 
     pid = _ids_by_ref(session, "product", str(product))[0]
-    return [pid], f"product {g.products[pid]['name']}"
+    return [pid], str(g.products[pid]["name"])
 
 
 def load_targets(session: Session, g: Graph, product_ids: list[int]) -> list[Target]:
