@@ -167,6 +167,16 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
             f"/api/graph/topology/neighbours?type=system&id={first['systems']}"
         ],
         "/api/ui/impact": [f"/api/ui/impact?type=system&id={first['systems']}"],
+        "/api/graph/impact/export": [f"/api/graph/impact/export?fail=system:{first['systems']}&fmt=xlsx"],
+        **{
+            f"/api/{p}/topology/{r}": [u.format(s=first["systems"], z=first["zones"])]
+            for p in ("ui", "graph")
+            for r, u in (
+                ("cluster", "/api/{p}/topology/cluster?id=cluster:{{s}}:{{z}}".format(p=p)),
+                ("search", "/api/{p}/topology/search?q=a".format(p=p)),
+                ("path", "/api/{p}/topology/path?src=system:{{s}}&dst=cluster:{{s}}:{{z}}".format(p=p)),
+            )
+        },
         "/jobs/{job_id}/progress": [f"/jobs/{first['job']}/progress"],
         "/compliance/systems/{system_id}": [f"/compliance/systems/{first['systems']}"],
         "/crypto/systems/{system_id}": [f"/crypto/systems/{first['systems']}"],
