@@ -135,7 +135,12 @@ def test_search_and_path(database):
         none = command.path(s, "business_service:1", "asset:41")
     assert {h["id"] for h in hits} == {"asset:40"} and hits[0]["cluster"] == command.cluster_id(4, 4)
     assert {h["type"] for h in sys_hits} == {"system"} and len(sys_hits) == 6
-    assert p["found"] and p["path"] == ["business_service:2", "system:4", command.cluster_id(4, 4), "asset:40"]
+    assert p["found"] and p["path"] == [
+        "business_service:2",
+        "system:4",
+        command.cluster_id(4, 4),
+        "asset:40",
+    ]
     assert [n["label"] for n in p["nodes"]][-1] == "host-00040"
     assert not none["found"] and none["path"] == []
 
@@ -150,8 +155,13 @@ def test_api_page_json_and_cli(client, database, auditor_headers):
     for base in ("/api/graph/topology", "/api/ui/topology"):
         c = client.get(base + "/cluster", params={"id": cid, "budget": 2}, headers=auditor_headers).json()
         assert c["total"] == 4 and len(c["nodes"]) == 2
-        assert client.get(base + "/cluster", params={"id": "nope"}, headers=auditor_headers).status_code == 422
-        assert client.get(base + "/cluster", params={"id": "cluster:99:99"}, headers=auditor_headers).status_code == 404
+        assert (
+            client.get(base + "/cluster", params={"id": "nope"}, headers=auditor_headers).status_code == 422
+        )
+        assert (
+            client.get(base + "/cluster", params={"id": "cluster:99:99"}, headers=auditor_headers).status_code
+            == 404
+        )
         h = client.get(base + "/search", params={"q": "host-00040"}, headers=auditor_headers).json()
         assert h[0]["id"] == "asset:40"
         p = client.get(
@@ -160,9 +170,14 @@ def test_api_page_json_and_cli(client, database, auditor_headers):
         assert p["path"][0] == "system:4" and p["path"][-1] == "asset:40"
         bad = client.get(base + "/path", params={"src": "moon:1", "dst": "asset:1"}, headers=auditor_headers)
         assert bad.status_code == 422
-        gone = client.get(base + "/path", params={"src": "asset:999", "dst": "asset:1"}, headers=auditor_headers)
+        gone = client.get(
+            base + "/path", params={"src": "asset:999", "dst": "asset:1"}, headers=auditor_headers
+        )
         assert gone.status_code == 404
-    assert client.get("/api/graph/topology/overview", params={"hot": 501}, headers=auditor_headers).status_code == 422
+    assert (
+        client.get("/api/graph/topology/overview", params={"hot": 501}, headers=auditor_headers).status_code
+        == 422
+    )
     assert client.get("/api/graph/topology/overview").status_code == 401
     run, app = CliRunner().invoke, _cli()
     r = run(app, ["topology", "--view", "overview", "--json"])

@@ -169,12 +169,15 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/ui/impact": [f"/api/ui/impact?type=system&id={first['systems']}"],
         "/api/graph/impact/export": [f"/api/graph/impact/export?fail=system:{first['systems']}&fmt=xlsx"],
         **{
-            f"/api/{p}/topology/{r}": [u.format(s=first["systems"], z=first["zones"])]
+            f"/api/{p}/topology/{r}": [u]
             for p in ("ui", "graph")
             for r, u in (
-                ("cluster", "/api/{p}/topology/cluster?id=cluster:{{s}}:{{z}}".format(p=p)),
-                ("search", "/api/{p}/topology/search?q=a".format(p=p)),
-                ("path", "/api/{p}/topology/path?src=system:{{s}}&dst=cluster:{{s}}:{{z}}".format(p=p)),
+                ("cluster", f"/api/{p}/topology/cluster?id=cluster:{first['systems']}:{first['zones']}"),
+                ("search", f"/api/{p}/topology/search?q=a"),
+                (
+                    "path",
+                    f"/api/{p}/topology/path?src=system:{first['systems']}&dst=cluster:{first['systems']}:{first['zones']}",
+                ),
             )
         },
         "/jobs/{job_id}/progress": [f"/jobs/{first['job']}/progress"],

@@ -20,7 +20,7 @@ import math
 from collections import defaultdict, deque
 from typing import Any
 
-from sqlalchemy import Select, case, distinct, func, or_, select
+from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from ciimap.core.db import chunks
@@ -70,9 +70,7 @@ def parse_cluster(text: str) -> tuple[int | None, int | None]:
     return out[0], out[1]
 
 
-def _filtered(
-    stmt: Select[Any], *, site_id: int | None, zone_id: int | None, mlps_level: int | None
-) -> Select[Any]:
+def _filtered(stmt: Any, *, site_id: int | None, zone_id: int | None, mlps_level: int | None) -> Any:
     a = m.Asset
     if site_id is not None:
         stmt = stmt.where(a.site_id == site_id)
@@ -322,27 +320,27 @@ def overview(
             g.add_edge(src, dst, r.kind, r.redundancy_group)
             if r.src_type == "business_service" and r.dst_type == "system":
                 g.nodes[src]["systems"] += 1
-    for (sid, zid), c in sorted(clusters.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1] or 0)):
+    for (csid, zid), c in sorted(clusters.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1] or 0)):
         zname = zones[zid].name if zid in zones else None
-        cid = cluster_id(sid, zid)
+        cid = cluster_id(csid, zid)
         node = {
             "id": cid,
             "type": "cluster",
             "ref": None,
             "label": zname or "—",
-            "system": sid,
+            "system": csid,
             "zone": zid,
             "zone_kind": zones[zid].kind if zid in zones else None,
             **c,
         }
         g.nodes[cid] = node
-        if sid is not None and topology.nid("system", sid) in g.nodes:
-            snode = g.nodes[topology.nid("system", sid)]
+        if csid is not None and topology.nid("system", csid) in g.nodes:
+            snode = g.nodes[topology.nid("system", csid)]
             snode["assets"] += c["count"]
             snode["vuln"] = _worst(snode.get("vuln"), c.get("vuln"))
             for k in ("missing", "unmanaged", "vulnerable", "kev", "foreign"):
                 snode[k + "_n"] = snode.get(k + "_n", 0) + c.get(k, 0)
-            g.add_edge(topology.nid("system", sid), cid, "contains")
+            g.add_edge(topology.nid("system", csid), cid, "contains")
     for key in [k for k, n in g.nodes.items() if n["type"] == "system" and n.get("vuln") is None]:
         g.nodes[key].pop("vuln", None)
     # services: their systems' worst priority and asset count
@@ -426,15 +424,15 @@ def search(session: Session, q: str, *, limit: int = 20) -> list[dict[str, Any]]
     stmt = select(a.id, a.name, a.hostname, a.primary_ip, a.system_id, a.zone_id).where(
         a.id.in_(ids.scalar_subquery())
     )
-    for r in session.execute(stmt.order_by(a.id)):
+    for ar in session.execute(stmt.order_by(a.id)):
         out.append(
             {
-                "id": topology.nid("asset", r.id),
+                "id": topology.nid("asset", ar.id),
                 "type": "asset",
-                "ref": r.id,
-                "label": r.hostname or r.name or r.primary_ip,
-                "ip": r.primary_ip,
-                "cluster": cluster_id(r.system_id, r.zone_id),
+                "ref": ar.id,
+                "label": ar.hostname or ar.name or ar.primary_ip,
+                "ip": ar.primary_ip,
+                "cluster": cluster_id(ar.system_id, ar.zone_id),
             }
         )
     return out[:limit]
@@ -552,12 +550,13 @@ def _neighbours(session: Session, nodes: list[str], goal: dict[str, str]) -> lis
                 if r.dst_type == kind and r.dst_id in part:
                     out.append((d, s))
     for part in chunks(sorted(by_kind.get("asset", []))):
-        for r in session.execute(select(a.id, a.system_id, a.zone_id).where(a.id.in_(part))):
-            out.append((topology.nid("asset", r.id), cluster_id(r.system_id, r.zone_id)))
+        for ar in session.execute(select(a.id, a.system_id, a.zone_id).where(a.id.in_(part))):
+            out.append((topology.nid("asset", ar.id), cluster_id(ar.system_id, ar.zone_id)))
     for part in chunks(sorted(by_kind.get("system", []))):
-        stmt = select(a.system_id, a.zone_id).where(a.system_id.in_(part)).group_by(a.system_id, a.zone_id)
-        for sid, zid in session.execute(stmt):
-            out.append((topology.nid("system", sid), cluster_id(sid, zid)))
+        grouped = select(a.system_id, a.zone_id).where(a.system_id.in_(part)).group_by(a.system_id, a.zone_id)
+        for gsid, gzid in session.execute(grouped):
+            if gsid is not None:
+                out.append((topology.nid("system", gsid), cluster_id(gsid, gzid)))
     for sid, zid in by_kind.get("cluster", []):
         if cluster_id(sid, zid) in goal:
             out.append((cluster_id(sid, zid), goal[cluster_id(sid, zid)]))
