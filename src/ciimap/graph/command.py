@@ -229,22 +229,31 @@ def _clusters(
         if c is None:
             continue
         c.update(vuln=prio, vulnerable=int(vulnerable), p1=int(p1), kev=int(kevs))
+    # foreign products: a flag per cluster, one statement; EXISTS stops at the first foreign install,
+    # so the common case reads a few rows per cluster instead of joining every installed product
     sw, p, v = m.Software, m.Product, m.Vendor
-    foreign = _filtered(
-        select(*key, func.count(distinct(a.id)))
-        .select_from(sw)
-        .join(a, a.id == sw.asset_id)
-        .join(p, p.id == sw.product_id)
-        .join(v, v.id == p.vendor_id)
-        .where(v.is_domestic.is_(False))
-        .group_by(*key),
+    pairs = _filtered(
+        select(a.system_id.label("sid"), a.zone_id.label("zid")).distinct(),
         site_id=site_id,
         zone_id=zone_id,
         mlps_level=mlps_level,
+    ).subquery("pairs")
+    inner = m.Asset.__table__.alias("fa")
+    foreign_products = select(p.id).join(v, v.id == p.vendor_id).where(v.is_domestic.is_(False))
+    has_foreign = (
+        select(sw.id)
+        .join(inner, inner.c.id == sw.asset_id)
+        .where(
+            inner.c.system_id.is_not_distinct_from(pairs.c.sid),
+            inner.c.zone_id.is_not_distinct_from(pairs.c.zid),
+            sw.product_id.in_(foreign_products),
+        )
     )
-    for sid, zid, n in session.execute(foreign):
+    if site_id is not None:
+        has_foreign = has_foreign.where(inner.c.site_id == site_id)
+    for sid, zid in session.execute(select(pairs.c.sid, pairs.c.zid).where(has_foreign.exists())):
         if (sid, zid) in out:
-            out[(sid, zid)]["foreign"] = int(n)
+            out[(sid, zid)]["foreign"] = True
     return out
 
 
@@ -338,7 +347,7 @@ def overview(
             snode = g.nodes[topology.nid("system", csid)]
             snode["assets"] += c["count"]
             snode["vuln"] = _worst(snode.get("vuln"), c.get("vuln"))
-            for k in ("missing", "unmanaged", "vulnerable", "kev", "foreign"):
+            for k in ("missing", "unmanaged", "vulnerable", "kev"):
                 snode[k + "_n"] = snode.get(k + "_n", 0) + c.get(k, 0)
             g.add_edge(topology.nid("system", csid), cid, "contains")
     for key in [k for k, n in g.nodes.items() if n["type"] == "system" and n.get("vuln") is None]:
@@ -536,10 +545,17 @@ def _neighbours(session: Session, nodes: list[str], goal: dict[str, str]) -> lis
     e, a = m.Edge, m.Asset
     for kind in ("business_service", "system", "asset"):
         for part in chunks(sorted(by_kind.get(kind, []))):
-            stmt = select(e.src_type, e.src_id, e.dst_type, e.dst_id).where(
-                or_((e.src_type == kind) & e.src_id.in_(part), (e.dst_type == kind) & e.dst_id.in_(part))
-            )
-            for r in session.execute(stmt):
+            # edges to services and systems: all of them; edges to assets: ASSET_FANOUT per direction
+            out_e = (e.src_type == kind) & e.src_id.in_(part)
+            in_e = (e.dst_type == kind) & e.dst_id.in_(part)
+            cols = (e.src_type, e.src_id, e.dst_type, e.dst_id)
+            stmts = [
+                select(*cols).where(or_(out_e & (e.dst_type != "asset"), in_e & (e.src_type != "asset"))),
+                select(*cols).where(out_e, e.dst_type == "asset").order_by(e.id).limit(ASSET_FANOUT),
+                select(*cols).where(in_e, e.src_type == "asset").order_by(e.id).limit(ASSET_FANOUT),
+            ]
+            rows = [r for st in stmts for r in session.execute(st)]
+            for r in rows:
                 if r.src_type not in ("business_service", "system", "asset"):
                     continue
                 if r.dst_type not in ("business_service", "system", "asset"):
@@ -562,19 +578,20 @@ def _neighbours(session: Session, nodes: list[str], goal: dict[str, str]) -> lis
             out.append((cluster_id(sid, zid), goal[cluster_id(sid, zid)]))
         if sid is not None:
             out.append((cluster_id(sid, zid), topology.nid("system", sid)))
-        where = [a.system_id.is_(None) if sid is None else a.system_id == sid]
-        where.append(a.zone_id.is_(None) if zid is None else a.zone_id == zid)
-        # a few assets of the cluster are enough to continue the search through stored asset edges
-        for (aid,) in session.execute(
-            select(a.id).where(*where, a.id.in_(_edge_assets())).order_by(a.id).limit(500)
-        ):
-            out.append((cluster_id(sid, zid), topology.nid("asset", aid)))
-    return out
+    # Assets reached through stored edges (a system running on another system's host): at most
+    # ASSET_FANOUT per level, so a search across a million-asset map stays a few batched queries.
+    kept: list[tuple[str, str]] = []
+    assets = 0
+    for pair in out:
+        if pair[1].startswith("asset:") and pair[1] not in goal.values():
+            assets += 1
+            if assets > ASSET_FANOUT:
+                continue
+        kept.append(pair)
+    return kept
 
 
-def _edge_assets() -> Any:
-    e = m.Edge
-    return select(e.src_id).where(e.src_type == "asset").union(select(e.dst_id).where(e.dst_type == "asset"))
+ASSET_FANOUT = 1000
 
 
 # --- layout ----------------------------------------------------------------------------------

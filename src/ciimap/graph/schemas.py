@@ -194,7 +194,8 @@ class TopologyGraph(TopologyNeighbours):
 class CommandNode(BaseModel):
     """A node of the command map (the topology page's default, aggregate view). Clusters
     (``type`` cluster, ``id`` cluster:<system id or ->:<zone id or ->) carry ``system, zone, count,
-    missing, unmanaged, foreign, vulnerable, p1, kev`` and ``vuln`` (worst active finding priority);
+    missing, unmanaged, vulnerable, p1, kev`` (asset counts), ``foreign`` (true when one of its assets
+    runs a foreign product) and ``vuln`` (worst active finding priority);
     systems ``assets`` and ``vuln``; hot assets (the riskiest, drawn individually) ``hot, vuln, kev``."""
 
     model_config = ConfigDict(extra="allow")

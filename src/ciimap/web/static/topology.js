@@ -94,17 +94,40 @@
   style.push({ selector: "edge.fine", style: { display: "none" } });
   style.push({ selector: "edge.fine.near, edge.fine.hl", style: { display: "element" } });
   let labelled = false, detailed = true, fz = -1;
+  // Work on thousands of elements is cut into slices, one per task, so that no single main-thread task
+  // blocks zooming or panning for long (a newer switch cancels the slices of an older one).
+  const gen = { lbl: 0, edges: 0 };
+  function inSlices(kind, items, size, fn) {
+    const mine = ++gen[kind], owner = cy;
+    let i = 0;
+    const step = () => {
+      if (cy !== owner || mine !== gen[kind]) return;
+      const part = items.slice(i, i + size);
+      i += size;
+      cy.batch(() => fn(part));
+      if (i < items.length) setTimeout(step, 0);
+    };
+    step();
+  }
   function syncLabels() {
     const want = cy.zoom() >= LABEL_ZOOM;
-    if (want !== labelled) {
-      labelled = want;
-      cy.batch(() => (want ? cy.nodes("[type='asset']").addClass("lbl") : cy.nodes(".lbl").removeClass("lbl")));
-    }
     syncFont();
     const edges = cy.nodes().length <= FINE_ABOVE || cy.zoom() >= EDGE_ZOOM;
+    if (want !== labelled) {
+      labelled = want;
+      const els = (want ? cy.nodes("[type='asset']") : cy.nodes(".lbl")).toArray();
+      inSlices("lbl", els, 500, (part) => part.forEach((n) => (want ? n.addClass("lbl") : n.removeClass("lbl"))));
+    }
     if (edges !== detailed) {
       detailed = edges;
-      cy.batch(() => (edges ? (addPending([...pending.keys()]), cy.edges(".fine").removeClass("fine")) : fineEdges().addClass("fine")));
+      if (edges) {
+        // pending edges enter already visible (addPending reads `detailed`), then the hidden ones are shown
+        const show = cy.edges(".fine").toArray(), ids = [...pending.keys()];
+        inSlices("edges", [...ids.map((id) => ["add", id]), ...show.map((e) => ["show", e])], 1000, (part) => {
+          addPending(part.filter((x) => x[0] === "add").map((x) => x[1]));
+          for (const x of part) if (x[0] === "show") x[1].removeClass("fine");
+        });
+      } else inSlices("edges", fineEdges().toArray(), 1000, (part) => part.forEach((e) => e.addClass("fine")));
     }
   }
   // The labels of the command map's nodes: one class switch on a few hundred nodes when the zoom crosses a step.
@@ -258,7 +281,7 @@
     cy.on("viewport", () => { card.hidden = true; });
   }
   const ATTRS = ["ip", "kind", "mlps", "criticality", "layer", "country", "vuln", "findings", "attack", "warn", "incident", "incidents"];
-  const COUNTS = { cluster: ["count", "vulnerable", "p1", "kev", "missing", "unmanaged", "foreign"], system: ["assets", "vulnerable_n", "kev_n", "missing_n", "unmanaged_n"],
+  const COUNTS = { cluster: ["count", "vulnerable", "p1", "kev", "missing", "unmanaged"], system: ["assets", "vulnerable_n", "kev_n", "missing_n", "unmanaged_n"],
     business_service: ["systems", "assets"] };
   const ENTITY = { business_service: "business-services", system: "systems", asset: "assets", product: "products", vendor: "vendors" };
   function dlRow(dl, k, v) { const dt = document.createElement("dt"); dt.textContent = k; const dd = document.createElement("dd"); dd.textContent = v; dl.append(dt, dd); }
@@ -270,7 +293,7 @@
     if (d.cmp) dlRow(dl, t("cmd_cmp"), t("cmp_" + d.cmp));
     if (d.rect_overdue) dlRow(dl, t("cmd_rect_overdue"), String(d.rect_overdue));
     if (d.data_level) dlRow(dl, t("cmd_data_level"), t("data_level_" + d.data_level));
-    if (d.type !== "cluster") for (const k of ["missing", "unmanaged", "foreign"]) if (d[k] === true) dlRow(dl, t("attr_flag"), t("flag_" + k));
+    for (const k of ["missing", "unmanaged", "foreign"]) if (d[k] === true) dlRow(dl, t("attr_flag"), t("flag_" + k));
   }
   // Hover card: name, type, key counts and risk, next to the pointer (hidden while panning/zooming).
   function hover(node) {
