@@ -347,7 +347,9 @@
     side.replaceChildren(frag);
   }
   function toggleExpand(node) {
-    return node.data("type") === "cluster" ? expandCluster(node) : expandNeighbours(node);
+    if (node.data("type") === "cluster") return expandCluster(node);
+    // the command map shows assets through their clusters (a system's neighbours would be its assets)
+    return view === "overview" ? Promise.resolve() : expandNeighbours(node);
   }
   async function expandNeighbours(node) {
     const id = node.id();
