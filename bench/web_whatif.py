@@ -61,7 +61,7 @@ def measure(base: str, vendor: int, runs: int) -> tuple[list[float], list[float]
         page.click("button[type=submit]")
         page.wait_for_url(base + "/")
         for i in range(runs):
-            page.goto(f"{base}/topology")
+            page.goto(f"{base}/topology?view=assets")
             page.wait_for_selector("#cy[data-state=ready]", timeout=120_000)
             page.evaluate(f"ciimapTopology.cy.getElementById('vendor:{vendor}').emit('tap')")
             page.wait_for_selector("#whatif")

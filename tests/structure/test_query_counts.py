@@ -74,7 +74,6 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
         "/api/scan-scopes/{name}": [f"/api/scan-scopes/{first['scope']}"],
         "/api/graph/impact": [f"/api/graph/impact?fail=system:{first['systems']}"],
         "/api/graph/impact/{kind}/{ref}": [f"/api/graph/impact/system/{first['systems']}"],
-        "/api/graph/impact/export": [f"/api/graph/impact/export?fail=system:{first['systems']}"],
         "/api/graph/scenarios/compare": [
             f"/api/graph/scenarios/compare?a={first['scenario']}&b={first['scenario_b']}"
         ],
@@ -176,6 +175,19 @@ def _concrete(app: Any, first: dict[str, Any]) -> dict[str, list[str]]:
             f"/api/graph/topology/neighbours?type=system&id={first['systems']}"
         ],
         "/api/ui/impact": [f"/api/ui/impact?type=system&id={first['systems']}"],
+        "/api/graph/impact/export": [f"/api/graph/impact/export?fail=system:{first['systems']}&fmt=xlsx"],
+        **{
+            f"/api/{p}/topology/{r}": [u]
+            for p in ("ui", "graph")
+            for r, u in (
+                ("cluster", f"/api/{p}/topology/cluster?id=cluster:{first['systems']}:{first['zones']}"),
+                ("search", f"/api/{p}/topology/search?q=a"),
+                (
+                    "path",
+                    f"/api/{p}/topology/path?src=system:{first['systems']}&dst=cluster:{first['systems']}:{first['zones']}",
+                ),
+            )
+        },
         "/jobs/{job_id}/progress": [f"/jobs/{first['job']}/progress"],
         "/compliance/systems/{system_id}": [f"/compliance/systems/{first['systems']}"],
         "/crypto/systems/{system_id}": [f"/crypto/systems/{first['systems']}"],

@@ -37,7 +37,7 @@ def test_login_dashboard_topology_whatif_import_and_language(page: Any) -> None:
     page.wait_for_timeout(1000)  # time to draw it; a tooltip written as HTML would be a CSP violation
     shot(page, "02-dashboard")
 
-    page.goto(base + "/topology")
+    page.goto(base + "/topology?view=assets")  # every asset (the default is the command map)
     page.wait_for_selector("#cy[data-state=ready]")
     state = page.evaluate(
         "({n: ciimapTopo.cy.nodes().length, e: ciimapTopo.cy.edges().length,"

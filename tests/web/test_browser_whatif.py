@@ -27,7 +27,7 @@ def _login(page: Any) -> None:
 
 def test_whatif_on_the_largest_vendor(page: Any) -> None:
     _login(page)
-    page.goto(page.base + "/topology")
+    page.goto(page.base + "/topology?view=assets")  # the asset view has the products and vendors
     page.wait_for_selector("#cy[data-state=ready]")
     vendor = page.evaluate(
         "ciimapTopology.cy.nodes(\"[type='vendor']\").sort((a, b) => b.degree() - a.degree())[0].id()"

@@ -15,11 +15,15 @@ from ciimap.core.deps import DbSession, Reader, Writer
 from ciimap.core.errors import Invalid
 from ciimap.core.openapi import NOT_FOUND
 from ciimap.core.schemas import Int32, Text, as_utc
-from ciimap.graph import progress, rollout, service, topology, whatif_report
+from ciimap.graph import command, progress, rollout, service, topology, whatif_report
 from ciimap.graph.concentration import concentration
 from ciimap.graph.impact import impact, impact_many
 from ciimap.graph.schemas import (
     AdvanceRequest,
+    ClusterAssets,
+    CommandHit,
+    CommandMap,
+    CommandPath,
     ConcentrationReport,
     HaltRequest,
     HealthReport,
@@ -53,6 +57,49 @@ def get_topology(
     return topology.build(
         db, site_id=site_id, zone_id=zone_id, mlps_level=mlps_level, q=q or None, budget=budget
     )
+
+
+@router.get("/topology/overview", response_model=CommandMap, response_model_exclude_unset=True)
+def get_topology_overview(
+    db: DbSession,
+    principal: Reader,
+    site_id: Int32 | None = None,
+    zone_id: Int32 | None = None,
+    mlps_level: int | None = Query(None, ge=1, le=5),
+    hot: int = Query(command.HOT, ge=0, le=500),
+) -> Any:
+    """The command map (the topology page's default view, without overlays): business services →
+    systems → clusters of assets per (system, zone) with counts and worst vulnerability priority, and
+    the ``hot`` riskiest assets, positioned."""
+    return command.overview(db, site_id=site_id, zone_id=zone_id, mlps_level=mlps_level, hot=hot)
+
+
+@router.get(
+    "/topology/cluster", response_model=ClusterAssets, response_model_exclude_unset=True, responses=NOT_FOUND
+)
+def get_topology_cluster(
+    db: DbSession,
+    principal: Reader,
+    id: Text,  # noqa: A002
+    budget: int = Query(command.CLUSTER_BUDGET, ge=1, le=command.MAX_CLUSTER_BUDGET),
+    include: Int32 | None = None,
+) -> Any:
+    """The assets of one cluster (``id`` cluster:<system id or ->:<zone id or ->), most important first."""
+    return command.cluster_assets(db, id, budget=budget, include=include)
+
+
+@router.get("/topology/search", response_model=list[CommandHit])
+def get_topology_search(
+    db: DbSession, principal: Reader, q: Text, limit: int = Query(20, ge=1, le=200)
+) -> Any:
+    """Services, systems and assets matching ``q``, each with the cluster it sits in on the overview."""
+    return command.search(db, q, limit=limit)
+
+
+@router.get("/topology/path", response_model=CommandPath, responses=NOT_FOUND)
+def get_topology_path(db: DbSession, principal: Reader, src: Text, dst: Text) -> Any:
+    """Shortest dependency path between two nodes (ids as on the map: system:3, asset:42, cluster:3:7)."""
+    return command.path(db, src, dst)
 
 
 @router.get("/topology/neighbours", response_model=TopologyNeighbours, response_model_exclude_unset=True)

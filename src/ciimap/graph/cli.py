@@ -11,10 +11,10 @@ from ciimap.core.db import get_database
 from ciimap.core.errors import Invalid
 from ciimap.core.output import console, print_json, print_table
 from ciimap.core.schemas import INT32_MAX, INT32_MIN
-from ciimap.graph import progress, rollout, service, topology, whatif_report
+from ciimap.graph import command, progress, rollout, service, topology, whatif_report
 from ciimap.graph.concentration import concentration as concentration_report
 from ciimap.graph.impact import impact as impact_query
-from ciimap.graph.schemas import ImpactResult, ScenarioRead, Selector, TopologyGraph
+from ciimap.graph.schemas import CommandMap, ImpactResult, ScenarioRead, Selector, TopologyGraph
 from ciimap.graph.spof import spof_report
 
 top = typer.Typer()
@@ -66,10 +66,78 @@ def topology_cmd(
     mlps_level: int | None = typer.Option(None, "--mlps", min=1, max=5, help="only systems of this level"),
     q: str | None = typer.Option(None, "--search", "-q", help="assets or systems matching this text"),
     budget: int = typer.Option(3000, min=1, max=topology.MAX_BUDGET, help="at most this many assets"),
+    view: str = typer.Option(
+        "assets", "--view", help="assets (every asset up to the budget) or overview (the command map)"
+    ),
+    cluster: str | None = typer.Option(
+        None,
+        "--cluster",
+        help="list one cluster's assets, most important first (cluster:<system|->:<zone|->)",
+    ),
+    find: str | None = typer.Option(None, "--find", help="services, systems and assets matching this text"),
+    path_between: tuple[str, str] | None = typer.Option(
+        None, "--path", help="shortest dependency path between two node ids, e.g. system:3 asset:42"
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The security map as nodes and edges (the topology page's data, with its filters)."""
+    if view not in ("assets", "overview"):
+        raise typer.BadParameter("--view must be assets or overview")
     with get_database().read_session() as db:
+        if cluster or find or path_between:
+            if cluster:
+                out: Any = command.cluster_assets(db, cluster, budget=min(budget, command.MAX_CLUSTER_BUDGET))
+                rows = [
+                    {
+                        "id": n["id"],
+                        "label": n["label"],
+                        "ip": n.get("ip"),
+                        "vuln": n.get("vuln"),
+                        "kev": n.get("kev"),
+                    }
+                    for n in out["nodes"]
+                ]
+                title = f"{cluster}: {len(rows)} / {out['total']} assets"
+            elif find:
+                out = command.search(db, find)
+                rows, title = out, f"'{find}'"
+            else:
+                assert path_between is not None
+                out = command.path(db, *path_between)
+                rows, title = out["nodes"], "path" if out["found"] else "no path"
+            if as_json:
+                print_json(out)
+            else:
+                print_table(rows, list(rows[0]) if rows else ["id"], title=title)
+            return
+        if view == "overview":
+            graph = command.overview(db, site_id=site_id, zone_id=zone_id, mlps_level=mlps_level)
+            if as_json:
+                print_json(CommandMap.model_validate(graph).model_dump(mode="json", exclude_unset=True))
+                return
+            rows = [
+                {
+                    "system": next(
+                        (n["label"] for n in graph["nodes"] if n["id"] == f"system:{c['system']}"), "—"
+                    ),
+                    "zone": c["label"],
+                    "assets": c["count"],
+                    "worst": c.get("vuln", ""),
+                    "vulnerable": c.get("vulnerable", 0),
+                    "KEV": c.get("kev", 0),
+                    "missing": c["missing"],
+                    "unmanaged": c["unmanaged"],
+                    "id": c["id"],
+                }
+                for c in graph["nodes"]
+                if c["type"] == "cluster"
+            ]
+            print_table(
+                rows,
+                list(rows[0]) if rows else ["id"],
+                title=f"指挥视图 Command map — {graph['assets']} assets",
+            )
+            return
         graph = topology.build(
             db, site_id=site_id, zone_id=zone_id, mlps_level=mlps_level, q=q or None, budget=budget
         )

@@ -189,3 +189,58 @@ class TopologyNeighbours(BaseModel):
 class TopologyGraph(TopologyNeighbours):
     truncated: bool  # more assets matched than the budget
     counts: dict[str, int]  # nodes per type
+
+
+class CommandNode(BaseModel):
+    """A node of the command map (the topology page's default, aggregate view). Clusters
+    (``type`` cluster, ``id`` cluster:<system id or ->:<zone id or ->) carry ``system, zone, count,
+    missing, unmanaged, vulnerable, p1, kev`` (asset counts), ``foreign`` (true when one of its assets
+    runs a foreign product) and ``vuln`` (worst active finding priority);
+    systems ``assets`` and ``vuln``; hot assets (the riskiest, drawn individually) ``hot, vuln, kev``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    type: Literal["business_service", "system", "cluster", "asset"]
+    ref: int | None
+    label: str
+    x: float | None = None
+    y: float | None = None
+
+
+class CommandMap(BaseModel):
+    nodes: list[CommandNode]
+    edges: list[TopologyEdge]
+    truncated: bool
+    counts: dict[str, int]
+    assets: int  # assets in the filter (all of them are counted in the clusters)
+
+
+class ClusterAssets(BaseModel):
+    cluster: str
+    nodes: list[CommandNode]
+    edges: list[TopologyEdge]
+    truncated: bool  # more assets in the cluster than the budget
+    total: int
+
+
+class CommandHit(BaseModel):
+    id: str
+    type: Literal["business_service", "system", "asset"]
+    ref: int
+    label: str
+    ip: str | None = None
+    cluster: str | None  # the overview node an asset sits in
+
+
+class CommandPathNode(BaseModel):
+    id: str
+    type: str
+    label: str
+    cluster: str | None  # an asset's cluster on the overview
+
+
+class CommandPath(BaseModel):
+    path: list[str]  # node ids from the first node to the second
+    nodes: list[CommandPathNode]
+    found: bool

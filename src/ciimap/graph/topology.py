@@ -98,8 +98,15 @@ def _asset_rows(
         stmt = stmt.where(
             or_(a.id.in_(matched.scalar_subquery()), a.system_id.in_(systems.scalar_subquery()))
         )
-    rows = list(session.execute(stmt.order_by(a.system_id, a.id).limit(budget + 1)))
-    return rows[:budget], len(rows) > budget
+    # The budget is filled by importance (CII / business systems first, then the assets that carry
+    # risk), never by insertion order; the layout wants the rows grouped by system.
+    from ciimap.graph import command  # command builds on this module
+
+    risk = command._risk_subquery()
+    stmt = stmt.outerjoin(risk, risk.c.asset_id == a.id).order_by(*command.importance_order(a, risk))
+    rows = list(session.execute(stmt.limit(budget + 1)))
+    kept = sorted(rows[:budget], key=lambda r: (r.system_id is not None, r.system_id or 0, r.id))
+    return kept, len(rows) > budget
 
 
 def _add_assets(g: Graph, rows: list[Any]) -> None:

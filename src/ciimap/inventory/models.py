@@ -186,6 +186,8 @@ class Asset(TimestampMixin, ObservedMixin, Base):
         Index("ix_asset_zone_id_id", "zone_id", "id"),
         Index("ix_asset_site_id_id", "site_id", "id"),
         Index("ix_asset_system_id_id", "system_id", "id"),
+        # the command map's clusters: counts per (system, zone) read from the index alone
+        Index("ix_asset_system_zone_state", "system_id", "zone_id", "lifecycle_status", "declared"),
         # (column, id): prefix search reads ids from the index alone on PostgreSQL too (migration 0007)
         Index("ix_asset_hostname_id", "hostname", "id"),
         Index("ix_asset_primary_ip_id", "primary_ip", "id"),

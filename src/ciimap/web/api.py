@@ -16,7 +16,7 @@ from ciimap.auth import service as auth
 from ciimap.core.deps import Admin, DbSession, Reader
 from ciimap.core.openapi import NOT_FOUND
 from ciimap.core.schemas import Int32, Text
-from ciimap.graph import topology
+from ciimap.graph import command, topology
 from ciimap.inventory import overview
 from ciimap.sitemap import basemap as sitemap
 from ciimap.web import dashboard, domains
@@ -49,6 +49,47 @@ def _json(data: dict[str, Any]) -> Response:
     return Response(
         json.dumps(data, ensure_ascii=False, separators=(",", ":")), media_type="application/json"
     )
+
+
+@router.get("/topology/overview")
+def get_topology_overview(
+    db: DbSession,
+    principal: Reader,
+    site_id: Int32 | None = None,
+    zone_id: Int32 | None = None,
+    mlps_level: int | None = Query(None, ge=1, le=5),
+    hot: int = Query(command.HOT, ge=0, le=500),
+) -> Response:
+    """The command map (services → systems → clusters, the riskiest assets) with the overlays."""
+    graph = command.overview(db, site_id=site_id, zone_id=zone_id, mlps_level=mlps_level, hot=hot)
+    domains.annotate_command(db, graph, viewer_org=principal.organization_id)
+    return _json(graph)
+
+
+@router.get("/topology/cluster", responses=NOT_FOUND)
+def get_topology_cluster(
+    db: DbSession,
+    principal: Reader,
+    id: Text,  # noqa: A002
+    budget: int = Query(command.CLUSTER_BUDGET, ge=1, le=command.MAX_CLUSTER_BUDGET),
+    include: Int32 | None = None,
+) -> Response:
+    """A cluster's assets (most important first, at most ``budget``) with the overlays."""
+    graph = command.cluster_assets(db, id, budget=budget, include=include)
+    domains.annotate_nodes(db, graph["nodes"], viewer_org=principal.organization_id)
+    return _json(graph)
+
+
+@router.get("/topology/search")
+def get_topology_search(
+    db: DbSession, principal: Reader, q: Text, limit: int = Query(20, ge=1, le=200)
+) -> list[dict[str, Any]]:
+    return command.search(db, q, limit=limit)
+
+
+@router.get("/topology/path", responses=NOT_FOUND)
+def get_topology_path(db: DbSession, principal: Reader, src: Text, dst: Text) -> dict[str, Any]:
+    return command.path(db, src, dst)
 
 
 @router.get("/topology/neighbours", responses=NOT_FOUND)

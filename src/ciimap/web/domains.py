@@ -19,7 +19,7 @@ from ciimap.core.errors import Invalid
 from ciimap.core.labels import labels
 from ciimap.crypto import overview as crypto_overview
 from ciimap.datagov import service as datagov
-from ciimap.graph import build, concentration, spof
+from ciimap.graph import build, command, concentration, spof
 from ciimap.graph import impact as graph_impact
 from ciimap.incidents import grading as incident_grading
 from ciimap.incidents import overview as incident_overview
@@ -242,6 +242,44 @@ def annotate_nodes(session: Session, nodes: list[dict[str, Any]], viewer_org: in
     for key, on in (("systems", systems), ("assets", by_id)):
         for ref, o in inc[key].items():
             on[ref]["incident"], on[ref]["incidents"] = o["code"], o["count"]
+
+
+def annotate_command(session: Session, graph: dict[str, Any], viewer_org: int | None = None) -> None:
+    """Overlays for the command map: systems and hot assets as in :func:`annotate_nodes`; clusters get
+    ``attack`` (worst alert severity of their assets, from the alerts console) and business services
+    the worst of their systems' warning level / incident grade / compliance conclusion."""
+    nodes = graph["nodes"]
+    annotate_nodes(session, nodes, viewer_org=viewer_org)
+    clusters = {n["id"]: n for n in nodes if n["type"] == "cluster"}
+    attack = alert_console.overlay(session)["assets"]
+    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    for aid, cid in command.clusters_of_assets(session, list(attack)).items():
+        c, sev = clusters.get(cid), attack[aid]["severity"]
+        if c is not None and rank.get(sev, 9) < rank.get(c.get("attack", ""), 9):
+            c["attack"] = sev
+    by_id = {n["id"]: n for n in nodes}
+    systems_of: dict[str, list[str]] = {}
+    for e in graph["edges"]:
+        if e["source"].startswith("business_service:") and e["target"].startswith("system:"):
+            systems_of.setdefault(e["source"], []).append(e["target"])
+    worst = {
+        "warn": ("red", "orange", "yellow", "blue"),
+        "incident": ("I", "II", "III", "IV"),
+        "cmp": ("poor", "fair", "good", "excellent"),
+    }
+    for n in nodes:
+        if n["type"] != "business_service":
+            continue
+        for sid in systems_of.get(n["id"], []):
+            s = by_id.get(sid, {})
+            for key, order in worst.items():
+                v = s.get(key)
+                if v in order and (n.get(key) not in order or order.index(v) < order.index(n[key])):
+                    n[key] = v
+            if s.get("rect_overdue"):
+                n["rect_overdue"] = n.get("rect_overdue", 0) + s["rect_overdue"]
+            if s.get("data_level") == "core" or (s.get("data_level") and not n.get("data_level")):
+                n["data_level"] = s["data_level"]
 
 
 def impact(session: Session, *, kind: str, ref: int) -> dict[str, Any]:
