@@ -46,7 +46,11 @@ def receiver(reply: Reply) -> Iterator[Receiver]:
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:  # noqa: N802 - the http.server name
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            if len(body) < length:  # the sender died mid-request (kill -9): nothing was delivered
+                self.close_connection = True
+                return
             parts = urlsplit(self.path)
             req = Request(parts.path, parts.query, {k.lower(): v for k, v in self.headers.items()}, body)
             rec = state["r"]

@@ -126,9 +126,9 @@ def test_warnings_page_levels_evidence_ack_close(
         audited = [
             (a.action, a.actor)
             for a in s.scalars(
-                select(AuditLog).where(
-                    AuditLog.entity_type == "alert_warning", AuditLog.entity_id == str(wid)
-                )
+                select(AuditLog)
+                .where(AuditLog.entity_type == "alert_warning", AuditLog.entity_id == str(wid))
+                .order_by(AuditLog.id)
             )
         ]
     assert audited[-2:] == [("update", "analyst"), ("update", "analyst")]  # ack and close, by the user

@@ -27,9 +27,10 @@ from ciimap.core.db import chunks
 from ciimap.core.entity import build_query
 from ciimap.core.errors import Invalid, NotFound
 from ciimap.graph import topology
+from ciimap.graph.importance import importance_order, important_systems, kev_advisories, risk_subquery
 from ciimap.inventory import models as m
 from ciimap.inventory import service as inv
-from ciimap.vulns.models import AdvisoryAlias, Finding, KevEntry
+from ciimap.vulns.models import Finding
 
 #: Riskiest assets drawn individually in the overview.
 HOT = 40
@@ -81,57 +82,10 @@ def _filtered(stmt: Any, *, site_id: int | None, zone_id: int | None, mlps_level
     return stmt
 
 
-def _kev_advisories() -> Any:
-    return select(AdvisoryAlias.advisory_pk).where(AdvisoryAlias.alias.in_(select(KevEntry.cve_id)))
-
-
-def _important_systems() -> Any:
-    """Systems that are CII or that a business service depends on."""
-    e = m.Edge
-    served = select(e.dst_id).where(e.src_type == "business_service", e.dst_type == "system")
-    return select(m.System.id).where(or_(m.System.is_cii.is_(True), m.System.id.in_(served)))
-
-
-def _risk_subquery() -> Any:
-    """Per asset: worst active finding priority, KEV flag, active finding count (one GROUP BY)."""
-    f = Finding
-    return (
-        select(
-            f.asset_id.label("asset_id"),
-            func.min(f.priority).label("prio"),
-            func.max(case((f.advisory_pk.in_(_kev_advisories()), 1), else_=0)).label("kev"),
-            func.count().label("findings"),
-        )
-        .where(f.active.is_(True), f.asset_id.is_not(None))
-        .group_by(f.asset_id)
-        .subquery("risk")
-    )
-
-
-def importance_order(asset: Any, risk: Any) -> list[Any]:
-    """ORDER BY for filling an asset budget by importance: assets of CII / business systems first,
-    then the ones that carry risk (worst vulnerability priority, KEV, missing, unmanaged), then the
-    asset's own criticality; the id only breaks ties."""
-    crit = case(
-        (asset.criticality == "critical", 0),
-        (asset.criticality == "high", 1),
-        (asset.criticality == "medium", 2),
-        else_=3,
-    )
-    return [
-        case((asset.system_id.in_(_important_systems()), 0), else_=1),
-        func.coalesce(risk.c.prio, "P9"),
-        func.coalesce(risk.c.kev, 0).desc(),
-        case((asset.lifecycle_status == "missing", 0), (asset.declared.is_(False), 1), else_=2),
-        crit,
-        asset.id,
-    ]
-
-
 def ranked_asset_rows(session: Session, where: list[Any], limit: int) -> tuple[list[Any], bool]:
     """Asset rows (topology columns + prio, kev, findings) matching ``where``, most important first."""
     a = m.Asset
-    risk = _risk_subquery()
+    risk = risk_subquery()
     stmt = (
         select(*topology._asset_cols(), risk.c.prio, risk.c.kev, risk.c.findings)
         .outerjoin(risk, risk.c.asset_id == a.id)
@@ -148,7 +102,7 @@ def _hot_rows(
 ) -> list[Any]:
     """The assets that carry the most risk: worst priority, KEV, findings count; CII/business first on ties."""
     a = m.Asset
-    risk = _risk_subquery()
+    risk = risk_subquery()
     stmt = (
         select(*topology._asset_cols(), risk.c.prio, risk.c.kev, risk.c.findings)
         .join(risk, risk.c.asset_id == a.id)
@@ -158,7 +112,7 @@ def _hot_rows(
     stmt = stmt.order_by(
         risk.c.prio,
         risk.c.kev.desc(),
-        case((a.system_id.in_(_important_systems()), 0), else_=1),
+        case((a.system_id.in_(important_systems()), 0), else_=1),
         risk.c.findings.desc(),
         a.id,
     ).limit(limit)
@@ -208,7 +162,7 @@ def _clusters(
     out: dict[tuple[int | None, int | None], dict[str, Any]] = {}
     for sid, zid, n, missing, unmanaged in session.execute(counts):
         out[(sid, zid)] = {"count": int(n), "missing": int(missing or 0), "unmanaged": int(unmanaged or 0)}
-    kev = _kev_advisories()
+    kev = kev_advisories()
     risk = _filtered(
         select(
             *key,

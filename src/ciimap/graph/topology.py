@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ciimap.core.db import chunks
 from ciimap.core.entity import build_query
 from ciimap.core.errors import Invalid
+from ciimap.graph.importance import importance_order, risk_subquery
 from ciimap.inventory import models as m
 from ciimap.inventory import service as inv
 
@@ -100,10 +101,9 @@ def _asset_rows(
         )
     # The budget is filled by importance (CII / business systems first, then the assets that carry
     # risk), never by insertion order; the layout wants the rows grouped by system.
-    from ciimap.graph import command  # command builds on this module
 
-    risk = command._risk_subquery()
-    stmt = stmt.outerjoin(risk, risk.c.asset_id == a.id).order_by(*command.importance_order(a, risk))
+    risk = risk_subquery()
+    stmt = stmt.outerjoin(risk, risk.c.asset_id == a.id).order_by(*importance_order(a, risk))
     rows = list(session.execute(stmt.limit(budget + 1)))
     kept = sorted(rows[:budget], key=lambda r: (r.system_id is not None, r.system_id or 0, r.id))
     return kept, len(rows) > budget

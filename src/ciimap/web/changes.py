@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ciimap.graph.impact import ARROW
 from ciimap.web.i18n import Translator
 
 #: Event and record fields whose values are a vocabulary → the catalog group of their labels.
@@ -67,7 +68,6 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None, t: Transla
 def node_path(path_text: str | None, t: Translator) -> str:
     """A dependency chain as the graph writes it (``system:调度系统 ← asset:db01``, see
     ``ciimap.graph.impact.ARROW``) with each node type in the page's language (``系统:调度系统 ← 资产:db01``)."""
-    from ciimap.graph.impact import ARROW
 
     if not path_text:
         return ""

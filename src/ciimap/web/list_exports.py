@@ -25,7 +25,10 @@ from ciimap.ingest import changes
 from ciimap.vulns import listing as vlisting
 from ciimap.vulns import service as vulns
 from ciimap.web.changes import diff
+from ciimap.web.domains import asset_labels
 from ciimap.web.i18n import Translator
+from ciimap.web.views_alerts import console_filters, warning_filters
+from ciimap.web.views_findings import parse_filters
 
 #: A cell: (row, translator) → the value written (text in the user's language, numbers and times typed).
 Cell = Callable[[Any, Translator], Any]
@@ -60,7 +63,6 @@ class ListExport:
 
 
 def _finding_filters(params: dict[str, str], _org: int | None) -> dict[str, Any]:
-    from ciimap.web.views_findings import parse_filters
 
     return parse_filters(params)
 
@@ -108,7 +110,6 @@ def _no_filters(_params: dict[str, str], _org: int | None) -> dict[str, Any]:
 
 
 def _changes(s: Session, _f: dict[str, Any], _org: int | None, offset: int, limit: int) -> list[Any]:
-    from ciimap.web.domains import asset_labels
 
     items = changes.list_changes(s, limit=limit, offset=offset)["items"]
     asset_labels(s, items)
@@ -177,7 +178,6 @@ INCIDENTS = ListExport(
 
 
 def _alert_filters(params: dict[str, str], _org: int | None) -> dict[str, Any]:
-    from ciimap.web.views_alerts import console_filters
 
     return console_filters(params)
 
@@ -217,7 +217,6 @@ ALERTS = ListExport(
 
 
 def _warning_filters(params: dict[str, str], _org: int | None) -> dict[str, Any]:
-    from ciimap.web.views_alerts import warning_filters
 
     return warning_filters(params)
 
