@@ -28,12 +28,15 @@ from ciimap.core.entity import build_query
 from ciimap.core.errors import Invalid, NotFound
 from ciimap.graph import topology
 from ciimap.graph.importance import importance_order, important_systems, kev_advisories, risk_subquery
+from ciimap.graph.structure import TYPES
 from ciimap.inventory import models as m
 from ciimap.inventory import service as inv
 from ciimap.vulns.models import Finding
 
 #: Riskiest assets drawn individually in the overview.
 HOT = 40
+#: The node kinds the command view names, searches and walks: business services, systems, assets.
+MAP_KINDS: tuple[str, ...] = TYPES[:3]
 #: At most this many assets when a cluster is expanded (the rest: "N more", open the asset list).
 CLUSTER_BUDGET = 200
 MAX_CLUSTER_BUDGET = 2000
@@ -415,7 +418,7 @@ def _ref(node: str) -> tuple[str, Any]:
     if node.startswith("cluster:"):
         return "cluster", parse_cluster(node)
     kind, _, ref = node.partition(":")
-    if kind not in ("business_service", "system", "asset") or not ref.lstrip("-").isdigit():
+    if kind not in MAP_KINDS or not ref.lstrip("-").isdigit():
         raise Invalid(
             f"'{node}' is not a node id (business_service:<id>, system:<id>, asset:<id>, cluster:...)"
         )
@@ -497,7 +500,7 @@ def _neighbours(session: Session, nodes: list[str], goal: dict[str, str]) -> lis
         by_kind[kind].append(ref)
     out: list[tuple[str, str]] = []
     e, a = m.Edge, m.Asset
-    for kind in ("business_service", "system", "asset"):
+    for kind in MAP_KINDS:
         for part in chunks(sorted(by_kind.get(kind, []))):
             # edges to services and systems: all of them; edges to assets: ASSET_FANOUT per direction
             out_e = (e.src_type == kind) & e.src_id.in_(part)
@@ -510,9 +513,9 @@ def _neighbours(session: Session, nodes: list[str], goal: dict[str, str]) -> lis
             ]
             rows = [r for st in stmts for r in session.execute(st)]
             for r in rows:
-                if r.src_type not in ("business_service", "system", "asset"):
+                if r.src_type not in MAP_KINDS:
                     continue
-                if r.dst_type not in ("business_service", "system", "asset"):
+                if r.dst_type not in MAP_KINDS:
                     continue
                 s, d = topology.nid(r.src_type, r.src_id), topology.nid(r.dst_type, r.dst_id)
                 if r.src_type == kind and r.src_id in part:

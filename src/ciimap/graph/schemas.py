@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ciimap.core.schemas import ReadSchema, Schema, UtcDateTime
+from ciimap.datagov.models import HolderType
 from ciimap.datagov.schemas import AtRisk
 from ciimap.inventory.models import Criticality
 
@@ -226,7 +227,7 @@ class ClusterAssets(BaseModel):
 
 class CommandHit(BaseModel):
     id: str
-    type: Literal["business_service", "system", "asset"]
+    type: HolderType  # business service, system or asset
     ref: int
     label: str
     ip: str | None = None

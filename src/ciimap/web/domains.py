@@ -263,7 +263,7 @@ def annotate_command(session: Session, graph: dict[str, Any], viewer_org: int | 
         if e["source"].startswith("business_service:") and e["target"].startswith("system:"):
             systems_of.setdefault(e["source"], []).append(e["target"])
     worst = {
-        "warn": ("red", "orange", "yellow", "blue"),
+        "warn": alert_console.WARNING_LEVELS,
         "incident": ("I", "II", "III", "IV"),
         "cmp": ("poor", "fair", "good", "excellent"),
     }
